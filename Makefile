@@ -1,0 +1,52 @@
+# iop-metrics: `make report` then `make test` on a fresh machine with Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DB     := data/iop.duckdb
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install sample db report test lint typecheck bench lab clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "iop-metrics (python3)" >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the package with its locked dependencies
+
+sample: $(STAMP) ## regenerate the committed synthetic records in data/sample
+	$(BIN)/iop-metrics sample --out data/sample
+
+$(DB): $(STAMP) $(wildcard data/sample/*.csv)
+	$(BIN)/iop-metrics load data/sample --db $(DB)
+
+db: $(DB) ## build data/iop.duckdb from data/sample
+
+report: $(DB) ## render the latest complete sample month into reports/<YYYY-MM>/
+	$(BIN)/iop-metrics validate data/sample
+
+test: $(STAMP) ## lint, type-check and run every test (unit, golden, property, notebook, browser)
+	$(BIN)/ruff check iop_metrics tests bench
+	$(BIN)/ruff format --check iop_metrics tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+lint: $(STAMP) ## ruff lint and format check only
+	$(BIN)/ruff check iop_metrics tests bench
+	$(BIN)/ruff format --check iop_metrics tests bench
+
+bench: $(STAMP) ## generator, load, metrics and report timings on ~1M and ~10M sessions
+	$(BIN)/python bench/run.py
+
+lab: $(STAMP) $(DB) ## start JupyterLab on notebooks/ with the project's kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+clean: ## remove the venv, the database and generated reports
+	rm -rf $(VENV) $(DB) reports/*/

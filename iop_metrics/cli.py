@@ -1,0 +1,127 @@
+"""``iop-metrics``: argument parsing only; the work is done by the package's functions.
+
+Exit codes: 0 ok, 2 bad input or bad arguments, 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import InputError
+
+DEFAULT_DB = "data/iop.duckdb"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        raise InputError(f"{self.prog}: {message}")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _cmd_sample(a: argparse.Namespace) -> int:
+    from .sample import generate
+
+    s = generate(
+        a.out, clients=a.clients, sites=a.sites, start=a.start, end=a.end, seed=a.seed, fmt=a.format
+    )
+    print(
+        f"wrote {s.clients:,} clients, {s.episodes:,} episodes, {s.sessions:,} sessions, "
+        f"{s.assessments:,} assessments to {s.out_dir}/ ({a.format})"
+    )
+    return 0
+
+
+def _cmd_validate(a: argparse.Namespace) -> int:
+    import duckdb
+
+    from .load import check
+
+    con = duckdb.connect()
+    try:
+        summary = check(con, a.data_dir)
+    except InputError as exc:
+        if a.errors_out:
+            Path(a.errors_out).write_text("\n".join(str(v) for v in exc.violations) + "\n")
+            exc.report_path = a.errors_out
+        raise
+    finally:
+        con.close()
+    print(f"{a.data_dir}: valid against the data contract")
+    print(summary.describe())
+    return 0
+
+
+def _cmd_load(a: argparse.Namespace) -> int:
+    from .load import load
+
+    summary = load(a.data_dir, a.db, quarantine=a.quarantine)
+    print(f"loaded {a.data_dir} into {a.db}")
+    print(summary.describe())
+    if summary.rejected:
+        print(
+            f"{len(summary.rejected)} problem(s) set aside; see the rejected_rows table",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="iop-metrics", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("sample", help="write synthetic de-identified records")
+    s.add_argument("--out", default="data/sample", help="folder to write (default data/sample)")
+    s.add_argument("--clients", type=int, default=700, help="number of clients (default 700)")
+    s.add_argument("--sites", type=int, default=2, help="number of sites, 1..4 (default 2)")
+    s.add_argument("--start", type=_date, default=dt.date(2024, 11, 1), help="first day")
+    s.add_argument("--end", type=_date, default=dt.date(2026, 10, 31), help="last day")
+    s.add_argument("--seed", type=int, default=20261031, help="random seed")
+    s.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    s.set_defaults(func=_cmd_sample)
+
+    v = sub.add_parser("validate", help="check a folder against the data contract (exit 0/2)")
+    v.add_argument("data_dir")
+    v.add_argument("--errors-out", help="also write every problem to this file")
+    v.set_defaults(func=_cmd_validate)
+
+    ld = sub.add_parser("load", help="validate a folder and load it into the database atomically")
+    ld.add_argument("data_dir")
+    ld.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
+    ld.add_argument(
+        "--quarantine",
+        action="store_true",
+        help="set bad rows (and rows that depend on them) aside in rejected_rows and load the rest",
+    )
+    ld.set_defaults(func=_cmd_load)
+
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args))
+    except InputError as exc:
+        print(f"error: {exc.render()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: say what, exit 1
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

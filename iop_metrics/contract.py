@@ -1,0 +1,182 @@
+"""The data contract in one place: tables, columns, codes and levels of care.
+
+Everything the loader checks and every code the metrics rely on is declared
+here, so that the loader, the sample generator, the docs and the tests read the
+same source (``shared/spec/data-contract.md`` is the human version).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SEXES = ("F", "M", "X", "U")
+SUBSTANCES = ("alcohol", "opioids", "stimulants", "cannabis", "sedatives", "other")
+PAYERS = ("medicaid", "medicare", "commercial", "self_pay", "other")
+REFERRAL_SOURCES = ("self", "family", "provider", "court", "employer", "other")
+# SAMHSA TEDS-D REASON, in code order 1..7.
+DISCHARGE_REASONS = (
+    "completed",
+    "dropped_out",
+    "terminated",
+    "transferred",
+    "incarcerated",
+    "died",
+    "other",
+)
+DISENGAGED_REASONS = ("dropped_out", "terminated")
+SERVICE_TYPES = (
+    "group",
+    "individual",
+    "family",
+    "psychoeducation",
+    "skills",
+    "medication",
+    "case_management",
+    "assessment",
+    "peer_support",
+    "other",
+)
+STATUSES = ("attended", "no_show", "cancelled_client", "cancelled_program")
+SETTINGS = ("inpatient", "residential", "ambulatory")
+INSTRUMENTS = {"PHQ-9": (0.0, 27.0), "GAD-7": (0.0, 21.0), "BAM-use": (0.0, 90.0)}
+DEFAULT_SITE = "main"
+DEFAULT_LEVELS = ("2.1",)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a contract table.
+
+    ``kind`` is one of ``text``, ``integer``, ``number``, ``date``, ``boolean``.
+    ``codes`` restricts a text column to a fixed list; ``free_text`` marks the
+    columns the identifier guard scans (ids, site and track codes, names).
+    """
+
+    name: str
+    kind: str
+    required: bool = False
+    codes: tuple[str, ...] | None = None
+    free_text: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    required: bool = True
+    key: str | None = None
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "levels_of_care",
+            (
+                Column("code", "text", required=True, free_text=True),
+                Column("name", "text", required=True, free_text=True),
+                Column("intensity", "number", required=True),
+                Column("setting", "text", required=True, codes=SETTINGS),
+            ),
+            required=False,
+            key="code",
+        ),
+        Table(
+            "clients",
+            (
+                Column("client_id", "text", required=True, free_text=True),
+                Column("birth_year", "integer"),
+                Column("sex", "text", codes=SEXES),
+                Column("primary_substance", "text", codes=SUBSTANCES),
+                Column("payer", "text", codes=PAYERS),
+                Column("referral_source", "text", codes=REFERRAL_SOURCES),
+            ),
+            key="client_id",
+        ),
+        Table(
+            "episodes",
+            (
+                Column("episode_id", "text", required=True, free_text=True),
+                Column("client_id", "text", required=True, free_text=True),
+                Column("site", "text", free_text=True),
+                Column("level_of_care", "text", required=True),
+                Column("track", "text", free_text=True),
+                Column("admit_date", "date", required=True),
+                Column("discharge_date", "date"),
+                Column("discharge_reason", "text", codes=DISCHARGE_REASONS),
+            ),
+            key="episode_id",
+        ),
+        Table(
+            "sessions",
+            (
+                Column("session_id", "text", required=True, free_text=True),
+                Column("episode_id", "text", required=True, free_text=True),
+                Column("session_date", "date", required=True),
+                Column("service_type", "text", required=True, codes=SERVICE_TYPES),
+                Column("scheduled_minutes", "integer", required=True),
+                Column("status", "text", required=True, codes=STATUSES),
+                Column("attended_minutes", "integer"),
+                Column("telehealth", "boolean"),
+            ),
+            key="session_id",
+        ),
+        Table(
+            "assessments",
+            (
+                Column("episode_id", "text", required=True, free_text=True),
+                Column("assessed_on", "date", required=True),
+                Column("instrument", "text", required=True, codes=tuple(INSTRUMENTS)),
+                Column("score", "number", required=True),
+            ),
+            required=False,
+        ),
+    )
+}
+
+# Load order: a table is checked after the tables it refers to.
+LOAD_ORDER = ("levels_of_care", "clients", "episodes", "sessions", "assessments")
+
+
+def _builtin_levels() -> list[tuple[str, str, float, str]]:
+    names = {
+        "0.5": "Early intervention",
+        "1.0": "Outpatient",
+        "1.5": "Outpatient therapy (4th ed.)",
+        "1.7": "Medically managed outpatient (4th ed.)",
+        "2.1": "Intensive outpatient",
+        "2.5": "Partial hospitalization",
+        "2.7": "Medically managed intensive outpatient (4th ed.)",
+        "3.1": "Clinically managed low-intensity residential",
+        "3.3": "Clinically managed population-specific high-intensity residential",
+        "3.5": "Clinically managed high-intensity residential",
+        "3.7": "Medically monitored intensive inpatient",
+        "4.0": "Medically managed intensive inpatient",
+        "1-WM": "Ambulatory withdrawal management without extended on-site monitoring",
+        "2-WM": "Ambulatory withdrawal management with extended on-site monitoring",
+        "3.2-WM": "Clinically managed residential withdrawal management",
+        "3.7-WM": "Medically monitored inpatient withdrawal management",
+        "4-WM": "Medically managed intensive inpatient withdrawal management",
+        "OTP": "Opioid treatment program",
+    }
+    rows = []
+    for code, name in names.items():
+        intensity = 1.0 if code == "OTP" else float(code.split("-")[0])
+        setting = (
+            "inpatient" if intensity >= 4 else "residential" if intensity >= 3 else "ambulatory"
+        )
+        rows.append((code, name, intensity, setting))
+    return rows
+
+
+BUILTIN_LEVELS: tuple[tuple[str, str, float, str], ...] = tuple(_builtin_levels())

@@ -1,0 +1,405 @@
+"""Files -> validated DuckDB database, atomically.
+
+Each table file is read by DuckDB's own readers with every column as text, so
+that every rule of the data contract can be checked in SQL with the file's
+line numbers at hand. Valid rows become the canonical, typed tables. The
+database file is built beside the target and moved over it only when complete:
+an interrupted or failed load leaves the previous database byte for byte, and
+readers holding the old file keep reading their snapshot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import gzip
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from . import __version__
+from .contract import BUILTIN_LEVELS, LOAD_ORDER, TABLES, Table
+from .db import scalar
+from .errors import InputError, Violation
+from .rules import table_checks
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    table: str
+    path: Path
+
+    @property
+    def is_csv(self) -> bool:
+        return not self.path.name.endswith(".parquet")
+
+
+@dataclass
+class LoadSummary:
+    """What a load (or a validation) found: rows read, loaded and set aside per table."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    rows_read: dict[str, int] = field(default_factory=dict)
+    rows_loaded: dict[str, int] = field(default_factory=dict)
+    rejected: list[Violation] = field(default_factory=list)
+    snapshot: str = ""
+
+    def describe(self) -> str:
+        lines = []
+        for t in LOAD_ORDER:
+            if t in self.rows_read:
+                lines.append(
+                    f"  {t:<15} {self.rows_loaded.get(t, 0):>10,} rows loaded"
+                    f"  ({self.files[t]}, {self.rows_read[t]:,} read)"
+                )
+        if self.rejected:
+            n_rows = len({(v.file, v.line) for v in self.rejected})
+            lines.append(f"  {n_rows:,} row(s) set aside in rejected_rows (quarantine)")
+        lines.append(f"  snapshot {self.snapshot[:16]}")
+        return "\n".join(lines)
+
+
+def find_sources(data_dir: str | os.PathLike[str]) -> dict[str, SourceFile]:
+    """Locate each contract table's file in ``data_dir``.
+
+    Raises ``InputError`` when the folder is missing, a required table has no
+    file, or a table has more than one.
+    """
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise InputError([Violation(str(root), 0, "", "is not a folder")])
+    found: dict[str, SourceFile] = {}
+    problems = []
+    for name, table in TABLES.items():
+        paths = [root / f"{name}{s}" for s in SUFFIXES if (root / f"{name}{s}").is_file()]
+        if len(paths) > 1:
+            listed = ", ".join(p.name for p in paths)
+            problems.append(
+                Violation(str(root), 0, "", f"table {name} has several files: {listed}")
+            )
+        elif paths:
+            found[name] = SourceFile(name, paths[0])
+        elif table.required:
+            problems.append(
+                Violation(
+                    str(root),
+                    0,
+                    "",
+                    f"required table {name} is missing ({name}.csv, "
+                    f"{name}.csv.gz or {name}.parquet)",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return found
+
+
+def _csv_header(path: Path) -> list[str]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", newline="") as fh:
+            return next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([Violation(str(path), 1, "", f"cannot be read: {exc}")]) from exc
+
+
+def _columns_in(con: duckdb.DuckDBPyConnection, src: SourceFile) -> list[str]:
+    if src.is_csv:
+        return _csv_header(src.path)
+    try:
+        rows = con.execute("select name from parquet_schema($p)", {"p": str(src.path)}).fetchall()
+    except duckdb.Error as exc:
+        raise InputError([Violation(str(src.path), 0, "", f"cannot be read: {exc}")]) from exc
+    # parquet_schema lists the root (schema) element first.
+    return [r[0] for r in rows[1:]]
+
+
+def _check_columns(src: SourceFile, names: list[str]) -> list[Violation]:
+    table = TABLES[src.table]
+    out = []
+    seen = set()
+    for n in names:
+        if n in seen:
+            out.append(Violation(str(src.path), 1, n, "column appears twice"))
+        seen.add(n)
+        if n not in table.column_names:
+            out.append(
+                Violation(
+                    str(src.path),
+                    1,
+                    n,
+                    "column is not in the data contract; refused "
+                    "(unknown columns are never dropped or loaded)",
+                )
+            )
+    for c in table.columns:
+        if c.required and c.name not in seen:
+            out.append(Violation(str(src.path), 1, c.name, "required column is missing"))
+    return out
+
+
+def _stage(con: duckdb.DuckDBPyConnection, src: SourceFile, names: list[str]) -> list[Violation]:
+    """Read one file into ``raw_<table>``: every contract column as trimmed text, plus _line."""
+    table = TABLES[src.table]
+    cols = []
+    for c in table.columns:
+        if c.name in names:
+            cols.append(f'nullif(trim(cast("{c.name}" as varchar)), \'\') as "{c.name}"')
+        else:
+            cols.append(f'cast(null as varchar) as "{c.name}"')
+    select = ", ".join(cols)
+    path = {"p": str(src.path)}
+    problems: list[Violation] = []
+    try:
+        if src.is_csv:
+            spec = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+            con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
+            con.execute(
+                f"create or replace temp table _csv as select * from read_csv($p, "
+                f"columns={spec}, header=true, auto_detect=false, delim=',', quote='\"', "
+                f"escape='\"', strict_mode=true, null_padding=false, "
+                f"ignore_errors=true, store_rejects=true)",
+                path,
+            )
+            # A fresh table numbers its rows in insertion (file) order.
+            con.execute(
+                f"create or replace temp table raw_{table.name} as "
+                f"select {select}, cast(rowid + 2 as bigint) as _line from _csv order by rowid"
+            )
+            con.execute("drop table _csv")
+            rejects = con.execute(
+                "select line, min(error_message) from reject_errors group by line order by line"
+            ).fetchall()
+            if rejects:
+                problems += [
+                    Violation(str(src.path), int(line), "", f"malformed CSV line: {msg}")
+                    for line, msg in rejects
+                ]
+                _renumber(con, table.name, sorted({int(r[0]) for r in rejects}))
+        else:
+            con.execute(
+                f"create or replace temp table raw_{table.name} as "
+                f"select {select}, cast(file_row_number + 1 as bigint) as _line "
+                f"from read_parquet($p, file_row_number=true)",
+                path,
+            )
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise InputError([Violation(str(src.path), 0, "", f"cannot be read: {first}")]) from exc
+    return problems
+
+
+def _renumber(con: duckdb.DuckDBPyConnection, name: str, rejected_lines: list[int]) -> None:
+    """Shift the _line of rows read after malformed lines (which DuckDB skipped)."""
+    # Rows were numbered as if no line was skipped. Walk the skipped lines in
+    # order: each one pushes every row at or after it down by one line.
+    for line in rejected_lines:
+        con.execute(f"update raw_{name} set _line = _line + 1 where _line >= $l", {"l": line})
+
+
+def _builtin_levels(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "create or replace temp table raw_levels_of_care"
+        "(code varchar, name varchar, intensity varchar, setting varchar, _line bigint)"
+    )
+    con.executemany(
+        "insert into raw_levels_of_care values (?, ?, ?, ?, 0)",
+        [[c, n, repr(i), s] for c, n, i, s in BUILTIN_LEVELS],
+    )
+
+
+def _empty_raw(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    cols = ", ".join(f'"{c.name}" varchar' for c in table.columns)
+    con.execute(f"create or replace temp table raw_{table.name} ({cols}, _line bigint)")
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check(
+    con: duckdb.DuckDBPyConnection, data_dir: str | os.PathLike[str], *, quarantine: bool = False
+) -> LoadSummary:
+    """Validate ``data_dir`` into typed staging tables of ``con`` (``typed_<table>``).
+
+    With ``quarantine`` off, any violation raises ``InputError`` listing all of
+    them. With it on, bad rows and the rows that depend on them are left out of
+    the ``valid_<table>`` views and listed in the summary; file-level problems
+    (unreadable file, missing or unknown column) still raise.
+    """
+    sources = find_sources(data_dir)
+    summary = LoadSummary()
+    structural: list[Violation] = []
+    for name in LOAD_ORDER:
+        table = TABLES[name]
+        src = sources.get(name)
+        if src is None:
+            if name == "levels_of_care":
+                _builtin_levels(con)
+            else:
+                _empty_raw(con, table)
+            continue
+        names = _columns_in(con, src)
+        bad_cols = _check_columns(src, names)
+        if bad_cols:
+            structural += bad_cols
+            continue
+        structural += _stage(con, src, names)
+        summary.files[name] = src.path.name
+        summary.rows_read[name] = scalar(con, f"select count(*) from raw_{name}")
+    file_level = [v for v in structural if v.line <= 1]
+    if file_level:
+        raise InputError(file_level)
+    files = {n: str(s.path) for n, s in sources.items()}
+    violations = structural + table_checks(con, files, quarantine=quarantine)
+    violations.sort()
+    if violations and not quarantine:
+        raise InputError(violations)
+    summary.rejected = violations
+    for name in LOAD_ORDER:
+        summary.rows_loaded[name] = scalar(con, f"select count(*) from valid_{name}")
+    listing = "\n".join(f"{n}:{sha256_of(s.path)}" for n, s in sorted(sources.items()))
+    summary.snapshot = hashlib.sha256(listing.encode()).hexdigest()
+    summary._sources = sources  # type: ignore[attr-defined]
+    return summary
+
+
+CANONICAL = {
+    "levels_of_care": "select code, name, intensity, setting from valid_levels_of_care",
+    "clients": "select client_id, cast(birth_year as integer) as birth_year, sex, "
+    "primary_substance, payer, referral_source from valid_clients",
+    "episodes": "select episode_id, client_id, coalesce(site, 'main') as site, level_of_care, "
+    "track, admit_date, discharge_date, discharge_reason from valid_episodes",
+    "sessions": "select session_id, episode_id, session_date, service_type, "
+    "cast(scheduled_minutes as integer) as scheduled_minutes, status, "
+    "cast(coalesce(attended_minutes, case when status = 'attended' then scheduled_minutes "
+    "else 0 end) as integer) as attended_minutes, coalesce(telehealth, false) as telehealth "
+    "from valid_sessions",
+    "assessments": "select episode_id, assessed_on, instrument, score from valid_assessments",
+}
+
+
+def _write(con: duckdb.DuckDBPyConnection, summary: LoadSummary, out_path: Path) -> None:
+    con.execute("attach $p as out", {"p": str(out_path)})
+    try:
+        for name, sql in CANONICAL.items():
+            con.execute(f"create table out.{name} as {sql} order by _line")
+        con.execute(
+            "create table out.rejected_rows (table_name varchar, line bigint, "
+            "column_name varchar, reason varchar, value varchar)"
+        )
+        table_of = {Path(p).name: t for t, p in summary.files.items()}
+        if summary.rejected:
+            con.executemany(
+                "insert into out.rejected_rows values (?, ?, ?, ?, ?)",
+                [
+                    [table_of.get(Path(v.file).name, v.file), v.line, v.column, v.message, v.value]
+                    for v in summary.rejected
+                ],
+            )
+        con.execute(
+            "create table out.load_log (table_name varchar, file varchar, sha256 varchar, "
+            "bytes bigint, rows_read bigint, rows_loaded bigint, loaded_at timestamp, "
+            "package_version varchar, snapshot varchar)"
+        )
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        sources: dict[str, SourceFile] = summary._sources  # type: ignore[attr-defined]
+        for name, src in sorted(sources.items()):
+            con.execute(
+                "insert into out.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    name,
+                    src.path.name,
+                    sha256_of(src.path),
+                    src.path.stat().st_size,
+                    summary.rows_read.get(name, 0),
+                    summary.rows_loaded.get(name, 0),
+                    now,
+                    __version__,
+                    summary.snapshot,
+                ],
+            )
+    finally:
+        con.execute("detach out")
+
+
+def load(
+    data_dir: str | os.PathLike[str],
+    db_path: str | os.PathLike[str],
+    *,
+    quarantine: bool = False,
+) -> LoadSummary:
+    """Validate ``data_dir`` and replace the database at ``db_path`` with its contents.
+
+    The new database is written to a temporary file beside ``db_path`` and
+    moved over it only when complete. On ``InputError`` every violation is also
+    written to ``<db_path>.errors.txt`` and the existing database is untouched.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from iop_metrics.sample import generate
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = generate(d / "data", clients=40, seed=1)
+    >>> load(d / "data", d / "iop.duckdb").rows_loaded["clients"]
+    40
+    """
+    target = Path(db_path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    errors_file = Path(f"{target}.errors.txt")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    con = duckdb.connect()
+    try:
+        try:
+            summary = check(con, data_dir, quarantine=quarantine)
+        except InputError as exc:
+            errors_file.write_text("\n".join(str(v) for v in exc.violations) + "\n")
+            exc.report_path = str(errors_file)
+            raise
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        _write(con, summary, tmp)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    finally:
+        con.close()
+    os.replace(tmp, target)
+    with contextlib.suppress(FileNotFoundError):
+        errors_file.unlink()
+    return summary
+
+
+def load_memory(data_dir: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
+    """Validate ``data_dir`` and return an in-memory database holding it (``--data DIR``)."""
+    con = duckdb.connect()
+    summary = check(con, data_dir)
+    for name, sql in CANONICAL.items():
+        con.execute(f"create table main.{name} as {sql} order by _line")
+    con.execute(
+        "create table main.rejected_rows (table_name varchar, line bigint, "
+        "column_name varchar, reason varchar, value varchar)"
+    )
+    con.execute(
+        "create table main.load_log as select 'memory' as table_name, $d as file, "
+        "$s as sha256, cast(0 as bigint) as bytes, cast(0 as bigint) as rows_read, "
+        "cast(0 as bigint) as rows_loaded, current_timestamp::timestamp as loaded_at, "
+        "$v as package_version, $s as snapshot",
+        {"d": str(data_dir), "s": summary.snapshot, "v": __version__},
+    )
+    for name in TABLES:
+        for prefix in ("raw_", "typed_", "valid_"):
+            con.execute(f"drop view if exists {prefix}{name}")
+            con.execute(f"drop table if exists {prefix}{name}")
+    return con

@@ -1,0 +1,313 @@
+"""Every rule of the data contract, as SQL over the staged text tables.
+
+``table_checks`` turns ``raw_<table>`` (text, with ``_line``) into
+``typed_<table>``, lists every violation, and defines ``valid_<table>``: the
+rows that broke no rule and depend on no row that did.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from .contract import INSTRUMENTS, LOAD_ORDER, TABLES, Column, Table
+from .db import scalar
+from .errors import Violation
+from .privacy import IDENTIFIER_PATTERNS
+
+INT_RE = r"[+-]?[0-9]+"
+DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+TRUE_WORDS = ("true", "t", "1", "yes")
+FALSE_WORDS = ("false", "f", "0", "no")
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _typed_expr(c: Column) -> str:
+    q = f'"{c.name}"'
+    if c.kind == "integer":
+        return f"case when regexp_full_match({q}, '{INT_RE}') then try_cast({q} as bigint) end"
+    if c.kind == "number":
+        return f"try_cast({q} as double)"
+    if c.kind == "date":
+        return f"case when regexp_full_match({q}, '{DATE_RE}') then try_cast({q} as date) end"
+    if c.kind == "boolean":
+        return (
+            f"case when lower({q}) in ({_sql_list(TRUE_WORDS)}) then true "
+            f"when lower({q}) in ({_sql_list(FALSE_WORDS)}) then false end"
+        )
+    return q
+
+
+def _column_checks(table: Table) -> list[tuple[str, str, str, str]]:
+    """(column, condition on typed_<t>, message, value expression) for per-value rules."""
+    out = []
+    for c in table.columns:
+        raw, typed = f'"_raw_{c.name}"', f'"{c.name}"'
+        if c.required:
+            out.append((c.name, f"{raw} is null", "is required but empty", "null"))
+        kind_msg = {
+            "integer": "is not a whole number",
+            "number": "is not a number",
+            "date": "is not a date (YYYY-MM-DD)",
+            "boolean": "is not true or false",
+        }.get(c.kind)
+        if kind_msg:
+            out.append((c.name, f"{raw} is not null and {typed} is null", kind_msg, raw))
+        if c.codes:
+            out.append(
+                (
+                    c.name,
+                    f"{raw} is not null and {raw} not in ({_sql_list(c.codes)})",
+                    "is not one of " + ", ".join(c.codes),
+                    raw,
+                )
+            )
+        if c.free_text:
+            is_id = c.name.endswith("_id")
+            for label, pattern, id_only in IDENTIFIER_PATTERNS:
+                if id_only and not is_id:
+                    continue
+                pat = pattern.replace("'", "''")
+                out.append(
+                    (
+                        c.name,
+                        f"{raw} is not null and regexp_matches({raw}, '{pat}')",
+                        f"looks like {label}; refused by the de-identification guard "
+                        "(value withheld)",
+                        "null",
+                    )
+                )
+    return out
+
+
+# Table rules: (table, column, SQL returning _line + value for each breaking row, message)
+def _table_rules(data_year: int) -> list[tuple[str, str, str, str]]:
+    levels = "(select code from typed_levels_of_care where code is not null)"
+    return [
+        (
+            "clients",
+            "birth_year",
+            f"select _line, _raw_birth_year from typed_clients "
+            f"where birth_year < 1900 or birth_year > {data_year}",
+            f"is outside 1900..{data_year} (the year of the data)",
+        ),
+        (
+            "episodes",
+            "client_id",
+            "select _line, client_id from typed_episodes e where client_id is not null "
+            "and not exists (select 1 from typed_clients c where c.client_id = e.client_id)",
+            "refers to no row of clients",
+        ),
+        (
+            "episodes",
+            "level_of_care",
+            f"select _line, level_of_care from typed_episodes where level_of_care is not null "
+            f"and level_of_care not in {levels}",
+            "is not a code of levels_of_care",
+        ),
+        (
+            "episodes",
+            "discharge_date",
+            "select _line, _raw_discharge_date from typed_episodes "
+            "where discharge_date < admit_date",
+            "is before admit_date",
+        ),
+        (
+            "episodes",
+            "discharge_reason",
+            "select _line, null from typed_episodes "
+            "where discharge_date is not null and _raw_discharge_reason is null",
+            "is required when discharge_date is set",
+        ),
+        (
+            "episodes",
+            "discharge_reason",
+            "select _line, _raw_discharge_reason from typed_episodes "
+            "where _raw_discharge_date is null and _raw_discharge_reason is not null",
+            "must be empty while the episode is open (no discharge_date)",
+        ),
+        (
+            "episodes",
+            "admit_date",
+            "select b._line, b._raw_admit_date || '; overlaps episode ' || a.episode_id "
+            "|| ' on line ' || a._line "
+            "from typed_episodes a join typed_episodes b on a.client_id = b.client_id "
+            "and a.level_of_care = b.level_of_care and a._line <> b._line "
+            "and (a.admit_date, a._line) < (b.admit_date, b._line) "
+            "and b.admit_date <= coalesce(a.discharge_date, date '9999-12-31') "
+            "and a.admit_date <= coalesce(b.discharge_date, date '9999-12-31')",
+            "the same client has an overlapping episode at the same level of care",
+        ),
+        (
+            "sessions",
+            "episode_id",
+            "select _line, episode_id from typed_sessions s where episode_id is not null "
+            "and not exists (select 1 from typed_episodes e where e.episode_id = s.episode_id)",
+            "refers to no row of episodes",
+        ),
+        (
+            "sessions",
+            "session_date",
+            "select s._line, s._raw_session_date || ' outside ' || e.admit_date || '..' "
+            "|| coalesce(cast(e.discharge_date as varchar), 'open') "
+            "from typed_sessions s join (select episode_id, any_value(admit_date) as admit_date, "
+            "any_value(discharge_date) as discharge_date from typed_episodes "
+            "group by episode_id having count(*) = 1) e on e.episode_id = s.episode_id "
+            "where s.session_date < e.admit_date or s.session_date > e.discharge_date",
+            "is outside its episode",
+        ),
+        (
+            "sessions",
+            "scheduled_minutes",
+            "select _line, _raw_scheduled_minutes from typed_sessions "
+            "where scheduled_minutes < 1 or scheduled_minutes > 720",
+            "is outside 1..720",
+        ),
+        (
+            "sessions",
+            "attended_minutes",
+            "select _line, _raw_attended_minutes from typed_sessions "
+            "where attended_minutes < 0 or attended_minutes > scheduled_minutes",
+            "is outside 0..scheduled_minutes",
+        ),
+        (
+            "sessions",
+            "attended_minutes",
+            "select _line, _raw_attended_minutes || ' with status ' || status "
+            "from typed_sessions where attended_minutes <> 0 and status is not null "
+            "and status <> 'attended'",
+            "must be 0 or empty unless status is attended",
+        ),
+        (
+            "assessments",
+            "episode_id",
+            "select _line, episode_id from typed_assessments a where episode_id is not null "
+            "and not exists (select 1 from typed_episodes e where e.episode_id = a.episode_id)",
+            "refers to no row of episodes",
+        ),
+        (
+            "assessments",
+            "score",
+            "select _line, _raw_score || ' for ' || instrument from typed_assessments "
+            "where "
+            + " or ".join(
+                f"(instrument = '{k}' and (score < {lo} or score > {hi}))"
+                for k, (lo, hi) in INSTRUMENTS.items()
+            ),
+            "is outside the instrument's range ("
+            + ", ".join(f"{k} {lo:g}..{hi:g}" for k, (lo, hi) in INSTRUMENTS.items())
+            + ")",
+        ),
+    ]
+
+
+# Dependencies for quarantine: (table, column, parent table, parent key).
+DEPENDS = (
+    ("episodes", "client_id", "clients", "client_id"),
+    ("episodes", "level_of_care", "levels_of_care", "code"),
+    ("sessions", "episode_id", "episodes", "episode_id"),
+    ("assessments", "episode_id", "episodes", "episode_id"),
+)
+
+
+def _type(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    exprs = [f'{_typed_expr(c)} as "{c.name}"' for c in table.columns]
+    raws = [f'"{c.name}" as "_raw_{c.name}"' for c in table.columns]
+    con.execute(
+        f"create or replace temp table typed_{table.name} as "
+        f"select {', '.join(exprs)}, {', '.join(raws)}, _line from raw_{table.name}"
+    )
+
+
+def _data_year(con: duckdb.DuckDBPyConnection) -> int:
+    year = scalar(
+        con,
+        "select max(y) from (select max(year(admit_date)) as y from typed_episodes "
+        "union all select max(year(discharge_date)) from typed_episodes "
+        "union all select max(year(session_date)) from typed_sessions)",
+    )
+    return int(year) if year is not None else 9999
+
+
+def table_checks(
+    con: duckdb.DuckDBPyConnection, files: dict[str, str], *, quarantine: bool
+) -> list[Violation]:
+    """Check every rule; define ``valid_<table>``; return the violations found."""
+    for name in LOAD_ORDER:
+        _type(con, TABLES[name])
+    con.execute(
+        "create or replace temp table _violations (tbl varchar, line bigint, col varchar, "
+        "msg varchar, val varchar)"
+    )
+    for name in LOAD_ORDER:
+        table = TABLES[name]
+        for col, cond, msg, val in _column_checks(table):
+            con.execute(
+                f"insert into _violations select '{name}', _line, '{col}', $m, {val} "
+                f"from typed_{name} where {cond}",
+                {"m": msg},
+            )
+        if table.key:
+            k = f'"{table.key}"'
+            con.execute(
+                f"insert into _violations select '{name}', _line, '{table.key}', "
+                f"'is not unique: first used on line ' || first, {k} from ("
+                f"select _line, {k}, min(_line) over (partition by {k}) as first "
+                f"from typed_{name} where {k} is not null) where _line > first"
+            )
+    for name, col, sql, msg in _table_rules(_data_year(con)):
+        con.execute(
+            f"insert into _violations select '{name}', q._line, '{col}', $m, "
+            f"cast(q.v as varchar) from ({sql}) q(_line, v)",
+            {"m": msg},
+        )
+    violations = [
+        Violation(files.get(t, t), int(line), col, msg, val)
+        for t, line, col, msg, val in con.execute(
+            "select tbl, line, col, msg, val from _violations"
+        ).fetchall()
+        if t in files
+    ]
+    # Built-in levels (line 0) cannot be wrong; keep only violations of real files.
+    _define_valid(con, quarantine=quarantine)
+    if quarantine:
+        violations += [
+            Violation(files[t], int(line), col, msg, val)
+            for t, line, col, msg, val in con.execute(
+                "select tbl, line, col, msg, val from _dependents"
+            ).fetchall()
+        ]
+    return violations
+
+
+def _define_valid(con: duckdb.DuckDBPyConnection, *, quarantine: bool) -> None:
+    con.execute(
+        "create or replace temp table _dependents (tbl varchar, line bigint, col varchar, "
+        "msg varchar, val varchar)"
+    )
+    for name in LOAD_ORDER:
+        bad = f"(select line from _violations where tbl = '{name}')"
+        con.execute(
+            f"create or replace temp table valid_{name} as select * from typed_{name} "
+            f"where _line not in {bad}"
+        )
+        if not quarantine:
+            continue
+        for child, col, parent, key in DEPENDS:
+            if child != name:
+                continue
+            dep = (
+                f"select _line, {col} from valid_{name} c where {col} is not null and "
+                f"exists (select 1 from typed_{parent} p where p.{key} = c.{col}) and not exists "
+                f"(select 1 from valid_{parent} p where p.{key} = c.{col})"
+            )
+            con.execute(
+                f"insert into _dependents select '{name}', _line, '{col}', "
+                f"'set aside with the rejected {parent} row it refers to', {col} from ({dep})"
+            )
+            con.execute(
+                f"delete from valid_{name} where _line in "
+                f"(select line from _dependents where tbl = '{name}')"
+            )

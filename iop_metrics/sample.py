@@ -1,0 +1,492 @@
+"""Synthetic, de-identified records with the shape of a real IOP.
+
+Seeded and deterministic. Clients are made in fixed-size chunks, each from its
+own child seed, with numpy arrays only (no per-client Python loop), and each
+chunk is appended to the output files, so tens of millions of sessions take
+bounded memory.
+
+Pathways: detox (3.7-WM) and/or residential (3.5) or PHP (2.5) stepping down
+into IOP (2.1), a few direct IOP admissions, step-down to outpatient (1.0),
+some step-ups back to PHP or residential, and some readmissions. Attendance
+falls off in the weeks before a drop-out; most drop-outs leave early;
+completions come around 8-12 weeks. The program is closed on holidays, some
+weeks run as telehealth, and PHQ-9 / GAD-7 are taken at intake and every 30 days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+CHUNK = 20_000
+EPOCH = np.datetime64("1970-01-01", "D")
+SITES = ("main", "north", "east", "west")
+# Per track: weekday (Mon=0) -> (service_type, minutes)
+SCHEDULES = {
+    "adult-day": {
+        0: ("group", 180),
+        1: ("individual", 50),
+        2: ("psychoeducation", 180),
+        3: ("peer_support", 60),
+        4: ("skills", 180),
+    },
+    "adult-evening": {
+        0: ("group", 180),
+        1: ("skills", 180),
+        2: ("individual", 50),
+        3: ("psychoeducation", 180),
+        4: ("case_management", 30),
+    },
+    "adolescent": {
+        0: ("group", 120),
+        1: ("family", 60),
+        2: ("skills", 120),
+        3: ("psychoeducation", 120),
+    },
+    "php": {
+        0: ("group", 300),
+        1: ("group", 300),
+        2: ("psychoeducation", 300),
+        3: ("skills", 300),
+        4: ("group", 300),
+    },
+    "op": {1: ("group", 90), 3: ("individual", 50)},
+}
+TRACK_CODES = tuple(SCHEDULES)
+STATUS_NAMES = np.array(["attended", "no_show", "cancelled_client", "cancelled_program"])
+
+
+@dataclass(frozen=True)
+class SampleSummary:
+    clients: int
+    episodes: int
+    sessions: int
+    assessments: int
+    out_dir: Path
+
+
+def _holidays(start: dt.date, end: dt.date) -> np.ndarray:
+    """US federal holidays the program closes on (fixed-date and weekday-rule ones)."""
+    days = []
+    for y in range(start.year - 1, end.year + 2):
+        days += [dt.date(y, 1, 1), dt.date(y, 7, 4), dt.date(y, 12, 25)]
+
+        def nth(month: int, weekday: int, n: int, y: int = y) -> dt.date:
+            d = dt.date(y, month, 1)
+            d += dt.timedelta(days=(weekday - d.weekday()) % 7)
+            return d + dt.timedelta(weeks=n - 1)
+
+        last_may = dt.date(y, 5, 31)
+        days += [
+            nth(1, 0, 3),  # Martin Luther King Jr. Day
+            last_may - dt.timedelta(days=last_may.weekday()),  # Memorial Day
+            nth(9, 0, 1),  # Labor Day
+            nth(11, 3, 4),  # Thanksgiving
+        ]
+    return np.array(sorted(days), dtype="datetime64[D]")
+
+
+def _d(x: np.ndarray) -> np.ndarray:
+    return x.astype("int64")
+
+
+class _Episodes:
+    """Column arrays of episodes under construction (dates as day numbers)."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("client", "level", "admit", "discharge", "reason", "track", "site")
+        }
+
+    def add(self, client, level, admit, discharge, reason, track, site) -> None:
+        n = len(client)
+        for k, v in zip(
+            self.cols, (client, level, admit, discharge, reason, track, site), strict=True
+        ):
+            self.cols[k].append(np.broadcast_to(np.asarray(v), (n,)).copy())
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {k: np.concatenate(v) for k, v in self.cols.items()}
+
+
+REASONS = np.array(
+    ["completed", "dropped_out", "terminated", "transferred", "incarcerated", "died", "other"]
+)
+LEVELS = np.array(["3.7-WM", "3.5", "2.5", "2.1", "1.0"])
+WM, RES, PHP, IOP, OP = range(5)
+
+
+def _stay(rng, n, p_reason, los_complete, los_drop_mean, los_other):
+    reason = rng.choice(len(REASONS), size=n, p=p_reason)
+    los = np.where(
+        reason == 0,
+        rng.integers(*los_complete, size=n),
+        np.where(
+            reason <= 2,
+            1 + rng.geometric(1 / los_drop_mean, size=n),
+            rng.integers(*los_other, size=n),
+        ),
+    )
+    return reason, los
+
+
+def _pathways(rng: np.random.Generator, ids: np.ndarray, start: int, end: int, n_sites: int):
+    n = len(ids)
+    ep = _Episodes()
+    site = rng.integers(0, n_sites, size=n)
+    adolescent = rng.random(n) < 0.12
+    track = np.where(adolescent, 2, np.where(rng.random(n) < 0.6, 0, 1))
+    t = rng.integers(start - 120, end + 1, size=n)
+    entry = rng.choice(5, size=n, p=[0.14, 0.14, 0.30, 0.22, 0.20])  # wm+res, wm, res, php, direct
+    alive = np.ones(n, dtype=bool)
+    none_track = np.full(n, -1)
+
+    def stage(mask, level, p_reason, los_c, los_d, los_o, trk=none_track):
+        nonlocal t
+        idx = np.flatnonzero(mask & alive)
+        reason, los = _stay(rng, len(idx), p_reason, los_c, los_d, los_o)
+        ep.add(idx, level, t[idx], t[idx] + los - 1, reason, trk[idx], site[idx])
+        t = t.copy()
+        t[idx] = t[idx] + los - 1
+        alive[idx] = reason == 0
+        return idx, reason
+
+    stage(
+        (entry == 0) | (entry == 1), WM, [0.85, 0.1, 0.0, 0.03, 0.0, 0.0, 0.02], (3, 8), 3, (2, 6)
+    )
+    gap = rng.geometric(0.5, size=n) - 1
+    t = t + np.where(entry <= 2, gap, 0)
+    stage(
+        (entry == 0) | (entry == 2),
+        RES,
+        [0.78, 0.12, 0.04, 0.03, 0.01, 0.0, 0.02],
+        (21, 36),
+        8,
+        (7, 30),
+    )
+    # Hand-off into IOP: most within days, some the day before, some never arrive.
+    arrive = rng.random(n) < np.where(entry == 4, 1.0, 0.9)
+    handoff = np.where(rng.random(n) < 0.12, -1, rng.geometric(0.3, size=n) - 1)
+    t = t + np.where(entry == 4, 0, handoff)
+    alive &= arrive
+    stage(entry == 3, PHP, [0.8, 0.12, 0.03, 0.03, 0.0, 0.0, 0.02], (10, 21), 6, (5, 15))
+    t = t + np.where(entry == 3, rng.geometric(0.4, size=n), 0)
+    p_iop = [0.5, 0.25, 0.08, 0.09, 0.02, 0.005, 0.055]
+    idx, reason = stage(alive.copy(), IOP, p_iop, (56, 85), 16, (10, 60), track)
+    # After IOP: completers step down to outpatient; some others step up.
+    after = np.zeros(n, dtype=int)  # 0 nothing, 1 OP, 2 step-up
+    after[idx] = np.where(
+        reason == 0,
+        np.where(rng.random(len(idx)) < 0.75, 1, 0),
+        np.where(rng.random(len(idx)) < 0.12, 2, 0),
+    )
+    alive[:] = after > 0
+    t = t + np.where(
+        rng.random(n) < 0.85, rng.integers(1, 12, size=n), rng.integers(15, 40, size=n)
+    )
+    stage(after == 1, OP, [0.7, 0.2, 0.02, 0.04, 0.01, 0.0, 0.03], (30, 120), 20, (10, 60))
+    up = after == 2
+    lvl_up = np.where(rng.random(n) < 0.6, PHP, RES)
+    for lvl in (PHP, RES):
+        stage(
+            up & (lvl_up == lvl),
+            lvl,
+            [0.75, 0.15, 0.05, 0.03, 0.0, 0.0, 0.02],
+            (12, 30),
+            6,
+            (5, 20),
+        )
+    # Readmission to IOP for some, months later.
+    alive[:] = rng.random(n) < 0.08
+    t = t + rng.integers(60, 200, size=n)
+    stage(alive.copy(), IOP, p_iop, (56, 85), 12, (10, 60), track)
+    e = ep.arrays()
+    keep = e["admit"] <= end
+    e = {k: v[keep] for k, v in e.items()}
+    order = np.lexsort((e["admit"], e["client"]))
+    e = {k: v[order] for k, v in e.items()}
+    e["open"] = e["discharge"] > end
+    age = np.where(adolescent, rng.integers(14, 18, size=n), rng.integers(18, 71, size=n))
+    first_admit = np.full(n, end)
+    np.minimum.at(first_admit, e["client"], e["admit"])
+    birth_year = (EPOCH + first_admit).astype("datetime64[Y]").astype(int) + 1970 - age
+    return e, birth_year, site
+
+
+def _expand(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each [start, end] day range: (owner index, day) for every day in it."""
+    lens = np.maximum(ends - starts + 1, 0)
+    owner = np.repeat(np.arange(len(starts)), lens)
+    offs = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
+    return owner, starts[owner] + offs
+
+
+def _schedule_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    services = np.array(
+        sorted({s for sch in SCHEDULES.values() for s, _ in sch.values()} | {"assessment"})
+    )
+    svc = np.full((len(SCHEDULES), 7), -1)
+    mins = np.zeros((len(SCHEDULES), 7), dtype=np.int64)
+    for i, sch in enumerate(SCHEDULES.values()):
+        for wd, (s, m) in sch.items():
+            svc[i, wd] = int(np.searchsorted(services, s))
+            mins[i, wd] = m
+    return services, svc, mins
+
+
+def _sessions(rng, e, client_attend, end: int, holidays: np.ndarray, storm: np.ndarray):
+    services, svc_tab, min_tab = _schedule_tables()
+    level = e["level"]
+    key = np.where(
+        level == IOP, e["track"], np.where(level == PHP, 3, np.where(level == OP, 4, -1))
+    )
+    has = np.flatnonzero(key >= 0)
+    last = np.minimum(e["discharge"][has], end)
+    owner, day = _expand(e["admit"][has], last)
+    owner = has[owner]
+    wd = (day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+    svc = svc_tab[key[owner], wd]
+    minutes = min_tab[key[owner], wd]
+    intake = day == e["admit"][owner]
+    open_day = ~np.isin(day, holidays)
+    keep = (svc >= 0) & open_day
+    # An intake assessment on the day of admission, beside the day's scheduled service.
+    i_owner, i_day = owner[intake & open_day], day[intake & open_day]
+    assess = int(np.searchsorted(services, "assessment"))
+    owner = np.concatenate([i_owner, owner[keep]])
+    day = np.concatenate([i_day, day[keep]])
+    svc = np.concatenate([np.full(len(i_owner), assess), svc[keep]])
+    minutes = np.concatenate([np.full(len(i_owner), 60), minutes[keep]])
+    order = np.lexsort((svc, day, owner))
+    owner, day, svc, minutes = owner[order], day[order], svc[order], minutes[order]
+    n = len(owner)
+    p = client_attend[e["client"][owner]]
+    leaving = np.isin(e["reason"][owner], (1, 2)) & ~e["open"][owner]
+    to_end = e["discharge"][owner] - day
+    p = np.where(leaving, p * np.clip(0.3 + 0.7 * to_end / 21, 0.3, 1.0), p)
+    p = np.where(svc == assess, 0.97, p)
+    u = rng.random(n)
+    status = np.where(u < p, 0, np.where(rng.random(n) < 0.7, 1, 2))
+    status = np.where(rng.random(n) < 0.015, 3, status)
+    late = (status == 0) & (rng.random(n) < 0.08)
+    attended = np.where(late, np.maximum(minutes - rng.integers(10, 61, size=n), 1), -1)
+    attended = np.where((status > 0) & (rng.random(n) < 0.3), 0, attended)
+    week = (day + 3) // 7
+    site = e["site"][owner]
+    tele = np.isin(site * 100_000 + week, storm) | (
+        np.isin(services[svc], ("individual", "family")) & (rng.random(n) < 0.2)
+    )
+    return {
+        "episode": owner,
+        "session_date": day,
+        "service_type": services[svc],
+        "scheduled_minutes": minutes,
+        "status": np.array(["attended", "no_show", "cancelled_client", "cancelled_program"])[
+            status
+        ],
+        "attended_minutes": attended,
+        "telehealth": tele,
+    }
+
+
+def _assessments(rng, e, end: int):
+    idx = np.flatnonzero(e["level"] == IOP)
+    last = np.minimum(e["discharge"][idx], end)
+    count = (last - e["admit"][idx]) // 30 + 1
+    owner = np.repeat(idx, count)
+    k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    day = e["admit"][owner] + 30 * k
+    completer = (e["reason"][owner] == 0) & ~e["open"][owner]
+    out: dict[str, list[np.ndarray]] = {
+        "episode": [],
+        "assessed_on": [],
+        "instrument": [],
+        "score": [],
+    }
+    for name, mean, top, drop in (("PHQ-9", 13, 27, 3.0), ("GAD-7", 11, 21, 2.5)):
+        base = rng.normal(mean, 5, size=len(idx))[np.searchsorted(idx, owner)]
+        score = base - k * np.where(completer, drop, drop / 3) + rng.normal(0, 2, size=len(owner))
+        out["episode"].append(owner)
+        out["assessed_on"].append(day)
+        out["instrument"].append(np.full(len(owner), name))
+        out["score"].append(np.clip(np.rint(score), 0, top).astype(np.int64))
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+class _Writer:
+    """Appends pyarrow tables chunk by chunk to NAME.csv or NAME.parquet."""
+
+    def __init__(self, out: Path, fmt: str) -> None:
+        self.out, self.fmt = out, fmt
+        self.open: dict[str, pq.ParquetWriter | pacsv.CSVWriter] = {}
+
+    def write(self, name: str, table: pa.Table) -> None:
+        if name not in self.open:
+            path = self.out / f"{name}.{self.fmt}"
+            if self.fmt == "parquet":
+                self.open[name] = pq.ParquetWriter(path, table.schema, compression="zstd")
+            else:
+                opts = pacsv.WriteOptions(quoting_style="needed")
+                self.open[name] = pacsv.CSVWriter(path, table.schema, write_options=opts)
+        self.open[name].write_table(table)
+
+    def close(self) -> None:
+        for w in self.open.values():
+            w.close()
+
+
+def _dates(days: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
+    return pa.array((EPOCH + days).astype("datetime64[D]"), mask=mask)
+
+
+def generate(
+    out_dir: str | os.PathLike[str],
+    *,
+    clients: int = 700,
+    sites: int = 2,
+    start: dt.date = dt.date(2024, 11, 1),
+    end: dt.date = dt.date(2026, 10, 31),
+    seed: int = 20261031,
+    fmt: str = "csv",
+) -> SampleSummary:
+    """Write synthetic records for ``clients`` people to ``out_dir``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> s = generate(tempfile.mkdtemp(), clients=50, seed=3)
+    >>> s.clients, s.episodes > 50, s.sessions > 500
+    (50, True, True)
+    """
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"format must be csv or parquet, not {fmt!r}")
+    if not 1 <= sites <= len(SITES):
+        raise ValueError(f"sites must be 1..{len(SITES)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    s0, s1 = (
+        int((np.datetime64(start) - EPOCH).astype(int)),
+        int((np.datetime64(end) - EPOCH).astype(int)),
+    )
+    holidays = _d(_holidays(start, end) - EPOCH)
+    root = np.random.SeedSequence(seed)
+    storm_rng = np.random.default_rng(root.spawn(1)[0])
+    weeks = np.arange((s0 + 3) // 7, (s1 + 3) // 7 + 1)
+    storm = np.concatenate(
+        [s * 100_000 + storm_rng.choice(weeks, 3, replace=False) for s in range(sites)]
+    )
+    writer = _Writer(out, fmt)
+    n_ep = n_sess = n_ass = 0
+    try:
+        for c, child in enumerate(root.spawn((clients + CHUNK - 1) // CHUNK)):
+            rng = np.random.default_rng(child)
+            ids = np.arange(c * CHUNK, min(clients, (c + 1) * CHUNK))
+            e, birth_year, site = _pathways(rng, ids, s0, s1, sites)
+            n = len(ids)
+            writer.write("clients", _clients_table(rng, ids, birth_year, e))
+            ep_ids = np.char.add(
+                "E", np.char.zfill((n_ep + np.arange(len(e["client"])) + 1).astype(str), 8)
+            )
+            writer.write("episodes", _episodes_table(e, ids, ep_ids))
+            attend = rng.beta(9, 1.6, size=n)
+            s = _sessions(rng, e, attend, s1, holidays, storm)
+            sess_ids = np.char.add(
+                "S", np.char.zfill((n_sess + np.arange(len(s["episode"])) + 1).astype(str), 10)
+            )
+            writer.write("sessions", _sessions_table(s, ep_ids, sess_ids))
+            a = _assessments(rng, e, s1)
+            writer.write(
+                "assessments",
+                pa.table(
+                    {
+                        "episode_id": pa.array(ep_ids[a["episode"]]),
+                        "assessed_on": _dates(a["assessed_on"]),
+                        "instrument": pa.array(a["instrument"]),
+                        "score": pa.array(a["score"]),
+                    }
+                ),
+            )
+            n_ep += len(ep_ids)
+            n_sess += len(sess_ids)
+            n_ass += len(a["episode"])
+    finally:
+        writer.close()
+    return SampleSummary(clients, n_ep, n_sess, n_ass, out)
+
+
+def _clients_table(rng, ids, birth_year, e) -> pa.Table:
+    n = len(ids)
+    first_level = np.full(n, -1)
+    firsts = np.unique(e["client"], return_index=True)
+    first_level[firsts[0]] = e["level"][firsts[1]]
+    direct = first_level == IOP
+    referral = np.where(
+        direct,
+        rng.choice(
+            np.array(["self", "family", "court", "employer", "other"]),
+            size=n,
+            p=[0.4, 0.25, 0.2, 0.1, 0.05],
+        ),
+        "provider",
+    )
+    subst = ["alcohol", "opioids", "stimulants", "cannabis", "sedatives", "other"]
+    payer = ["medicaid", "medicare", "commercial", "self_pay", "other"]
+    return pa.table(
+        {
+            "client_id": pa.array(np.char.add("C", np.char.zfill((ids + 1).astype(str), 7))),
+            "birth_year": pa.array(birth_year, mask=rng.random(n) < 0.02),
+            "sex": pa.array(
+                rng.choice(np.array(["F", "M", "X", "U"]), size=n, p=[0.42, 0.55, 0.01, 0.02])
+            ),
+            "primary_substance": pa.array(
+                rng.choice(np.array(subst), size=n, p=[0.42, 0.28, 0.14, 0.1, 0.03, 0.03])
+            ),
+            "payer": pa.array(
+                rng.choice(np.array(payer), size=n, p=[0.45, 0.08, 0.38, 0.06, 0.03])
+            ),
+            "referral_source": pa.array(referral),
+        }
+    )
+
+
+def _episodes_table(e, ids, ep_ids) -> pa.Table:
+    open_ = e["open"]
+    tracks = np.array(["adult-day", "adult-evening", "adolescent"])
+    is_iop = e["level"] == IOP
+    return pa.table(
+        {
+            "episode_id": pa.array(ep_ids),
+            "client_id": pa.array(
+                np.char.add("C", np.char.zfill((ids[0] + e["client"] + 1).astype(str), 7))
+            ),
+            "site": pa.array(np.array(SITES)[e["site"]]),
+            "level_of_care": pa.array(LEVELS[e["level"]]),
+            "track": pa.array(tracks[np.clip(e["track"], 0, 2)], mask=~is_iop),
+            "admit_date": _dates(e["admit"]),
+            "discharge_date": _dates(e["discharge"], mask=open_),
+            "discharge_reason": pa.array(REASONS[e["reason"]], mask=open_),
+        }
+    )
+
+
+def _sessions_table(s, ep_ids, sess_ids) -> pa.Table:
+    att = s["attended_minutes"]
+    return pa.table(
+        {
+            "session_id": pa.array(sess_ids),
+            "episode_id": pa.array(ep_ids[s["episode"]]),
+            "session_date": _dates(s["session_date"]),
+            "service_type": pa.array(s["service_type"]),
+            "scheduled_minutes": pa.array(s["scheduled_minutes"]),
+            "status": pa.array(s["status"]),
+            "attended_minutes": pa.array(att, mask=att < 0),
+            "telehealth": pa.array(s["telehealth"]),
+        }
+    )
