@@ -76,6 +76,78 @@ def _cmd_load(a: argparse.Namespace) -> int:
     return 0
 
 
+def _open(a: argparse.Namespace):  # -> duckdb connection, read-only on a database file
+    from .db import connect
+    from .load import load_memory
+
+    if a.data:
+        return load_memory(a.data)
+    return connect(a.db)
+
+
+def _query(a: argparse.Namespace, con, today: dt.date):
+    from .metrics import Query, Scope
+    from .periods import parse_period
+
+    period = parse_period(a.period, today=today) if a.period else latest_complete_month(con)
+    levels = tuple(a.level) if a.level else Scope().levels
+    return Query.of(
+        period, as_of=a.as_of, scope=Scope(levels, a.site, a.track), window_days=a.window_days
+    )
+
+
+def latest_complete_month(con):  # noqa: ANN001 - duckdb connection
+    """The latest month that ends on or before the last date in the data."""
+    from .db import scalar
+    from .periods import month
+
+    last = scalar(
+        con,
+        "select max(d) from (select max(session_date) as d from sessions "
+        "union all select max(coalesce(discharge_date, admit_date)) from episodes)",
+    )
+    if last is None:
+        raise InputError("the database holds no episode or session; nothing to report on")
+    candidate = month(last.year, last.month)
+    return candidate if candidate.end <= last else candidate.previous()
+
+
+def _cmd_metrics(a: argparse.Namespace) -> int:
+    from .metrics import document
+    from .render import render_document
+
+    con = _open(a)
+    try:
+        doc = document(con, _query(a, con, dt.date.today()))
+    finally:
+        con.close()
+    sys.stdout.write(render_document(doc, a.format))
+    return 0
+
+
+def _add_scope(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
+    src.add_argument("--data", help="validate and load this folder into memory instead")
+    p.add_argument(
+        "--period",
+        help="2026-10, 2026-Q4, 2026, last-month or last-quarter "
+        "(default: the latest complete month in the data)",
+    )
+    p.add_argument("--as-of", type=_date, help="compute as of this date (default: period end)")
+    p.add_argument(
+        "--level",
+        action="append",
+        metavar="CODE",
+        help="level of care in scope; repeat for several (default 2.1)",
+    )
+    p.add_argument("--site", help="only this site")
+    p.add_argument("--track", help="only this track")
+    p.add_argument(
+        "--window-days", type=int, default=14, help="transitions window W in days (default 14)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="iop-metrics", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -105,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ld.set_defaults(func=_cmd_load)
 
+    m = sub.add_parser("metrics", help="compute one period's figures (json, table or csv)")
+    _add_scope(m)
+    m.add_argument("--format", choices=("json", "table", "csv"), default="json")
+    m.set_defaults(func=_cmd_metrics)
     return p
 
 

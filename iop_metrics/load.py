@@ -400,6 +400,5 @@ def load_memory(data_dir: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     )
     for name in TABLES:
         for prefix in ("raw_", "typed_", "valid_"):
-            con.execute(f"drop view if exists {prefix}{name}")
             con.execute(f"drop table if exists {prefix}{name}")
     return con

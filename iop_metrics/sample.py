@@ -490,3 +490,30 @@ def _sessions_table(s, ep_ids, sess_ids) -> pa.Table:
             "telehealth": pa.array(s["telehealth"]),
         }
     )
+
+
+def write_worked_example(out_dir: str | os.PathLike[str]) -> Path:
+    """Write the worked example of metrics.md (clients A, B and C) as CSV files."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "clients": "client_id,birth_year\nA,1980\nB,1992\nC,1975\n",
+        "episodes": (
+            "episode_id,client_id,site,level_of_care,track,admit_date,discharge_date,"
+            "discharge_reason\n"
+            "A-res,A,main,3.5,,2026-04-01,2026-05-02,completed\n"
+            "A-iop,A,main,2.1,adult-day,2026-05-01,2026-05-29,completed\n"
+            "A-op,A,main,1.0,,2026-06-03,,\n"
+            "B-iop,B,main,2.1,adult-day,2026-05-04,2026-05-08,dropped_out\n"
+            "C-iop,C,main,2.1,adult-evening,2026-02-02,,\n"
+        ),
+        "sessions": (
+            "session_id,episode_id,session_date,service_type,scheduled_minutes,status\n"
+            "s1,A-iop,2026-05-04,group,180,attended\n"
+            "s2,A-iop,2026-05-06,group,180,attended\n"
+            "s3,B-iop,2026-05-05,group,180,no_show\n"
+        ),
+    }
+    for name, text in files.items():
+        (out / f"{name}.csv").write_text(text)
+    return out

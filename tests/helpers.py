@@ -61,3 +61,39 @@ def session(
         "status": status,
         **kw,
     }
+
+
+def memory_db(tables: dict[str, list[dict]]):
+    """An in-memory DuckDB with the canonical schema holding these rows (built-in levels)."""
+    import duckdb
+
+    from iop_metrics.contract import BUILTIN_LEVELS
+
+    con = duckdb.connect()
+    con.execute(
+        "create table levels_of_care (code varchar, name varchar, intensity double, "
+        "setting varchar)"
+    )
+    con.executemany(
+        "insert into levels_of_care values (?, ?, ?, ?)", [list(r) for r in BUILTIN_LEVELS]
+    )
+    schemas = {
+        "clients": "client_id varchar, birth_year integer, sex varchar, primary_substance varchar, "
+        "payer varchar, referral_source varchar",
+        "episodes": "episode_id varchar, client_id varchar, site varchar, level_of_care varchar, "
+        "track varchar, admit_date date, discharge_date date, discharge_reason varchar",
+        "sessions": "session_id varchar, episode_id varchar, session_date date, service_type "
+        "varchar, scheduled_minutes integer, status varchar, attended_minutes integer, "
+        "telehealth boolean",
+        "assessments": "episode_id varchar, assessed_on date, instrument varchar, score double",
+    }
+    for name, schema in schemas.items():
+        con.execute(f"create table {name} ({schema})")
+        cols = [c.split()[0] for c in schema.split(", ")]
+        rows = tables.get(name, [])
+        if rows:
+            con.executemany(
+                f"insert into {name} values ({', '.join('?' for _ in cols)})",
+                [[r.get(c) for c in cols] for r in rows],
+            )
+    return con

@@ -1,0 +1,336 @@
+"""Thin typed wrappers: run a named SQL file with parameters, get a DataFrame.
+
+Every figure is computed by the SQL in ``iop_metrics/sql`` (one metric, one
+file). A summary file reads the rows of its ``*_detail.sql`` file as the CTE
+``detail``; values always go in as DuckDB parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from .contract import DEFAULT_LEVELS
+from .periods import Period, resolve_as_of
+
+_PARAM = re.compile(r"\$([a-z_]+)")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which episodes a report is about: levels of care (``None`` = all), site, track."""
+
+    levels: tuple[str, ...] | None = DEFAULT_LEVELS
+    site: str | None = None
+    track: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "levels_of_care": None if self.levels is None else list(self.levels),
+            "site": self.site,
+            "track": self.track,
+        }
+
+
+@dataclass(frozen=True)
+class Query:
+    """A period, its as-of date, a scope and the transitions window: what every metric takes."""
+
+    period: Period
+    as_of: dt.date
+    scope: Scope = field(default_factory=Scope)
+    window_days: int = 14
+
+    @classmethod
+    def of(
+        cls,
+        period: Period,
+        *,
+        as_of: dt.date | None = None,
+        scope: Scope | None = None,
+        window_days: int = 14,
+    ) -> Query:
+        return cls(period, resolve_as_of(period, as_of), scope or Scope(), window_days)
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "start": self.period.start,
+            "end": self.period.end,
+            "as_of": self.as_of,
+            "levels": None if self.scope.levels is None else list(self.scope.levels),
+            "site": self.scope.site,
+            "track": self.scope.track,
+            "window": self.window_days,
+        }
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The text of ``iop_metrics/sql/<name>.sql``."""
+    return resources.files("iop_metrics").joinpath("sql", f"{name}.sql").read_text()
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the shared temp macros on ``con`` (idempotent; works on read-only connections)."""
+    code = "\n".join(
+        line for line in sql_text("_macros").splitlines() if not line.lstrip().startswith("--")
+    )
+    for statement in code.split(";"):
+        if statement.strip():
+            con.execute(statement)
+
+
+def compose(name: str, reads: tuple[tuple[str, str], ...] = ()) -> str:
+    """The SQL of file ``name`` with the files it ``reads`` in front of it as CTEs.
+
+    A file that opens its own ``with`` list has the read files joined to that list.
+    """
+    body = "\n".join(
+        line for line in sql_text(name).splitlines() if not line.lstrip().startswith("--")
+    ).strip()
+    if not reads:
+        return body
+    parts = ",\n".join(f"{cte} as (\n{sql_text(f)}\n)" for cte, f in reads)
+    if body[:5].lower() == "with ":
+        return f"with {parts},\n{body[5:]}"
+    return f"with {parts}\n{body}"
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    q: Query,
+    *,
+    reads: tuple[tuple[str, str], ...] = (),
+    extra: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Run SQL file ``name`` for ``q``; ``reads`` names (cte, file) pairs it reads, in order."""
+    return _execute(con, compose(name, reads), q, extra).df()
+
+
+def records(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    q: Query,
+    *,
+    reads: tuple[tuple[str, str], ...] = (),
+    extra: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Like ``run`` but as plain Python rows (exact ints and floats, ``None`` for null)."""
+    cur = _execute(con, compose(name, reads), q, extra)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def _execute(
+    con: duckdb.DuckDBPyConnection, text: str, q: Query, extra: dict[str, Any] | None
+) -> duckdb.DuckDBPyConnection:
+    prepare(con)
+    values = {**q.params(), **(extra or {})}
+    used = set(_PARAM.findall(text))
+    return con.execute(text, {k: v for k, v in values.items() if k in used})
+
+
+def _detail(name: str) -> tuple[tuple[str, str], ...]:
+    return (("detail", f"{name}_detail"),)
+
+
+def census(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Active at start and end of the period, admissions, discharges, clients served.
+
+    Examples
+    --------
+    >>> from iop_metrics.periods import parse_period
+    >>> con = example_connection()
+    >>> census(con, Query.of(parse_period("2026-05")))[["admissions", "active_at_end"]]
+       admissions  active_at_end
+    0           2              1
+    """
+    return run(con, "census", q)
+
+
+def attendance(con: duckdb.DuckDBPyConnection, q: Query, *, by: str = "all") -> pd.DataFrame:
+    """Session counts by status and the attendance and no-show rates, grouped ``by`` one of
+    ``all``, ``service_type``, ``weekday``, ``track``, ``site``, ``week``, ``month``."""
+    allowed = ("all", "service_type", "weekday", "track", "site", "week", "month")
+    if by not in allowed:
+        raise ValueError(f"by must be one of {allowed}")
+    return run(con, "attendance", q, extra={"by": by})
+
+
+def dosage_weeks(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """One row per client-week: hours attended against the 9 (6) hour ASAM threshold."""
+    return run(con, "dosage_weeks", q)
+
+
+def dosage(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Client-weeks, those meeting the threshold, their share and the median hours."""
+    return run(con, "dosage", q, reads=(("detail", "dosage_weeks"),))
+
+
+def discharges(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Discharges in the period by TEDS-D reason, completion rate, median length of stay."""
+    return run(con, "discharges", q)
+
+
+def retention_cohort(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """The 12-month admission cohort: (t, event) per episode and early-engagement flags."""
+    return run(con, "retention_cohort", q)
+
+
+def retention_curve(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Kaplan-Meier retention R(N) by day with at-risk, events and a 95% Greenwood band."""
+    return run(con, "retention_curve", q, reads=(("detail", "retention_cohort"),))
+
+
+def retention(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Cohort size, 30/60/90-day retention, initiation within 14 and engagement within 34 days."""
+    reads = (("detail", "retention_cohort"), ("curve", "retention_curve"))
+    return run(con, "retention", q, reads=reads)
+
+
+def transitions_detail(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Each in-scope discharge in the period with its next episode and outcome."""
+    return run(con, "transitions_detail", q)
+
+
+def transitions(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Counts per transition outcome, per next level, and the median step-down gap."""
+    return run(con, "transitions", q, reads=_detail("transitions"))
+
+
+def transition_matrix(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """From-level x to-level counts over all levels of care (outcome where there is no next)."""
+    all_levels = Query(q.period, q.as_of, Scope(None, q.scope.site, q.scope.track), q.window_days)
+    rows = transitions_detail(con, all_levels)
+    rows["to_level"] = rows["to_level"].where(rows["to_level"].notna(), rows["outcome"])
+    return (
+        rows.groupby(["from_level", "to_level"], as_index=False)
+        .size()
+        .rename(columns={"size": "n"})
+        .sort_values(["from_level", "to_level"], ignore_index=True)
+    )
+
+
+def inflow_detail(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Each in-scope admission in the period with its previous episode and how it came in."""
+    return run(con, "inflow_detail", q)
+
+
+def inflow(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Admissions by how they came in: stepped down, stepped up, lateral, direct."""
+    return run(con, "inflow", q, reads=_detail("inflow"))
+
+
+def continuity_detail(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Each residential/inpatient discharge in the period with its first follow-up day."""
+    return run(con, "continuity_detail", q)
+
+
+def continuity(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Follow-up within 7 and 14 days after residential or inpatient discharge."""
+    return run(con, "continuity", q, reads=_detail("continuity"))
+
+
+def outcomes_detail(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Per episode active in the period and instrument: first and latest score, rules met."""
+    return run(con, "outcomes_detail", q)
+
+
+def outcomes(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Per instrument: episodes, improvement, response and remission rates."""
+    return run(con, "outcomes", q, reads=_detail("outcomes"))
+
+
+def example_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory database holding the worked example of metrics.md (clients A, B, C)."""
+    import tempfile
+
+    from .load import load_memory
+    from .sample import write_worked_example
+
+    with tempfile.TemporaryDirectory() as folder:
+        return load_memory(write_worked_example(folder))
+
+
+def _pick(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: row[k] for k in keys}
+
+
+REASONS = ("completed", "dropped_out", "terminated", "transferred", "incarcerated", "died", "other")
+ATTENDANCE_KEYS = (
+    "scheduled",
+    "attended",
+    "no_show",
+    "cancelled_client",
+    "cancelled_program",
+    "attendance_rate",
+    "no_show_rate",
+)
+
+
+def document(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
+    """Every headline figure as the JSON document of metrics.md.
+
+    Examples
+    --------
+    >>> from iop_metrics.periods import parse_period
+    >>> doc = document(example_connection(), Query.of(parse_period("2026-05")))
+    >>> doc["census"]["admissions"], doc["census"]["active_at_end"]
+    (2, 1)
+    >>> round(doc["retention"]["day_30"], 3), doc["transitions"]["pending"], doc["inflow"]["direct"]
+    (0.667, 1, 1)
+    """
+    p = q.period
+
+    def one(name: str, reads: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+        return records(con, name, q, reads=reads)[0]
+
+    att = records(con, "attendance", q, extra={"by": "all"})
+    dis = one("discharges")
+    tra = one("transitions", _detail("transitions"))
+    ret = one("retention", (("detail", "retention_cohort"), ("curve", "retention_curve")))
+    return {
+        "period": {
+            "label": p.label,
+            "start": p.start.isoformat(),
+            "end": p.end.isoformat(),
+            "as_of": q.as_of.isoformat(),
+        },
+        "scope": q.scope.as_dict(),
+        "census": one("census"),
+        # No session in the period: counts are 0 and the rates undefined.
+        "attendance": _pick(att[0], ATTENDANCE_KEYS)
+        if att
+        else {k: (None if k.endswith("rate") else 0) for k in ATTENDANCE_KEYS},
+        "dosage": one("dosage", (("detail", "dosage_weeks"),)),
+        "discharges": {
+            "total": dis["total"],
+            "by_reason": {r: dis[r] for r in REASONS},
+            "completion_rate": dis["completion_rate"],
+            "median_length_of_stay_days": dis["median_length_of_stay_days"],
+        },
+        "retention": {
+            "cohort_start": (p.end - dt.timedelta(days=364)).isoformat(),
+            "cohort_end": p.end.isoformat(),
+            **_pick(
+                ret,
+                ("cohort_admissions", "day_30", "day_60", "day_90", "initiated_14d", "engaged_34d"),
+            ),
+        },
+        "transitions": {
+            "window_days": q.window_days,
+            **_pick(tra, ("step_down", "step_up", "lateral", "no_next_care", "pending")),
+            "by_next_level": {e["level"]: e["n"] for e in tra["by_next_level"] or []},
+            "median_gap_days_step_down": tra["median_gap_days_step_down"],
+        },
+        "inflow": one("inflow", _detail("inflow")),
+        "continuity": one("continuity", _detail("continuity")),
+    }

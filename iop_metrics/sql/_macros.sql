@@ -1,0 +1,78 @@
+-- Shared building blocks, created as TEMP macros on every connection before a metric runs.
+-- visible_episodes: the episodes as they were known at the end of as_of (metrics.md, as_of):
+-- an admission after as_of does not exist, a discharge after as_of has not happened.
+create or replace temp macro visible_episodes(as_of) as table
+    select
+        e.episode_id,
+        e.client_id,
+        e.site,
+        e.level_of_care,
+        e.track,
+        e.admit_date,
+        case when e.discharge_date <= as_of then e.discharge_date end as discharge_date,
+        case when e.discharge_date <= as_of then e.discharge_reason end as discharge_reason,
+        l.intensity,
+        l.setting
+    from main.episodes as e
+    inner join main.levels_of_care as l on l.code = e.level_of_care
+    where e.admit_date <= as_of;
+
+-- scoped_episodes: visible episodes in the report's scope. A null levels list means every level;
+-- a null site or track means any.
+create or replace temp macro scoped_episodes(as_of, scope_levels, scope_site, scope_track) as table
+    select *
+    from visible_episodes(as_of)
+    where (scope_levels is null or list_contains(scope_levels, level_of_care))
+        and (scope_site is null or site = scope_site)
+        and (scope_track is null or track = scope_track);
+
+-- next_episode: for every visible discharged episode e (discharge date D), the client's earliest
+-- other episode that began after e began, no later than D + w, on or before as_of, and had not
+-- ended before D. Ties: higher intensity first, then the smaller episode_id (metrics.md).
+create or replace temp macro next_episode(as_of, w) as table
+    with visible as (
+        select * from visible_episodes(as_of)
+    ),
+
+    candidates as (
+        select
+            e.episode_id,
+            e.discharge_date,
+            n.episode_id as next_episode_id,
+            n.level_of_care as next_level,
+            n.intensity as next_intensity,
+            n.admit_date as next_admit_date,
+            row_number() over (
+                partition by e.episode_id
+                order by n.admit_date, n.intensity desc, n.episode_id
+            ) as rank_in_client
+        from visible as e
+        inner join visible as n
+            on n.client_id = e.client_id
+            and n.episode_id <> e.episode_id
+            and n.admit_date > e.admit_date
+            and n.admit_date <= e.discharge_date + cast(w as integer)
+            and (n.discharge_date is null or n.discharge_date >= e.discharge_date)
+        where e.discharge_date is not null
+    )
+
+    select
+        episode_id,
+        next_episode_id,
+        next_level,
+        next_intensity,
+        greatest(0, next_admit_date - discharge_date) as gap_days
+    from candidates
+    where rank_in_client = 1;
+
+-- severity_band: PHQ-9 (0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately severe,
+-- 20-27 severe) and GAD-7 (0-4, 5-9, 10-14, 15-21) bands; null for other instruments.
+create or replace temp macro severity_band(instrument, score) as
+    case
+        when instrument not in ('PHQ-9', 'GAD-7') or score is null then null
+        when score < 5 then 'minimal'
+        when score < 10 then 'mild'
+        when score < 15 then 'moderate'
+        when instrument = 'GAD-7' or score >= 20 then 'severe'
+        else 'moderately severe'
+    end;

@@ -1,0 +1,7 @@
+-- Dosage summary over the client-weeks of dosage_weeks.sql (read in as `detail`).
+select
+    count(*) as client_weeks,
+    count(*) filter (where meets_threshold) as client_weeks_meeting_threshold,
+    count(*) filter (where meets_threshold) / nullif(count(*), 0) as share_meeting_threshold,
+    quantile_cont(hours, 0.5) as median_hours_per_client_week
+from detail

@@ -1,0 +1,56 @@
+-- Dosage (metrics.md, Dosage; ASAM Criteria level 2.1): one row per client-week, i.e. an
+-- in-scope episode and a Monday..Sunday week whose Sunday falls in P, open all seven days.
+-- Hours are attended minutes of that episode's attended sessions in the week / 60. The threshold
+-- is 6 hours when the client was under 18 in the year of admission, else 9 (unknown = adult).
+with episodes as (
+    select * from scoped_episodes($as_of, $levels, $site, $track)
+),
+
+sundays as (
+    select cast(d as date) as sunday
+    from range(cast($start as timestamp), cast($end as timestamp) + interval 1 day,
+        interval 1 day) as t (d)
+    where isodow(d) = 7
+),
+
+client_weeks as (
+    select
+        e.episode_id,
+        e.track,
+        w.sunday - 6 as monday,
+        w.sunday,
+        case when year(e.admit_date) - c.birth_year < 18 then 6 else 9 end as threshold_hours
+    from episodes as e
+    inner join sundays as w
+        on e.admit_date <= w.sunday - 6
+        and (e.discharge_date is null or e.discharge_date >= w.sunday)
+    left join main.clients as c on c.client_id = e.client_id
+),
+
+minutes as (
+    select
+        w.episode_id,
+        w.monday,
+        sum(s.attended_minutes) as attended_minutes
+    from client_weeks as w
+    inner join main.sessions as s
+        on s.episode_id = w.episode_id
+        and s.session_date between w.monday and w.sunday
+        and s.status = 'attended'
+    group by w.episode_id, w.monday
+),
+
+final as (
+    select
+        w.episode_id,
+        w.track,
+        w.monday,
+        w.sunday,
+        w.threshold_hours,
+        coalesce(m.attended_minutes, 0) / 60.0 as hours,
+        coalesce(m.attended_minutes, 0) >= 60 * w.threshold_hours as meets_threshold
+    from client_weeks as w
+    left join minutes as m on m.episode_id = w.episode_id and m.monday = w.monday
+)
+
+select * from final order by sunday, episode_id

@@ -1,0 +1,209 @@
+"""The SQL metrics against an independent plain-Python implementation and lifelines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from helpers import memory_db
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lifelines import KaplanMeierFitter
+from reference import REASONS
+from reference import document as reference_document
+
+from iop_metrics.metrics import Query, Scope, document, retention_cohort, retention_curve
+from iop_metrics.periods import month, quarter
+
+P_START = dt.date(2026, 3, 1)
+LEVELS = ["3.7-WM", "3.5", "2.5", "2.1", "2.1", "1.0"]
+STATUSES = ["attended", "attended", "attended", "no_show", "cancelled_client", "cancelled_program"]
+
+
+@st.composite
+def datasets(draw) -> dict[str, list[dict]]:
+    n_clients = draw(st.integers(1, 6))
+    clients, episodes, sessions = [], [], []
+    for c in range(n_clients):
+        cid = f"c{c}"
+        clients.append(
+            {"client_id": cid, "birth_year": draw(st.sampled_from([None, 1970, 1990, 2009, 2012]))}
+        )
+        taken: list[tuple[str, dt.date, dt.date | None]] = []
+        for k in range(draw(st.integers(1, 4))):
+            level = draw(st.sampled_from(LEVELS))
+            # Boundary offsets (period edges, 7/13/14/30-day windows) come up often.
+            offset = draw(
+                st.one_of(
+                    st.integers(-160, 75), st.sampled_from([-30, -14, -7, -1, 0, 1, 13, 14, 30, 31])
+                )
+            )
+            admit = P_START + dt.timedelta(days=offset)
+            los = draw(st.one_of(st.none(), st.integers(1, 110), st.sampled_from([1, 2, 8, 15])))
+            dis = None if los is None else admit + dt.timedelta(days=los - 1)
+            if any(
+                lv == level and admit <= (d2 or dt.date.max) and a2 <= (dis or dt.date.max)
+                for lv, a2, d2 in taken
+            ):
+                continue  # the contract forbids same-level overlaps
+            taken.append((level, admit, dis))
+            eid = f"e{c}_{k}"
+            episodes.append(
+                {
+                    "episode_id": eid,
+                    "client_id": cid,
+                    "level_of_care": level,
+                    "site": draw(st.sampled_from(["main", "north"])),
+                    "track": draw(st.sampled_from([None, "adult-day", "adolescent"])),
+                    "admit_date": admit,
+                    "discharge_date": dis,
+                    "discharge_reason": None if dis is None else draw(st.sampled_from(REASONS)),
+                }
+            )
+            span = (los or 150) - 1
+            for j in range(draw(st.integers(0, 14))):
+                status = draw(st.sampled_from(STATUSES))
+                minutes = draw(st.sampled_from([60, 180, 300]))
+                sessions.append(
+                    {
+                        "session_id": f"s{eid}_{j}",
+                        "episode_id": eid,
+                        "session_date": admit + dt.timedelta(days=draw(st.integers(0, span))),
+                        "service_type": "group",
+                        "scheduled_minutes": minutes,
+                        "status": status,
+                        "attended_minutes": (
+                            draw(st.sampled_from([minutes, minutes // 2]))
+                            if status == "attended"
+                            else 0
+                        ),
+                    }
+                )
+    return {"clients": clients, "episodes": episodes, "sessions": sessions}
+
+
+def _close(a, b, path="") -> None:
+    if isinstance(a, dict):
+        assert set(a) == set(b), path
+        for k in a:
+            _close(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, float) or isinstance(b, float):
+        assert a is not None and b is not None, f"{path}: {a} != {b}"
+        assert a == pytest.approx(b, rel=1e-12, abs=1e-12), path
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+def _compare(tables, period, as_of, scope, window) -> dict:
+    con = memory_db(tables)
+    ours = document(con, Query(period, as_of, scope, window))
+    theirs = reference_document(
+        tables,
+        start=period.start,
+        end=period.end,
+        as_of=as_of,
+        levels=scope.levels,
+        site=scope.site,
+        track=scope.track,
+        window=window,
+    )
+    for key, value in theirs.items():
+        _close(ours[key], value, key)
+    return ours
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tables=datasets(),
+    as_of_extra=st.sampled_from([0, 0, 1, 6, 7, 13, 14, 30, 47, 90]),
+    levels=st.sampled_from([("2.1",), ("2.1", "2.5"), ("3.5",)]),
+    site=st.sampled_from([None, None, "main"]),
+    track=st.sampled_from([None, None, "adult-day"]),
+    window=st.sampled_from([14, 14, 7, 30]),
+    kind=st.sampled_from(["month", "month", "quarter"]),
+)
+def test_sql_matches_the_plain_python_reference(
+    tables, as_of_extra, levels, site, track, window, kind
+):
+    period = month(2026, 3) if kind == "month" else quarter(2026, 1)
+    as_of = period.end + dt.timedelta(days=as_of_extra)
+    doc = _compare(tables, period, as_of, Scope(levels, site, track), window)
+    c = doc["census"]
+    assert c["active_at_end"] == c["active_at_start"] + c["admissions"] - c["discharges"]
+    rates = [
+        doc["attendance"]["attendance_rate"],
+        doc["attendance"]["no_show_rate"],
+        doc["dosage"]["share_meeting_threshold"],
+        doc["discharges"]["completion_rate"],
+        doc["continuity"]["rate_7d"],
+        doc["continuity"]["rate_14d"],
+        *(
+            doc["retention"][k]
+            for k in ("day_30", "day_60", "day_90", "initiated_14d", "engaged_34d")
+        ),
+    ]
+    assert all(r is None or 0.0 <= r <= 1.0 for r in rates)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=datasets(), seed=st.integers(0, 2**32 - 1))
+def test_shuffling_input_rows_changes_nothing(tables, seed):
+    q = Query(month(2026, 3), dt.date(2026, 4, 20), Scope(), 14)
+    before = document(memory_db(tables), q)
+    rng = random.Random(seed)
+    shuffled = {k: rng.sample(v, len(v)) for k, v in tables.items()}
+    assert document(memory_db(shuffled), q) == before
+
+
+def _truncate(tables: dict[str, list[dict]], as_of: dt.date) -> dict[str, list[dict]]:
+    """The data as it would have been extracted at the end of ``as_of``."""
+    episodes = []
+    for e in tables["episodes"]:
+        if e["admit_date"] > as_of:
+            continue
+        if e["discharge_date"] is not None and e["discharge_date"] > as_of:
+            e = {**e, "discharge_date": None, "discharge_reason": None}
+        episodes.append(e)
+    kept = {e["episode_id"] for e in episodes}
+    sessions = [
+        s for s in tables["sessions"] if s["session_date"] <= as_of and s["episode_id"] in kept
+    ]
+    return {"clients": tables["clients"], "episodes": episodes, "sessions": sessions}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=datasets(), extra=st.sampled_from([0, 3, 20]))
+def test_as_of_stability_a_past_period_does_not_change_when_later_data_arrives(tables, extra):
+    period = month(2026, 3)
+    as_of = period.end + dt.timedelta(days=extra)
+    q = Query(period, as_of, Scope(("2.1", "2.5", "3.5")), 14)
+    assert document(memory_db(tables), q) == document(memory_db(_truncate(tables, as_of)), q)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=datasets(), as_of_extra=st.integers(0, 120))
+def test_retention_agrees_with_lifelines(tables, as_of_extra):
+    period = month(2026, 3)
+    q = Query(period, period.end + dt.timedelta(days=as_of_extra), Scope(("2.1", "2.5")), 14)
+    con = memory_db(tables)
+    cohort = retention_cohort(con, q)
+    doc = document(con, q)["retention"]
+    if cohort.empty:
+        assert doc["day_30"] is None
+        return
+    kmf = KaplanMeierFitter().fit(cohort["t"], cohort["event"])
+    for n in (30, 60, 90):
+        assert doc[f"day_{n}"] == pytest.approx(float(kmf.predict(n - 1)), rel=1e-12)
+    curve = retention_curve(con, q).set_index("day")
+    ci = kmf.confidence_interval_
+    for n in (1, 15, 30, 45, 60, 90):
+        if n not in curve.index:
+            continue
+        assert curve.loc[n, "retention"] == pytest.approx(float(kmf.predict(n - 1)), rel=1e-12)
+        # lifelines' band is indexed by event/censoring times: take the last one <= n - 1.
+        at = ci.index[ci.index <= n - 1]
+        if len(at) and 0 < curve.loc[n, "retention"] < 1:
+            low, high = ci.loc[at.max()]
+            assert curve.loc[n, "ci_low"] == pytest.approx(low, rel=1e-9, abs=1e-12)
+            assert curve.loc[n, "ci_high"] == pytest.approx(high, rel=1e-9, abs=1e-12)
