@@ -49,7 +49,8 @@ elif step in ("metrics", "pandas"):
                             ("inflow", (("detail", "inflow_detail"),)),
                             ("continuity", (("detail", "continuity_detail"),))]:
             t = time.perf_counter()
-            records(con, name, q, reads=reads, extra={"by": "all"} if name == "attendance" else None)
+            by = {"by": "all"} if name == "attendance" else None
+            records(con, name, q, reads=reads, extra=by)
             parts[name] = round(time.perf_counter() - t, 3)
         extra = {"document_runs": runs, "by_query": parts}
     else:
@@ -85,7 +86,9 @@ print(json.dumps(extra))
 def step(name: str, **args: object) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, name, json.dumps(args)],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     if proc.returncode != 0:
         raise SystemExit(f"bench step {name} failed:\n{proc.stderr}")
@@ -113,10 +116,11 @@ def main() -> int:
             r["report"] = {"error": str(exc)[-400:]}
         results[label] = r
         ours = statistics.median(r["metrics"]["document_runs"])
+        gen, ld = r["generate"], r["load"]
         print(
-            f"[{label}] {r['generate']['sessions']:,} sessions\n"
-            f"  generate  {r['generate']['seconds']:7.1f} s  peak {r['generate']['peak_mb']:7.0f} MB\n"
-            f"  load      {r['load']['seconds']:7.1f} s  peak {r['load']['peak_mb']:7.0f} MB\n"
+            f"[{label}] {gen['sessions']:,} sessions\n"
+            f"  generate  {gen['seconds']:7.1f} s  peak {gen['peak_mb']:7.0f} MB\n"
+            f"  load      {ld['seconds']:7.1f} s  peak {ld['peak_mb']:7.0f} MB\n"
             f"  metrics   {ours:7.2f} s  (median of 3, one month's JSON document)"
             f"  peak {r['metrics']['peak_mb']:7.0f} MB\n"
             f"            by query: {r['metrics']['by_query']}\n"
