@@ -30,7 +30,7 @@ $(DB): $(STAMP) $(wildcard data/sample/*.csv)
 db: $(DB) ## build data/iop.duckdb from data/sample
 
 report: $(DB) ## render the latest complete sample month into reports/<YYYY-MM>/
-	$(BIN)/iop-metrics validate data/sample
+	$(BIN)/iop-metrics report --db $(DB) --out reports
 
 test: $(STAMP) ## lint, type-check and run every test (unit, golden, property, notebook, browser)
 	$(BIN)/ruff check iop_metrics tests bench

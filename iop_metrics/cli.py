@@ -125,6 +125,72 @@ def _cmd_metrics(a: argparse.Namespace) -> int:
     return 0
 
 
+def _formats(text: str) -> tuple[str, ...]:
+    out = tuple(x.strip() for x in text.split(",") if x.strip())
+    bad = [x for x in out if x not in ("html", "pdf")]
+    if bad or not out:
+        raise argparse.ArgumentTypeError(f"formats are html and/or pdf, not {text!r}")
+    return out
+
+
+def _cmd_report(a: argparse.Namespace) -> int:
+    if a.data:  # validate and load the folder into a temporary database, then report from it
+        import tempfile
+
+        from .load import load
+
+        with tempfile.TemporaryDirectory() as tmp:
+            db = str(Path(tmp) / "iop.duckdb")
+            load(a.data, db)
+            return _report(argparse.Namespace(**{**vars(a), "db": db, "data": None}))
+    return _report(a)
+
+
+def _report(a: argparse.Namespace) -> int:
+    from .db import connect
+    from .metrics import Scope
+    from .periods import parse_period, periods_between
+    from .report import ReportError, render
+
+    today = dt.date.today()
+    if a.period:
+        first = parse_period(a.period, today=today)
+    else:
+        con = connect(a.db)
+        try:
+            first = latest_complete_month(con)
+        finally:
+            con.close()
+    last = parse_period(a.through, today=today) if a.through else first
+    periods = periods_between(first, last)
+    scope = Scope(tuple(a.level) if a.level else Scope().levels, a.site, a.track)
+    formats = a.formats or ("html", "pdf")
+    failures = 0
+    for i, period in enumerate(periods, 1):
+        bar = "#" * (20 * i // len(periods))
+        print(f"[{bar:<20}] {i}/{len(periods)} {period.label} ...", file=sys.stderr, flush=True)
+        try:
+            timings = render(
+                a.db,
+                period,
+                out_dir=a.out,
+                as_of=a.as_of,
+                scope=scope,
+                suppress=a.suppress,
+                window_days=a.window_days,
+                formats=formats,
+                pdf_required=a.formats is not None and "pdf" in a.formats,
+                warn=lambda m: print(m, file=sys.stderr),
+            )
+        except ReportError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        took = sum(timings.values())
+        print(f"wrote {Path(a.out) / period.label}/ in {took:.1f} s")
+    return 1 if failures else 0
+
+
 def _add_scope(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
@@ -181,6 +247,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scope(m)
     m.add_argument("--format", choices=("json", "table", "csv"), default="json")
     m.set_defaults(func=_cmd_metrics)
+
+    r = sub.add_parser("report", help="render the HTML/PDF report, notebook and metrics.json")
+    _add_scope(r)
+    r.add_argument("--through", help="render every period from --period through this one")
+    r.add_argument("--out", default="reports", help="output folder (default reports)")
+    r.add_argument(
+        "--suppress",
+        type=int,
+        default=0,
+        metavar="K",
+        help="small-cell suppression for external distribution (CMS: 11)",
+    )
+    r.add_argument(
+        "--formats",
+        type=_formats,
+        default=None,
+        help="html,pdf (default both; PDF skipped with a warning if no Chromium)",
+    )
+    r.set_defaults(func=_cmd_report)
     return p
 
 

@@ -123,3 +123,32 @@ def periods_between(first: Period, last: Period) -> list[Period]:
     while out[-1].label != last.label:
         out.append(out[-1].next())
     return out
+
+
+def us_federal_holidays(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The days a typical program closes on: New Year, MLK, Memorial, July 4, Labor Day,
+    Thanksgiving, Christmas, for the years around ``start``..``end``.
+
+    >>> [d.isoformat() for d in us_federal_holidays(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    ...  if d.year == 2026][:3]
+    ['2026-01-01', '2026-01-19', '2026-05-25']
+    """
+    days = []
+    for y in range(start.year - 1, end.year + 2):
+
+        def nth(month: int, weekday: int, n: int, y: int = y) -> dt.date:
+            d = dt.date(y, month, 1)
+            d += dt.timedelta(days=(weekday - d.weekday()) % 7)
+            return d + dt.timedelta(weeks=n - 1)
+
+        last_may = dt.date(y, 5, 31)
+        days += [
+            dt.date(y, 1, 1),
+            nth(1, 0, 3),  # Martin Luther King Jr. Day
+            last_may - dt.timedelta(days=last_may.weekday()),  # Memorial Day
+            dt.date(y, 7, 4),
+            nth(9, 0, 1),  # Labor Day
+            nth(11, 3, 4),  # Thanksgiving
+            dt.date(y, 12, 25),
+        ]
+    return sorted(days)

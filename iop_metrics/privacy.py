@@ -7,8 +7,12 @@ engine) so that the loader can scan tens of millions of values in SQL.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
 
 # (label, RE2 pattern, applies to id columns only)
 IDENTIFIER_PATTERNS: tuple[tuple[str, str, bool], ...] = (
@@ -53,3 +57,236 @@ def is_small(n: int | None, k: int) -> bool:
     (True, False, False, False)
     """
     return n is not None and not (isinstance(n, float) and math.isnan(n)) and 0 < n < k
+
+
+# Figures of the JSON document that are counts, and the sums that tie them together: a group
+# (total, parts) means total = sum(parts); a total can be a part of another group.
+COUNT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("census.active_at_end", ("census.active_at_start", "census.admissions", "-census.discharges")),
+    (
+        "attendance.scheduled",
+        (
+            "attendance.attended",
+            "attendance.no_show",
+            "attendance.cancelled_client",
+            "attendance.cancelled_program",
+        ),
+    ),
+    (
+        "census.discharges",
+        tuple(
+            f"discharges.by_reason.{r}"
+            for r in (
+                "completed",
+                "dropped_out",
+                "terminated",
+                "transferred",
+                "incarcerated",
+                "died",
+                "other",
+            )
+        ),
+    ),
+    (
+        "census.discharges",
+        (
+            "transitions.step_down",
+            "transitions.step_up",
+            "transitions.lateral",
+            "transitions.no_next_care",
+            "transitions.pending",
+        ),
+    ),
+    (
+        "census.admissions",
+        (
+            "inflow.stepped_down_into",
+            "inflow.stepped_up_into",
+            "inflow.lateral_into",
+            "inflow.direct",
+        ),
+    ),
+    (
+        "continuity.residential_discharges",
+        ("continuity.followed_up_7d", "continuity.pending_7d", "~7d"),
+    ),
+    (
+        "continuity.residential_discharges",
+        ("continuity.followed_up_14d", "continuity.pending_14d", "~14d"),
+    ),
+    ("dosage.client_weeks", ("dosage.client_weeks_meeting_threshold", "~dosage")),
+)
+# The same figure shown under two names.
+SAME = (("discharges.total", "census.discharges"),)
+# Rates: key -> (numerator, denominator) as keys or "~name" for a derived count.
+RATES = {
+    "attendance.attendance_rate": ("attendance.attended", "~client_scheduled"),
+    "attendance.no_show_rate": ("attendance.no_show", "~client_scheduled"),
+    "dosage.share_meeting_threshold": (
+        "dosage.client_weeks_meeting_threshold",
+        "dosage.client_weeks",
+    ),
+    "discharges.completion_rate": ("discharges.by_reason.completed", "discharges.total"),
+    "continuity.rate_7d": ("continuity.followed_up_7d", "~continuity_den_7d"),
+    "continuity.rate_14d": ("continuity.followed_up_14d", "~continuity_den_14d"),
+    "retention.initiated_14d": ("~initiated", "~initiation_eligible"),
+    "retention.engaged_34d": ("~engaged", "~engagement_eligible"),
+}
+# Estimates shown only when the group they describe is large enough.
+ESTIMATES = {
+    "retention.day_30": "retention.cohort_admissions",
+    "retention.day_60": "retention.cohort_admissions",
+    "retention.day_90": "retention.cohort_admissions",
+    "dosage.median_hours_per_client_week": "dosage.client_weeks",
+    "discharges.median_length_of_stay_days": "discharges.total",
+    "transitions.median_gap_days_step_down": "transitions.step_down",
+}
+
+
+NEXT_LEVEL = "transitions.by_next_level."
+
+
+def _path(key: str) -> list[str]:
+    """A document key's path; level codes (``2.1``) under by_next_level keep their dots."""
+    if key.startswith(NEXT_LEVEL):
+        return ["transitions", "by_next_level", key[len(NEXT_LEVEL) :]]
+    return key.split(".")
+
+
+def _get(doc: dict[str, Any], key: str) -> Any:
+    node: Any = doc
+    for part in _path(key):
+        node = node[part]
+    return node
+
+
+def _set(doc: dict[str, Any], key: str, value: Any) -> None:
+    *path, last = _path(key)
+    node = doc
+    for part in path:
+        node = node[part]
+    node[last] = value
+
+
+def _derived(doc: dict[str, Any], extra: dict[str, int]) -> dict[str, int]:
+    a, c = doc["attendance"], doc["continuity"]
+    d = {
+        "~client_scheduled": a["attended"] + a["no_show"] + a["cancelled_client"],
+        "~7d": c["residential_discharges"] - c["followed_up_7d"] - c["pending_7d"],
+        "~14d": c["residential_discharges"] - c["followed_up_14d"] - c["pending_14d"],
+        "~continuity_den_7d": c["residential_discharges"] - c["pending_7d"],
+        "~continuity_den_14d": c["residential_discharges"] - c["pending_14d"],
+        "~dosage": doc["dosage"]["client_weeks"] - doc["dosage"]["client_weeks_meeting_threshold"],
+    }
+    d.update(extra)
+    return d
+
+
+def suppress_document(
+    doc: dict[str, Any], k: int, *, extra: dict[str, int] | None = None
+) -> tuple[dict[str, Any], set[str]]:
+    """Apply small-cell suppression to a metrics document.
+
+    Returns a copy whose hidden figures are ``None`` and the set of hidden keys.
+    Primary: counts of 1..k-1, and rates whose numerator, its complement or
+    denominator is 1..k-1. Secondary: in every group of counts tied by a sum,
+    a lone hidden cell takes the smallest other cell with it, until no hidden
+    cell can be recovered. ``extra`` gives derived counts (``~initiated`` ...).
+    """
+    shown = copy.deepcopy(doc)
+    if k <= 1:
+        return shown, set()
+    derived = _derived(doc, extra or {})
+
+    def value(key: str) -> int:
+        key = key.lstrip("-")
+        return derived[key] if key.startswith("~") else _get(doc, key)
+
+    hidden: set[str] = set()
+    for total, parts in COUNT_GROUPS:
+        for key in (total, *parts):
+            if is_small(value(key), k):
+                hidden.add(key.lstrip("-"))
+    next_levels = tuple(NEXT_LEVEL + code for code in doc["transitions"]["by_next_level"])
+    for key in next_levels:
+        if is_small(_get(doc, key), k):
+            hidden.add(key)
+    if is_small(doc["census"]["clients_served"], k):
+        hidden.add("census.clients_served")
+    # Moves to a next level = step_down + step_up + lateral = the by_next_level counts.
+    moved_parts = ("transitions.step_down", "transitions.step_up", "transitions.lateral")
+    derived["~moved"] = sum(_get(doc, p) for p in moved_parts)
+    groups = (*COUNT_GROUPS, ("~moved", next_levels))
+    changed = True
+    while changed:
+        changed = False
+        if "~moved" not in hidden and any(p in hidden for p in moved_parts):
+            hidden.add("~moved")
+        for a, b in SAME:
+            if (a in hidden) != (b in hidden):
+                hidden |= {a, b}
+                changed = True
+        for total, parts in groups:
+            cells = [total, *(p.lstrip("-") for p in parts)]
+            lone = [c for c in cells if c in hidden]
+            if len(lone) == 1:
+                others = sorted((c for c in cells if c not in hidden), key=value)
+                hidden.add(others[0])
+                changed = True
+    for rate, (num, den) in RATES.items():
+        n, d = value(num), value(den)
+        if num in hidden or den in hidden or any(is_small(x, k) for x in (n, d, d - n)):
+            hidden.add(rate)
+    for est, base in ESTIMATES.items():
+        if base in hidden or is_small(value(base), k):
+            hidden.add(est)
+    for key in sorted(hidden):
+        if not key.startswith("~"):
+            _set(shown, key, None)
+    return shown, {h for h in hidden if not h.startswith("~")}
+
+
+def suppress_frame(
+    df: pd.DataFrame,
+    k: int,
+    *,
+    counts: tuple[str, ...],
+    rates: dict[str, tuple[str, str]] | None = None,
+    across_rows: bool = True,
+) -> pd.DataFrame:
+    """Hide small counts (and rates built on them) in a table or chart's data.
+
+    Each count column is a group whose total may be shown elsewhere, so a lone
+    hidden cell in a column takes the smallest other nonzero cell with it
+    (``across_rows``). Rates map to (numerator, denominator) columns. Hidden
+    cells become missing values, so a chart does not draw them.
+
+    >>> df = pd.DataFrame({"n": [30, 4, 25, 40]})
+    >>> suppress_frame(df, 11, counts=("n",))["n"].tolist()
+    [30.0, nan, nan, 40.0]
+    """
+    out = df.copy()
+    if k <= 1:
+        return out
+    hide = pd.DataFrame(False, index=df.index, columns=list(counts))
+    for c in counts:
+        hide[c] = df[c].map(lambda v: is_small(None if pd.isna(v) else int(v), k))
+        if across_rows and hide[c].sum() == 1:
+            rest = df.loc[~hide[c] & (df[c] > 0), c]
+            if len(rest):
+                hide.loc[rest.idxmin(), c] = True
+    for r, (num, den) in (rates or {}).items():
+        n, d = df[num], df[den]
+        small = (
+            n.map(lambda v: is_small(int(v), k))
+            | d.map(lambda v: is_small(int(v), k))
+            | (d - n).map(lambda v: is_small(int(v), k))
+        )
+        bad = small.copy()
+        for col in (num, den):
+            if col in hide:
+                bad |= hide[col]
+        out[r] = out[r].astype("float64").mask(bad)
+    for c in counts:
+        out[c] = out[c].astype("float64").mask(hide[c])
+    return out

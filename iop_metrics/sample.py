@@ -25,6 +25,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from .periods import us_federal_holidays
+
 CHUNK = 20_000
 EPOCH = np.datetime64("1970-01-01", "D")
 SITES = ("main", "north", "east", "west")
@@ -73,24 +75,7 @@ class SampleSummary:
 
 
 def _holidays(start: dt.date, end: dt.date) -> np.ndarray:
-    """US federal holidays the program closes on (fixed-date and weekday-rule ones)."""
-    days = []
-    for y in range(start.year - 1, end.year + 2):
-        days += [dt.date(y, 1, 1), dt.date(y, 7, 4), dt.date(y, 12, 25)]
-
-        def nth(month: int, weekday: int, n: int, y: int = y) -> dt.date:
-            d = dt.date(y, month, 1)
-            d += dt.timedelta(days=(weekday - d.weekday()) % 7)
-            return d + dt.timedelta(weeks=n - 1)
-
-        last_may = dt.date(y, 5, 31)
-        days += [
-            nth(1, 0, 3),  # Martin Luther King Jr. Day
-            last_may - dt.timedelta(days=last_may.weekday()),  # Memorial Day
-            nth(9, 0, 1),  # Labor Day
-            nth(11, 3, 4),  # Thanksgiving
-        ]
-    return np.array(sorted(days), dtype="datetime64[D]")
+    return np.array(us_federal_holidays(start, end), dtype="datetime64[D]")
 
 
 def _d(x: np.ndarray) -> np.ndarray:

@@ -1,0 +1,217 @@
+"""DataFrame -> altair Chart. No queries here; hidden (suppressed) values are missing and not drawn.
+
+Charts are rendered to static SVG by vl-convert inside the kernel, so a report
+needs no JavaScript and no network to show them.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+WIDTH = 640
+BLUE, GREY, RED, GREEN = "#2b6cb0", "#718096", "#c53030", "#2f855a"
+# Titles of fields that carry counts in chart data (the suppression test reads these).
+COUNT_TITLES = (
+    "Admissions",
+    "Discharges",
+    "Active at end",
+    "Client-weeks",
+    "Discharges (n)",
+    "Episodes",
+    "admissions",
+    "discharges",
+    "active_at_end",
+    "client_weeks",
+    "n",
+)
+TEDS_D_IOP = {
+    "completed": 0.377,
+    "transferred": 0.179,
+    "dropped_out": 0.232,
+    "terminated": 0.140,
+    "other": 0.072,
+}
+
+
+def to_svg(chart: alt.TopLevelMixin) -> str:
+    """Render a chart to an SVG string (no network, no browser)."""
+    return vlc.vegalite_to_svg(chart.to_json())
+
+
+def _pct(field: str, title: str) -> alt.Y:
+    return alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format="%"))
+
+
+def sparkline(df: pd.DataFrame, field: str, *, percent: bool = False) -> alt.Chart:
+    enc = alt.Y(f"{field}:Q", axis=None, scale=alt.Scale(zero=False))
+    return (
+        alt.Chart(df[["month", field]], width=130, height=28)
+        .mark_line(color=BLUE, point=alt.OverlayMarkDef(size=8, color=BLUE))
+        .encode(x=alt.X("month:O", axis=None), y=enc)
+        .configure_view(stroke=None)
+    )
+
+
+def pchart(df: pd.DataFrame) -> alt.TopLevelMixin:
+    """Monthly attendance rate with centre line and 3-sigma limits; flagged months in red."""
+    base = alt.Chart(df, width=WIDTH, height=220).encode(x=alt.X("month:O", title=None))
+    limits = base.mark_area(opacity=0.18, color=GREY).encode(
+        y=alt.Y(
+            "lcl:Q", title="Attendance rate", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)
+        ),
+        y2="ucl:Q",
+    )
+    centre = base.mark_line(color=GREY, strokeDash=[4, 3]).encode(y="centre:Q")
+    line = base.mark_line(color=BLUE).encode(y=_pct("attendance_rate", "Attendance rate"))
+    points = base.mark_point(filled=True, size=60).encode(
+        y="attendance_rate:Q",
+        color=alt.condition("datum.flag", alt.value(RED), alt.value(BLUE)),
+        tooltip=[alt.Tooltip("month:O"), alt.Tooltip("attendance_rate:Q", format=".1%")],
+    )
+    return alt.layer(limits, centre, line, points)
+
+
+def bar_rate(
+    df: pd.DataFrame, key: str, rate: str, title: str, *, sort: list[str] | None = None
+) -> alt.Chart:
+    return (
+        alt.Chart(df, width=WIDTH // 2 - 40, height=180)
+        .mark_bar(color=BLUE)
+        .encode(
+            x=alt.X(f"{key}:N", title=None, sort=sort or "-y"),
+            y=_pct(rate, title),
+            tooltip=[alt.Tooltip(f"{key}:N"), alt.Tooltip(f"{rate}:Q", format=".1%")],
+        )
+    )
+
+
+def hours_histogram(df: pd.DataFrame) -> alt.TopLevelMixin:
+    """Client-weeks by hours attended, one panel per threshold, with the 9 (6) hour line."""
+    df = df.assign(group=df["threshold_hours"].map({9: "Adults (9 h)", 6: "Adolescents (6 h)"}))
+    bars = (
+        alt.Chart(df, width=WIDTH, height=160)
+        .mark_bar(color=BLUE)
+        .encode(
+            x=alt.X("hours_bin:O", title="Hours attended in the week (20 = 20+)"),
+            y=alt.Y("client_weeks:Q", title="Client-weeks"),
+            color=alt.Color("group:N", title=None, scale=alt.Scale(range=[BLUE, GREEN])),
+            tooltip=[
+                alt.Tooltip("group:N"),
+                alt.Tooltip("hours_bin:O", title="Hours"),
+                alt.Tooltip("client_weeks:Q", title="Client-weeks"),
+            ],
+        )
+    )
+    return bars
+
+
+def census_trend(df: pd.DataFrame) -> alt.TopLevelMixin:
+    long = df.melt(
+        id_vars="month", value_vars=["admissions", "discharges"], var_name="what", value_name="n"
+    )
+    long["what"] = long["what"].str.capitalize()
+    bars = (
+        alt.Chart(long, width=WIDTH, height=200)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title=None),
+            xOffset="what:N",
+            y=alt.Y("n:Q", title="Episodes"),
+            color=alt.Color("what:N", title=None, scale=alt.Scale(range=[BLUE, GREY])),
+            tooltip=[
+                alt.Tooltip("month:O"),
+                alt.Tooltip("what:N"),
+                alt.Tooltip("n:Q", title="Episodes"),
+            ],
+        )
+    )
+    active = (
+        alt.Chart(df, width=WIDTH, height=200)
+        .mark_line(color=GREEN, point=True)
+        .encode(
+            x="month:O",
+            y=alt.Y("active_at_end:Q", title="Episodes"),
+            tooltip=[alt.Tooltip("month:O"), alt.Tooltip("active_at_end:Q", title="Active at end")],
+        )
+    )
+    return alt.layer(bars, active)
+
+
+def flow_matrix(df: pd.DataFrame, title: str) -> alt.TopLevelMixin:
+    """Heat map of discharges from-level x to-level; hidden cells are blank and labelled '–'."""
+    df = df.assign(label=df["n"].map(lambda v: "–" if pd.isna(v) else f"{v:.0f}"))
+    base = alt.Chart(df, width=alt.Step(52), height=alt.Step(26)).encode(
+        x=alt.X("to_level:N", title="Went to", axis=alt.Axis(labelAngle=-30)),
+        y=alt.Y("from_level:N", title="Discharged from"),
+    )
+    heat = base.mark_rect().encode(
+        color=alt.Color("n:Q", title="Discharges (n)", scale=alt.Scale(scheme="blues")),
+        tooltip=[
+            alt.Tooltip("from_level:N"),
+            alt.Tooltip("to_level:N"),
+            alt.Tooltip("n:Q", title="Discharges (n)"),
+        ],
+    )
+    text = base.mark_text(fontSize=11).encode(text="label:N")
+    return alt.layer(heat, text).properties(title=title)
+
+
+def retention_curve(df: pd.DataFrame) -> alt.TopLevelMixin:
+    df = df[df["day"] <= 180]
+    base = alt.Chart(df, width=WIDTH, height=240).encode(
+        x=alt.X("day:Q", title="Days since admission")
+    )
+    band = base.mark_area(opacity=0.2, color=BLUE, interpolate="step-after").encode(
+        y=_pct("ci_low", "Still engaged"), y2="ci_high:Q"
+    )
+    line = base.mark_line(color=BLUE, interpolate="step-after").encode(y="retention:Q")
+    marks_df = df[df["day"].isin([30, 60, 90])]
+    marks = (
+        alt.Chart(marks_df)
+        .mark_point(filled=True, size=70, color=RED)
+        .encode(
+            x="day:Q",
+            y="retention:Q",
+            tooltip=[alt.Tooltip("day:Q"), alt.Tooltip("retention:Q", format=".1%")],
+        )
+    )
+    labels = (
+        alt.Chart(marks_df)
+        .mark_text(dy=-12, color=RED)
+        .encode(x="day:Q", y="retention:Q", text=alt.Text("retention:Q", format=".0%"))
+    )
+    return alt.layer(band, line, marks, labels)
+
+
+def reasons_vs_reference(shares: pd.DataFrame) -> alt.Chart:
+    return (
+        alt.Chart(shares, width=WIDTH // 2, height=200)
+        .mark_bar()
+        .encode(
+            y=alt.Y("reason:N", title=None, sort=list(TEDS_D_IOP) + ["incarcerated", "died"]),
+            x=alt.X("share:Q", title="Share of discharges", axis=alt.Axis(format="%")),
+            yOffset="source:N",
+            color=alt.Color("source:N", title=None, scale=alt.Scale(range=[BLUE, GREY])),
+            tooltip=[
+                alt.Tooltip("source:N"),
+                alt.Tooltip("reason:N"),
+                alt.Tooltip("share:Q", format=".1%"),
+            ],
+        )
+    )
+
+
+def rate_bars(df: pd.DataFrame, title: str) -> alt.Chart:
+    return (
+        alt.Chart(df, width=WIDTH // 2, height=120)
+        .mark_bar(color=BLUE)
+        .encode(
+            y=alt.Y("label:N", title=None, sort=None),
+            x=alt.X(
+                "rate:Q", title=title, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")
+            ),
+            tooltip=[alt.Tooltip("label:N"), alt.Tooltip("rate:Q", format=".1%")],
+        )
+    )

@@ -1,0 +1,212 @@
+"""The metric dictionary: one source for docs/metrics.md and the report's definitions appendix.
+
+Each entry says what a figure is, its numerator and denominator, what is left
+out, and the standard it follows. The text restates ``shared/spec/metrics.md``;
+where that spec left a choice open, the entry says which reading we took.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    name: str
+    definition: str
+    numerator: str = ""
+    denominator: str = ""
+    exclusions: str = ""
+    standard: str = ""
+
+
+COMMON = (
+    "Period P is inclusive [start, end]. Figures are computed as of `as_of` (default P.end): an "
+    "admission, discharge or session after `as_of` is treated as not having happened yet, so a "
+    "past period's figures never change when later data is loaded. Scope: levels of care "
+    "(default 2.1, intensive outpatient), optionally one site and one track. LOS = discharge - "
+    "admit + 1 days. Disengaged reasons: dropped_out, terminated. Rates are null when their "
+    "denominator is 0; medians interpolate."
+)
+
+ENTRIES: tuple[Entry, ...] = (
+    Entry(
+        "census.active_at_start",
+        "Active at start",
+        "In-scope episodes admitted before P.start and not discharged before it.",
+    ),
+    Entry("census.admissions", "Admissions", "In-scope episodes admitted in P."),
+    Entry("census.discharges", "Discharges", "In-scope episodes discharged in P."),
+    Entry(
+        "census.active_at_end",
+        "Active at end (census)",
+        "In-scope episodes admitted on or before P.end and not discharged by it. Always "
+        "equals active at start + admissions - discharges.",
+    ),
+    Entry(
+        "census.clients_served",
+        "Clients served",
+        "Distinct clients with an in-scope episode overlapping P.",
+    ),
+    Entry(
+        "attendance.attendance_rate",
+        "Attendance rate",
+        "Share of client-attributable scheduled sessions that were attended.",
+        "attended sessions dated in P",
+        "attended + no-show + cancelled by client",
+        "sessions cancelled by the program",
+    ),
+    Entry(
+        "attendance.no_show_rate",
+        "No-show rate",
+        "Share of sessions the client missed.",
+        "no-show sessions dated in P",
+        "attended + no-show + cancelled by client",
+        "sessions cancelled by the program",
+    ),
+    Entry(
+        "dosage.share_meeting_threshold",
+        "Client-weeks meeting the ASAM threshold",
+        "A client-week is an in-scope episode and a Monday-Sunday week whose Sunday falls in "
+        "P, open all seven days (admission and discharge weeks do not count). Hours = attended "
+        "minutes / 60. Threshold 9 hours, 6 for clients under 18 in the year of admission "
+        "(unknown birth year: adult).",
+        "client-weeks with hours >= threshold",
+        "client-weeks",
+        standard="ASAM Criteria, level 2.1 (9 h adults, 6 h adolescents)",
+    ),
+    Entry(
+        "dosage.median_hours_per_client_week",
+        "Median hours per client-week",
+        "Median (interpolated) of hours over the client-weeks above.",
+    ),
+    Entry(
+        "discharges.completion_rate",
+        "Completion rate",
+        "Share of in-scope discharges in P with reason completed.",
+        "completed",
+        "all in-scope discharges in P",
+        standard="SAMHSA TEDS-D REASON codes; reference: TEDS-D 2004 IOP discharges 37.7% "
+        "completed",
+    ),
+    Entry(
+        "discharges.median_length_of_stay_days",
+        "Median length of stay",
+        "Median LOS in days of in-scope discharges in P.",
+        standard="TEDS-D LOS convention (both ends count); reference: adult IOP median 41 days",
+    ),
+    Entry(
+        "retention.day_N",
+        "30/60/90-day retention",
+        "Kaplan-Meier estimate of the share still engaged (not disengaged) for at least N "
+        "days, over in-scope episodes admitted in the 12 months ending at P.end. A disengaged "
+        "discharge on or before as_of is an event at t = LOS; everyone else is censored at "
+        "as_of - admit + 1: completers stay at risk. R(N) = product over event times u < N "
+        "of (1 - d_u/n_u), i.e. lifelines' S(N - 1); 95% band by Greenwood's variance on the "
+        "log(-log) scale. Past the last observed time the estimate keeps its last value.",
+        standard="NIDA: at least 3 months in treatment",
+    ),
+    Entry(
+        "retention.initiated_14d",
+        "Initiation within 14 days",
+        "Cohort episodes with an attended session on day 0..13 after admission (day k = "
+        "admit + k).",
+        "episodes initiated",
+        "cohort episodes with admit + 13 <= as_of",
+        standard="adapted from HEDIS IET (initiation)",
+    ),
+    Entry(
+        "retention.engaged_34d",
+        "Engagement within 34 days",
+        "Initiated cohort episodes with two or more further attended sessions dated f..f+34, "
+        "f being the initiating session's date (a second session on day f counts).",
+        "episodes engaged",
+        "cohort episodes with admit + 47 <= as_of",
+        standard="adapted from HEDIS IET (engagement)",
+    ),
+    Entry(
+        "transitions.outcome",
+        "Transition after discharge",
+        "For each in-scope discharge in P (date D) the next episode is the client's earliest "
+        "other episode that began after this one began, no later than D + W (W = 14 days by "
+        "default) and on or before as_of, and had not ended before D (ties: higher intensity, "
+        "then smaller id). step_down / step_up / lateral compare intensity; no_next_care when "
+        "there is none and D + W <= as_of; pending when there is none yet.",
+    ),
+    Entry(
+        "transitions.step_down_rate",
+        "Step-down rate (headline tile)",
+        "Share of determined outcomes that stepped down. Our reading: pending discharges are "
+        "left out, as their outcome is not known yet.",
+        "step_down",
+        "step_down + step_up + lateral + no_next_care",
+        "pending",
+    ),
+    Entry(
+        "inflow.outcome",
+        "Inflow",
+        "For in-scope admissions in P: the previous episode is the client's episode, "
+        "discharged on or before as_of, whose next episode (same rule and W) is this "
+        "admission; if several, the one discharged last. stepped_down_into (it was more "
+        "intensive), stepped_up_into, lateral_into, or direct (none).",
+    ),
+    Entry(
+        "continuity.rate_Wd",
+        "Continuity of care within 7 / 14 days",
+        "Residential or inpatient discharges in P (any level of those settings, the site in "
+        "scope if any) whose client attended a session in, or was admitted to, another "
+        "episode on day D+1..D+W.",
+        "discharges followed up",
+        "discharges whose window has passed (D + W <= as_of)",
+        "reason died; discharges whose window is still open (reported as pending)",
+        standard="analogue of NQF/CBE #3453",
+    ),
+    Entry(
+        "outcomes",
+        "Outcome measures",
+        "Per in-scope episode active in P: first and latest score (on or before as_of). "
+        "Improved: a drop of 5+ (PHQ-9) or 4+ (GAD-7); response: a drop of 50%+ from a "
+        "baseline of 10+; remission: latest < 5 from a baseline of 10+ (PHQ-9).",
+        standard="PHQ-9 / GAD-7 severity bands",
+    ),
+    Entry(
+        "pchart",
+        "Control chart (p-chart)",
+        "Monthly attendance rate against its 12-month centre line p = sum attended / sum "
+        "client-attributable sessions, with 3-sigma limits p +/- 3 sqrt(p(1-p)/n) per month. "
+        "A month outside the limits is flagged as unusual.",
+    ),
+    Entry(
+        "suppression",
+        "Small-cell suppression",
+        "With --suppress K, no count of 1..K-1 is shown, nor a rate whose numerator, its "
+        "complement or denominator is 1..K-1; a second cell is hidden wherever one hidden cell "
+        "could be recovered from totals.",
+        standard="CMS cell size suppression policy (K = 11)",
+    ),
+)
+
+
+def markdown() -> str:
+    """The dictionary as Markdown (docs/metrics.md)."""
+    lines = [
+        "# Metric dictionary",
+        "",
+        "Generated from `iop_metrics/dictionary.py`; do not edit by hand (`make docs`).",
+        "",
+        COMMON,
+        "",
+    ]
+    for e in ENTRIES:
+        lines += [f"## {e.name}", "", f"`{e.key}`: {e.definition}", ""]
+        for label, value in (
+            ("Numerator", e.numerator),
+            ("Denominator", e.denominator),
+            ("Left out", e.exclusions),
+            ("Standard", e.standard),
+        ):
+            if value:
+                lines.append(f"- **{label}**: {value}")
+        lines.append("")
+    return "\n".join(lines)

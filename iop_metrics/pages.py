@@ -1,0 +1,270 @@
+"""One function per report section: words first, then charts and tables (called by the notebook)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import charts
+from .contract import DISCHARGE_REASONS
+from .privacy import is_small
+from .report_data import ReportData
+from .sections import (
+    attendance_sentence,
+    census_sentence,
+    continuity_sentence,
+    control_limits,
+    count,
+    discharge_sentence,
+    dosage_sentence,
+    figure,
+    rate,
+    retention_sentence,
+    table,
+    transitions_sentence,
+)
+
+
+def _h2(title: str, sentence: str) -> str:
+    return f'<section class="part"><h2>{title}</h2><p class="lead">{sentence}</p>'
+
+
+def attendance(d: ReportData) -> str:
+    limits, _ = control_limits(d.monthly)
+    parts = [_h2("Attendance", attendance_sentence(d, limits))]
+    if limits["attendance_rate"].notna().any():
+        parts.append(
+            figure(
+                charts.pchart(limits),
+                "Monthly attendance rate (points) with its "
+                "12-month centre line and 3-sigma control limits (band); red points "
+                "fall outside the limits.",
+            )
+        )
+    row = []
+    for df, key, title, sort in (
+        (d.weekday, "key", "No-show rate by weekday", list(d.weekday["key"])),
+        (d.service, "key", "No-show rate by service type", None),
+    ):
+        shown = df[df["no_show_rate"].notna()]
+        if not shown.empty:
+            row.append(
+                figure(
+                    charts.bar_rate(shown, key, "no_show_rate", "No-show rate", sort=sort), title
+                )
+            )
+    parts.append('<div class="pair">' + "".join(row) + "</div>")
+    parts.append(
+        table(
+            d.service,
+            [
+                ("key", "Service type", "text"),
+                ("client_scheduled", "Sessions (client-attributable)", "count"),
+                ("attended", "Attended", "count"),
+                ("no_show", "No-show", "count"),
+                ("cancelled_program", "Cancelled by program", "count"),
+                ("attendance_rate", "Attendance", "rate"),
+                ("no_show_rate", "No-show", "rate"),
+            ],
+            d.k,
+        )
+    )
+    parts.append(f"<p>{dosage_sentence(d)}</p>")
+    if d.hours["client_weeks"].notna().any():
+        parts.append(
+            figure(
+                charts.hours_histogram(d.hours),
+                "Hours attended per full client-week; the ASAM threshold is 9 hours "
+                "for adults and 6 for adolescents.",
+            )
+        )
+    return "".join(parts) + "</section>"
+
+
+def census_and_flow(d: ReportData) -> str:
+    parts = [_h2("Census and flow", census_sentence(d))]
+    parts.append(
+        figure(
+            charts.census_trend(d.monthly),
+            "Admissions and discharges by month "
+            "(bars) and active census at month end (line), last 12 months.",
+        )
+    )
+    parts.append(f"<p>{transitions_sentence(d)}</p>")
+    for df, title in (
+        (d.flow, "Level-of-care flow this period"),
+        (d.flow_12m, "Level-of-care flow, trailing 12 months"),
+    ):
+        if df["n"].notna().any():
+            parts.append(
+                figure(
+                    charts.flow_matrix(df, title),
+                    title + ": discharges by level "
+                    "(rows) and where they went within the window (columns).",
+                )
+            )
+    i = d.shown["inflow"]
+    parts.append(
+        "<p>How this period's admissions came in: "
+        f"{count(i['stepped_down_into'], d.k)} stepped down from more intensive care, "
+        f"{count(i['stepped_up_into'], d.k)} stepped up from less intensive care, "
+        f"{count(i['lateral_into'], d.k)} came laterally and {count(i['direct'], d.k)} were "
+        "direct admissions.</p>"
+    )
+    return "".join(parts) + "</section>"
+
+
+def retention(d: ReportData) -> str:
+    parts = [_h2("Retention", retention_sentence(d))]
+    if not d.curve.empty:
+        parts.append(
+            figure(
+                charts.retention_curve(d.curve),
+                "Kaplan–Meier estimate of the share "
+                "still engaged by days since admission, with its 95% band; red "
+                "points mark 30, 60 and 90 days.",
+            )
+        )
+    r = d.shown["retention"]
+    parts.append(
+        f"<p>Early engagement (adapted from HEDIS IET): {rate(r['initiated_14d'], d.k)} "
+        "attended a session within 14 days of admission, and "
+        f"{rate(r['engaged_34d'], d.k)} attended two or more further sessions within 34 "
+        "days of that first one.</p>"
+    )
+    parts.append(f"<p>{discharge_sentence(d)}</p>")
+    shares = _reason_shares(d)
+    if not shares.empty:
+        parts.append(
+            figure(
+                charts.reasons_vs_reference(shares),
+                "Discharge reasons this "
+                "period against TEDS-D 2004 intensive outpatient discharges.",
+            )
+        )
+    by = d.shown["discharges"]["by_reason"]
+    reasons = pd.DataFrame(
+        {"reason": list(DISCHARGE_REASONS), "n": [by[x] for x in DISCHARGE_REASONS]}
+    )
+    parts.append(
+        table(reasons, [("reason", "Reason (TEDS-D)", "text"), ("n", "Discharges", "count")], d.k)
+    )
+    return "".join(parts) + "</section>"
+
+
+def _reason_shares(d: ReportData) -> pd.DataFrame:
+    total = d.shown["discharges"]["total"]
+    if d.k and d.hidden & {f"discharges.by_reason.{r}" for r in DISCHARGE_REASONS}:
+        return pd.DataFrame()  # shares would reveal hidden counts
+    if not total:
+        return pd.DataFrame()
+    rows = [
+        {
+            "source": "This period",
+            "reason": r,
+            "share": d.shown["discharges"]["by_reason"][r] / total,
+        }
+        for r in DISCHARGE_REASONS
+    ]
+    rows += [
+        {"source": "TEDS-D 2004 IOP", "reason": r, "share": s} for r, s in charts.TEDS_D_IOP.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def continuity(d: ReportData) -> str:
+    parts = [
+        _h2("Continuity of care after residential or inpatient discharge", continuity_sentence(d))
+    ]
+    c = d.shown["continuity"]
+    df = pd.DataFrame(
+        {"label": ["Within 7 days", "Within 14 days"], "rate": [c["rate_7d"], c["rate_14d"]]}
+    )
+    if df["rate"].notna().any():
+        parts.append(
+            figure(
+                charts.rate_bars(df, "Followed up"),
+                "Share of residential and "
+                "inpatient discharges followed by a session or admission in another "
+                "episode on day 1 through 7 (14).",
+            )
+        )
+    return "".join(parts) + "</section>"
+
+
+def outcomes(d: ReportData) -> str:
+    o = d.outcomes[d.outcomes["instrument"].isin(["PHQ-9", "GAD-7"])]
+    if o.empty:
+        return ""
+    parts = [
+        _h2(
+            "Outcome measures",
+            "PHQ-9 and GAD-7 from intake to the latest score, for "
+            "episodes active this period with at least two scores.",
+        )
+    ]
+    parts.append(
+        table(
+            o,
+            [
+                ("instrument", "Instrument", "text"),
+                ("episodes", "Episodes", "count"),
+                ("with_follow_up", "With a follow-up score", "count"),
+                ("improved_rate", "Improved (PHQ-9 −5, GAD-7 −4)", "rate"),
+                ("response_rate", "Response (−50% from 10+)", "rate"),
+                ("remission_rate", "Remission (PHQ-9 < 5 from 10+)", "rate"),
+            ],
+            d.k,
+        )
+    )
+    return "".join(parts) + "</section>"
+
+
+def _small_hidden(df: pd.DataFrame, col: str, k: int) -> pd.DataFrame:
+    return df.assign(**{col: df[col].astype("float64").mask(df[col].map(lambda v: is_small(v, k)))})
+
+
+def data_quality(d: ReportData) -> str:
+    q = d.quality
+
+    def n(v: int) -> str:
+        return count(None if is_small(v, d.k) else v, d.k)
+
+    rejected = _small_hidden(q["rejected"], "n", d.k) if d.k else q["rejected"]
+    lead = (
+        "Every row of the export passed the data contract."
+        if rejected.empty
+        else "Some rows of the export were set aside at load; see below."
+    )
+    parts = [_h2("Data quality", lead)]
+    loaded = q["loaded"]
+    if d.k:
+        loaded = _small_hidden(_small_hidden(loaded, "rows_read", d.k), "rows_loaded", d.k)
+    parts.append(
+        table(
+            loaded,
+            [
+                ("table_name", "Table", "text"),
+                ("rows_read", "Rows read", "count"),
+                ("rows_loaded", "Rows loaded", "count"),
+            ],
+            d.k,
+        )
+    )
+    if not rejected.empty:
+        parts.append(
+            table(
+                rejected,
+                [
+                    ("table_name", "Table", "text"),
+                    ("reason", "Why", "text"),
+                    ("n", "Rows set aside", "count"),
+                ],
+                d.k,
+            )
+        )
+    parts.append(
+        f"<p>Open episodes in scope with no session scheduled in the 30 days to the as-of date: "
+        f"{n(q['open_without_session_30d'])}. Sessions dated on a federal holiday "
+        f"(usually a closed day) this period: {n(q['sessions_on_closed_days'])}.</p>"
+    )
+    return "".join(parts) + "</section>"

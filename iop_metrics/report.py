@@ -1,0 +1,252 @@
+"""papermill orchestration: execute the report notebook, write HTML, PDF, notebook and metrics.json.
+
+Outputs are written to a temporary folder beside ``reports/<period>/`` and moved in
+only when the whole run succeeded; a failed run keeps the executed notebook as
+``failed-<name>.ipynb`` and raises ``ReportError`` with the failing cell's error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .metrics import Scope
+from .periods import Period
+
+NOTEBOOK = "monthly_report.ipynb"
+NAMES = {"month": "monthly_report", "quarter": "quarterly_report", "year": "annual_report"}
+CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+class ReportError(Exception):
+    """A report run failed (exit code 1); the message is one readable paragraph."""
+
+
+def notebook_path() -> Path:
+    """The report notebook: notebooks/ in a checkout, else the copy shipped in the package."""
+    here = Path(__file__).resolve().parents[1] / "notebooks" / NOTEBOOK
+    if here.is_file():
+        return here
+    return Path(str(resources.files("iop_metrics").joinpath("notebooks", NOTEBOOK)))
+
+
+def find_chromium() -> str | None:
+    for name in CHROMIUM:
+        if path := shutil.which(name):
+            return path
+    return None
+
+
+def _parameters(
+    db: Path, period: Period, as_of: dt.date | None, scope: Scope, suppress: int, window_days: int
+) -> dict[str, Any]:
+    return {
+        "period": period.label,
+        "as_of": as_of.isoformat() if as_of else "",
+        "db_path": str(db),
+        "levels": ",".join(scope.levels) if scope.levels else "",
+        "site": scope.site or "",
+        "track": scope.track or "",
+        "suppress": int(suppress),
+        "window_days": int(window_days),
+    }
+
+
+def _failure(nb_path: Path) -> str:
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                section = cell.get("metadata", {}).get("tags", [])
+                where = f" in the '{section[0]}' cell" if section else ""
+                return f"{out.get('ename')}{where}: {out.get('evalue')}"
+    return "the notebook stopped without an error output"
+
+
+def _metrics_from(nb_path: Path) -> dict[str, Any]:
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    for cell in nb.cells:
+        if "metrics" in cell.get("metadata", {}).get("tags", []):
+            for out in cell.get("outputs", []):
+                data = out.get("data", {})
+                if "application/json" in data:
+                    return dict(data["application/json"])
+    raise ReportError("the notebook produced no metrics output (cell tagged 'metrics')")
+
+
+def to_html(nb_path: Path, title: str) -> str:
+    """The executed notebook as one self-contained HTML page with no code showing."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    nb = nbformat.read(nb_path, as_version=4)
+    for cell in nb.cells:  # the machine-readable metrics output is for metrics.json only
+        if "metrics" in cell.get("metadata", {}).get("tags", []):
+            cell["outputs"] = []
+    body, _ = exporter.from_notebook_node(nb)
+    css = resources.files("iop_metrics").joinpath("templates", "report.css").read_text()
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title><style>{css}</style></head>"
+        f'<body><main class="report">{body}</main></body></html>\n'
+    )
+
+
+def to_pdf(html_path: Path, pdf_path: Path, chromium: str) -> None:
+    with tempfile.TemporaryDirectory() as profile:
+        proc = subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--no-pdf-header-footer",
+                "--virtual-time-budget=10000",
+                f"--print-to-pdf={pdf_path}",
+                html_path.resolve().as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    if proc.returncode != 0 or not pdf_path.is_file():
+        raise ReportError(f"Chromium could not print the PDF: {proc.stderr.strip()[-400:]}")
+
+
+def render(
+    db: str | os.PathLike[str],
+    period: Period,
+    *,
+    out_dir: str | os.PathLike[str] = "reports",
+    as_of: dt.date | None = None,
+    scope: Scope | None = None,
+    suppress: int = 0,
+    window_days: int = 14,
+    formats: tuple[str, ...] = ("html", "pdf"),
+    pdf_required: bool = False,
+    warn: Any = print,
+) -> dict[str, float]:
+    """Render the report for ``period`` into ``out_dir/<period>/``; returns timings in seconds."""
+    import papermill as pm
+
+    db_path = Path(db).resolve()
+    if not db_path.is_file():
+        raise InputError(
+            f"{db}: no database here; build one with `iop-metrics load DATA_DIR --db {db}`"
+        )
+    scope = scope or Scope()
+    name = NAMES[period.kind]
+    final = Path(out_dir) / period.label
+    final.mkdir(parents=True, exist_ok=True)
+    chromium = find_chromium() if "pdf" in formats else None
+    if "pdf" in formats and chromium is None:
+        if pdf_required:
+            raise ReportError(
+                "no Chromium found to print the PDF (install it with "
+                "`apt-get install chromium`, or ask only for --formats html)"
+            )
+        warn(
+            "warning: no Chromium found, so no PDF; the HTML is still written "
+            "(apt-get install chromium)"
+        )
+    timings: dict[str, float] = {}
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{period.label}-", dir=final.parent))
+    try:
+        executed = tmp / f"{name}.ipynb"
+        t0 = time.perf_counter()
+        noise = Path(tempfile.gettempdir()) / f"iop-metrics-kernel-{os.getpid()}.log"
+        try:
+            with _kernel_noise_to(noise):
+                pm.execute_notebook(
+                    str(notebook_path()),
+                    str(executed),
+                    parameters=_parameters(db_path, period, as_of, scope, suppress, window_days),
+                    kernel_name="python3",
+                    progress_bar=False,
+                    log_output=False,
+                    cwd=str(tmp),
+                )
+        except pm.PapermillExecutionError as exc:
+            failed = final / f"failed-{name}.ipynb"
+            shutil.copyfile(executed, failed)
+            raise ReportError(
+                f"The {period.label} report failed: {_failure(executed)}. "
+                f"The executed notebook is kept at {failed}; no report files "
+                f"were written."
+            ) from exc
+        timings.update(_cell_timings(executed, time.perf_counter() - t0))
+        doc = _metrics_from(executed)
+        (tmp / "metrics.json").write_text(json.dumps(doc, indent=2) + "\n")
+        t = time.perf_counter()
+        title = f"{name.replace('_', ' ').title()} {period.label}"
+        html_path = tmp / f"{name}.html"
+        html_path.write_text(to_html(executed, title), encoding="utf-8")
+        timings["html"] = time.perf_counter() - t
+        if chromium:
+            t = time.perf_counter()
+            to_pdf(html_path, tmp / f"{name}.pdf", chromium)
+            timings["pdf"] = time.perf_counter() - t
+        if "html" not in formats:
+            html_path.unlink()
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, final / f.name)
+        with contextlib.suppress(FileNotFoundError):
+            (final / f"failed-{name}.ipynb").unlink()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError, UnboundLocalError):
+            noise.unlink()
+    return timings
+
+
+@contextlib.contextmanager
+def _kernel_noise_to(path: Path) -> Any:
+    """Send what the kernel process prints on stderr (connection warnings) to ``path``."""
+    saved = os.dup(2)
+    with open(path, "ab") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _cell_timings(executed: Path, total: float) -> dict[str, float]:
+    """Split papermill's run into kernel start, queries (the gather cell) and drawing."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    cells = {"queries": 0.0, "charts_and_text": 0.0}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {})
+        took = float(meta.get("papermill", {}).get("duration") or 0.0)
+        cells["queries" if "gather" in meta.get("tags", []) else "charts_and_text"] += took
+    return {"kernel_and_overhead": max(0.0, total - sum(cells.values())), **cells}

@@ -1,0 +1,281 @@
+"""Everything a report shows, gathered once, with small-cell suppression already applied.
+
+The notebook calls ``gather`` and then only draws and writes from the result, so the
+figures in the HTML, the PDF and metrics.json come from one computation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from . import metrics as m
+from .db import scalar
+from .periods import Period, month, us_federal_holidays
+from .privacy import suppress_document, suppress_frame
+
+
+@dataclass(frozen=True)
+class ReportData:
+    query: m.Query
+    k: int
+    doc: dict[str, Any]
+    shown: dict[str, Any]
+    hidden: frozenset[str]
+    previous: dict[str, Any]
+    monthly: pd.DataFrame
+    weekday: pd.DataFrame
+    service: pd.DataFrame
+    hours: pd.DataFrame
+    flow: pd.DataFrame
+    flow_12m: pd.DataFrame
+    curve: pd.DataFrame
+    outcomes: pd.DataFrame
+    quality: dict[str, Any]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def internal(self) -> bool:
+        return self.k <= 1
+
+
+def _suppressed_doc(
+    con: duckdb.DuckDBPyConnection, q: m.Query, k: int
+) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
+    doc = m.document(con, q)
+    ret = m.records(
+        con, "retention", q, reads=(("detail", "retention_cohort"), ("curve", "retention_curve"))
+    )[0]
+    extra = {
+        "~initiated": ret["initiated"],
+        "~initiation_eligible": ret["initiation_eligible"],
+        "~engaged": ret["engaged"],
+        "~engagement_eligible": ret["engagement_eligible"],
+    }
+    shown, hidden = suppress_document(doc, k, extra=extra)
+    return doc, shown, hidden
+
+
+def trailing_months(period: Period, n: int = 12) -> list[Period]:
+    """The ``n`` calendar months ending with the month ``period`` ends in."""
+    last = month(period.end.year, period.end.month)
+    out = [last]
+    while len(out) < n:
+        out.insert(0, out[0].previous())
+    return out
+
+
+def _monthly(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> pd.DataFrame:
+    rows = []
+    for p in trailing_months(q.period):
+        d = m.document(con, m.Query(p, q.as_of, q.scope, q.window_days))
+        a, t = d["attendance"], d["transitions"]
+        determined = t["step_down"] + t["step_up"] + t["lateral"] + t["no_next_care"]
+        rows.append(
+            {
+                "month": p.label,
+                "active_at_end": d["census"]["active_at_end"],
+                "admissions": d["census"]["admissions"],
+                "discharges": d["census"]["discharges"],
+                "attended": a["attended"],
+                "client_scheduled": a["attended"] + a["no_show"] + a["cancelled_client"],
+                "no_show": a["no_show"],
+                "attendance_rate": a["attendance_rate"],
+                "client_weeks": d["dosage"]["client_weeks"],
+                "meeting": d["dosage"]["client_weeks_meeting_threshold"],
+                "share_meeting_threshold": d["dosage"]["share_meeting_threshold"],
+                "completed": d["discharges"]["by_reason"]["completed"],
+                "completion_rate": d["discharges"]["completion_rate"],
+                "cohort": d["retention"]["cohort_admissions"],
+                "day_90": d["retention"]["day_90"],
+                "step_down": t["step_down"],
+                "determined": determined,
+                "step_down_rate": t["step_down"] / determined if determined else None,
+            }
+        )
+    df = pd.DataFrame(rows)
+    out = suppress_frame(
+        df,
+        k,
+        across_rows=False,
+        counts=(
+            "active_at_end",
+            "admissions",
+            "discharges",
+            "attended",
+            "client_scheduled",
+            "no_show",
+            "client_weeks",
+            "meeting",
+            "completed",
+            "cohort",
+            "step_down",
+            "determined",
+        ),
+        rates={
+            "attendance_rate": ("attended", "client_scheduled"),
+            "share_meeting_threshold": ("meeting", "client_weeks"),
+            "completion_rate": ("completed", "discharges"),
+            "step_down_rate": ("step_down", "determined"),
+        },
+    )
+    if k > 1:
+        out["day_90"] = out["day_90"].astype("float64").mask(out["cohort"].isna())
+    return out
+
+
+def _breakdown(con: duckdb.DuckDBPyConnection, q: m.Query, by: str, k: int) -> pd.DataFrame:
+    df = m.attendance(con, q, by=by)
+    return suppress_frame(
+        df,
+        k,
+        counts=(
+            "scheduled",
+            "attended",
+            "no_show",
+            "cancelled_client",
+            "cancelled_program",
+            "client_scheduled",
+        ),
+        rates={
+            "attendance_rate": ("attended", "client_scheduled"),
+            "no_show_rate": ("no_show", "client_scheduled"),
+        },
+    )
+
+
+def _flow(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> pd.DataFrame:
+    df = m.transition_matrix(con, q)
+    return suppress_frame(df, k, counts=("n",))
+
+
+def _quality(con: duckdb.DuckDBPyConnection, q: m.Query) -> dict[str, Any]:
+    closed = us_federal_holidays(q.period.start, q.period.end)
+    figures = m.records(con, "quality", q, extra={"closed_days": closed})[0]
+    loaded = con.execute(
+        "select table_name, rows_read, rows_loaded from load_log order by table_name"
+    ).df()
+    rejected = con.execute(
+        "select table_name, reason, count(*) as n from rejected_rows group by all order by all"
+    ).df()
+    return {**figures, "loaded": loaded, "rejected": rejected}
+
+
+def _provenance(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    row = con.execute(
+        "select any_value(snapshot), max(loaded_at), any_value(package_version) from load_log"
+    ).fetchone()
+    snapshot, loaded_at, version = row if row else (None, None, None)
+    return {"snapshot": snapshot, "loaded_at": loaded_at, "loaded_by_version": version}
+
+
+def gather(con: duckdb.DuckDBPyConnection, q: m.Query, *, suppress: int = 0) -> ReportData:
+    """Compute every figure, table and chart series of the report for ``q``.
+
+    ``suppress`` = K > 1 applies small-cell suppression (no count 1..K-1).
+    """
+    k = suppress if suppress and suppress > 1 else 0
+    doc, shown, hidden = _suppressed_doc(con, q, k)
+    prev_q = m.Query(q.period.previous(), q.as_of, q.scope, q.window_days)
+    _, previous, _ = _suppressed_doc(con, prev_q, k)
+    curve = m.retention_curve(con, q)
+    if k and ("retention.day_30" in hidden or int(curve["events"].sum()) < k):
+        curve = curve.iloc[0:0]
+    outcomes = m.outcomes(con, q)
+    outcomes = suppress_frame(
+        outcomes,
+        k,
+        across_rows=False,
+        counts=(
+            "episodes",
+            "with_follow_up",
+            "improved",
+            "response_eligible",
+            "responded",
+            "remission_eligible",
+            "remitted",
+        ),
+        rates={
+            "improved_rate": ("improved", "with_follow_up"),
+            "response_rate": ("responded", "response_eligible"),
+            "remission_rate": ("remitted", "remission_eligible"),
+        },
+    )
+    all_levels = m.Query(
+        Period(
+            f"{q.period.label} (12 months)",
+            q.period.end - dt.timedelta(days=364),
+            q.period.end,
+            "span",
+        ),
+        q.as_of,
+        q.scope,
+        q.window_days,
+    )
+    return ReportData(
+        query=q,
+        k=k,
+        doc=doc,
+        shown=shown,
+        hidden=frozenset(hidden),
+        previous=previous,
+        monthly=_monthly(con, q, k),
+        weekday=_breakdown(con, q, "weekday", k),
+        service=_breakdown(con, q, "service_type", k),
+        hours=suppress_frame(
+            m.run(con, "dosage_hours", q, reads=(("detail", "dosage_weeks"),)),
+            k,
+            counts=("client_weeks",),
+        ),
+        flow=_flow(con, q, k),
+        flow_12m=_flow(con, all_levels, k),
+        curve=curve,
+        outcomes=outcomes,
+        quality=_quality(con, q),
+        provenance=_provenance(con),
+    )
+
+
+def has_assessments(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(scalar(con, "select count(*) > 0 from assessments"))
+
+
+def metrics_json(d: ReportData) -> dict[str, Any]:
+    """The metrics.json of a report: exact figures, or with suppressed figures null."""
+    if d.internal:
+        return d.doc
+    return {**d.shown, "suppression": {"k": d.k, "hidden": sorted(d.hidden)}}
+
+
+def from_parameters(
+    *,
+    period: str,
+    as_of: str,
+    db_path: str,
+    levels: str,
+    site: str,
+    track: str,
+    suppress: int,
+    window_days: int,
+) -> ReportData:
+    """Validate the notebook's parameters, open the database read-only and gather the figures."""
+    from .db import connect
+    from .periods import parse_period
+
+    con = connect(db_path, read_only=True)
+    try:
+        q = m.Query.of(
+            parse_period(period),
+            as_of=dt.date.fromisoformat(as_of) if as_of else None,
+            scope=m.Scope(
+                tuple(x for x in levels.split(",") if x) or None, site or None, track or None
+            ),
+            window_days=int(window_days),
+        )
+        return gather(con, q, suppress=int(suppress))
+    finally:
+        con.close()

@@ -1,0 +1,236 @@
+"""The report end to end: papermill, offline HTML in Chromium, PDF, suppression, failure."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import sha256
+
+from iop_metrics.charts import COUNT_TITLES
+from iop_metrics.cli import main
+from iop_metrics.load import load
+from iop_metrics.privacy import COUNT_GROUPS
+from iop_metrics.report import find_chromium
+from iop_metrics.sample import generate
+
+CHROMIUM = find_chromium()
+
+
+@pytest.fixture()
+def browser() -> str:
+    """Chromium and poppler are required, never skipped: `.ci/run` installs them."""
+    assert CHROMIUM and shutil.which("pdfinfo"), "apt-get install -y chromium poppler-utils"
+    return CHROMIUM
+
+
+def _dom(html: Path) -> str:
+    proc = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            html.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def monthly(sample_db, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    assert main(["report", "--db", str(sample_db), "--period", "2026-10", "--out", str(out)]) == 0
+    return out / "2026-10"
+
+
+def test_report_writes_every_output_and_nothing_else(monthly):
+    names = sorted(p.name for p in monthly.iterdir())
+    assert names == [
+        "metrics.json",
+        "monthly_report.html",
+        "monthly_report.ipynb",
+        "monthly_report.pdf",
+    ]
+    assert not list(monthly.parent.glob(".tmp-*"))
+
+
+def test_metrics_json_equals_the_cli_document(monthly, sample_db, capsys):
+    assert main(["metrics", "--db", str(sample_db), "--period", "2026-10"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    assert json.loads((monthly / "metrics.json").read_text()) == cli
+
+
+def test_html_is_self_contained_and_shows_no_code(monthly):
+    html = (monthly / "monthly_report.html").read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, flags=re.I)
+    assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", html, flags=re.I)
+    assert "<script" not in html.lower()
+    assert "from_parameters" not in html and "display(HTML" not in html  # no code cells
+    for heading in (
+        "Attendance",
+        "Census and flow",
+        "Retention",
+        "Continuity of care",
+        "Outcome measures",
+        "Data quality",
+        "Definitions",
+    ):
+        assert f"<h2>{heading}" in html
+
+
+def test_every_chart_draws_in_chromium_with_no_network(monthly, browser):
+    html = monthly / "monthly_report.html"
+    source_figures = html.read_text().count('<figure class="chart">')
+    assert source_figures >= 15  # 8 sparklines and the section charts
+    dom = _dom(html)
+    figures = re.findall(r'<figure class="chart">(.*?)</figure>', dom, flags=re.S)
+    assert len(figures) == source_figures
+    for fig in figures:
+        assert "<svg" in fig
+        assert len(re.findall(r"<(path|rect|line|text)\b", fig)) > 3, "an empty chart"
+
+
+def test_pdf_is_a4_with_the_expected_pages(monthly, browser):
+    pdf = monthly / "monthly_report.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+    assert 4 <= pages <= 14
+    assert "594.96 x 841.92" in info.stdout  # A4
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for heading in ("IOP Monthly Report", "Attendance", "Retention", "Definitions"):
+        assert heading in text
+
+
+def test_executed_notebook_is_kept_with_its_parameters(monthly):
+    nb = json.loads((monthly / "monthly_report.ipynb").read_text())
+    tags = [t for c in nb["cells"] for t in c.get("metadata", {}).get("tags", [])]
+    assert "injected-parameters" in tags
+    injected = next(c for c in nb["cells"] if "injected-parameters" in c["metadata"]["tags"])
+    assert 'period = "2026-10"' in "".join(injected["source"])
+
+
+@pytest.fixture(scope="module")
+def small_site(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("small")
+    data = generate(root / "data", clients=140, sites=2, seed=11).out_dir
+    db = root / "iop.duckdb"
+    load(data, db)
+    out = root / "reports"
+    assert (
+        main(
+            [
+                "report",
+                "--db",
+                str(db),
+                "--period",
+                "2026-09",
+                "--site",
+                "north",
+                "--suppress",
+                "11",
+                "--out",
+                str(out),
+                "--formats",
+                "html",
+            ]
+        )
+        == 0
+    )
+    return out / "2026-09", db
+
+
+def _small(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 10
+
+
+def test_suppressed_report_shows_no_count_of_1_to_10(small_site):
+    folder, _ = small_site
+    html = (folder / "monthly_report.html").read_text()
+    assert "small-cell suppression on" in html
+    shown = re.findall(r'<span class="n( sup)?">([^<]*)</span>', html)
+    assert shown and any(sup for sup, _ in shown), "nothing was suppressed on a small site"
+    for _, text in shown:
+        if text.startswith("&lt;") or text in ("—", "0"):
+            continue
+        assert int(text.replace(",", "")) >= 11, text
+    # Chart data: the aria descriptions of marks carry the values drawn.
+    for title in COUNT_TITLES:
+        for value in re.findall(rf"(?<![\w-]){re.escape(title)}: ([0-9.,]+)", html):
+            v = float(value.replace(",", ""))
+            assert v == 0 or v >= 11, f"{title}: {value}"
+    # Sentences: "N of M" and counts spelled out through the same spans only.
+    assert not re.search(r"\b(admitted|discharged) ([1-9]|10)\b", html)
+
+
+def test_suppressed_metrics_json_cannot_be_recomputed(small_site):
+    folder, _ = small_site
+    doc = json.loads((folder / "metrics.json").read_text())
+    hidden = set(doc["suppression"]["hidden"])
+    assert doc["suppression"]["k"] == 11 and hidden
+
+    def walk(node, path=""):
+        for key, v in node.items():
+            if isinstance(v, dict):
+                yield from walk(v, f"{path}{key}.")
+            else:
+                yield f"{path}{key}", v
+
+    for key, v in walk({k: v for k, v in doc.items() if k != "suppression"}):
+        assert not _small(v), f"{key} = {v}"
+    for total, parts in COUNT_GROUPS:
+        cells = [c.lstrip("-") for c in (total, *parts) if not c.lstrip("-").startswith("~")]
+        lone = [c for c in cells if c in hidden]
+        derived = [p for p in parts if p.startswith("~")]
+        assert len(lone) != 1 or derived, f"{lone[0]} recoverable from {total}"
+
+
+def test_missing_database_is_bad_input_exit_2(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "report",
+                "--db",
+                str(tmp_path / "nope.duckdb"),
+                "--period",
+                "2026-10",
+                "--out",
+                str(tmp_path / "r"),
+            ]
+        )
+        == 2
+    )
+    assert "no database here" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_failing_run_exits_1_keeps_the_notebook_and_writes_no_report(tmp_path, capsys, monthly):
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"this is not a duckdb database\n" * 100)
+    out = tmp_path / "r"
+    (out / "2026-10").mkdir(parents=True)
+    (out / "2026-10" / "metrics.json").write_text("{}\n")  # a previous run's output stays
+    before = sha256(out / "2026-10" / "metrics.json")
+    assert main(["report", "--db", str(broken), "--period", "2026-10", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "The 2026-10 report failed:" in err and "gather" in err
+    assert "failed-monthly_report.ipynb" in err
+    names = sorted(p.name for p in (out / "2026-10").iterdir())
+    assert names == ["failed-monthly_report.ipynb", "metrics.json"]
+    assert sha256(out / "2026-10" / "metrics.json") == before
+    assert not list(out.glob(".tmp-*"))
