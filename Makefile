@@ -6,7 +6,7 @@ DB     := data/iop.duckdb
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install sample db report test lint typecheck bench lab clean
+.PHONY: help install sample db report test lint typecheck bench lab docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,3 +50,6 @@ lab: $(STAMP) $(DB) ## start JupyterLab on notebooks/ with the project's kernel
 
 clean: ## remove the venv, the database and generated reports
 	rm -rf $(VENV) $(DB) reports/*/
+
+docs: $(STAMP) ## regenerate docs/metrics.md from the metric dictionary
+	$(BIN)/python -c "from iop_metrics.dictionary import markdown; open('docs/metrics.md', 'w').write(markdown())"

@@ -1,3 +1,79 @@
-"""iop-metrics: outcomes analytics for addiction-treatment intensive outpatient programs."""
+"""iop-metrics: outcomes analytics for addiction-treatment intensive outpatient programs.
+
+The public API, re-exported. Everything takes a DuckDB connection (open the
+loaded database read-only with ``connect``) and a ``Query``: period, as-of date,
+scope and transitions window.
+"""
 
 __version__ = "0.1.0"
+
+from .db import connect  # noqa: E402
+from .errors import InputError, Violation  # noqa: E402
+from .load import load, load_memory  # noqa: E402
+from .metrics import (  # noqa: E402
+    Query,
+    Scope,
+    attendance,
+    census,
+    continuity,
+    continuity_detail,
+    discharges,
+    document,
+    dosage,
+    dosage_weeks,
+    example_connection,
+    inflow,
+    inflow_detail,
+    latest_complete_month,
+    outcomes,
+    outcomes_detail,
+    resolve_period,
+    retention,
+    retention_cohort,
+    retention_curve,
+    slices,
+    transition_matrix,
+    transitions,
+    transitions_detail,
+)
+from .periods import Period, parse_period  # noqa: E402
+from .privacy import suppress_frame  # noqa: E402
+from .render import compare  # noqa: E402
+from .sample import generate  # noqa: E402
+
+__all__ = [
+    "InputError",
+    "Period",
+    "compare",
+    "latest_complete_month",
+    "resolve_period",
+    "Query",
+    "Scope",
+    "Violation",
+    "attendance",
+    "census",
+    "connect",
+    "continuity",
+    "continuity_detail",
+    "discharges",
+    "document",
+    "dosage",
+    "dosage_weeks",
+    "example_connection",
+    "generate",
+    "inflow",
+    "inflow_detail",
+    "load",
+    "load_memory",
+    "outcomes",
+    "outcomes_detail",
+    "parse_period",
+    "retention",
+    "retention_cohort",
+    "retention_curve",
+    "slices",
+    "suppress_frame",
+    "transition_matrix",
+    "transitions",
+    "transitions_detail",
+]

@@ -86,7 +86,7 @@ def _open(a: argparse.Namespace):  # -> duckdb connection, read-only on a databa
 
 
 def _query(a: argparse.Namespace, con, today: dt.date):
-    from .metrics import Query, Scope
+    from .metrics import Query, Scope, latest_complete_month
     from .periods import parse_period
 
     period = parse_period(a.period, today=today) if a.period else latest_complete_month(con)
@@ -94,22 +94,6 @@ def _query(a: argparse.Namespace, con, today: dt.date):
     return Query.of(
         period, as_of=a.as_of, scope=Scope(levels, a.site, a.track), window_days=a.window_days
     )
-
-
-def latest_complete_month(con):  # noqa: ANN001 - duckdb connection
-    """The latest month that ends on or before the last date in the data."""
-    from .db import scalar
-    from .periods import month
-
-    last = scalar(
-        con,
-        "select max(d) from (select max(session_date) as d from sessions "
-        "union all select max(coalesce(discharge_date, admit_date)) from episodes)",
-    )
-    if last is None:
-        raise InputError("the database holds no episode or session; nothing to report on")
-    candidate = month(last.year, last.month)
-    return candidate if candidate.end <= last else candidate.previous()
 
 
 def _cmd_metrics(a: argparse.Namespace) -> int:
@@ -148,7 +132,7 @@ def _cmd_report(a: argparse.Namespace) -> int:
 
 def _report(a: argparse.Namespace) -> int:
     from .db import connect
-    from .metrics import Scope
+    from .metrics import Scope, latest_complete_month
     from .periods import parse_period, periods_between
     from .report import ReportError, render
 

@@ -13,8 +13,8 @@ from .errors import InputError
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> Any:
     """The single value a query returns (``None`` when it returns no row)."""
-    row = con.execute(sql, params or {}).fetchone()
-    return None if row is None else row[0]
+    rows = con.execute(sql, params or {}).fetchall()  # read to the end: duckdb 2 needs it
+    return rows[0][0] if rows else None
 
 
 def connect(db: str | os.PathLike[str], *, read_only: bool = True) -> duckdb.DuckDBPyConnection:

@@ -249,6 +249,66 @@ def outcomes(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
     return run(con, "outcomes", q, reads=_detail("outcomes"))
 
 
+def latest_complete_month(con: duckdb.DuckDBPyConnection) -> Period:
+    """The latest calendar month that ends on or before the last date in the data."""
+    from .db import scalar
+    from .errors import InputError
+    from .periods import month
+
+    last = scalar(
+        con,
+        "select max(d) from (select max(session_date) as d from sessions "
+        "union all select max(coalesce(discharge_date, admit_date)) from episodes)",
+    )
+    if last is None:
+        raise InputError("the database holds no episode or session; nothing to report on")
+    candidate = month(last.year, last.month)
+    return candidate if candidate.end <= last else candidate.previous()
+
+
+def resolve_period(
+    con: duckdb.DuckDBPyConnection, text: str, *, today: dt.date | None = None
+) -> Period:
+    """``text`` parsed as a period, or the latest complete month in the data when empty."""
+    from .periods import parse_period
+
+    return parse_period(text, today=today) if text else latest_complete_month(con)
+
+
+SLICES = ("payer", "primary_substance", "referral_source", "sex", "age_band")
+
+
+def slices(con: duckdb.DuckDBPyConnection, q: Query, *, by: str, suppress: int = 0) -> pd.DataFrame:
+    """Admissions, discharges, completion and attendance by a client attribute.
+
+    ``by`` is one of payer, primary_substance, referral_source, sex, age_band.
+    ``suppress`` = K > 1 hides counts of 1..K-1 and the rates built on them.
+
+    Examples
+    --------
+    >>> from iop_metrics.periods import parse_period
+    >>> df = slices(example_connection(), Query.of(parse_period("2026-05")), by="age_band")
+    >>> df[["slice", "admissions", "attendance_rate"]]
+       slice  admissions  attendance_rate
+    0  26-34           1              0.0
+    1  45-54           1              1.0
+    """
+    from .privacy import suppress_frame
+
+    if by not in SLICES:
+        raise ValueError(f"by must be one of {SLICES}")
+    df = run(con, "slices", q, extra={"attribute": by})
+    return suppress_frame(
+        df,
+        suppress,
+        counts=("admissions", "discharges", "completed", "attended", "client_scheduled"),
+        rates={
+            "completion_rate": ("completed", "discharges"),
+            "attendance_rate": ("attended", "client_scheduled"),
+        },
+    )
+
+
 def example_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory database holding the worked example of metrics.md (clients A, B, C)."""
     import tempfile

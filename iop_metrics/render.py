@@ -8,6 +8,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import pandas as pd
+
 
 def flatten(doc: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
     """(dotted.key, value) for every leaf of the document, in order.
@@ -74,3 +76,19 @@ def render_document(doc: dict[str, Any], fmt: str) -> str:
             lines.append(f"\n{head.upper()}")
         lines.append(f"  {rest:<42} {_show(k, v):>14}")
     return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def compare(a: dict[str, Any], b: dict[str, Any]) -> pd.DataFrame:
+    """Two metrics documents side by side: figure, value in each, and the change (b - a).
+
+    >>> compare({"census": {"admissions": 3}}, {"census": {"admissions": 5}})
+                  figure  a  b  change
+    0  census.admissions  3  5       2
+    """
+    left, right = dict(flatten(a)), dict(flatten(b))
+    rows = []
+    for key, va in left.items():
+        vb = right.get(key)
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (va, vb))
+        rows.append({"figure": key, "a": va, "b": vb, "change": vb - va if numeric else None})
+    return pd.DataFrame(rows)

@@ -166,10 +166,10 @@ def _quality(con: duckdb.DuckDBPyConnection, q: m.Query) -> dict[str, Any]:
 
 
 def _provenance(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    row = con.execute(
+    rows = con.execute(
         "select any_value(snapshot), max(loaded_at), any_value(package_version) from load_log"
-    ).fetchone()
-    snapshot, loaded_at, version = row if row else (None, None, None)
+    ).fetchall()
+    snapshot, loaded_at, version = rows[0] if rows else (None, None, None)
     return {"snapshot": snapshot, "loaded_at": loaded_at, "loaded_by_version": version}
 
 

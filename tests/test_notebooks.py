@@ -36,3 +36,25 @@ def test_report_notebook_has_no_business_logic():
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "select " not in code.lower() and "except" not in code
     assert NOTEBOOKS, "no notebooks found"
+
+
+def test_explore_notebook_runs_top_to_bottom_under_papermill(sample_db, tmp_path):
+    import papermill as pm
+
+    out = tmp_path / "explore.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "explore.ipynb"),
+        str(out),
+        kernel_name="python3",
+        parameters={"db_path": str(sample_db), "period": "2026-09", "suppress": 11},
+        cwd=str(ROOT / "notebooks"),
+        progress_bar=False,
+    )
+    nb = json.loads(out.read_text())
+    by_tag = {c["metadata"]["tags"][0]: c for c in nb["cells"] if c["metadata"].get("tags")}
+    text = json.dumps(by_tag["document"]["outputs"])
+    assert "'label': '2026-09'" in text and "census" in text
+    payer = json.dumps(by_tag["by-payer"]["outputs"])
+    assert "medicaid" in payer and "NaN" in payer  # small cells hidden with suppress = 11
+    assert "image/svg+xml" in json.dumps(by_tag["curve"]["outputs"])
+    assert "figure" in json.dumps(by_tag["compare"]["outputs"])
