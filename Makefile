@@ -46,7 +46,7 @@ bench: $(STAMP) ## generator, load, metrics and report timings on ~1M and ~10M s
 	$(BIN)/python bench/run.py
 
 lab: $(STAMP) $(DB) ## start JupyterLab on notebooks/ with the project's kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean: ## remove the venv, the database and generated reports
 	rm -rf $(VENV) $(DB) reports/*/

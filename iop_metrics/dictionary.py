@@ -20,6 +20,16 @@ class Entry:
     exclusions: str = ""
     standard: str = ""
 
+    def details(self) -> list[tuple[str, str]]:
+        """(label, text) of the numerator, denominator, exclusions and standard that are set."""
+        pairs = [
+            ("Numerator", self.numerator),
+            ("Denominator", self.denominator),
+            ("Left out", self.exclusions),
+            ("Standard", self.standard),
+        ]
+        return [(label, value) for label, value in pairs if value]
+
 
 COMMON = (
     "Period P is inclusive [start, end]. Figures are computed as of `as_of` (default P.end): an "
@@ -200,13 +210,6 @@ def markdown() -> str:
     ]
     for e in ENTRIES:
         lines += [f"## {e.name}", "", f"`{e.key}`: {e.definition}", ""]
-        for label, value in (
-            ("Numerator", e.numerator),
-            ("Denominator", e.denominator),
-            ("Left out", e.exclusions),
-            ("Standard", e.standard),
-        ):
-            if value:
-                lines.append(f"- **{label}**: {value}")
+        lines += [f"- **{label}**: {value}" for label, value in e.details()]
         lines.append("")
     return "\n".join(lines)

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from .contract import DEFAULT_LEVELS
+from .contract import DEFAULT_LEVELS, DISCHARGE_REASONS
 from .periods import Period, resolve_as_of
 
 _PARAM = re.compile(r"\$([a-z_]+)")
@@ -324,7 +324,6 @@ def _pick(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {k: row[k] for k in keys}
 
 
-REASONS = ("completed", "dropped_out", "terminated", "transferred", "incarcerated", "died", "other")
 ATTENDANCE_KEYS = (
     "scheduled",
     "attended",
@@ -373,7 +372,7 @@ def document(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
         "dosage": one("dosage", (("detail", "dosage_weeks"),)),
         "discharges": {
             "total": dis["total"],
-            "by_reason": {r: dis[r] for r in REASONS},
+            "by_reason": {r: dis[r] for r in DISCHARGE_REASONS},
             "completion_rate": dis["completion_rate"],
             "median_length_of_stay_days": dis["median_length_of_stay_days"],
         },

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from .contract import DISCHARGE_REASONS
+
 # (label, RE2 pattern, applies to id columns only)
 IDENTIFIER_PATTERNS: tuple[tuple[str, str, bool], ...] = (
     (
@@ -74,18 +76,7 @@ COUNT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "census.discharges",
-        tuple(
-            f"discharges.by_reason.{r}"
-            for r in (
-                "completed",
-                "dropped_out",
-                "terminated",
-                "transferred",
-                "incarcerated",
-                "died",
-                "other",
-            )
-        ),
+        tuple(f"discharges.by_reason.{r}" for r in DISCHARGE_REASONS),
     ),
     (
         "census.discharges",

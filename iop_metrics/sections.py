@@ -279,13 +279,6 @@ def definitions() -> str:
     items = []
     for e in ENTRIES:
         parts = [html.escape(e.definition)]
-        for label, value in (
-            ("Numerator", e.numerator),
-            ("Denominator", e.denominator),
-            ("Left out", e.exclusions),
-            ("Standard", e.standard),
-        ):
-            if value:
-                parts.append(f"<br><em>{label}:</em> {html.escape(value)}")
+        parts += [f"<br><em>{label}:</em> {html.escape(value)}" for label, value in e.details()]
         items.append(f"<dt>{html.escape(e.name)}</dt><dd>{''.join(parts)}</dd>")
     return f'<p>{html.escape(COMMON)}</p><dl class="definitions">{"".join(items)}</dl>'

@@ -331,6 +331,9 @@ def test_a_killed_load_leaves_the_old_database_intact(tmp_path, good_db):
     assert sha256(good_db) == before
     with duckdb.connect(str(good_db), read_only=True) as con:
         assert con.execute("select count(*) from clients").fetchone()[0] == 2
+    assert list(good_db.parent.glob(".iop.duckdb.*"))  # the killed load's scratch files
+    load(big, good_db)  # the next load clears them
+    assert not list(good_db.parent.glob(".iop.duckdb.*"))
 
 
 def test_load_log_records_provenance(good_db):
