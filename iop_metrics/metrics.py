@@ -393,3 +393,138 @@ def document(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
         "inflow": one("inflow", _detail("inflow")),
         "continuity": one("continuity", _detail("continuity")),
     }
+
+
+Z95 = 1.959963984540054
+
+
+def wilson(x: int, n: int, z: float = Z95) -> tuple[float | None, float | None]:
+    """The Wilson score interval for x successes out of n (``(None, None)`` when n is 0).
+
+    >>> [round(v, 4) for v in wilson(8, 16)]
+    [0.28, 0.72]
+    """
+    if not n:
+        return None, None
+    p = x / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+RATE_PARTS: tuple[tuple[str, str, str, str], ...] = (
+    # (rate key in the document, label, numerator key, denominator key); "~" = derived count
+    ("attendance.attendance_rate", "Attendance rate", "attendance.attended", "~client_scheduled"),
+    ("attendance.no_show_rate", "No-show rate", "attendance.no_show", "~client_scheduled"),
+    (
+        "dosage.share_meeting_threshold",
+        "Client-weeks meeting the ASAM threshold",
+        "dosage.client_weeks_meeting_threshold",
+        "dosage.client_weeks",
+    ),
+    (
+        "discharges.completion_rate",
+        "Completion rate",
+        "discharges.by_reason.completed",
+        "discharges.total",
+    ),
+    ("retention.initiated_14d", "Initiation within 14 days", "~initiated", "~initiation_eligible"),
+    ("retention.engaged_34d", "Engagement within 34 days", "~engaged", "~engagement_eligible"),
+    (
+        "transitions.step_down_rate",
+        "Step-down rate (of determined outcomes)",
+        "transitions.step_down",
+        "~determined",
+    ),
+    (
+        "continuity.rate_7d",
+        "Continuity within 7 days",
+        "continuity.followed_up_7d",
+        "~continuity_den_7d",
+    ),
+    (
+        "continuity.rate_14d",
+        "Continuity within 14 days",
+        "continuity.followed_up_14d",
+        "~continuity_den_14d",
+    ),
+)
+
+
+def derived_counts(doc: dict[str, Any], ret: dict[str, Any]) -> dict[str, int]:
+    """Counts behind the document's rates that the document does not list itself."""
+    a, c, t = doc["attendance"], doc["continuity"], doc["transitions"]
+    return {
+        "~client_scheduled": a["attended"] + a["no_show"] + a["cancelled_client"],
+        "~continuity_den_7d": c["residential_discharges"] - c["pending_7d"],
+        "~continuity_den_14d": c["residential_discharges"] - c["pending_14d"],
+        "~determined": t["step_down"] + t["step_up"] + t["lateral"] + t["no_next_care"],
+        "~initiated": ret["initiated"],
+        "~initiation_eligible": ret["initiation_eligible"],
+        "~engaged": ret["engaged"],
+        "~engagement_eligible": ret["engagement_eligible"],
+    }
+
+
+def rates(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Every headline rate with its numerator, denominator and 95% interval.
+
+    Proportions get a Wilson score interval; the 30/60/90-day retention estimates get
+    the Kaplan-Meier curve's Greenwood band.
+
+    Examples
+    --------
+    >>> from iop_metrics.periods import parse_period
+    >>> df = rates(example_connection(), Query.of(parse_period("2026-05")))
+    >>> df.loc[df.figure == "discharges.completion_rate", ["numerator", "denominator", "rate"]]
+       numerator  denominator  rate
+    3          1            2   0.5
+    """
+    doc = document(con, q)
+    ret = records(
+        con, "retention", q, reads=(("detail", "retention_cohort"), ("curve", "retention_curve"))
+    )[0]
+    extra = derived_counts(doc, ret)
+
+    def value(key: str) -> Any:
+        if key.startswith("~"):
+            return extra[key]
+        node: Any = doc
+        for part in key.split("."):
+            node = node[part]
+        return node
+
+    rows = []
+    for key, label, num, den in RATE_PARTS:
+        x, n = value(num), value(den)
+        low, high = wilson(x, n)
+        rows.append(
+            {
+                "figure": key,
+                "label": label,
+                "numerator": x,
+                "denominator": n,
+                "rate": x / n if n else None,
+                "ci_low": low,
+                "ci_high": high,
+                "interval": "Wilson",
+            }
+        )
+    curve = retention_curve(con, q).set_index("day")
+    for n_days in (30, 60, 90):
+        r = doc["retention"][f"day_{n_days}"]
+        at = curve.index[curve.index <= n_days]
+        band = curve.loc[at.max()] if len(at) else None
+        rows.append(
+            {
+                "figure": f"retention.day_{n_days}",
+                "label": f"{n_days}-day retention",
+                "numerator": None,
+                "denominator": doc["retention"]["cohort_admissions"],
+                "rate": r,
+                "ci_low": None if band is None else float(band["ci_low"]),
+                "ci_high": None if band is None else float(band["ci_high"]),
+                "interval": "Greenwood (Kaplan-Meier)",
+            }
+        )
+    return pd.DataFrame(rows).astype({"numerator": "Int64", "denominator": "Int64"})

@@ -109,20 +109,6 @@ COUNT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 # The same figure shown under two names.
 SAME = (("discharges.total", "census.discharges"),)
-# Rates: key -> (numerator, denominator) as keys or "~name" for a derived count.
-RATES = {
-    "attendance.attendance_rate": ("attendance.attended", "~client_scheduled"),
-    "attendance.no_show_rate": ("attendance.no_show", "~client_scheduled"),
-    "dosage.share_meeting_threshold": (
-        "dosage.client_weeks_meeting_threshold",
-        "dosage.client_weeks",
-    ),
-    "discharges.completion_rate": ("discharges.by_reason.completed", "discharges.total"),
-    "continuity.rate_7d": ("continuity.followed_up_7d", "~continuity_den_7d"),
-    "continuity.rate_14d": ("continuity.followed_up_14d", "~continuity_den_14d"),
-    "retention.initiated_14d": ("~initiated", "~initiation_eligible"),
-    "retention.engaged_34d": ("~engaged", "~engagement_eligible"),
-}
 # Estimates shown only when the group they describe is large enough.
 ESTIMATES = {
     "retention.day_30": "retention.cohort_admissions",
@@ -159,22 +145,22 @@ def _set(doc: dict[str, Any], key: str, value: Any) -> None:
     node[last] = value
 
 
-def _derived(doc: dict[str, Any], extra: dict[str, int]) -> dict[str, int]:
-    a, c = doc["attendance"], doc["continuity"]
-    d = {
-        "~client_scheduled": a["attended"] + a["no_show"] + a["cancelled_client"],
+def _complements(doc: dict[str, Any]) -> dict[str, int]:
+    """Counts a reader can work out from the figures shown (total minus the parts)."""
+    c, d = doc["continuity"], doc["dosage"]
+    return {
         "~7d": c["residential_discharges"] - c["followed_up_7d"] - c["pending_7d"],
         "~14d": c["residential_discharges"] - c["followed_up_14d"] - c["pending_14d"],
-        "~continuity_den_7d": c["residential_discharges"] - c["pending_7d"],
-        "~continuity_den_14d": c["residential_discharges"] - c["pending_14d"],
-        "~dosage": doc["dosage"]["client_weeks"] - doc["dosage"]["client_weeks_meeting_threshold"],
+        "~dosage": d["client_weeks"] - d["client_weeks_meeting_threshold"],
     }
-    d.update(extra)
-    return d
 
 
 def suppress_document(
-    doc: dict[str, Any], k: int, *, extra: dict[str, int] | None = None
+    doc: dict[str, Any],
+    k: int,
+    *,
+    rates: dict[str, tuple[str, str]],
+    derived: dict[str, int],
 ) -> tuple[dict[str, Any], set[str]]:
     """Apply small-cell suppression to a metrics document.
 
@@ -187,7 +173,7 @@ def suppress_document(
     shown = copy.deepcopy(doc)
     if k <= 1:
         return shown, set()
-    derived = _derived(doc, extra or {})
+    derived = {**derived, **_complements(doc)}
 
     def value(key: str) -> int:
         key = key.lstrip("-")
@@ -224,7 +210,7 @@ def suppress_document(
                 others = sorted((c for c in cells if c not in hidden), key=value)
                 hidden.add(others[0])
                 changed = True
-    for rate, (num, den) in RATES.items():
+    for rate, (num, den) in rates.items():
         n, d = value(num), value(den)
         if num in hidden or den in hidden or any(is_small(x, k) for x in (n, d, d - n)):
             hidden.add(rate)
@@ -232,7 +218,11 @@ def suppress_document(
         if base in hidden or is_small(value(base), k):
             hidden.add(est)
     for key in sorted(hidden):
-        if not key.startswith("~"):
+        if not key.startswith("~") and _path(key)[0] in doc:
+            try:
+                _get(doc, key)
+            except KeyError:
+                continue  # a rate the document does not carry (step_down_rate)
             _set(shown, key, None)
     return shown, {h for h in hidden if not h.startswith("~")}
 

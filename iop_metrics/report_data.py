@@ -16,7 +16,7 @@ import pandas as pd
 from . import metrics as m
 from .db import scalar
 from .periods import Period, month, us_federal_holidays
-from .privacy import suppress_document, suppress_frame
+from .privacy import is_small, suppress_document, suppress_frame
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class ReportData:
     curve: pd.DataFrame
     outcomes: pd.DataFrame
     quality: dict[str, Any]
+    rates: pd.DataFrame
     provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -50,13 +51,8 @@ def _suppressed_doc(
     ret = m.records(
         con, "retention", q, reads=(("detail", "retention_cohort"), ("curve", "retention_curve"))
     )[0]
-    extra = {
-        "~initiated": ret["initiated"],
-        "~initiation_eligible": ret["initiation_eligible"],
-        "~engaged": ret["engaged"],
-        "~engagement_eligible": ret["engagement_eligible"],
-    }
-    shown, hidden = suppress_document(doc, k, extra=extra)
+    rates = {key: (num, den) for key, _, num, den in m.RATE_PARTS}
+    shown, hidden = suppress_document(doc, k, rates=rates, derived=m.derived_counts(doc, ret))
     return doc, shown, hidden
 
 
@@ -153,6 +149,18 @@ def _flow(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> pd.DataFrame:
     return suppress_frame(df, k, counts=("n",))
 
 
+def _rates(con: duckdb.DuckDBPyConnection, q: m.Query, k: int, hidden: set[str]) -> pd.DataFrame:
+    """Headline rates with numerator, denominator and 95% interval; hidden rows blanked."""
+    df = m.rates(con, q)
+    if not k:
+        return df
+    small = df[["numerator", "denominator"]].map(lambda v: is_small(None if pd.isna(v) else v, k))
+    hide = df["figure"].isin(hidden) | small.any(axis=1)
+    cols = ["numerator", "denominator", "rate", "ci_low", "ci_high"]
+    df[cols] = df[cols].astype("float64").mask(hide.to_numpy()[:, None].repeat(len(cols), 1))
+    return df
+
+
 def _quality(con: duckdb.DuckDBPyConnection, q: m.Query) -> dict[str, Any]:
     closed = us_federal_holidays(q.period.start, q.period.end)
     figures = m.records(con, "quality", q, extra={"closed_days": closed})[0]
@@ -236,6 +244,7 @@ def gather(con: duckdb.DuckDBPyConnection, q: m.Query, *, suppress: int = 0) -> 
         curve=curve,
         outcomes=outcomes,
         quality=_quality(con, q),
+        rates=_rates(con, q, k, hidden),
         provenance=_provenance(con),
     )
 

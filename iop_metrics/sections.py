@@ -143,6 +143,34 @@ def tiles(d: ReportData) -> str:
     return '<section class="tiles">' + "".join(out) + "</section>"
 
 
+def rates_table(d: ReportData) -> str:
+    """Every headline rate with its numerator, denominator and 95% interval."""
+    rows = []
+    for _, r in d.rates.iterrows():
+        interval = (
+            "—"
+            if _missing(r["ci_low"])
+            else f"{r['ci_low']:.1%} – {r['ci_high']:.1%} <small>({r['interval']})</small>"
+        )
+        if d.k and _missing(r["rate"]):
+            interval = '<span class="sup">suppressed</span>'
+        num = "" if r["figure"].startswith("retention.day_") else count(r["numerator"], d.k)
+        rows.append(
+            f"<tr><td>{html.escape(r['label'])}</td><td>{num}</td>"
+            f"<td>{count(r['denominator'], d.k)}</td><td>{rate(r['rate'], d.k)}</td>"
+            f"<td>{interval}</td></tr>"
+        )
+    head = (
+        "<tr><th>Rate</th><th>Numerator</th><th>Denominator</th><th>Rate</th>"
+        "<th>95% interval</th></tr>"
+    )
+    return (
+        f'<details class="rates" open><summary>Every rate with its numerator, denominator '
+        f'and 95% interval</summary><table class="data"><thead>{head}</thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></details>"
+    )
+
+
 def control_limits(monthly: pd.DataFrame) -> tuple[pd.DataFrame, float | None]:
     """p-chart: centre p = sum attended / sum client-scheduled, limits p +/- 3 sqrt(p(1-p)/n)."""
     df = monthly[["month", "attended", "client_scheduled", "attendance_rate"]].copy()

@@ -510,3 +510,21 @@ def test_period_labels():
     for bad in ("2026-13", "26-10", "Q4-2026", "last-week", "last-month"):
         with pytest.raises(Exception, match="period"):
             parse_period(bad)
+
+
+def test_rates_carry_numerator_denominator_and_wilson_interval():
+    from iop_metrics.metrics import rates, wilson
+
+    df = rates(example_connection(), Query.of(MAY)).set_index("figure")
+    row = df.loc["attendance.attendance_rate"]
+    assert (row.numerator, row.denominator, row.rate) == (2, 3, pytest.approx(2 / 3))
+    # Wilson 95% for 2 of 3, worked by hand: centre (p + z²/2n)/(1 + z²/n), etc.
+    assert (row.ci_low, row.ci_high) == (
+        pytest.approx(0.2077, abs=1e-4),
+        pytest.approx(0.9385, abs=1e-4),
+    )
+    assert wilson(0, 0) == (None, None)
+    assert wilson(0, 10)[0] == 0.0 and wilson(10, 10)[1] == pytest.approx(1.0)
+    km = df.loc["retention.day_30"]
+    assert km.denominator == 3 and km.interval.startswith("Greenwood")
+    assert km.ci_low < km.rate < km.ci_high

@@ -234,3 +234,103 @@ def test_a_failing_run_exits_1_keeps_the_notebook_and_writes_no_report(tmp_path,
     assert names == ["failed-monthly_report.ipynb", "metrics.json"]
     assert sha256(out / "2026-10" / "metrics.json") == before
     assert not list(out.glob(".tmp-*"))
+
+
+def test_backfill_range_beside_a_reader_and_the_quarterly_variant(sample_db, tmp_path, capsys):
+    import subprocess as sp
+    import sys
+
+    reader = sp.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys\n"
+            f"con = duckdb.connect({str(sample_db)!r}, read_only=True)\n"
+            "con.execute('select count(*) from sessions').fetchall()\n"
+            "print('open', flush=True)\nsys.stdin.readline()\n",
+        ],
+        stdin=sp.PIPE,
+        stdout=sp.PIPE,
+        text=True,
+    )
+    assert reader.stdout.readline().strip() == "open"
+    try:
+        assert (
+            main(
+                [
+                    "report",
+                    "--db",
+                    str(sample_db),
+                    "--period",
+                    "2026-08",
+                    "--through",
+                    "2026-09",
+                    "--out",
+                    str(tmp_path),
+                    "--formats",
+                    "html",
+                ]
+            )
+            == 0
+        )
+    finally:
+        reader.communicate("done\n", timeout=30)
+    err = capsys.readouterr().err
+    assert "1/2 2026-08" in err and "2/2 2026-09" in err
+    for label in ("2026-08", "2026-09"):
+        assert sorted(p.name for p in (tmp_path / label).iterdir()) == [
+            "metrics.json",
+            "monthly_report.html",
+            "monthly_report.ipynb",
+        ]
+    assert (
+        main(
+            [
+                "report",
+                "--db",
+                str(sample_db),
+                "--period",
+                "2026-07",
+                "--through",
+                "2026-Q3",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
+    assert "is not a month" in capsys.readouterr().err
+
+
+def test_without_chromium_the_html_is_still_written_with_a_clear_message(
+    sample_db, tmp_path, capsys, monkeypatch
+):
+    import iop_metrics.report as report
+
+    monkeypatch.setattr(report, "find_chromium", lambda: None)
+    assert (
+        main(["report", "--db", str(sample_db), "--period", "2026-Q3", "--out", str(tmp_path)]) == 0
+    )
+    assert "no Chromium found, so no PDF" in capsys.readouterr().err
+    names = sorted(p.name for p in (tmp_path / "2026-Q3").iterdir())
+    assert names == ["metrics.json", "quarterly_report.html", "quarterly_report.ipynb"]
+    html = (tmp_path / "2026-Q3" / "quarterly_report.html").read_text()
+    assert "IOP Quarterly Report" in html and "2026-07-01" in html
+    # Asked for explicitly, a PDF that cannot be made is a failure.
+    assert (
+        main(
+            [
+                "report",
+                "--db",
+                str(sample_db),
+                "--period",
+                "2026-Q3",
+                "--out",
+                str(tmp_path / "x"),
+                "--formats",
+                "html,pdf",
+            ]
+        )
+        == 1
+    )
+    assert "no Chromium found" in capsys.readouterr().err
