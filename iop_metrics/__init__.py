@@ -27,6 +27,7 @@ from .metrics import (  # noqa: E402
     latest_complete_month,
     outcomes,
     outcomes_detail,
+    rates,
     resolve_period,
     retention,
     retention_cohort,
@@ -35,23 +36,23 @@ from .metrics import (  # noqa: E402
     transition_matrix,
     transitions,
     transitions_detail,
+    wilson,
 )
 from .periods import Period, parse_period  # noqa: E402
 from .privacy import suppress_frame  # noqa: E402
 from .render import compare  # noqa: E402
+from .report_data import monthly_series  # noqa: E402
 from .sample import generate  # noqa: E402
 
 __all__ = [
     "InputError",
     "Period",
-    "compare",
-    "latest_complete_month",
-    "resolve_period",
     "Query",
     "Scope",
     "Violation",
     "attendance",
     "census",
+    "compare",
     "connect",
     "continuity",
     "continuity_detail",
@@ -63,11 +64,15 @@ __all__ = [
     "generate",
     "inflow",
     "inflow_detail",
+    "latest_complete_month",
     "load",
     "load_memory",
+    "monthly_series",
     "outcomes",
     "outcomes_detail",
     "parse_period",
+    "rates",
+    "resolve_period",
     "retention",
     "retention_cohort",
     "retention_curve",
@@ -76,4 +81,5 @@ __all__ = [
     "transition_matrix",
     "transitions",
     "transitions_detail",
+    "wilson",
 ]

@@ -65,7 +65,13 @@ def trailing_months(period: Period, n: int = 12) -> list[Period]:
     return out
 
 
-def _monthly(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> pd.DataFrame:
+def monthly_series(
+    con: duckdb.DuckDBPyConnection, q: m.Query, *, suppress: int = 0
+) -> pd.DataFrame:
+    """The 12 months ending with ``q``'s period, one row each, as of ``q.as_of``: census,
+    attendance, dosage, completion, 90-day retention and step-down figures with their counts
+    (for trends, sparklines and the attendance control chart)."""
+    k = suppress if suppress > 1 else 0
     rows = []
     for p in trailing_months(q.period):
         d = m.document(con, m.Query(p, q.as_of, q.scope, q.window_days))
@@ -231,7 +237,7 @@ def gather(con: duckdb.DuckDBPyConnection, q: m.Query, *, suppress: int = 0) -> 
         shown=shown,
         hidden=frozenset(hidden),
         previous=previous,
-        monthly=_monthly(con, q, k),
+        monthly=monthly_series(con, q, suppress=k),
         weekday=_breakdown(con, q, "weekday", k),
         service=_breakdown(con, q, "service_type", k),
         hours=suppress_frame(
