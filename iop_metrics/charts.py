@@ -44,7 +44,7 @@ def _pct(field: str, title: str) -> alt.Y:
     return alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format="%"))
 
 
-def sparkline(df: pd.DataFrame, field: str, *, percent: bool = False) -> alt.Chart:
+def sparkline(df: pd.DataFrame, field: str) -> alt.Chart:
     enc = alt.Y(f"{field}:Q", axis=None, scale=alt.Scale(zero=False))
     return (
         alt.Chart(df[["month", field]], width=130, height=28)

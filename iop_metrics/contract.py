@@ -23,7 +23,6 @@ DISCHARGE_REASONS = (
     "died",
     "other",
 )
-DISENGAGED_REASONS = ("dropped_out", "terminated")
 SERVICE_TYPES = (
     "group",
     "individual",

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from . import __version__
-from .contract import BUILTIN_LEVELS, LOAD_ORDER, TABLES, Table
+from .contract import BUILTIN_LEVELS, DEFAULT_SITE, LOAD_ORDER, TABLES, Table
 from .db import scalar
 from .errors import InputError, Violation
 from .rules import table_checks
@@ -51,6 +51,8 @@ class LoadSummary:
     rows_read: dict[str, int] = field(default_factory=dict)
     rows_loaded: dict[str, int] = field(default_factory=dict)
     rejected: list[Violation] = field(default_factory=list)
+    paths: dict[str, Path] = field(default_factory=dict)
+    sha256: dict[str, str] = field(default_factory=dict)
     snapshot: str = ""
 
     def describe(self) -> str:
@@ -271,9 +273,10 @@ def check(
     summary.rejected = violations
     for name in LOAD_ORDER:
         summary.rows_loaded[name] = scalar(con, f"select count(*) from valid_{name}")
-    listing = "\n".join(f"{n}:{sha256_of(s.path)}" for n, s in sorted(sources.items()))
+    summary.paths = {n: s.path for n, s in sorted(sources.items())}
+    summary.sha256 = {n: sha256_of(p) for n, p in summary.paths.items()}
+    listing = "\n".join(f"{n}:{h}" for n, h in summary.sha256.items())
     summary.snapshot = hashlib.sha256(listing.encode()).hexdigest()
-    summary._sources = sources  # type: ignore[attr-defined]
     return summary
 
 
@@ -281,8 +284,8 @@ CANONICAL = {
     "levels_of_care": "select code, name, intensity, setting from valid_levels_of_care",
     "clients": "select client_id, cast(birth_year as integer) as birth_year, sex, "
     "primary_substance, payer, referral_source from valid_clients",
-    "episodes": "select episode_id, client_id, coalesce(site, 'main') as site, level_of_care, "
-    "track, admit_date, discharge_date, discharge_reason from valid_episodes",
+    "episodes": f"select episode_id, client_id, coalesce(site, '{DEFAULT_SITE}') as site, "
+    "level_of_care, track, admit_date, discharge_date, discharge_reason from valid_episodes",
     "sessions": "select session_id, episode_id, session_date, service_type, "
     "cast(scheduled_minutes as integer) as scheduled_minutes, status, "
     "cast(coalesce(attended_minutes, case when status = 'attended' then scheduled_minutes "
@@ -292,46 +295,52 @@ CANONICAL = {
 }
 
 
+def _write_tables(con: duckdb.DuckDBPyConnection, summary: LoadSummary, schema: str) -> None:
+    """Create the canonical tables, rejected_rows and load_log in ``schema`` from staging."""
+    for name, sql in CANONICAL.items():
+        con.execute(f"create table {schema}.{name} as {sql} order by _line")
+    con.execute(
+        f"create table {schema}.rejected_rows (table_name varchar, line bigint, "
+        "column_name varchar, reason varchar, value varchar)"
+    )
+    table_of = {Path(p).name: t for t, p in summary.files.items()}
+    if summary.rejected:
+        con.executemany(
+            f"insert into {schema}.rejected_rows values (?, ?, ?, ?, ?)",
+            [
+                [table_of.get(Path(v.file).name, v.file), v.line, v.column, v.message, v.value]
+                for v in summary.rejected
+            ],
+        )
+    con.execute(
+        f"create table {schema}.load_log (table_name varchar, file varchar, sha256 varchar, "
+        "bytes bigint, rows_read bigint, rows_loaded bigint, loaded_at timestamp, "
+        "package_version varchar, snapshot varchar)"
+    )
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    con.executemany(
+        f"insert into {schema}.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                name,
+                path.name,
+                summary.sha256[name],
+                path.stat().st_size,
+                summary.rows_read.get(name, 0),
+                summary.rows_loaded.get(name, 0),
+                now,
+                __version__,
+                summary.snapshot,
+            ]
+            for name, path in summary.paths.items()
+        ],
+    )
+
+
 def _write(con: duckdb.DuckDBPyConnection, summary: LoadSummary, out_path: Path) -> None:
     con.execute("attach $p as out", {"p": str(out_path)})
     try:
-        for name, sql in CANONICAL.items():
-            con.execute(f"create table out.{name} as {sql} order by _line")
-        con.execute(
-            "create table out.rejected_rows (table_name varchar, line bigint, "
-            "column_name varchar, reason varchar, value varchar)"
-        )
-        table_of = {Path(p).name: t for t, p in summary.files.items()}
-        if summary.rejected:
-            con.executemany(
-                "insert into out.rejected_rows values (?, ?, ?, ?, ?)",
-                [
-                    [table_of.get(Path(v.file).name, v.file), v.line, v.column, v.message, v.value]
-                    for v in summary.rejected
-                ],
-            )
-        con.execute(
-            "create table out.load_log (table_name varchar, file varchar, sha256 varchar, "
-            "bytes bigint, rows_read bigint, rows_loaded bigint, loaded_at timestamp, "
-            "package_version varchar, snapshot varchar)"
-        )
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-        sources: dict[str, SourceFile] = summary._sources  # type: ignore[attr-defined]
-        for name, src in sorted(sources.items()):
-            con.execute(
-                "insert into out.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    name,
-                    src.path.name,
-                    sha256_of(src.path),
-                    src.path.stat().st_size,
-                    summary.rows_read.get(name, 0),
-                    summary.rows_loaded.get(name, 0),
-                    now,
-                    __version__,
-                    summary.snapshot,
-                ],
-            )
+        _write_tables(con, summary, "out")
         con.execute("checkpoint out")
     finally:
         con.execute("detach out")
@@ -421,20 +430,7 @@ def load(
 def load_memory(data_dir: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     """Validate ``data_dir`` and return an in-memory database holding it (``--data DIR``)."""
     con = duckdb.connect()
-    summary = check(con, data_dir)
-    for name, sql in CANONICAL.items():
-        con.execute(f"create table main.{name} as {sql} order by _line")
-    con.execute(
-        "create table main.rejected_rows (table_name varchar, line bigint, "
-        "column_name varchar, reason varchar, value varchar)"
-    )
-    con.execute(
-        "create table main.load_log as select 'memory' as table_name, $d as file, "
-        "$s as sha256, cast(0 as bigint) as bytes, cast(0 as bigint) as rows_read, "
-        "cast(0 as bigint) as rows_loaded, current_timestamp::timestamp as loaded_at, "
-        "$v as package_version, $s as snapshot",
-        {"d": str(data_dir), "s": summary.snapshot, "v": __version__},
-    )
+    _write_tables(con, check(con, data_dir), "main")
     for name in TABLES:
         for prefix in ("raw_", "typed_", "valid_"):
             con.execute(f"drop table if exists {prefix}{name}")

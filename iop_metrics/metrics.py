@@ -335,8 +335,12 @@ ATTENDANCE_KEYS = (
 )
 
 
-def document(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
+def document(
+    con: duckdb.DuckDBPyConnection, q: Query, *, retention: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Every headline figure as the JSON document of metrics.md.
+
+    ``retention`` is ``retention_summary(con, q)`` when the caller already has it.
 
     Examples
     --------
@@ -355,7 +359,7 @@ def document(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
     att = records(con, "attendance", q, extra={"by": "all"})
     dis = one("discharges")
     tra = one("transitions", _detail("transitions"))
-    ret = one("retention", (("detail", "retention_cohort"), ("curve", "retention_curve")))
+    ret = retention if retention is not None else retention_summary(con, q)
     return {
         "period": {
             "label": p.label,
@@ -480,19 +484,25 @@ def rates(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
        numerator  denominator  rate
     3          1            2   0.5
     """
-    doc = document(con, q)
-    ret = records(
-        con, "retention", q, reads=(("detail", "retention_cohort"), ("curve", "retention_curve"))
-    )[0]
+    ret = retention_summary(con, q)
+    return rate_table(document(con, q, retention=ret), ret, retention_curve(con, q))
+
+
+def retention_summary(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
+    """The retention figures with the counts behind initiation and engagement."""
+    reads = (("detail", "retention_cohort"), ("curve", "retention_curve"))
+    return records(con, "retention", q, reads=reads)[0]
+
+
+def rate_table(doc: dict[str, Any], ret: dict[str, Any], curve: pd.DataFrame) -> pd.DataFrame:
+    """``rates`` from figures already computed: the document, ``retention_summary`` and the
+    retention curve."""
+    from .privacy import figure_at
+
     extra = derived_counts(doc, ret)
 
     def value(key: str) -> Any:
-        if key.startswith("~"):
-            return extra[key]
-        node: Any = doc
-        for part in key.split("."):
-            node = node[part]
-        return node
+        return extra[key] if key.startswith("~") else figure_at(doc, key)
 
     rows = []
     for key, label, num, den in RATE_PARTS:
@@ -510,7 +520,7 @@ def rates(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
                 "interval": "Wilson",
             }
         )
-    curve = retention_curve(con, q).set_index("day")
+    curve = curve.set_index("day")
     for n_days in (30, 60, 90):
         r = doc["retention"][f"day_{n_days}"]
         at = curve.index[curve.index <= n_days]

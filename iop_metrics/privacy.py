@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from .contract import DISCHARGE_REASONS
+from .render import flatten
 
 # (label, RE2 pattern, applies to id columns only)
 IDENTIFIER_PATTERNS: tuple[tuple[str, str, bool], ...] = (
@@ -40,16 +40,6 @@ IDENTIFIER_PATTERNS: tuple[tuple[str, str, bool], ...] = (
     ("a medical record number", r"(?i)(^|[^a-z])mrn([^a-z]|$)", False),
     ("a person's name", r"^[A-Z][a-z]+(,\s*|\s+)([A-Z]\.?\s+)?[A-Z][a-z]+$", True),
 )
-
-
-@dataclass(frozen=True)
-class Suppressed:
-    """A shown value replaced by ``<K`` under small-cell suppression."""
-
-    k: int
-
-    def __str__(self) -> str:
-        return f"<{self.k}"
 
 
 def is_small(n: int | None, k: int) -> bool:
@@ -130,7 +120,8 @@ def _path(key: str) -> list[str]:
     return key.split(".")
 
 
-def _get(doc: dict[str, Any], key: str) -> Any:
+def figure_at(doc: dict[str, Any], key: str) -> Any:
+    """The value at a dotted key of a metrics document (``census.admissions``)."""
     node: Any = doc
     for part in _path(key):
         node = node[part]
@@ -177,7 +168,7 @@ def suppress_document(
 
     def value(key: str) -> int:
         key = key.lstrip("-")
-        return derived[key] if key.startswith("~") else _get(doc, key)
+        return derived[key] if key.startswith("~") else figure_at(doc, key)
 
     hidden: set[str] = set()
     for total, parts in COUNT_GROUPS:
@@ -186,13 +177,13 @@ def suppress_document(
                 hidden.add(key.lstrip("-"))
     next_levels = tuple(NEXT_LEVEL + code for code in doc["transitions"]["by_next_level"])
     for key in next_levels:
-        if is_small(_get(doc, key), k):
+        if is_small(figure_at(doc, key), k):
             hidden.add(key)
     if is_small(doc["census"]["clients_served"], k):
         hidden.add("census.clients_served")
     # Moves to a next level = step_down + step_up + lateral = the by_next_level counts.
     moved_parts = ("transitions.step_down", "transitions.step_up", "transitions.lateral")
-    derived["~moved"] = sum(_get(doc, p) for p in moved_parts)
+    derived["~moved"] = sum(figure_at(doc, p) for p in moved_parts)
     groups = (*COUNT_GROUPS, ("~moved", next_levels))
     changed = True
     while changed:
@@ -217,13 +208,9 @@ def suppress_document(
     for est, base in ESTIMATES.items():
         if base in hidden or is_small(value(base), k):
             hidden.add(est)
-    for key in sorted(hidden):
-        if not key.startswith("~") and _path(key)[0] in doc:
-            try:
-                _get(doc, key)
-            except KeyError:
-                continue  # a rate the document does not carry (step_down_rate)
-            _set(shown, key, None)
+    # Hidden rates the document does not carry (step_down_rate) stay in the hidden set only.
+    for key in sorted(hidden & {k for k, _ in flatten(doc)}):
+        _set(shown, key, None)
     return shown, {h for h in hidden if not h.startswith("~")}
 
 

@@ -84,7 +84,7 @@ def _metrics_from(nb_path: Path) -> dict[str, Any]:
             for out in cell.get("outputs", []):
                 data = out.get("data", {})
                 if "application/json" in data:
-                    return dict(data["application/json"])
+                    return json.loads(data["application/json"]["metrics_json"])
     raise ReportError("the notebook produced no metrics output (cell tagged 'metrics')")
 
 
@@ -203,7 +203,7 @@ def render(
             ) from exc
         timings.update(_cell_timings(executed, time.perf_counter() - t0))
         doc = _metrics_from(executed)
-        (tmp / "metrics.json").write_text(json.dumps(doc, indent=2) + "\n")
+        (tmp / "metrics.json").write_text(json.dumps(doc, indent=2) + "\n")  # document order
         t = time.perf_counter()
         title = f"{name.replace('_', ' ').title()} {period.label}"
         html_path = tmp / f"{name}.html"

@@ -7,6 +7,7 @@ figures in the HTML, the PDF and metrics.json come from one computation.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,6 @@ import duckdb
 import pandas as pd
 
 from . import metrics as m
-from .db import scalar
 from .periods import Period, month, us_federal_holidays
 from .privacy import is_small, suppress_document, suppress_frame
 
@@ -44,16 +44,20 @@ class ReportData:
         return self.k <= 1
 
 
-def _suppressed_doc(
-    con: duckdb.DuckDBPyConnection, q: m.Query, k: int
-) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
-    doc = m.document(con, q)
-    ret = m.records(
-        con, "retention", q, reads=(("detail", "retention_cohort"), ("curve", "retention_curve"))
-    )[0]
+@dataclass(frozen=True)
+class _Figures:
+    doc: dict[str, Any]
+    retention: dict[str, Any]
+    shown: dict[str, Any]
+    hidden: set[str]
+
+
+def _figures(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> _Figures:
+    ret = m.retention_summary(con, q)
+    doc = m.document(con, q, retention=ret)
     rates = {key: (num, den) for key, _, num, den in m.RATE_PARTS}
     shown, hidden = suppress_document(doc, k, rates=rates, derived=m.derived_counts(doc, ret))
-    return doc, shown, hidden
+    return _Figures(doc, ret, shown, hidden)
 
 
 def trailing_months(period: Period, n: int = 12) -> list[Period]:
@@ -155,15 +159,16 @@ def _flow(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> pd.DataFrame:
     return suppress_frame(df, k, counts=("n",))
 
 
-def _rates(con: duckdb.DuckDBPyConnection, q: m.Query, k: int, hidden: set[str]) -> pd.DataFrame:
+def _rates(f: _Figures, curve: pd.DataFrame, k: int) -> pd.DataFrame:
     """Headline rates with numerator, denominator and 95% interval; hidden rows blanked."""
-    df = m.rates(con, q)
+    df = m.rate_table(f.doc, f.retention, curve)
     if not k:
         return df
     small = df[["numerator", "denominator"]].map(lambda v: is_small(None if pd.isna(v) else v, k))
-    hide = df["figure"].isin(hidden) | small.any(axis=1)
+    hide = df["figure"].isin(f.hidden) | small.any(axis=1)
     cols = ["numerator", "denominator", "rate", "ci_low", "ci_high"]
-    df[cols] = df[cols].astype("float64").mask(hide.to_numpy()[:, None].repeat(len(cols), 1))
+    df[cols] = df[cols].astype("float64")
+    df.loc[hide, cols] = float("nan")
     return df
 
 
@@ -193,10 +198,12 @@ def gather(con: duckdb.DuckDBPyConnection, q: m.Query, *, suppress: int = 0) -> 
     ``suppress`` = K > 1 applies small-cell suppression (no count 1..K-1).
     """
     k = suppress if suppress and suppress > 1 else 0
-    doc, shown, hidden = _suppressed_doc(con, q, k)
+    figures = _figures(con, q, k)
+    hidden = figures.hidden
     prev_q = m.Query(q.period.previous(), q.as_of, q.scope, q.window_days)
-    _, previous, _ = _suppressed_doc(con, prev_q, k)
-    curve = m.retention_curve(con, q)
+    previous = _figures(con, prev_q, k).shown
+    full_curve = m.retention_curve(con, q)
+    curve = full_curve
     if k and ("retention.day_30" in hidden or int(curve["events"].sum()) < k):
         curve = curve.iloc[0:0]
     outcomes = m.outcomes(con, q)
@@ -233,8 +240,8 @@ def gather(con: duckdb.DuckDBPyConnection, q: m.Query, *, suppress: int = 0) -> 
     return ReportData(
         query=q,
         k=k,
-        doc=doc,
-        shown=shown,
+        doc=figures.doc,
+        shown=figures.shown,
         hidden=frozenset(hidden),
         previous=previous,
         monthly=monthly_series(con, q, suppress=k),
@@ -250,20 +257,19 @@ def gather(con: duckdb.DuckDBPyConnection, q: m.Query, *, suppress: int = 0) -> 
         curve=curve,
         outcomes=outcomes,
         quality=_quality(con, q),
-        rates=_rates(con, q, k, hidden),
+        rates=_rates(figures, full_curve, k),
         provenance=_provenance(con),
     )
 
 
-def has_assessments(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(scalar(con, "select count(*) > 0 from assessments"))
-
-
-def metrics_json(d: ReportData) -> dict[str, Any]:
-    """The metrics.json of a report: exact figures, or with suppressed figures null."""
-    if d.internal:
-        return d.doc
-    return {**d.shown, "suppression": {"k": d.k, "hidden": sorted(d.hidden)}}
+def metrics_json(d: ReportData) -> dict[str, str]:
+    """The metrics.json of a report (exact figures, or suppressed figures null) as the notebook
+    outputs it: JSON text under one key, since notebook files sort the keys of JSON outputs and
+    the document's key order is part of its contract."""
+    doc = (
+        d.doc if d.internal else {**d.shown, "suppression": {"k": d.k, "hidden": sorted(d.hidden)}}
+    )
+    return {"metrics_json": json.dumps(doc, indent=2)}
 
 
 def from_parameters(

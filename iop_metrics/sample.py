@@ -61,7 +61,6 @@ SCHEDULES = {
     },
     "op": {1: ("group", 90), 3: ("individual", 50)},
 }
-TRACK_CODES = tuple(SCHEDULES)
 STATUS_NAMES = np.array(["attended", "no_show", "cancelled_client", "cancelled_program"])
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from . import __version__, charts
 from .dictionary import COMMON, ENTRIES
 from .periods import Period
+from .privacy import figure_at
 from .report_data import ReportData
 
 
@@ -37,13 +38,6 @@ def rate(v: Any, k: int = 0, *, hidden: bool = False) -> str:
     if _missing(v):
         return '<span class="r">—</span>'
     return f'<span class="r">{float(v):.1%}</span>'
-
-
-def _get(doc: dict[str, Any], key: str) -> Any:
-    node: Any = doc
-    for part in key.split("."):
-        node = node[part]
-    return node
 
 
 def month_name(p: Period) -> str:
@@ -119,7 +113,7 @@ def step_down_rate(doc: dict[str, Any]) -> float | None:
 
 
 def _tile_value(doc: dict[str, Any], key: str) -> Any:
-    return step_down_rate(doc) if key == "step_down_rate" else _get(doc, key)
+    return step_down_rate(doc) if key == "step_down_rate" else figure_at(doc, key)
 
 
 def tiles(d: ReportData) -> str:

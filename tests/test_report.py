@@ -71,7 +71,9 @@ def test_report_writes_every_output_and_nothing_else(monthly):
 def test_metrics_json_equals_the_cli_document(monthly, sample_db, capsys):
     assert main(["metrics", "--db", str(sample_db), "--period", "2026-10"]) == 0
     cli = json.loads(capsys.readouterr().out)
-    assert json.loads((monthly / "metrics.json").read_text()) == cli
+    written = json.loads((monthly / "metrics.json").read_text())
+    assert written == cli
+    assert json.dumps(written) == json.dumps(cli)  # same key order as the spec's document
 
 
 def test_html_is_self_contained_and_shows_no_code(monthly):
