@@ -24,15 +24,15 @@ step, args = sys.argv[1], json.loads(sys.argv[2])
 t0 = time.perf_counter()
 extra = {}
 if step == "generate":
-    from iop_metrics.sample import generate
+    from iop_metrics.ingest.sample import generate
     s = generate(args["out"], clients=args["clients"], fmt="parquet")
     extra = {"sessions": s.sessions, "episodes": s.episodes}
 elif step == "load":
-    from iop_metrics.load import load
+    from iop_metrics.ingest.load import load
     load(args["data"], args["db"])
 elif step in ("metrics", "pandas"):
     import duckdb
-    from iop_metrics.metrics import Query, document, records
+    from iop_metrics.compute.metrics import Query, document, records
     from iop_metrics.periods import month
     con = duckdb.connect(args["db"], read_only=True)
     q = Query.of(month(2026, 10))
@@ -73,7 +73,7 @@ elif step in ("metrics", "pandas"):
         if not same:
             extra["diff"] = {k: [ours[k], theirs[k]] for k in theirs if ours[k] != theirs[k]}
 elif step == "report":
-    from iop_metrics.report import render
+    from iop_metrics.report.build import render
     from iop_metrics.periods import month
     timings = render(args["db"], month(2026, 10), out_dir=args["out"], formats=("html", "pdf"))
     extra = {"split": timings}

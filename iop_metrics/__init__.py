@@ -7,10 +7,8 @@ scope and transitions window.
 
 __version__ = "0.1.0"
 
-from .db import connect  # noqa: E402
-from .errors import InputError, Violation  # noqa: E402
-from .load import load, load_memory  # noqa: E402
-from .metrics import (  # noqa: E402
+from .compute.formats import compare  # noqa: E402
+from .compute.metrics import (  # noqa: E402
     Query,
     Scope,
     attendance,
@@ -38,11 +36,13 @@ from .metrics import (  # noqa: E402
     transitions_detail,
     wilson,
 )
+from .db import connect  # noqa: E402
+from .errors import InputError, Violation  # noqa: E402
+from .ingest.load import load, load_memory  # noqa: E402
+from .ingest.sample import generate  # noqa: E402
 from .periods import Period, parse_period  # noqa: E402
 from .privacy import suppress_frame  # noqa: E402
-from .render import compare  # noqa: E402
-from .report_data import monthly_series  # noqa: E402
-from .sample import generate  # noqa: E402
+from .report.data import monthly_series  # noqa: E402
 
 __all__ = [
     "InputError",

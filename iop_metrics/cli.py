@@ -30,7 +30,7 @@ def _date(text: str) -> dt.date:
 
 
 def _cmd_sample(a: argparse.Namespace) -> int:
-    from .sample import generate
+    from .ingest.sample import generate
 
     s = generate(
         a.out, clients=a.clients, sites=a.sites, start=a.start, end=a.end, seed=a.seed, fmt=a.format
@@ -45,7 +45,7 @@ def _cmd_sample(a: argparse.Namespace) -> int:
 def _cmd_validate(a: argparse.Namespace) -> int:
     import duckdb
 
-    from .load import check
+    from .ingest.load import check
 
     con = duckdb.connect()
     try:
@@ -63,7 +63,7 @@ def _cmd_validate(a: argparse.Namespace) -> int:
 
 
 def _cmd_load(a: argparse.Namespace) -> int:
-    from .load import load
+    from .ingest.load import load
 
     summary = load(a.data_dir, a.db, quarantine=a.quarantine)
     print(f"loaded {a.data_dir} into {a.db}")
@@ -78,7 +78,7 @@ def _cmd_load(a: argparse.Namespace) -> int:
 
 def _open(a: argparse.Namespace):  # -> duckdb connection, read-only on a database file
     from .db import connect
-    from .load import load_memory
+    from .ingest.load import load_memory
 
     if a.data:
         return load_memory(a.data)
@@ -86,7 +86,7 @@ def _open(a: argparse.Namespace):  # -> duckdb connection, read-only on a databa
 
 
 def _query(a: argparse.Namespace, con, today: dt.date):
-    from .metrics import Query, Scope, latest_complete_month
+    from .compute.metrics import Query, Scope, latest_complete_month
     from .periods import parse_period
 
     period = parse_period(a.period, today=today) if a.period else latest_complete_month(con)
@@ -97,8 +97,8 @@ def _query(a: argparse.Namespace, con, today: dt.date):
 
 
 def _cmd_metrics(a: argparse.Namespace) -> int:
-    from .metrics import document
-    from .render import render_document
+    from .compute.formats import render_document
+    from .compute.metrics import document
 
     con = _open(a)
     try:
@@ -121,7 +121,7 @@ def _cmd_report(a: argparse.Namespace) -> int:
     if a.data:  # validate and load the folder into a temporary database, then report from it
         import tempfile
 
-        from .load import load
+        from .ingest.load import load
 
         with tempfile.TemporaryDirectory() as tmp:
             db = str(Path(tmp) / "iop.duckdb")
@@ -131,10 +131,10 @@ def _cmd_report(a: argparse.Namespace) -> int:
 
 
 def _report(a: argparse.Namespace) -> int:
+    from .compute.metrics import Scope, latest_complete_month
     from .db import connect
-    from .metrics import Scope, latest_complete_month
     from .periods import parse_period, periods_between
-    from .report import ReportError, render
+    from .report.build import ReportError, render
 
     today = dt.date.today()
     if a.period:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from .compute.formats import flatten
 from .contract import DISCHARGE_REASONS
-from .render import flatten
 
 # (label, RE2 pattern, applies to id columns only)
 IDENTIFIER_PATTERNS: tuple[tuple[str, str, bool], ...] = (

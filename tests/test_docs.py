@@ -27,7 +27,7 @@ def test_every_json_section_has_a_dictionary_entry():
 
 
 def test_report_appendix_comes_from_the_same_dictionary():
-    from iop_metrics.sections import definitions
+    from iop_metrics.report.sections import definitions
 
     html = definitions()
     for e in ENTRIES:

@@ -15,8 +15,8 @@ import pytest
 from helpers import client, episode, session, sha256, write_dataset
 
 from iop_metrics.cli import main
-from iop_metrics.load import load
-from iop_metrics.sample import generate
+from iop_metrics.ingest.load import load
+from iop_metrics.ingest.sample import generate
 
 BASE = {
     "clients": [client("C1"), client("C2", birth_year=2010, sex="F")],

@@ -13,7 +13,7 @@ from lifelines import KaplanMeierFitter
 from reference import REASONS
 from reference import document as reference_document
 
-from iop_metrics.metrics import Query, Scope, document, retention_cohort, retention_curve
+from iop_metrics.compute.metrics import Query, Scope, document, retention_cohort, retention_curve
 from iop_metrics.periods import month, quarter
 
 P_START = dt.date(2026, 3, 1)

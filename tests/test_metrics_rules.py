@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from helpers import memory_db
 
-from iop_metrics.metrics import (
+from iop_metrics.compute.metrics import (
     Query,
     Scope,
     continuity_detail,
@@ -513,7 +513,7 @@ def test_period_labels():
 
 
 def test_rates_carry_numerator_denominator_and_wilson_interval():
-    from iop_metrics.metrics import rates, wilson
+    from iop_metrics.compute.metrics import rates, wilson
 
     df = rates(example_connection(), Query.of(MAY)).set_index("figure")
     row = df.loc["attendance.attendance_rate"]

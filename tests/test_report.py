@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from helpers import sha256
 
-from iop_metrics.charts import COUNT_TITLES
 from iop_metrics.cli import main
-from iop_metrics.load import load
+from iop_metrics.ingest.load import load
+from iop_metrics.ingest.sample import generate
 from iop_metrics.privacy import COUNT_GROUPS
-from iop_metrics.report import find_chromium
-from iop_metrics.sample import generate
+from iop_metrics.report.build import find_chromium
+from iop_metrics.report.charts import COUNT_TITLES
 
 CHROMIUM = find_chromium()
 
@@ -307,7 +307,7 @@ def test_backfill_range_beside_a_reader_and_the_quarterly_variant(sample_db, tmp
 def test_without_chromium_the_html_is_still_written_with_a_clear_message(
     sample_db, tmp_path, capsys, monkeypatch
 ):
-    import iop_metrics.report as report
+    import iop_metrics.report.build as report
 
     monkeypatch.setattr(report, "find_chromium", lambda: None)
     assert (

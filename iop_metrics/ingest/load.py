@@ -23,10 +23,10 @@ from pathlib import Path
 
 import duckdb
 
-from . import __version__
-from .contract import BUILTIN_LEVELS, DEFAULT_SITE, LOAD_ORDER, TABLES, Table
-from .db import scalar
-from .errors import InputError, Violation
+from .. import __version__
+from ..contract import BUILTIN_LEVELS, DEFAULT_SITE, LOAD_ORDER, TABLES, Table
+from ..db import scalar
+from ..errors import InputError, Violation
 from .rules import table_checks
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -383,7 +383,7 @@ def load(
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from iop_metrics.sample import generate
+    >>> from iop_metrics.ingest.sample import generate
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> _ = generate(d / "data", clients=40, seed=1)
     >>> load(d / "data", d / "iop.duckdb").rows_loaded["clients"]

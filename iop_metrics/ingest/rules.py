@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import duckdb
 
-from .contract import INSTRUMENTS, LOAD_ORDER, TABLES, Column, Table
-from .db import scalar
-from .errors import Violation
-from .privacy import IDENTIFIER_PATTERNS
+from ..contract import INSTRUMENTS, LOAD_ORDER, TABLES, Column, Table
+from ..db import scalar
+from ..errors import Violation
+from ..privacy import IDENTIFIER_PATTERNS
 
 INT_RE = r"[+-]?[0-9]+"
 DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"

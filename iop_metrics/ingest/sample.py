@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .periods import us_federal_holidays
+from ..periods import us_federal_holidays
 
 CHUNK = 20_000
 EPOCH = np.datetime64("1970-01-01", "D")

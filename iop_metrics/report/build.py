@@ -19,9 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .metrics import Scope
-from .periods import Period
+from ..compute.metrics import Scope
+from ..errors import InputError
+from ..periods import Period
 
 NOTEBOOK = "monthly_report.ipynb"
 NAMES = {"month": "monthly_report", "quarter": "quarterly_report", "year": "annual_report"}
@@ -34,7 +34,7 @@ class ReportError(Exception):
 
 def notebook_path() -> Path:
     """The report notebook: notebooks/ in a checkout, else the copy shipped in the package."""
-    here = Path(__file__).resolve().parents[1] / "notebooks" / NOTEBOOK
+    here = Path(__file__).resolve().parents[2] / "notebooks" / NOTEBOOK
     if here.is_file():
         return here
     return Path(str(resources.files("iop_metrics").joinpath("notebooks", NOTEBOOK)))
@@ -104,7 +104,7 @@ def to_html(nb_path: Path, title: str) -> str:
         if "metrics" in cell.get("metadata", {}).get("tags", []):
             cell["outputs"] = []
     body, _ = exporter.from_notebook_node(nb)
-    css = resources.files("iop_metrics").joinpath("templates", "report.css").read_text()
+    css = resources.files("iop_metrics.report").joinpath("templates", "report.css").read_text()
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'

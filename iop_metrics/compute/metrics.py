@@ -17,8 +17,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from .contract import DEFAULT_LEVELS, DISCHARGE_REASONS
-from .periods import Period, resolve_as_of
+from ..contract import DEFAULT_LEVELS, DISCHARGE_REASONS
+from ..periods import Period, resolve_as_of
 
 _PARAM = re.compile(r"\$([a-z_]+)")
 
@@ -73,8 +73,8 @@ class Query:
 
 @cache
 def sql_text(name: str) -> str:
-    """The text of ``iop_metrics/sql/<name>.sql``."""
-    return resources.files("iop_metrics").joinpath("sql", f"{name}.sql").read_text()
+    """The text of ``iop_metrics/compute/sql/<name>.sql``."""
+    return resources.files("iop_metrics.compute").joinpath("sql", f"{name}.sql").read_text()
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
@@ -251,9 +251,9 @@ def outcomes(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
 
 def latest_complete_month(con: duckdb.DuckDBPyConnection) -> Period:
     """The latest calendar month that ends on or before the last date in the data."""
-    from .db import scalar
-    from .errors import InputError
-    from .periods import month
+    from ..db import scalar
+    from ..errors import InputError
+    from ..periods import month
 
     last = scalar(
         con,
@@ -270,7 +270,7 @@ def resolve_period(
     con: duckdb.DuckDBPyConnection, text: str, *, today: dt.date | None = None
 ) -> Period:
     """``text`` parsed as a period, or the latest complete month in the data when empty."""
-    from .periods import parse_period
+    from ..periods import parse_period
 
     return parse_period(text, today=today) if text else latest_complete_month(con)
 
@@ -293,7 +293,7 @@ def slices(con: duckdb.DuckDBPyConnection, q: Query, *, by: str, suppress: int =
     0  26-34           1              0.0
     1  45-54           1              1.0
     """
-    from .privacy import suppress_frame
+    from ..privacy import suppress_frame
 
     if by not in SLICES:
         raise ValueError(f"by must be one of {SLICES}")
@@ -313,8 +313,8 @@ def example_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory database holding the worked example of metrics.md (clients A, B, C)."""
     import tempfile
 
-    from .load import load_memory
-    from .sample import write_worked_example
+    from ..ingest.load import load_memory
+    from ..ingest.sample import write_worked_example
 
     with tempfile.TemporaryDirectory() as folder:
         return load_memory(write_worked_example(folder))
@@ -497,7 +497,7 @@ def retention_summary(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any
 def rate_table(doc: dict[str, Any], ret: dict[str, Any], curve: pd.DataFrame) -> pd.DataFrame:
     """``rates`` from figures already computed: the document, ``retention_summary`` and the
     retention curve."""
-    from .privacy import figure_at
+    from ..privacy import figure_at
 
     extra = derived_counts(doc, ret)
 

@@ -14,11 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__, charts
-from .dictionary import COMMON, ENTRIES
-from .periods import Period
-from .privacy import figure_at
-from .report_data import ReportData
+from .. import __version__
+from ..dictionary import COMMON, ENTRIES
+from ..periods import Period
+from ..privacy import figure_at
+from . import charts
+from .data import ReportData
 
 
 def _missing(v: Any) -> bool:

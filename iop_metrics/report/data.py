@@ -14,9 +14,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import metrics as m
-from .periods import Period, month, us_federal_holidays
-from .privacy import is_small, suppress_document, suppress_frame
+from ..compute import metrics as m
+from ..periods import Period, month, us_federal_holidays
+from ..privacy import is_small, suppress_document, suppress_frame
 
 
 @dataclass(frozen=True)
@@ -284,8 +284,8 @@ def from_parameters(
     window_days: int,
 ) -> ReportData:
     """Validate the notebook's parameters, open the database read-only and gather the figures."""
-    from .db import connect
-    from .periods import parse_period
+    from ..db import connect
+    from ..periods import parse_period
 
     con = connect(db_path, read_only=True)
     try:

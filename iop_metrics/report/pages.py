@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..contract import DISCHARGE_REASONS
+from ..privacy import is_small
 from . import charts
-from .contract import DISCHARGE_REASONS
-from .privacy import is_small
-from .report_data import ReportData
+from .data import ReportData
 from .sections import (
     attendance_sentence,
     census_sentence,
