@@ -1,0 +1,248 @@
+"""Export files -> DuckDB tables of text, each row carrying its real line number.
+
+CSV is read by DuckDB's own reader (a UTF-8 byte-order mark, CRLF line ends and
+quoted fields holding commas or newlines are accepted); ``_line`` is the
+physical line a row starts on, also when earlier fields held newlines, and a
+malformed or wrongly encoded line is reported at its real line. Other text
+encodings are transcoded first, naming the line of an undecodable byte.
+``.xlsx`` is read with python-calamine, ``.parquet`` by DuckDB; every value
+becomes text (a number ``1988.0`` reads ``1988``; leading zeros of text cells
+stay).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import gzip
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+import duckdb
+
+from ..errors import InputError, Violation
+
+UTF8 = ("auto", "utf-8", "utf8", "utf-8-sig")
+ENCODING_MESSAGE = "is not {enc} text (set [source] encoding, or save it as CSV UTF-8)"
+
+
+def _lines(path: Path, fh: IO[bytes], encoding: str) -> Iterator[str]:
+    enc = "utf-8" if encoding.lower() in UTF8 else encoding
+    for number, raw in enumerate(fh, 1):
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError:
+            msg = ENCODING_MESSAGE.format(enc=enc)
+            raise InputError([Violation(str(path), number, "", msg)]) from None
+        yield text.removeprefix("\ufeff") if number == 1 else text
+
+
+def _open(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+
+
+def csv_header(path: Path, *, encoding: str = "auto") -> list[str]:
+    """The header of a CSV file; only the header's own lines are decoded.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> _ = p.write_bytes(b'\\xef\\xbb\\xbf"MR #",Name\\r\\n1,\\xe9\\r\\n')
+    >>> csv_header(p)
+    ['MR #', 'Name']
+    """
+    try:
+        with _open(path) as fh:
+            return next(csv.reader(_lines(path, fh, encoding)), [])
+    except OSError as exc:
+        raise InputError([Violation(str(path), 1, "", f"cannot be read: {exc}")]) from exc
+
+
+def transcode(path: Path, encoding: str, out_dir: Path) -> Path:
+    """A UTF-8 copy of a CSV file in another encoding; an undecodable byte names its line."""
+    codecs.lookup(encoding)  # LookupError for an unknown codec: the caller reports it
+    target = out_dir / (path.name.removesuffix(".gz") + ".utf8.csv")
+    with _open(path) as src, open(target, "w", encoding="utf-8", newline="") as dst:
+        for text in _lines(path, src, encoding):
+            dst.write(text)
+    return target
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    target: str,
+    names: Sequence[str],
+    *,
+    select: str = "*",
+    shown_as: str | None = None,
+) -> list[Violation]:
+    """Read a UTF-8 CSV into temp table ``target``: ``select`` over its text columns, + ``_line``.
+
+    Returns the malformed lines (skipped), each at its physical line.
+    """
+    where = shown_as or str(path)
+    spec = "{" + ", ".join("'" + n.replace("'", "''") + "': 'VARCHAR'" for n in names) + "}"
+    newlines = " + ".join(
+        f"case when contains({_q(n)}, chr(10)) then "
+        f"length({_q(n)}) - length(replace({_q(n)}, chr(10), '')) else 0 end"
+        for n in names
+    )
+    con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
+    con.execute(
+        f"create or replace temp table _csv as select * from read_csv($p, "
+        f"columns={spec}, header=true, auto_detect=false, delim=',', quote='\"', "
+        f"escape='\"', strict_mode=true, null_padding=false, "
+        f"ignore_errors=true, store_rejects=true)",
+        {"p": str(path)},
+    )
+    # A fresh table numbers its rows in insertion (file) order.
+    con.execute(
+        f"create or replace temp table {target} as select {select}, "
+        f"cast(rowid + 2 as bigint) as _line, ({newlines or '0'}) as _nl from _csv order by rowid"
+    )
+    con.execute("drop table _csv")
+    rejects = con.execute(
+        "select line, min(error_type), min(error_message) from reject_errors "
+        "group by line order by line"
+    ).fetchall()
+    # DuckDB numbers rows, not lines: skipped rows push later rows down by one,
+    # then fields holding newlines push every later row down by their count.
+    for line, *_ in rejects:
+        con.execute(f"update {target} set _line = _line + 1 where _line >= $l", {"l": line})
+    problems = []
+    for line, kind, msg in rejects:
+        shift = con.execute(
+            f"select coalesce(sum(_nl), 0) from {target} where _line < $l", {"l": line}
+        ).fetchone()
+        physical = int(line) + int(shift[0] if shift else 0)
+        text = (
+            "is not UTF-8 text (save it as CSV UTF-8, or name its encoding)"
+            if kind == "INVALID ENCODING"
+            else f"malformed CSV line: {msg}"
+        )
+        problems.append(Violation(where, physical, "", text))
+    if con.execute(f"select max(_nl) > 0 from {target}").fetchone() == (True,):
+        con.execute(
+            f"create or replace temp table {target} as select * replace ("
+            f"_line + coalesce(sum(_nl) over (order by _line rows between unbounded preceding "
+            f"and 1 preceding), 0) as _line) from {target} order by _line"
+        )
+    con.execute(f"alter table {target} drop column _nl")
+    return problems
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def xlsx_rows(path: Path, *, sheet: str | None = None) -> tuple[list[str], list[list[str | None]]]:
+    """Header and rows of one sheet (the first unless named), every cell as text.
+
+    A date cell reads ``YYYY-MM-DD``, so a column of real Excel dates needs
+    ``date_format = "%Y-%m-%d"`` in the mapping.
+    """
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        name = sheet or book.sheet_names[0]
+        if name not in book.sheet_names:
+            raise InputError([Violation(str(path), 0, "", f"has no sheet named {name!r}")])
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - calamine raises several types for a bad file
+        raise InputError([Violation(str(path), 0, "", f"cannot be read as xlsx: {exc}")]) from exc
+    if not rows:
+        return [], []
+    header = [_cell_text(v) or "" for v in rows[0]]
+    body = [[_cell_text(v) for v in r] for r in rows[1:]]
+    return header, [r for r in body if any(v is not None for v in r)]
+
+
+def stage_xlsx(
+    con: duckdb.DuckDBPyConnection, path: Path, target: str, *, sheet: str | None = None
+) -> list[str]:
+    """Read a sheet into temp table ``target`` (text columns + ``_line`` = sheet row)."""
+    import pyarrow as pa
+
+    header, rows = xlsx_rows(path, sheet=sheet)
+    cols: dict[str, list[str | None]] = {f"c{i}": [] for i in range(len(header))}
+    lines: list[int] = []
+    for number, row in enumerate(rows, 2):
+        for i in range(len(header)):
+            cols[f"c{i}"].append(row[i] if i < len(row) else None)
+        lines.append(number)
+    arrays = [pa.array(v, type=pa.string()) for v in cols.values()]
+    table = pa.Table.from_arrays([*arrays, pa.array(lines, pa.int64())], [*cols, "_line"])
+    con.register("_xlsx", table)
+    select = ", ".join(f"c{i} as {_q(h)}" for i, h in enumerate(header))
+    con.execute(f"create or replace temp table {target} as select {select}, _line from _xlsx")
+    con.unregister("_xlsx")
+    return header
+
+
+def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, target: str) -> list[str]:
+    """Read a Parquet file into temp table ``target``: every column cast to text, + ``_line``."""
+    names = [
+        r[0]
+        for r in con.execute("select name from parquet_schema($p)", {"p": str(path)}).fetchall()[1:]
+    ]
+    select = ", ".join(f"cast({_q(n)} as varchar) as {_q(n)}" for n in names)
+    con.execute(
+        f"create or replace temp table {target} as select {select}, "
+        f"cast(file_row_number + 1 as bigint) as _line "
+        f"from read_parquet($p, file_row_number=true)",
+        {"p": str(path)},
+    )
+    return names
+
+
+def stage_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    target: str,
+    *,
+    encoding: str = "auto",
+    sheet: str | None = None,
+) -> tuple[list[str], list[Violation]]:
+    """Read any export file into temp table ``target``; returns its header and malformed lines."""
+    name = path.name.lower()
+    try:
+        if name.endswith(".xlsx"):
+            return stage_xlsx(con, path, target, sheet=sheet), []
+        if name.endswith(".parquet"):
+            return stage_parquet(con, path, target), []
+        if not (name.endswith(".csv") or name.endswith(".csv.gz")):
+            msg = "is not .csv, .csv.gz, .xlsx or .parquet"
+            raise InputError([Violation(str(path), 0, "", msg)])
+        header = csv_header(path, encoding=encoding)
+        if encoding.lower() in UTF8:
+            return header, stage_csv(con, path, target, header)
+        with tempfile.TemporaryDirectory() as tmp:
+            utf8 = transcode(path, encoding, Path(tmp))
+            return header, stage_csv(con, utf8, target, header, shown_as=str(path))
+    except LookupError:
+        raise InputError(f"[source] encoding: unknown encoding {encoding!r}") from None
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise InputError([Violation(str(path), 0, "", f"cannot be read: {first}")]) from exc
