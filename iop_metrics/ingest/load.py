@@ -53,6 +53,8 @@ class LoadSummary:
     paths: dict[str, Path] = field(default_factory=dict)
     sha256: dict[str, str] = field(default_factory=dict)
     snapshot: str = ""
+    mapping_sha256: str | None = None  # set when the folder came from an import with a mapping
+    import_report: str | None = None  # the import report (JSON) of that import
 
     def describe(self) -> str:
         lines = []
@@ -274,11 +276,12 @@ def _write_tables(con: duckdb.DuckDBPyConnection, summary: LoadSummary, schema: 
     con.execute(
         f"create table {schema}.load_log (table_name varchar, file varchar, sha256 varchar, "
         "bytes bigint, rows_read bigint, rows_loaded bigint, loaded_at timestamp, "
-        "package_version varchar, snapshot varchar)"
+        "package_version varchar, snapshot varchar, mapping_sha256 varchar, "
+        "import_report varchar)"
     )
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     con.executemany(
-        f"insert into {schema}.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {schema}.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [
                 name,
@@ -290,6 +293,8 @@ def _write_tables(con: duckdb.DuckDBPyConnection, summary: LoadSummary, schema: 
                 now,
                 __version__,
                 summary.snapshot,
+                summary.mapping_sha256,
+                summary.import_report,
             ]
             for name, path in summary.paths.items()
         ],
@@ -332,8 +337,12 @@ def load(
     db_path: str | os.PathLike[str],
     *,
     quarantine: bool = False,
+    imported: tuple[str, str] | None = None,
 ) -> LoadSummary:
     """Validate ``data_dir`` and replace the database at ``db_path`` with its contents.
+
+    ``imported`` (mapping sha256, import report JSON) is recorded in ``load_log``
+    when the folder was made by ``import`` from an export.
 
     The new database is written to a temporary file beside ``db_path`` and
     moved over it only when complete. On ``InputError`` every violation is also
@@ -366,6 +375,8 @@ def load(
     try:
         try:
             summary = check(con, data_dir, quarantine=quarantine)
+            if imported:
+                summary.mapping_sha256, summary.import_report = imported
         except InputError as exc:
             errors_file.write_text("\n".join(str(v) for v in exc.violations) + "\n")
             exc.report_path = str(errors_file)
