@@ -41,7 +41,9 @@ def _lines(path: Path, fh: IO[bytes], encoding: str) -> Iterator[str]:
 
 
 def _open(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")  # noqa: SIM115
 
 
 def csv_header(path: Path, *, encoding: str = "auto") -> list[str]:
