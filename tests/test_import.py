@@ -281,3 +281,38 @@ def test_load_with_a_mapping_records_its_sha256_and_report(tmp_path, capsys):
     (tmp_path / "k").unlink()
     assert main(["load", str(export), "--mapping", str(m), "--db", str(db)]) == 2
     assert db.read_bytes() == before
+
+
+def test_a_draft_lists_every_column_and_code_and_once_decided_imports_like_the_hand_mapping(
+    tmp_path, imported
+):
+    from iop_metrics.errors import InputError
+    from iop_metrics.ingest.draft import draft
+    from iop_metrics.ingest.mapping import read_mapping
+
+    text = draft(EXAMPLE / "export")
+    assert "Testperson" not in text and "(555)" not in text and "0100007" not in text
+    assert 'drop = ["Patient Name", "Phone"]' in text
+    assert 'file = "Appointments_*.csv"' in text
+    assert '"No Show" = "no_show"   # 2,629 row(s)' in text
+    assert '"Tricare" = "?"' in text  # not guessed
+    (tmp_path / "draft.toml").write_text(text)
+    with pytest.raises(InputError) as exc:
+        read_mapping(tmp_path / "draft.toml")
+    assert "'Tricare' maps to '?'" in str(exc.value)
+    hand = imported[0] / "contract"
+    decided = (
+        text.replace('key_file = "?"', f'key_file = "{imported[0] / "example.key"}"')
+        .replace('"Other Drug" = "?"', '"Other Drug" = "other"')
+        .replace('"Tricare" = "?"', '"Tricare" = "other"')
+        .replace('# keep = { "Status" = [...] }', 'keep = { "Status" = ["Active", "Discharged"] }')
+        .replace('drop = ["MR #"]   # identifier-looking: dropped\n# not matched: map, keep '
+                 'or drop each of these: "Rendering Clinician"',
+                 'drop = ["MR #", "Rendering Clinician"]')
+    )  # fmt: skip
+    (tmp_path / "draft.toml").write_text(decided)
+    report, _ = import_export(EXAMPLE / "export", tmp_path / "draft.toml", tmp_path / "out")
+    for name in ("clients", "sessions", "assessments"):  # the same key: the same pseudonyms
+        ours = (tmp_path / "out" / f"{name}.csv").read_text()
+        assert ours == (hand / f"{name}.csv").read_text(), name
+    assert report["tables"]["episodes"]["rows_written"] == 1345
