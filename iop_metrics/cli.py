@@ -90,7 +90,7 @@ def _cmd_load(a: argparse.Namespace) -> int:
 def _cmd_import(a: argparse.Namespace) -> int:
     from .ingest.importer import import_export
 
-    report, summary = import_export(a.export_dir, a.mapping, a.out, fmt=a.format)
+    report, _ = import_export(a.export_dir, a.mapping, a.out, fmt=a.format)
     print(f"imported {a.export_dir} through {a.mapping} into {a.out}/ ({a.format})")
     for name, t in report["tables"].items():
         skipped = sum(sum(v.values()) for v in t["rows_skipped"].values())

@@ -10,6 +10,7 @@ written, and a refused import writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -21,7 +22,6 @@ import duckdb
 
 from ..contract import TABLES
 from ..errors import InputError, Violation
-from .load import LoadSummary
 from .mapping import ColumnMap, Mapping, TableMap, read_mapping
 from .pseudonym import hmac_params, hmac_sql, read_key
 from .readers import stage_file
@@ -148,6 +148,7 @@ class _Col:
     source: str | None = None
     lookup: str | None = None  # the code lookup, null when unmapped
     parsed: str | None = None  # the parsed date, null when bad
+    pre: str | None = None  # the value before pseudonymization
 
 
 def _column(imp: _Import, t: TableMap, cm: ColumnMap) -> _Col:
@@ -176,6 +177,7 @@ def _column(imp: _Import, t: TableMap, cm: ColumnMap) -> _Col:
         else:
             col.expr = f"strftime({col.parsed}, '%Y-%m-%d')"
     if cm.target in imp.mapping.pseudonymize:
+        col.pre = col.expr
         col.expr = hmac_sql(f"({col.expr})")
     return col
 
@@ -188,44 +190,99 @@ def _keep(imp: _Import, t: TableMap) -> str:
     return " and ".join(conds) or "true"
 
 
-def _codes(imp: _Import, t: TableMap, col: _Col, keep: str) -> dict[str, Any]:
-    """Counts per source value -> contract value; unmapped values become problems."""
-    rows = imp.sql(
-        f"select {col.source}, {col.expr}, {col.lookup} is null, count(*), "
-        f"arg_min(_fid, _fid * 1099511627776 + _line), min(_fid * 1099511627776 + _line) "
-        f"from in_{t.name} where {keep} and {col.source} is not null group by all order by 4 desc"
+B = 1099511627776  # 2**40: _fid * B + _line orders rows by file, then line
+
+
+def _codes(imp: _Import, t: TableMap, cols: list[_Col], keep: str) -> dict[str, Any]:
+    """Counts per source value -> contract value, in one pass; unmapped values are problems."""
+    coded = [c for c in cols if c.lookup]
+    sources = sorted({c.cm.column for c in coded if c.cm.column})
+    if not sources:
+        return {}
+    inner = ", ".join(f"nullif(trim({_q(s)}), '') as {_q(s)}" for s in sources)
+    sets = ", ".join(f"({_q(s)})" for s in sources)
+    flags = ", ".join(f"grouping({_q(s)}) as _g{i}" for i, s in enumerate(sources))
+    imp.sql(
+        f"create or replace temp table _counts as select {', '.join(_q(s) for s in sources)}, "
+        f"count(*) as _n, min(_fid * {B} + _line) as _k, {flags} from (select {inner}, _fid, "
+        f"_line from in_{t.name} where {keep}) group by grouping sets ({sets})"
     )
+    out: dict[str, Any] = {}
+    for col in coded:
+        i = sources.index(col.cm.column or "")
+        rows = imp.sql(
+            f"select {col.source}, {col.expr}, {col.lookup} is null, _n, _k from _counts "
+            f"where _g{i} = 0 and {col.source} is not null order by _n desc, 1"
+        )
+        out[col.cm.target] = _code_counts(imp, t, col, rows)
+    imp.con.execute("drop table _counts")
+    return out
+
+
+def _code_counts(imp: _Import, t: TableMap, col: _Col, rows: list[tuple[Any, ...]]) -> dict:
     hidden = col.cm.target in imp.mapping.pseudonymize
     out: dict[str, Any] = {}
-    for value, mapped, unmapped, n, fid, key in rows:
+    for value, mapped, unmapped, n, key in rows:
         if unmapped and col.cm.other is None:
             msg = (
                 f"has no entry in tables.{t.name}.columns.{col.cm.target}.codes and no `other`: "
                 f"{n:,} row(s), first on this line"
             )
-            where = imp.where(fid, key % 1099511627776)
             shown = None if hidden else value
+            where = imp.where(key // B, key % B)
             imp.problems.append(Violation(*where, col.cm.column or "", msg, shown))
             continue
         out[value] = {"to": mapped, "rows": n, **({"other": True} if unmapped else {})}
     return out
 
 
-def _dates(imp: _Import, t: TableMap, col: _Col, keep: str) -> None:
+def _dates(imp: _Import, t: TableMap, cols: list[_Col], keep: str) -> None:
+    """Dates that do not parse with their format, in one pass (the first 100 per column)."""
+    dated = [c for c in cols if c.parsed]
+    if not dated:
+        return
+    bad = [f"({c.source} is not null and {c.parsed} is null)" for c in dated]
     rows = imp.sql(
-        f"select _fid, _line, {col.source} from in_{t.name} where {keep} and {col.source} is not "
-        f"null and {col.parsed} is null order by _fid, _line limit {LISTED_PER_COLUMN + 1}"
+        f"select _fid, _line, {', '.join(bad)}, {', '.join(c.source or '' for c in dated)} "
+        f"from in_{t.name} where {keep} and ({' or '.join(bad)}) "
+        f"order by _fid, _line limit {LISTED_PER_COLUMN * len(dated) + 1}"
     )
-    fmt = col.cm.date_format or imp.mapping.date_format
-    hidden = col.cm.target in imp.mapping.pseudonymize or col.cm.part == "year"
-    for fid, line, value in rows[:LISTED_PER_COLUMN]:
-        msg = f"is not a date in the format {fmt}"
-        imp.problems.append(
-            Violation(*imp.where(fid, line), col.cm.column or "", msg, None if hidden else value)
-        )
-    if len(rows) > LISTED_PER_COLUMN:
-        msg = f"more dates that do not parse with {fmt} (the first {LISTED_PER_COLUMN} are listed)"
-        imp.problems.append(Violation(imp.files[rows[0][0]], 0, col.cm.column or "", msg))
+    for i, col in enumerate(dated):
+        fmt = col.cm.date_format or imp.mapping.date_format
+        hidden = col.cm.target in imp.mapping.pseudonymize or col.cm.part == "year"
+        mine = [(r[0], r[1], r[2 + len(dated) + i]) for r in rows if r[2 + i]]
+        for fid, line, value in mine[:LISTED_PER_COLUMN]:
+            msg = f"is not a date in the format {fmt}"
+            where = imp.where(fid, line)
+            imp.problems.append(
+                Violation(*where, col.cm.column or "", msg, None if hidden else value)
+            )
+        if len(mine) > LISTED_PER_COLUMN:
+            msg = f"more dates that do not parse with {fmt} (the first {LISTED_PER_COLUMN} listed)"
+            imp.problems.append(Violation(imp.files[mine[0][0]], 0, col.cm.column or "", msg))
+
+
+def _build(imp: _Import, t: TableMap, cols: list[_Col], keep: str) -> None:
+    """Create the contract table. Pseudonyms of a repeated column (not the table's key) are
+    computed once per distinct value and joined, instead of once per row."""
+    select, joins = [], []
+    for i, c in enumerate(cols):
+        if c.pre is not None and c.cm.target != TABLES[t.name].key:
+            lookup = f"_ps_{t.name}_{i}"
+            imp.sql(
+                f"create or replace temp table {lookup} as select _pv, {hmac_sql('_pv')} as _pp "
+                f"from (select distinct {c.pre} as _pv from in_{t.name} where {keep})"
+            )
+            joins.append(f"left join {lookup} on {lookup}._pv = {c.pre}")
+            select.append(f"{lookup}._pp as {_q(c.cm.target)}")
+        else:
+            select.append(f"{c.expr} as {_q(c.cm.target)}")
+    imp.sql(
+        f"create or replace temp table {t.name} as select {', '.join(select)}, _fid, _line "
+        f"from in_{t.name} {' '.join(joins)} where {keep}"
+    )
+    for i in range(len(cols)):
+        imp.con.execute(f"drop table if exists _ps_{t.name}_{i}")
 
 
 def _skipped(imp: _Import, t: TableMap) -> dict[str, dict[str, int]]:
@@ -274,17 +331,11 @@ def _table(imp: _Import, t: TableMap) -> dict[str, Any] | None:
         return None
     keep = _keep(imp, t)
     cols = [_column(imp, t, cm) for cm in t.columns.values()]
-    codes: dict[str, Any] = {}
-    for col in cols:
-        if col.lookup:
-            codes[col.cm.target] = _codes(imp, t, col, keep)
-        if col.parsed:
-            _dates(imp, t, col, keep)
-    select = ", ".join(f"{c.expr} as {_q(c.cm.target)}" for c in cols)
-    imp.sql(
-        f"create or replace temp table {t.name} as select {select}, _fid, _line "
-        f"from in_{t.name} where {keep}"
-    )
+    codes = _codes(imp, t, cols, keep)
+    _dates(imp, t, cols, keep)
+    if imp.problems:
+        return None
+    _build(imp, t, cols, keep)
     read = imp.sql(f"select count(*) from in_{t.name}")[0][0]
     collapsed = _collapse_clients(imp, [c.cm.target for c in cols]) if t.name == "clients" else 0
     return {
@@ -299,6 +350,20 @@ def _table(imp: _Import, t: TableMap) -> dict[str, Any] | None:
         "pseudonymized": [c.cm.target for c in cols if c.cm.target in imp.mapping.pseudonymize],
         "codes": codes,
     }
+
+
+def _drop_sources(imp: _Import) -> None:
+    """Free the staged export once the contract tables are built."""
+    for name in imp.mapping.tables:
+        imp.con.execute(f"drop view if exists in_{name}")
+    for fid in range(len(imp.files)):
+        for kind, table in (
+            ("view", f"src_{fid}"),
+            ("table", f"src_{fid}"),
+            ("table", f"_csv_src_{fid}"),
+        ):
+            with contextlib.suppress(duckdb.CatalogException):
+                imp.con.execute(f"drop {kind} if exists {table}")
 
 
 def build_tables(
@@ -321,6 +386,7 @@ def build_tables(
                 report["tables"][name] = out
     if imp.problems:
         raise InputError(sorted(set(imp.problems)))
+    _drop_sources(imp)
     con.execute("create or replace temp table _origin_files (fid integer, name varchar)")
     con.executemany("insert into _origin_files values (?, ?)", list(enumerate(imp.files)))
     return report
@@ -339,11 +405,11 @@ def import_export(
     out_dir: str | os.PathLike[str],
     *,
     fmt: str = "csv",
-) -> tuple[dict[str, Any], LoadSummary]:
+) -> tuple[dict[str, Any], dict[str, int]]:
     """Import ``export_dir`` through ``mapping`` into the contract folder ``out_dir``.
 
     Returns the import report (also written as ``import_report.json``) and the
-    loader's summary of the folder. Raises ``InputError`` and writes nothing
+    rows written per table. Raises ``InputError`` and writes nothing
     when the mapping, the key or the data is refused.
     """
     m = mapping if isinstance(mapping, Mapping) else read_mapping(mapping)
@@ -353,7 +419,7 @@ def import_export(
         try:
             con.execute("set enable_progress_bar = false")
             report = build_tables(con, Path(export_dir), m, key)
-            summary = write_contract_folder(con, out_dir, fmt=fmt, report=report)
+            written = write_contract_folder(con, out_dir, fmt=fmt, report=report)
         finally:
             con.close()
-    return report, summary
+    return report, written

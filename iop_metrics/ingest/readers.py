@@ -76,44 +76,68 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _physical_lines(path: Path) -> int | None:
+    """Line ends in an uncompressed file (None for .gz: not worth decompressing twice)."""
+    if path.name.endswith(".gz"):
+        return None
+    n, last = 0, b"\n"
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 24), b""):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
+
+
 def stage_csv(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     target: str,
     names: Sequence[str],
     *,
-    select: str = "*",
+    select: str | None = None,
     shown_as: str | None = None,
 ) -> list[Violation]:
-    """Read a UTF-8 CSV into temp table ``target``: ``select`` over its text columns, + ``_line``.
+    """Read a UTF-8 CSV into ``target``: ``select`` over its text columns, + ``_line``.
 
-    Returns the malformed lines (skipped), each at its physical line.
+    Without ``select``, every column is kept as read and ``target`` is a view
+    over the read table whenever no line was malformed and no field held a
+    newline (one pass over the data). Returns the malformed lines (skipped),
+    each at its physical line.
     """
     where = shown_as or str(path)
     spec = "{" + ", ".join("'" + n.replace("'", "''") + "': 'VARCHAR'" for n in names) + "}"
-    newlines = " + ".join(
-        f"case when contains({_q(n)}, chr(10)) then "
-        f"length({_q(n)}) - length(replace({_q(n)}, chr(10), '')) else 0 end"
-        for n in names
-    )
     con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
+    read = f"_csv_{target}"
     con.execute(
-        f"create or replace temp table _csv as select * from read_csv($p, "
+        f"create or replace temp table {read} as select * from read_csv($p, "
         f"columns={spec}, header=true, auto_detect=false, delim=',', quote='\"', "
         f"escape='\"', strict_mode=true, null_padding=false, "
         f"ignore_errors=true, store_rejects=true)",
         {"p": str(path)},
     )
-    # A fresh table numbers its rows in insertion (file) order.
-    con.execute(
-        f"create or replace temp table {target} as select {select}, "
-        f"cast(rowid + 2 as bigint) as _line, ({newlines or '0'}) as _nl from _csv order by rowid"
-    )
-    con.execute("drop table _csv")
     rejects = con.execute(
         "select line, min(error_type), min(error_message) from reject_errors "
         "group by line order by line"
     ).fetchall()
+    if select is None and not rejects:
+        rows = con.execute(f"select count(*) from {read}").fetchone()
+        if rows and _physical_lines(path) == rows[0] + 1:
+            # A fresh table numbers its rows in insertion (file) order.
+            con.execute(
+                f"create or replace temp view {target} as "
+                f"select *, cast(rowid + 2 as bigint) as _line from {read}"
+            )
+            return []
+    newlines = " + ".join(
+        f"case when contains({_q(n)}, chr(10)) then "
+        f"length({_q(n)}) - length(replace({_q(n)}, chr(10), '')) else 0 end"
+        for n in names
+    )
+    con.execute(
+        f"create or replace temp table {target} as select {select or '*'}, "
+        f"cast(rowid + 2 as bigint) as _line, ({newlines or '0'}) as _nl from {read} order by rowid"
+    )
+    con.execute(f"drop table {read}")
     # DuckDB numbers rows, not lines: skipped rows push later rows down by one,
     # then fields holding newlines push every later row down by their count.
     for line, *_ in rejects:

@@ -1,14 +1,13 @@
 """Contract tables in a DuckDB connection -> a validated contract folder, all or nothing.
 
-``write_contract_folder`` writes the tables named like the contract's
+``write_contract_folder`` checks the tables named like the contract's
 (``clients``, ``episodes``, ``sessions``, optional ``assessments`` and
-``levels_of_care``) that exist in the connection, plus ``import_report.json``,
-into a scratch folder beside the target, validates that folder with the
-loader's own ``check``, and only then moves it into place: a folder that
-``validate`` would refuse is never written. Columns starting with ``_`` are
-not written; when a table carries ``_fid`` and ``_line`` and the connection
-has ``_origin_files(fid, name)``, a validation error names the source
-``file:line`` the row came from instead of the scratch file's.
+``levels_of_care``) that exist in the connection with the loader's own rules,
+then writes them, plus ``import_report.json``, into a scratch folder beside
+the target and moves it into place: a folder that ``validate`` would refuse is
+never written. Columns starting with ``_`` are not written; when the tables
+carry ``_fid`` and ``_line`` and the connection has ``_origin_files(fid,
+name)``, an error names the source ``file:line`` the row came from.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,8 @@ import duckdb
 
 from ..contract import LOAD_ORDER, TABLES
 from ..errors import InputError, Violation
-from .load import LoadSummary, check
+from .load import _builtin_levels, _empty_raw
+from .rules import table_checks
 
 REPORT_NAME = "import_report.json"
 CONTRACT_FILES = {f"{t}{s}" for t in TABLES for s in (".csv", ".csv.gz", ".parquet")}
@@ -42,31 +43,66 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return {t: cols[t] for t in LOAD_ORDER if t in cols}
 
 
-def _origin(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]], v: Violation, fmt: str
-) -> Violation:
-    name = Path(v.file).name.split(".")[0]
-    cols = tables.get(name, [])
-    if not v.line or "_fid" not in cols or "_line" not in cols:
-        return Violation(name + (".csv" if fmt == "csv" else ".parquet"), v.line, *_rest(v))
-    row = v.line - 1 if fmt == "csv" else v.line
-    if con.execute(
+LINE_BITS = 1 << 40  # a row's _line while checking: _fid * LINE_BITS + its line in that file
+
+
+def _stage_for_check(con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]]) -> bool:
+    """``raw_<table>`` views over the contract tables, as the loader's rules read them."""
+    has_origin = con.execute(
         "select count(*) from duckdb_tables() where table_name = '_origin_files'"
-    ).fetchone() != (1,):
-        return v
-    hit = con.execute(
-        f"select f.name, t._line from (select _fid, _line, row_number() over "
-        f"(order by _fid, _line) as rn from {name}) t join _origin_files f on f.fid = t._fid "
-        f"where t.rn = $rn",
-        {"rn": row},
-    ).fetchone()
-    if hit is None:
-        return v
-    return Violation(str(hit[0]), int(hit[1]), *_rest(v))
+    ).fetchone() == (1,)
+    traced = has_origin and all({"_fid", "_line"} <= set(c) for c in tables.values())
+    for name in LOAD_ORDER:
+        table = TABLES[name]
+        if name not in tables:
+            if name == "levels_of_care":
+                _builtin_levels(con)
+            else:
+                _empty_raw(con, table)
+            continue
+        cols = ", ".join(
+            f'nullif(trim(cast("{c}" as varchar)), \'\') as "{c}"'
+            if c in tables[name]
+            else f'null::varchar as "{c}"'
+            for c in table.column_names
+        )
+        line = f"_fid * {LINE_BITS} + _line" if traced else "row_number() over () + 1"
+        con.execute(
+            f"create or replace temp view raw_{name} as select {cols}, {line} as _line from {name}"
+        )
+    return traced
 
 
-def _rest(v: Violation) -> tuple[str, str, str | None]:
-    return v.column, v.message, v.value
+def _traced(con: duckdb.DuckDBPyConnection, v: Violation) -> Violation:
+    """A violation of the check, at the source file:line its row came from."""
+    files = dict(con.execute("select fid, name from _origin_files").fetchall())
+
+    def where(encoded: int) -> tuple[str, int]:
+        return str(files.get(encoded // LINE_BITS, v.file)), encoded % LINE_BITS
+
+    message = re.sub(
+        r"first used on line (\d+)",
+        lambda m: "first used on {}:{}".format(*where(int(m.group(1)))),
+        v.message,
+    )
+    if not v.line:
+        return Violation(v.file, 0, v.column, message, v.value)
+    return Violation(*where(v.line), v.column, message, v.value)
+
+
+def _check(con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]], fmt: str) -> None:
+    traced = _stage_for_check(con, tables)
+    files = {n: f"{n}.{fmt}" for n in tables}
+    violations = table_checks(con, files, quarantine=False)
+    for name in TABLES:
+        for prefix in ("raw_", "typed_", "valid_"):
+            for kind in ("view", "table"):
+                with contextlib.suppress(duckdb.CatalogException):
+                    con.execute(f"drop {kind} if exists {prefix}{name}")
+    if violations:
+        if traced:
+            violations = [_traced(con, v) for v in violations]
+        raise InputError(sorted(violations))
 
 
 def _replace_folder(tmp: Path, target: Path) -> None:
@@ -93,39 +129,35 @@ def write_contract_folder(
     *,
     fmt: str = "csv",
     report: dict[str, Any] | None = None,
-) -> LoadSummary:
-    """Write the contract tables of ``con`` to ``out_dir`` (``csv`` or ``parquet``), validated.
+) -> dict[str, int]:
+    """Check the contract tables of ``con`` and write them to ``out_dir`` (``csv`` or ``parquet``).
 
-    Returns the loader's summary of the written folder; raises ``InputError``
-    (nothing written) when the tables break the contract.
+    The tables are checked by the loader's own rules before anything is
+    written; returns the rows written per table, or raises ``InputError``
+    (nothing written) listing every violation.
     """
     if fmt not in ("csv", "parquet"):
         raise InputError(f"--format: csv or parquet, not {fmt!r}")
+    tables = _tables(con)
+    _check(con, tables, fmt)
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    tables = _tables(con)
+    written = {}
     try:
         for name, cols in tables.items():
-            keep = [c for c in TABLES[name].column_names if c in cols]
-            order = " order by _fid, _line" if {"_fid", "_line"} <= set(cols) else ""
-            select = ", ".join(f'"{c}"' for c in keep)
+            keep = ", ".join(f'"{c}"' for c in TABLES[name].column_names if c in cols)
             options = "format csv, header true" if fmt == "csv" else "format parquet"
             path = str(tmp / f"{name}.{fmt}").replace("'", "''")
-            con.execute(f"copy (select {select} from {name}{order}) to '{path}' ({options})")
+            order = " order by _fid, _line" if {"_fid", "_line"} <= set(cols) else ""
+            con.execute(f"copy (select {keep} from {name}{order}) to '{path}' ({options})")
+            written[name] = int(con.execute(f"select count(*) from {name}").fetchone()[0])  # type: ignore[index]
         if report is not None:
             (tmp / REPORT_NAME).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        check_con = duckdb.connect(config={"memory_limit": "2GB"})
-        try:
-            summary = check(check_con, tmp)
-        except InputError as exc:
-            raise InputError([_origin(con, tables, v, fmt) for v in exc.violations]) from None
-        finally:
-            check_con.close()
         _replace_folder(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(tmp)
-    return summary
+    return written
