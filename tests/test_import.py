@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -317,3 +318,26 @@ def test_a_draft_lists_every_column_and_code_and_once_decided_imports_like_the_h
         ours = (tmp_path / "out" / f"{name}.csv").read_text()
         assert ours == (hand / f"{name}.csv").read_text(), name
     assert report["tables"]["episodes"]["rows_written"] == 1345
+
+
+def test_the_reports_data_quality_section_summarizes_the_import(tmp_path, sample_db):
+    from iop_metrics.report.data import gather
+    from iop_metrics.report.pages import data_quality
+
+    export, mapping = _example(tmp_path)
+    db = tmp_path / "ehr.duckdb"
+    assert main(["load", str(export), "--mapping", str(mapping), "--db", str(db)]) == 0
+    q = Query.of(parse_period("2026-09", today=TODAY))
+    sha = hashlib.sha256(mapping.read_bytes()).hexdigest()
+    for path, expected in ((db, True), (sample_db, False)):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            page = data_quality(gather(con, q))
+        finally:
+            con.close()
+        assert (f"mapping.toml (sha256 {sha[:12]}" in page) is expected
+        cells = re.sub(r"</?span[^>]*>", "", page)
+        row = "<td>episodes</td><td>Census.xlsx</td><td>1,369</td><td>24</td><td>0</td>"
+        assert (row in cells) is expected
+        row = "<td>clients</td><td>Census.xlsx</td><td>1,369</td><td>0</td><td>669</td><td>700</td>"
+        assert (row in cells) is expected
