@@ -55,7 +55,7 @@ service_type = { column = "Service", codes = { "Group Therapy" = "group", "Indiv
 scheduled_minutes = "Duration (min)"
 status = { column = "Appt Status", codes = { Show = "attended", "No Show" = "no_show", "Cancelled - Patient" = "cancelled_client" } }
 telehealth = { column = "Visit Type", codes = { "In Person" = "false", Telehealth = "true" } }
-"""
+"""  # noqa: E501
 
 
 def make_export(rows: int) -> Path:
