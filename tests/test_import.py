@@ -341,3 +341,19 @@ def test_the_reports_data_quality_section_summarizes_the_import(tmp_path, sample
         assert (row in cells) is expected
         row = "<td>clients</td><td>Census.xlsx</td><td>1,369</td><td>0</td><td>669</td><td>700</td>"
         assert (row in cells) is expected
+
+
+def test_a_latin1_export_is_refused_at_its_real_line_or_read_with_its_encoding(tmp_path, capsys):
+    census = [r[:] for r in CENSUS]
+    census[3][1] = "Fakename, Zoë"  # a dropped column; line 4 of the file
+    export, m = _small(tmp_path, census=census)
+    raw = (export / "Census.csv").read_text(encoding="utf-8-sig")
+    (export / "Census.csv").write_bytes(raw.encode("cp1252"))
+    out = tmp_path / "out"
+    assert main(["import", str(export), "--mapping", str(m), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Census.csv:4: is not UTF-8 text" in err and not out.exists()
+    m.write_text(m.read_text().replace("[source]\n", '[source]\nencoding = "cp1252"\n'))
+    report, written = import_export(export, m, out)
+    assert written == {"clients": 3, "episodes": 2, "sessions": 4}
+    assert report["tables"]["clients"]["rows_read"] == 3

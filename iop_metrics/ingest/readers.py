@@ -261,6 +261,9 @@ def stage_file(
         if not (name.endswith(".csv") or name.endswith(".csv.gz")):
             msg = "is not .csv, .csv.gz, .xlsx or .parquet"
             raise InputError([Violation(str(path), 0, "", msg)])
+        with _open(path) as fh:
+            if fh.read(3) == codecs.BOM_UTF8:  # a byte-order mark says UTF-8, whatever the mapping
+                encoding = "utf-8"
         header = csv_header(path, encoding=encoding)
         if encoding.lower() in UTF8:
             return header, stage_csv(con, path, target, header)
