@@ -27,7 +27,7 @@ from .pseudonym import hmac_params, hmac_sql, read_key
 from .readers import stage_file
 from .writer import write_contract_folder
 
-IMPORT_MEMORY_LIMIT = "2GB"
+IMPORT_MEMORY_LIMIT = "1400MB"  # DuckDB's buffers; the process stays under ~2 GB
 LISTED_PER_COLUMN = 100
 IDENTIFIER_NAME = re.compile(
     r"(?i)((patient|client|first|last|full|middle|member|legal|preferred)[ _]*name|^name$"
