@@ -5,16 +5,15 @@ quoted fields holding commas or newlines are accepted); ``_line`` is the
 physical line a row starts on, also when earlier fields held newlines, and a
 malformed or wrongly encoded line is reported at its real line. Other text
 encodings are transcoded first, naming the line of an undecodable byte.
-``.xlsx`` is read with python-calamine, ``.parquet`` by DuckDB; every value
-becomes text (a number ``1988.0`` reads ``1988``; leading zeros of text cells
-stay).
+``.xlsx`` is read with fastexcel (Rust calamine, straight into Arrow), ``.parquet``
+by DuckDB; every value becomes text (a number cell reads ``1988``; leading zeros
+of text cells stay).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import gzip
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import IO
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from ..errors import InputError, Violation
 
@@ -164,67 +165,64 @@ def stage_csv(
     return problems
 
 
-def _cell_text(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
-
-
-def xlsx_rows(path: Path, *, sheet: str | None = None) -> tuple[list[str], list[list[str | None]]]:
-    """Header and rows of one sheet (the first unless named), every cell as text.
-
-    A date cell reads ``YYYY-MM-DD``, so a column of real Excel dates needs
-    ``date_format = "%Y-%m-%d"`` in the mapping.
-    """
-    from python_calamine import CalamineWorkbook
+def _sheet(path: Path, sheet: str | None) -> pa.Table:
+    """Every cell of one sheet as text (header row included), read by fastexcel into Arrow."""
+    import fastexcel
 
     try:
-        book = CalamineWorkbook.from_path(str(path))
-        name = sheet or book.sheet_names[0]
-        if name not in book.sheet_names:
+        reader = fastexcel.read_excel(str(path))
+        name = sheet or reader.sheet_names[0]
+        if name not in reader.sheet_names:
             raise InputError([Violation(str(path), 0, "", f"has no sheet named {name!r}")])
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        table = reader.load_sheet(name, header_row=None, dtypes="string").to_arrow()
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001 - calamine raises several types for a bad file
+    except Exception as exc:  # noqa: BLE001 - fastexcel raises its own types for a bad file
         raise InputError([Violation(str(path), 0, "", f"cannot be read as xlsx: {exc}")]) from exc
-    if not rows:
-        return [], []
-    header = [_cell_text(v) or "" for v in rows[0]]
-    body = [[_cell_text(v) for v in r] for r in rows[1:]]
-    return header, [r for r in body if any(v is not None for v in r)]
+    return pa.Table.from_batches([table]) if isinstance(table, pa.RecordBatch) else table
 
 
 def stage_xlsx(
     con: duckdb.DuckDBPyConnection, path: Path, target: str, *, sheet: str | None = None
 ) -> list[str]:
-    """Read a sheet into temp table ``target`` (text columns + ``_line`` = sheet row)."""
-    import pyarrow as pa
+    """Read a sheet into temp table ``target`` (text columns + ``_line`` = sheet row).
 
-    header, rows = xlsx_rows(path, sheet=sheet)
-    cols: dict[str, list[str | None]] = {f"c{i}": [] for i in range(len(header))}
-    lines: list[int] = []
-    for number, row in enumerate(rows, 2):
-        for i in range(len(header)):
-            cols[f"c{i}"].append(row[i] if i < len(row) else None)
-        lines.append(number)
-    arrays = [pa.array(v, type=pa.string()) for v in cols.values()]
-    table = pa.Table.from_arrays([*arrays, pa.array(lines, pa.int64())], [*cols, "_line"])
-    con.register("_xlsx", table)
-    select = ", ".join(f"c{i} as {_q(h)}" for i, h in enumerate(header))
-    con.execute(f"create or replace temp table {target} as select {select}, _line from _xlsx")
+    Numbers read as written (``1988``, ``12.5``), text cells keep leading zeros,
+    and a date cell reads ``YYYY-MM-DD`` (so a column of real Excel dates needs
+    ``date_format = "%Y-%m-%d"`` in the mapping). Empty rows are skipped.
+    """
+    table = _sheet(path, sheet)
+    if table.num_rows == 0:
+        return []
+    header = [str(v or "").strip() for v in table.slice(0, 1).to_pylist()[0].values()]
+    body = table.slice(1)
+    names = [f"c{i}" for i in range(len(header))]
+    body = body.rename_columns(names).append_column(
+        "_line", pa.array(np.arange(2, body.num_rows + 2, dtype=np.int64))
+    )
+    con.register("_xlsx", body)
+    midnight = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) 00:00:00$"
+    select = ", ".join(
+        f"regexp_replace(c{i}, '{midnight}', '\\1') as {_q(h)}" for i, h in enumerate(header)
+    )
+    filled = " or ".join(f"nullif(trim(c{i}), '') is not null" for i in range(len(header)))
+    con.execute(
+        f"create or replace temp table {target} as select {select}, _line from _xlsx "
+        f"where {filled or 'false'} order by _line"
+    )
     con.unregister("_xlsx")
     return header
+
+
+def xlsx_rows(path: Path, *, sheet: str | None = None) -> tuple[list[str], list[list[str | None]]]:
+    """Header and rows of one sheet as text, as ``stage_xlsx`` reads them (tests, look-ups)."""
+    con = duckdb.connect()
+    try:
+        header = stage_xlsx(con, path, "_x", sheet=sheet)
+        rows = con.execute("select * exclude (_line) from _x order by _line").fetchall()
+    finally:
+        con.close()
+    return header, [list(r) for r in rows]
 
 
 def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, target: str) -> list[str]:
