@@ -357,3 +357,9 @@ def test_a_latin1_export_is_refused_at_its_real_line_or_read_with_its_encoding(t
     report, written = import_export(export, m, out)
     assert written == {"clients": 3, "episodes": 2, "sessions": 4}
     assert report["tables"]["clients"]["rows_read"] == 3
+
+
+def test_a_contract_rule_broken_by_the_export_is_traced_to_its_source_lines(tmp_path, capsys):
+    appts = [*APPTS, ["A2", "CF-2", "01/16/2025", "Group Therapy", "180", "Show", "x"]]
+    err = _refused(tmp_path, capsys, appts=appts)
+    assert "Appointments.csv:6: session_id: is not unique: first used on Appointments.csv:3" in err
