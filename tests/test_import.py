@@ -363,3 +363,9 @@ def test_a_contract_rule_broken_by_the_export_is_traced_to_its_source_lines(tmp_
     appts = [*APPTS, ["A2", "CF-2", "01/16/2025", "Group Therapy", "180", "Show", "x"]]
     err = _refused(tmp_path, capsys, appts=appts)
     assert "Appointments.csv:6: session_id: is not unique: first used on Appointments.csv:3" in err
+
+
+def test_an_unmapped_value_that_looks_like_an_identifier_is_withheld(tmp_path, capsys):
+    appts = [*APPTS, ["A5", "CF-2", "01/16/2025", "call 555-012-3456", "60", "Show", "x"]]
+    err = _refused(tmp_path, capsys, appts=appts)
+    assert "Appointments.csv:6: Service: has no entry in " in err and "012-3456" not in err

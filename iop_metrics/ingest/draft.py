@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from ..contract import TABLES
-from .importer import looks_like_identifier
+from .mapping import looks_like_identifier
 from .readers import stage_file
 
 SUFFIXES = (".csv", ".csv.gz", ".xlsx", ".parquet")

@@ -22,28 +22,13 @@ import duckdb
 
 from ..contract import TABLES
 from ..errors import InputError, Violation
-from .mapping import ColumnMap, Mapping, TableMap, read_mapping
+from .mapping import ColumnMap, Mapping, TableMap, looks_like_identifier, read_mapping, shown_value
 from .pseudonym import hmac_params, hmac_sql, read_key
 from .readers import stage_file
 from .writer import write_contract_folder
 
 IMPORT_MEMORY_LIMIT = "1400MB"  # DuckDB's buffers; the process stays under ~2 GB
 LISTED_PER_COLUMN = 100
-IDENTIFIER_NAME = re.compile(
-    r"(?i)((patient|client|first|last|full|middle|member|legal|preferred)[ _]*name|^name$"
-    r"|phone|fax|mobile|ssn|social security|address|street|zip|postal|e-?mail"
-    r"|(^|[^a-z])mrn([^a-z]|$)|mr *#|medical record|(^|[^a-z])dob([^a-z]|$)"
-    r"|birth *date|date of birth|(^|[^a-z])url([^a-z]|$)|ip address)"
-)
-
-
-def looks_like_identifier(column: str) -> bool:
-    """True when a source column's name says it holds a direct identifier.
-
-    >>> [looks_like_identifier(c) for c in ("Patient Name", "MR #", "DOB", "Program", "Admit")]
-    [True, True, True, False, False]
-    """
-    return bool(IDENTIFIER_NAME.search(column))
 
 
 def _q(name: str) -> str:
@@ -228,7 +213,7 @@ def _code_counts(imp: _Import, t: TableMap, col: _Col, rows: list[tuple[Any, ...
                 f"has no entry in tables.{t.name}.columns.{col.cm.target}.codes and no `other`: "
                 f"{n:,} row(s), first on this line"
             )
-            shown = None if hidden else value
+            shown = shown_value(value, hidden=hidden)
             where = imp.where(key // B, key % B)
             imp.problems.append(Violation(*where, col.cm.column or "", msg, shown))
             continue
@@ -255,7 +240,7 @@ def _dates(imp: _Import, t: TableMap, cols: list[_Col], keep: str) -> None:
             msg = f"is not a date in the format {fmt}"
             where = imp.where(fid, line)
             imp.problems.append(
-                Violation(*where, col.cm.column or "", msg, None if hidden else value)
+                Violation(*where, col.cm.column or "", msg, shown_value(value, hidden=hidden))
             )
         if len(mine) > LISTED_PER_COLUMN:
             msg = f"more dates that do not parse with {fmt} (the first {LISTED_PER_COLUMN} listed)"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 from ..contract import TABLES
 from ..errors import InputError, Violation
+from ..privacy import IDENTIFIER_PATTERNS
 
 SOURCE_KEYS = {"date_format", "encoding", "site"}
 PSEUDO_KEYS = {"key_file", "columns"}
@@ -25,6 +27,33 @@ TABLE_KEYS = {"file", "sheet", "drop", "keep", "columns"}
 COLUMN_KEYS = {"column", "codes", "other", "date_format", "part", "value", "ignore_case"}
 TOP_KEYS = {"source", "pseudonymize", "tables", "fhir"}
 DEFAULT_DATE_FORMAT = "%Y-%m-%d"
+
+
+IDENTIFIER_NAME = re.compile(
+    r"(?i)((patient|client|first|last|full|middle|member|legal|preferred)[ _]*name|^name$"
+    r"|phone|fax|mobile|ssn|social security|address|street|zip|postal|e-?mail"
+    r"|(^|[^a-z])mrn([^a-z]|$)|mr *#|medical record|(^|[^a-z])dob([^a-z]|$)"
+    r"|birth *date|date of birth|(^|[^a-z])url([^a-z]|$)|ip address)"
+)
+
+
+def looks_like_identifier(column: str) -> bool:
+    """True when a source column's name says it holds a direct identifier.
+
+    >>> [looks_like_identifier(c) for c in ("Patient Name", "MR #", "DOB", "Program", "Admit")]
+    [True, True, True, False, False]
+    """
+    return bool(IDENTIFIER_NAME.search(column))
+
+
+def shown_value(value: str | None, *, hidden: bool) -> str | None:
+    """A source value fit for an error message: None when it may identify someone."""
+    if hidden or value is None:
+        return None
+    # The person's-name pattern is left out: labels such as "No Show" would match it.
+    if any(re.search(p, value) for _, p, id_only in IDENTIFIER_PATTERNS if not id_only):
+        return None
+    return value
 
 
 @dataclass(frozen=True)
