@@ -369,3 +369,36 @@ def test_an_unmapped_value_that_looks_like_an_identifier_is_withheld(tmp_path, c
     appts = [*APPTS, ["A5", "CF-2", "01/16/2025", "call 555-012-3456", "60", "Show", "x"]]
     err = _refused(tmp_path, capsys, appts=appts)
     assert "Appointments.csv:6: Service: has no entry in " in err and "012-3456" not in err
+
+
+def test_a_mapping_is_checked_whole_before_any_data_is_read(tmp_path):
+    from iop_metrics.errors import InputError
+    from iop_metrics.ingest.mapping import read_mapping
+
+    m = tmp_path / "m.toml"
+    m.write_text(
+        '[fhir.codes]\nanything = "goes"\n'  # the FHIR importer's table: kept, not checked here
+        '[tables.clients]\nfile = "c.csv"\n'
+        '[tables.clients.columns]\nclient_id = "MR #"\n'
+        'sex = { column = "Gender", codes = { Female = "female" }, colour = "red" }\n'
+        '[tables.episodes]\nfile = "e.csv"\n'
+        '[tables.episodes.columns]\nepisode_id = "Casefile ID"\nward = "Unit"\n'
+        '[tables.visits]\nfile = "v.csv"\n'
+    )
+    with pytest.raises(InputError) as exc:
+        read_mapping(m)
+    got = {(v.column, v.message.split(" (")[0]) for v in exc.value.violations}
+    assert got == {
+        ("tables.clients.columns.sex", "unknown key 'colour'"),
+        ("tables.clients.columns.sex", "'Female' maps to 'female', not one of F, M, X, U"),
+        ("tables.episodes.columns.ward", "is not a column of episodes"),
+        ("tables.episodes.columns", "required column client_id is not mapped"),
+        ("tables.episodes.columns", "required column level_of_care is not mapped"),
+        ("tables.episodes.columns", "required column admit_date is not mapped"),
+        ("tables.visits", "is not a table of the data contract"),
+    }
+    m.write_text(m.read_text().split("[tables.episodes]")[0].replace(', colour = "red"', ""))
+    m.write_text(m.read_text().replace('"female"', '"F"'))
+    mapping = read_mapping(m)
+    assert mapping.fhir == {"codes": {"anything": "goes"}}
+    assert mapping.tables["clients"].columns["sex"].codes == {"Female": "F"}
