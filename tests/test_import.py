@@ -402,3 +402,23 @@ def test_a_mapping_is_checked_whole_before_any_data_is_read(tmp_path):
     mapping = read_mapping(m)
     assert mapping.fhir == {"codes": {"anything": "goes"}}
     assert mapping.tables["clients"].columns["sex"].codes == {"Female": "F"}
+
+
+def test_a_monthly_reimport_replaces_the_folder_but_never_a_folder_of_other_files(tmp_path):
+    from iop_metrics.errors import InputError
+
+    export, m = _small(tmp_path)
+    out = tmp_path / "contract"
+    import_export(export, m, out)
+    first = (out / "sessions.csv").read_text()
+    import_export(export, m, out, fmt="parquet")  # replaced whole: no csv left beside parquet
+    assert sorted(p.name for p in out.iterdir()) == [
+        "clients.parquet", "episodes.parquet", "import_report.json", "sessions.parquet",
+    ]  # fmt: skip
+    assert first.count("\n") == 5
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    with pytest.raises(InputError, match="holds other files"):
+        import_export(export, m, other)
+    assert (other / "notes.txt").read_text() == "keep me" and len(list(other.iterdir())) == 1
