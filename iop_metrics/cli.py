@@ -65,7 +65,18 @@ def _cmd_validate(a: argparse.Namespace) -> int:
 def _cmd_load(a: argparse.Namespace) -> int:
     from .ingest.load import load
 
-    summary = load(a.data_dir, a.db, quarantine=a.quarantine)
+    if a.mapping:  # import the export through the mapping into a scratch folder, then load it
+        import json
+        import tempfile
+
+        from .ingest.importer import import_export
+
+        with tempfile.TemporaryDirectory(prefix="iop-load-") as tmp:
+            report, _ = import_export(a.data_dir, a.mapping, Path(tmp) / "contract")
+            imported = (report["mapping"]["sha256"], json.dumps(report))
+            summary = load(Path(tmp) / "contract", a.db, quarantine=a.quarantine, imported=imported)
+    else:
+        summary = load(a.data_dir, a.db, quarantine=a.quarantine)
     print(f"loaded {a.data_dir} into {a.db}")
     print(summary.describe())
     if summary.rejected:
@@ -73,6 +84,35 @@ def _cmd_load(a: argparse.Namespace) -> int:
             f"{len(summary.rejected)} problem(s) set aside; see the rejected_rows table",
             file=sys.stderr,
         )
+    return 0
+
+
+def _cmd_import(a: argparse.Namespace) -> int:
+    from .ingest.importer import import_export
+
+    report, _ = import_export(a.export_dir, a.mapping, a.out, fmt=a.format)
+    print(f"imported {a.export_dir} through {a.mapping} into {a.out}/ ({a.format})")
+    for name, t in report["tables"].items():
+        skipped = sum(sum(v.values()) for v in t["rows_skipped"].values())
+        print(
+            f"  {name:<15} {t['rows_written']:>10,} rows written  ({t['rows_read']:,} read, "
+            f"{skipped:,} skipped by keep, {t['rows_collapsed']:,} identical rows collapsed)"
+        )
+    print(f"  see {Path(a.out) / 'import_report.json'} for every column and code")
+    return 0
+
+
+def _cmd_keygen(a: argparse.Namespace) -> int:
+    from .ingest.pseudonym import keygen
+
+    print(f"wrote a new pseudonymization key to {keygen(a.path)} (mode 0600); keep it safe")
+    return 0
+
+
+def _cmd_mapping(a: argparse.Namespace) -> int:
+    from .ingest.draft import draft
+
+    sys.stdout.write(draft(a.export_dir))
     return 0
 
 
@@ -225,7 +265,27 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="set bad rows (and rows that depend on them) aside in rejected_rows and load the rest",
     )
+    ld.add_argument(
+        "--mapping", help="DATA_DIR is an EHR export: import it through this mapping file first"
+    )
     ld.set_defaults(func=_cmd_load)
+
+    im = sub.add_parser("import", help="turn an EHR export into a contract folder via a mapping")
+    im.add_argument("export_dir")
+    im.add_argument("--mapping", required=True, help="mapping file (TOML)")
+    im.add_argument("--out", required=True, help="contract folder to write")
+    im.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    im.set_defaults(func=_cmd_import)
+
+    kg = sub.add_parser("keygen", help="create a pseudonymization key file (0600)")
+    kg.add_argument("path")
+    kg.set_defaults(func=_cmd_keygen)
+
+    mp = sub.add_parser("mapping", help="mapping-file helpers")
+    mps = mp.add_subparsers(dest="mapping_command", required=True, parser_class=_Parser)
+    dr = mps.add_parser("draft", help="print a commented mapping skeleton for an export")
+    dr.add_argument("export_dir")
+    dr.set_defaults(func=_cmd_mapping)
 
     m = sub.add_parser("metrics", help="compute one period's figures (json, table or csv)")
     _add_scope(m)

@@ -11,9 +11,7 @@ readers holding the old file keep reading their snapshot.
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
-import gzip
 import hashlib
 import os
 import re
@@ -27,6 +25,7 @@ from .. import __version__
 from ..contract import BUILTIN_LEVELS, DEFAULT_SITE, LOAD_ORDER, TABLES, Table
 from ..db import scalar
 from ..errors import InputError, Violation
+from .readers import csv_header, stage_csv
 from .rules import table_checks
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -54,6 +53,8 @@ class LoadSummary:
     paths: dict[str, Path] = field(default_factory=dict)
     sha256: dict[str, str] = field(default_factory=dict)
     snapshot: str = ""
+    mapping_sha256: str | None = None  # set when the folder came from an import with a mapping
+    import_report: str | None = None  # the import report (JSON) of that import
 
     def describe(self) -> str:
         lines = []
@@ -105,18 +106,9 @@ def find_sources(data_dir: str | os.PathLike[str]) -> dict[str, SourceFile]:
     return found
 
 
-def _csv_header(path: Path) -> list[str]:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8", newline="") as fh:
-            return next(csv.reader(fh), [])
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([Violation(str(path), 1, "", f"cannot be read: {exc}")]) from exc
-
-
 def _columns_in(con: duckdb.DuckDBPyConnection, src: SourceFile) -> list[str]:
     if src.is_csv:
-        return _csv_header(src.path)
+        return csv_header(src.path)
     try:
         rows = con.execute("select name from parquet_schema($p)", {"p": str(src.path)}).fetchall()
     except duckdb.Error as exc:
@@ -163,30 +155,7 @@ def _stage(con: duckdb.DuckDBPyConnection, src: SourceFile, names: list[str]) ->
     problems: list[Violation] = []
     try:
         if src.is_csv:
-            spec = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
-            con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
-            con.execute(
-                f"create or replace temp table _csv as select * from read_csv($p, "
-                f"columns={spec}, header=true, auto_detect=false, delim=',', quote='\"', "
-                f"escape='\"', strict_mode=true, null_padding=false, "
-                f"ignore_errors=true, store_rejects=true)",
-                path,
-            )
-            # A fresh table numbers its rows in insertion (file) order.
-            con.execute(
-                f"create or replace temp table raw_{table.name} as "
-                f"select {select}, cast(rowid + 2 as bigint) as _line from _csv order by rowid"
-            )
-            con.execute("drop table _csv")
-            rejects = con.execute(
-                "select line, min(error_message) from reject_errors group by line order by line"
-            ).fetchall()
-            if rejects:
-                problems += [
-                    Violation(str(src.path), int(line), "", f"malformed CSV line: {msg}")
-                    for line, msg in rejects
-                ]
-                _renumber(con, table.name, sorted({int(r[0]) for r in rejects}))
+            problems += stage_csv(con, src.path, f"raw_{table.name}", names, select=select)
         else:
             con.execute(
                 f"create or replace temp table raw_{table.name} as "
@@ -198,14 +167,6 @@ def _stage(con: duckdb.DuckDBPyConnection, src: SourceFile, names: list[str]) ->
         first = str(exc).strip().splitlines()[0]
         raise InputError([Violation(str(src.path), 0, "", f"cannot be read: {first}")]) from exc
     return problems
-
-
-def _renumber(con: duckdb.DuckDBPyConnection, name: str, rejected_lines: list[int]) -> None:
-    """Shift the _line of rows read after malformed lines (which DuckDB skipped)."""
-    # Rows were numbered as if no line was skipped. Walk the skipped lines in
-    # order: each one pushes every row at or after it down by one line.
-    for line in rejected_lines:
-        con.execute(f"update raw_{name} set _line = _line + 1 where _line >= $l", {"l": line})
 
 
 def _builtin_levels(con: duckdb.DuckDBPyConnection) -> None:
@@ -315,11 +276,12 @@ def _write_tables(con: duckdb.DuckDBPyConnection, summary: LoadSummary, schema: 
     con.execute(
         f"create table {schema}.load_log (table_name varchar, file varchar, sha256 varchar, "
         "bytes bigint, rows_read bigint, rows_loaded bigint, loaded_at timestamp, "
-        "package_version varchar, snapshot varchar)"
+        "package_version varchar, snapshot varchar, mapping_sha256 varchar, "
+        "import_report varchar)"
     )
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     con.executemany(
-        f"insert into {schema}.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {schema}.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [
                 name,
@@ -331,6 +293,8 @@ def _write_tables(con: duckdb.DuckDBPyConnection, summary: LoadSummary, schema: 
                 now,
                 __version__,
                 summary.snapshot,
+                summary.mapping_sha256,
+                summary.import_report,
             ]
             for name, path in summary.paths.items()
         ],
@@ -373,8 +337,12 @@ def load(
     db_path: str | os.PathLike[str],
     *,
     quarantine: bool = False,
+    imported: tuple[str, str] | None = None,
 ) -> LoadSummary:
     """Validate ``data_dir`` and replace the database at ``db_path`` with its contents.
+
+    ``imported`` (mapping sha256, import report JSON) is recorded in ``load_log``
+    when the folder was made by ``import`` from an export.
 
     The new database is written to a temporary file beside ``db_path`` and
     moved over it only when complete. On ``InputError`` every violation is also
@@ -407,6 +375,8 @@ def load(
     try:
         try:
             summary = check(con, data_dir, quarantine=quarantine)
+            if imported:
+                summary.mapping_sha256, summary.import_report = imported
         except InputError as exc:
             errors_file.write_text("\n".join(str(v) for v in exc.violations) + "\n")
             exc.report_path = str(errors_file)

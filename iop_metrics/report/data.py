@@ -181,7 +181,35 @@ def _quality(con: duckdb.DuckDBPyConnection, q: m.Query) -> dict[str, Any]:
     rejected = con.execute(
         "select table_name, reason, count(*) as n from rejected_rows group by all order by all"
     ).df()
-    return {**figures, "loaded": loaded, "rejected": rejected}
+    return {**figures, "loaded": loaded, "rejected": rejected, "imported": _imported(con)}
+
+
+def _imported(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """The import summary when the load came through a mapping (load_log.import_report)."""
+    cols = {r[0] for r in con.execute("describe load_log").fetchall()}
+    if "import_report" not in cols:
+        return None
+    row = con.execute(
+        "select any_value(import_report) from load_log where import_report is not null"
+    ).fetchone()
+    if not row or row[0] is None:
+        return None
+    report = json.loads(row[0])
+    tables = pd.DataFrame(
+        [
+            {
+                "table_name": name,
+                "files": ", ".join(t["files"]),
+                "rows_read": t["rows_read"],
+                "rows_skipped": sum(sum(v.values()) for v in t["rows_skipped"].values()),
+                "rows_collapsed": t["rows_collapsed"],
+                "rows_written": t["rows_written"],
+                "labels": sum(len(c) for c in t["codes"].values()),
+            }
+            for name, t in report["tables"].items()
+        ]
+    )
+    return {"mapping": report["mapping"], "tables": tables}
 
 
 def _provenance(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+from typing import Any
+
 import pandas as pd
 
 from ..contract import DISCHARGE_REASONS
@@ -223,6 +226,34 @@ def _small_hidden(df: pd.DataFrame, col: str, k: int) -> pd.DataFrame:
     return df.assign(**{col: df[col].astype("float64").mask(df[col].map(lambda v: is_small(v, k)))})
 
 
+def _import_summary(imported: dict[str, Any], k: int) -> str:
+    """How the EHR export became the contract tables (from load_log's import report)."""
+    m = imported["mapping"]
+    df = imported["tables"]
+    if k:
+        for col in ("rows_read", "rows_skipped", "rows_collapsed", "rows_written"):
+            df = _small_hidden(df, col, k)
+    intro = (
+        f"<p>The data came from the EHR export through the mapping {html.escape(m['file'])} "
+        f"(sha256 {html.escape(m['sha256'][:12])}…): rows skipped by its <code>keep</code> rules, "
+        "identical client rows collapsed, and source labels mapped to contract codes. "
+        "The full audit trail is the import report in <code>load_log</code>.</p>"
+    )
+    return intro + table(
+        df,
+        [
+            ("table_name", "Table", "text"),
+            ("files", "Source files", "text"),
+            ("rows_read", "Rows read", "count"),
+            ("rows_skipped", "Skipped by keep", "count"),
+            ("rows_collapsed", "Identical rows collapsed", "count"),
+            ("rows_written", "Rows written", "count"),
+            ("labels", "Labels mapped", "count"),
+        ],
+        k,
+    )
+
+
 def data_quality(d: ReportData) -> str:
     q = d.quality
 
@@ -262,6 +293,8 @@ def data_quality(d: ReportData) -> str:
                 d.k,
             )
         )
+    if q.get("imported"):
+        parts.append(_import_summary(q["imported"], d.k))
     parts.append(
         f"<p>Open episodes in scope with no session scheduled in the 30 days to the as-of date: "
         f"{n(q['open_without_session_30d'])}. Sessions dated on a federal holiday "

@@ -1,0 +1,276 @@
+"""``mapping draft``: read an export's headers and codes, write a commented mapping skeleton.
+
+Every source file and column is listed; a contract column is matched only when
+the source name is one of its usual names; every distinct value of a coded
+column is listed with its count and the contract code it probably means, or
+``"?"``. The draft does not pass ``import`` until the analyst has decided each
+``"?"`` and each unmatched column, so nothing is guessed silently. Values of
+identifier-looking columns are never read into the draft.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+
+from ..contract import TABLES
+from .mapping import looks_like_identifier
+from .readers import stage_file
+
+SUFFIXES = (".csv", ".csv.gz", ".xlsx", ".parquet")
+MAX_CODES = 60
+# Usual source names of each contract column (compared lower-case, letters and digits only).
+NAMES: dict[str, tuple[str, ...]] = {
+    "client_id": ("mr", "mrn", "clientid", "patientid", "personid", "memberid", "client"),
+    "birth_year": ("dob", "birthdate", "dateofbirth", "birthyear", "yearofbirth"),
+    "sex": ("sex", "gender", "sexatbirth"),
+    "primary_substance": ("primarysubstance", "primarydrug", "substance", "drugofchoice"),
+    "payer": ("payer", "primarypayer", "payor", "insurance", "primaryinsurance"),
+    "referral_source": ("referralsource", "referral", "referredby"),
+    "episode_id": ("casefileid", "episodeid", "admissionid", "caseid", "episode", "casefile"),
+    "site": ("site", "location", "facility", "campus", "programsite"),
+    "level_of_care": ("levelofcare", "loc", "asamlevel", "careLevel".lower()),
+    "track": ("program", "track", "programtrack"),
+    "admit_date": ("admissiondate", "admitdate", "admitted", "startdate", "episodestart"),
+    "discharge_date": ("dischargedate", "discharged", "enddate", "episodeend"),
+    "discharge_reason": ("dischargetype", "dischargereason", "reasonfordischarge"),
+    "session_id": ("apptid", "appointmentid", "sessionid", "visitid", "eventid"),
+    "session_date": ("apptdate", "appointmentdate", "sessiondate", "dateofservice", "servicedate"),
+    "service_type": ("service", "servicetype", "appointmenttype", "appttype", "activity"),
+    "scheduled_minutes": ("durationmin", "duration", "scheduledminutes", "minutes", "length"),
+    "status": ("apptstatus", "appointmentstatus", "status", "attendance"),
+    "attended_minutes": ("attendedmin", "attendedminutes", "minutesattended"),
+    "telehealth": ("visittype", "telehealth", "modality", "mode"),
+    "assessed_on": ("dategiven", "assessedon", "assessmentdate", "administered", "scoredate"),
+    "instrument": ("measure", "instrument", "assessment", "tool"),
+    "score": ("score", "totalscore", "result"),
+}
+# Words in a source value that point to a contract code, first match wins.
+HINTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "sex": (("non", "X"), ("female", "F"), ("woman", "F"), ("male", "M"), ("man", "M"),
+            ("unknown", "U"), ("declin", "U")),
+    "primary_substance": (("alcohol", "alcohol"), ("opi", "opioids"), ("heroin", "opioids"),
+                          ("fentanyl", "opioids"), ("meth", "stimulants"),
+                          ("cocaine", "stimulants"), ("stimul", "stimulants"),
+                          ("marijuana", "cannabis"), ("cannabis", "cannabis"),
+                          ("benzo", "sedatives"), ("sedat", "sedatives")),
+    "payer": (("medicaid", "medicaid"), ("medicare", "medicare"), ("self", "self_pay"),
+              ("blue", "commercial"), ("aetna", "commercial"), ("cigna", "commercial"),
+              ("united", "commercial"), ("commercial", "commercial")),
+    "referral_source": (("self", "self"), ("family", "family"), ("friend", "family"),
+                        ("court", "court"), ("probation", "court"), ("criminal", "court"),
+                        ("employ", "employer"), ("eap", "employer"), ("provider", "provider"),
+                        ("physician", "provider"), ("hospital", "provider")),
+    "level_of_care": (("detox", "3.7-WM"), ("withdrawal", "3.7-WM"), ("php", "2.5"),
+                      ("partial", "2.5"), ("iop", "2.1"), ("intensive", "2.1"),
+                      ("residential", "3.5"), ("outpatient", "1.0")),
+    "discharge_reason": (("complet", "completed"), ("success", "completed"),
+                         ("ama", "dropped_out"), ("against", "dropped_out"),
+                         ("drop", "dropped_out"), ("admin", "terminated"),
+                         ("terminat", "terminated"), ("transfer", "transferred"),
+                         ("incarcer", "incarcerated"), ("jail", "incarcerated"),
+                         ("deceased", "died"), ("died", "died"), ("death", "died")),
+    "service_type": (("skill", "skills"), ("psychoed", "psychoeducation"), ("peer", "peer_support"),
+                     ("family", "family"), ("individual", "individual"), ("group", "group"),
+                     ("case", "case_management"), ("med", "medication"), ("assess", "assessment"),
+                     ("intake", "assessment")),
+    "status": (("no show", "no_show"), ("noshow", "no_show"), ("patient", "cancelled_client"),
+               ("client", "cancelled_client"), ("clinic", "cancelled_program"),
+               ("provider", "cancelled_program"), ("program", "cancelled_program"),
+               ("staff", "cancelled_program"), ("show", "attended"), ("attend", "attended"),
+               ("arrived", "attended"), ("kept", "attended")),
+    "telehealth": (("tele", "true"), ("video", "true"), ("virtual", "true"),
+                   ("person", "false"), ("office", "false")),
+    "instrument": (("phq", "PHQ-9"), ("gad", "GAD-7"), ("bam", "BAM-use")),
+}  # fmt: skip
+TABLE_ORDER = ("clients", "episodes", "sessions", "assessments")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def match_column(source: str) -> str | None:
+    """The contract column a source column's name usually means, or None.
+
+    >>> match_column("MR #"), match_column("Admission Date"), match_column("Notes")
+    ('client_id', 'admit_date', None)
+    """
+    n = _norm(source)
+    for target, names in NAMES.items():
+        if n in names:
+            return target
+    return None
+
+
+def guess_code(target: str, value: str) -> str:
+    """The contract code a source value probably means, or ``"?"``.
+
+    >>> guess_code("status", "No Show - Patient"), guess_code("level_of_care", "IOP")
+    ('no_show', '2.1')
+    """
+    codes = TABLES_BY_COLUMN[target].column(target).codes or ()
+    if value in codes:
+        return value
+    low = value.lower()
+    for word, code in HINTS.get(target, ()):
+        if word in low:
+            return code
+    return "other" if low == "other" and "other" in codes else "?"
+
+
+TABLES_BY_COLUMN = {c.name: t for t in TABLES.values() for c in t.columns}
+CODED = {"telehealth", "level_of_care", "instrument"} | {
+    c.name for t in TABLES.values() for c in t.columns if c.codes
+}
+
+
+def _toml(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _date_format(values: list[str]) -> str:
+    if values and all(re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", v) for v in values):
+        return "%m/%d/%Y"
+    if values and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) for v in values):
+        return "%Y-%m-%d"
+    return "?"
+
+
+def _values(con: duckdb.DuckDBPyConnection, table: str, column: str) -> list[tuple[str, int]]:
+    q = '"' + column.replace('"', '""') + '"'
+    return [
+        (str(v), int(n))
+        for v, n in con.execute(
+            f"select trim({q}) v, count(*) from {table} where nullif(trim({q}), '') is not null "
+            f"group by v order by 2 desc, 1 limit {MAX_CODES + 1}"
+        ).fetchall()
+    ]
+
+
+def draft(export_dir: str | os.PathLike[str]) -> str:
+    """A commented mapping skeleton (TOML) for the files of ``export_dir``."""
+    root = Path(export_dir)
+    files = sorted(p for p in root.iterdir() if p.name.lower().endswith(SUFFIXES))
+    con = duckdb.connect()
+    headers: dict[Path, list[str]] = {}
+    for i, p in enumerate(files):
+        headers[p], _ = stage_file(con, p, f"f{i}")
+    # which file feeds which table: the one whose columns match most of the table's columns
+    matched = {p: {c: match_column(c) for c in cols} for p, cols in headers.items()}
+    feeds: dict[str, Path] = {}
+    for t in TABLE_ORDER:
+        names = set(TABLES[t].column_names)
+        score = {p: sum(1 for v in m.values() if v in names) for p, m in matched.items()}
+        best = max(score, key=lambda p: score[p], default=None)
+        if best is not None and score[best] >= 2:
+            feeds[t] = best
+    out = [
+        f"# Mapping draft for {root.name}/, written by `iop-metrics mapping draft`.",
+        '# Decide every "?" and every column listed as not matched, then run',
+        "# `iop-metrics import EXPORT --mapping THIS --out DIR`. Format: spec/import.md.",
+        "",
+        "[source]",
+    ]
+    dates = []
+    for t, p in feeds.items():
+        for c, target in matched[p].items():
+            if target in TABLES[t].column_names and TABLES[t].column(target).kind == "date":
+                dates += [v for v, _ in _values(con, f"f{files.index(p)}", c)][:20]
+    out += [
+        f"date_format = {_toml(_date_format(dates))}   # guessed from the date columns' values",
+        'encoding = "auto"                 # UTF-8 with or without BOM; or a Python codec name',
+        "",
+        "[pseudonymize]",
+        'key_file = "?"                    # make one with `iop-metrics keygen PATH`, outside the '
+        "export",
+        'columns = ["client_id", "episode_id", "session_id"]',
+    ]
+    seen: set[tuple[Path, str]] = set()
+    covered: set[Path] = set()
+    for t, p in feeds.items():
+        used = {
+            c
+            for t2, p2 in feeds.items()
+            if p2 == p
+            for c, m in matched[p].items()
+            if m in TABLES[t2].column_names
+        }
+        group = _group(con, root, p, files, t)
+        covered |= set(group)
+        out += _table(con, t, p, f"g_{t}", matched[p], used, seen, _pattern(root, p))
+    loose = [p.name for p in files if p not in covered]
+    if loose:
+        out += ["", f"# files not matched to any table: {', '.join(loose)}"]
+    con.close()
+    return "\n".join(out) + "\n"
+
+
+def _pattern(root: Path, path: Path) -> str:
+    """The file's name, or a glob when several files of one report (a month or year each) exist."""
+    name = str(path.relative_to(root))
+    pattern = re.sub(r"[0-9]+", "*", name)
+    return pattern if len(list(root.glob(pattern))) > 1 else name
+
+
+def _group(
+    con: duckdb.DuckDBPyConnection, root: Path, path: Path, files: list[Path], t: str
+) -> list[Path]:
+    """View ``g_<t>`` over every file of the table's glob; returns those files."""
+    group = [p for p in files if p in set(root.glob(_pattern(root, path)))] or [path]
+    union = " union all by name ".join(f"select * from f{files.index(p)}" for p in group)
+    con.execute(f"create or replace temp view g_{t} as {union}")
+    return group
+
+
+def _table(
+    con: duckdb.DuckDBPyConnection,
+    t: str,
+    path: Path,
+    view: str,
+    matched: dict[str, str | None],
+    used: set[str],
+    seen: set[tuple[Path, str]],
+    name: str,
+) -> list[str]:
+    cols = TABLES[t].column_names
+    mine = {c: m for c, m in matched.items() if m in cols}
+    todo = [c for c in matched if c not in used and (path, c) not in seen]
+    seen.update((path, c) for c in todo)
+    ids = [c for c in todo if looks_like_identifier(c)]
+    other = [c for c in todo if c not in ids]
+    out = ["", f"[tables.{t}]", f"file = {_toml(name)}"]
+    if ids:
+        out.append(f"drop = [{', '.join(_toml(c) for c in ids)}]   # identifier-looking: dropped")
+    if other:
+        listed = ", ".join(_toml(c) for c in other)
+        out.append(f"# not matched: map, keep or drop each of these: {listed}")
+    for c in matched:
+        if _norm(c) == "status" and t == "episodes":
+            vals = ", ".join(f"{_toml(v)} ({n:,})" for v, n in _values(con, view, c))
+            out.append(f"# keep = {{ {_toml(c)} = [...] }}   # values: {vals}")
+    out += ["", f"[tables.{t}.columns]"]
+    coded = []
+    for c, target in mine.items():
+        assert target is not None
+        if target == "birth_year":
+            out.append(f'{target} = {{ column = {_toml(c)}, part = "year" }}')
+        elif target in CODED and not looks_like_identifier(c):
+            coded.append((c, target))
+        else:
+            out.append(f"{target} = {_toml(c)}")
+    for col in TABLES[t].columns:
+        if col.required and col.name not in mine.values():
+            out.append(f'{col.name} = "?"   # required; no source column matched')
+    for c, target in coded:
+        values = _values(con, view, c)
+        out += ["", f"[tables.{t}.columns.{target}]", f"column = {_toml(c)}"]
+        out.append(f"[tables.{t}.columns.{target}.codes]")
+        for v, n in values[:MAX_CODES]:
+            out.append(f"{_toml(v)} = {_toml(guess_code(target, v))}   # {n:,} row(s)")
+        if len(values) > MAX_CODES:
+            out.append(f"# more than {MAX_CODES} distinct values: is this really a coded column?")
+    return out

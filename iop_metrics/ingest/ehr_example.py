@@ -1,0 +1,209 @@
+"""An EHR-shaped export made from a contract folder (``data/sample``), for the worked example.
+
+The export looks like what a program's EHR hands its analyst: a ``Census.xlsx``
+(one row per admission, with the client's details repeated, synthetic names,
+phones and MRNs, labels instead of codes, US dates, and cancelled admissions
+that must be skipped), ``Appointments_<year>.csv`` saved by Excel as "CSV
+UTF-8" (byte-order mark, CRLF), and ``Measures.csv``. Imported with
+``data/examples/ehr/mapping.toml`` it gives back exactly the contract tables
+it came from, apart from the pseudonymized ids. Deterministic for a given input.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+from pathlib import Path
+
+SEX = {"F": "Female", "M": "Male", "X": "Non-binary", "U": "Unknown"}
+SUBSTANCE = {
+    "alcohol": "Alcohol",
+    "opioids": "Opioids",
+    "stimulants": "Methamphetamine",
+    "cannabis": "Marijuana/Hashish",
+    "sedatives": "Benzodiazepines",
+    "other": "Other Drug",
+}
+PAYER = {
+    "medicaid": "Medicaid MCO",
+    "medicare": "Medicare",
+    "commercial": "Blue Cross",
+    "self_pay": "Self Pay",
+    "other": "Tricare",  # mapped through `other = "other"`
+}
+REFERRAL = {
+    "self": "Self",
+    "family": "Family/Friend",
+    "provider": "Healthcare Provider",
+    "court": "Court/Criminal Justice",
+    "employer": "Employer/EAP",
+    "other": "Other",
+}
+SITE = {"north": "North Campus", "main": "Main Campus", "south": "South Campus"}
+LEVEL = {"1.0": "Outpatient", "2.1": "IOP", "2.5": "PHP", "3.5": "Residential", "3.7-WM": "Detox"}
+TRACK = {"adult-day": "IOP Day", "adult-evening": "IOP Evening", "adolescent": "Adolescent IOP"}
+REASON = {
+    "completed": "Successful Completion",
+    "dropped_out": "AMA",
+    "terminated": "Admin Discharge",
+    "transferred": "Transfer",
+    "incarcerated": "Incarcerated",
+    "died": "Deceased",
+    "other": "Other",
+}
+SERVICE = {
+    "group": "Group Therapy",
+    "individual": "Individual Therapy",
+    "family": "Family Session",
+    "psychoeducation": "Psychoeducation",
+    "skills": "Skills Group",
+    "medication": "Med Management",
+    "case_management": "Case Management",
+    "assessment": "Assessment",
+    "peer_support": "Peer Support",
+    "other": "Other Service",
+}
+STATUS = {
+    "attended": "Show",
+    "no_show": "No Show",
+    "cancelled_client": "Cancelled - Patient",
+    "cancelled_program": "Cancelled - Clinic",
+}
+MEASURE = {"PHQ-9": "PHQ9 Total", "GAD-7": "GAD7 Total", "BAM-use": "BAM Use"}
+FIRST = ("Avery", "Jordan", "Riley", "Casey", "Morgan", "Quinn", "Rowan", "Sage", "Emery", "Reese")
+LAST = ("Testperson", "Sampleton", "Fakename", "Synthetic", "Notreal", "Demoson", "Placeholder")
+CLINICIAN = ("Dr. Ada Example", "Lee Demo, LCSW", "Pat Sample, LADC")
+
+
+def _rows(folder: Path, name: str) -> list[dict[str, str]]:
+    with open(folder / f"{name}.csv", newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _us(iso: str) -> str:
+    return f"{iso[5:7]}/{iso[8:10]}/{iso[0:4]}" if iso else ""
+
+
+def _mrn(client_id: str) -> str:
+    return f"{int(client_id[1:]) * 7 + 100000:07d}"  # leading zero kept: "0100007"
+
+
+def _census(sample: Path, rng: random.Random) -> tuple[list[str], list[list[str]]]:
+    clients = {c["client_id"]: c for c in _rows(sample, "clients")}
+    episodes = _rows(sample, "episodes")
+    with_episode = {e["client_id"] for e in episodes}
+    header = [
+        "MR #", "Patient Name", "DOB", "Gender", "Phone", "Primary Drug", "Payer", "Referred By",
+        "Casefile ID", "Site", "Level of Care", "Program", "Admission Date", "Discharge Date",
+        "Discharge Type", "Status",
+    ]  # fmt: skip
+
+    def person(c: dict[str, str]) -> list[str]:
+        dob = f"{c['birth_year']}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        return [
+            _mrn(c["client_id"]),
+            f"{rng.choice(LAST)}, {rng.choice(FIRST)}",
+            _us(dob) if c["birth_year"] else "",
+            SEX.get(c["sex"], ""),
+            f"(555) 01{rng.randint(0, 9)}-{rng.randint(1000, 9999)}",
+            SUBSTANCE.get(c["primary_substance"], ""),
+            PAYER.get(c["payer"], ""),
+            REFERRAL.get(c["referral_source"], ""),
+        ]
+
+    people = {cid: person(c) for cid, c in clients.items()}
+    rows = []
+    for e in episodes:
+        rows.append(
+            people[e["client_id"]]
+            + [
+                f"CF-{int(e['episode_id'][1:]):06d}",
+                SITE[e["site"] or "main"],
+                LEVEL[e["level_of_care"]],
+                TRACK.get(e["track"], ""),
+                _us(e["admit_date"]),
+                _us(e["discharge_date"]),
+                REASON.get(e["discharge_reason"], ""),
+                "Discharged" if e["discharge_date"] else "Active",
+            ]
+        )
+    # Cancelled admissions: every client without an episode has one, and a few others too.
+    cancelled = sorted(set(clients) - with_episode) + sorted(with_episode)[::97]
+    for n, cid in enumerate(cancelled, 1):
+        rows.append(
+            people[cid]
+            + [f"CF-9{n:05d}", "Main Campus", "IOP", "IOP Day", "01/05/2025", "", "", "Cancelled"]
+        )
+    return header, rows
+
+
+def _write_xlsx(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Census"
+    sheet.append(header)
+    for r in rows:
+        sheet.append([v if v != "" else None for v in r])
+    book.properties.created = book.properties.modified = dt.datetime(2026, 11, 1)
+    book.save(path)
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    """As Excel's "CSV UTF-8" saves it: a byte-order mark and CRLF line ends."""
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def make_export(
+    sample: str | os.PathLike[str], out: str | os.PathLike[str], *, seed: int = 7
+) -> Path:
+    """Write the EHR-shaped export of the contract folder ``sample`` into ``out``."""
+    src, dst = Path(sample), Path(out)
+    dst.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    header, rows = _census(src, rng)
+    _write_xlsx(dst / "Census.xlsx", header, rows)
+    mrn = {e["episode_id"]: _mrn(e["client_id"]) for e in _rows(src, "episodes")}
+    appt = ["Appt ID", "Casefile ID", "MR #", "Appt Date", "Service", "Duration (min)",
+            "Attended Min", "Appt Status", "Visit Type", "Rendering Clinician"]  # fmt: skip
+    by_year: dict[str, list[list[str]]] = {}
+    for s in _rows(src, "sessions"):
+        by_year.setdefault(s["session_date"][:4], []).append(
+            [
+                f"A{int(s['session_id'][1:]):09d}",
+                f"CF-{int(s['episode_id'][1:]):06d}",
+                mrn[s["episode_id"]],
+                _us(s["session_date"]),
+                SERVICE[s["service_type"]],
+                s["scheduled_minutes"],
+                s["attended_minutes"],
+                STATUS[s["status"]],
+                "Telehealth" if s["telehealth"] == "true" else "In Person",
+                rng.choice(CLINICIAN),
+            ]
+        )
+    for year, year_rows in sorted(by_year.items()):
+        _write_csv(dst / f"Appointments_{year}.csv", appt, year_rows)
+    measures = [
+        [f"CF-{int(a['episode_id'][1:]):06d}", mrn[a["episode_id"]], _us(a["assessed_on"]),
+         MEASURE[a["instrument"]], a["score"]]
+        for a in _rows(src, "assessments")
+    ]  # fmt: skip
+    _write_csv(
+        dst / "Measures.csv", ["Casefile ID", "MR #", "Date Given", "Measure", "Score"], measures
+    )
+    return dst
+
+
+if __name__ == "__main__":  # python -m iop_metrics.ingest.ehr_example data/sample OUT
+    import sys
+
+    print(make_export(sys.argv[1], sys.argv[2]))
