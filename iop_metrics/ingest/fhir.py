@@ -37,7 +37,10 @@ from .fhir_read import FIELDS, read_export, stage_table
 from .fhir_sessions import assessments, sessions
 from .pseudonym import hmac_params, hmac_sql
 
-SEX = "case gender when 'female' then 'F' when 'male' then 'M' when 'other' then 'X' when 'unknown' then 'U' end"
+SEX = (
+    "case gender when 'female' then 'F' when 'male' then 'M' when 'other' then 'X' "
+    "when 'unknown' then 'U' end"
+)
 SOPT_LIST = ", ".join(f"'{s}'" for s in SOPT)
 PAYER_RULE = (
     f"case when split_part(c, '|', 1) in ({SOPT_LIST}) then case "
@@ -57,7 +60,9 @@ def import_fhir(
     *,
     key: bytes | None = None,
 ) -> dict[str, Any]:
-    """Create ``clients``, ``episodes``, ``sessions``, ``assessments`` in ``con``; return the report.
+    """Create the contract tables clients, episodes, sessions, assessments in ``con``.
+
+    Returns the import report (a JSON-ready dict).
 
     ``config`` is the mapping file's ``[fhir]`` table (parsed TOML) or a
     ``FhirConfig``; ``key`` the pseudonymization key, or None to keep FHIR ids.
@@ -79,7 +84,8 @@ def import_fhir(
                     0,
                     "",
                     "the export has no EpisodeOfCare resources (US Core does not require them), so "
-                    "there are no episodes to import; add [fhir.derive_episodes] (codes marking an IOP "
+                    "there are no episodes to import; add [fhir.derive_episodes] (codes marking an "
+                    "IOP "
                     "encounter, gap_days) to the mapping to derive episodes from encounters",
                 )
             ]
@@ -149,7 +155,8 @@ def _clients(con: duckdb.DuckDBPyConnection, cfg: FhirConfig, tally: Tally) -> N
     con.execute(
         """create or replace temp table cl as
         select c.patient, c.birth_year, c.sex, m.value as payer
-        from cl0 c left join cov on cov.patient = c.patient left join m_payer m on m.key = cov.key"""
+        from cl0 c left join cov on cov.patient = c.patient
+        left join m_payer m on m.key = cov.key"""
     )
 
 
@@ -214,7 +221,7 @@ def _report(
         "skipped": tally.skipped,
         "unassigned": tally.unassigned,
         "codes": tally.codes,
-        "unmapped": {},
+        "mapped_only_by_other": tally.by_other,
         "tables": {name: {"rows_written": n} for name, n in written.items()},
         "notes": tally.notes,
     }

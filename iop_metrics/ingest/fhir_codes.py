@@ -18,6 +18,7 @@ import duckdb
 from ..errors import Violation
 from .fhir_config import CodeMap
 
+Mapped = tuple[list[Violation], dict[str, dict[str, int]], dict[str, int]]
 _DIGITS = r"regexp_replace({x}, '(^|\|)0+([0-9])', '\1\2', 'g')"
 
 
@@ -35,13 +36,14 @@ def map_codes(
     out: str,
     fallback: str | None = None,
     digits: bool = False,
-) -> tuple[list[Violation], dict[str, dict[str, int]]]:
-    """Create ``out(key, loc, value, source, has_code)`` from the rows of ``src``.
+) -> Mapped:
+    """Create ``out(key, loc, value, source, has_code, by_other)`` from the rows of ``src``.
 
     ``codings`` is a VARCHAR[] expression of ``src``; ``fallback`` an SQL
     expression over one coding ``c`` (built in, never user text); ``digits``
     drops leading zeros of numeric codes on both sides (NUBC ``"01"`` = ``"1"``).
-    Returns the unmapped codes as violations and the source -> value counts.
+    Returns the unmapped codes as violations, the source -> value counts, and
+    the codes that only ``other`` caught.
     """
     con.execute("create or replace temp table _cm (k VARCHAR, v VARCHAR)")
     rows = [(k, v) for k, v in cmap.codes.items()]
@@ -66,7 +68,9 @@ def map_codes(
                coalesce(cast($const as varchar), hit.v, fb.v,
                         case when len(s.cs) > 0 then cast($other as varchar) end) as value,
                coalesce(hit.src, fb.src, s.cs[1]) as source,
-               len(s.cs) > 0 as has_code
+               len(s.cs) > 0 as has_code,
+               $const is null and hit.v is null and fb.v is null and len(s.cs) > 0
+                 and $other is not null as by_other
         from s left join hit using (key) left join fb using (key)
         """,
         {"const": cmap.value, "other": cmap.other},
@@ -91,7 +95,13 @@ def map_codes(
         f"from {out} group by all order by all"
     ).fetchall():
         counts.setdefault(str(source), {})[str(value)] = int(n)
-    return problems, counts
+    by_other = {
+        str(source): int(n)
+        for source, n in con.execute(
+            f"select source, count(*) from {out} where by_other group by source order by source"
+        ).fetchall()
+    }
+    return problems, counts, by_other
 
 
 @dataclass
@@ -103,6 +113,7 @@ class Tally:
     skipped: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     unassigned: dict[str, dict[str, Any]] = field(default_factory=dict)
     codes: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    by_other: dict[str, dict[str, int]] = field(default_factory=dict)
     problems: list[Violation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -112,8 +123,10 @@ class Tally:
         if n:
             self.skipped.setdefault(rtype, {})[reason] = {"count": int(n), "first": first}
 
-    def mapped(self, name: str, result: tuple[list[Violation], dict[str, dict[str, int]]]) -> None:
-        problems, counts = result
+    def mapped(self, name: str, result: Mapped) -> None:
+        problems, counts, by_other = result
+        if by_other:
+            self.by_other.setdefault(name, {}).update(by_other)
         self.problems += problems
         if counts:
             self.codes.setdefault(name, {}).update(counts)

@@ -98,7 +98,8 @@ def episodes_from_fhir(con: duckdb.DuckDBPyConnection, cfg: FhirConfig, tally: T
     ).fetchall()[0]
     if n_open and n_open[0]:
         tally.notes.append(
-            f"{n_open[0]} finished EpisodeOfCare without period.end kept as open (first {n_open[1]})"
+            f"{n_open[0]} finished EpisodeOfCare without period.end kept as open "
+            f"(first {n_open[1]})"
         )
     tally.mapped(
         "level_of_care",
@@ -235,7 +236,8 @@ def derive_episodes(
         {"gap": cfg.derive.gap_days, "as_of": as_of},
     )
     con.execute(
-        "create or replace temp table rs as select key, loc, cs from ep1 where discharge is not null"
+        "create or replace temp table rs as "
+        "select key, loc, cs from ep1 where discharge is not null"
     )
     # Derived episodes end "other" unless a mapped disposition says otherwise.
     _map_reasons(con, cfg, tally, missing_default="other")

@@ -171,7 +171,8 @@ def _read_one(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> None:
     con.execute(
         "create or replace temp table _r as "
         "select j->>'$.resourceType' as rtype, j->>'$.id' as id, null::varchar as full_url, "
-        "$f || ':' || (rowid + 1) as loc, j from _f where (j->>'$.resourceType') is distinct from 'Bundle' "
+        "$f || ':' || (rowid + 1) as loc, j from _f "
+        "where (j->>'$.resourceType') is distinct from 'Bundle' "
         "union all "
         "select e->>'$.resource.resourceType', e->>'$.resource.id', e->>'$.fullUrl', "
         "$f || ':' || (line) || ' entry ' || n, e->'$.resource' from ("
