@@ -171,20 +171,23 @@ def _contract_tables(con: duckdb.DuckDBPyConnection, key: bytes | None) -> None:
     episode = ident("ep.src", "ep.ep_key")
     session = ident("s.src", "replace(s.src, '/', '-')")
     statements = {
+        # Each episode's pseudonym once, not once per session.
+        "ep_ids": f"select ep_key, {episode} as episode_id from ep",
         "clients": f"select {patient} as client_id, birth_year, sex, "
         "null::varchar as primary_substance, payer, null::varchar as referral_source from cl",
         "episodes": f"select {episode} as episode_id, {patient} as client_id, site, "
         "level as level_of_care, null::varchar as track, admit as admit_date, "
         "discharge as discharge_date, reason as discharge_reason from ep",
         "sessions": f"select {session} as session_id, "
-        f"{episode} as episode_id, session_date, service_type, scheduled_minutes, status, "
-        "attended_minutes, telehealth from ses s join ep using (ep_key)",
-        "assessments": f"select {episode} as episode_id, assessed_on, instrument, score "
-        "from asm a join ep using (ep_key)",
+        "episode_id, session_date, service_type, scheduled_minutes, status, "
+        "attended_minutes, telehealth from ses s join ep_ids using (ep_key)",
+        "assessments": "select episode_id, assessed_on, instrument, score "
+        "from asm a join ep_ids using (ep_key)",
     }
     for name, sql in statements.items():
         used = {k: v for k, v in params.items() if f"${k}" in sql}
-        con.execute(f"create or replace table {name} as {sql}", used)
+        temp = "temp " if name == "ep_ids" else ""
+        con.execute(f"create or replace {temp}table {name} as {sql}", used)
 
 
 def _report(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -23,81 +24,134 @@ SUFFIXES = (".ndjson", ".ndjson.gz", ".json", ".json.gz")
 LOINC = "http://loinc.org"
 
 
-def _codings(*paths: str) -> str:
-    """A VARCHAR[] of ``system|code`` for every coding at the given JSON paths of ``j``."""
-    parts = [
-        f"list_transform(json_extract(j, '{p}'), "
-        f"lambda c: coalesce(c->>'system', '') || '|' || (c->>'code'))"
-        for p in paths
-    ]
-    joined = parts[0] if len(parts) == 1 else f"list_concat({', '.join(parts)})"
-    return f"list_filter({joined}, lambda x: x is not null)"
+Spec = str | tuple[Any, ...]
 
-
-def _refs(path: str) -> str:
-    return f"json_extract_string(j, '{path}')"
-
-
-# Per resource type: the staged columns as SQL expressions over the resource JSON ``j``.
-FIELDS: dict[str, dict[str, str]] = {
+# Per resource type, each staged column: a JSON path (text), ("first", paths) (the first
+# present), ("coding", system path, code path), ("codings", [(part, sub-path)...]) (a
+# VARCHAR[] of "system|code"), ("strings", part, sub-path) or ("json", part, sub-path).
+# Parts are extracted with one multi-path call per resource, so each document is parsed
+# once for its scalars and once for its parts, whatever the number of columns.
+FIELDS: dict[str, dict[str, Spec]] = {
     "Patient": {
-        "birth_date": "j->>'$.birthDate'",
-        "gender": "j->>'$.gender'",
+        "birth_date": "$.birthDate",
+        "gender": "$.gender",
+        "idents": ("idents", "$.identifier"),
     },
     "Coverage": {
-        "status": "j->>'$.status'",
-        "beneficiary": "j->>'$.beneficiary.reference'",
-        "codings": _codings("$.type.coding[*]"),
-        "payor_display": "j->>'$.payor[0].display'",
-        "start": "j->>'$.period.start'",
+        "status": "$.status",
+        "beneficiary": "$.beneficiary.reference",
+        "codings": ("codings", [("$.type", "$.coding[*]")]),
+        "payor_display": "$.payor[0].display",
+        "start": "$.period.start",
     },
     "EpisodeOfCare": {
-        "status": "j->>'$.status'",
-        "patient": "j->>'$.patient.reference'",
-        "start": "j->>'$.period.start'",
-        "end": "j->>'$.period.end'",
-        "codings": _codings("$.type[*].coding[*]"),
-        "org": "j->>'$.managingOrganization.reference'",
-        "ext": "json_extract(j, '$.extension[*]')",
+        "status": "$.status",
+        "patient": "$.patient.reference",
+        "start": "$.period.start",
+        "end": "$.period.end",
+        "codings": ("codings", [("$.type", "$[*].coding[*]")]),
+        "org": "$.managingOrganization.reference",
+        "ext": ("json", "$.extension", "$[*]"),
+        "idents": ("idents", "$.identifier"),
     },
     "Encounter": {
-        "status": "j->>'$.status'",
-        "subject": "j->>'$.subject.reference'",
-        "episode": "j->>'$.episodeOfCare[0].reference'",
-        "appointment": "j->>'$.appointment[0].reference'",
-        "start": "j->>'$.period.start'",
-        "end": "j->>'$.period.end'",
-        "length_value": "j->>'$.length.value'",
-        "length_unit": "coalesce(j->>'$.length.code', j->>'$.length.unit')",
-        "class": "coalesce(j->>'$.class.system', '') || '|' || (j->>'$.class.code')",
-        "codings": _codings("$.serviceType.coding[*]", "$.type[*].coding[*]"),
-        "disposition": _codings("$.hospitalization.dischargeDisposition.coding[*]"),
+        "status": "$.status",
+        "subject": "$.subject.reference",
+        "episode": "$.episodeOfCare[0].reference",
+        "appointment": "$.appointment[0].reference",
+        "start": "$.period.start",
+        "end": "$.period.end",
+        "length_value": "$.length.value",
+        "length_unit": ("first", ["$.length.code", "$.length.unit"]),
+        "class": ("coding", "$.class.system", "$.class.code"),
+        "codings": ("codings", [("$.serviceType", "$.coding[*]"), ("$.type", "$[*].coding[*]")]),
+        "disposition": ("codings", [("$.hospitalization", "$.dischargeDisposition.coding[*]")]),
+        "idents": ("idents", "$.identifier"),
     },
     "Appointment": {
-        "status": "j->>'$.status'",
-        "start": "j->>'$.start'",
-        "end": "j->>'$.end'",
-        "minutes": "j->>'$.minutesDuration'",
-        "codings": _codings("$.serviceType[*].coding[*]", "$.appointmentType.coding[*]"),
-        "cancel": _codings("$.cancelationReason.coding[*]"),
-        "actors": _refs("$.participant[*].actor.reference"),
-        "supporting": _refs("$.supportingInformation[*].reference"),
+        "status": "$.status",
+        "start": "$.start",
+        "end": "$.end",
+        "minutes": "$.minutesDuration",
+        "codings": (
+            "codings",
+            [("$.serviceType", "$[*].coding[*]"), ("$.appointmentType", "$.coding[*]")],
+        ),
+        "cancel": ("codings", [("$.cancelationReason", "$.coding[*]")]),
+        "actors": ("strings", "$.participant", "$[*].actor.reference"),
+        "supporting": ("strings", "$.supportingInformation", "$[*].reference"),
+        "idents": ("idents", "$.identifier"),
     },
     "Observation": {
-        "status": "j->>'$.status'",
-        "codings": _codings("$.code.coding[*]"),
-        "subject": "j->>'$.subject.reference'",
-        "encounter": "j->>'$.encounter.reference'",
-        "effective": "coalesce(j->>'$.effectiveDateTime', j->>'$.effectivePeriod.start', "
-        "j->>'$.effectiveInstant', j->>'$.issued')",
-        "value": "coalesce(j->>'$.valueInteger', j->>'$.valueQuantity.value')",
+        "status": "$.status",
+        "codings": ("codings", [("$.code", "$.coding[*]")]),
+        "subject": "$.subject.reference",
+        "encounter": "$.encounter.reference",
+        "effective": (
+            "first",
+            ["$.effectiveDateTime", "$.effectivePeriod.start", "$.effectiveInstant", "$.issued"],
+        ),
+        "value": ("first", ["$.valueInteger", "$.valueQuantity.value"]),
     },
 }
-_LIST = "VARCHAR[]"
-_TYPES = {"codings": _LIST, "disposition": _LIST, "cancel": _LIST, "actors": _LIST}
-_TYPES |= {"supporting": _LIST, "ext": "JSON[]"}
+_LIST_KINDS = {"codings": "VARCHAR[]", "strings": "VARCHAR[]", "idents": "VARCHAR[]"}
+
+
+def _column_type(spec: Spec) -> str:
+    if isinstance(spec, str):
+        return "VARCHAR"
+    return _LIST_KINDS.get(spec[0], "JSON[]" if spec[0] == "json" else "VARCHAR")
+
+
+def _compile(fields: dict[str, Spec]) -> tuple[list[str], list[str], dict[str, str]]:
+    """Scalar paths, part paths and column expressions over ``v`` (scalars) and ``p`` (parts)."""
+    scalars = ["$.resourceType", "$.id"]
+    parts: list[str] = []
+
+    def s(path: str) -> str:
+        if path not in scalars:
+            scalars.append(path)
+        return f"v[{scalars.index(path) + 1}]"
+
+    def part(path: str) -> str:
+        if path not in parts:
+            parts.append(path)
+        return f"p[{parts.index(path) + 1}]"
+
+    def codings(pairs: list[tuple[str, str]]) -> str:
+        lists = [
+            f"coalesce(list_transform(json_extract({part(a)}, '{b}'), "
+            f"lambda c: coalesce(c->>'system', '') || '|' || (c->>'code')), [])"
+            for a, b in pairs
+        ]
+        joined = lists[0] if len(lists) == 1 else f"list_concat({', '.join(lists)})"
+        return f"list_filter({joined}, lambda x: x is not null)"
+
+    exprs: dict[str, str] = {}
+    for col, spec in fields.items():
+        if isinstance(spec, str):
+            exprs[col] = s(spec)
+        elif spec[0] == "first":
+            exprs[col] = f"coalesce({', '.join(s(x) for x in spec[1])})"
+        elif spec[0] == "coding":
+            exprs[col] = f"coalesce({s(spec[1])}, '') || '|' || {s(spec[2])}"
+        elif spec[0] == "codings":
+            exprs[col] = codings(spec[1])
+        elif spec[0] == "strings":
+            exprs[col] = f"coalesce(json_extract_string({part(spec[1])}, '{spec[2]}'), [])"
+        elif spec[0] == "json":
+            exprs[col] = f"coalesce(json_extract({part(spec[1])}, '{spec[2]}'), [])"
+        else:  # identifiers, as "system|value" (both forms of a conditional reference)
+            exprs[col] = (
+                f"list_filter(list_transform(json_extract({part(spec[1])}, '$[*]'), "
+                f"lambda i: coalesce(i->>'system', '') || '|' || (i->>'value')), "
+                f"lambda x: x is not null)"
+            )
+    return scalars, parts or ["$.resourceType"], exprs
+
+
 # Types that conditional references (Type?identifier=...) may point at.
-IDENTIFIED = ("Patient", "EpisodeOfCare", "Encounter", "Appointment")
+IDENTIFIED = tuple(t for t, f in FIELDS.items() if "idents" in f)
 
 
 def stage_table(rtype: str) -> str:
@@ -143,23 +197,19 @@ def _first_type(path: Path) -> str | None:
 
 def _create_stages(con: duckdb.DuckDBPyConnection) -> None:
     for rtype, fields in FIELDS.items():
-        cols = ", ".join(f'"{c}" {_TYPES.get(c, "VARCHAR")}' for c in fields)
+        cols = ", ".join(f'"{c}" {_column_type(spec)}' for c, spec in fields.items())
         con.execute(
             f"create or replace temp table {stage_table(rtype)} "
             f"(key VARCHAR, full_url VARCHAR, loc VARCHAR, {cols})"
         )
-    con.execute(
-        "create or replace temp table fhir_ids (rtype VARCHAR, key VARCHAR, ref VARCHAR);"
-        "create or replace temp table fhir_files (file VARCHAR, rtype VARCHAR, resources BIGINT)"
-    )
 
 
-def _read_one(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> None:
-    """Read one file into ``_r`` (rtype, key, full_url, loc, j): lines and Bundle entries."""
+def _read_file(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> int:
+    """Materialize the file's JSON objects as ``_f(j)`` in file order; return their number."""
     reader = (
         "read_ndjson_objects($p)"
         if ".ndjson" in path.name
-        else ("read_json_objects($p, format='auto')")
+        else "read_json_objects($p, format='auto')"
     )
     try:
         con.execute(
@@ -168,14 +218,17 @@ def _read_one(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> None:
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
         raise InputError([Violation(label, 0, "", f"cannot be read as JSON: {first}")]) from exc
+    return int(con.execute("select count(*) from _f").fetchall()[0][0])
+
+
+def _entries(con: duckdb.DuckDBPyConnection, label: str) -> None:
+    """``_r(full_url, loc, j)``: every resource of ``_f``, Bundle entries unpacked."""
     con.execute(
         "create or replace temp table _r as "
-        "select j->>'$.resourceType' as rtype, j->>'$.id' as id, null::varchar as full_url, "
-        "$f || ':' || (rowid + 1) as loc, j from _f "
+        "select null::varchar as full_url, $f || ':' || (rowid + 1) as loc, j from _f "
         "where (j->>'$.resourceType') is distinct from 'Bundle' "
         "union all "
-        "select e->>'$.resource.resourceType', e->>'$.resource.id', e->>'$.fullUrl', "
-        "$f || ':' || (line) || ' entry ' || n, e->'$.resource' from ("
+        "select e->>'$.fullUrl', $f || ':' || (line) || ' entry ' || n, e->'$.resource' from ("
         "  select rowid + 1 as line, unnest(json_extract(j, '$.entry[*]')) as e, "
         "  generate_subscripts(json_extract(j, '$.entry[*]'), 1) as n "
         "  from _f where (j->>'$.resourceType') = 'Bundle') where (e->'$.resource') is not null",
@@ -183,33 +236,23 @@ def _read_one(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> None:
     )
 
 
-def _stage_rows(con: duckdb.DuckDBPyConnection, loinc: list[str]) -> None:
-    key = "coalesce(id, regexp_replace(full_url, '^urn:uuid:', ''))"
-    for rtype, fields in FIELDS.items():
-        exprs = ", ".join(f'{sql} as "{c}"' for c, sql in fields.items())
-        where = "rtype = $t"
-        params: dict[str, object] = {"t": rtype}
-        if rtype == "Observation":  # keep only the instruments' LOINC codes
-            where += f" and list_has_any({FIELDS['Observation']['codings']}, $loinc)"
-            params["loinc"] = loinc
-        con.execute(
-            f"insert into {stage_table(rtype)} "
-            f"select {key}, full_url, loc, {exprs} from _r where {where}",
-            params,
-        )
-        if rtype in IDENTIFIED:
-            # References may name a resource by identifier (with or without system) or fullUrl.
-            con.execute(
-                f"insert into fhir_ids select $t, {key}, r from ("
-                f"  select id, full_url, unnest(["
-                f"    $t || '?identifier=' || coalesce(i->>'system', '') || '|' || (i->>'value'),"
-                f"    $t || '?identifier=' || (i->>'value')]) as r"
-                f"  from (select id, full_url, unnest(json_extract(j, '$.identifier[*]')) as i "
-                f"        from _r where rtype = $t)) where r is not null "
-                f"union all select $t, {key}, full_url from _r "
-                f"where rtype = $t and full_url is not null",
-                {"t": rtype},
-            )
+def _stage(con: duckdb.DuckDBPyConnection, rtype: str, src: str, params: dict[str, object]) -> int:
+    """Append the ``rtype`` resources of ``src`` (full_url, loc, j) to its staging table."""
+    scalars, parts, exprs = _compile(FIELDS[rtype])
+    cols = ", ".join(f'{sql} as "{c}"' for c, sql in exprs.items())
+    key = "coalesce(v[2], regexp_replace(full_url, '^urn:uuid:', ''))"
+    sql = (
+        f"select {key} as key, full_url, loc, {cols} from ("
+        f"  select full_url, loc, json_extract_string(j, {scalars!r}) as v, "
+        f"  json_extract(j, {parts!r}) as p from {src}) where v[1] = '{rtype}'"
+    )
+    if rtype == "Observation":  # keep only the instruments' LOINC codes
+        sql = f"select * from ({sql}) where list_has_any(codings, $loinc)"
+    table = stage_table(rtype)
+    before = int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
+    used = {k: v for k, v in params.items() if f"${k}" in sql}
+    con.execute(f"insert into {table} {sql}", used)
+    return int(con.execute(f"select count(*) from {table}").fetchall()[0][0]) - before
 
 
 def read_export(
@@ -217,7 +260,7 @@ def read_export(
 ) -> list[dict[str, object]]:
     """Stage every file of ``export_dir``; return one entry per file for the import report."""
     _create_stages(con)
-    loinc = [f"{LOINC}|{code}" for code in instruments]
+    params: dict[str, object] = {"loinc": [f"{LOINC}|{code}" for code in instruments]}
     listing: list[dict[str, object]] = []
     for path in find_files(export_dir):
         label = str(path.relative_to(export_dir))
@@ -226,22 +269,53 @@ def read_export(
             # Bulk Data: one resource type per NDJSON file, so an unused type is not read.
             listing.append({"file": label, "resources": {first: None}, "used": []})
             continue
-        _read_one(con, path, label)
+        n = _read_file(con, path, label)
+        fast = "(select null::varchar as full_url, $f || ':' || (rowid + 1) as loc, j from _f)"
+        if first in FIELDS:
+            staged = _stage(con, first, fast, {**params, "f": label})
+            if first == "Observation":  # staged only the instruments: check the type apart
+                other = "select count(*) from _f where (j->>'$.resourceType') <> 'Observation'"
+                staged = n - int(con.execute(other).fetchall()[0][0])
+            if staged == n:  # the whole file is that one type
+                listing.append({"file": label, "resources": {first: n}, "used": [first]})
+                continue
+            con.execute(
+                f"delete from {stage_table(first)} where starts_with(loc, $f || ':')", {"f": label}
+            )
+        _entries(con, label)
         counts = con.execute(
-            "select coalesce(rtype, '(not a FHIR resource)'), count(*) from _r group by 1 "
-            "order by 1"
+            "select coalesce(j->>'$.resourceType', '(not a FHIR resource)'), count(*) from _r "
+            "group by 1 order by 1"
         ).fetchall()
-        _stage_rows(con, loinc)
+        for rtype, _ in counts:
+            if rtype in FIELDS:
+                _stage(con, rtype, "_r", params)
         listing.append(
             {
                 "file": label,
-                "resources": {str(t): int(n) for t, n in counts},
+                "resources": {str(t): int(c) for t, c in counts},
                 "used": sorted(str(t) for t, _ in counts if t in FIELDS),
             }
         )
     con.execute("drop table if exists _f; drop table if exists _r")
+    _identifiers(con)
     _resolver(con)
     return listing
+
+
+def _identifiers(con: duckdb.DuckDBPyConnection) -> None:
+    """``fhir_ids(rtype, key, ref)``: every conditional or fullUrl form naming a resource."""
+    parts = []
+    for rtype in IDENTIFIED:
+        t = stage_table(rtype)
+        parts += [
+            f"select '{rtype}' as rtype, key, '{rtype}?identifier=' || x as ref "
+            f"from (select key, unnest(idents) as x from {t})",
+            f"select '{rtype}', key, '{rtype}?identifier=' || substr(x, strpos(x, '|') + 1) "
+            f"from (select key, unnest(idents) as x from {t})",
+            f"select '{rtype}', key, full_url from {t} where full_url is not null",
+        ]
+    con.execute("create or replace temp table fhir_ids as " + " union all ".join(parts))
 
 
 def _resolver(con: duckdb.DuckDBPyConnection) -> None:
@@ -256,9 +330,11 @@ def _resolver(con: duckdb.DuckDBPyConnection) -> None:
         "min(key) as key from fhir_ids group by all having count(distinct key) = 1"
     )
     con.execute(
-        "create or replace temp macro fhir_ref(r, t) as coalesce("
+        "create or replace temp macro fhir_ref(r, t) as case "
+        "when starts_with(r, t || '/') and strpos(substr(r, length(t) + 2), '/') = 0 "
+        "then substr(r, length(t) + 2) else coalesce("
         "  nullif(regexp_extract(r, '(?:^|/)' || t || '/([A-Za-z0-9.-]{1,64})"
         "(?:/_history/[^/]*)?$', 1), ''),"
         "  (select f.key from fhir_refs f where f.rtype = t and f.ref = "
-        "   replace(replace(r, '%7C', '|'), '%7c', '|')))"
+        "   replace(replace(r, '%7C', '|'), '%7c', '|'))) end"
     )
