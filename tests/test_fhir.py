@@ -100,9 +100,9 @@ def test_report_counts_what_was_skipped_and_unassigned():
     assert sk["Appointment"]["status booked"]["count"] == 1
     assert sk["Appointment"]["became an Encounter session"]["count"] == 1
     assert sk["Observation"]["status entered-in-error"]["count"] == 1
-    assert r["unassigned"] == {
-        "Appointment": {"count": 1, "places": ["Appointment.ndjson:6"]},  # patient with no episode
-        "Observation": {"count": 1, "places": ["Observation.ndjson:6"]},
+    assert r["unassigned"] == {  # patient with no episode
+        "Appointment": {"count": 1, "places": ["Appointment.ndjson:6"], "ids": ["Appointment-a6"]},
+        "Observation": {"count": 1, "places": ["Observation.ndjson:6"], "ids": ["Observation-o7"]},
     }
     assert r["codes"]["cancellation"] == {
         "http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason|pat": {
@@ -134,6 +134,7 @@ def test_a_key_pseudonymizes_every_id_as_type_slash_id(tmp_path):
     sessions = {r[0] for r in _rows(con, "sessions")}
     assert pseudonym(key, "Encounter/e1") in sessions
     assert pseudonym(key, "Appointment/a2") in sessions
+    assert report["unassigned"]["Appointment"]["ids"] == [pseudonym(key, "Appointment/a6")]
     text = json.dumps([_rows(con, t) for t in ("clients", "episodes", "sessions")], default=str)
     for raw in ('"p1"', '"ep1"', "Encounter-e1", "X-0002"):
         assert raw not in text

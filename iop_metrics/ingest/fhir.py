@@ -50,6 +50,7 @@ PAYER_RULE = (
     "when split_part(c, '|', 2) like '5%' or split_part(c, '|', 2) like '6%' then 'commercial' "
     "when split_part(c, '|', 2) similar to '[3-9].*' then 'other' end end"
 )
+TABLES = ("clients", "episodes", "sessions", "assessments")
 COVERAGE_SKIP = ("entered-in-error", "cancelled", "draft")
 
 
@@ -103,6 +104,11 @@ def import_fhir(
     if tally.problems:
         raise InputError(sorted(tally.problems))
     _contract_tables(con, key)
+    for rtype, entry in tally.unassigned.items():
+        ids = con.execute(
+            f"select list(id order by loc_key(loc))[1:100] from unassigned_{rtype.lower()}_ids"
+        ).fetchall()[0][0]
+        entry["ids"] = ids
     return _report(con, root, files, tally, key is not None, not has_episodes, as_of)
 
 
@@ -184,9 +190,15 @@ def _contract_tables(con: duckdb.DuckDBPyConnection, key: bytes | None) -> None:
         "assessments": "select episode_id, assessed_on, instrument, score "
         "from asm a join ep_ids using (ep_key)",
     }
+    for prefix in ("Appointment", "Observation"):
+        # Unassigned resources, named as the output would name them (pseudonyms with a key).
+        named = ident(f"'{prefix}/' || key", f"'{prefix}-' || key")
+        statements[f"unassigned_{prefix.lower()}_ids"] = (
+            f"select loc, {named} as id from unassigned_{prefix.lower()}"
+        )
     for name, sql in statements.items():
         used = {k: v for k, v in params.items() if f"${k}" in sql}
-        temp = "temp " if name == "ep_ids" else ""
+        temp = "" if name in TABLES else "temp "
         con.execute(f"create or replace {temp}table {name} as {sql}", used)
 
 

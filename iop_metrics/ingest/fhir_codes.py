@@ -55,15 +55,16 @@ def map_codes(
         f"""
         create or replace temp table {out} as
         with s as (select key, loc, {codings} as cs from {src}),
-        c as (select key, unnest(cs) as c, generate_subscripts(cs, 1) as pos from s),
-        c2 as (select key, pos, c, {_norm("c", digits)} as k1,
+        u as (select distinct cs from s),  -- few distinct coding lists: map each once
+        c as (select cs, unnest(cs) as c, generate_subscripts(cs, 1) as pos from u),
+        c2 as (select cs, pos, c, {_norm("c", digits)} as k1,
                       {_norm("substr(c, strpos(c, '|') + 1)", digits)} as k2 from c),
-        cand as (select key, pos * 2 as rank, c, _cm.v from c2 join _cm on _cm.k = c2.k1
+        cand as (select cs, pos * 2 as rank, c, _cm.v from c2 join _cm on _cm.k = c2.k1
                  union all
-                 select key, pos * 2 + 1, c, _cm.v from c2 join _cm on _cm.k = c2.k2),
-        hit as (select key, arg_min(v, rank) as v, arg_min(c, rank) as src from cand group by key),
-        fb as (select key, arg_min(v, pos) as v, arg_min(c, pos) as src
-               from (select key, pos, c, {fb} as v from c) where v is not null group by key)
+                 select cs, pos * 2 + 1, c, _cm.v from c2 join _cm on _cm.k = c2.k2),
+        hit as (select cs, arg_min(v, rank) as v, arg_min(c, rank) as src from cand group by cs),
+        fb as (select cs, arg_min(v, pos) as v, arg_min(c, pos) as src
+               from (select cs, pos, c, {fb} as v from c) where v is not null group by cs)
         select s.key, s.loc,
                coalesce(cast($const as varchar), hit.v, fb.v,
                         case when len(s.cs) > 0 then cast($other as varchar) end) as value,
@@ -71,12 +72,12 @@ def map_codes(
                len(s.cs) > 0 as has_code,
                $const is null and hit.v is null and fb.v is null and len(s.cs) > 0
                  and $other is not null as by_other
-        from s left join hit using (key) left join fb using (key)
+        from s left join hit on hit.cs = s.cs left join fb on fb.cs = s.cs
         """,
         {"const": cmap.value, "other": cmap.other},
     )
     unmapped = con.execute(
-        f"select source, count(*), min(loc) from {out} "
+        f"select source, count(*), first_loc(loc) from {out} "
         f"where has_code and value is null group by source order by source"
     ).fetchall()
     problems = [
@@ -119,7 +120,7 @@ class Tally:
 
     def skip(self, con: duckdb.DuckDBPyConnection, rtype: str, reason: str, rows: str) -> None:
         """Count the rows of the query ``rows`` (columns include ``loc``) as skipped."""
-        n, first = con.execute(f"select count(*), min(loc) from ({rows})").fetchall()[0]
+        n, first = con.execute(f"select count(*), first_loc(loc) from ({rows})").fetchall()[0]
         if n:
             self.skipped.setdefault(rtype, {})[reason] = {"count": int(n), "first": first}
 

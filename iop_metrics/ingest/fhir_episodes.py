@@ -94,7 +94,7 @@ def episodes_from_fhir(con: duckdb.DuckDBPyConnection, cfg: FhirConfig, tally: T
         "and admit is not null and (discharge is null or discharge >= admit)"
     )
     n_open = con.execute(
-        "select count(*), min(loc) from ep1 where status = 'finished' and discharge is null"
+        "select count(*), first_loc(loc) from ep1 where status = 'finished' and discharge is null"
     ).fetchall()[0]
     if n_open and n_open[0]:
         tally.notes.append(
@@ -113,7 +113,7 @@ def episodes_from_fhir(con: duckdb.DuckDBPyConnection, cfg: FhirConfig, tally: T
         ),
     )
     none = con.execute(
-        "select count(*), min(loc) from m_level where value is null and not has_code"
+        "select count(*), first_loc(loc) from m_level where value is null and not has_code"
     ).fetchall()[0]
     if none and none[0]:
         tally.problems.append(
@@ -194,7 +194,7 @@ def _map_reasons(
             {"v": missing_default},
         )
     gap = con.execute(
-        "select count(*), min(loc) from m_reason where value is null and not has_code"
+        "select count(*), first_loc(loc) from m_reason where value is null and not has_code"
     ).fetchall()[0]
     if gap and gap[0]:
         tally.problems.append(
@@ -223,7 +223,7 @@ def derive_episodes(
         n as (select *, sum(brk) over (partition by patient order by d, key
                                        rows unbounded preceding) as grp from g)
         select patient, first(key order by d, key) as first_key, min(d) as admit,
-               max(d) as last_day, min(loc) as loc,
+               max(d) as last_day, first_loc(loc) as loc,
                last(disposition order by d, key) filter (where len(disposition) > 0) as cs
         from n group by patient, grp""",
         {"gap": cfg.derive.gap_days},

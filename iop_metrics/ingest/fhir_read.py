@@ -150,6 +150,18 @@ def _compile(fields: dict[str, Spec]) -> tuple[list[str], list[str], dict[str, s
     return scalars, parts or ["$.resourceType"], exprs
 
 
+# Staged columns holding references (lists unnested), for the look-up table.
+REFERENCES = (
+    ("Coverage", "beneficiary"),
+    ("EpisodeOfCare", "patient"),
+    ("Encounter", "subject"),
+    ("Encounter", "episode"),
+    ("Encounter", "appointment"),
+    ("Appointment", "unnest(actors)"),
+    ("Appointment", "unnest(supporting)"),
+    ("Observation", "subject"),
+    ("Observation", "encounter"),
+)
 # Types that conditional references (Type?identifier=...) may point at.
 IDENTIFIED = tuple(t for t, f in FIELDS.items() if "idents" in f)
 
@@ -324,17 +336,34 @@ def _resolver(con: duckdb.DuckDBPyConnection) -> None:
     Ambiguous identifiers (two resources share one) resolve to nothing rather
     than to a guess.
     """
+    norm = "replace(replace({x}, '%7C', '|'), '%7c', '|')"
+    used = " union all ".join(f"select {col} as r from {stage_table(t)}" for t, col in REFERENCES)
+    # Only the urn:uuid and conditional references the export uses need a look-up table.
     con.execute(
-        "create or replace temp table fhir_refs as "
-        "select rtype, replace(replace(ref, '%7C', '|'), '%7c', '|') as ref, "
-        "min(key) as key from fhir_ids group by all having count(distinct key) = 1"
+        f"create or replace temp table fhir_refs as "
+        f"with used as (select distinct {norm.format(x='r')} as ref from ({used}) "
+        f"              where starts_with(r, 'urn:') or strpos(r, '?') > 0) "
+        f"select rtype, ref, min(key) as key from ("
+        f"  select rtype, {norm.format(x='ref')} as ref, key from fhir_ids) "
+        f"where ref in (select ref from used) group by all having count(distinct key) = 1"
     )
+    lookup = "cast(null as varchar)"
+    if int(con.execute("select count(*) from fhir_refs").fetchall()[0][0]):
+        lookup = (
+            f"(select f.key from fhir_refs f where f.rtype = t and f.ref = {norm.format(x='r')})"
+        )
+    # Places sort as file, line, entry (so "x:2" comes before "x:10").
+    con.execute(
+        "create or replace temp macro loc_key(l) as {'f': regexp_extract(l, '^(.*?):[0-9]', 1), "
+        "'n': try_cast(regexp_extract(l, ':([0-9]+)', 1) as bigint), "
+        "'e': try_cast(regexp_extract(l, 'entry ([0-9]+)$', 1) as bigint)}"
+    )
+    con.execute("create or replace temp macro first_loc(l) as arg_min(l, loc_key(l))")
     con.execute(
         "create or replace temp macro fhir_ref(r, t) as case "
         "when starts_with(r, t || '/') and strpos(substr(r, length(t) + 2), '/') = 0 "
         "then substr(r, length(t) + 2) else coalesce("
         "  nullif(regexp_extract(r, '(?:^|/)' || t || '/([A-Za-z0-9.-]{1,64})"
         "(?:/_history/[^/]*)?$', 1), ''),"
-        "  (select f.key from fhir_refs f where f.rtype = t and f.ref = "
-        "   replace(replace(r, '%7C', '|'), '%7c', '|'))) end"
+        f"  {lookup}) end"
     )

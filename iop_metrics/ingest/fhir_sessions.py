@@ -31,14 +31,17 @@ def _in_scope(alias: str) -> str:
 
 def _skip_statuses(con: duckdb.DuckDBPyConnection, tally: Tally, rtype: str, rows: str) -> None:
     for status, n, first in con.execute(
-        f"select coalesce(status, '(none)'), count(*), min(loc) from ({rows}) group by all"
+        f"select coalesce(status, '(none)'), count(*), first_loc(loc) from ({rows}) group by all"
     ).fetchall():
         tally.skipped.setdefault(rtype, {})[f"status {status}"] = {"count": n, "first": first}
 
 
-def _unassigned(con: duckdb.DuckDBPyConnection, tally: Tally, rtype: str, table: str) -> None:
+def _unassigned(con: duckdb.DuckDBPyConnection, tally: Tally, rtype: str, rows: str) -> None:
+    """Keep the (key, loc) of ``rows`` in ``unassigned_<type>``; count them, first 100 places."""
+    table = f"unassigned_{rtype.lower()}"
+    con.execute(f"create or replace temp table {table} as {rows}")
     n, places = con.execute(
-        f"select count(*), list(loc order by loc)[1:100] from {table}"
+        f"select count(*), list(loc order by loc_key(loc))[1:100] from {table}"
     ).fetchall()[0]
     if n:
         tally.unassigned[rtype] = {"count": int(n), "places": places}
@@ -90,7 +93,7 @@ def sessions(con: duckdb.DuckDBPyConnection, cfg: FhirConfig, tally: Tally, deri
         ),
     )
     none = con.execute(
-        "select count(*), min(loc) from m_service where value is null and not has_code"
+        "select count(*), first_loc(loc) from m_service where value is null and not has_code"
     ).fetchall()[0]
     if none and none[0]:
         tally.problems.append(
@@ -236,7 +239,10 @@ def _appointment_rows(
         from apt1 a join apt_ref r using (key)"""
     )
     _unassigned(
-        con, tally, t, "(select a.loc from apt1 a join apt_ep using (key) where ep_key is null)"
+        con,
+        tally,
+        t,
+        "select a.key, a.loc from apt1 a join apt_ep using (key) where ep_key is null",
     )
     con.execute(
         "create or replace temp table apt_c as select key, loc, cancel from apt1 "
@@ -320,7 +326,7 @@ def assessments(con: duckdb.DuckDBPyConnection, cfg: FhirConfig, tally: Tally) -
         con, t, "score outside the instrument's range", f"select loc from obs_ep where {ranges}"
     )
     valid = f"score is not null and d is not null and not ({ranges})"
-    _unassigned(con, tally, t, f"(select loc from obs_ep where {valid} and ep_key is null)")
+    _unassigned(con, tally, t, f"select key, loc from obs_ep where {valid} and ep_key is null")
     con.execute(
         f"create or replace temp table asm as select ep_key, d as assessed_on, instrument, score "
         f"from obs_ep where {valid} and ep_key is not null"
