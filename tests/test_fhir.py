@@ -326,3 +326,14 @@ def test_public_sample_without_rule_stops_and_with_rule_says_what_it_could_not_m
     con = load_memory(out)
     assert con.execute("select count(*) from clients").fetchall() == [(13,)]
     assert con.execute("select count(*) from sessions").fetchall() == [(287,)]
+
+
+def test_malformed_json_names_the_file(tmp_path, capsys):
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "Patient.ndjson").write_text(
+        '{"resourceType":"Patient","id":"x"}\n{"resourceType": \n'
+    )
+    assert main(["import", "fhir", str(export), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "Patient.ndjson: cannot be read as JSON" in err and "Traceback" not in err
