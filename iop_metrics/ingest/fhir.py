@@ -68,6 +68,23 @@ def import_fhir(
     ``config`` is the mapping file's ``[fhir]`` table (parsed TOML) or a
     ``FhirConfig``; ``key`` the pseudonymization key, or None to keep FHIR ids.
     Raises ``InputError`` listing every problem; then no table is created.
+
+    >>> import duckdb, pathlib, tempfile
+    >>> export = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (export / "all.ndjson").write_text(
+    ...     '{"resourceType":"Patient","id":"p","gender":"male","birthDate":"1980-01-02"}\\n'
+    ...     '{"resourceType":"EpisodeOfCare","id":"e","status":"active","patient":'
+    ...     '{"reference":"Patient/p"},"period":{"start":"2026-01-05"}}\\n'
+    ...     '{"resourceType":"Encounter","id":"v","status":"finished","class":{"code":"VR"},'
+    ...     '"subject":{"reference":"Patient/p"},"episodeOfCare":[{"reference":"EpisodeOfCare/e"}],'
+    ...     '"period":{"start":"2026-01-06T09:00:00Z","end":"2026-01-06T12:00:00Z"}}\\n')
+    >>> con = duckdb.connect()
+    >>> config = {"level_of_care": {"value": "2.1"}, "service_type": {"value": "group"}}
+    >>> report = import_fhir(con, export, config)
+    >>> con.execute("select * from sessions").fetchall()
+    [('Encounter-v', 'e', datetime.date(2026, 1, 6), 'group', 180, 'attended', None, True)]
+    >>> report["tables"]["episodes"], report["pseudonymized"]
+    ({'rows_written': 1}, False)
     """
     cfg = config if isinstance(config, FhirConfig) else parse_config(config)
     root = Path(export_dir)
@@ -143,6 +160,13 @@ def _clients(con: duckdb.DuckDBPyConnection, cfg: FhirConfig, tally: Tally) -> N
             "first": None,
         }
     skip = ", ".join(f"'{s}'" for s in COVERAGE_SKIP)
+    for status in COVERAGE_SKIP:
+        tally.skip(
+            con,
+            "Coverage",
+            f"status {status}",
+            f"select loc from fhir_coverage_1 where status = '{status}'",
+        )
     con.execute(
         f"""create or replace temp table cov as
         select arg_max(key, coalesce(start, '')) as key, arg_max(loc, coalesce(start, '')) as loc,

@@ -228,8 +228,9 @@ def _read_file(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> int:
             f"create or replace temp table _f as select json as j from {reader}", {"p": str(path)}
         )
     except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise InputError([Violation(label, 0, "", f"cannot be read as JSON: {first}")]) from exc
+        # DuckDB's message names the byte and line; cut any echo of the content (ids).
+        first = str(exc).strip().splitlines()[0].split(" Input:")[0]
+        raise InputError([Violation(label, 0, "", f"cannot be read as JSON: {first}")]) from None
     return int(con.execute("select count(*) from _f").fetchall()[0][0])
 
 
