@@ -23,6 +23,7 @@ from .fhir_read import LOINC
 
 APPT_SESSION = {"noshow": "no_show", "fulfilled": "attended", "cancelled": None}
 OBS_KEEP = ("final", "amended", "corrected")
+LIVE = "status is distinct from 'entered-in-error'"
 
 
 def _in_scope(alias: str) -> str:
@@ -145,7 +146,7 @@ def _encounter_rows(con: duckdb.DuckDBPyConnection, tally: Tally, derived: bool)
             con,
             t,
             "not an IOP encounter ([fhir.derive_episodes] codes)",
-            "select loc from enc where not iop and status <> 'entered-in-error'",
+            "select loc from enc where not iop and status is distinct from 'entered-in-error'",
         )
         link = (
             f"join ep on ep.patient = e.patient and e.iop and "
@@ -156,21 +157,29 @@ def _encounter_rows(con: duckdb.DuckDBPyConnection, tally: Tally, derived: bool)
             con,
             t,
             "no episodeOfCare reference",
-            "select loc from enc where ep_ref is null and status <> 'entered-in-error'",
+            f"select loc from enc where ep_ref is null and {LIVE}",
         )
         tally.skip(
             con,
             t,
             "its EpisodeOfCare was not imported",
-            "select loc from enc where ep_ref is not null and status <> 'entered-in-error' "
+            f"select loc from enc where ep_ref is not null and {LIVE} "
             "and ep_ref not in (select ep_key from ep)",
         )
         link = "join ep on ep.ep_key = e.ep_ref"
     con.execute(
         f"create or replace temp table enc_ep as select e.*, ep.ep_key, "
         f"{_in_scope('e')} as in_scope from enc e {link} "
-        f"where e.status <> 'entered-in-error'"
+        f"where e.status is distinct from 'entered-in-error'"
     )
+    if derived:
+        tally.skip(
+            con,
+            t,
+            "IOP encounter in no derived episode (not finished, or no patient or date)",
+            "select loc from enc where iop and status is distinct from 'entered-in-error' "
+            "and key not in (select key from enc_ep)",
+        )
     _skip_statuses(
         con, tally, t, "select status, loc from enc_ep where status is distinct from 'finished'"
     )
@@ -202,8 +211,8 @@ def _appointment_rows(
         con,
         tally,
         t,
-        "select status, loc from apt where status is not null and "
-        "status not in ('noshow', 'fulfilled', 'cancelled', 'entered-in-error')",
+        "select status, loc from apt where "
+        "coalesce(status, '') not in ('noshow', 'fulfilled', 'cancelled', 'entered-in-error')",
     )
     if derived:
         tally.skip(
