@@ -197,7 +197,8 @@ def test_output_breaking_the_contract_goes_nowhere(tmp_path, capsys):
     out = tmp_path / "contract"
     assert main(["import", "fhir", str(IOP), "--mapping", str(mapping), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "breaks the data contract; nothing written" in err and "level_of_care" in err
+    assert "breaks the data contract; nothing written" in err
+    assert "(imported) episodes.csv:5: level_of_care" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.toml"]
 
 
@@ -337,3 +338,20 @@ def test_malformed_json_names_the_file(tmp_path, capsys):
     assert main(["import", "fhir", str(export), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "Patient.ndjson: cannot be read as JSON" in err and "Traceback" not in err
+
+
+def test_gzipped_bundle_and_ndjson_give_the_same_rows(tmp_path):
+    import gzip
+    import shutil
+
+    export = tmp_path / "export"
+    shutil.copytree(IOP, export)
+    bundle = export / "bundle-p3.json"
+    (export / "bundle-p3.json.gz").write_bytes(gzip.compress(bundle.read_bytes()))
+    bundle.unlink()
+    con = duckdb.connect()
+    import_fhir(con, export, _fhir(FIX / "fhir_iop.toml"))
+    expected, _ = _iop()
+    for table in ("clients", "episodes", "sessions", "assessments"):
+        assert _rows(con, table) == _rows(expected, table)
+    assert (EP5, D(2026, 2, 11), "PHQ-9", 7.0) in _rows(con, "assessments")

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,14 @@ def write_contract_folder(
         try:
             check(checker, tmp)
         except InputError as exc:
+            # Name the output table, not the temporary folder that is about to go.
+            found = [
+                replace(v, file=f"(imported) {Path(v.file).name}" if v.file else v.file)
+                for v in exc.violations
+            ]
             raise InputError(
                 [Violation(str(out), 0, "", "the import breaks the data contract; nothing written")]
-                + exc.violations
+                + found
             ) from None
         finally:
             checker.close()
