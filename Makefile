@@ -42,9 +42,10 @@ lint: $(STAMP) ## ruff lint and format check only
 	$(BIN)/ruff check iop_metrics tests bench
 	$(BIN)/ruff format --check iop_metrics tests bench
 
-bench: $(STAMP) ## generator, load, metrics and report timings on ~1M and ~10M sessions; import of a 10M-row export
+bench: $(STAMP) ## generator, load, metrics and report timings on ~1M and ~10M sessions; EHR and FHIR imports
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/import_export.py
+	$(BIN)/python bench/fhir.py
 
 lab: $(STAMP) $(DB) ## start JupyterLab on notebooks/ with the project's kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

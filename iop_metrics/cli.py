@@ -87,11 +87,16 @@ def _cmd_load(a: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_import(a: argparse.Namespace) -> int:
+def _cmd_import_mapped(a: argparse.Namespace) -> int:
     from .ingest.importer import import_export
 
-    report, _ = import_export(a.export_dir, a.mapping, a.out, fmt=a.format)
-    print(f"imported {a.export_dir} through {a.mapping} into {a.out}/ ({a.format})")
+    if a.export or not a.mapping:
+        raise InputError(
+            "usage: iop-metrics import EXPORT_DIR --mapping M --out DIR "
+            "(or: iop-metrics import fhir EXPORT_DIR [--mapping M] --out DIR)"
+        )
+    report, _ = import_export(a.source, a.mapping, a.out, fmt=a.format)
+    print(f"imported {a.source} through {a.mapping} into {a.out}/ ({a.format})")
     for name, t in report["tables"].items():
         skipped = sum(sum(v.values()) for v in t["rows_skipped"].values())
         print(
@@ -215,6 +220,86 @@ def _report(a: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _read_fhir_mapping(path: str | None) -> tuple[dict, bytes | None, dict]:
+    """The ``[fhir]`` table, the key (or None) and provenance of a FHIR mapping file."""
+    import hashlib
+    import tomllib
+
+    from .errors import Violation
+    from .ingest.pseudonym import read_key
+
+    if path is None:
+        return {}, None, {}
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except OSError as exc:
+        raise InputError(
+            [Violation(str(p), 0, "", f"cannot read the mapping ({exc.strerror})")]
+        ) from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError([Violation(str(p), 0, "", f"not a valid TOML file: {exc}")]) from None
+    for k in doc:
+        if k not in ("fhir", "pseudonymize"):
+            raise InputError(
+                [
+                    Violation(
+                        str(p),
+                        0,
+                        "",
+                        f'unknown table "{k}" (a FHIR mapping has [fhir] and [pseudonymize])',
+                    )
+                ]
+            )
+    pseud = doc.get("pseudonymize", {})
+    for k in pseud:
+        if k not in ("key_file", "columns"):
+            raise InputError([Violation(str(p), 0, "", f'[pseudonymize]: unknown key "{k}"')])
+    key = None
+    if "key_file" in pseud:
+        key_path = Path(str(pseud["key_file"])).expanduser()
+        key = read_key(key_path if key_path.is_absolute() else p.parent / key_path)
+    return doc.get("fhir", {}), key, {"file": str(p), "sha256": hashlib.sha256(raw).hexdigest()}
+
+
+def _cmd_import_fhir(a: argparse.Namespace) -> int:
+    import duckdb
+
+    from .ingest.fhir import import_fhir
+    from .ingest.writer import write_contract_folder
+
+    if not a.export:
+        raise InputError("usage: iop-metrics import fhir EXPORT_DIR [--mapping M] --out DIR")
+    config, key, mapping = _read_fhir_mapping(a.mapping)
+    con = duckdb.connect()
+    try:
+        report = import_fhir(con, a.export, config, key=key)
+        report["mapping"] = mapping or None
+        write_contract_folder(con, a.out, fmt=a.format, report=report)
+        out = Path(a.out)
+    finally:
+        con.close()
+    rows = ", ".join(
+        f"{n:,} {t}" for t, n in ((t, v["rows_written"]) for t, v in report["tables"].items())
+    )
+    print(f"wrote {rows} to {out}/ ({a.format}); see {out}/import_report.json")
+    for t, n in ((t, v["count"]) for t, v in report["unassigned"].items()):
+        print(f"  {n:,} {t} resource(s) unassigned to an episode (listed in the report)")
+    if not report["pseudonymized"]:
+        print(
+            "note: no [pseudonymize] key_file in the mapping; FHIR logical ids kept as ids",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _cmd_import(a: argparse.Namespace) -> int:
+    if a.source == "fhir":
+        return _cmd_import_fhir(a)
+    return _cmd_import_mapped(a)
+
+
 def _add_scope(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
@@ -270,9 +355,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ld.set_defaults(func=_cmd_load)
 
-    im = sub.add_parser("import", help="turn an EHR export into a contract folder via a mapping")
-    im.add_argument("export_dir")
-    im.add_argument("--mapping", required=True, help="mapping file (TOML)")
+    im = sub.add_parser(
+        "import", help="turn an EHR export into a contract folder (import fhir DIR)"
+    )
+    im.add_argument("source", help="fhir (a FHIR R4 bulk export) or the export folder")
+    im.add_argument("export", nargs="?", help="with fhir: the export folder")
+    im.add_argument(
+        "--mapping", help="mapping file (TOML); required for an EHR export, optional for FHIR"
+    )
     im.add_argument("--out", required=True, help="contract folder to write")
     im.add_argument("--format", choices=("csv", "parquet"), default="csv")
     im.set_defaults(func=_cmd_import)

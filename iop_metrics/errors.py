@@ -27,6 +27,8 @@ class Violation:
         where = f"{self.file}:{self.line}" if self.line else self.file
         col = f" {self.column}:" if self.column else ""
         val = "" if self.value is None else f" ({self.value})"
+        if not where and not col:  # a plain message (a bad argument), nothing to point at
+            return f"{self.message}{val}"
         return f"{where}:{col} {self.message}{val}"
 
 

@@ -102,6 +102,11 @@ def _check(con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]], fmt: st
     if violations:
         if traced:
             violations = [_traced(con, v) for v in violations]
+        else:  # no source lines to point at: name the imported table and its row
+            violations = [
+                Violation(f"(imported) {v.file}", v.line, v.column, v.message, v.value)
+                for v in violations
+            ]
         raise InputError(sorted(violations))
 
 
