@@ -220,58 +220,16 @@ def _report(a: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _read_fhir_mapping(path: str | None) -> tuple[dict, bytes | None, dict]:
-    """The ``[fhir]`` table, the key (or None) and provenance of a FHIR mapping file."""
-    import hashlib
-    import tomllib
-
-    from .errors import Violation
-    from .ingest.pseudonym import read_key
-
-    if path is None:
-        return {}, None, {}
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-        doc = tomllib.loads(raw.decode("utf-8"))
-    except OSError as exc:
-        raise InputError(
-            [Violation(str(p), 0, "", f"cannot read the mapping ({exc.strerror})")]
-        ) from None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError([Violation(str(p), 0, "", f"not a valid TOML file: {exc}")]) from None
-    for k in doc:
-        if k not in ("fhir", "pseudonymize"):
-            raise InputError(
-                [
-                    Violation(
-                        str(p),
-                        0,
-                        "",
-                        f'unknown table "{k}" (a FHIR mapping has [fhir] and [pseudonymize])',
-                    )
-                ]
-            )
-    pseud = doc.get("pseudonymize", {})
-    for k in pseud:
-        if k not in ("key_file", "columns"):
-            raise InputError([Violation(str(p), 0, "", f'[pseudonymize]: unknown key "{k}"')])
-    key = None
-    if "key_file" in pseud:
-        key_path = Path(str(pseud["key_file"])).expanduser()
-        key = read_key(key_path if key_path.is_absolute() else p.parent / key_path)
-    return doc.get("fhir", {}), key, {"file": str(p), "sha256": hashlib.sha256(raw).hexdigest()}
-
-
 def _cmd_import_fhir(a: argparse.Namespace) -> int:
     import duckdb
 
     from .ingest.fhir import import_fhir
+    from .ingest.fhir_config import read_fhir_mapping
     from .ingest.writer import write_contract_folder
 
     if not a.export:
         raise InputError("usage: iop-metrics import fhir EXPORT_DIR [--mapping M] --out DIR")
-    config, key, mapping = _read_fhir_mapping(a.mapping)
+    config, key, mapping = read_fhir_mapping(a.mapping)
     con = duckdb.connect()
     try:
         report = import_fhir(con, a.export, config, key=key)

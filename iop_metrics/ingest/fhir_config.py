@@ -33,7 +33,10 @@ nothing here touches data. Keys (all optional)::
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..contract import (
@@ -45,6 +48,7 @@ from ..contract import (
     STATUSES,
 )
 from ..errors import InputError, Violation
+from .pseudonym import read_key
 
 BHA_LEVELS = "http://bha.colorado.gov/fhir/bha-ig/CodeSystem/bha-asam-level-of-care-cs"
 DISPOSITION = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
@@ -204,3 +208,40 @@ def parse_config(raw: dict[str, Any] | None) -> FhirConfig:
         missing = _value("[fhir.discharge_reason] missing", missing, DISCHARGE_REASONS)
     derive = _derive(raw["derive_episodes"]) if "derive_episodes" in raw else None
     return FhirConfig(maps, instruments, as_of, source, url, missing, derive)
+
+
+def read_fhir_mapping(path: str | None) -> tuple[dict, bytes | None, dict]:
+    """The ``[fhir]`` table, the key (or None) and provenance of a FHIR mapping file."""
+    if path is None:
+        return {}, None, {}
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except OSError as exc:
+        raise InputError(
+            [Violation(str(p), 0, "", f"cannot read the mapping ({exc.strerror})")]
+        ) from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError([Violation(str(p), 0, "", f"not a valid TOML file: {exc}")]) from None
+    for k in doc:
+        if k not in ("fhir", "pseudonymize"):
+            raise InputError(
+                [
+                    Violation(
+                        str(p),
+                        0,
+                        "",
+                        f'unknown table "{k}" (a FHIR mapping has [fhir] and [pseudonymize])',
+                    )
+                ]
+            )
+    pseud = doc.get("pseudonymize", {})
+    for k in pseud:
+        if k not in ("key_file", "columns"):
+            raise InputError([Violation(str(p), 0, "", f'[pseudonymize]: unknown key "{k}"')])
+    key = None
+    if "key_file" in pseud:
+        key_path = Path(str(pseud["key_file"])).expanduser()
+        key = read_key(key_path if key_path.is_absolute() else p.parent / key_path)
+    return doc.get("fhir", {}), key, {"file": str(p), "sha256": hashlib.sha256(raw).hexdigest()}
