@@ -165,6 +165,7 @@ def _report(a: argparse.Namespace) -> int:
                 formats=formats,
                 pdf_required=a.formats is not None and "pdf" in a.formats,
                 warn=lambda m: print(m, file=sys.stderr),
+                benchmark=a.benchmark,
             )
         except ReportError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -262,6 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_formats,
         default=None,
         help="html,pdf (default both; PDF skipped with a warning if no Chromium)",
+    )
+    r.add_argument(
+        "--benchmark",
+        metavar="FILE",
+        help="TEDS-D benchmark from `iop-metrics benchmark teds-d` (default: TEDS 2004 figures)",
     )
     r.set_defaults(func=_cmd_report)
 

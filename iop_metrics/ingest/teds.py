@@ -135,7 +135,11 @@ class _Column:
         else:
             code = self.parse(text)
             self.labelled = self.labelled or bool(text)
-            if code is None and not is_missing_label(text) and len(self.unrecognised) < UNRECOGNISED_CAP:
+            if (
+                code is None
+                and not is_missing_label(text)
+                and len(self.unrecognised) < UNRECOGNISED_CAP
+            ):
                 self.unrecognised.add(text)
         self.cache[value] = code
         return code
