@@ -31,17 +31,20 @@ print(took, peak, doc["provenance"]["rows_read"], doc["provenance"]["rows_iop"])
 
 
 def write_file(path: Path, rows: int) -> None:
-    fillers = ", ".join(f"(hash(i, {j}) % 9)::int as X{j:02d}" for j in range(69))
-    duckdb.sql(
+    fillers = ", ".join(f"floor(random() * 9)::int as X{j:02d}" for j in range(69))
+    con = duckdb.connect()
+    con.execute("set enable_progress_bar = false").fetchall()
+    con.execute("select setseed(0.2019)").fetchall()
+    con.execute(
         f"""
         copy (
             select 2019 as DISYR, i as CASEID,
-                (1 + hash(i, 'st') % 56)::int as STFIPS,
-                (1 + hash(i, 'age') % 12)::int as AGE,
-                (1 + hash(i, 'svc') % 8)::int as SERVICES_D,
-                (1 + hash(i, 'mat') % 2)::int as METHUSE,
-                (1 + hash(i, 'los') % 37)::int as LOS,
-                (1 + hash(i, 'r') % 7)::int as REASON,
+                (1 + floor(random() * 56))::int as STFIPS,
+                (1 + floor(random() * 12))::int as AGE,
+                (1 + floor(random() * 8))::int as SERVICES_D,
+                (1 + floor(random() * 2))::int as METHUSE,
+                (1 + floor(random() * 37))::int as LOS,
+                (1 + floor(random() * 7))::int as REASON,
                 {fillers}
             from range({rows}) t(i)
         ) to '{path}' (header, delimiter ',')

@@ -336,3 +336,19 @@ def test_without_chromium_the_html_is_still_written_with_a_clear_message(
         == 1
     )
     assert "no Chromium found" in capsys.readouterr().err
+
+
+def test_suppressed_chart_slots_are_marked_and_explained(small_site):
+    """A hidden bar keeps its slot with a "suppressed" label, and a sentence says how many."""
+    folder, _ = small_site
+    html = (folder / "monthly_report.html").read_text()
+    marks = re.findall(r'<text aria-label="([^"]*)"[^>]*>suppressed</text>', html)
+    assert marks, "no chart marks a hidden bar"
+    assert all("label: suppressed" in m for m in marks)
+    assert not any(re.search(r"(?<![\w-])(n|value|no_show_rate): ", m) for m in marks)
+    notes = re.findall(r"(\d+) of (\d+) ([a-z ]+) are hidden and marked", html)
+    assert notes and all(0 < int(a) <= int(b) for a, b, _ in notes)
+    assert {what for _, _, what in notes} & {"monthly bars", "weekdays", "service types", "bars"}
+    # every chart whose slots are all hidden says so instead of drawing an empty frame
+    for title in ("No-show rate by weekday", "No-show rate by service type"):
+        assert title in html

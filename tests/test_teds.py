@@ -100,7 +100,9 @@ def _rows(layout: str, year: int) -> list[dict[str, str]]:
     return out
 
 
-def _write(tmp: Path, layout: str, year: int, *, zipped: bool = False) -> Path:
+def _write(
+    tmp: Path, layout: str, year: int, *, zipped: bool = False, delimiter: str = ","
+) -> Path:
     rows = _rows(layout, year)
     # a column order unlike SAMHSA's, to show the reader goes by name
     fields = ["GENDER", "LOS", "CASEID", "REASON", "METHUSE", "AGE", "STFIPS", "DISYR"]
@@ -110,7 +112,7 @@ def _write(tmp: Path, layout: str, year: int, *, zipped: bool = False) -> Path:
         for r in rows:
             r["NOTE"] = "Données"  # a latin-1 character, as in the 2021 file
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\r\n")
+    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\r\n", delimiter=delimiter)
     w.writeheader()
     w.writerows(rows)
     data = buf.getvalue().encode("latin-1")
@@ -220,6 +222,11 @@ def test_zip_and_csv_give_the_same_figures(tmp_path: Path) -> None:
     a = read_teds_d(_write(tmp_path, "2019", 2019))
     b = read_teds_d(_write(tmp_path, "2019", 2019, zipped=True))
     assert a["cells"] == b["cells"]
+
+
+def test_a_tab_separated_file_reads_the_same(tmp_path: Path) -> None:
+    tsv = read_teds_d(_write(tmp_path, "2019", 2019, delimiter="\t"))
+    _check_composition(tsv, 2019)
 
 
 def test_missing_column_names_file_line_and_column(tmp_path: Path) -> None:

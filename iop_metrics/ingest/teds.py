@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -174,7 +175,10 @@ def _scan(path: Path, *, year: int | None, state: str | None, include_mat: bool)
     stats = Counter[str]()
     with _open_text(path) as (text, member):
         where = f"{path.name}:{member}" if member else path.name
-        reader = csv.reader(text)
+        first = text.readline()
+        # SAMHSA's "-tsv" bundles hold comma-separated files; read a real tab-separated one too
+        tabs = "\t" in first and "," not in first
+        reader = csv.reader(itertools.chain([first], text), delimiter="\t" if tabs else ",")
         header = next(reader, None)
         if not header:
             raise InputError(f"{where}: the file is empty")

@@ -251,7 +251,7 @@ def reasons_vs_reference(shares: pd.DataFrame) -> alt.Chart:
         .encode(
             y=alt.Y("reason:N", title=None, sort=list(DISCHARGE_REASONS)),
             x=alt.X("share:Q", title="Share of discharges", axis=alt.Axis(format="%")),
-            yOffset="source:N",
+            yOffset=alt.YOffset("source:N", sort=list(dict.fromkeys(shares["source"]))),
             color=alt.Color(
                 "source:N",
                 title=None,
