@@ -130,10 +130,16 @@ def tiles(d: ReportData) -> str:
         else:
             change = f"{int(now) - int(before):+,} vs {prev_label}"
         spark = figure(charts.sparkline(d.monthly, series), "12 months")
+        gaps = int(d.monthly[series].isna().sum()) if d.k else 0
+        gap_note = (
+            f'<div class="gaps">{gaps} of {len(d.monthly)} months suppressed (gaps)</div>'
+            if gaps
+            else ""
+        )
         out.append(
             f'<div class="tile"><div class="label">{title}</div>'
             f'<div class="value">{shown}</div><div class="change">{change}</div>'
-            f"{spark}</div>"
+            f"{spark}{gap_note}</div>"
         )
     return '<section class="tiles">' + "".join(out) + "</section>"
 
