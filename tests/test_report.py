@@ -352,3 +352,28 @@ def test_suppressed_chart_slots_are_marked_and_explained(small_site):
     # every chart whose slots are all hidden says so instead of drawing an empty frame
     for title in ("No-show rate by weekday", "No-show rate by service type"):
         assert title in html
+
+
+def test_pdf_keeps_tables_and_headings_with_their_content(monthly, browser):
+    """No short table is split over two pages, and no section heading ends a page."""
+    pdf = monthly / "monthly_report.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    n = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+    pages = [
+        subprocess.run(
+            ["pdftotext", "-f", str(i), "-l", str(i), "-layout", str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for i in range(1, n + 1)
+    ]
+    [rates] = [p for p in pages if "Every rate with its numerator" in p]
+    assert "Attendance rate" in rates and "90-day retention" in rates
+    # a split table repeats its header on the next page
+    for header in ("Service type", "Reason (TEDS-D)", "Length of stay ", "Rows read"):
+        assert sum(header in p for p in pages) == 1, header
+    for heading in ("Attendance", "Census and flow", "Retention", "Data quality"):
+        for p in pages:
+            lines = [x.strip() for x in p.strip().splitlines() if x.strip()]
+            assert lines[-1] != heading, f"{heading} ends a page"
