@@ -244,7 +244,7 @@ def test_missing_column_names_file_line_and_column(tmp_path: Path) -> None:
 def test_short_row_names_its_line(tmp_path: Path) -> None:
     path = tmp_path / "short.csv"
     path.write_text("DISYR,STFIPS,AGE,LOS,REASON,SERVICES_D,METHUSE\n2019,39,5,3,1,6,2\n2019,39\n")
-    with pytest.raises(InputError, match="short.csv:3: 2 fields, expected 7"):
+    with pytest.raises(InputError, match="short.csv:3: 2 fields, the header has 7"):
         read_teds_d(path)
 
 

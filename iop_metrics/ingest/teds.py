@@ -27,14 +27,14 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Violation
+from .teds_cells import MIN_CELL, cells_of, describe, latest_cell
 from .teds_codes import (
-    AGE_GROUPS,
     LOS_BINS,
-    REASONS,
     STATE_NAMES,
     age_group_of_code,
     is_missing_label,
@@ -47,9 +47,8 @@ from .teds_codes import (
     parse_state_label,
 )
 
-__all__ = ["MIN_CELL", "los_code", "read_teds_d", "write_benchmark"]
+__all__ = ["MIN_CELL", "describe", "latest_cell", "los_code", "read_teds_d", "write_benchmark"]
 
-MIN_CELL = 30
 IOP = 6
 NAMES = {
     "service": ("SERVICES_D", "SERVSETD"),
@@ -170,9 +169,74 @@ def _state(value: Any) -> str | None:
     return f"{int(value):02d}" if isinstance(value, int) else value
 
 
+@dataclass
+class _Tally:
+    """Counts of intensive outpatient discharges by (year, state, age group, reason, LOS)."""
+
+    counts: Counter[tuple[int, str | None, str | None, int, int]] = field(default_factory=Counter)
+    stats: Counter[str] = field(default_factory=Counter)
+    rows: int = 0
+
+
+def _tally(
+    reader: Iterator[list[str]],
+    found: dict[str, tuple[int, str]],
+    cols: dict[str, _Column],
+    *,
+    where: str,
+    header_width: int,
+    year: int | None,
+    include_mat: bool,
+) -> _Tally:
+    t = _Tally()
+    old = found["service"][1] == "SERVSETD"
+    i = {k: n for k, (n, _) in found.items()}
+    width = max(i.values()) + 1
+    svc, rsn, los, age, st, yr, mat = (
+        cols[k] for k in ("service", "reason", "los", "age", "state", "year", "mat")
+    )
+    i_yr, i_mat = i.get("year"), i.get("mat")
+    for row in reader:
+        if len(row) < width:
+            if not row:
+                continue  # a blank line
+            line = getattr(reader, "line_num", 0)
+            why = f"{len(row)} fields, the header has {header_width}"
+            raise InputError([Violation(where, line, "", why)])
+        t.rows += 1
+        if svc(row[i["service"]]) != IOP:
+            continue
+        t.stats["rows_iop"] += 1
+        y = yr(row[i_yr]) if i_yr is not None else year
+        if year is not None and y != year:
+            t.stats["rows_other_years"] += 1
+            continue
+        if i_mat is not None and mat(row[i_mat]) == 1:
+            t.stats["rows_mat"] += 1
+            if not include_mat:
+                continue
+        r, lc = rsn(row[i["reason"]]), los(row[i["los"]])
+        key = (
+            int(y) if isinstance(y, int) else MISSING,
+            _state(st(row[i["state"]])),
+            _age_group(age(row[i["age"]]), old),
+            r if isinstance(r, int) and 1 <= r <= 7 else MISSING,
+            lc if isinstance(lc, int) and 1 <= lc <= 37 else MISSING,
+        )
+        t.counts[key] += 1
+        t.stats["rows_used"] += 1
+    return t
+
+
+def _layout(found: dict[str, tuple[int, str]], cols: dict[str, _Column]) -> str:
+    if cols["service"].labelled or cols["reason"].labelled:
+        return "text labels (2021)"
+    if found["service"][1] == "SERVSETD":
+        return "2006-2014 codes (SERVSETD)"
+    return "2015+ codes (SERVICES_D)"
+
+
 def _scan(path: Path, *, year: int | None, state: str | None, include_mat: bool) -> dict[str, Any]:
-    counts: Counter[tuple[int, str | None, str | None, int, int]] = Counter()
-    stats = Counter[str]()
     with _open_text(path) as (text, member):
         where = f"{path.name}:{member}" if member else path.name
         first = text.readline()
@@ -183,133 +247,36 @@ def _scan(path: Path, *, year: int | None, state: str | None, include_mat: bool)
         if not header:
             raise InputError(f"{where}: the file is empty")
         found = _columns(header, where, year_given=year is not None, include_mat=include_mat)
-        old = found["service"][1] == "SERVSETD"
-        p = _parsers()
-        idx = {k: i for k, (i, _) in found.items()}
-        width = max(idx.values()) + 1
-        svc, rsn, los, age = p["service"], p["reason"], p["los"], p["age"]
-        st, yr, mat = p["state"], p["year"], p["mat"]
-        i_svc, i_rsn, i_los, i_age, i_st = (
-            idx[k] for k in ("service", "reason", "los", "age", "state")
+        cols = _parsers()
+        t = _tally(
+            reader,
+            found,
+            cols,
+            where=where,
+            header_width=len(header),
+            year=year,
+            include_mat=include_mat,
         )
-        i_yr, i_mat = idx.get("year"), idx.get("mat")
-        rows = 0
-        for row in reader:
-            rows += 1
-            if len(row) < width:
-                if not row:
-                    continue
-                raise InputError(
-                    [
-                        Violation(
-                            where, reader.line_num, "", f"{len(row)} fields, expected {len(header)}"
-                        )
-                    ]
-                )
-            if svc(row[i_svc]) != IOP:
-                continue
-            stats["rows_iop"] += 1
-            y = yr(row[i_yr]) if i_yr is not None else year
-            if year is not None and y != year:
-                stats["rows_other_years"] += 1
-                continue
-            if i_mat is not None and mat(row[i_mat]) == 1:
-                stats["rows_mat"] += 1
-                if not include_mat:
-                    continue
-            s = _state(st(row[i_st]))
-            r = rsn(row[i_rsn])
-            r = r if isinstance(r, int) and 1 <= r <= 7 else MISSING
-            lc = los(row[i_los])
-            lc = lc if isinstance(lc, int) and 1 <= lc <= 37 else MISSING
-            counts[
-                (int(y) if y is not None else MISSING, s, _age_group(age(row[i_age]), old), r, lc)
-            ] += 1
-            stats["rows_used"] += 1
-    labelled = svc.labelled or rsn.labelled
-    layout = (
-        "text labels (2021)"
-        if labelled
-        else "2006-2014 codes (SERVSETD)"
-        if old
-        else "2015+ codes (SERVICES_D)"
-    )
-    unrecognised = {
-        c.name: sorted(c.unrecognised) for c in (svc, rsn, los, age, st, mat) if c.unrecognised
-    }
-    if stats["rows_iop"] == 0:
-        seen = ", ".join(sorted(k.strip() for k in svc.cache)[:8])
-        raise InputError(
-            [
-                Violation(
-                    where,
-                    0,
-                    found["service"][1],
-                    f"no intensive outpatient discharges (code 6) among {rows:,} rows",
-                    seen,
-                )
-            ]
-        )
+    if t.stats["rows_iop"] == 0:
+        seen = ", ".join(sorted(k.strip() for k in cols["service"].cache)[:8])
+        why = f"no intensive outpatient discharges (code 6) among {t.rows:,} rows"
+        raise InputError([Violation(where, 0, found["service"][1], why, seen)])
     return {
-        "counts": counts,
+        "counts": t.counts,
         "provenance": {
             "file": path.name,
             "member": member,
-            "layout": layout,
-            "rows_read": rows,
-            "rows_iop": stats["rows_iop"],
-            "rows_iop_with_mat": stats["rows_mat"],
-            "rows_iop_other_years": stats["rows_other_years"],
-            "rows_used": stats["rows_used"],
-            "unrecognised_values": unrecognised,
+            "layout": _layout(found, cols),
+            "rows_read": t.rows,
+            "rows_iop": t.stats["rows_iop"],
+            "rows_iop_with_mat": t.stats["rows_mat"],
+            "rows_iop_other_years": t.stats["rows_other_years"],
+            "rows_used": t.stats["rows_used"],
+            "unrecognised_values": {
+                c.name: sorted(c.unrecognised) for c in cols.values() if c.unrecognised
+            },
         },
     }
-
-
-def _cell(counts: Counter[tuple[int, int]], **key: Any) -> dict[str, Any]:
-    """One (year, state, age group) cell from its (reason, los) counts."""
-    n = sum(counts.values())
-    cell: dict[str, Any] = {**key, "n": n, "withheld": n < MIN_CELL}
-    if n < MIN_CELL:
-        return {**cell, "n": None, "reasons": None, "completion_rate": None, "los": None}
-    by_reason = Counter[int]()
-    by_los = Counter[int]()
-    for (r, lc), v in counts.items():
-        by_reason[r] += v
-        by_los[lc] += v
-    reasons = {name: {"n": by_reason[code], "share": by_reason[code] / n} for code, name in REASONS}
-    if by_reason[MISSING]:
-        reasons["unknown"] = {"n": by_reason[MISSING], "share": by_reason[MISSING] / n}
-    los_n = n - by_los[MISSING]
-    shares = {str(c): by_los[c] / los_n for c, *_ in LOS_BINS} if los_n else {}
-    median = None
-    running = 0.0
-    for c, *_ in LOS_BINS:
-        running += shares.get(str(c), 0.0)
-        if running >= 0.5 - 1e-12:
-            median = c
-            break
-    return {
-        **cell,
-        "reasons": reasons,
-        "completion_rate": by_reason[1] / n,
-        "los": {"n": los_n, "shares": shares, "median_bin": median},
-    }
-
-
-def _cells(counts: Counter, state: str | None) -> list[dict[str, Any]]:
-    grouped: dict[tuple[int, str | None, str], Counter[tuple[int, int]]] = {}
-    for (y, s, ag, r, lc), v in counts.items():
-        for where in (None, s) if s is not None else (None,):
-            if where is not None and state is not None and where != state:
-                continue
-            for group in ("all", ag) if ag else ("all",):
-                grouped.setdefault((y, where, group), Counter())[(r, lc)] += v
-    out = []
-    for y, s, group in sorted(grouped, key=lambda k: (k[0], k[1] or "", AGE_GROUPS.index(k[2]))):
-        name = "United States" if s is None else STATE_NAMES.get(s, f"FIPS {s}")
-        out.append(_cell(grouped[(y, s, group)], year=y, state=s, state_name=name, age_group=group))
-    return out
 
 
 def read_teds_d(
@@ -356,7 +323,7 @@ def read_teds_d(
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "package_version": __version__,
         },
-        "cells": _cells(scan["counts"], fips),
+        "cells": cells_of(scan["counts"], fips),
     }
 
 
@@ -368,36 +335,3 @@ def write_benchmark(doc: dict[str, Any], out: str | os.PathLike[str]) -> Path:
     tmp.write_text(json.dumps(doc, indent=2) + "\n")
     os.replace(tmp, target)
     return target
-
-
-def latest_cell(
-    doc: dict[str, Any], *, state: str | None, age_group: str = "all"
-) -> dict[str, Any] | None:
-    """The latest year's cell for ``state`` (None = the nation) that is not withheld."""
-    cells = [
-        c
-        for c in doc["cells"]
-        if c["state"] == state and c["age_group"] == age_group and not c["withheld"]
-    ]
-    return max(cells, key=lambda c: c["year"]) if cells else None
-
-
-def los_label(code: int | None) -> str:
-    """TEDS's label for a LOS code (``31`` -> ``31-45 days``)."""
-    return next((lab for c, lab, *_ in LOS_BINS if c == code), "not known")
-
-
-def describe(doc: dict[str, Any]) -> str:
-    """One line per place (the program's state, then the nation) with its latest figures."""
-    lines = []
-    for state in (doc.get("program_state"), None) if doc.get("program_state") else (None,):
-        c = latest_cell(doc, state=state)
-        if c is None:
-            lines.append(f"TEDS-D, {STATE_NAMES.get(state or '', 'United States')}: withheld")
-            continue
-        lines.append(
-            f"TEDS-D {c['year']}, {c['state_name']}: {c['n']:,} intensive outpatient "
-            f"discharges, {c['completion_rate']:.1%} completed, median stay "
-            f"{los_label(c['los']['median_bin'])}"
-        )
-    return "\n".join(lines)

@@ -68,6 +68,11 @@ def los_code(days: int) -> int:
     return 37
 
 
+def los_label(code: int | None) -> str:
+    """TEDS's label for a LOS code (``31`` -> ``31-45 days``)."""
+    return next((lab for c, lab, *_ in LOS_BINS if c == code), "not known")
+
+
 def age_group_of_code(code: int, *, old_layout: bool = False) -> str | None:
     """``AGE`` code -> adolescent (12-17) or adult; 2006-2014 files start at 2 = 12-14."""
     first_adult = 4 if old_layout else 3
