@@ -295,7 +295,7 @@ def read_teds_d(
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{path}: no such file")
-    fips = None if state in (None, "") else f"{int(state):02d}"
+    fips = None if state in (None, "") else str(state).strip().zfill(2)
     if fips is not None and fips not in STATE_NAMES:
         raise InputError(f"--state {state}: not a state FIPS code (Ohio is 39)")
     scan = _scan(p, year=year, state=fips, include_mat=include_mat)

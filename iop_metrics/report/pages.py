@@ -42,6 +42,14 @@ def _section(parts: list[str]) -> str:
     return '<section class="part">' + head + "".join(parts[2:]) + "</section>"
 
 
+def not_drawn(what: str, k: int) -> str:
+    """Said in place of a chart whose every figure is hidden."""
+    return (
+        f'<p class="note">{what} is not drawn: small-cell suppression hides every figure in '
+        f"it (each rests on 1 to {k - 1} records, or would let one be worked out).</p>"
+    )
+
+
 def hidden_note(df: pd.DataFrame, col: str, noun: str, k: int) -> str:
     """The sentence under a chart that says how many of its slots are hidden, and why."""
     n = int(df[col].isna().sum())
@@ -107,6 +115,8 @@ def attendance(d: ReportData) -> str:
                 + hidden_note(d.hours, "client_weeks", "bars", d.k),
             )
         )
+    elif d.k and len(d.hours):
+        dosage.append(not_drawn("The chart of hours per client-week", d.k))
     parts.append(_keep(*dosage))
     return _section(parts)
 
@@ -136,6 +146,8 @@ def census_and_flow(d: ReportData) -> str:
                     + (" A dash (–) marks a hidden cell (small-cell suppression)." if d.k else ""),
                 )
             )
+        elif d.k and len(df):
+            parts.append(not_drawn(f"The chart of the {title[0].lower()}{title[1:]}", d.k))
     i = d.shown["inflow"]
     parts.append(
         "<p>How this period's admissions came in: "
@@ -158,6 +170,8 @@ def retention(d: ReportData) -> str:
                 "points mark 30, 60 and 90 days.",
             )
         )
+    elif d.k and d.shown["retention"]["cohort_admissions"] != 0:
+        parts.append(not_drawn("The retention curve", d.k))
     r = d.shown["retention"]
     parts.append(
         f"<p>Early engagement (adapted from HEDIS IET): {rate(r['initiated_14d'], d.k)} "
@@ -267,9 +281,11 @@ def continuity(d: ReportData) -> str:
                 charts.rate_bars(df, "Followed up"),
                 "Share of residential and "
                 "inpatient discharges followed by a session or admission in another "
-                "episode on day 1 through 7 (14).",
+                "episode on day 1 through 7 (14)." + hidden_note(df, "rate", "rates", d.k),
             )
         )
+    elif d.k and c["residential_discharges"] != 0:
+        parts.append(not_drawn("The follow-up chart", d.k))
     return _section(parts)
 
 
