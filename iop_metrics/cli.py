@@ -210,6 +210,7 @@ def _report(a: argparse.Namespace) -> int:
                 formats=formats,
                 pdf_required=a.formats is not None and "pdf" in a.formats,
                 warn=lambda m: print(m, file=sys.stderr),
+                benchmark=a.benchmark,
             )
         except ReportError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -256,6 +257,20 @@ def _cmd_import(a: argparse.Namespace) -> int:
     if a.source == "fhir":
         return _cmd_import_fhir(a)
     return _cmd_import_mapped(a)
+
+
+def _cmd_benchmark(a: argparse.Namespace) -> int:
+    from .ingest.teds import describe, read_teds_d, write_benchmark
+
+    doc = read_teds_d(a.file, year=a.year, state=a.state, include_mat=a.include_mat)
+    out = write_benchmark(doc, a.out)
+    prov = doc["provenance"]
+    print(
+        f"wrote {out}: {prov['rows_read']:,} rows read ({prov['layout']}), "
+        f"{prov['rows_used']:,} intensive outpatient discharges counted"
+    )
+    print(describe(doc))
+    return 0
 
 
 def _add_scope(p: argparse.ArgumentParser) -> None:
@@ -357,7 +372,33 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="html,pdf (default both; PDF skipped with a warning if no Chromium)",
     )
+    r.add_argument(
+        "--benchmark",
+        metavar="FILE",
+        help="TEDS-D benchmark from `iop-metrics benchmark teds-d` (default: TEDS 2004 figures)",
+    )
     r.set_defaults(func=_cmd_report)
+
+    b = sub.add_parser("benchmark", help="build a national benchmark file from public data")
+    bsub = b.add_subparsers(dest="source", required=True, parser_class=_Parser)
+    t = bsub.add_parser(
+        "teds-d",
+        help="SAMHSA TEDS-D public-use file (CSV or zip) -> intensive outpatient benchmark JSON",
+    )
+    t.add_argument("file", help="the TEDS-D CSV, or the zip SAMHSA distributes")
+    t.add_argument("--year", type=int, help="keep this discharge year only (DISYR)")
+    t.add_argument("--state", help="the program's state, a FIPS code (Ohio: 39)")
+    t.add_argument(
+        "--include-mat",
+        action="store_true",
+        help="keep discharges with medication for opioid use planned (METHUSE = 1)",
+    )
+    t.add_argument(
+        "--out",
+        default="benchmarks/teds-d.json",
+        help="file to write (default benchmarks/teds-d.json)",
+    )
+    t.set_defaults(func=_cmd_benchmark)
     return p
 
 

@@ -336,3 +336,44 @@ def test_without_chromium_the_html_is_still_written_with_a_clear_message(
         == 1
     )
     assert "no Chromium found" in capsys.readouterr().err
+
+
+def test_suppressed_chart_slots_are_marked_and_explained(small_site):
+    """A hidden bar keeps its slot with a "suppressed" label, and a sentence says how many."""
+    folder, _ = small_site
+    html = (folder / "monthly_report.html").read_text()
+    marks = re.findall(r'<text aria-label="([^"]*)"[^>]*>suppressed</text>', html)
+    assert marks, "no chart marks a hidden bar"
+    assert all("label: suppressed" in m for m in marks)
+    assert not any(re.search(r"(?<![\w-])(n|value|no_show_rate): ", m) for m in marks)
+    notes = re.findall(r"(\d+) of (\d+) ([a-z ]+) are hidden and marked", html)
+    assert notes and all(0 < int(a) <= int(b) for a, b, _ in notes)
+    assert {what for _, _, what in notes} & {"monthly bars", "weekdays", "service types", "bars"}
+    # every chart whose slots are all hidden says so instead of drawing an empty frame
+    for title in ("No-show rate by weekday", "No-show rate by service type"):
+        assert title in html
+
+
+def test_pdf_keeps_tables_and_headings_with_their_content(monthly, browser):
+    """No short table is split over two pages, and no section heading ends a page."""
+    pdf = monthly / "monthly_report.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    n = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+    pages = [
+        subprocess.run(
+            ["pdftotext", "-f", str(i), "-l", str(i), "-layout", str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for i in range(1, n + 1)
+    ]
+    [rates] = [p for p in pages if "Every rate with its numerator" in p]
+    assert "Attendance rate" in rates and "90-day retention" in rates
+    # a split table repeats its header on the next page
+    for header in ("Service type", "Reason (TEDS-D)", "Length of stay ", "Rows read"):
+        assert sum(header in p for p in pages) == 1, header
+    for heading in ("Attendance", "Census and flow", "Retention", "Data quality"):
+        for p in pages:
+            lines = [x.strip() for x in p.strip().splitlines() if x.strip()]
+            assert lines[-1] != heading, f"{heading} ends a page"

@@ -180,6 +180,11 @@ def discharges(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
     return run(con, "discharges", q)
 
 
+def length_of_stay_bins(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+    """Discharges in the period by TEDS-D length-of-stay code (los_code 1..37, n)."""
+    return run(con, "length_of_stay_bins", q)
+
+
 def retention_cohort(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
     """The 12-month admission cohort: (t, event) per episode and early-engagement flags."""
     return run(con, "retention_cohort", q)

@@ -48,7 +48,13 @@ def find_chromium() -> str | None:
 
 
 def _parameters(
-    db: Path, period: Period, as_of: dt.date | None, scope: Scope, suppress: int, window_days: int
+    db: Path,
+    period: Period,
+    as_of: dt.date | None,
+    scope: Scope,
+    suppress: int,
+    window_days: int,
+    benchmark: Path | None = None,
 ) -> dict[str, Any]:
     return {
         "period": period.label,
@@ -59,6 +65,7 @@ def _parameters(
         "track": scope.track or "",
         "suppress": int(suppress),
         "window_days": int(window_days),
+        "benchmark": str(benchmark) if benchmark else "",
     }
 
 
@@ -152,8 +159,13 @@ def render(
     formats: tuple[str, ...] = ("html", "pdf"),
     pdf_required: bool = False,
     warn: Any = print,
+    benchmark: str | os.PathLike[str] | None = None,
 ) -> dict[str, float]:
-    """Render the report for ``period`` into ``out_dir/<period>/``; returns timings in seconds."""
+    """Render the report for ``period`` into ``out_dir/<period>/``; returns timings in seconds.
+
+    ``benchmark`` is a file from ``iop-metrics benchmark teds-d``: the report then sets the
+    program beside its state's and the nation's latest TEDS-D figures instead of TEDS 2004's.
+    """
     import papermill as pm
 
     db_path = Path(db).resolve()
@@ -162,6 +174,7 @@ def render(
             f"{db}: no database here; build one with `iop-metrics load DATA_DIR --db {db}`"
         )
     scope = scope or Scope()
+    bench = _benchmark_path(benchmark)
     name = NAMES[period.kind]
     final = Path(out_dir) / period.label
     final.mkdir(parents=True, exist_ok=True)
@@ -187,7 +200,9 @@ def render(
                 pm.execute_notebook(
                     str(notebook_path()),
                     str(executed),
-                    parameters=_parameters(db_path, period, as_of, scope, suppress, window_days),
+                    parameters=_parameters(
+                        db_path, period, as_of, scope, suppress, window_days, bench
+                    ),
                     kernel_name="python3",
                     progress_bar=False,
                     log_output=False,
@@ -224,6 +239,22 @@ def render(
         with contextlib.suppress(FileNotFoundError, UnboundLocalError):
             noise.unlink()
     return timings
+
+
+def _benchmark_path(benchmark: str | os.PathLike[str] | None) -> Path | None:
+    """The benchmark file, checked before the notebook runs (bad input: exit 2)."""
+    if not benchmark:
+        return None
+    from .benchmark import from_file
+
+    path = Path(benchmark).resolve()
+    if not path.is_file():
+        raise InputError(
+            f"{benchmark}: no benchmark file here; make one with `iop-metrics "
+            "benchmark teds-d FILE --state FIPS --out " + str(benchmark) + "`"
+        )
+    from_file(path)  # raises InputError naming the file when it is not one
+    return path
 
 
 @contextlib.contextmanager

@@ -10,6 +10,8 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
+from ..contract import DISCHARGE_REASONS
+
 WIDTH = 640
 BLUE, GREY, RED, GREEN = "#2b6cb0", "#718096", "#c53030", "#2f855a"
 # Titles of fields that carry counts in chart data (the suppression test reads these).
@@ -38,6 +40,48 @@ TEDS_D_IOP = {
 def to_svg(chart: alt.TopLevelMixin) -> str:
     """Render a chart to an SVG string (no network, no browser)."""
     return vlc.vegalite_to_svg(chart.to_json())
+
+
+SUPPRESSED = "suppressed"
+
+
+def hidden_marks(
+    df: pd.DataFrame,
+    x: str,
+    value: str,
+    *,
+    sort: list[str] | None = None,
+    x_offset: str | None = None,
+    at: float = 0.0,
+) -> alt.Chart | None:
+    """A grey "suppressed" label, written upward from ``at``, in every slot whose ``value`` is
+    hidden (missing), so a reader sees that a bar or point was left out and not that it is 0.
+    Only the slot's name goes into the layer's data: no figure of a hidden cell is carried."""
+    keys = [c for c in (x.split(":")[0], x_offset) if c]
+    hidden = df.loc[df[value].isna(), keys].drop_duplicates()
+    if hidden.empty:
+        return None
+    enc: dict = {"x": alt.X(x, sort=sort) if sort else x, "y": alt.datum(at)}
+    if x_offset:
+        enc["xOffset"] = f"{x_offset}:N"
+    return (
+        alt.Chart(hidden.assign(label=SUPPRESSED))
+        .mark_text(
+            angle=270,
+            align="left",
+            baseline="middle",
+            dy=0,
+            dx=4,
+            fontSize=10,
+            fontStyle="italic",
+            color=GREY,
+        )
+        .encode(text="label:N", **enc)
+    )
+
+
+def _with_hidden(chart: alt.Chart, marks: alt.Chart | None) -> alt.TopLevelMixin:
+    return chart if marks is None else alt.layer(chart, marks)
 
 
 def _pct(field: str, title: str) -> alt.Y:
@@ -70,21 +114,35 @@ def pchart(df: pd.DataFrame) -> alt.TopLevelMixin:
         color=alt.condition("datum.flag", alt.value(RED), alt.value(BLUE)),
         tooltip=[alt.Tooltip("month:O"), alt.Tooltip("attendance_rate:Q", format=".1%")],
     )
-    return alt.layer(limits, centre, line, points)
+    layers = [limits, centre, line, points]
+    if df["centre"].notna().any() and (
+        marks := hidden_marks(
+            df, "month:O", "attendance_rate", at=float(df["centre"].dropna().iloc[0])
+        )
+    ):
+        layers.append(marks)
+    return alt.layer(*layers)
 
 
 def bar_rate(
     df: pd.DataFrame, key: str, rate: str, title: str, *, sort: list[str] | None = None
-) -> alt.Chart:
-    return (
-        alt.Chart(df, width=WIDTH // 2 - 40, height=180)
+) -> alt.TopLevelMixin:
+    """Bars of a rate by category; hidden categories keep their slot, marked "suppressed"."""
+    shown = df[df[rate].notna()]
+    order = sort or [
+        *shown.sort_values(rate, ascending=False)[key],
+        *sorted(df.loc[df[rate].isna(), key]),
+    ]
+    bars = (
+        alt.Chart(shown[[key, rate]], width=WIDTH // 2 - 40, height=180)
         .mark_bar(color=BLUE)
         .encode(
-            x=alt.X(f"{key}:N", title=None, sort=sort or "-y"),
+            x=alt.X(f"{key}:N", title=None, sort=order, scale=alt.Scale(domain=order)),
             y=_pct(rate, title),
             tooltip=[alt.Tooltip(f"{key}:N"), alt.Tooltip(f"{rate}:Q", format=".1%")],
         )
     )
+    return _with_hidden(bars, hidden_marks(df, f"{key}:N", rate, sort=order))
 
 
 def hours_histogram(df: pd.DataFrame) -> alt.TopLevelMixin:
@@ -104,7 +162,7 @@ def hours_histogram(df: pd.DataFrame) -> alt.TopLevelMixin:
             ],
         )
     )
-    return bars
+    return _with_hidden(bars, hidden_marks(df, "hours_bin:O", "client_weeks"))
 
 
 def census_trend(df: pd.DataFrame) -> alt.TopLevelMixin:
@@ -136,7 +194,8 @@ def census_trend(df: pd.DataFrame) -> alt.TopLevelMixin:
             tooltip=[alt.Tooltip("month:O"), alt.Tooltip("active_at_end:Q", title="Active at end")],
         )
     )
-    return alt.layer(bars, active)
+    marks = hidden_marks(long, "month:O", "n", x_offset="what")
+    return alt.layer(bars, active) if marks is None else alt.layer(bars, active, marks)
 
 
 def flow_matrix(df: pd.DataFrame, title: str) -> alt.TopLevelMixin:
@@ -190,10 +249,16 @@ def reasons_vs_reference(shares: pd.DataFrame) -> alt.Chart:
         alt.Chart(shares, width=WIDTH // 2, height=200)
         .mark_bar()
         .encode(
-            y=alt.Y("reason:N", title=None, sort=list(TEDS_D_IOP) + ["incarcerated", "died"]),
+            y=alt.Y("reason:N", title=None, sort=list(DISCHARGE_REASONS)),
             x=alt.X("share:Q", title="Share of discharges", axis=alt.Axis(format="%")),
-            yOffset="source:N",
-            color=alt.Color("source:N", title=None, scale=alt.Scale(range=[BLUE, GREY])),
+            yOffset=alt.YOffset("source:N", sort=list(dict.fromkeys(shares["source"]))),
+            color=alt.Color(
+                "source:N",
+                title=None,
+                sort=list(dict.fromkeys(shares["source"])),
+                scale=alt.Scale(range=[BLUE, GREY, "#a0aec0"]),
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400),
+            ),
             tooltip=[
                 alt.Tooltip("source:N"),
                 alt.Tooltip("reason:N"),
@@ -203,15 +268,23 @@ def reasons_vs_reference(shares: pd.DataFrame) -> alt.Chart:
     )
 
 
-def rate_bars(df: pd.DataFrame, title: str) -> alt.Chart:
-    return (
-        alt.Chart(df, width=WIDTH // 2, height=120)
+def rate_bars(df: pd.DataFrame, title: str) -> alt.TopLevelMixin:
+    """Horizontal bars of rates in [0, 1]; a hidden rate's row reads "suppressed"."""
+    hidden = df.loc[df["rate"].isna(), ["label"]]
+    marks = (
+        alt.Chart(hidden.assign(text=SUPPRESSED))
+        .mark_text(align="left", dx=4, fontSize=10, fontStyle="italic", color=GREY)
+        .encode(y=alt.Y("label:N", sort=list(df["label"])), x=alt.datum(0), text="text:N")
+    )
+    bars = (
+        alt.Chart(df[df["rate"].notna()], width=WIDTH // 2, height=120)
         .mark_bar(color=BLUE)
         .encode(
-            y=alt.Y("label:N", title=None, sort=None),
+            y=alt.Y("label:N", title=None, sort=list(df["label"])),
             x=alt.X(
                 "rate:Q", title=title, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")
             ),
             tooltip=[alt.Tooltip("label:N"), alt.Tooltip("rate:Q", format=".1%")],
         )
     )
+    return bars if hidden.empty else alt.layer(bars, marks)

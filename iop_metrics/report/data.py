@@ -17,6 +17,7 @@ import pandas as pd
 from ..compute import metrics as m
 from ..periods import Period, month, us_federal_holidays
 from ..privacy import is_small, suppress_document, suppress_frame
+from . import benchmark as bm
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class ReportData:
     quality: dict[str, Any]
     rates: pd.DataFrame
     provenance: dict[str, Any] = field(default_factory=dict)
+    references: tuple[bm.Reference, ...] = field(default_factory=lambda: tuple(bm.builtin()))
+    los_bins: pd.DataFrame = field(default_factory=pd.DataFrame)
+    benchmark_file: str | None = None
 
     @property
     def internal(self) -> bool:
@@ -172,6 +176,23 @@ def _rates(f: _Figures, curve: pd.DataFrame, k: int) -> pd.DataFrame:
     return df
 
 
+def _los_bins(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> pd.DataFrame:
+    """The period's discharges in TEDS's LOS bins (grouped for display), small counts hidden."""
+    codes = m.length_of_stay_bins(con, q)
+    counts = dict(zip(codes["los_code"].astype(int), codes["n"].astype(int), strict=True))
+    df = pd.DataFrame(
+        {
+            "bin": [label for label, _, _ in bm.LOS_GROUPS],
+            "n": [sum(counts.get(c, 0) for c in range(lo, hi + 1)) for _, lo, hi in bm.LOS_GROUPS],
+        }
+    )
+    total = int(df["n"].sum())
+    df["share"] = df["n"] / total if total else float("nan")
+    out = suppress_frame(df, k, counts=("n",))
+    out["share"] = out["share"].astype("float64").mask(out["n"].isna())
+    return out
+
+
 def _quality(con: duckdb.DuckDBPyConnection, q: m.Query) -> dict[str, Any]:
     closed = us_federal_holidays(q.period.start, q.period.end)
     figures = m.records(con, "quality", q, extra={"closed_days": closed})[0]
@@ -220,10 +241,17 @@ def _provenance(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {"snapshot": snapshot, "loaded_at": loaded_at, "loaded_by_version": version}
 
 
-def gather(con: duckdb.DuckDBPyConnection, q: m.Query, *, suppress: int = 0) -> ReportData:
+def gather(
+    con: duckdb.DuckDBPyConnection,
+    q: m.Query,
+    *,
+    suppress: int = 0,
+    benchmark: str | None = None,
+) -> ReportData:
     """Compute every figure, table and chart series of the report for ``q``.
 
-    ``suppress`` = K > 1 applies small-cell suppression (no count 1..K-1).
+    ``suppress`` = K > 1 applies small-cell suppression (no count 1..K-1). ``benchmark`` is a
+    file from ``iop-metrics benchmark teds-d``; without one the TEDS 2004 figures are used.
     """
     k = suppress if suppress and suppress > 1 else 0
     figures = _figures(con, q, k)
@@ -287,6 +315,9 @@ def gather(con: duckdb.DuckDBPyConnection, q: m.Query, *, suppress: int = 0) -> 
         quality=_quality(con, q),
         rates=_rates(figures, full_curve, k),
         provenance=_provenance(con),
+        references=tuple(bm.load(benchmark, track=q.scope.track)),
+        los_bins=_los_bins(con, q, k),
+        benchmark_file=benchmark,
     )
 
 
@@ -297,7 +328,23 @@ def metrics_json(d: ReportData) -> dict[str, str]:
     doc = (
         d.doc if d.internal else {**d.shown, "suppression": {"k": d.k, "hidden": sorted(d.hidden)}}
     )
+    if d.benchmark_file:
+        doc = {**doc, "benchmark": _references_json(d)}
     return {"metrics_json": json.dumps(doc, indent=2)}
+
+
+def _references_json(d: ReportData) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": r.label,
+            "year": r.year,
+            "state": r.state,
+            "withheld": r.withheld,
+            "completion_rate": r.completion_rate,
+            "median_stay": r.median_stay,
+        }
+        for r in d.references
+    ]
 
 
 def from_parameters(
@@ -310,6 +357,7 @@ def from_parameters(
     track: str,
     suppress: int,
     window_days: int,
+    benchmark: str = "",
 ) -> ReportData:
     """Validate the notebook's parameters, open the database read-only and gather the figures."""
     from ..db import connect
@@ -325,6 +373,6 @@ def from_parameters(
             ),
             window_days=int(window_days),
         )
-        return gather(con, q, suppress=int(suppress))
+        return gather(con, q, suppress=int(suppress), benchmark=benchmark or None)
     finally:
         con.close()

@@ -28,7 +28,38 @@ from .sections import (
 
 
 def _h2(title: str, sentence: str) -> str:
-    return f'<section class="part"><h2>{title}</h2><p class="lead">{sentence}</p>'
+    return f'<h2>{title}</h2><p class="lead">{sentence}</p>'
+
+
+def _keep(*blocks: str) -> str:
+    """Blocks printed on one page (a heading or sentence with the chart or table it opens)."""
+    return '<div class="keep">' + "".join(blocks) + "</div>"
+
+
+def _section(parts: list[str]) -> str:
+    """A section whose heading and opening sentence stay on the page of its first block."""
+    head = _keep(*parts[:2])
+    return '<section class="part">' + head + "".join(parts[2:]) + "</section>"
+
+
+def not_drawn(what: str, k: int) -> str:
+    """Said in place of a chart whose every figure is hidden."""
+    return (
+        f'<p class="note">{what} is not drawn: small-cell suppression hides every figure in '
+        f"it (each rests on 1 to {k - 1} records, or would let one be worked out).</p>"
+    )
+
+
+def hidden_note(df: pd.DataFrame, col: str, noun: str, k: int) -> str:
+    """The sentence under a chart that says how many of its slots are hidden, and why."""
+    n = int(df[col].isna().sum())
+    if not k or not n:
+        return ""
+    return (
+        f" {n} of {len(df)} {noun} are hidden and marked \u201csuppressed\u201d: small-cell "
+        f"suppression for outside readers leaves out every figure built on 1 to {k - 1} "
+        "records, and any other that would let one be worked out."
+    )
 
 
 def attendance(d: ReportData) -> str:
@@ -40,20 +71,23 @@ def attendance(d: ReportData) -> str:
                 charts.pchart(limits),
                 "Monthly attendance rate (points) with its "
                 "12-month centre line and 3-sigma control limits (band); red points "
-                "fall outside the limits.",
+                "fall outside the limits." + hidden_note(limits, "attendance_rate", "months", d.k),
             )
         )
+    else:
+        parts.append("<p>The monthly attendance chart is not drawn: every month is hidden.</p>")
     row = []
-    for df, key, title, sort in (
-        (d.weekday, "key", "No-show rate by weekday", list(d.weekday["key"])),
-        (d.service, "key", "No-show rate by service type", None),
+    for df, noun, title, sort in (
+        (d.weekday, "weekdays", "No-show rate by weekday.", list(d.weekday["key"])),
+        (d.service, "service types", "No-show rate by service type.", None),
     ):
-        shown = df[df["no_show_rate"].notna()]
-        if not shown.empty:
+        if df["no_show_rate"].notna().any():
+            chart = charts.bar_rate(df, "key", "no_show_rate", "No-show rate", sort=sort)
+            row.append(figure(chart, title + hidden_note(df, "no_show_rate", noun, d.k)))
+        elif len(df):
             row.append(
-                figure(
-                    charts.bar_rate(shown, key, "no_show_rate", "No-show rate", sort=sort), title
-                )
+                f'<p class="note">{title[:-1]} is not drawn: the rate of every one of the '
+                f"{len(df)} {noun} is hidden by small-cell suppression.</p>"
             )
     parts.append('<div class="pair">' + "".join(row) + "</div>")
     parts.append(
@@ -71,25 +105,31 @@ def attendance(d: ReportData) -> str:
             d.k,
         )
     )
-    parts.append(f"<p>{dosage_sentence(d)}</p>")
+    dosage = [f"<p>{dosage_sentence(d)}</p>"]
     if d.hours["client_weeks"].notna().any():
-        parts.append(
+        dosage.append(
             figure(
                 charts.hours_histogram(d.hours),
                 "Hours attended per full client-week; the ASAM threshold is 9 hours "
-                "for adults and 6 for adolescents.",
+                "for adults and 6 for adolescents."
+                + hidden_note(d.hours, "client_weeks", "bars", d.k),
             )
         )
-    return "".join(parts) + "</section>"
+    elif d.k and len(d.hours):
+        dosage.append(not_drawn("The chart of hours per client-week", d.k))
+    parts.append(_keep(*dosage))
+    return _section(parts)
 
 
 def census_and_flow(d: ReportData) -> str:
     parts = [_h2("Census and flow", census_sentence(d))]
+    bars = d.monthly.melt(id_vars="month", value_vars=["admissions", "discharges"])
     parts.append(
         figure(
             charts.census_trend(d.monthly),
             "Admissions and discharges by month "
-            "(bars) and active census at month end (line), last 12 months.",
+            "(bars) and active census at month end (line), last 12 months."
+            + hidden_note(bars, "value", "monthly bars", d.k),
         )
     )
     parts.append(f"<p>{transitions_sentence(d)}</p>")
@@ -102,9 +142,12 @@ def census_and_flow(d: ReportData) -> str:
                 figure(
                     charts.flow_matrix(df, title),
                     title + ": discharges by level "
-                    "(rows) and where they went within the window (columns).",
+                    "(rows) and where they went within the window (columns)."
+                    + (" A dash (–) marks a hidden cell (small-cell suppression)." if d.k else ""),
                 )
             )
+        elif d.k and len(df):
+            parts.append(not_drawn(f"The chart of the {title[0].lower()}{title[1:]}", d.k))
     i = d.shown["inflow"]
     parts.append(
         "<p>How this period's admissions came in: "
@@ -113,7 +156,7 @@ def census_and_flow(d: ReportData) -> str:
         f"{count(i['lateral_into'], d.k)} came laterally and {count(i['direct'], d.k)} were "
         "direct admissions.</p>"
     )
-    return "".join(parts) + "</section>"
+    return _section(parts)
 
 
 def retention(d: ReportData) -> str:
@@ -127,6 +170,8 @@ def retention(d: ReportData) -> str:
                 "points mark 30, 60 and 90 days.",
             )
         )
+    elif d.k and d.shown["retention"]["cohort_admissions"] != 0:
+        parts.append(not_drawn("The retention curve", d.k))
     r = d.shown["retention"]
     parts.append(
         f"<p>Early engagement (adapted from HEDIS IET): {rate(r['initiated_14d'], d.k)} "
@@ -134,24 +179,68 @@ def retention(d: ReportData) -> str:
         f"{rate(r['engaged_34d'], d.k)} attended two or more further sessions within 34 "
         "days of that first one.</p>"
     )
-    parts.append(f"<p>{discharge_sentence(d)}</p>")
+    reasons_block = [f"<p>{discharge_sentence(d)}</p>"]
+    names = " and ".join(r.label for r in d.references)
     shares = _reason_shares(d)
     if not shares.empty:
-        parts.append(
+        reasons_block.append(
             figure(
                 charts.reasons_vs_reference(shares),
-                "Discharge reasons this "
-                "period against TEDS-D 2004 intensive outpatient discharges.",
+                f"Discharge reasons this period against {names}, intensive outpatient "
+                "discharges (shares of all discharges).",
             )
+        )
+    elif d.k and d.shown["discharges"]["total"] != 0:
+        reasons_block.append(
+            f'<p class="note">The chart of discharge reasons against {html.escape(names)} is not '
+            "drawn: some reason counts are hidden by small-cell suppression, and shares "
+            "would reveal them. The reference shares are in the table.</p>"
         )
     by = d.shown["discharges"]["by_reason"]
     reasons = pd.DataFrame(
         {"reason": list(DISCHARGE_REASONS), "n": [by[x] for x in DISCHARGE_REASONS]}
     )
-    parts.append(
-        table(reasons, [("reason", "Reason (TEDS-D)", "text"), ("n", "Discharges", "count")], d.k)
+    columns = [("reason", "Reason (TEDS-D)", "text"), ("n", "Discharges", "count")]
+    for i, r in enumerate(d.references):
+        reasons[f"ref{i}"] = [_ref_share(r, r.reasons.get(x)) for x in DISCHARGE_REASONS]
+        columns.append((f"ref{i}", r.label, "html"))
+    reasons_block.append(table(reasons, columns, d.k))
+    parts.append(_keep(*reasons_block))
+    parts.append(_keep(*length_of_stay(d)))
+    return _section(parts)
+
+
+def _ref_share(r: Any, share: float | None) -> str:
+    if r.withheld:
+        return '<span class="r sup">withheld</span>'
+    return "—" if share is None else f'<span class="r">{share:.1%}</span>'
+
+
+def length_of_stay(d: ReportData) -> list[str]:
+    """The period's discharges in TEDS-D's length-of-stay bins, beside the references'."""
+    with_bins = [r for r in d.references if r.los_shares or r.withheld]
+    lead = (
+        "Length of stay of this period's discharges in TEDS-D's bins (admission and "
+        "discharge day both counted, as TEDS counts outpatient stays)"
     )
-    return "".join(parts) + "</section>"
+    if with_bins:
+        lead += ", beside " + " and ".join(html.escape(r.label) for r in with_bins) + "."
+    else:
+        lead += (
+            ". TEDS-D 2004 gives only a median (41 days, adults, Table 4.11); a benchmark "
+            "file from <code>iop-metrics benchmark teds-d</code> compares the whole "
+            "distribution."
+        )
+    df = d.los_bins.copy()
+    columns = [
+        ("bin", "Length of stay", "text"),
+        ("n", "Discharges", "count"),
+        ("share", "Share", "rate"),
+    ]
+    for i, r in enumerate(with_bins):
+        df[f"ref{i}"] = [_ref_share(r, r.los_shares.get(b)) for b in df["bin"]]
+        columns.append((f"ref{i}", r.label, "html"))
+    return [f"<p>{lead}</p>", table(df, columns, d.k)]
 
 
 def _reason_shares(d: ReportData) -> pd.DataFrame:
@@ -168,9 +257,13 @@ def _reason_shares(d: ReportData) -> pd.DataFrame:
         }
         for r in DISCHARGE_REASONS
     ]
-    rows += [
-        {"source": "TEDS-D 2004 IOP", "reason": r, "share": s} for r, s in charts.TEDS_D_IOP.items()
-    ]
+    for ref in d.references:
+        if not ref.withheld:
+            rows += [
+                {"source": ref.label, "reason": r, "share": ref.reasons.get(r, 0.0)}
+                for r in DISCHARGE_REASONS
+                if r in ref.reasons
+            ]
     return pd.DataFrame(rows)
 
 
@@ -188,10 +281,12 @@ def continuity(d: ReportData) -> str:
                 charts.rate_bars(df, "Followed up"),
                 "Share of residential and "
                 "inpatient discharges followed by a session or admission in another "
-                "episode on day 1 through 7 (14).",
+                "episode on day 1 through 7 (14)." + hidden_note(df, "rate", "rates", d.k),
             )
         )
-    return "".join(parts) + "</section>"
+    elif d.k and c["residential_discharges"] != 0:
+        parts.append(not_drawn("The follow-up chart", d.k))
+    return _section(parts)
 
 
 def outcomes(d: ReportData) -> str:
@@ -219,7 +314,7 @@ def outcomes(d: ReportData) -> str:
             d.k,
         )
     )
-    return "".join(parts) + "</section>"
+    return _section(parts)
 
 
 def _small_hidden(df: pd.DataFrame, col: str, k: int) -> pd.DataFrame:
@@ -300,4 +395,4 @@ def data_quality(d: ReportData) -> str:
         f"{n(q['open_without_session_30d'])}. Sessions dated on a federal holiday "
         f"(usually a closed day) this period: {n(q['sessions_on_closed_days'])}.</p>"
     )
-    return "".join(parts) + "</section>"
+    return _section(parts)

@@ -130,10 +130,16 @@ def tiles(d: ReportData) -> str:
         else:
             change = f"{int(now) - int(before):+,} vs {prev_label}"
         spark = figure(charts.sparkline(d.monthly, series), "12 months")
+        gaps = int(d.monthly[series].isna().sum()) if d.k else 0
+        gap_note = (
+            f'<div class="gaps">{gaps} of {len(d.monthly)} months suppressed (gaps)</div>'
+            if gaps
+            else ""
+        )
         out.append(
             f'<div class="tile"><div class="label">{title}</div>'
             f'<div class="value">{shown}</div><div class="change">{change}</div>'
-            f"{spark}</div>"
+            f"{spark}{gap_note}</div>"
         )
     return '<section class="tiles">' + "".join(out) + "</section>"
 
@@ -245,14 +251,35 @@ def retention_sentence(d: ReportData) -> str:
     )
 
 
+def _reference_figure(r: Any, value: str | None) -> str:
+    if r.withheld or value is None:
+        return '<span class="r sup">withheld</span> (fewer than 30 discharges)'
+    return value
+
+
 def discharge_sentence(d: ReportData) -> str:
+    """Completions and median stay, each beside its reference named by source and year."""
+    from .benchmark import los_group
+
     s = d.shown["discharges"]
+    refs = d.references
+    completion = "; ".join(
+        f"{html.escape(r.label)}: "
+        + _reference_figure(r, None if r.completion_rate is None else f"{r.completion_rate:.1%}")
+        for r in refs
+    )
     los = s["median_length_of_stay_days"]
-    stay = "" if _missing(los) else f"; median stay {los:.0f} days (TEDS-D adult IOP: 41)"
+    stay = ""
+    if not _missing(los):
+        binned = f", in TEDS's {los_group(int(round(los)))} bin" if d.benchmark_file else ""
+        medians = "; ".join(
+            f"{html.escape(r.median_stay_label or r.label)}: {_reference_figure(r, r.median_stay)}"
+            for r in refs
+        )
+        stay = f". The median stay was {los:.0f} days{binned} ({medians})"
     return (
         f"{count(s['by_reason']['completed'], d.k)} of {count(s['total'], d.k)} "
-        f"discharges were completions ({rate(s['completion_rate'], d.k)}; TEDS-D IOP "
-        f"reference 37.7%){stay}."
+        f"discharges were completions ({rate(s['completion_rate'], d.k)}; {completion}){stay}."
     )
 
 
@@ -278,7 +305,7 @@ def continuity_sentence(d: ReportData) -> str:
 
 
 def table(df: pd.DataFrame, columns: list[tuple[str, str, str]], k: int = 0) -> str:
-    """HTML table; columns are (field, title, kind) with kind count, rate or text."""
+    """HTML table; columns are (field, title, kind) with kind count, rate, text or html (as is)."""
     head = "".join(f"<th>{html.escape(t)}</th>" for _, t, _ in columns)
     rows = []
     for _, r in df.iterrows():
@@ -290,11 +317,14 @@ def table(df: pd.DataFrame, columns: list[tuple[str, str, str]], k: int = 0) -> 
                 if kind == "count"
                 else rate(v, k)
                 if kind == "rate"
+                else str(v)
+                if kind == "html"
                 else html.escape(str(v))
             )
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return (
-        f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    return (  # the wrapper keeps a short table on one printed page (Chromium splits tables)
+        f'<div class="table keep"><table class="data"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 

@@ -1,0 +1,93 @@
+"""TEDS-D counts -> the benchmark's cells: one per (year, place, age group), small ones withheld.
+
+A cell is the nation (``state`` None) or one state, for all ages (12+), adolescents (12-17) or
+adults (18+). A cell of fewer than ``MIN_CELL`` discharges is withheld: its figures are None.
+
+>>> from collections import Counter
+>>> [c["n"] for c in cells_of(Counter({(2019, "39", "adult", 1, 31): 30}), None)]
+[30, 30, 30, 30]
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from .teds_codes import AGE_GROUPS, LOS_BINS, REASONS, STATE_NAMES, los_label
+
+MIN_CELL = 30
+MISSING = -9
+
+
+def _cell(counts: Counter[tuple[int, int]], **key: Any) -> dict[str, Any]:
+    """One (year, state, age group) cell from its (reason, los) counts."""
+    n = sum(counts.values())
+    cell: dict[str, Any] = {**key, "n": n, "withheld": n < MIN_CELL}
+    if n < MIN_CELL:
+        return {**cell, "n": None, "reasons": None, "completion_rate": None, "los": None}
+    by_reason = Counter[int]()
+    by_los = Counter[int]()
+    for (r, lc), v in counts.items():
+        by_reason[r] += v
+        by_los[lc] += v
+    reasons = {name: {"n": by_reason[code], "share": by_reason[code] / n} for code, name in REASONS}
+    if by_reason[MISSING]:
+        reasons["unknown"] = {"n": by_reason[MISSING], "share": by_reason[MISSING] / n}
+    los_n = n - by_los[MISSING]
+    shares = {str(c): by_los[c] / los_n for c, *_ in LOS_BINS} if los_n else {}
+    median, running = None, 0
+    for c, *_ in LOS_BINS:  # the bin holding the middle stay (counts, so exact)
+        running += by_los[c]
+        if los_n and 2 * running >= los_n:
+            median = c
+            break
+    return {
+        **cell,
+        "reasons": reasons,
+        "completion_rate": by_reason[1] / n,
+        "los": {"n": los_n, "shares": shares, "median_bin": median},
+    }
+
+
+def cells_of(counts: Counter, state: str | None) -> list[dict[str, Any]]:
+    """Every cell: the nation and each state (only ``state`` when given), by age group."""
+    grouped: dict[tuple[int, str | None, str], Counter[tuple[int, int]]] = {}
+    for (y, s, ag, r, lc), v in counts.items():
+        for where in (None, s) if s is not None else (None,):
+            if where is not None and state is not None and where != state:
+                continue
+            for group in ("all", ag) if ag else ("all",):
+                grouped.setdefault((y, where, group), Counter())[(r, lc)] += v
+    out = []
+    for y, s, group in sorted(grouped, key=lambda k: (k[0], k[1] or "", AGE_GROUPS.index(k[2]))):
+        name = "United States" if s is None else STATE_NAMES.get(s, f"FIPS {s}")
+        out.append(_cell(grouped[(y, s, group)], year=y, state=s, state_name=name, age_group=group))
+    return out
+
+
+def latest_cell(
+    doc: dict[str, Any], *, state: str | None, age_group: str = "all"
+) -> dict[str, Any] | None:
+    """The latest year's cell for ``state`` (None = the nation) that is not withheld."""
+    cells = [
+        c
+        for c in doc["cells"]
+        if c["state"] == state and c["age_group"] == age_group and not c["withheld"]
+    ]
+    return max(cells, key=lambda c: c["year"]) if cells else None
+
+
+def describe(doc: dict[str, Any]) -> str:
+    """One line per place (the program's state, then the nation) with its latest figures."""
+    lines = []
+    for state in (doc.get("program_state"), None) if doc.get("program_state") else (None,):
+        c = latest_cell(doc, state=state)
+        if c is None:
+            lines.append(f"TEDS-D, {STATE_NAMES.get(state or '', 'United States')}: withheld")
+            continue
+        lines.append(
+            f"TEDS-D {c['year']}, {c['state_name']}: {c['n']:,} intensive outpatient "
+            f"discharges, {c['completion_rate']:.1%} completed, median stay "
+            f"{los_label(c['los']['median_bin'])}"
+        )
+    return "\n".join(lines)
