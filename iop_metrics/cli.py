@@ -175,6 +175,14 @@ def _report(a: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _cmd_run(a: argparse.Namespace) -> int:
+    from .run.config import read_config
+    from .run.runner import run
+
+    config = read_config(a.config)
+    return run(config, period=a.period, dry_run=a.dry_run, today=dt.date.today())
+
+
 def _add_scope(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
@@ -250,6 +258,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="html,pdf (default both; PDF skipped with a warning if no Chromium)",
     )
     r.set_defaults(func=_cmd_report)
+
+    rn = sub.add_parser(
+        "run", help="scheduled run from a config: load, every scope x audience, sites, index"
+    )
+    rn.add_argument("config", help="the run's TOML file (paths in it are relative to it)")
+    rn.add_argument("--period", help="overrides the config's period (2026-10, last-month ...)")
+    rn.add_argument("--dry-run", action="store_true", help="print the plan, load and write nothing")
+    rn.set_defaults(func=_cmd_run)
     return p
 
 

@@ -145,6 +145,7 @@ def render(
     period: Period,
     *,
     out_dir: str | os.PathLike[str] = "reports",
+    dest: str | os.PathLike[str] | None = None,
     as_of: dt.date | None = None,
     scope: Scope | None = None,
     suppress: int = 0,
@@ -153,7 +154,8 @@ def render(
     pdf_required: bool = False,
     warn: Any = print,
 ) -> dict[str, float]:
-    """Render the report for ``period`` into ``out_dir/<period>/``; returns timings in seconds."""
+    """Render the report for ``period`` into ``out_dir/<period>/`` (or into the folder ``dest``
+    when given, as scheduled runs do); returns timings in seconds."""
     import papermill as pm
 
     db_path = Path(db).resolve()
@@ -163,7 +165,7 @@ def render(
         )
     scope = scope or Scope()
     name = NAMES[period.kind]
-    final = Path(out_dir) / period.label
+    final = Path(dest) if dest is not None else Path(out_dir) / period.label
     final.mkdir(parents=True, exist_ok=True)
     chromium = find_chromium() if "pdf" in formats else None
     if "pdf" in formats and chromium is None:
