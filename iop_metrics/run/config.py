@@ -72,6 +72,8 @@ def _line_of(text: str, table: str, key: str) -> int:
         line = raw.split("#", 1)[0].strip()
         if m := re.match(r"^\[\s*([^\]]+?)\s*\]$", line):
             current = m.group(1).strip().strip('"')
+            if table == "" and current == key:
+                return n
             continue
         if m := re.match(r'^("?)([A-Za-z0-9_.-]+)\1\s*=', line):
             name = m.group(2)

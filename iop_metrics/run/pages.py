@@ -4,9 +4,9 @@ Counts go through the ``count`` filter and rates through ``pct``, which write th
 spans as the report (``<span class="n">``; suppressed: ``<span class="n sup">&lt;11``), so
 one test can read every figure on any page.
 
->>> render_page("sites.html.j2", title="t", css="", k=0, period_label="p",
-...             measures=[], outside=[], generated="now", external=False).count("<h1>")
-1
+>>> page = render_page("index.html.j2", title="<IOP>", css="", folder="r", periods=[])
+>>> "<h1>&lt;IOP&gt;</h1>" in page, "No report yet" in page
+(True, True)
 """
 
 from __future__ import annotations

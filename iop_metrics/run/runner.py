@@ -236,6 +236,11 @@ def _rel(path: Path, out: Path) -> str:
     return str(path)
 
 
+def worker_count(tasks: int) -> int:
+    """Processes for ``tasks`` outputs: one per core at most."""
+    return max(1, min(os.cpu_count() or 1, tasks))
+
+
 def execute(
     config: RunConfig, plan: Plan, db: Path, *, log: Callable[[str], None]
 ) -> list[dict[str, Any]]:
@@ -249,7 +254,7 @@ def execute(
         rec = {"kind": "report", "scope": job.scope, "audience": job.audience, "path": ""}
         rec["path"] = _rel(job.folder, config.out) + "/"
         tasks.append((rec, render_job, (db, plan.period, job, config, config.levels)))
-    workers = max(1, min(os.cpu_count() or 1, len(tasks)))
+    workers = worker_count(len(tasks))
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         futures: dict[Future[dict[str, Any]], dict[str, Any]] = {
@@ -289,15 +294,19 @@ def run(
         log("dry run: nothing loaded or written; sites as in the current database")
         log(plan.describe(config))
         return 0
+    t0 = time.perf_counter()
     summary = load_export(config)
-    log(f"loaded {config.export} into {config.db}")
+    load_seconds = time.perf_counter() - t0
+    log(f"loaded {config.export} into {config.db} ({load_seconds:.1f} s)")
     work = config.out / f".run-{os.getpid()}"
     try:
         db = pin_snapshot(config.db, work)
         the_period = resolve_period(config, period, today, db)
         plan = make_plan(config, the_period, site_codes(db))
         log(plan.describe(config))
+        t0 = time.perf_counter()
         records = execute(config, plan, db, log=log)
+        render_seconds = time.perf_counter() - t0
         snapshot = snapshot_id(db)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -311,6 +320,9 @@ def run(
         "config_sha256": config.sha256,
         "rows_loaded": dict(getattr(summary, "rows_loaded", {}) or {}),
         "status": "failed" if failed else "ok",
+        "load_seconds": round(load_seconds, 3),
+        "render_seconds": round(render_seconds, 3),
+        "workers": worker_count(len(records)),
         "reports": records,
     }
     with open(config.out / "runs.jsonl", "a", encoding="utf-8") as fh:
