@@ -239,3 +239,20 @@ def test_index_lists_latest_first_with_figures_and_follows_the_disk(tmp_path):
     shutil.rmtree(out / "2026-09")
     html = write_index(out).read_text()
     assert "2026-09" not in html and "<script" not in html
+
+
+def test_the_readme_config_uses_only_known_keys():
+    import re
+    import tomllib
+
+    from conftest import ROOT
+
+    from iop_metrics.run.config import KEYS
+
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"```toml\n(.*?)```", readme, flags=re.S).group(1)
+    doc = tomllib.loads(block)
+    assert set(doc) == set(KEYS)
+    for table, body in doc.items():
+        assert set(body) <= set(KEYS[table]), table
+    assert "iop-metrics run iop-metrics.toml" in readme
