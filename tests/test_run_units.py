@@ -13,6 +13,7 @@ from conftest import SAMPLE
 from helpers import sha256
 
 from iop_metrics.cli import main
+from iop_metrics.errors import InputError
 from iop_metrics.run import sites
 from iop_metrics.run.archive import write_index
 from iop_metrics.run.config import read_config
@@ -256,3 +257,21 @@ def test_the_readme_config_uses_only_known_keys():
     for table, body in doc.items():
         assert set(body) <= set(KEYS[table]), table
     assert "iop-metrics run iop-metrics.toml" in readme
+
+
+def test_plan_scopes_and_site_codes_that_cannot_name_a_folder(tmp_path):
+    from iop_metrics.periods import parse_period
+    from iop_metrics.run.runner import make_plan
+
+    c = read_config(_config(tmp_path, GOOD))
+    plan = make_plan(c, parse_period("2026-10"), ("east", "west"))
+    assert [(j.scope, j.audience) for j in plan.jobs][:3] == [
+        ("all", "internal"),
+        ("all", "external"),
+        ("east", "internal"),
+    ]
+    assert plan.jobs[-1].folder == c.out / "2026-10" / "west" / "external"
+    assert plan.sites == ("east", "west")
+    for bad in (("all", "west"), ("North Campus",)):
+        with pytest.raises(InputError, match="cannot name a report folder"):
+            make_plan(c, parse_period("2026-10"), bad)

@@ -121,9 +121,12 @@ def make_plan(config: RunConfig, period: Period, sites: tuple[str, ...]) -> Plan
                 f"data ({', '.join(sites) or 'none'})"
             )
         chosen = tuple(config.sites)
-    odd = [s for s in chosen if s != ALL and (not SITE_CODE.match(s) or s == ALL)]
-    if odd:
-        raise InputError(f"site code(s) {odd} cannot name a folder; rename the site in the export")
+    odd = [s for s in chosen if s != ALL and not SITE_CODE.match(s)]
+    if ALL in sites or odd:
+        raise InputError(
+            f"site code(s) {', '.join(odd) or ALL!r} cannot name a report folder (letters, digits "
+            f"and .-_ only, and not {ALL!r}, the whole program); rename the site in the export"
+        )
     base = config.out / period.label
     jobs = tuple(Job(s, a, base / s / a) for s in chosen for a in config.audiences)
     compared = tuple(s for s in chosen if s != ALL)
@@ -183,7 +186,7 @@ def render_job(
 ) -> dict[str, Any]:
     """Render one report in this (worker) process; a failure is returned, never raised."""
     from ..compute.metrics import Scope
-    from ..report.build import render
+    from ..report.build import ReportError, render
 
     warnings: list[str] = []
     extra: dict[str, Any] = {"benchmark": config.benchmark} if config.benchmark else {}
@@ -201,7 +204,7 @@ def render_job(
             **extra,
         )
     except Exception as exc:  # noqa: BLE001 - isolated: reported in runs.jsonl and exit 1
-        msg = str(exc) if type(exc).__name__ in ("ReportError", "InputError") else repr(exc)
+        msg = str(exc) if isinstance(exc, ReportError | InputError) else repr(exc)
         return {"status": "failed", "error": msg, "seconds": time.perf_counter() - t0}
     return {
         "status": "ok",
