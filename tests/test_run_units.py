@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -275,3 +276,20 @@ def test_plan_scopes_and_site_codes_that_cannot_name_a_folder(tmp_path):
     for bad in (("all", "west"), ("North Campus",)):
         with pytest.raises(InputError, match="cannot name a report folder"):
             make_plan(c, parse_period("2026-10"), bad)
+
+
+def test_funnel_chart_draws_limits_centre_and_a_red_point_for_the_outlier():
+    from iop_metrics.report.charts import RED, to_svg
+
+    network = _doc(att=(640, 150, 10), comp=(40, 80), ret=(300, 0.6), sd=(20, 5, 5, 10))
+    docs = {
+        "east": _doc(att=(100, 90, 10), comp=(20, 40), ret=(150, 0.62), sd=(10, 3, 2, 5)),
+        "west": _doc(att=(160, 38, 2), comp=(20, 40), ret=(150, 0.58), sd=(10, 2, 3, 5)),
+    }
+    df = sites.table(docs, network, 0)
+    svg = to_svg(sites.chart(df[df.measure == "attendance"], 0.8, "Attendance", n_min=1))
+    points = re.findall(r'<path[^>]*aria-roledescription="point"[^>]*>', svg)
+    assert len(points) == 2
+    east = next(p for p in points if "Denominator: 200; rate: 50" in p)
+    assert f'fill="{RED}"' in east and "reading: outside 99.8%" in east
+    assert "Denominator: 1; p: 0.8" in svg  # the centre line starts at n_min

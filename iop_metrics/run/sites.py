@@ -169,6 +169,9 @@ def chart(df: pd.DataFrame, p: float, title: str, *, n_min: int) -> Any:
 
     from ..report.charts import BLUE, GREY, RED
 
+    domain = ["within limits", "outside 95%", "outside 99.8%"]
+    colours = alt.Scale(domain=domain, range=[BLUE, ORANGE, RED])
+
     shown = df.dropna(subset=["rate", "denominator"])
     top = max([int(shown["denominator"].max()) if len(shown) else n_min, n_min]) * 1.15
     grid = sorted({max(n_min, round(n_min + (top - n_min) * (i / 120) ** 2)) for i in range(121)})
@@ -189,13 +192,11 @@ def chart(df: pd.DataFrame, p: float, title: str, *, n_min: int) -> Any:
     )
     centre = base.mark_line(color=GREY, strokeDash=[4, 3]).encode(y="p:Q")
 
-    def colour(status: str) -> str:
-        if status.startswith("outside 99.8"):
-            return RED
-        return ORANGE if status.startswith("outside 95") else BLUE
+    def reading(status: str) -> str:
+        return "within limits" if status.startswith("within") else status.split(" (")[0]
 
-    pts = shown.assign(colour=shown["status"].map(colour))
-    pts = pts[["site", "denominator", "rate", "colour"]]
+    pts = shown.assign(reading=shown["status"].map(reading))
+    pts = pts[["site", "denominator", "rate", "reading"]]
     enc = {
         "x": alt.X("denominator:Q", title="Denominator"),
         "y": alt.Y("rate:Q", axis=alt.Axis(format="%")),
@@ -203,7 +204,7 @@ def chart(df: pd.DataFrame, p: float, title: str, *, n_min: int) -> Any:
     dots = (
         alt.Chart(pts)
         .mark_point(filled=True, size=70)
-        .encode(**enc, color=alt.Color("colour:N", scale=None))
+        .encode(**enc, color=alt.Color("reading:N", scale=colours, legend=None))
     )
     labels = alt.Chart(pts).mark_text(dx=7, align="left", fontSize=11).encode(**enc, text="site:N")
     return alt.layer(outer, inner, centre, dots, labels)
