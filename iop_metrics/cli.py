@@ -66,15 +66,9 @@ def _cmd_load(a: argparse.Namespace) -> int:
     from .ingest.load import load
 
     if a.mapping:  # import the export through the mapping into a scratch folder, then load it
-        import json
-        import tempfile
+        from .ingest.importer import load_mapped
 
-        from .ingest.importer import import_export
-
-        with tempfile.TemporaryDirectory(prefix="iop-load-") as tmp:
-            report, _ = import_export(a.data_dir, a.mapping, Path(tmp) / "contract")
-            imported = (report["mapping"]["sha256"], json.dumps(report))
-            summary = load(Path(tmp) / "contract", a.db, quarantine=a.quarantine, imported=imported)
+        summary = load_mapped(a.data_dir, a.db, a.mapping, quarantine=a.quarantine)
     else:
         summary = load(a.data_dir, a.db, quarantine=a.quarantine)
     print(f"loaded {a.data_dir} into {a.db}")
@@ -273,6 +267,14 @@ def _cmd_benchmark(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(a: argparse.Namespace) -> int:
+    from .run.config import read_config
+    from .run.runner import run
+
+    config = read_config(a.config)
+    return run(config, period=a.period, dry_run=a.dry_run, today=dt.date.today())
+
+
 def _add_scope(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
@@ -399,6 +401,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="file to write (default benchmarks/teds-d.json)",
     )
     t.set_defaults(func=_cmd_benchmark)
+    rn = sub.add_parser(
+        "run", help="scheduled run from a config: load, every scope x audience, sites, index"
+    )
+    rn.add_argument("config", help="the run's TOML file (paths in it are relative to it)")
+    rn.add_argument("--period", help="overrides the config's period (2026-10, last-month ...)")
+    rn.add_argument("--dry-run", action="store_true", help="print the plan, load and write nothing")
+    rn.set_defaults(func=_cmd_run)
     return p
 
 

@@ -408,3 +408,26 @@ def import_export(
         finally:
             con.close()
     return report, written
+
+
+def load_mapped(
+    export_dir: str | os.PathLike[str],
+    db_path: str | os.PathLike[str],
+    mapping: str | os.PathLike[str],
+    *,
+    quarantine: bool = False,
+) -> Any:
+    """Import ``export_dir`` through ``mapping`` into a scratch folder, then ``load`` it atomically.
+
+    The mapping's sha256 and the import report are recorded in ``load_log``; on
+    ``InputError`` nothing is written and the previous database stays as it was.
+    Returns the loader's ``LoadSummary``.
+    """
+    import json
+
+    from .load import load
+
+    with tempfile.TemporaryDirectory(prefix="iop-load-") as tmp:
+        report, _ = import_export(export_dir, mapping, Path(tmp) / "contract")
+        imported = (report["mapping"]["sha256"], json.dumps(report))
+        return load(Path(tmp) / "contract", db_path, quarantine=quarantine, imported=imported)

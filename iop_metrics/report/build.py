@@ -152,6 +152,7 @@ def render(
     period: Period,
     *,
     out_dir: str | os.PathLike[str] = "reports",
+    dest: str | os.PathLike[str] | None = None,
     as_of: dt.date | None = None,
     scope: Scope | None = None,
     suppress: int = 0,
@@ -161,7 +162,8 @@ def render(
     warn: Any = print,
     benchmark: str | os.PathLike[str] | None = None,
 ) -> dict[str, float]:
-    """Render the report for ``period`` into ``out_dir/<period>/``; returns timings in seconds.
+    """Render the report for ``period`` into ``out_dir/<period>/`` (or into the folder ``dest``
+    when given, as scheduled runs do); returns timings in seconds.
 
     ``benchmark`` is a file from ``iop-metrics benchmark teds-d``: the report then sets the
     program beside its state's and the nation's latest TEDS-D figures instead of TEDS 2004's.
@@ -176,7 +178,7 @@ def render(
     scope = scope or Scope()
     bench = _benchmark_path(benchmark)
     name = NAMES[period.kind]
-    final = Path(out_dir) / period.label
+    final = Path(dest) if dest is not None else Path(out_dir) / period.label
     final.mkdir(parents=True, exist_ok=True)
     chromium = find_chromium() if "pdf" in formats else None
     if "pdf" in formats and chromium is None:

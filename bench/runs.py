@@ -1,0 +1,128 @@
+"""A network run on generated data: 10 sites x 2 audiences (HTML + PDF), wall time and its split.
+
+    .venv/bin/python bench/runs.py [--size 1M|10M] [--keep]
+
+Generates the synthetic export (Parquet) at the given size, spreads its clients over ten
+sites, writes a run config (sites = "each": the program plus 10 sites, internal and
+external, HTML and PDF) and times ``iop-metrics run`` in a fresh process. The split comes
+from runs.jsonl: the load, the parallel rendering phase, and inside each report the kernel
+start, the queries, the charts and text, the HTML and the PDF. Prints a table and writes
+bench/out/runs-<size>.json. Not a test: the machine is shared, read the figures as orders
+of magnitude.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+SIZES = {"100k": 3_200, "1M": 32_000, "10M": 320_000}  # clients; about 32 sessions each
+SITES = 10
+
+
+def generate(folder: Path, clients: int) -> int:
+    import duckdb
+
+    from iop_metrics.ingest.sample import generate as gen
+
+    s = gen(folder, clients=clients, sites=1, fmt="parquet")
+    episodes = folder / "episodes.parquet"
+    tmp = folder / "episodes.tmp.parquet"
+    con = duckdb.connect()
+    con.execute(
+        f"copy (select * replace ('s' || lpad(cast(hash(client_id) % {SITES} as varchar), 2, '0')"
+        f" as site) from read_parquet('{episodes}')) to '{tmp}' (format parquet)"
+    )
+    con.close()
+    os.replace(tmp, episodes)
+    return s.sessions
+
+
+CONFIG = """[data]
+export = "data"
+db = "iop.duckdb"
+
+[reports]
+period = "2026-10"
+out = "reports"
+sites = "each"
+audiences = ["internal", "external"]
+suppress = 11
+formats = ["html", "pdf"]
+"""
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", choices=tuple(SIZES), default="1M")
+    ap.add_argument("--keep", action="store_true", help="keep the generated data and reports")
+    a = ap.parse_args()
+    work = OUT / f"runs-{a.size}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    t = time.perf_counter()
+    sessions = generate(work / "data", SIZES[a.size])
+    gen_s = time.perf_counter() - t
+    (work / "run.toml").write_text(CONFIG)
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("iop-metrics")), "run", str(work / "run.toml")],
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        print(proc.stdout[-2000:], proc.stderr[-2000:], sep="\n")
+        return proc.returncode
+    entry = json.loads((work / "reports" / "runs.jsonl").read_text().splitlines()[-1])
+    reports = [r for r in entry["reports"] if r["kind"] == "report"]
+    pages = [r for r in entry["reports"] if r["kind"] == "sites"]
+    parts = ("kernel_and_overhead", "queries", "charts_and_text", "html", "pdf")
+    split = {p: statistics.mean(r["timings"].get(p, 0.0) for r in reports) for p in parts}
+    busy = sum(r["seconds"] for r in entry["reports"])
+    result = {
+        "size": a.size,
+        "sessions": sessions,
+        "sites": SITES,
+        "reports": len(reports),
+        "cores": os.cpu_count(),
+        "workers": entry["workers"],
+        "generate_s": round(gen_s, 1),
+        "run_wall_s": round(wall, 1),
+        "load_s": entry["load_seconds"],
+        "render_phase_s": entry["render_seconds"],
+        "other_s": round(wall - entry["load_seconds"] - entry["render_seconds"], 1),
+        "report_mean_s": round(statistics.mean(r["seconds"] for r in reports), 1),
+        "report_max_s": round(max(r["seconds"] for r in reports), 1),
+        "report_split_mean_s": {k: round(v, 2) for k, v in split.items()},
+        "sites_pages_s": [r["seconds"] for r in pages],
+        "parallel_efficiency": round(busy / (entry["render_seconds"] * entry["workers"]), 2),
+    }
+    (OUT / f"runs-{a.size}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"network run, {sessions:,} sessions, {SITES} sites x 2 audiences, HTML + PDF")
+    print(f"  {len(reports)} reports + {len(pages)} site pages on {entry['workers']} workers")
+    print(f"  wall {wall:8.1f} s  (generate {gen_s:.1f} s before it, not included)")
+    print(f"  load {entry['load_seconds']:8.1f} s")
+    eff = result["parallel_efficiency"]
+    print(f"  render {entry['render_seconds']:6.1f} s  (parallel efficiency {eff})")
+    print(f"  per report: mean {result['report_mean_s']} s, max {result['report_max_s']} s")
+    for k, v in split.items():
+        print(f"    {k:<20} {v:6.2f} s")
+    print(f"  sites pages {', '.join(f'{s:.1f}' for s in result['sites_pages_s'])} s")
+    if not a.keep:
+        shutil.rmtree(work / "data", ignore_errors=True)
+        (work / "iop.duckdb").unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Scheduled runs: one config, every scope x audience, site comparison, archive index."""

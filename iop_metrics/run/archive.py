@@ -1,0 +1,137 @@
+"""``reports/index.html``: the archive of every report on disk, rebuilt from the folder.
+
+Nothing is remembered between runs: the page lists the period folders it finds (latest
+first), each scope's headline figures from its metrics.json (the internal copy where there
+is one, else the external copy with its suppression) and a relative link to every file, so
+deleting a month and re-running is safe. No scripts; opens offline.
+
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = write_index(d)
+>>> "No report yet" in (d / "index.html").read_text()
+True
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from ..periods import parse_period
+
+PERIOD_DIR = re.compile(r"^\d{4}(-\d{2}|-Q[1-4])?$")
+KIND_ORDER = {"month": 0, "quarter": 1, "year": 2}
+AUDIENCE_ORDER = {"internal": 0, "external": 1}
+
+
+PAGE_NAMES = {
+    "sites.html": "Sites compared (internal)",
+    "sites-external.html": "Sites compared (external, suppressed)",
+}
+
+
+def _files(folder: Path, out: Path) -> list[dict[str, str]]:
+    return [
+        {"name": PAGE_NAMES.get(f.name, f.name), "href": quote(f.relative_to(out).as_posix())}
+        for f in sorted(folder.iterdir())
+        if f.is_file() and not f.name.startswith(".")
+    ]
+
+
+def _headline(metrics: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(metrics.read_text())
+        k = int((doc.get("suppression") or {}).get("k") or 0)
+        return {
+            "k": k,
+            "census": doc["census"]["active_at_end"],
+            "attendance": doc["attendance"]["attendance_rate"],
+            "completion": doc["discharges"]["completion_rate"],
+            "retention": doc["retention"]["day_90"],
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return {"k": 0, "census": None, "attendance": None, "completion": None, "retention": None}
+
+
+def _row(scope: str, groups: list[tuple[str, Path]], out: Path) -> dict[str, Any]:
+    """One scope: figures from the first audience folder holding a metrics.json."""
+    with_metrics = [f for _, f in groups if (f / "metrics.json").is_file()]
+    figures = _headline(with_metrics[0] / "metrics.json") if with_metrics else _headline(Path())
+    files = [{"audience": a, "files": _files(f, out)} for a, f in groups]
+    return {"scope": scope, **figures, "groups": files}
+
+
+def _subdirs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def period_entry(folder: Path, out: Path) -> dict[str, Any]:
+    """A period folder: its loose files (site pages, a lone `report`) and one row per scope."""
+    rows: list[dict[str, Any]] = []
+    loose = _files(folder, out)
+    if (folder / "metrics.json").is_file():  # written by `iop-metrics report` alone
+        rows.append(_row("program (single report)", [("report", folder)], out))
+    scopes = _subdirs(folder)
+    scopes.sort(key=lambda p: (p.name != "all", p.name))
+    for scope in scopes:
+        audiences = _subdirs(scope)
+        audiences.sort(key=lambda p: (AUDIENCE_ORDER.get(p.name, 9), p.name))
+        if audiences:
+            rows.append(_row(scope.name, [(a.name, a) for a in audiences], out))
+    single = (folder / "metrics.json").is_file()  # its row lists the loose files already
+    return {"label": folder.name, "pages": [] if single else loose, "rows": rows}
+
+
+def last_runs(out: Path) -> dict[str, dict[str, Any]]:
+    """The latest line of ``runs.jsonl`` per period (unreadable lines are skipped)."""
+    latest: dict[str, dict[str, Any]] = {}
+    log = out / "runs.jsonl"
+    if log.is_file():
+        for line in log.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+                latest[str(entry["period"])] = entry
+            except (ValueError, KeyError, TypeError):
+                continue
+    return latest
+
+
+def _run_note(entry: dict[str, Any] | None) -> str:
+    if not entry:
+        return ""
+    failed = [r.get("path", "?") for r in entry.get("reports", []) if r.get("status") != "ok"]
+    when = str(entry.get("end", ""))[:16].replace("T", " ")
+    if failed:
+        return f"Last run {when} UTC: failed for {', '.join(failed)} (see runs.jsonl)."
+    return f"Last run {when} UTC: every report written."
+
+
+def _order(label: str) -> tuple[Any, ...]:
+    p = parse_period(label)
+    return (p.end, -KIND_ORDER[p.kind])
+
+
+def write_index(out: str | Path) -> Path:
+    """(Re)write ``out/index.html`` from what is on disk; returns its path."""
+    from .pages import render_page, report_css
+
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    folders = [p for p in _subdirs(root) if PERIOD_DIR.match(p.name)]
+    folders.sort(key=lambda p: _order(p.name), reverse=True)
+    runs = last_runs(root)
+    page = render_page(
+        "index.html.j2",
+        title="IOP reports",
+        css=report_css(),
+        folder=str(root.resolve()),
+        periods=[{**period_entry(f, root), "note": _run_note(runs.get(f.name))} for f in folders],
+    )
+    path = root / "index.html"
+    tmp = root / ".index.html.tmp"
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,320 @@
+"""A scheduled run: load once, render every scope x audience in parallel, keep a record.
+
+The run loads the export atomically (as ``iop-metrics load`` does), pins the loaded
+database as one snapshot (a hard link, so a later load cannot change what the reports
+read), renders ``reports/<period>/<scope>/<audience>/`` in up to ``os.cpu_count()``
+processes, writes the site comparison pages and the archive index, and appends one line
+to ``reports/runs.jsonl``. A report that fails is named and does not stop the others
+(exit 1); a bad config or export stops the run before anything is written (exit 2).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..periods import Period
+from .config import RunConfig
+
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One report of the plan: a scope (``all`` or a site code) for one audience."""
+
+    scope: str
+    audience: str
+    folder: Path
+
+
+@dataclass(frozen=True)
+class Plan:
+    period: Period
+    jobs: tuple[Job, ...]
+    sites: tuple[str, ...]  # the sites compared on sites.html (empty: no comparison page)
+
+    def describe(self, config: RunConfig) -> str:
+        lines = [
+            f"run {config.path} (sha256 {config.sha256[:12]})",
+            f"  load   {config.export} -> {config.db}"
+            + (f" with mapping {config.mapping}" if config.mapping else ""),
+            f"  period {self.period.label} ({self.period.start} – {self.period.end})",
+            f"  levels {', '.join(config.levels or ())}; formats {', '.join(config.formats)}"
+            f"; external suppression K={config.suppress}",
+        ]
+        lines += [f"  report {j.folder}" for j in self.jobs]
+        for audience in config.audiences:
+            if self.sites:
+                lines.append(f"  sites  {sites_page(config.out, self.period, audience)}")
+        lines.append(f"  index  {config.out / 'index.html'}")
+        return "\n".join(lines)
+
+
+def sites_page(out: Path, period: Period, audience: str) -> Path:
+    """``sites.html`` for the internal audience, ``sites-external.html`` for the external one."""
+    name = "sites.html" if audience == "internal" else f"sites-{audience}.html"
+    return out / period.label / name
+
+
+def suppression(config: RunConfig, audience: str) -> int:
+    return config.suppress if audience == "external" else 0
+
+
+def site_codes(db: Path) -> tuple[str, ...]:
+    """The distinct sites of the loaded episodes."""
+    from ..db import connect
+
+    con = connect(db)
+    try:
+        rows = con.execute(
+            "select distinct site from episodes where site is not null order by site"
+        ).fetchall()
+    finally:
+        con.close()
+    return tuple(str(r[0]) for r in rows)
+
+
+def resolve_period(config: RunConfig, override: str | None, today: dt.date, db: Path) -> Period:
+    """``--period``, else the config's period, else the latest complete month in the data."""
+    from ..compute.metrics import latest_complete_month
+    from ..db import connect
+    from ..periods import parse_period
+
+    text = override or config.period
+    if text:
+        return parse_period(text, today=today)
+    con = connect(db)
+    try:
+        return latest_complete_month(con)
+    finally:
+        con.close()
+
+
+def make_plan(config: RunConfig, period: Period, sites: tuple[str, ...]) -> Plan:
+    """Every report the run writes; a site named in the config but absent from the data is an
+    error (exit 2) naming it."""
+    from .config import SITE_CODE
+
+    if config.sites == "each":
+        chosen: tuple[str, ...] = (ALL, *sites)
+    elif config.sites == "all":
+        chosen = (ALL,)
+    else:
+        missing = [s for s in config.sites if s != ALL and s not in sites]
+        if missing:
+            raise InputError(
+                f"{config.path}: reports.sites: {', '.join(missing)} not among the sites in the "
+                f"data ({', '.join(sites) or 'none'})"
+            )
+        chosen = tuple(config.sites)
+    odd = [s for s in chosen if s != ALL and not SITE_CODE.match(s)]
+    if ALL in sites or odd:
+        raise InputError(
+            f"site code(s) {', '.join(odd) or ALL!r} cannot name a report folder (letters, digits "
+            f"and .-_ only, and not {ALL!r}, the whole program); rename the site in the export"
+        )
+    base = config.out / period.label
+    jobs = tuple(Job(s, a, base / s / a) for s in chosen for a in config.audiences)
+    compared = tuple(s for s in chosen if s != ALL)
+    return Plan(period, jobs, compared)
+
+
+def load_export(config: RunConfig) -> Any:
+    """Load the export into ``config.db`` atomically; with a mapping, through the importer."""
+    if config.mapping is not None:
+        from ..ingest.importer import load_mapped
+
+        return load_mapped(config.export, config.db, config.mapping, quarantine=config.quarantine)
+    from ..ingest.load import load
+
+    return load(config.export, config.db, quarantine=config.quarantine)
+
+
+def pin_snapshot(db: Path, folder: Path) -> Path:
+    """A hard link to the loaded database (a copy across file systems): the run's snapshot."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pinned = folder / "snapshot.duckdb"
+    try:
+        os.link(db, pinned)
+    except OSError:
+        shutil.copyfile(db, pinned)
+    return pinned
+
+
+def snapshot_id(db: Path) -> str | None:
+    from ..db import connect, scalar
+
+    con = connect(db)
+    try:
+        return scalar(con, "select any_value(snapshot) from load_log")
+    finally:
+        con.close()
+
+
+def render_job(
+    db: Path, period: Period, job: Job, config: RunConfig, levels: tuple[str, ...] | None
+) -> dict[str, Any]:
+    """Render one report in this (worker) process; a failure is returned, never raised."""
+    from ..compute.metrics import Scope
+    from ..report.build import ReportError, render
+
+    warnings: list[str] = []
+    extra: dict[str, Any] = {"benchmark": config.benchmark} if config.benchmark else {}
+    t0 = time.perf_counter()
+    try:
+        timings = render(
+            db,
+            period,
+            dest=job.folder,
+            scope=Scope(levels, None if job.scope == ALL else job.scope),
+            suppress=suppression(config, job.audience),
+            formats=config.formats,
+            pdf_required=config.formats_given and "pdf" in config.formats,
+            warn=warnings.append,
+            **extra,
+        )
+    except Exception as exc:  # noqa: BLE001 - isolated: reported in runs.jsonl and exit 1
+        msg = str(exc) if isinstance(exc, ReportError | InputError) else repr(exc)
+        return {"status": "failed", "error": msg, "seconds": time.perf_counter() - t0}
+    return {
+        "status": "ok",
+        "seconds": time.perf_counter() - t0,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "warnings": warnings,
+    }
+
+
+def sites_job(db: Path, plan: Plan, config: RunConfig, audience: str) -> dict[str, Any]:
+    from .sites import write_sites_page
+
+    t0 = time.perf_counter()
+    path = sites_page(config.out, plan.period, audience)
+    try:
+        write_sites_page(
+            db,
+            plan.period,
+            path,
+            sites=plan.sites,
+            levels=config.levels,
+            suppress=suppression(config, audience),
+        )
+    except Exception as exc:  # noqa: BLE001 - isolated like a report
+        return {"status": "failed", "error": repr(exc), "seconds": time.perf_counter() - t0}
+    return {"status": "ok", "seconds": time.perf_counter() - t0}
+
+
+def _rel(path: Path, out: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(out))
+    return str(path)
+
+
+def worker_count(tasks: int) -> int:
+    """Processes for ``tasks`` outputs: one per core at most."""
+    return max(1, min(os.cpu_count() or 1, tasks))
+
+
+def execute(
+    config: RunConfig, plan: Plan, db: Path, *, log: Callable[[str], None]
+) -> list[dict[str, Any]]:
+    """Render the plan against ``db`` in parallel; one record per output, in plan order."""
+    tasks: list[tuple[dict[str, Any], Callable[..., dict[str, Any]], tuple[Any, ...]]] = []
+    for audience in config.audiences if plan.sites else ():
+        rec: dict[str, Any] = {"kind": "sites", "audience": audience}
+        rec["path"] = _rel(sites_page(config.out, plan.period, audience), config.out)
+        tasks.append((rec, sites_job, (db, plan, config, audience)))
+    for job in plan.jobs:
+        rec = {"kind": "report", "scope": job.scope, "audience": job.audience, "path": ""}
+        rec["path"] = _rel(job.folder, config.out) + "/"
+        tasks.append((rec, render_job, (db, plan.period, job, config, config.levels)))
+    workers = worker_count(len(tasks))
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures: dict[Future[dict[str, Any]], dict[str, Any]] = {
+            pool.submit(fn, *args): rec for rec, fn, args in tasks
+        }
+        for fut in as_completed(futures):
+            rec = futures[fut]
+            try:
+                rec.update(fut.result())
+            except Exception as exc:  # noqa: BLE001 - a worker that died (killed, out of memory)
+                rec.update({"status": "failed", "error": repr(exc)})
+            rec["seconds"] = round(float(rec.get("seconds", 0.0)), 3)
+            word = "wrote " if rec["status"] == "ok" else "FAILED"
+            log(f"{word} {rec['path']} ({rec['seconds']:.1f} s)")
+    return [rec for rec, _, _ in tasks]
+
+
+def run(
+    config: RunConfig,
+    *,
+    period: str | None = None,
+    dry_run: bool = False,
+    today: dt.date,
+    log: Callable[[str], None] = print,
+) -> int:
+    """Do the run described by ``config``; returns the exit code (0 all written, 1 a failure)."""
+    from .archive import write_index
+
+    started = dt.datetime.now(dt.UTC)
+    if dry_run:
+        db = config.db
+        if not db.is_file():
+            log(f"(dry run: {db} does not exist yet, so the period and sites come after the load)")
+            return 0
+        plan = make_plan(config, resolve_period(config, period, today, db), site_codes(db))
+        log("dry run: nothing loaded or written; sites as in the current database")
+        log(plan.describe(config))
+        return 0
+    t0 = time.perf_counter()
+    summary = load_export(config)
+    load_seconds = time.perf_counter() - t0
+    log(f"loaded {config.export} into {config.db} ({load_seconds:.1f} s)")
+    work = config.out / f".run-{os.getpid()}"
+    try:
+        db = pin_snapshot(config.db, work)
+        the_period = resolve_period(config, period, today, db)
+        plan = make_plan(config, the_period, site_codes(db))
+        log(plan.describe(config))
+        t0 = time.perf_counter()
+        records = execute(config, plan, db, log=log)
+        render_seconds = time.perf_counter() - t0
+        snapshot = snapshot_id(db)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    failed = [r for r in records if r["status"] != "ok"]
+    line = {
+        "start": started.isoformat(timespec="seconds"),
+        "end": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "period": plan.period.label,
+        "snapshot": snapshot,
+        "config": str(config.path),
+        "config_sha256": config.sha256,
+        "rows_loaded": dict(getattr(summary, "rows_loaded", {}) or {}),
+        "status": "failed" if failed else "ok",
+        "load_seconds": round(load_seconds, 3),
+        "render_seconds": round(render_seconds, 3),
+        "workers": worker_count(len(records)),
+        "reports": records,
+    }
+    with open(config.out / "runs.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(line, default=str) + "\n")
+    write_index(config.out)
+    for r in failed:
+        print(f"error: {r['path']} failed: {r['error']}", file=sys.stderr)
+    ok = len(records) - len(failed)
+    log(f"{ok} of {len(records)} outputs written; index {config.out / 'index.html'}")
+    return 1 if failed else 0

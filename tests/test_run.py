@@ -1,0 +1,229 @@
+"""`iop-metrics run` end to end over data/sample: two runs of one config share this module.
+
+The first run has one report forced to fail (a file stands where its folder must go); the
+second, after the obstacle is gone, writes everything. Real load, papermill, Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from conftest import SAMPLE
+from helpers import sha256
+
+from iop_metrics.cli import main
+from iop_metrics.report.build import find_chromium
+
+CHROMIUM = find_chromium()
+SCOPES = ("all", "main", "north")
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("run")
+    cfg = root / "conf" / "iop-metrics.toml"
+    cfg.parent.mkdir()
+    export = os.path.relpath(SAMPLE, cfg.parent)
+    cfg.write_text(
+        f"""[data]
+export = "{export}"
+db = "../data/iop.duckdb"
+
+[reports]
+period = "2026-10"
+out = "../reports"
+sites = "each"
+audiences = ["internal", "external"]
+suppress = 11
+formats = ["html", "pdf"]
+"""
+    )
+    out = root / "reports"
+    blocker = out / "2026-10" / "north" / "external"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("a file where the report's folder must go\n")
+    first = main(["run", str(cfg)])
+    after_first = _tree(out)
+    metrics_first = {p: sha256(out / p) for p in after_first if p.endswith("metrics.json")}
+    blocker.unlink()
+    second = main(["run", str(cfg)])
+    return {
+        "cfg": cfg,
+        "out": out,
+        "db": root / "data" / "iop.duckdb",
+        "codes": (first, second),
+        "after_first": after_first,
+        "metrics_first": metrics_first,
+    }
+
+
+def test_a_failing_report_is_isolated_and_the_run_exits_1(runs):
+    assert runs["codes"] == (1, 0)
+    first = runs["after_first"]
+    assert not any(p.startswith("2026-10/north/external/") for p in first)
+    for scope in SCOPES:
+        for audience in ("internal", "external"):
+            if (scope, audience) != ("north", "external"):
+                assert f"2026-10/{scope}/{audience}/monthly_report.pdf" in first
+    assert {"index.html", "runs.jsonl", "2026-10/sites.html"} <= set(first)
+    lines = [json.loads(x) for x in (runs["out"] / "runs.jsonl").read_text().splitlines()]
+    assert [x["status"] for x in lines] == ["failed", "ok"]
+    failed = [r for r in lines[0]["reports"] if r["status"] != "ok"]
+    assert [r["path"] for r in failed] == ["2026-10/north/external/"]
+    assert "FileExistsError" in failed[0]["error"]
+    for entry in lines:
+        assert entry["period"] == "2026-10" and entry["config_sha256"] == sha256(runs["cfg"])
+        assert re.fullmatch(r"[0-9a-f]{64}", entry["snapshot"])
+        assert entry["start"] <= entry["end"]
+        assert len(entry["reports"]) == 8  # 3 scopes x 2 audiences + 2 site pages
+
+
+def test_layout_of_a_complete_run(runs):
+    files = _tree(runs["out"])
+    expected = ["index.html", "runs.jsonl", "2026-10/sites.html", "2026-10/sites-external.html"]
+    for scope in SCOPES:
+        for audience in ("internal", "external"):
+            for name in ("metrics.json", "monthly_report.html", "monthly_report.ipynb"):
+                expected.append(f"2026-10/{scope}/{audience}/{name}")
+            expected.append(f"2026-10/{scope}/{audience}/monthly_report.pdf")
+    assert files == sorted(expected)
+    assert not list(runs["out"].glob(".run-*")), "the pinned snapshot is removed"
+    doc = json.loads((runs["out"] / "2026-10/north/internal/metrics.json").read_text())
+    assert doc["scope"]["site"] == "north" and doc["scope"]["levels_of_care"] == ["2.1"]
+    ext = json.loads((runs["out"] / "2026-10/all/external/metrics.json").read_text())
+    assert ext["suppression"]["k"] == 11
+
+
+def test_rerun_writes_byte_identical_metrics(runs):
+    assert len(runs["metrics_first"]) == 5
+    for path, digest in runs["metrics_first"].items():
+        assert sha256(runs["out"] / path) == digest, path
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.hrefs += [v for k, v in attrs if k in ("href", "src") and v]
+
+
+def test_index_links_every_file_and_every_link_resolves(runs):
+    out = runs["out"]
+    html = (out / "index.html").read_text()
+    parser = _Links()
+    parser.feed(html)
+    targets = {unquote(h) for h in parser.hrefs}
+    for h in targets:
+        assert not re.match(r"^[a-z]+:|^/", h), h
+        assert (out / h).is_file(), h
+    assert targets == set(_tree(out)) - {"index.html", "runs.jsonl"}
+    assert "<script" not in html.lower()
+    assert "Last run" in html and "every report written" in html
+
+
+def _dom(html: Path) -> str:
+    assert CHROMIUM, "apt-get install -y chromium"
+    return subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            html.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+
+
+def test_sites_page_draws_four_funnels_offline(runs):
+    page = runs["out"] / "2026-10" / "sites.html"
+    dom = _dom(page)
+    figures = re.findall(r'<figure class="chart">(.*?)</figure>', dom, flags=re.S)
+    assert len(figures) == 4
+    for fig in figures:
+        assert "<svg" in fig and len(re.findall(r"<path\b", fig)) > 10, "an empty funnel"
+        assert "main" in fig and "north" in fig  # the site labels
+    text = page.read_text()
+    assert "No site is outside the 99.8% limits" in text
+    # Each site's numerator and denominator, read from its own metrics.json.
+    for site in ("main", "north"):
+        doc = json.loads((runs["out"] / f"2026-10/{site}/internal/metrics.json").read_text())
+        a = doc["attendance"]
+        row = re.search(rf"<tr><td>{site}</td><td>(.*?)</tr>", text, flags=re.S).group(1)
+        assert f'<span class="n">{a["attended"]:,}</span>' in row
+        den = a["attended"] + a["no_show"] + a["cancelled_client"]
+        assert f'<span class="n">{den:,}</span>' in row
+
+
+def _no_small_counts(html: str) -> None:
+    spans = re.findall(r'<span class="n( sup)?">([^<]*)</span>', html)
+    assert spans
+    for _, text in spans:
+        if text.startswith("&lt;") or text in ("—", "0"):
+            continue
+        assert int(text.replace(",", "")) >= 11, text
+    for label in re.findall(r'aria-label="([^"]*)"', html):
+        for title, value in re.findall(r"(?<![\w-])(Denominator|n): ([0-9.,]+)", label):
+            v = float(value.replace(",", ""))
+            assert v == 0 or v >= 11, f"{title}: {value}"
+
+
+def test_external_copies_show_no_count_of_1_to_10(runs):
+    out = runs["out"]
+    sites_page = (out / "2026-10" / "sites-external.html").read_text()
+    assert "small-cell suppression on" in sites_page
+    assert '<span class="n sup">&lt;11</span>' in sites_page, "the sample's sites have small cells"
+    assert "are not plotted" in sites_page
+    _no_small_counts(sites_page)
+    # Completion: each site has 8 discharges in 2026-10, so no completion point is drawn.
+    completion = sites_page.split("<h2>Completion rate</h2>")[1].split("<h2>")[0]
+    assert 'aria-roledescription="point"' not in completion
+    for scope in SCOPES:
+        folder = out / "2026-10" / scope / "external"
+        _no_small_counts((folder / "monthly_report.html").read_text())
+        doc = json.loads((folder / "metrics.json").read_text())
+
+        def walk(node):
+            for v in node.values():
+                if isinstance(v, dict):
+                    yield from walk(v)
+                else:
+                    yield v
+
+        body = {k: v for k, v in doc.items() if k != "suppression"}
+        assert not [v for v in walk(body) if type(v) is int and 1 <= v <= 10]
+
+
+def test_dry_run_after_a_run_changes_nothing(runs, capsys):
+    out = runs["out"]
+    before = {p: sha256(out / p) for p in _tree(out)}, sha256(runs["db"])
+    assert main(["run", str(runs["cfg"]), "--period", "2026-09", "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert "2026-09/north/external" in printed and "dry run" in printed
+    assert ({p: sha256(out / p) for p in _tree(out)}, sha256(runs["db"])) == before
+    assert not (out / "2026-09").exists()
