@@ -6,7 +6,7 @@ DB     := data/iop.duckdb
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install sample db report test lint typecheck bench lab docs clean
+.PHONY: help install sample db report test lint typecheck bench lab docs clean spark test-spark bench-spark
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,21 @@ test: $(STAMP) ## lint, type-check and run every test (unit, golden, property, n
 	$(BIN)/ruff format --check iop_metrics tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
+
+spark: $(STAMP) ## add the Spark engine to .venv (pyspark, sqlglot; a Java 17 runtime via apt if none)
+	@if [ -z "$$JAVA_HOME" ] && ! command -v java >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "no Java found: installing openjdk-17-jre-headless"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else echo "Spark needs Java 17 or 21: install one (or set JAVA_HOME) and rerun"; exit 1; fi; \
+	fi
+	@if $(BIN)/python -m pip --version >/dev/null 2>&1; \
+	then $(BIN)/python -m pip install --quiet -e ".[spark]"; \
+	else uv pip install --quiet -p $(BIN)/python -e ".[spark]"; fi
+
+test-spark: spark ## Spark-vs-DuckDB parity tests (every query, document, metrics.json)
+	$(BIN)/pytest -q -m spark tests/test_spark.py
 
 lint: $(STAMP) ## ruff lint and format check only
 	$(BIN)/ruff check iop_metrics tests bench

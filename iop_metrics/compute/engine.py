@@ -126,7 +126,7 @@ def compose(name: str, reads: Reads = ()) -> str:
     body = _code(name)
     if not reads:
         return body
-    parts = ",\n".join(f"{cte} as (\n{sql_text(f)}\n)" for cte, f in reads)
+    parts = ",\n".join(f"{cte} as (\n{_code(f)}\n)" for cte, f in reads)
     if body[:5].lower() == "with ":
         return f"with {parts},\n{body[5:]}"
     return f"with {parts}\n{body}"

@@ -48,9 +48,17 @@ def find_chromium() -> str | None:
 
 
 def _parameters(
-    db: Path, period: Period, as_of: dt.date | None, scope: Scope, suppress: int, window_days: int
+    db: Path,
+    period: Period,
+    as_of: dt.date | None,
+    scope: Scope,
+    suppress: int,
+    window_days: int,
+    data_path: str | None = None,
 ) -> dict[str, Any]:
+    spark = {"engine": "spark", "data_path": data_path} if data_path else {}
     return {
+        **spark,
         "period": period.label,
         "as_of": as_of.isoformat() if as_of else "",
         "db_path": str(db),
@@ -152,12 +160,17 @@ def render(
     formats: tuple[str, ...] = ("html", "pdf"),
     pdf_required: bool = False,
     warn: Any = print,
+    data_path: str | None = None,
 ) -> dict[str, float]:
-    """Render the report for ``period`` into ``out_dir/<period>/``; returns timings in seconds."""
+    """Render the report for ``period`` into ``out_dir/<period>/``; returns timings in seconds.
+
+    With ``data_path`` (tables written by ``iop-metrics export``) the figures are computed on
+    Spark instead of the database ``db``; the rendering stays local.
+    """
     import papermill as pm
 
     db_path = Path(db).resolve()
-    if not db_path.is_file():
+    if data_path is None and not db_path.is_file():
         raise InputError(
             f"{db}: no database here; build one with `iop-metrics load DATA_DIR --db {db}`"
         )
@@ -187,7 +200,9 @@ def render(
                 pm.execute_notebook(
                     str(notebook_path()),
                     str(executed),
-                    parameters=_parameters(db_path, period, as_of, scope, suppress, window_days),
+                    parameters=_parameters(
+                        db_path, period, as_of, scope, suppress, window_days, data_path
+                    ),
                     kernel_name="python3",
                     progress_bar=False,
                     log_output=False,

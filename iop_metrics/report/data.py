@@ -287,12 +287,14 @@ def from_parameters(
     track: str,
     suppress: int,
     window_days: int,
+    engine: str = "duckdb",
+    data_path: str = "",
 ) -> ReportData:
-    """Validate the notebook's parameters, open the database read-only and gather the figures."""
-    from ..db import connect
+    """Validate the notebook's parameters, open the database read-only (or, with ``engine``
+    "spark", the exported tables at ``data_path`` on Spark) and gather the figures."""
     from ..periods import parse_period
 
-    con = connect(db_path, read_only=True)
+    con = _open(engine, db_path, data_path)
     try:
         q = m.Query.of(
             parse_period(period),
@@ -305,3 +307,17 @@ def from_parameters(
         return gather(con, q, suppress=int(suppress))
     finally:
         con.close()
+
+
+def _open(engine: str, db_path: str, data_path: str) -> m.Con:
+    if engine == "spark":
+        from ..compute.spark import SparkEngine
+
+        return SparkEngine.open(data_path)
+    if engine != "duckdb":
+        from ..errors import InputError
+
+        raise InputError(f"engine is duckdb or spark, not {engine!r}")
+    from ..db import connect
+
+    return connect(db_path, read_only=True)
