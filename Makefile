@@ -60,6 +60,9 @@ lint: $(STAMP) ## ruff lint and format check only
 bench: $(STAMP) ## generator, load, metrics and report timings on ~1M and ~10M sessions
 	$(BIN)/python bench/run.py
 
+bench-spark: spark ## one month's document on DuckDB and on local Spark, ~1M and ~10M sessions
+	$(BIN)/python bench/spark.py
+
 lab: $(STAMP) $(DB) ## start JupyterLab on notebooks/ with the project's kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 

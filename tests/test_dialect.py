@@ -97,3 +97,24 @@ def test_export_writes_one_parquet_folder_per_table(sample_db, tmp_path, capsys)
 def test_engine_flags_are_checked(args, message, capsys):
     assert main(["metrics", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_spark_tests_fail_rather_than_skip_without_spark(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k not in ("JAVA_HOME", "SPARK_REMOTE")}
+    env["PATH"] = str(tmp_path)  # no java on it
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "spark"]
+        + ["tests/test_spark.py", "-k", "spark_sql_reads"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1, proc.stdout[-800:]
+    assert "Spark is not available" in proc.stdout and "skipped" not in proc.stdout
