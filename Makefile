@@ -38,7 +38,7 @@ test: $(STAMP) ## lint, type-check and run every test (unit, golden, property, n
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
-spark: $(STAMP) ## add the Spark engine to .venv (pyspark, sqlglot; a Java 17 runtime via apt if none)
+spark: $(STAMP) ## add the Spark engine to .venv (requirements-spark.lock; Java 17 via apt if none)
 	@if [ -z "$$JAVA_HOME" ] && ! command -v java >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "no Java found: installing openjdk-17-jre-headless"; \
@@ -47,8 +47,8 @@ spark: $(STAMP) ## add the Spark engine to .venv (pyspark, sqlglot; a Java 17 ru
 	  else echo "Spark needs Java 17 or 21: install one (or set JAVA_HOME) and rerun"; exit 1; fi; \
 	fi
 	@if $(BIN)/python -m pip --version >/dev/null 2>&1; \
-	then $(BIN)/python -m pip install --quiet -e ".[spark]"; \
-	else uv pip install --quiet -p $(BIN)/python -e ".[spark]"; fi
+	then $(BIN)/python -m pip install --quiet -r requirements-spark.lock; \
+	else uv pip install --quiet -p $(BIN)/python -r requirements-spark.lock; fi
 
 test-spark: spark ## Spark-vs-DuckDB parity tests (every query, document, metrics.json)
 	$(BIN)/pytest -q -m spark tests/test_spark.py

@@ -118,3 +118,17 @@ def test_spark_tests_fail_rather_than_skip_without_spark(tmp_path):
     )
     assert proc.returncode == 1, proc.stdout[-800:]
     assert "Spark is not available" in proc.stdout and "skipped" not in proc.stdout
+
+
+def test_spark_extra_is_pinned_exactly_and_locked():
+    import re
+    import tomllib
+
+    from conftest import ROOT
+
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    lock = (ROOT / "requirements-spark.lock").read_text().lower()
+    for req in extra["spark"]:
+        name, version = re.match(r"([a-z0-9_-]+)(?:\[[a-z,]+\])?==([0-9.]+)$", req).groups()
+        assert f"\n{name}=={version}\n" in lock, f"{req} is not what requirements-spark.lock pins"
+    assert "sqlglot==30.30.0" in extra["dev"] and "sqlglot==30.30.0" in extra["spark"]

@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..contract import DEFAULT_LEVELS, DISCHARGE_REASONS
 from ..periods import Period, resolve_as_of
-from .engine import DuckDBEngine, Engine, Reads, compose, engine_of, sql_text
+from .engine import DuckDBEngine, Engine, Reads, engine_of
+from .engine import compose as compose  # still importable from here
+from .engine import sql_text as sql_text
 
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
 Con: TypeAlias = "Engine | duckdb.DuckDBPyConnection"
-__all__ = ["compose", "sql_text"]  # kept importable from here for existing callers
 
 
 @dataclass(frozen=True)
