@@ -42,6 +42,7 @@ spark: $(STAMP) ## add the Spark engine to .venv (requirements-spark.lock; Java 
 	@if [ -z "$$JAVA_HOME" ] && ! command -v java >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "no Java found: installing openjdk-17-jre-headless"; \
+	    mkdir -p /usr/share/man/man1 && \
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
 	  else echo "Spark needs Java 17 or 21: install one (or set JAVA_HOME) and rerun"; exit 1; fi; \

@@ -77,10 +77,9 @@ def _cmd_load(a: argparse.Namespace) -> int:
 
 
 def _open(a: argparse.Namespace):  # -> duckdb connection (read-only) or a Spark engine
-    from .db import connect
-
     if spark := _spark(a):
         return spark
+    from .db import connect
     from .ingest.load import load_memory
 
     if a.data:
