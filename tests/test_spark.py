@@ -142,3 +142,29 @@ def test_spark_sql_reads_main_tables_through_views(sample_spark):
     rows = sample_spark.sql("select count(*) as n from main.sessions")
     assert rows.columns == ("n",) and rows.data == [(21923,)]
     assert m.latest_complete_month(sample_spark).label == "2026-10"
+
+
+def test_cli_metrics_over_spark_connect_match_duckdb(worked, tmp_path):
+    """`iop-metrics metrics --engine spark --spark-remote ...` end to end, over Spark Connect
+    (a local Connect server that pyspark starts for ``local[2]``), in its own process."""
+    import os
+    import subprocess
+    import sys
+
+    from iop_metrics.compute.formats import render_document
+
+    con, _ = worked
+    out = tmp_path / "worked"
+    export_connection(con, out)
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_REMOTE"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "iop_metrics.cli", "metrics", "--engine", "spark"]
+        + ["--data-path", str(out), "--spark-remote", "local[2]", "--period", "2026-05"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    got = json.loads(proc.stdout)
+    expected = json.loads(render_document(m.document(con, WORKED), "json"))
+    assert got["census"]["admissions"] == 2 and same(got, expected)
