@@ -6,7 +6,7 @@ DB     := data/iop.duckdb
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install sample db report test lint typecheck bench lab docs clean
+.PHONY: help install sample db report test lint typecheck bench lab docs clean spark test-spark bench-spark
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,22 @@ test: $(STAMP) ## lint, type-check and run every test (unit, golden, property, n
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
+spark: $(STAMP) ## add the Spark engine to .venv (requirements-spark.lock; Java 17 via apt if none)
+	@if [ -z "$$JAVA_HOME" ] && ! command -v java >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "no Java found: installing openjdk-17-jre-headless"; \
+	    mkdir -p /usr/share/man/man1 && \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else echo "Spark needs Java 17 or 21: install one (or set JAVA_HOME) and rerun"; exit 1; fi; \
+	fi
+	@if $(BIN)/python -m pip --version >/dev/null 2>&1; \
+	then $(BIN)/python -m pip install --quiet -r requirements-spark.lock; \
+	else uv pip install --quiet -p $(BIN)/python -r requirements-spark.lock; fi
+
+test-spark: spark ## Spark-vs-DuckDB parity tests (every query, document, metrics.json)
+	$(BIN)/pytest -q -m spark tests/test_spark.py
+
 lint: $(STAMP) ## ruff lint and format check only
 	$(BIN)/ruff check iop_metrics tests bench
 	$(BIN)/ruff format --check iop_metrics tests bench
@@ -46,6 +62,9 @@ bench: $(STAMP) ## generator, load, metrics and report timings on ~1M and ~10M s
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/import_export.py
 	$(BIN)/python bench/fhir.py
+
+bench-spark: spark ## one month's document on DuckDB and on local Spark, ~1M and ~10M sessions
+	$(BIN)/python bench/spark.py
 
 lab: $(STAMP) $(DB) ## start JupyterLab on notebooks/ with the project's kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

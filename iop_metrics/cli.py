@@ -115,7 +115,9 @@ def _cmd_mapping(a: argparse.Namespace) -> int:
     return 0
 
 
-def _open(a: argparse.Namespace):  # -> duckdb connection, read-only on a database file
+def _open(a: argparse.Namespace):  # -> duckdb connection (read-only) or a Spark engine
+    if spark := _spark(a):
+        return spark
     from .db import connect
     from .ingest.load import load_memory
 
@@ -169,6 +171,55 @@ def _cmd_report(a: argparse.Namespace) -> int:
     return _report(a)
 
 
+def _cmd_export(a: argparse.Namespace) -> int:
+    from .ingest.export import export
+
+    written = export(a.db, a.parquet)
+    tables = ", ".join(f"{t} ({n:,} rows)" for t, n in written.items())
+    print(f"wrote {tables} to {a.parquet}/ (one Parquet folder per table)")
+    return 0
+
+
+def _add_engine(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("engine (README: 'When one machine is not enough')")
+    g.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb", help="default duckdb")
+    g.add_argument(
+        "--data-path",
+        metavar="PATH",
+        help="with --engine spark: the tables written by `iop-metrics export` (path or URI)",
+    )
+    g.add_argument(
+        "--spark-remote",
+        metavar="URL",
+        help="Spark Connect, sc://host:port (default $SPARK_REMOTE; none: a local session)",
+    )
+
+
+def _uses_spark(a: argparse.Namespace) -> bool:
+    """Check the engine flags; a Spark Connect URL goes to the environment (report kernels)."""
+    import os
+
+    if a.engine != "spark":
+        if a.data_path or a.spark_remote:
+            raise InputError("--data-path and --spark-remote go with --engine spark")
+        return False
+    if not a.data_path or a.data:
+        raise InputError(
+            "--engine spark reads --data-path DIR (write it with `iop-metrics export`), not --data"
+        )
+    if a.spark_remote:
+        os.environ["SPARK_REMOTE"] = a.spark_remote
+    return True
+
+
+def _spark(a: argparse.Namespace):  # -> SparkEngine, or None for DuckDB
+    if not _uses_spark(a):
+        return None
+    from .compute.spark import SparkEngine
+
+    return SparkEngine.open(a.data_path)
+
+
 def _report(a: argparse.Namespace) -> int:
     from .compute.metrics import Scope, latest_complete_month
     from .db import connect
@@ -176,10 +227,11 @@ def _report(a: argparse.Namespace) -> int:
     from .report.build import ReportError, render
 
     today = dt.date.today()
+    spark = _uses_spark(a)
     if a.period:
         first = parse_period(a.period, today=today)
     else:
-        con = connect(a.db)
+        con = _spark(a) or connect(a.db)
         try:
             first = latest_complete_month(con)
         finally:
@@ -205,6 +257,7 @@ def _report(a: argparse.Namespace) -> int:
                 pdf_required=a.formats is not None and "pdf" in a.formats,
                 warn=lambda m: print(m, file=sys.stderr),
                 benchmark=a.benchmark,
+                data_path=a.data_path if spark else None,
             )
         except ReportError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -354,11 +407,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("metrics", help="compute one period's figures (json, table or csv)")
     _add_scope(m)
+    _add_engine(m)
     m.add_argument("--format", choices=("json", "table", "csv"), default="json")
     m.set_defaults(func=_cmd_metrics)
 
     r = sub.add_parser("report", help="render the HTML/PDF report, notebook and metrics.json")
     _add_scope(r)
+    _add_engine(r)
     r.add_argument("--through", help="render every period from --period through this one")
     r.add_argument("--out", default="reports", help="output folder (default reports)")
     r.add_argument(
@@ -408,6 +463,11 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--period", help="overrides the config's period (2026-10, last-month ...)")
     rn.add_argument("--dry-run", action="store_true", help="print the plan, load and write nothing")
     rn.set_defaults(func=_cmd_run)
+
+    ex = sub.add_parser("export", help="write the loaded tables as Parquet, for --engine spark")
+    ex.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
+    ex.add_argument("--parquet", required=True, metavar="DIR", help="folder to write")
+    ex.set_defaults(func=_cmd_export)
     return p
 
 

@@ -55,8 +55,11 @@ def _parameters(
     suppress: int,
     window_days: int,
     benchmark: Path | None = None,
+    data_path: str | None = None,
 ) -> dict[str, Any]:
+    spark = {"engine": "spark", "data_path": data_path} if data_path else {}
     return {
+        **spark,
         "period": period.label,
         "as_of": as_of.isoformat() if as_of else "",
         "db_path": str(db),
@@ -161,17 +164,20 @@ def render(
     pdf_required: bool = False,
     warn: Any = print,
     benchmark: str | os.PathLike[str] | None = None,
+    data_path: str | None = None,
 ) -> dict[str, float]:
     """Render the report for ``period`` into ``out_dir/<period>/`` (or into the folder ``dest``
     when given, as scheduled runs do); returns timings in seconds.
 
     ``benchmark`` is a file from ``iop-metrics benchmark teds-d``: the report then sets the
     program beside its state's and the nation's latest TEDS-D figures instead of TEDS 2004's.
+    With ``data_path`` (tables written by ``iop-metrics export``) the figures are computed on
+    Spark instead of the database ``db``; the rendering stays local.
     """
     import papermill as pm
 
     db_path = Path(db).resolve()
-    if not db_path.is_file():
+    if data_path is None and not db_path.is_file():
         raise InputError(
             f"{db}: no database here; build one with `iop-metrics load DATA_DIR --db {db}`"
         )
@@ -203,7 +209,7 @@ def render(
                     str(notebook_path()),
                     str(executed),
                     parameters=_parameters(
-                        db_path, period, as_of, scope, suppress, window_days, bench
+                        db_path, period, as_of, scope, suppress, window_days, bench, data_path
                     ),
                     kernel_name="python3",
                     progress_bar=False,

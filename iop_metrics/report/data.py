@@ -11,10 +11,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from ..compute import metrics as m
+from ..compute.engine import engine_of
 from ..periods import Period, month, us_federal_holidays
 from ..privacy import is_small, suppress_document, suppress_frame
 from . import benchmark as bm
@@ -56,7 +56,7 @@ class _Figures:
     hidden: set[str]
 
 
-def _figures(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> _Figures:
+def _figures(con: m.Con, q: m.Query, k: int) -> _Figures:
     ret = m.retention_summary(con, q)
     doc = m.document(con, q, retention=ret)
     rates = {key: (num, den) for key, _, num, den in m.RATE_PARTS}
@@ -73,9 +73,7 @@ def trailing_months(period: Period, n: int = 12) -> list[Period]:
     return out
 
 
-def monthly_series(
-    con: duckdb.DuckDBPyConnection, q: m.Query, *, suppress: int = 0
-) -> pd.DataFrame:
+def monthly_series(con: m.Con, q: m.Query, *, suppress: int = 0) -> pd.DataFrame:
     """The 12 months ending with ``q``'s period, one row each, as of ``q.as_of``: census,
     attendance, dosage, completion, 90-day retention and step-down figures with their counts
     (for trends, sparklines and the attendance control chart)."""
@@ -138,7 +136,7 @@ def monthly_series(
     return out
 
 
-def _breakdown(con: duckdb.DuckDBPyConnection, q: m.Query, by: str, k: int) -> pd.DataFrame:
+def _breakdown(con: m.Con, q: m.Query, by: str, k: int) -> pd.DataFrame:
     df = m.attendance(con, q, by=by)
     return suppress_frame(
         df,
@@ -158,7 +156,7 @@ def _breakdown(con: duckdb.DuckDBPyConnection, q: m.Query, by: str, k: int) -> p
     )
 
 
-def _flow(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> pd.DataFrame:
+def _flow(con: m.Con, q: m.Query, k: int) -> pd.DataFrame:
     df = m.transition_matrix(con, q)
     return suppress_frame(df, k, counts=("n",))
 
@@ -176,7 +174,7 @@ def _rates(f: _Figures, curve: pd.DataFrame, k: int) -> pd.DataFrame:
     return df
 
 
-def _los_bins(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> pd.DataFrame:
+def _los_bins(con: m.Con, q: m.Query, k: int) -> pd.DataFrame:
     """The period's discharges in TEDS's LOS bins (grouped for display), small counts hidden."""
     codes = m.length_of_stay_bins(con, q)
     counts = dict(zip(codes["los_code"].astype(int), codes["n"].astype(int), strict=True))
@@ -193,29 +191,31 @@ def _los_bins(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> pd.DataFram
     return out
 
 
-def _quality(con: duckdb.DuckDBPyConnection, q: m.Query) -> dict[str, Any]:
+def _quality(con: m.Con, q: m.Query) -> dict[str, Any]:
     closed = us_federal_holidays(q.period.start, q.period.end)
     figures = m.records(con, "quality", q, extra={"closed_days": closed})[0]
-    loaded = con.execute(
-        "select table_name, rows_read, rows_loaded from load_log order by table_name"
-    ).df()
-    rejected = con.execute(
-        "select table_name, reason, count(*) as n from rejected_rows group by all order by all"
-    ).df()
+    engine = engine_of(con)
+    loaded = engine.sql(
+        "select table_name, rows_read, rows_loaded from main.load_log order by table_name"
+    ).frame()
+    rejected = engine.sql(
+        "select table_name, reason, count(*) as n from main.rejected_rows "
+        "group by table_name, reason order by table_name, reason"
+    ).frame()
     return {**figures, "loaded": loaded, "rejected": rejected, "imported": _imported(con)}
 
 
-def _imported(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+def _imported(con: m.Con) -> dict[str, Any] | None:
     """The import summary when the load came through a mapping (load_log.import_report)."""
-    cols = {r[0] for r in con.execute("describe load_log").fetchall()}
-    if "import_report" not in cols:
+    engine = engine_of(con)
+    if "import_report" not in engine.sql("select * from main.load_log where 1 = 0").columns:
         return None
-    row = con.execute(
-        "select any_value(import_report) from load_log where import_report is not null"
-    ).fetchone()
-    if not row or row[0] is None:
+    rows = engine.sql(
+        "select max(import_report) as report from main.load_log where import_report is not null"
+    ).data
+    if not rows or rows[0][0] is None:
         return None
-    report = json.loads(row[0])
+    report = json.loads(rows[0][0])
     tables = pd.DataFrame(
         [
             {
@@ -233,16 +233,21 @@ def _imported(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     return {"mapping": report["mapping"], "tables": tables}
 
 
-def _provenance(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    rows = con.execute(
-        "select any_value(snapshot), max(loaded_at), any_value(package_version) from load_log"
-    ).fetchall()
+def _provenance(con: m.Con) -> dict[str, Any]:
+    rows = (
+        engine_of(con)
+        .sql(
+            "select any_value(snapshot) as snapshot, max(loaded_at) as loaded_at, "
+            "any_value(package_version) as package_version from main.load_log"
+        )
+        .data
+    )
     snapshot, loaded_at, version = rows[0] if rows else (None, None, None)
     return {"snapshot": snapshot, "loaded_at": loaded_at, "loaded_by_version": version}
 
 
 def gather(
-    con: duckdb.DuckDBPyConnection,
+    con: m.Con,
     q: m.Query,
     *,
     suppress: int = 0,
@@ -358,12 +363,14 @@ def from_parameters(
     suppress: int,
     window_days: int,
     benchmark: str = "",
+    engine: str = "duckdb",
+    data_path: str = "",
 ) -> ReportData:
-    """Validate the notebook's parameters, open the database read-only and gather the figures."""
-    from ..db import connect
+    """Validate the notebook's parameters, open the database read-only (or, with ``engine``
+    "spark", the exported tables at ``data_path`` on Spark) and gather the figures."""
     from ..periods import parse_period
 
-    con = connect(db_path, read_only=True)
+    con = _open(engine, db_path, data_path)
     try:
         q = m.Query.of(
             parse_period(period),
@@ -376,3 +383,17 @@ def from_parameters(
         return gather(con, q, suppress=int(suppress), benchmark=benchmark or None)
     finally:
         con.close()
+
+
+def _open(engine: str, db_path: str, data_path: str) -> m.Con:
+    if engine == "spark":
+        from ..compute.spark import SparkEngine
+
+        return SparkEngine.open(data_path)
+    if engine != "duckdb":
+        from ..errors import InputError
+
+        raise InputError(f"engine is duckdb or spark, not {engine!r}")
+    from ..db import connect
+
+    return connect(db_path, read_only=True)

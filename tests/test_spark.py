@@ -1,0 +1,170 @@
+"""Spark gives the figures DuckDB gives: every query row for row, the whole document and a
+report's metrics.json, on the worked example of metrics.md and on five scenarios of the sample.
+
+Marked ``spark``: deselected by ``make test``, run by ``make test-spark`` (which installs pyspark
+and a Java runtime). Without Spark these tests fail; they never skip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from catalogue import QUERIES, extra_for
+
+from iop_metrics.compute import metrics as m
+from iop_metrics.ingest.export import export, export_connection
+from iop_metrics.periods import parse_period
+from iop_metrics.report import data as report_data
+
+pytestmark = pytest.mark.spark
+REL = 1e-12
+SCENARIOS = {
+    "month": m.Query.of(parse_period("2026-09")),
+    "quarter-site": m.Query.of(parse_period("2026-Q2"), scope=m.Scope(site="north")),
+    "year-track-as-of": m.Query.of(
+        parse_period("2025"), as_of=dt.date(2026, 3, 31), scope=m.Scope(track="adult-day")
+    ),
+    "all-levels": m.Query.of(parse_period("2026-03"), scope=m.Scope(levels=None)),
+    "empty": m.Query.of(parse_period("2023-01")),
+}
+WORKED = m.Query.of(parse_period("2026-05"))
+
+
+@pytest.fixture(scope="session")
+def spark_session():
+    """One local Spark session for the whole run (starting one takes 10-20 s)."""
+    from iop_metrics.compute.spark import session
+    from iop_metrics.errors import InputError
+
+    try:
+        spark = session(master="local[2]", driver_memory="2g")
+    except InputError as err:  # no pyspark or no Java: a failure, never a skip
+        pytest.fail(f"Spark is not available (run `make test-spark`): {err}")
+    spark.sparkContext.setLogLevel("ERROR")
+    # Tiny tables: skip adaptive planning and code generation (about twice as fast here; the
+    # figures do not depend on either).
+    spark.conf.set("spark.sql.adaptive.enabled", "false")
+    spark.conf.set("spark.sql.codegen.wholeStage", "false")
+    spark.conf.set("spark.sql.codegen.factoryMode", "NO_CODEGEN")
+    yield spark
+    spark.stop()
+
+
+@pytest.fixture(scope="session")
+def sample_spark(spark_session, sample_db, tmp_path_factory):
+    from iop_metrics.compute.spark import SparkEngine
+
+    out = tmp_path_factory.mktemp("parquet") / "sample"
+    export(sample_db, out)
+    return SparkEngine(spark_session, str(out))
+
+
+@pytest.fixture(scope="session")
+def worked(spark_session, tmp_path_factory):
+    from iop_metrics.compute.spark import SparkEngine
+
+    con = m.example_connection()
+    out = tmp_path_factory.mktemp("parquet") / "worked"
+    export_connection(con, out)
+    return con, SparkEngine(spark_session, str(out))
+
+
+def same(a: Any, b: Any) -> bool:
+    """Exact for ints, strings, dates, booleans and nulls; floats within 1e-12 relative."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or abs(a - b) <= REL * max(abs(a), abs(b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
+def assert_same_rows(expected: list[dict[str, Any]], got: list[dict[str, Any]], what: str) -> None:
+    assert len(got) == len(expected), f"{what}: {len(got)} rows on Spark, {len(expected)} on DuckDB"
+    for i, (x, y) in enumerate(zip(expected, got, strict=True)):
+        assert list(y) == list(x), f"{what}: columns differ"
+        bad = {k: (x[k], y[k]) for k in x if not same(x[k], y[k])}
+        assert not bad, f"{what} row {i}: (duckdb, spark) {bad}"
+
+
+def test_same_helper_is_strict():
+    assert same(1.0, 1.0 + 1e-15) and not same(1.0, 1.0 + 1e-9)
+    assert not same(1, 1.0) and not same(None, 0) and not same(True, 1)
+    assert same({"a": [1, None]}, {"a": [1, None]}) and not same([], None)
+
+
+def _compare_all(con, engine, q: m.Query) -> int:
+    compared = 0
+    for name, reads, extra in QUERIES:
+        ex = extra_for(q, extra)
+        expected = m.records(con, name, q, reads=reads, extra=ex)
+        got = m.records(engine, name, q, reads=reads, extra=ex)
+        assert_same_rows(expected, got, f"{name} {extra}")
+        compared += len(expected)
+    return compared
+
+
+def test_worked_example_every_query_and_document(worked):
+    con, engine = worked
+    assert _compare_all(con, engine, WORKED) > 20
+    doc = m.document(engine, WORKED)
+    assert doc["census"]["admissions"] == 2 and doc["census"]["active_at_end"] == 1
+    assert same(json.loads(json.dumps(doc)), json.loads(json.dumps(m.document(con, WORKED))))
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_sample_every_query_and_document(sample_spark, sample_con, scenario):
+    q = SCENARIOS[scenario]
+    assert _compare_all(sample_con, sample_spark, q) > 0
+    doc, expected = m.document(sample_spark, q), m.document(sample_con, q)
+    assert (doc["census"]["admissions"] == 0) == (scenario == "empty")
+    assert list(doc) == list(expected)
+    assert same(json.loads(json.dumps(doc)), json.loads(json.dumps(expected)))
+
+
+def test_report_metrics_json(sample_spark, sample_con):
+    q = SCENARIOS["month"]
+    got = json.loads(
+        report_data.metrics_json(report_data.gather(sample_spark, q, suppress=11))["metrics_json"]
+    )
+    expected = json.loads(
+        report_data.metrics_json(report_data.gather(sample_con, q, suppress=11))["metrics_json"]
+    )
+    assert got["suppression"]["k"] == 11 and list(got) == list(expected)
+    assert same(got, expected)
+
+
+def test_spark_sql_reads_main_tables_through_views(sample_spark):
+    rows = sample_spark.sql("select count(*) as n from main.sessions")
+    assert rows.columns == ("n",) and rows.data == [(21923,)]
+    assert m.latest_complete_month(sample_spark).label == "2026-10"
+
+
+def test_cli_metrics_over_spark_connect_match_duckdb(worked, tmp_path):
+    """`iop-metrics metrics --engine spark --spark-remote ...` end to end, over Spark Connect
+    (a local Connect server that pyspark starts for ``local[2]``), in its own process."""
+    import os
+    import subprocess
+    import sys
+
+    from iop_metrics.compute.formats import render_document
+
+    con, _ = worked
+    out = tmp_path / "worked"
+    export_connection(con, out)
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_REMOTE"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "iop_metrics.cli", "metrics", "--engine", "spark"]
+        + ["--data-path", str(out), "--spark-remote", "local[2]", "--period", "2026-05"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    got = json.loads(proc.stdout)
+    expected = json.loads(render_document(m.document(con, WORKED), "json"))
+    assert got["census"]["admissions"] == 2 and same(got, expected)
