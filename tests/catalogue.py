@@ -1,4 +1,4 @@
-"""Every query the package runs (29: each SQL file, with each grouping of attendance and each
+"""Every query the package runs (30: each SQL file, with each grouping of attendance and each
 slice), as (file, files it reads, extra parameters): compared across engines and frame paths."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ WEEKS = (("detail", "dosage_weeks"),)
 QUERIES: list[tuple[str, tuple[tuple[str, str], ...], dict[str, Any]]] = [
     ("census", (), {}),
     ("discharges", (), {}),
+    ("length_of_stay_bins", (), {}),
     *[
         ("attendance", (), {"by": by})
         for by in ("all", "service_type", "weekday", "track", "site", "week", "month")

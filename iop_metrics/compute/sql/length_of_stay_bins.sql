@@ -7,7 +7,7 @@ with episodes as (
 ),
 
 stays as (
-    select discharge_date - admit_date + 1 as days
+    select date_diff('day', admit_date, discharge_date) + 1 as days
     from episodes
     where discharge_date between $start and $end
 ),
