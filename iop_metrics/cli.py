@@ -271,8 +271,7 @@ def _report(a: argparse.Namespace) -> int:
 def _cmd_import_fhir(a: argparse.Namespace) -> int:
     import duckdb
 
-    from .ingest.fhir import import_fhir
-    from .ingest.fhir_config import read_fhir_mapping
+    from .ingest.fhir import import_fhir, read_fhir_mapping
     from .ingest.writer import write_contract_folder
 
     if not a.export:

@@ -13,7 +13,7 @@ import pytest
 from iop_metrics.cli import main
 from iop_metrics.errors import InputError
 from iop_metrics.ingest.fhir import import_fhir
-from iop_metrics.ingest.fhir_config import parse_config
+from iop_metrics.ingest.fhir.config import parse_config
 from iop_metrics.ingest.load import load_memory
 from iop_metrics.ingest.pseudonym import keygen, pseudonym
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..ingest.teds_cells import latest_cell
-from ..ingest.teds_codes import los_code, los_label
+from ..ingest.teds.cells import latest_cell
+from ..ingest.teds.codes import los_code, los_label
 
 # Display groups of TEDS LOS codes: (label, first code, last code).
 LOS_GROUPS: tuple[tuple[str, int, int], ...] = (

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import duckdb
 
-from ..contract import INSTRUMENTS
-from ..errors import Violation
-from .fhir_codes import Tally, map_codes
-from .fhir_config import CodeMap, FhirConfig
-from .fhir_episodes import CANCEL_RULE, OPEN_END
-from .fhir_read import LOINC
+from ...contract import INSTRUMENTS
+from ...errors import Violation
+from .codes import Tally, map_codes
+from .config import CodeMap, FhirConfig
+from .episodes import CANCEL_RULE, OPEN_END
+from .read import LOINC
 
 APPT_SESSION = {"noshow": "no_show", "fulfilled": "attended", "cancelled": None}
 OBS_KEEP = ("final", "amended", "corrected")

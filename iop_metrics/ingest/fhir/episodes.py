@@ -14,9 +14,9 @@ import datetime as dt
 
 import duckdb
 
-from ..errors import Violation
-from .fhir_codes import Tally, map_codes
-from .fhir_config import FhirConfig
+from ...errors import Violation
+from .codes import Tally, map_codes
+from .config import FhirConfig
 
 OPEN_END = "DATE '9999-12-31'"
 EPISODE_SKIP = ("entered-in-error", "cancelled", "planned", "waitlist")

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..contract import (
+from ...contract import (
     BUILTIN_LEVELS,
     DISCHARGE_REASONS,
     INSTRUMENTS,
@@ -47,8 +47,8 @@ from ..contract import (
     SERVICE_TYPES,
     STATUSES,
 )
-from ..errors import InputError, Violation
-from .pseudonym import read_key
+from ...errors import InputError, Violation
+from ..pseudonym import read_key
 
 BHA_LEVELS = "http://bha.colorado.gov/fhir/bha-ig/CodeSystem/bha-asam-level-of-care-cs"
 DISPOSITION = "http://terminology.hl7.org/CodeSystem/discharge-disposition"

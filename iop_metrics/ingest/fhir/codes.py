@@ -15,8 +15,8 @@ from typing import Any
 
 import duckdb
 
-from ..errors import Violation
-from .fhir_config import CodeMap
+from ...errors import Violation
+from .config import CodeMap
 
 Mapped = tuple[list[Violation], dict[str, dict[str, int]], dict[str, int]]
 _DIGITS = r"regexp_replace({x}, '(^|\|)0+([0-9])', '\1\2', 'g')"

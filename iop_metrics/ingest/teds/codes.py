@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from ..contract import DISCHARGE_REASONS
+from ...contract import DISCHARGE_REASONS
 
 REASONS = tuple(enumerate(DISCHARGE_REASONS, start=1))  # REASON 1..7, the contract's names
 AGE_GROUPS = ("all", "adolescent", "adult")

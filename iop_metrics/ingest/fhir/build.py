@@ -1,8 +1,8 @@
 """FHIR R4 bulk export -> contract tables (clients, episodes, sessions, assessments) in DuckDB.
 
 ``import_fhir(con, export_dir, config, key=...)`` reads the export with DuckDB's
-JSON functions (``fhir_read``), maps it with the defaults of
-``shared/spec/import.md`` and the mapping's ``[fhir]`` table (``fhir_config``),
+JSON functions (``read``), maps it with the defaults of
+``shared/spec/import.md`` and the mapping's ``[fhir]`` table (``config``),
 creates the four contract tables in ``con`` and returns the import report:
 what was read, skipped (per reason), left unassigned, and which code went to
 which contract value. A code no map covers, a closed episode with no reason, or
@@ -29,13 +29,13 @@ from typing import Any
 
 import duckdb
 
-from ..errors import InputError, Violation
-from .fhir_codes import Tally, dedupe, map_codes
-from .fhir_config import SOPT, CodeMap, FhirConfig, parse_config
-from .fhir_episodes import derive_episodes, episodes_from_fhir, prepare_encounters
-from .fhir_read import FIELDS, read_export, stage_table
-from .fhir_sessions import assessments, sessions
-from .pseudonym import hmac_params, hmac_sql
+from ...errors import InputError, Violation
+from ..pseudonym import hmac_params, hmac_sql
+from .codes import Tally, dedupe, map_codes
+from .config import SOPT, CodeMap, FhirConfig, parse_config
+from .episodes import derive_episodes, episodes_from_fhir, prepare_encounters
+from .read import FIELDS, read_export, stage_table
+from .sessions import assessments, sessions
 
 SEX = (
     "case gender when 'female' then 'F' when 'male' then 'M' when 'other' then 'X' "

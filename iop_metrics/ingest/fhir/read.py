@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from ..errors import InputError, Violation
+from ...errors import InputError, Violation
 
 SUFFIXES = (".ndjson", ".ndjson.gz", ".json", ".json.gz")
 LOINC = "http://loinc.org"

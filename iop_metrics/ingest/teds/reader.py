@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, Violation
-from .teds_cells import MIN_CELL, cells_of, describe, latest_cell
-from .teds_codes import (
+from ...errors import InputError, Violation
+from .cells import MIN_CELL, cells_of, describe, latest_cell
+from .codes import (
     LOS_BINS,
     STATE_NAMES,
     age_group_of_code,
@@ -299,7 +299,7 @@ def read_teds_d(
     if fips is not None and fips not in STATE_NAMES:
         raise InputError(f"--state {state}: not a state FIPS code (Ohio is 39)")
     scan = _scan(p, year=year, state=fips, include_mat=include_mat)
-    from .. import __version__
+    from ... import __version__
 
     return {
         "source": "TEDS-D",

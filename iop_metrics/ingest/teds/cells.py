@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from .teds_codes import AGE_GROUPS, LOS_BINS, REASONS, STATE_NAMES, los_label
+from .codes import AGE_GROUPS, LOS_BINS, REASONS, STATE_NAMES, los_label
 
 MIN_CELL = 30
 MISSING = -9
