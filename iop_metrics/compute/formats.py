@@ -6,9 +6,10 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas only for compare(); the document renders without it
+    import pandas as pd
 
 
 def flatten(doc: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -85,6 +86,8 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> pd.DataFrame:
                   figure  a  b  change
     0  census.admissions  3  5       2
     """
+    import pandas as pd
+
     left, right = dict(flatten(a)), dict(flatten(b))
     rows = []
     for key, va in left.items():
