@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DB     := data/iop.duckdb
 STAMP  := $(VENV)/.installed
+# pytest-xdist workers for make test: auto = one per core, JOBS=0 runs the tests in-process
+JOBS   ?= auto
 
 .DEFAULT_GOAL := help
 .PHONY: help install sample db report test lint typecheck bench lab docs clean
@@ -51,7 +53,7 @@ test: $(STAMP) ## lint, type-check and run every test (unit, golden, property, n
 	$(BIN)/ruff check iop_metrics tests bench
 	$(BIN)/ruff format --check iop_metrics tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(JOBS) --dist loadgroup
 
 lint: $(STAMP) ## ruff lint and format check only
 	$(BIN)/ruff check iop_metrics tests bench

@@ -15,7 +15,9 @@ import duckdb
 import pandas as pd
 
 from ..compute import metrics as m
-from ..periods import Period, month, us_federal_holidays
+from ..compute import series
+from ..compute.series import trailing_months  # noqa: F401 - kept importable from here
+from ..periods import Period, us_federal_holidays
 from ..privacy import is_small, suppress_document, suppress_frame
 
 
@@ -60,49 +62,15 @@ def _figures(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> _Figures:
     return _Figures(doc, ret, shown, hidden)
 
 
-def trailing_months(period: Period, n: int = 12) -> list[Period]:
-    """The ``n`` calendar months ending with the month ``period`` ends in."""
-    last = month(period.end.year, period.end.month)
-    out = [last]
-    while len(out) < n:
-        out.insert(0, out[0].previous())
-    return out
-
-
 def monthly_series(
     con: duckdb.DuckDBPyConnection, q: m.Query, *, suppress: int = 0
 ) -> pd.DataFrame:
     """The 12 months ending with ``q``'s period, one row each, as of ``q.as_of``: census,
     attendance, dosage, completion, 90-day retention and step-down figures with their counts
-    (for trends, sparklines and the attendance control chart)."""
+    (for trends, sparklines and the attendance control chart); one query per family
+    (``compute.series``), the same figures as 12 one-month documents."""
     k = suppress if suppress > 1 else 0
-    rows = []
-    for p in trailing_months(q.period):
-        d = m.document(con, m.Query(p, q.as_of, q.scope, q.window_days))
-        a, t = d["attendance"], d["transitions"]
-        determined = t["step_down"] + t["step_up"] + t["lateral"] + t["no_next_care"]
-        rows.append(
-            {
-                "month": p.label,
-                "active_at_end": d["census"]["active_at_end"],
-                "admissions": d["census"]["admissions"],
-                "discharges": d["census"]["discharges"],
-                "attended": a["attended"],
-                "client_scheduled": a["attended"] + a["no_show"] + a["cancelled_client"],
-                "no_show": a["no_show"],
-                "attendance_rate": a["attendance_rate"],
-                "client_weeks": d["dosage"]["client_weeks"],
-                "meeting": d["dosage"]["client_weeks_meeting_threshold"],
-                "share_meeting_threshold": d["dosage"]["share_meeting_threshold"],
-                "completed": d["discharges"]["by_reason"]["completed"],
-                "completion_rate": d["discharges"]["completion_rate"],
-                "cohort": d["retention"]["cohort_admissions"],
-                "day_90": d["retention"]["day_90"],
-                "step_down": t["step_down"],
-                "determined": determined,
-                "step_down_rate": t["step_down"] / determined if determined else None,
-            }
-        )
+    rows = series.monthly(con, q)
     df = pd.DataFrame(rows)
     out = suppress_frame(
         df,
