@@ -61,7 +61,7 @@ create or replace temp macro next_episode(as_of, w) as table
         next_episode_id,
         next_level,
         next_intensity,
-        greatest(0, next_admit_date - discharge_date) as gap_days
+        greatest(0, date_diff('day', discharge_date, next_admit_date)) as gap_days
     from candidates
     where rank_in_client = 1;
 

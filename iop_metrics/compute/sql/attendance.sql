@@ -21,7 +21,7 @@ keyed as (
     select
         case $by
             when 'service_type' then service_type
-            when 'weekday' then dayname(session_date)
+            when 'weekday' then strftime(session_date, '%A')
             when 'track' then coalesce(track, '(none)')
             when 'site' then site
             when 'week' then strftime(date_trunc('week', session_date), '%Y-%m-%d')

@@ -30,7 +30,7 @@ contacts as (
 first_contact as (
     select
         d.episode_id,
-        min(c.contact_date) - d.discharge_date as days_to_follow_up
+        date_diff('day', d.discharge_date, min(c.contact_date)) as days_to_follow_up
     from discharged as d
     inner join contacts as c
         on c.client_id = d.client_id

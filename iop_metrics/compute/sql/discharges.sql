@@ -7,7 +7,7 @@ with episodes as (
 discharged as (
     select
         discharge_reason,
-        discharge_date - admit_date + 1 as length_of_stay_days
+        date_diff('day', admit_date, discharge_date) + 1 as length_of_stay_days
     from episodes
     where discharge_date between $start and $end
 ),
@@ -24,7 +24,7 @@ final as (
         count(*) filter (where discharge_reason = 'other') as other,
         count(*) filter (where discharge_reason = 'completed') / nullif(count(*), 0)
             as completion_rate,
-        quantile_cont(length_of_stay_days, 0.5) as median_length_of_stay_days
+        median(length_of_stay_days) as median_length_of_stay_days
     from discharged
 )
 

@@ -3,5 +3,5 @@ select
     count(*) as client_weeks,
     count(*) filter (where meets_threshold) as client_weeks_meeting_threshold,
     count(*) filter (where meets_threshold) / nullif(count(*), 0) as share_meeting_threshold,
-    quantile_cont(hours, 0.5) as median_hours_per_client_week
+    median(hours) as median_hours_per_client_week
 from detail

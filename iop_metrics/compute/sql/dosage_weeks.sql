@@ -6,11 +6,16 @@ with episodes as (
     select * from scoped_episodes($as_of, $levels, $site, $track)
 ),
 
+period_days as (
+    select cast($start as date) + cast(k as integer) as d
+    from (
+        select unnest(generate_series(0, date_diff('day', cast($start as date), cast($end as date))))
+            as k
+    ) as offsets
+),
+
 sundays as (
-    select cast(d as date) as sunday
-    from range(cast($start as timestamp), cast($end as timestamp) + interval 1 day,
-        interval 1 day) as t (d)
-    where isodow(d) = 7
+    select d as sunday from period_days where isodow(d) = 7
 ),
 
 client_weeks as (
@@ -47,7 +52,7 @@ final as (
         w.monday,
         w.sunday,
         w.threshold_hours,
-        coalesce(m.attended_minutes, 0) / 60.0 as hours,
+        cast(coalesce(m.attended_minutes, 0) as double) / 60 as hours,
         coalesce(m.attended_minutes, 0) >= 60 * w.threshold_hours as meets_threshold
     from client_weeks as w
     left join minutes as m on m.episode_id = w.episode_id and m.monday = w.monday

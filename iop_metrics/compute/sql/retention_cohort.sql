@@ -49,8 +49,8 @@ final as (
         c.episode_id,
         c.admit_date,
         case
-            when c.disengaged then e.discharge_date - c.admit_date + 1
-            else cast($as_of as date) - c.admit_date + 1
+            when c.disengaged then date_diff('day', c.admit_date, e.discharge_date) + 1
+            else date_diff('day', c.admit_date, cast($as_of as date)) + 1
         end as t,
         case when c.disengaged then 1 else 0 end as event,
         c.admit_date + 13 <= $as_of as initiation_window_passed,

@@ -15,7 +15,10 @@ with by_day as (
 
 grid as (
     select cast(d as bigint) as day
-    from range(1, (select max(t) + 2 from detail)) as r (d)
+    from (
+        select unnest(generate_series(1, last_day)) as d
+        from (select max(t) + 1 as last_day from detail) as bounds
+    ) as days
 ),
 
 daily as (
@@ -44,7 +47,7 @@ steps as (
         case
             when events = 0 then 0.0
             when at_risk > events then events / (at_risk * (at_risk - events))
-            else cast('inf' as double)
+            else cast('Infinity' as double)
         end as greenwood_term
     from at_risk
 ),
@@ -69,14 +72,14 @@ final as (
         case
             when retention >= 1 then 1.0
             when retention <= 0 then 0.0
-            when isinf(greenwood_sum) then 0.0
+            when greenwood_sum = cast('Infinity' as double) then 0.0
             else exp(-exp(ln(-ln(retention))
                 + 1.959963984540054 * sqrt(greenwood_sum) / abs(ln(retention))))
         end as ci_low,
         case
             when retention >= 1 then 1.0
             when retention <= 0 then 0.0
-            when isinf(greenwood_sum) then 1.0
+            when greenwood_sum = cast('Infinity' as double) then 1.0
             else exp(-exp(ln(-ln(retention))
                 - 1.959963984540054 * sqrt(greenwood_sum) / abs(ln(retention))))
         end as ci_high

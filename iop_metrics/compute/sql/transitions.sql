@@ -6,7 +6,7 @@ select
     count(*) filter (where outcome = 'no_next_care') as no_next_care,
     count(*) filter (where outcome = 'pending') as pending,
     count(*) as discharges,
-    quantile_cont(gap_days, 0.5) filter (where outcome = 'step_down') as median_gap_days_step_down,
+    median(case when outcome = 'step_down' then gap_days end) as median_gap_days_step_down,
     (
         select list({'level': to_level, 'n': n} order by to_level)
         from (select to_level, count(*) as n from detail where to_level is not null group by 1)
