@@ -78,13 +78,18 @@ def sql_text(name: str) -> str:
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the shared temp macros on ``con`` (idempotent; works on read-only connections)."""
-    code = "\n".join(
-        line for line in sql_text("_macros").splitlines() if not line.lstrip().startswith("--")
-    )
-    for statement in code.split(";"):
-        if statement.strip():
-            con.execute(statement)
+    """Create the shared temp macros on ``con`` (idempotent; works on read-only connections);
+    on a database with the derived tables (``compute.derived``), the macros that read them."""
+    from .derived import present
+
+    files = ("_macros", "_macros_derived") if present(con) else ("_macros",)
+    for name in files:
+        code = "\n".join(
+            line for line in sql_text(name).splitlines() if not line.lstrip().startswith("--")
+        )
+        for statement in code.split(";"):
+            if statement.strip():
+                con.execute(statement)
 
 
 def compose(name: str, reads: tuple[tuple[str, str], ...] = ()) -> str:
