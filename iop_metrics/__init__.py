@@ -1,55 +1,44 @@
 """iop-metrics: outcomes analytics for addiction-treatment intensive outpatient programs.
 
 The public API, re-exported. Everything takes a DuckDB connection (open the
-loaded database read-only with ``connect``) and a ``Query``: period, as-of date,
-scope and transitions window.
-
-Names are imported on first use (module ``__getattr__``), so ``import iop_metrics``
-and the command line stay fast and do not load pandas or altair until a name that
-needs them is used.
+loaded database read-only with ``connect``) or an engine (``compute.engine``; Spark
+in ``compute.spark``) and a ``Query``: period, as-of date, scope and transitions window.
 """
-
-from __future__ import annotations
-
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# public name -> the module (relative to this package) that defines it
-_EXPORTS: dict[str, str] = {
+from typing import TYPE_CHECKING, Any
+
+# Names are imported on first use (PEP 562), so `import iop_metrics` stays light: computing the
+# metrics document needs neither pandas nor the report stack.
+_WHERE = {
     "compare": ".compute.formats",
-    **dict.fromkeys(
-        (
-            "Query",
-            "Scope",
-            "attendance",
-            "census",
-            "continuity",
-            "continuity_detail",
-            "discharges",
-            "document",
-            "dosage",
-            "dosage_weeks",
-            "example_connection",
-            "inflow",
-            "inflow_detail",
-            "latest_complete_month",
-            "outcomes",
-            "outcomes_detail",
-            "rates",
-            "resolve_period",
-            "retention",
-            "retention_cohort",
-            "retention_curve",
-            "slices",
-            "transition_matrix",
-            "transitions",
-            "transitions_detail",
-            "wilson",
-        ),
-        ".compute.metrics",
-    ),
+    "Query": ".compute.metrics",
+    "Scope": ".compute.metrics",
+    "attendance": ".compute.metrics",
+    "census": ".compute.metrics",
+    "continuity": ".compute.metrics",
+    "continuity_detail": ".compute.metrics",
+    "discharges": ".compute.metrics",
+    "document": ".compute.metrics",
+    "dosage": ".compute.metrics",
+    "dosage_weeks": ".compute.metrics",
+    "example_connection": ".compute.metrics",
+    "inflow": ".compute.metrics",
+    "inflow_detail": ".compute.metrics",
+    "latest_complete_month": ".compute.metrics",
+    "outcomes": ".compute.metrics",
+    "outcomes_detail": ".compute.metrics",
+    "rates": ".compute.metrics",
+    "resolve_period": ".compute.metrics",
+    "retention": ".compute.metrics",
+    "retention_cohort": ".compute.metrics",
+    "retention_curve": ".compute.metrics",
+    "slices": ".compute.metrics",
+    "transition_matrix": ".compute.metrics",
+    "transitions": ".compute.metrics",
+    "transitions_detail": ".compute.metrics",
+    "wilson": ".compute.metrics",
     "connect": ".db",
     "InputError": ".errors",
     "Violation": ".errors",
@@ -62,7 +51,7 @@ _EXPORTS: dict[str, str] = {
     "monthly_series": ".report.data",
 }
 
-if TYPE_CHECKING:  # what the names are, for type checkers and editors
+if TYPE_CHECKING:
     from .compute.formats import compare
     from .compute.metrics import (
         Query,
@@ -102,17 +91,17 @@ if TYPE_CHECKING:  # what the names are, for type checkers and editors
 
 
 def __getattr__(name: str) -> Any:
-    """Import a public name's module on first use and cache the name here."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module, __name__), name)
+    if name not in _WHERE:
+        raise AttributeError(f"module 'iop_metrics' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(_WHERE[name], __name__), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted([*globals(), *_WHERE])
 
 
 __all__ = [

@@ -23,7 +23,7 @@ try:
 except SystemExit as exc:  # --help exits
     code = exc.code
 heavy = [m for m in HEAVY if m in sys.modules]
-print(json.dumps({"code": code, "heavy": heavy, "out": out.getvalue()[:200]}))
+print(json.dumps({"code": code, "heavy": heavy, "out": out.getvalue()}))
 """
 
 
@@ -60,6 +60,14 @@ def test_load_imports_nothing_heavy(tmp_path):
     assert r["heavy"] == []
 
 
+def test_metrics_json_imports_nothing_heavy(sample_db):
+    r = _probe("metrics", "--db", str(sample_db), "--period", "2026-10", "--format", "json")
+    assert r["code"] == 0
+    doc = json.loads(r["out"])
+    assert doc["period"]["label"] == "2026-10" and doc["census"]["admissions"] > 0
+    assert r["heavy"] == []
+
+
 def test_import_package_is_light_and_names_resolve_on_use():
     code = (
         "import json, sys, iop_metrics as i\n"
@@ -67,8 +75,10 @@ def test_import_package_is_light_and_names_resolve_on_use():
         "before = [m for m in heavy if m in sys.modules]\n"
         "listed = sorted(n for n in i.__all__ if n in dir(i))\n"
         "doc = i.document.__module__\n"
+        "after_document = 'pandas' in sys.modules\n"
+        "i.monthly_series\n"
         "print(json.dumps({'before': before, 'all': i.__all__, 'listed': listed, 'doc': doc,"
-        " 'after': 'pandas' in sys.modules}))\n"
+        " 'after_document': after_document, 'after_series': 'pandas' in sys.modules}))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
@@ -77,7 +87,8 @@ def test_import_package_is_light_and_names_resolve_on_use():
     assert r["before"] == []
     assert r["listed"] == sorted(r["all"])  # dir() shows every public name
     assert r["doc"] == "iop_metrics.compute.metrics"
-    assert r["after"] is True  # pandas arrives with the names that need it
+    assert r["after_document"] is False  # the document is computed without pandas
+    assert r["after_series"] is True  # pandas arrives with the names that need it
 
 
 def test_every_public_name_resolves_and_unknown_names_raise():

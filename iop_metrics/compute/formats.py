@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # pandas only for compare(); the document renders without it
+if TYPE_CHECKING:
     import pandas as pd
 
 

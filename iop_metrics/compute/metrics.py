@@ -1,26 +1,30 @@
 """Thin typed wrappers: run a named SQL file with parameters, get a DataFrame.
 
-Every figure is computed by the SQL in ``iop_metrics/sql`` (one metric, one
-file). A summary file reads the rows of its ``*_detail.sql`` file as the CTE
-``detail``; values always go in as DuckDB parameters.
+Every figure is computed by the SQL in ``iop_metrics/compute/sql`` (one metric, one
+file), run by an engine (``engine.py``: DuckDB, or Spark through ``spark.py``). A summary
+file reads the rows of its ``*_detail.sql`` file as the CTE ``detail``; values always go in
+as parameters. Each function takes a DuckDB connection or an ``Engine``.
+
+``document`` is built from plain rows and never imports pandas; the functions that return
+DataFrames convert the engine's rows above the boundary.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
-from typing import Any
-
-import duckdb
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..contract import DEFAULT_LEVELS, DISCHARGE_REASONS
 from ..periods import Period, resolve_as_of
+from .engine import DuckDBEngine, Engine, Reads, compose, engine_of, sql_text
 
-_PARAM = re.compile(r"\$([a-z_]+)")
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+Con: TypeAlias = "Engine | duckdb.DuckDBPyConnection"
+__all__ = ["compose", "sql_text"]  # kept importable from here for existing callers
 
 
 @dataclass(frozen=True)
@@ -71,83 +75,40 @@ class Query:
         }
 
 
-@cache
-def sql_text(name: str) -> str:
-    """The text of ``iop_metrics/compute/sql/<name>.sql``."""
-    return resources.files("iop_metrics.compute").joinpath("sql", f"{name}.sql").read_text()
-
-
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the shared temp macros on ``con`` (idempotent; works on read-only connections);
-    on a database with the derived tables (``compute.derived``), the macros that read them."""
-    from .derived import present
-
-    files = ("_macros", "_macros_derived") if present(con) else ("_macros",)
-    for name in files:
-        code = "\n".join(
-            line for line in sql_text(name).splitlines() if not line.lstrip().startswith("--")
-        )
-        for statement in code.split(";"):
-            if statement.strip():
-                con.execute(statement)
-
-
-def compose(name: str, reads: tuple[tuple[str, str], ...] = ()) -> str:
-    """The SQL of file ``name`` with the files it ``reads`` in front of it as CTEs.
-
-    A file that opens its own ``with`` list has the read files joined to that list.
-    """
-    body = "\n".join(
-        line for line in sql_text(name).splitlines() if not line.lstrip().startswith("--")
-    ).strip()
-    if not reads:
-        return body
-    parts = ",\n".join(f"{cte} as (\n{sql_text(f)}\n)" for cte, f in reads)
-    if body[:5].lower() == "with ":
-        return f"with {parts},\n{body[5:]}"
-    return f"with {parts}\n{body}"
+    """Create the shared temp macros on ``con`` (idempotent; works on read-only connections)."""
+    DuckDBEngine(con).prepare()
 
 
 def run(
-    con: duckdb.DuckDBPyConnection,
+    con: Con,
     name: str,
     q: Query,
     *,
-    reads: tuple[tuple[str, str], ...] = (),
+    reads: Reads = (),
     extra: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Run SQL file ``name`` for ``q``; ``reads`` names (cte, file) pairs it reads, in order."""
-    return _execute(con, compose(name, reads), q, extra).df()
+    return engine_of(con).query(name, {**q.params(), **(extra or {})}, reads=reads).frame()
 
 
 def records(
-    con: duckdb.DuckDBPyConnection,
+    con: Con,
     name: str,
     q: Query,
     *,
-    reads: tuple[tuple[str, str], ...] = (),
+    reads: Reads = (),
     extra: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Like ``run`` but as plain Python rows (exact ints and floats, ``None`` for null)."""
-    cur = _execute(con, compose(name, reads), q, extra)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    return engine_of(con).query(name, {**q.params(), **(extra or {})}, reads=reads).records()
 
 
-def _execute(
-    con: duckdb.DuckDBPyConnection, text: str, q: Query, extra: dict[str, Any] | None
-) -> duckdb.DuckDBPyConnection:
-    prepare(con)
-    values = {**q.params(), **(extra or {})}
-    used = set(_PARAM.findall(text))
-    return con.execute(text, {k: v for k, v in values.items() if k in used})
-
-
-def _detail(name: str) -> tuple[tuple[str, str], ...]:
+def _detail(name: str) -> Reads:
     return (("detail", f"{name}_detail"),)
 
 
-def census(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def census(con: Con, q: Query) -> pd.DataFrame:
     """Active at start and end of the period, admissions, discharges, clients served.
 
     Examples
@@ -161,7 +122,7 @@ def census(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
     return run(con, "census", q)
 
 
-def attendance(con: duckdb.DuckDBPyConnection, q: Query, *, by: str = "all") -> pd.DataFrame:
+def attendance(con: Con, q: Query, *, by: str = "all") -> pd.DataFrame:
     """Session counts by status and the attendance and no-show rates, grouped ``by`` one of
     ``all``, ``service_type``, ``weekday``, ``track``, ``site``, ``week``, ``month``."""
     allowed = ("all", "service_type", "weekday", "track", "site", "week", "month")
@@ -170,48 +131,48 @@ def attendance(con: duckdb.DuckDBPyConnection, q: Query, *, by: str = "all") -> 
     return run(con, "attendance", q, extra={"by": by})
 
 
-def dosage_weeks(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def dosage_weeks(con: Con, q: Query) -> pd.DataFrame:
     """One row per client-week: hours attended against the 9 (6) hour ASAM threshold."""
     return run(con, "dosage_weeks", q)
 
 
-def dosage(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def dosage(con: Con, q: Query) -> pd.DataFrame:
     """Client-weeks, those meeting the threshold, their share and the median hours."""
     return run(con, "dosage", q, reads=(("detail", "dosage_weeks"),))
 
 
-def discharges(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def discharges(con: Con, q: Query) -> pd.DataFrame:
     """Discharges in the period by TEDS-D reason, completion rate, median length of stay."""
     return run(con, "discharges", q)
 
 
-def retention_cohort(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def retention_cohort(con: Con, q: Query) -> pd.DataFrame:
     """The 12-month admission cohort: (t, event) per episode and early-engagement flags."""
     return run(con, "retention_cohort", q)
 
 
-def retention_curve(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def retention_curve(con: Con, q: Query) -> pd.DataFrame:
     """Kaplan-Meier retention R(N) by day with at-risk, events and a 95% Greenwood band."""
     return run(con, "retention_curve", q, reads=(("detail", "retention_cohort"),))
 
 
-def retention(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def retention(con: Con, q: Query) -> pd.DataFrame:
     """Cohort size, 30/60/90-day retention, initiation within 14 and engagement within 34 days."""
     reads = (("detail", "retention_cohort"), ("curve", "retention_curve"))
     return run(con, "retention", q, reads=reads)
 
 
-def transitions_detail(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def transitions_detail(con: Con, q: Query) -> pd.DataFrame:
     """Each in-scope discharge in the period with its next episode and outcome."""
     return run(con, "transitions_detail", q)
 
 
-def transitions(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def transitions(con: Con, q: Query) -> pd.DataFrame:
     """Counts per transition outcome, per next level, and the median step-down gap."""
     return run(con, "transitions", q, reads=_detail("transitions"))
 
 
-def transition_matrix(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def transition_matrix(con: Con, q: Query) -> pd.DataFrame:
     """From-level x to-level counts over all levels of care (outcome where there is no next)."""
     all_levels = Query(q.period, q.as_of, Scope(None, q.scope.site, q.scope.track), q.window_days)
     rows = transitions_detail(con, all_levels)
@@ -224,56 +185,53 @@ def transition_matrix(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
     )
 
 
-def inflow_detail(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def inflow_detail(con: Con, q: Query) -> pd.DataFrame:
     """Each in-scope admission in the period with its previous episode and how it came in."""
     return run(con, "inflow_detail", q)
 
 
-def inflow(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def inflow(con: Con, q: Query) -> pd.DataFrame:
     """Admissions by how they came in: stepped down, stepped up, lateral, direct."""
     return run(con, "inflow", q, reads=_detail("inflow"))
 
 
-def continuity_detail(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def continuity_detail(con: Con, q: Query) -> pd.DataFrame:
     """Each residential/inpatient discharge in the period with its first follow-up day."""
     return run(con, "continuity_detail", q)
 
 
-def continuity(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def continuity(con: Con, q: Query) -> pd.DataFrame:
     """Follow-up within 7 and 14 days after residential or inpatient discharge."""
     return run(con, "continuity", q, reads=_detail("continuity"))
 
 
-def outcomes_detail(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def outcomes_detail(con: Con, q: Query) -> pd.DataFrame:
     """Per episode active in the period and instrument: first and latest score, rules met."""
     return run(con, "outcomes_detail", q)
 
 
-def outcomes(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def outcomes(con: Con, q: Query) -> pd.DataFrame:
     """Per instrument: episodes, improvement, response and remission rates."""
     return run(con, "outcomes", q, reads=_detail("outcomes"))
 
 
-def latest_complete_month(con: duckdb.DuckDBPyConnection) -> Period:
+def latest_complete_month(con: Con) -> Period:
     """The latest calendar month that ends on or before the last date in the data."""
-    from ..db import scalar
     from ..errors import InputError
     from ..periods import month
 
-    last = scalar(
-        con,
-        "select max(d) from (select max(session_date) as d from sessions "
-        "union all select max(coalesce(discharge_date, admit_date)) from episodes)",
+    rows = engine_of(con).sql(
+        "select max(d) as last_day from (select max(session_date) as d from main.sessions "
+        "union all select max(coalesce(discharge_date, admit_date)) as d from main.episodes)"
     )
+    last = rows.data[0][0]
     if last is None:
         raise InputError("the database holds no episode or session; nothing to report on")
     candidate = month(last.year, last.month)
     return candidate if candidate.end <= last else candidate.previous()
 
 
-def resolve_period(
-    con: duckdb.DuckDBPyConnection, text: str, *, today: dt.date | None = None
-) -> Period:
+def resolve_period(con: Con, text: str, *, today: dt.date | None = None) -> Period:
     """``text`` parsed as a period, or the latest complete month in the data when empty."""
     from ..periods import parse_period
 
@@ -283,7 +241,7 @@ def resolve_period(
 SLICES = ("payer", "primary_substance", "referral_source", "sex", "age_band")
 
 
-def slices(con: duckdb.DuckDBPyConnection, q: Query, *, by: str, suppress: int = 0) -> pd.DataFrame:
+def slices(con: Con, q: Query, *, by: str, suppress: int = 0) -> pd.DataFrame:
     """Admissions, discharges, completion and attendance by a client attribute.
 
     ``by`` is one of payer, primary_substance, referral_source, sex, age_band.
@@ -340,9 +298,7 @@ ATTENDANCE_KEYS = (
 )
 
 
-def document(
-    con: duckdb.DuckDBPyConnection, q: Query, *, retention: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def document(con: Con, q: Query, *, retention: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every headline figure as the JSON document of metrics.md.
 
     ``retention`` is ``retention_summary(con, q)`` when the caller already has it.
@@ -358,7 +314,7 @@ def document(
     """
     p = q.period
 
-    def one(name: str, reads: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+    def one(name: str, reads: Reads = ()) -> dict[str, Any]:
         return records(con, name, q, reads=reads)[0]
 
     att = records(con, "attendance", q, extra={"by": "all"})
@@ -475,7 +431,7 @@ def derived_counts(doc: dict[str, Any], ret: dict[str, Any]) -> dict[str, int]:
     }
 
 
-def rates(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
+def rates(con: Con, q: Query) -> pd.DataFrame:
     """Every headline rate with its numerator, denominator and 95% interval.
 
     Proportions get a Wilson score interval; the 30/60/90-day retention estimates get
@@ -493,7 +449,7 @@ def rates(con: duckdb.DuckDBPyConnection, q: Query) -> pd.DataFrame:
     return rate_table(document(con, q, retention=ret), ret, retention_curve(con, q))
 
 
-def retention_summary(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any]:
+def retention_summary(con: Con, q: Query) -> dict[str, Any]:
     """The retention figures with the counts behind initiation and engagement."""
     reads = (("detail", "retention_cohort"), ("curve", "retention_curve"))
     return records(con, "retention", q, reads=reads)[0]
@@ -502,6 +458,8 @@ def retention_summary(con: duckdb.DuckDBPyConnection, q: Query) -> dict[str, Any
 def rate_table(doc: dict[str, Any], ret: dict[str, Any], curve: pd.DataFrame) -> pd.DataFrame:
     """``rates`` from figures already computed: the document, ``retention_summary`` and the
     retention curve."""
+    import pandas as pd
+
     from ..privacy import figure_at
 
     extra = derived_counts(doc, ret)

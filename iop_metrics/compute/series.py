@@ -7,7 +7,8 @@ outcomes), as plain rows. Census and discharges come from one pass over the epis
 attendance from one scan of the 12 months' sessions, dosage and transitions from one run of
 their detail SQL over the 12 months grouped by month; retention computes the cohort rows
 once and runs the Kaplan-Meier summary of ``retention.sql`` on each month's slice of them,
-so every figure is the one the document computes, not an approximation of it.
+so every figure is the one the document computes, not an approximation of it. On an engine
+other than DuckDB (Spark) the series is the 12 one-month documents (same figures, slower).
 
 >>> from iop_metrics.compute.metrics import Query, example_connection
 >>> from iop_metrics.periods import parse_period
@@ -21,10 +22,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import duckdb
-
 from ..periods import Period, month
-from .metrics import Query, _execute, sql_text
+from .engine import DuckDBEngine, engine_of, sql_text, used_params
+from .metrics import Con, Query, document
 
 
 def trailing_months(period: Period, n: int = 12) -> list[Period]:
@@ -64,34 +64,35 @@ def _with(ctes: list[tuple[str, str]], name: str) -> str:
     return f"with {parts}\n{body}"
 
 
-def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+def _records(
+    eng: DuckDBEngine, text: str, q: Query, extra: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    eng.prepare()
+    cur = eng.con.execute(text, used_params(text, {**q.params(), **(extra or {})}))
+    return eng._rows(cur).records()
 
 
 def _by_month(
-    con: duckdb.DuckDBPyConnection, name: str, q: Query, months: str, reads: tuple[str, ...] = ()
+    eng: DuckDBEngine, name: str, q: Query, months: str, reads: tuple[str, ...] = ()
 ) -> dict[int, dict[str, Any]]:
     ctes = [("months", months), *(("detail", _body(f)) for f in reads)]
-    return {r["month_key"]: r for r in _rows(_execute(con, _with(ctes, name), q, None))}
+    return {r["month_key"]: r for r in _records(eng, _with(ctes, name), q)}
 
 
-def _retention(
-    con: duckdb.DuckDBPyConnection, q: Query, months: list[Period]
-) -> dict[int, dict[str, Any]]:
+def _retention(eng: DuckDBEngine, q: Query, months: list[Period]) -> dict[int, dict[str, Any]]:
     """Cohort size and 90-day retention per month: the cohort rows of every month's 12-month
     window computed once (two runs of retention_cohort.sql, 365 days apart, cover them all),
     then retention.sql over each month's slice."""
     last = months[-1].end
     ends = {"end_last": last, "end_before": last - dt.timedelta(days=365)}
     runs = [_body("retention_cohort").replace("$end", f"${name}") for name in ends]
-    _execute(
-        con,
+    _records(
+        eng,
         "create or replace temp table series_cohorts as\n"
         + "\nunion all\n".join(f"select * from ({r})" for r in runs),
         q,
         ends,
-    ).fetchall()
+    )
     try:
         out = {}
         for p in months:
@@ -104,14 +105,17 @@ def _retention(
                 "retention",
             )
             mq = Query(p, q.as_of, q.scope, q.window_days)
-            out[p.start.year * 100 + p.start.month] = _rows(_execute(con, text, mq, None))[0]
+            out[p.start.year * 100 + p.start.month] = _records(eng, text, mq)[0]
         return out
     finally:
-        con.execute("drop table if exists temp.series_cohorts")
+        eng.con.execute("drop table if exists temp.series_cohorts")
 
 
-def monthly(con: duckdb.DuckDBPyConnection, q: Query) -> list[dict[str, Any]]:
+def monthly(con: Con, q: Query) -> list[dict[str, Any]]:
     """One row per month (oldest first): the figures of the report's trend charts."""
+    eng = engine_of(con)
+    if not isinstance(eng, DuckDBEngine):
+        return [_from_document(con, p, q) for p in trailing_months(q.period)]
     months = trailing_months(q.period)
     span = Query(
         Period("12 months", months[0].start, months[-1].end, "span"),
@@ -120,11 +124,11 @@ def monthly(con: duckdb.DuckDBPyConnection, q: Query) -> list[dict[str, Any]]:
         q.window_days,
     )
     table = _months_cte(months)
-    eps = _by_month(con, "series_episodes", span, table)
-    att = _by_month(con, "series_attendance", span, table)
-    dos = _by_month(con, "series_dosage", span, table, ("dosage_weeks",))
-    tra = _by_month(con, "series_transitions", span, table, ("transitions_detail",))
-    ret = _retention(con, q, months)
+    eps = _by_month(eng, "series_episodes", span, table)
+    att = _by_month(eng, "series_attendance", span, table)
+    dos = _by_month(eng, "series_dosage", span, table, ("dosage_weeks",))
+    tra = _by_month(eng, "series_transitions", span, table, ("transitions_detail",))
+    ret = _retention(eng, q, months)
     rows = []
     for p in months:
         key = p.start.year * 100 + p.start.month
@@ -153,3 +157,30 @@ def monthly(con: duckdb.DuckDBPyConnection, q: Query) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _from_document(con: Con, p: Period, q: Query) -> dict[str, Any]:
+    """One month's row from its full document (engines other than DuckDB)."""
+    d = document(con, Query(p, q.as_of, q.scope, q.window_days))
+    a, t = d["attendance"], d["transitions"]
+    determined = t["step_down"] + t["step_up"] + t["lateral"] + t["no_next_care"]
+    return {
+        "month": p.label,
+        "active_at_end": d["census"]["active_at_end"],
+        "admissions": d["census"]["admissions"],
+        "discharges": d["census"]["discharges"],
+        "attended": a["attended"],
+        "client_scheduled": a["attended"] + a["no_show"] + a["cancelled_client"],
+        "no_show": a["no_show"],
+        "attendance_rate": a["attendance_rate"],
+        "client_weeks": d["dosage"]["client_weeks"],
+        "meeting": d["dosage"]["client_weeks_meeting_threshold"],
+        "share_meeting_threshold": d["dosage"]["share_meeting_threshold"],
+        "completed": d["discharges"]["by_reason"]["completed"],
+        "completion_rate": d["discharges"]["completion_rate"],
+        "cohort": d["retention"]["cohort_admissions"],
+        "day_90": d["retention"]["day_90"],
+        "step_down": t["step_down"],
+        "determined": determined,
+        "step_down_rate": t["step_down"] / determined if determined else None,
+    }

@@ -11,11 +11,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from ..compute import metrics as m
 from ..compute import series
+from ..compute.engine import engine_of
 from ..compute.series import trailing_months  # noqa: F401 - kept importable from here
 from ..periods import Period, us_federal_holidays
 from ..privacy import is_small, suppress_document, suppress_frame
@@ -54,7 +54,7 @@ class _Figures:
     hidden: set[str]
 
 
-def _figures(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> _Figures:
+def _figures(con: m.Con, q: m.Query, k: int) -> _Figures:
     ret = m.retention_summary(con, q)
     doc = m.document(con, q, retention=ret)
     rates = {key: (num, den) for key, _, num, den in m.RATE_PARTS}
@@ -62,9 +62,7 @@ def _figures(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> _Figures:
     return _Figures(doc, ret, shown, hidden)
 
 
-def monthly_series(
-    con: duckdb.DuckDBPyConnection, q: m.Query, *, suppress: int = 0
-) -> pd.DataFrame:
+def monthly_series(con: m.Con, q: m.Query, *, suppress: int = 0) -> pd.DataFrame:
     """The 12 months ending with ``q``'s period, one row each, as of ``q.as_of``: census,
     attendance, dosage, completion, 90-day retention and step-down figures with their counts
     (for trends, sparklines and the attendance control chart); one query per family
@@ -102,7 +100,7 @@ def monthly_series(
     return out
 
 
-def _breakdown(con: duckdb.DuckDBPyConnection, q: m.Query, by: str, k: int) -> pd.DataFrame:
+def _breakdown(con: m.Con, q: m.Query, by: str, k: int) -> pd.DataFrame:
     df = m.attendance(con, q, by=by)
     return suppress_frame(
         df,
@@ -122,7 +120,7 @@ def _breakdown(con: duckdb.DuckDBPyConnection, q: m.Query, by: str, k: int) -> p
     )
 
 
-def _flow(con: duckdb.DuckDBPyConnection, q: m.Query, k: int) -> pd.DataFrame:
+def _flow(con: m.Con, q: m.Query, k: int) -> pd.DataFrame:
     df = m.transition_matrix(con, q)
     return suppress_frame(df, k, counts=("n",))
 
@@ -140,27 +138,34 @@ def _rates(f: _Figures, curve: pd.DataFrame, k: int) -> pd.DataFrame:
     return df
 
 
-def _quality(con: duckdb.DuckDBPyConnection, q: m.Query) -> dict[str, Any]:
+def _quality(con: m.Con, q: m.Query) -> dict[str, Any]:
     closed = us_federal_holidays(q.period.start, q.period.end)
     figures = m.records(con, "quality", q, extra={"closed_days": closed})[0]
-    loaded = con.execute(
-        "select table_name, rows_read, rows_loaded from load_log order by table_name"
-    ).df()
-    rejected = con.execute(
-        "select table_name, reason, count(*) as n from rejected_rows group by all order by all"
-    ).df()
+    engine = engine_of(con)
+    loaded = engine.sql(
+        "select table_name, rows_read, rows_loaded from main.load_log order by table_name"
+    ).frame()
+    rejected = engine.sql(
+        "select table_name, reason, count(*) as n from main.rejected_rows "
+        "group by table_name, reason order by table_name, reason"
+    ).frame()
     return {**figures, "loaded": loaded, "rejected": rejected}
 
 
-def _provenance(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    rows = con.execute(
-        "select any_value(snapshot), max(loaded_at), any_value(package_version) from load_log"
-    ).fetchall()
+def _provenance(con: m.Con) -> dict[str, Any]:
+    rows = (
+        engine_of(con)
+        .sql(
+            "select any_value(snapshot) as snapshot, max(loaded_at) as loaded_at, "
+            "any_value(package_version) as package_version from main.load_log"
+        )
+        .data
+    )
     snapshot, loaded_at, version = rows[0] if rows else (None, None, None)
     return {"snapshot": snapshot, "loaded_at": loaded_at, "loaded_by_version": version}
 
 
-def gather(con: duckdb.DuckDBPyConnection, q: m.Query, *, suppress: int = 0) -> ReportData:
+def gather(con: m.Con, q: m.Query, *, suppress: int = 0) -> ReportData:
     """Compute every figure, table and chart series of the report for ``q``.
 
     ``suppress`` = K > 1 applies small-cell suppression (no count 1..K-1).

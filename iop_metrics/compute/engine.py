@@ -1,0 +1,184 @@
+"""The engine boundary: run a named metric query with parameters, get plain rows.
+
+Every figure comes from one SQL file in ``sql/`` (the single source of truth). An engine takes
+the file's name, the values of its ``$parameters`` and the files it reads (as CTEs), and returns
+``Rows``: column names, a neutral type per column and the rows as tuples of plain Python values
+(``int``, ``float``, ``str``, ``bool``, ``datetime.date``, ``None``, lists and dicts). Nothing here
+imports pandas; ``Rows.frame`` does, for the callers that want a DataFrame.
+
+``DuckDBEngine`` runs the SQL natively (temp macros, DuckDB parameters); the Spark engine in
+``spark.py`` runs the same files through sqlglot. Everything above (the document, the report data,
+the report) takes either.
+
+>>> import duckdb
+>>> rows = DuckDBEngine(duckdb.connect()).sql("select 1 as n, 'a' as s, null::double as x")
+>>> rows.columns, rows.kinds, rows.data
+(('n', 's', 'x'), ('int32', 'str', 'float64'), [(1, 'a', None)])
+>>> rows.records()
+[{'n': 1, 's': 'a', 'x': None}]
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+Reads = tuple[tuple[str, str], ...]
+PARAM = re.compile(r"\$([a-z_]+)")
+# Neutral column kinds, and the pandas dtype each becomes (the nullable one when a null occurs),
+# chosen to match what DuckDB's own ``.df()`` gives so that frames are the same on any engine.
+_DTYPES: dict[str, tuple[str, str]] = {
+    "int64": ("int64", "Int64"),
+    "int32": ("int32", "Int32"),
+    "float64": ("float64", "float64"),
+    "bool": ("bool", "boolean"),
+    "date": ("datetime64[us]", "datetime64[us]"),
+    "timestamp": ("datetime64[us]", "datetime64[us]"),
+}
+_DUCKDB_KINDS = {
+    "BIGINT": "int64",
+    "HUGEINT": "int64",
+    "INTEGER": "int32",
+    "DOUBLE": "float64",
+    "FLOAT": "float64",
+    "BOOLEAN": "bool",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "VARCHAR": "str",
+}
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A query's result: column names, a kind per column (int64, int32, float64, bool, date,
+    timestamp, str, object) and the rows as tuples of plain Python values."""
+
+    columns: tuple[str, ...]
+    kinds: tuple[str, ...]
+    data: list[tuple[Any, ...]]
+
+    def records(self) -> list[dict[str, Any]]:
+        """The rows as dicts keyed by column name."""
+        return [dict(zip(self.columns, row, strict=True)) for row in self.data]
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as a DataFrame with the dtypes DuckDB's ``.df()`` would give."""
+        import pandas as pd
+
+        cols = {}
+        for i, (name, kind) in enumerate(zip(self.columns, self.kinds, strict=True)):
+            values = [row[i] for row in self.data]
+            if kind == "str":  # pandas' string dtype, but object for no rows (as DuckDB)
+                cols[name] = pd.Series(values, dtype="str" if values else "object")
+            elif kind in _DTYPES:
+                plain, nullable = _DTYPES[kind]
+                dtype = nullable if any(v is None for v in values) else plain
+                cols[name] = pd.Series(values, dtype=dtype)
+            else:  # lists and structs; a null is pd.NA (as DuckDB)
+                cols[name] = pd.Series([pd.NA if v is None else v for v in values], dtype=object)
+        return pd.DataFrame(cols, columns=list(self.columns))
+
+
+class Engine(ABC):
+    """Runs the metric SQL files; see the module docstring."""
+
+    name: str
+
+    @abstractmethod
+    def query(self, name: str, params: Mapping[str, Any], *, reads: Reads = ()) -> Rows:
+        """Run SQL file ``name`` with ``params``; ``reads`` names (cte, file) pairs it reads."""
+
+    @abstractmethod
+    def sql(self, text: str) -> Rows:
+        """Run one plain query over the canonical tables (named ``main.<table>``)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection or session."""
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The text of ``iop_metrics/compute/sql/<name>.sql``."""
+    return resources.files("iop_metrics.compute").joinpath("sql", f"{name}.sql").read_text()
+
+
+def _code(name: str) -> str:
+    return "\n".join(
+        line for line in sql_text(name).splitlines() if not line.lstrip().startswith("--")
+    ).strip()
+
+
+def compose(name: str, reads: Reads = ()) -> str:
+    """The SQL of file ``name`` with the files it ``reads`` in front of it as CTEs.
+
+    A file that opens its own ``with`` list has the read files joined to that list.
+    """
+    body = _code(name)
+    if not reads:
+        return body
+    parts = ",\n".join(f"{cte} as (\n{sql_text(f)}\n)" for cte, f in reads)
+    if body[:5].lower() == "with ":
+        return f"with {parts},\n{body[5:]}"
+    return f"with {parts}\n{body}"
+
+
+def macro_statements(*, derived: bool = False) -> list[str]:
+    """The ``create ... macro`` statements of ``sql/_macros.sql``, one string each; with
+    ``derived``, then those of ``sql/_macros_derived.sql``, which read the derived tables built
+    at load (``compute.derived``) and replace the full computation of the same macros."""
+    files = ("_macros", "_macros_derived") if derived else ("_macros",)
+    return [s.strip() for f in files for s in _code(f).split(";") if s.strip()]
+
+
+def used_params(text: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of the ``$parameters`` that ``text`` uses (a missing one is a KeyError)."""
+    return {k: params[k] for k in sorted(set(PARAM.findall(text)))}
+
+
+class DuckDBEngine(Engine):
+    """The metric SQL on a DuckDB connection: native temp macros and parameters."""
+
+    name = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def prepare(self) -> None:
+        """Create the shared temp macros (idempotent; works on read-only connections); on a
+        database with the derived tables, the macros that read them."""
+        from .derived import present
+
+        for statement in macro_statements(derived=present(self.con)):
+            self.con.execute(statement)
+
+    def query(self, name: str, params: Mapping[str, Any], *, reads: Reads = ()) -> Rows:
+        self.prepare()
+        text = compose(name, reads)
+        return self._rows(self.con.execute(text, used_params(text, params)))
+
+    def sql(self, text: str) -> Rows:
+        return self._rows(self.con.execute(text))
+
+    def close(self) -> None:
+        self.con.close()
+
+    @staticmethod
+    def _rows(cur: duckdb.DuckDBPyConnection) -> Rows:
+        desc = cur.description or []
+        kinds = tuple(_DUCKDB_KINDS.get(str(d[1]), "object") for d in desc)
+        return Rows(tuple(d[0] for d in desc), kinds, cur.fetchall())
+
+
+def engine_of(source: Engine | duckdb.DuckDBPyConnection) -> Engine:
+    """``source`` itself when it is an engine, else a DuckDB engine on that connection."""
+    return source if isinstance(source, Engine) else DuckDBEngine(source)

@@ -1,0 +1,42 @@
+"""Every query the package runs (29: each SQL file, with each grouping of attendance and each
+slice), as (file, files it reads, extra parameters): compared across engines and frame paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from iop_metrics.compute import metrics as m
+from iop_metrics.periods import us_federal_holidays
+
+WEEKS = (("detail", "dosage_weeks"),)
+QUERIES: list[tuple[str, tuple[tuple[str, str], ...], dict[str, Any]]] = [
+    ("census", (), {}),
+    ("discharges", (), {}),
+    *[
+        ("attendance", (), {"by": by})
+        for by in ("all", "service_type", "weekday", "track", "site", "week", "month")
+    ],
+    ("dosage_weeks", (), {}),
+    ("dosage", WEEKS, {}),
+    ("dosage_hours", WEEKS, {}),
+    ("retention_cohort", (), {}),
+    ("retention_curve", (("detail", "retention_cohort"),), {}),
+    ("retention", (("detail", "retention_cohort"), ("curve", "retention_curve")), {}),
+    ("transitions_detail", (), {}),
+    ("transitions", (("detail", "transitions_detail"),), {}),
+    ("inflow_detail", (), {}),
+    ("inflow", (("detail", "inflow_detail"),), {}),
+    ("continuity_detail", (), {}),
+    ("continuity", (("detail", "continuity_detail"),), {}),
+    ("outcomes_detail", (), {}),
+    ("outcomes", (("detail", "outcomes_detail"),), {}),
+    *[("slices", (), {"attribute": a}) for a in m.SLICES],
+    ("quality", (), {"closed_days": "holidays"}),
+]
+
+
+def extra_for(q: m.Query, extra: dict[str, Any]) -> dict[str, Any]:
+    """The extra parameters with the period's federal holidays filled in."""
+    if extra.get("closed_days") == "holidays":
+        return {"closed_days": us_federal_holidays(q.period.start, q.period.end)}
+    return extra
