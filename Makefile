@@ -59,8 +59,8 @@ lint: $(STAMP) ## ruff lint and format check only
 	$(BIN)/ruff check iop_metrics tests bench
 	$(BIN)/ruff format --check iop_metrics tests bench
 
-bench: $(STAMP) ## generator, load, metrics and report timings on ~1M and ~10M sessions
-	$(BIN)/python bench/run.py
+bench: $(STAMP) ## issue #11 table beside peers/floors at ~1M and ~10M sessions (BENCH_ARGS="--sizes 1M --no-fresh"); other scripts: bench/<topic>.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lab: $(STAMP) $(DB) ## start JupyterLab on notebooks/ with the project's kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -113,3 +113,23 @@ def test_series_leaves_no_scratch_table(sample_con):
         "select count(*) from duckdb_tables() where table_name = 'series_cohorts'"
     ).fetchall()
     assert left == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("period", "suppress"), [("2026-10", 0), ("2026-Q2", 11), ("2025", 0), ("2026-08", 11)]
+)
+def test_gather_with_shared_cohort_rows_equals_computing_each(
+    sample_con, monkeypatch, period, suppress
+):
+    from iop_metrics.compute import series
+    from iop_metrics.report.data import gather
+
+    q = m.Query.of(parse_period(period))
+    fast = gather(sample_con, q, suppress=suppress)
+    monkeypatch.setattr(series, "cohorts", lambda *a, **k: None)
+    slow = gather(sample_con, q, suppress=suppress)
+    assert fast.doc == slow.doc and fast.previous == slow.previous
+    assert fast.shown == slow.shown and fast.hidden == slow.hidden
+    for name in ("monthly", "curve", "rates"):
+        pd.testing.assert_frame_equal(getattr(fast, name), getattr(slow, name), check_exact=True)
+    assert len(fast.curve) > 0 or suppress

@@ -23,7 +23,7 @@ import datetime as dt
 from typing import Any
 
 from ..periods import Period, month
-from .engine import DuckDBEngine, engine_of, sql_text, used_params
+from .engine import DuckDBEngine, Rows, engine_of, sql_text, used_params
 from .metrics import Con, Query, document
 
 
@@ -79,40 +79,78 @@ def _by_month(
     return {r["month_key"]: r for r in _records(eng, _with(ctes, name), q)}
 
 
-def _retention(eng: DuckDBEngine, q: Query, months: list[Period]) -> dict[int, dict[str, Any]]:
-    """Cohort size and 90-day retention per month: the cohort rows of every month's 12-month
-    window computed once (two runs of retention_cohort.sql, 365 days apart, cover them all),
-    then retention.sql over each month's slice."""
-    last = months[-1].end
-    ends = {"end_last": last, "end_before": last - dt.timedelta(days=365)}
-    runs = [_body("retention_cohort").replace("$end", f"${name}") for name in ends]
-    _records(
-        eng,
-        "create or replace temp table series_cohorts as\n"
-        + "\nunion all\n".join(f"select * from ({r})" for r in runs),
-        q,
-        ends,
-    )
-    try:
-        out = {}
-        for p in months:
-            text = _with(
-                [
-                    ("cohorts", "select * from series_cohorts"),
-                    ("detail", _body("series_cohort")),
-                    ("curve", _body("retention_curve")),
-                ],
-                "retention",
-            )
-            mq = Query(p, q.as_of, q.scope, q.window_days)
-            out[p.start.year * 100 + p.start.month] = _records(eng, text, mq)[0]
-        return out
-    finally:
-        eng.con.execute("drop table if exists temp.series_cohorts")
+class Cohorts:
+    """Retention cohort rows (retention_cohort.sql) as of ``q.as_of`` in ``q``'s scope, computed
+    once for every 12-month admission window ending between ``first_end`` and ``q.period.end``,
+    then sliced per window: ``summary(end)`` is retention.sql and ``curve(end)`` is
+    retention_curve.sql for the window ending at ``end``, the same rows the document would
+    compute (a cohort row's t, event and flags depend on as_of, never on the window). Use as a
+    context manager on a DuckDB engine; the scratch table is dropped on exit."""
+
+    TABLE = "series_cohorts"
+
+    def __init__(self, eng: DuckDBEngine, q: Query, first_end: dt.date) -> None:
+        self.eng, self.q = eng, q
+        last = q.period.end
+        # Windows [e - 364, e], 365 days apart, until they reach first_end's window.
+        ends: dict[str, dt.date] = {"end_": last}
+        while min(ends.values()) > first_end:
+            ends[f"end_{'x' * len(ends)}"] = min(ends.values()) - dt.timedelta(days=365)
+        runs = [_body("retention_cohort").replace("$end", f"${name}") for name in ends]
+        _records(
+            eng,
+            f"create or replace temp table {self.TABLE} as\n"
+            + "\nunion all\n".join(f"select * from ({r})" for r in runs),
+            q,
+            ends,
+        )
+        self.first_end = first_end
+
+    def _slice(self, name: str, end: dt.date, reads: list[tuple[str, str]]) -> str:
+        if not self.first_end <= end <= self.q.period.end:
+            raise ValueError(f"no cohort rows computed for the window ending {end}")
+        ctes = [("cohorts", f"select * from {self.TABLE}"), ("detail", _body("series_cohort"))]
+        return _with(ctes + reads, name)
+
+    def _query(self, end: dt.date) -> Query:
+        return Query(Period("window", end, end, "span"), self.q.as_of, self.q.scope)
+
+    def summary(self, end: dt.date) -> dict[str, Any]:
+        text = self._slice("retention", end, [("curve", _body("retention_curve"))])
+        return _records(self.eng, text, self._query(end))[0]
+
+    def curve(self, end: dt.date) -> Rows:
+        self.eng.prepare()
+        text = self._slice("retention_curve", end, [])
+        params = used_params(text, self._query(end).params())
+        return self.eng._rows(self.eng.con.execute(text, params))
+
+    def __enter__(self) -> Cohorts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.eng.con.execute(f"drop table if exists temp.{self.TABLE}")
 
 
-def monthly(con: Con, q: Query) -> list[dict[str, Any]]:
-    """One row per month (oldest first): the figures of the report's trend charts."""
+def cohorts(con: Con, q: Query, first_end: dt.date) -> Cohorts | None:
+    """``Cohorts`` on a DuckDB engine, else ``None`` (compute each summary the usual way)."""
+    eng = engine_of(con)
+    return Cohorts(eng, q, first_end) if isinstance(eng, DuckDBEngine) else None
+
+
+def _retention(
+    eng: DuckDBEngine, q: Query, months: list[Period], shared: Cohorts | None
+) -> dict[int, dict[str, Any]]:
+    """Cohort size and 90-day retention per month, from cohort rows computed once."""
+    if shared is not None:
+        return {p.start.year * 100 + p.start.month: shared.summary(p.end) for p in months}
+    with Cohorts(eng, q, months[0].end) as own:
+        return {p.start.year * 100 + p.start.month: own.summary(p.end) for p in months}
+
+
+def monthly(con: Con, q: Query, *, shared: Cohorts | None = None) -> list[dict[str, Any]]:
+    """One row per month (oldest first): the figures of the report's trend charts. ``shared``:
+    cohort rows already computed for ``q`` (covering the first month's window)."""
     eng = engine_of(con)
     if not isinstance(eng, DuckDBEngine):
         return [_from_document(con, p, q) for p in trailing_months(q.period)]
@@ -128,7 +166,7 @@ def monthly(con: Con, q: Query) -> list[dict[str, Any]]:
     att = _by_month(eng, "series_attendance", span, table)
     dos = _by_month(eng, "series_dosage", span, table, ("dosage_weeks",))
     tra = _by_month(eng, "series_transitions", span, table, ("transitions_detail",))
-    ret = _retention(eng, q, months)
+    ret = _retention(eng, q, months, shared)
     rows = []
     for p in months:
         key = p.start.year * 100 + p.start.month

@@ -54,21 +54,23 @@ class _Figures:
     hidden: set[str]
 
 
-def _figures(con: m.Con, q: m.Query, k: int) -> _Figures:
-    ret = m.retention_summary(con, q)
+def _figures(con: m.Con, q: m.Query, k: int, ret: dict[str, Any] | None = None) -> _Figures:
+    ret = ret if ret is not None else m.retention_summary(con, q)
     doc = m.document(con, q, retention=ret)
     rates = {key: (num, den) for key, _, num, den in m.RATE_PARTS}
     shown, hidden = suppress_document(doc, k, rates=rates, derived=m.derived_counts(doc, ret))
     return _Figures(doc, ret, shown, hidden)
 
 
-def monthly_series(con: m.Con, q: m.Query, *, suppress: int = 0) -> pd.DataFrame:
+def monthly_series(
+    con: m.Con, q: m.Query, *, suppress: int = 0, shared: series.Cohorts | None = None
+) -> pd.DataFrame:
     """The 12 months ending with ``q``'s period, one row each, as of ``q.as_of``: census,
     attendance, dosage, completion, 90-day retention and step-down figures with their counts
     (for trends, sparklines and the attendance control chart); one query per family
     (``compute.series``), the same figures as 12 one-month documents."""
     k = suppress if suppress > 1 else 0
-    rows = series.monthly(con, q)
+    rows = series.monthly(con, q, shared=shared)
     df = pd.DataFrame(rows)
     out = suppress_frame(
         df,
@@ -171,11 +173,28 @@ def gather(con: m.Con, q: m.Query, *, suppress: int = 0) -> ReportData:
     ``suppress`` = K > 1 applies small-cell suppression (no count 1..K-1).
     """
     k = suppress if suppress and suppress > 1 else 0
-    figures = _figures(con, q, k)
-    hidden = figures.hidden
     prev_q = m.Query(q.period.previous(), q.as_of, q.scope, q.window_days)
-    previous = _figures(con, prev_q, k).shown
-    full_curve = m.retention_curve(con, q)
+    first_end = min(trailing_months(q.period)[0].end, prev_q.period.end)
+    # The retention cohort rows, computed once for this period, the previous one and the 12
+    # months of the trends (DuckDB; other engines compute each the usual way).
+    shared = series.cohorts(con, q, first_end)
+    try:
+        return _gather(con, q, k, prev_q, shared)
+    finally:
+        if shared is not None:
+            shared.__exit__()
+
+
+def _gather(
+    con: m.Con, q: m.Query, k: int, prev_q: m.Query, shared: series.Cohorts | None
+) -> ReportData:
+    def summary(p: m.Query) -> dict[str, Any] | None:
+        return shared.summary(p.period.end) if shared else None
+
+    figures = _figures(con, q, k, summary(q))
+    hidden = figures.hidden
+    previous = _figures(con, prev_q, k, summary(prev_q)).shown
+    full_curve = shared.curve(q.period.end).frame() if shared else m.retention_curve(con, q)
     curve = full_curve
     if k and ("retention.day_30" in hidden or int(curve["events"].sum()) < k):
         curve = curve.iloc[0:0]
@@ -217,7 +236,7 @@ def gather(con: m.Con, q: m.Query, *, suppress: int = 0) -> ReportData:
         shown=figures.shown,
         hidden=frozenset(hidden),
         previous=previous,
-        monthly=monthly_series(con, q, suppress=k),
+        monthly=monthly_series(con, q, suppress=k, shared=shared),
         weekday=_breakdown(con, q, "weekday", k),
         service=_breakdown(con, q, "service_type", k),
         hours=suppress_frame(
