@@ -208,7 +208,8 @@ TABLES_READ: tuple[tuple[str, str, str], ...] = (
     ("discharges", "episodes", "discharges.sql"),
     (
         "retention",
-        "episodes, sessions (initiation, engagement)",
+        "episodes, episode_engagement (derived: first attended session on day 0..13 and the "
+        "third in its 35 days, filtered by as_of)",
         "retention_cohort.sql, retention_curve.sql, retention.sql",
     ),
     (
@@ -225,7 +226,7 @@ TABLES_READ: tuple[tuple[str, str, str], ...] = (
     ("outcomes (report)", "episodes, assessments", "outcomes_detail.sql, outcomes.sql"),
     (
         "12-month trends (report)",
-        "episodes, sessions, clients, episode_next: one query per family",
+        "episodes, sessions, clients, episode_next, episode_engagement: one query per family",
         "series_*.sql over dosage_weeks, transitions_detail, retention_cohort",
     ),
 )

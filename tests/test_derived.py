@@ -18,6 +18,7 @@ from iop_metrics.compute.metrics import (
     Scope,
     document,
     inflow_detail,
+    retention_cohort,
     transition_matrix,
     transitions_detail,
 )
@@ -25,12 +26,13 @@ from iop_metrics.ingest.load import load_memory
 from iop_metrics.periods import Period, month, quarter
 
 
-def _figures(con, q: Query) -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _figures(con, q: Query) -> tuple:
     return (
         document(con, q),
         transitions_detail(con, q),
         inflow_detail(con, q),
         transition_matrix(con, q),
+        retention_cohort(con, q),
     )
 
 
@@ -117,3 +119,36 @@ def test_hand_made_next_episode_by_as_of_and_window():
     assert outcome(dt.date(2026, 1, 31), 5) == ("step_down", 5)
     assert outcome(dt.date(2026, 1, 31), 4)[0] == "no_next_care"
     assert con.execute("select next_episode_id from episode_next").fetchall() == [("e2",)]
+
+
+def test_hand_made_engagement_by_as_of():
+    tables = _case()
+    day = dt.date(2026, 1, 1)
+    tables["sessions"] = [
+        {
+            "session_id": f"s{i}",
+            "episode_id": "e1",
+            "session_date": day + dt.timedelta(days=d),
+            "service_type": "group",
+            "scheduled_minutes": 180,
+            "status": status,
+            "attended_minutes": 180 if status == "attended" else 0,
+        }
+        for i, (d, status) in enumerate(
+            [(3, "no_show"), (4, "attended"), (9, "attended"), (9, "no_show"), (16, "attended")]
+        )
+    ]
+    con = memory_db(tables)
+    derived.build(con)
+    assert con.execute("select initiated_on, third_on from episode_engagement").fetchall() == [
+        (dt.date(2026, 1, 5), dt.date(2026, 1, 17))
+    ]
+    span = Period("Jan 1-5", dt.date(2026, 1, 1), dt.date(2026, 1, 5), "span")
+
+    def row(as_of: dt.date) -> tuple:
+        r = retention_cohort(con, Query(span, as_of, Scope(), 14)).iloc[0]
+        return bool(r["initiated"]), bool(r["engaged"])
+
+    assert row(dt.date(2026, 1, 5)) == (True, False)  # initiated on Jan 5
+    assert row(dt.date(2026, 1, 16)) == (True, False)  # one further session so far
+    assert row(dt.date(2026, 1, 17)) == (True, True)  # the second further one, on Jan 17

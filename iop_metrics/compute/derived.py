@@ -9,6 +9,9 @@ derived table; a database loaded before they existed gives the same figures the 
 
 - ``episode_next``: each discharged episode's next episode with no window and no as_of;
   ``next_episode(as_of, w)`` filters it (read by transitions and inflow).
+- ``episode_engagement``: each initiated episode's first attended session on day 0..13 and the
+  date of the third attended session in the 35 days from it; ``engagement(as_of, ...)``
+  filters it (read by the retention cohort: initiation and engagement).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import duckdb
 
 from .metrics import sql_text
 
-TABLES = ("episode_next",)
+TABLES = ("episode_next", "episode_engagement")
 
 
 def select_sql(name: str, schema: str = "main") -> str:
