@@ -27,13 +27,3 @@ def sample_con(sample_db):
     con = duckdb.connect(str(sample_db), read_only=True)
     yield con
     con.close()
-
-
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (--dist loadgroup), keep the tests that share a module-scoped report
-    run on one worker, so each papermill/Chromium run happens once per suite."""
-    for item in items:
-        for shared in ("monthly", "small_site"):
-            if shared in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(f"report-{shared}"))
-                break
