@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DB     := data/iop.duckdb
 STAMP  := $(VENV)/.installed
+# pytest-xdist workers for make test: auto = one per core, JOBS=0 runs the tests in-process
+JOBS   ?= auto
 
 .DEFAULT_GOAL := help
 .PHONY: help install sample db report test lint typecheck bench lab docs clean spark test-spark bench-spark
@@ -11,11 +13,26 @@ STAMP  := $(VENV)/.installed
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# One lock, two installers: uv when it is on PATH (or can be bootstrapped into the venv with
+# pip, which is still faster end to end than pip alone), plain pip otherwise (NO_UV=1 forces it).
 $(STAMP): pyproject.toml requirements.lock
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@if [ -z "$(NO_UV)" ] && command -v uv >/dev/null 2>&1; then \
+	  echo "installing with uv ($$(command -v uv))"; \
+	  uv venv --quiet --allow-existing --python $(PYTHON) $(VENV) && \
+	  uv pip install --quiet --python $(BIN)/python -r requirements.lock && \
+	  uv pip install --quiet --python $(BIN)/python --no-deps -e . ; \
+	else \
+	  $(PYTHON) -m venv $(VENV) && \
+	  if [ -z "$(NO_UV)" ] && $(BIN)/python -m pip install --quiet --disable-pip-version-check uv; then \
+	    echo "installing with uv (bootstrapped into $(VENV) by pip)"; \
+	    $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock && \
+	    $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . ; \
+	  else \
+	    echo "installing with pip"; \
+	    $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock && \
+	    $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . ; \
+	  fi; \
+	fi
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "iop-metrics (python3)" >/dev/null
 	touch $(STAMP)
 
@@ -36,7 +53,7 @@ test: $(STAMP) ## lint, type-check and run every test (unit, golden, property, n
 	$(BIN)/ruff check iop_metrics tests bench
 	$(BIN)/ruff format --check iop_metrics tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(JOBS) --dist loadgroup
 
 spark: $(STAMP) ## add the Spark engine to .venv (requirements-spark.lock; Java 17 via apt if none)
 	@if [ -z "$$JAVA_HOME" ] && ! command -v java >/dev/null; then \
@@ -47,9 +64,11 @@ spark: $(STAMP) ## add the Spark engine to .venv (requirements-spark.lock; Java 
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
 	  else echo "Spark needs Java 17 or 21: install one (or set JAVA_HOME) and rerun"; exit 1; fi; \
 	fi
-	@if $(BIN)/python -m pip --version >/dev/null 2>&1; \
-	then $(BIN)/python -m pip install --quiet -r requirements-spark.lock; \
-	else uv pip install --quiet -p $(BIN)/python -r requirements-spark.lock; fi
+	@if [ -z "$(NO_UV)" ] && command -v uv >/dev/null 2>&1; \
+	then uv pip install --quiet --python $(BIN)/python -r requirements-spark.lock; \
+	elif [ -z "$(NO_UV)" ] && [ -x $(BIN)/uv ]; \
+	then $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-spark.lock; \
+	else $(BIN)/python -m pip install --quiet -r requirements-spark.lock; fi
 
 test-spark: spark ## Spark-vs-DuckDB parity tests (every query, document, metrics.json)
 	$(BIN)/pytest -q -m spark tests/test_spark.py
@@ -58,8 +77,8 @@ lint: $(STAMP) ## ruff lint and format check only
 	$(BIN)/ruff check iop_metrics tests bench
 	$(BIN)/ruff format --check iop_metrics tests bench
 
-bench: $(STAMP) ## generator, load, metrics and report timings on ~1M and ~10M sessions; EHR and FHIR imports
-	$(BIN)/python bench/run.py
+bench: $(STAMP) ## #11's table beside peers/floors at ~1M and ~10M (BENCH_ARGS="--sizes 1M --no-fresh"), EHR and FHIR imports
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/import_export.py
 	$(BIN)/python bench/fhir.py
 

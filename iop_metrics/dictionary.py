@@ -198,6 +198,40 @@ ENTRIES: tuple[Entry, ...] = (
 )
 
 
+# The tables each section's SQL reads (issue #11). "episodes" means episodes joined to
+# levels_of_care (scoped_episodes / visible_episodes). episode_next is the derived table built at
+# load; on a database without it the same figures come from the episodes self-join.
+TABLES_READ: tuple[tuple[str, str, str], ...] = (
+    ("census", "episodes", "census.sql"),
+    ("attendance", "episodes, sessions", "attendance.sql"),
+    ("dosage", "episodes, sessions, clients (birth year)", "dosage_weeks.sql, dosage.sql"),
+    ("discharges", "episodes", "discharges.sql"),
+    (
+        "retention",
+        "episodes, episode_engagement (derived: first attended session on day 0..13 and the "
+        "third in its 35 days, filtered by as_of)",
+        "retention_cohort.sql, retention_curve.sql, retention.sql",
+    ),
+    (
+        "transitions",
+        "episodes, episode_next (derived: each discharge's next episode, filtered by as_of and W)",
+        "transitions_detail.sql, transitions.sql",
+    ),
+    (
+        "inflow",
+        "episodes, episode_next (derived, as for transitions)",
+        "inflow_detail.sql, inflow.sql",
+    ),
+    ("continuity", "episodes (all levels), sessions", "continuity_detail.sql, continuity.sql"),
+    ("outcomes (report)", "episodes, assessments", "outcomes_detail.sql, outcomes.sql"),
+    (
+        "12-month trends (report)",
+        "episodes, sessions, clients, episode_next, episode_engagement: one query per family",
+        "series_*.sql over dosage_weeks, transitions_detail, retention_cohort",
+    ),
+)
+
+
 def markdown() -> str:
     """The dictionary as Markdown (docs/metrics.md)."""
     lines = [
@@ -208,6 +242,9 @@ def markdown() -> str:
         COMMON,
         "",
     ]
+    lines += ["## Tables each figure reads", "", "| figures | tables | SQL |", "|---|---|---|"]
+    lines += [f"| {what} | {tables} | {files} |" for what, tables, files in TABLES_READ]
+    lines.append("")
     for e in ENTRIES:
         lines += [f"## {e.name}", "", f"`{e.key}`: {e.definition}", ""]
         lines += [f"- **{label}**: {value}" for label, value in e.details()]

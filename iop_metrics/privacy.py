@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .compute.formats import flatten
 from .contract import DISCHARGE_REASONS
+
+if TYPE_CHECKING:  # pandas is imported where a frame is suppressed, not at load
+    import pandas as pd
 
 # (label, RE2 pattern, applies to id columns only)
 IDENTIFIER_PATTERNS: tuple[tuple[str, str, bool], ...] = (
@@ -229,10 +230,13 @@ def suppress_frame(
     (``across_rows``). Rates map to (numerator, denominator) columns. Hidden
     cells become missing values, so a chart does not draw them.
 
+    >>> import pandas as pd
     >>> df = pd.DataFrame({"n": [30, 4, 25, 40]})
     >>> suppress_frame(df, 11, counts=("n",))["n"].tolist()
     [30.0, nan, nan, 40.0]
     """
+    import pandas as pd
+
     out = df.copy()
     if k <= 1:
         return out

@@ -19,6 +19,11 @@ from iop_metrics.report.build import find_chromium
 from iop_metrics.report.charts import COUNT_TITLES
 
 CHROMIUM = find_chromium()
+# These tests share module-scoped report runs: under pytest-xdist (make test: --dist loadgroup)
+# this mark asks for one worker, so that each run happens once. pytest 9.2 with xdist 3.8 does
+# not honour group marks yet (loadgroup then acts as load, and a run may happen on both workers);
+# still faster here than --dist loadscope, which puts the four hypothesis tests on one worker.
+pytestmark = pytest.mark.xdist_group("report")
 
 
 @pytest.fixture()

@@ -132,9 +132,12 @@ def compose(name: str, reads: Reads = ()) -> str:
     return f"with {parts}\n{body}"
 
 
-def macro_statements() -> list[str]:
-    """The ``create ... macro`` statements of ``sql/_macros.sql``, one string each."""
-    return [s.strip() for s in _code("_macros").split(";") if s.strip()]
+def macro_statements(*, derived: bool = False) -> list[str]:
+    """The ``create ... macro`` statements of ``sql/_macros.sql``, one string each; with
+    ``derived``, then those of ``sql/_macros_derived.sql``, which read the derived tables built
+    at load (``compute.derived``) and replace the full computation of the same macros."""
+    files = ("_macros", "_macros_derived") if derived else ("_macros",)
+    return [s.strip() for f in files for s in _code(f).split(";") if s.strip()]
 
 
 def used_params(text: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -151,8 +154,11 @@ class DuckDBEngine(Engine):
         self.con = con
 
     def prepare(self) -> None:
-        """Create the shared temp macros (idempotent; works on read-only connections)."""
-        for statement in macro_statements():
+        """Create the shared temp macros (idempotent; works on read-only connections); on a
+        database with the derived tables, the macros that read them."""
+        from .derived import present
+
+        for statement in macro_statements(derived=present(self.con)):
             self.con.execute(statement)
 
     def query(self, name: str, params: Mapping[str, Any], *, reads: Reads = ()) -> Rows:

@@ -64,21 +64,20 @@ def _column_checks(table: Table) -> list[tuple[str, str, str, str]]:
                     raw,
                 )
             )
+    return out
+
+
+def _identifier_checks(table: Table) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(column, [(label, RE2 pattern)]) for the identifier guard of each free-text column."""
+    out = []
+    for c in table.columns:
         if c.free_text:
             is_id = c.name.endswith("_id")
-            for label, pattern, id_only in IDENTIFIER_PATTERNS:
-                if id_only and not is_id:
-                    continue
-                pat = pattern.replace("'", "''")
-                out.append(
-                    (
-                        c.name,
-                        f"{raw} is not null and regexp_matches({raw}, '{pat}')",
-                        f"looks like {label}; refused by the de-identification guard "
-                        "(value withheld)",
-                        "null",
-                    )
-                )
+            patterns = [
+                (lab, pat) for lab, pat, id_only in IDENTIFIER_PATTERNS if is_id or not id_only
+            ]
+            if patterns:
+                out.append((c.name, patterns))
     return out
 
 
@@ -219,6 +218,29 @@ def _type(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         f"create or replace temp table typed_{table.name} as "
         f"select {', '.join(exprs)}, {', '.join(raws)}, _line from raw_{table.name}"
     )
+    con.execute(f"drop table raw_{table.name}")  # typed_ keeps the raw text: free the memory
+
+
+def _guard(con: duckdb.DuckDBPyConnection, name: str, table: Table) -> None:
+    """The identifier guard: one scan per column with every pattern as one RE2 alternation
+    (a value matches it exactly when it matches one of the patterns), then each pattern on the
+    few values that matched, so each apparent identifier is reported under its own label."""
+    for col, patterns in _identifier_checks(table):
+        raw = f'"_raw_{col}"'
+        anyone = "|".join(f"(?:{pat})" for _, pat in patterns).replace("'", "''")
+        con.execute(
+            f"create or replace temp table _suspects as select _line, {raw} from typed_{name} "
+            f"where {raw} is not null and regexp_matches({raw}, '{anyone}')"
+        )
+        for label, pat in patterns:
+            quoted = pat.replace("'", "''")
+            message = f"looks like {label}; refused by the de-identification guard (value withheld)"
+            con.execute(
+                f"insert into _violations select '{name}', _line, '{col}', $m, null "
+                f"from _suspects where regexp_matches({raw}, '{quoted}')",
+                {"m": message},
+            )
+        con.execute("drop table _suspects")
 
 
 def _data_year(con: duckdb.DuckDBPyConnection) -> int:
@@ -249,13 +271,15 @@ def table_checks(
                 f"from typed_{name} where {cond}",
                 {"m": msg},
             )
+        _guard(con, name, table)
         if table.key:
             k = f'"{table.key}"'
+            # Only keys used twice or more need their rows looked at again.
             con.execute(
-                f"insert into _violations select '{name}', _line, '{table.key}', "
-                f"'is not unique: first used on line ' || first, {k} from ("
-                f"select _line, {k}, min(_line) over (partition by {k}) as first "
-                f"from typed_{name} where {k} is not null) where _line > first"
+                f"insert into _violations select '{name}', t._line, '{table.key}', "
+                f"'is not unique: first used on line ' || d.first, t.{k} from typed_{name} t "
+                f"join (select {k}, min(_line) as first from typed_{name} where {k} is not null "
+                f"group by {k} having count(*) > 1) d on d.{k} = t.{k} where t._line > d.first"
             )
     for name, col, sql, msg in _table_rules(_data_year(con)):
         con.execute(
@@ -289,12 +313,16 @@ def _define_valid(con: duckdb.DuckDBPyConnection, *, quarantine: bool) -> None:
     )
     for name in LOAD_ORDER:
         bad = f"(select line from _violations where tbl = '{name}')"
+        if not quarantine:  # a view: the rows are read once, when the tables are written
+            con.execute(
+                f"create or replace temp view valid_{name} as select * from typed_{name} "
+                f"where _line not in {bad}"
+            )
+            continue
         con.execute(
             f"create or replace temp table valid_{name} as select * from typed_{name} "
             f"where _line not in {bad}"
         )
-        if not quarantine:
-            continue
         for child, col, parent, key in DEPENDS:
             if child != name:
                 continue

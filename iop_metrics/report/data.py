@@ -14,8 +14,10 @@ from typing import Any
 import pandas as pd
 
 from ..compute import metrics as m
+from ..compute import series
 from ..compute.engine import engine_of
-from ..periods import Period, month, us_federal_holidays
+from ..compute.series import trailing_months  # noqa: F401 - kept importable from here
+from ..periods import Period, us_federal_holidays
 from ..privacy import is_small, suppress_document, suppress_frame
 from . import benchmark as bm
 
@@ -56,55 +58,23 @@ class _Figures:
     hidden: set[str]
 
 
-def _figures(con: m.Con, q: m.Query, k: int) -> _Figures:
-    ret = m.retention_summary(con, q)
+def _figures(con: m.Con, q: m.Query, k: int, ret: dict[str, Any] | None = None) -> _Figures:
+    ret = ret if ret is not None else m.retention_summary(con, q)
     doc = m.document(con, q, retention=ret)
     rates = {key: (num, den) for key, _, num, den in m.RATE_PARTS}
     shown, hidden = suppress_document(doc, k, rates=rates, derived=m.derived_counts(doc, ret))
     return _Figures(doc, ret, shown, hidden)
 
 
-def trailing_months(period: Period, n: int = 12) -> list[Period]:
-    """The ``n`` calendar months ending with the month ``period`` ends in."""
-    last = month(period.end.year, period.end.month)
-    out = [last]
-    while len(out) < n:
-        out.insert(0, out[0].previous())
-    return out
-
-
-def monthly_series(con: m.Con, q: m.Query, *, suppress: int = 0) -> pd.DataFrame:
+def monthly_series(
+    con: m.Con, q: m.Query, *, suppress: int = 0, shared: series.Cohorts | None = None
+) -> pd.DataFrame:
     """The 12 months ending with ``q``'s period, one row each, as of ``q.as_of``: census,
     attendance, dosage, completion, 90-day retention and step-down figures with their counts
-    (for trends, sparklines and the attendance control chart)."""
+    (for trends, sparklines and the attendance control chart); one query per family
+    (``compute.series``), the same figures as 12 one-month documents."""
     k = suppress if suppress > 1 else 0
-    rows = []
-    for p in trailing_months(q.period):
-        d = m.document(con, m.Query(p, q.as_of, q.scope, q.window_days))
-        a, t = d["attendance"], d["transitions"]
-        determined = t["step_down"] + t["step_up"] + t["lateral"] + t["no_next_care"]
-        rows.append(
-            {
-                "month": p.label,
-                "active_at_end": d["census"]["active_at_end"],
-                "admissions": d["census"]["admissions"],
-                "discharges": d["census"]["discharges"],
-                "attended": a["attended"],
-                "client_scheduled": a["attended"] + a["no_show"] + a["cancelled_client"],
-                "no_show": a["no_show"],
-                "attendance_rate": a["attendance_rate"],
-                "client_weeks": d["dosage"]["client_weeks"],
-                "meeting": d["dosage"]["client_weeks_meeting_threshold"],
-                "share_meeting_threshold": d["dosage"]["share_meeting_threshold"],
-                "completed": d["discharges"]["by_reason"]["completed"],
-                "completion_rate": d["discharges"]["completion_rate"],
-                "cohort": d["retention"]["cohort_admissions"],
-                "day_90": d["retention"]["day_90"],
-                "step_down": t["step_down"],
-                "determined": determined,
-                "step_down_rate": t["step_down"] / determined if determined else None,
-            }
-        )
+    rows = series.monthly(con, q, shared=shared)
     df = pd.DataFrame(rows)
     out = suppress_frame(
         df,
@@ -259,11 +229,28 @@ def gather(
     file from ``iop-metrics benchmark teds-d``; without one the TEDS 2004 figures are used.
     """
     k = suppress if suppress and suppress > 1 else 0
-    figures = _figures(con, q, k)
-    hidden = figures.hidden
     prev_q = m.Query(q.period.previous(), q.as_of, q.scope, q.window_days)
-    previous = _figures(con, prev_q, k).shown
-    full_curve = m.retention_curve(con, q)
+    first_end = min(trailing_months(q.period)[0].end, prev_q.period.end)
+    # The retention cohort rows, computed once for this period, the previous one and the 12
+    # months of the trends (DuckDB; other engines compute each the usual way).
+    shared = series.cohorts(con, q, first_end)
+    try:
+        return _gather(con, q, k, prev_q, shared)
+    finally:
+        if shared is not None:
+            shared.__exit__()
+
+
+def _gather(
+    con: m.Con, q: m.Query, k: int, prev_q: m.Query, shared: series.Cohorts | None
+) -> ReportData:
+    def summary(p: m.Query) -> dict[str, Any] | None:
+        return shared.summary(p.period.end) if shared else None
+
+    figures = _figures(con, q, k, summary(q))
+    hidden = figures.hidden
+    previous = _figures(con, prev_q, k, summary(prev_q)).shown
+    full_curve = shared.curve(q.period.end).frame() if shared else m.retention_curve(con, q)
     curve = full_curve
     if k and ("retention.day_30" in hidden or int(curve["events"].sum()) < k):
         curve = curve.iloc[0:0]
@@ -305,7 +292,7 @@ def gather(
         shown=figures.shown,
         hidden=frozenset(hidden),
         previous=previous,
-        monthly=monthly_series(con, q, suppress=k),
+        monthly=monthly_series(con, q, suppress=k, shared=shared),
         weekday=_breakdown(con, q, "weekday", k),
         service=_breakdown(con, q, "service_type", k),
         hours=suppress_frame(

@@ -65,6 +65,45 @@ create or replace temp macro next_episode(as_of, w) as table
     from candidates
     where rank_in_client = 1;
 
+-- engagement (retention_cohort.sql): for the episodes admitted first_admit..last_admit that
+-- initiated, the first attended session on day 0..13 after admission (initiated_on) and whether
+-- two or more further attended sessions are dated initiated_on..initiated_on + 34 (engaged), both
+-- counting only sessions dated on or before as_of.
+create or replace temp macro engagement(as_of, first_admit, last_admit) as table
+    with initiation as (
+        select
+            e.episode_id,
+            min(s.session_date) as initiated_on
+        from main.episodes as e
+        inner join main.sessions as s
+            on s.episode_id = e.episode_id
+            and s.status = 'attended'
+            and s.session_date between e.admit_date and e.admit_date + 13
+            and s.session_date <= as_of
+        where e.admit_date between first_admit and last_admit
+        group by e.episode_id
+    ),
+
+    further as (
+        select
+            i.episode_id,
+            count(*) - 1 as further_sessions
+        from initiation as i
+        inner join main.sessions as s
+            on s.episode_id = i.episode_id
+            and s.status = 'attended'
+            and s.session_date between i.initiated_on and i.initiated_on + 34
+            and s.session_date <= as_of
+        group by i.episode_id
+    )
+
+    select
+        i.episode_id,
+        i.initiated_on,
+        coalesce(f.further_sessions, 0) >= 2 as engaged
+    from initiation as i
+    left join further as f on f.episode_id = i.episode_id;
+
 -- severity_band: PHQ-9 (0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately severe,
 -- 20-27 severe) and GAD-7 (0-4, 5-9, 10-14, 15-21) bands; null for other instruments.
 create or replace temp macro severity_band(instrument, score) as

@@ -32,17 +32,18 @@ client_weeks as (
     left join main.clients as c on c.client_id = e.client_id
 ),
 
+-- Attended minutes per episode and Monday..Sunday week: one pass over the attended sessions
+-- dated in the weeks (Sundays in P, so from P.start - 6; each date is in exactly one week),
+-- then matched to the client-weeks.
 minutes as (
     select
-        w.episode_id,
-        w.monday,
+        s.episode_id,
+        s.session_date - cast(isodow(s.session_date) - 1 as integer) as monday,
         sum(s.attended_minutes) as attended_minutes
-    from client_weeks as w
-    inner join main.sessions as s
-        on s.episode_id = w.episode_id
-        and s.session_date between w.monday and w.sunday
-        and s.status = 'attended'
-    group by w.episode_id, w.monday
+    from main.sessions as s
+    where s.status = 'attended'
+        and s.session_date between cast($start as date) - 6 and $end
+    group by s.episode_id, s.session_date - cast(isodow(s.session_date) - 1 as integer)
 ),
 
 final as (

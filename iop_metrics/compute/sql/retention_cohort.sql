@@ -18,30 +18,8 @@ cohort as (
     where admit_date between cast($end as date) - 364 and $end
 ),
 
-initiation as (
-    select
-        c.episode_id,
-        min(s.session_date) as initiated_on
-    from cohort as c
-    inner join main.sessions as s
-        on s.episode_id = c.episode_id
-        and s.status = 'attended'
-        and s.session_date between c.admit_date and c.admit_date + 13
-        and s.session_date <= $as_of
-    group by c.episode_id
-),
-
 engagement as (
-    select
-        i.episode_id,
-        count(*) - 1 as further_sessions
-    from initiation as i
-    inner join main.sessions as s
-        on s.episode_id = i.episode_id
-        and s.status = 'attended'
-        and s.session_date between i.initiated_on and i.initiated_on + 34
-        and s.session_date <= $as_of
-    group by i.episode_id
+    select * from engagement($as_of, cast($end as date) - 364, $end)
 ),
 
 final as (
@@ -54,13 +32,12 @@ final as (
         end as t,
         case when c.disengaged then 1 else 0 end as event,
         c.admit_date + 13 <= $as_of as initiation_window_passed,
-        i.initiated_on is not null as initiated,
-        i.initiated_on,
+        g.initiated_on is not null as initiated,
+        g.initiated_on,
         c.admit_date + 47 <= $as_of as engagement_window_passed,
-        coalesce(g.further_sessions, 0) >= 2 as engaged
+        coalesce(g.engaged, false) as engaged
     from cohort as c
     inner join episodes as e on e.episode_id = c.episode_id
-    left join initiation as i on i.episode_id = c.episode_id
     left join engagement as g on g.episode_id = c.episode_id
 )
 

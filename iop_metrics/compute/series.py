@@ -1,0 +1,224 @@
+"""The 12-month series behind a report's trend charts, in one query per family.
+
+``monthly(con, q)`` returns, for each of the 12 calendar months ending with the month
+``q``'s period ends in, the same figures a one-month ``document`` would give for that month
+as of ``q.as_of`` (census, attendance, dosage, completion, 90-day retention, transition
+outcomes), as plain rows. Census and discharges come from one pass over the episodes,
+attendance from one scan of the 12 months' sessions, dosage and transitions from one run of
+their detail SQL over the 12 months grouped by month; retention computes the cohort rows
+once and runs the Kaplan-Meier summary of ``retention.sql`` on each month's slice of them,
+so every figure is the one the document computes, not an approximation of it. On an engine
+other than DuckDB (Spark) the series is the 12 one-month documents (same figures, slower).
+
+>>> from iop_metrics.compute.metrics import Query, example_connection
+>>> from iop_metrics.periods import parse_period
+>>> rows = monthly(example_connection(), Query.of(parse_period("2026-05")))
+>>> len(rows), rows[-1]["month"], rows[-1]["admissions"], rows[-1]["active_at_end"]
+(12, '2026-05', 2, 1)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..periods import Period, month
+from .engine import DuckDBEngine, Rows, engine_of, sql_text, used_params
+from .metrics import Con, Query, document
+
+
+def trailing_months(period: Period, n: int = 12) -> list[Period]:
+    """The ``n`` calendar months ending with the month ``period`` ends in."""
+    last = month(period.end.year, period.end.month)
+    out = [last]
+    while len(out) < n:
+        out.insert(0, out[0].previous())
+    return out
+
+
+def _months_cte(months: list[Period]) -> str:
+    """The months as a portable VALUES table: month_key (yyyymm), month_start, month_end."""
+    rows = ",\n        ".join(
+        f"({p.start.year * 100 + p.start.month}, date '{p.start.isoformat()}', "
+        f"date '{p.end.isoformat()}')"
+        for p in months
+    )
+    columns = "m (month_key, month_start, month_end)"
+    return f"select * from (\n    values\n        {rows}\n) as {columns}"
+
+
+def _body(name: str) -> str:
+    return "\n".join(
+        line for line in sql_text(name).splitlines() if not line.lstrip().startswith("--")
+    ).strip()
+
+
+def _with(ctes: list[tuple[str, str]], name: str) -> str:
+    """SQL file ``name`` with ``ctes`` (name, SQL text) in front of it as CTEs."""
+    body = _body(name)
+    if not ctes:
+        return body
+    parts = ",\n".join(f"{cte} as (\n{text}\n)" for cte, text in ctes)
+    if body[:5].lower() == "with ":
+        return f"with {parts},\n{body[5:]}"
+    return f"with {parts}\n{body}"
+
+
+def _records(
+    eng: DuckDBEngine, text: str, q: Query, extra: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    eng.prepare()
+    cur = eng.con.execute(text, used_params(text, {**q.params(), **(extra or {})}))
+    return eng._rows(cur).records()
+
+
+def _by_month(
+    eng: DuckDBEngine, name: str, q: Query, months: str, reads: tuple[str, ...] = ()
+) -> dict[int, dict[str, Any]]:
+    ctes = [("months", months), *(("detail", _body(f)) for f in reads)]
+    return {r["month_key"]: r for r in _records(eng, _with(ctes, name), q)}
+
+
+class Cohorts:
+    """Retention cohort rows (retention_cohort.sql) as of ``q.as_of`` in ``q``'s scope, computed
+    once for every 12-month admission window ending between ``first_end`` and ``q.period.end``,
+    then sliced per window: ``summary(end)`` is retention.sql and ``curve(end)`` is
+    retention_curve.sql for the window ending at ``end``, the same rows the document would
+    compute (a cohort row's t, event and flags depend on as_of, never on the window). Use as a
+    context manager on a DuckDB engine; the scratch table is dropped on exit."""
+
+    TABLE = "series_cohorts"
+
+    def __init__(self, eng: DuckDBEngine, q: Query, first_end: dt.date) -> None:
+        self.eng, self.q = eng, q
+        last = q.period.end
+        # Windows [e - 364, e], 365 days apart, until they reach first_end's window.
+        ends: dict[str, dt.date] = {"end_": last}
+        while min(ends.values()) > first_end:
+            ends[f"end_{'x' * len(ends)}"] = min(ends.values()) - dt.timedelta(days=365)
+        runs = [_body("retention_cohort").replace("$end", f"${name}") for name in ends]
+        _records(
+            eng,
+            f"create or replace temp table {self.TABLE} as\n"
+            + "\nunion all\n".join(f"select * from ({r})" for r in runs),
+            q,
+            ends,
+        )
+        self.first_end = first_end
+
+    def _slice(self, name: str, end: dt.date, reads: list[tuple[str, str]]) -> str:
+        if not self.first_end <= end <= self.q.period.end:
+            raise ValueError(f"no cohort rows computed for the window ending {end}")
+        ctes = [("cohorts", f"select * from {self.TABLE}"), ("detail", _body("series_cohort"))]
+        return _with(ctes + reads, name)
+
+    def _query(self, end: dt.date) -> Query:
+        return Query(Period("window", end, end, "span"), self.q.as_of, self.q.scope)
+
+    def summary(self, end: dt.date) -> dict[str, Any]:
+        text = self._slice("retention", end, [("curve", _body("retention_curve"))])
+        return _records(self.eng, text, self._query(end))[0]
+
+    def curve(self, end: dt.date) -> Rows:
+        self.eng.prepare()
+        text = self._slice("retention_curve", end, [])
+        params = used_params(text, self._query(end).params())
+        return self.eng._rows(self.eng.con.execute(text, params))
+
+    def __enter__(self) -> Cohorts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.eng.con.execute(f"drop table if exists temp.{self.TABLE}")
+
+
+def cohorts(con: Con, q: Query, first_end: dt.date) -> Cohorts | None:
+    """``Cohorts`` on a DuckDB engine, else ``None`` (compute each summary the usual way)."""
+    eng = engine_of(con)
+    return Cohorts(eng, q, first_end) if isinstance(eng, DuckDBEngine) else None
+
+
+def _retention(
+    eng: DuckDBEngine, q: Query, months: list[Period], shared: Cohorts | None
+) -> dict[int, dict[str, Any]]:
+    """Cohort size and 90-day retention per month, from cohort rows computed once."""
+    if shared is not None:
+        return {p.start.year * 100 + p.start.month: shared.summary(p.end) for p in months}
+    with Cohorts(eng, q, months[0].end) as own:
+        return {p.start.year * 100 + p.start.month: own.summary(p.end) for p in months}
+
+
+def monthly(con: Con, q: Query, *, shared: Cohorts | None = None) -> list[dict[str, Any]]:
+    """One row per month (oldest first): the figures of the report's trend charts. ``shared``:
+    cohort rows already computed for ``q`` (covering the first month's window)."""
+    eng = engine_of(con)
+    if not isinstance(eng, DuckDBEngine):
+        return [_from_document(con, p, q) for p in trailing_months(q.period)]
+    months = trailing_months(q.period)
+    span = Query(
+        Period("12 months", months[0].start, months[-1].end, "span"),
+        q.as_of,
+        q.scope,
+        q.window_days,
+    )
+    table = _months_cte(months)
+    eps = _by_month(eng, "series_episodes", span, table)
+    att = _by_month(eng, "series_attendance", span, table)
+    dos = _by_month(eng, "series_dosage", span, table, ("dosage_weeks",))
+    tra = _by_month(eng, "series_transitions", span, table, ("transitions_detail",))
+    ret = _retention(eng, q, months, shared)
+    rows = []
+    for p in months:
+        key = p.start.year * 100 + p.start.month
+        e, a, d, t, r = eps[key], att[key], dos[key], tra[key], ret[key]
+        determined = t["step_down"] + t["step_up"] + t["lateral"] + t["no_next_care"]
+        rows.append(
+            {
+                "month": p.label,
+                "active_at_end": e["active_at_end"],
+                "admissions": e["admissions"],
+                "discharges": e["discharges"],
+                "attended": a["attended"],
+                "client_scheduled": a["client_scheduled"],
+                "no_show": a["no_show"],
+                "attendance_rate": a["attendance_rate"],
+                "client_weeks": d["client_weeks"],
+                "meeting": d["meeting"],
+                "share_meeting_threshold": d["share_meeting_threshold"],
+                "completed": e["completed"],
+                "completion_rate": e["completion_rate"],
+                "cohort": r["cohort_admissions"],
+                "day_90": r["day_90"],
+                "step_down": t["step_down"],
+                "determined": determined,
+                "step_down_rate": t["step_down"] / determined if determined else None,
+            }
+        )
+    return rows
+
+
+def _from_document(con: Con, p: Period, q: Query) -> dict[str, Any]:
+    """One month's row from its full document (engines other than DuckDB)."""
+    d = document(con, Query(p, q.as_of, q.scope, q.window_days))
+    a, t = d["attendance"], d["transitions"]
+    determined = t["step_down"] + t["step_up"] + t["lateral"] + t["no_next_care"]
+    return {
+        "month": p.label,
+        "active_at_end": d["census"]["active_at_end"],
+        "admissions": d["census"]["admissions"],
+        "discharges": d["census"]["discharges"],
+        "attended": a["attended"],
+        "client_scheduled": a["attended"] + a["no_show"] + a["cancelled_client"],
+        "no_show": a["no_show"],
+        "attendance_rate": a["attendance_rate"],
+        "client_weeks": d["dosage"]["client_weeks"],
+        "meeting": d["dosage"]["client_weeks_meeting_threshold"],
+        "share_meeting_threshold": d["dosage"]["share_meeting_threshold"],
+        "completed": d["discharges"]["by_reason"]["completed"],
+        "completion_rate": d["discharges"]["completion_rate"],
+        "cohort": d["retention"]["cohort_admissions"],
+        "day_90": d["retention"]["day_90"],
+        "step_down": t["step_down"],
+        "determined": determined,
+        "step_down_rate": t["step_down"] / determined if determined else None,
+    }
