@@ -235,14 +235,19 @@ def gather(
     # months of the trends (DuckDB; other engines compute each the usual way).
     shared = series.cohorts(con, q, first_end)
     try:
-        return _gather(con, q, k, prev_q, shared)
+        return _gather(con, q, k, prev_q, shared, benchmark)
     finally:
         if shared is not None:
             shared.__exit__()
 
 
 def _gather(
-    con: m.Con, q: m.Query, k: int, prev_q: m.Query, shared: series.Cohorts | None
+    con: m.Con,
+    q: m.Query,
+    k: int,
+    prev_q: m.Query,
+    shared: series.Cohorts | None,
+    benchmark: str | None,
 ) -> ReportData:
     def summary(p: m.Query) -> dict[str, Any] | None:
         return shared.summary(p.period.end) if shared else None
