@@ -76,9 +76,11 @@ def rename_tables(tree: exp.Expr, prefix: str = TABLE_PREFIX) -> exp.Expr:
 
 @cache
 def macros() -> dict[str, tuple[tuple[str, ...], bool, str]]:
-    """name -> (argument names, is a table macro, body text) from ``sql/_macros.sql``."""
+    """name -> (argument names, is a table macro, body text) from ``sql/_macros.sql``, with the
+    macros of ``sql/_macros_derived.sql`` in place of their long forms: the Spark engine always
+    holds the derived tables (read from the export, or built from their SQL)."""
     out = {}
-    for statement in macro_statements():
+    for statement in macro_statements(derived=True):
         match = _MACRO.match(statement)
         if not match:
             raise ValueError(f"_macros.sql: not a macro: {statement[:60]}")

@@ -102,6 +102,21 @@ class SparkEngine(Engine):
                     "`iop-metrics export --db DB --parquet DIR`"
                 ) from err
             frame.createOrReplaceTempView(table_name(table, self.prefix))
+        self._derived()
+
+    def _derived(self) -> None:
+        """The derived tables (``compute.derived``) as views: read from the export when it has
+        them, else built here from their portable SQL and cached, so the derived macros hold."""
+        from .derived import TABLES as DERIVED
+        from .derived import select_sql
+
+        for table in DERIVED:
+            try:
+                frame = self.spark.read.parquet(f"{self.data_path}/{table}")
+            except Exception:  # an export made before derived tables existed: build them
+                frame = self.spark.sql(to_spark(select_sql(table), {}, prefix=self.prefix))
+                frame = frame.cache()
+            frame.createOrReplaceTempView(table_name(table, self.prefix))
 
     @classmethod
     def open(cls, data_path: str, *, remote: str | None = None, **local: Any) -> SparkEngine:
@@ -119,7 +134,9 @@ class SparkEngine(Engine):
 
     def close(self) -> None:
         """Drop the views; the session stays for the next engine (starting one takes seconds)."""
-        for table in TABLES:
+        from .derived import TABLES as DERIVED
+
+        for table in (*TABLES, *DERIVED):
             self.spark.catalog.dropTempView(table_name(table, self.prefix))
 
     @staticmethod

@@ -29,17 +29,23 @@ TABLES = (*LOAD_ORDER, "load_log", "rejected_rows")
 def export_connection(
     con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str]
 ) -> dict[str, int]:
-    """Write every table of ``TABLES`` under ``out``; returns the rows written per table."""
+    """Write every table of ``TABLES`` and the derived tables under ``out``; returns the rows
+    written per table."""
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     written = {}
-    for table in TABLES:
+    from ..compute.derived import TABLES as DERIVED
+    from ..compute.derived import select_sql
+
+    sources = {t: f"select * from main.{t}" for t in TABLES}
+    sources.update({t: select_sql(t) for t in DERIVED})  # computed, so older databases export too
+    for table, source in sources.items():
         final, partial = root / table, root / f".{table}.partial"
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir()
         target = str(partial / "part-0.parquet").replace("'", "''")
-        con.execute(f"copy (select * from main.{table}) to '{target}' (format parquet)")
-        written[table] = con.execute(f"select count(*) from main.{table}").fetchall()[0][0]
+        con.execute(f"copy ({source}) to '{target}' (format parquet)")
+        written[table] = con.execute(f"select count(*) from ({source})").fetchall()[0][0]
         shutil.rmtree(final, ignore_errors=True)
         partial.rename(final)
     return written
