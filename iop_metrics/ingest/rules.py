@@ -218,7 +218,11 @@ def _type(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         f"create or replace temp table typed_{table.name} as "
         f"select {', '.join(exprs)}, {', '.join(raws)}, _line from raw_{table.name}"
     )
-    con.execute(f"drop table raw_{table.name}")  # typed_ keeps the raw text: free the memory
+    # typed_ keeps the raw text: free the memory (raw_ is a view when the importer checks tables)
+    is_view = con.execute(
+        "select count(*) from duckdb_views() where view_name = ?", [f"raw_{table.name}"]
+    ).fetchall()[0][0]
+    con.execute(f"drop {'view' if is_view else 'table'} raw_{table.name}")
 
 
 def _guard(con: duckdb.DuckDBPyConnection, name: str, table: Table) -> None:
