@@ -18,18 +18,14 @@ from __future__ import annotations
 
 import duckdb
 
-from .metrics import sql_text
+from .engine import sql_code
 
 TABLES = ("episode_next", "episode_engagement")
 
 
 def select_sql(name: str, schema: str = "main") -> str:
     """The portable select of derived table ``name``, reading the canonical tables in ``schema``."""
-    body = "\n".join(
-        line
-        for line in sql_text(f"derived_{name}").splitlines()
-        if not line.lstrip().startswith("--")
-    ).strip()
+    body = sql_code(f"derived_{name}")
     return body if schema == "main" else body.replace("main.", f"{schema}.")
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -112,24 +112,28 @@ def sql_text(name: str) -> str:
     return resources.files("iop_metrics.compute").joinpath("sql", f"{name}.sql").read_text()
 
 
-def _code(name: str) -> str:
+def sql_code(name: str) -> str:
+    """The SQL of file ``name`` without its comment lines (so a ``$name`` in a comment binds
+    nothing)."""
     return "\n".join(
         line for line in sql_text(name).splitlines() if not line.lstrip().startswith("--")
     ).strip()
 
 
-def compose(name: str, reads: Reads = ()) -> str:
-    """The SQL of file ``name`` with the files it ``reads`` in front of it as CTEs.
-
-    A file that opens its own ``with`` list has the read files joined to that list.
-    """
-    body = _code(name)
-    if not reads:
+def with_ctes(ctes: Sequence[tuple[str, str]], body: str) -> str:
+    """``body`` with ``ctes`` (name, SQL text) in front of it; a body that opens its own
+    ``with`` list has them joined to that list."""
+    if not ctes:
         return body
-    parts = ",\n".join(f"{cte} as (\n{_code(f)}\n)" for cte, f in reads)
+    parts = ",\n".join(f"{cte} as (\n{text}\n)" for cte, text in ctes)
     if body[:5].lower() == "with ":
         return f"with {parts},\n{body[5:]}"
     return f"with {parts}\n{body}"
+
+
+def compose(name: str, reads: Reads = ()) -> str:
+    """The SQL of file ``name`` with the files it ``reads`` in front of it as CTEs."""
+    return with_ctes([(cte, sql_code(f)) for cte, f in reads], sql_code(name))
 
 
 def macro_statements(*, derived: bool = False) -> list[str]:
@@ -137,7 +141,7 @@ def macro_statements(*, derived: bool = False) -> list[str]:
     ``derived``, then those of ``sql/_macros_derived.sql``, which read the derived tables built
     at load (``compute.derived``) and replace the full computation of the same macros."""
     files = ("_macros", "_macros_derived") if derived else ("_macros",)
-    return [s.strip() for f in files for s in _code(f).split(";") if s.strip()]
+    return [s.strip() for f in files for s in sql_code(f).split(";") if s.strip()]
 
 
 def used_params(text: str, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import datetime as dt
 from typing import Any
 
 from ..periods import Period, month
-from .engine import DuckDBEngine, Rows, engine_of, sql_text, used_params
+from .engine import DuckDBEngine, Rows, engine_of, sql_code, used_params, with_ctes
 from .metrics import Con, Query, document
 
 
@@ -47,23 +47,6 @@ def _months_cte(months: list[Period]) -> str:
     return f"select * from (\n    values\n        {rows}\n) as {columns}"
 
 
-def _body(name: str) -> str:
-    return "\n".join(
-        line for line in sql_text(name).splitlines() if not line.lstrip().startswith("--")
-    ).strip()
-
-
-def _with(ctes: list[tuple[str, str]], name: str) -> str:
-    """SQL file ``name`` with ``ctes`` (name, SQL text) in front of it as CTEs."""
-    body = _body(name)
-    if not ctes:
-        return body
-    parts = ",\n".join(f"{cte} as (\n{text}\n)" for cte, text in ctes)
-    if body[:5].lower() == "with ":
-        return f"with {parts},\n{body[5:]}"
-    return f"with {parts}\n{body}"
-
-
 def _records(
     eng: DuckDBEngine, text: str, q: Query, extra: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
@@ -75,8 +58,8 @@ def _records(
 def _by_month(
     eng: DuckDBEngine, name: str, q: Query, months: str, reads: tuple[str, ...] = ()
 ) -> dict[int, dict[str, Any]]:
-    ctes = [("months", months), *(("detail", _body(f)) for f in reads)]
-    return {r["month_key"]: r for r in _records(eng, _with(ctes, name), q)}
+    ctes = [("months", months), *(("detail", sql_code(f)) for f in reads)]
+    return {r["month_key"]: r for r in _records(eng, with_ctes(ctes, sql_code(name)), q)}
 
 
 class Cohorts:
@@ -96,7 +79,7 @@ class Cohorts:
         ends: dict[str, dt.date] = {"end_": last}
         while min(ends.values()) > first_end:
             ends[f"end_{'x' * len(ends)}"] = min(ends.values()) - dt.timedelta(days=365)
-        runs = [_body("retention_cohort").replace("$end", f"${name}") for name in ends]
+        runs = [sql_code("retention_cohort").replace("$end", f"${name}") for name in ends]
         _records(
             eng,
             f"create or replace temp table {self.TABLE} as\n"
@@ -109,14 +92,14 @@ class Cohorts:
     def _slice(self, name: str, end: dt.date, reads: list[tuple[str, str]]) -> str:
         if not self.first_end <= end <= self.q.period.end:
             raise ValueError(f"no cohort rows computed for the window ending {end}")
-        ctes = [("cohorts", f"select * from {self.TABLE}"), ("detail", _body("series_cohort"))]
-        return _with(ctes + reads, name)
+        ctes = [("cohorts", f"select * from {self.TABLE}"), ("detail", sql_code("series_cohort"))]
+        return with_ctes(ctes + reads, sql_code(name))
 
     def _query(self, end: dt.date) -> Query:
         return Query(Period("window", end, end, "span"), self.q.as_of, self.q.scope)
 
     def summary(self, end: dt.date) -> dict[str, Any]:
-        text = self._slice("retention", end, [("curve", _body("retention_curve"))])
+        text = self._slice("retention", end, [("curve", sql_code("retention_curve"))])
         return _records(self.eng, text, self._query(end))[0]
 
     def curve(self, end: dt.date) -> Rows:
