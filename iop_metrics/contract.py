@@ -146,6 +146,10 @@ TABLES: dict[str, Table] = {
 # Load order: a table is checked after the tables it refers to.
 LOAD_ORDER = ("levels_of_care", "clients", "episodes", "sessions", "assessments")
 
+# What `iop-metrics export` writes and an engine over an export reads: the canonical tables
+# plus the load's provenance and set-aside rows, which the report shows.
+EXPORTED_TABLES = (*LOAD_ORDER, "load_log", "rejected_rows")
+
 
 def _builtin_levels() -> list[tuple[str, str, float, str]]:
     names = {

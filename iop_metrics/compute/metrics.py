@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..contract import DEFAULT_LEVELS, DISCHARGE_REASONS
 from ..periods import Period, resolve_as_of
-from .engine import DuckDBEngine, Engine, Reads, engine_of
+from .engine import DuckDBEngine, Engine, Reads, Rows, engine_of
 from .engine import compose as compose  # still importable from here
 from .engine import sql_text as sql_text
 
@@ -90,7 +90,7 @@ def run(
     extra: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Run SQL file ``name`` for ``q``; ``reads`` names (cte, file) pairs it reads, in order."""
-    return engine_of(con).query(name, {**q.params(), **(extra or {})}, reads=reads).frame()
+    return _query(con, name, q, reads, extra).frame()
 
 
 def records(
@@ -102,7 +102,11 @@ def records(
     extra: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Like ``run`` but as plain Python rows (exact ints and floats, ``None`` for null)."""
-    return engine_of(con).query(name, {**q.params(), **(extra or {})}, reads=reads).records()
+    return _query(con, name, q, reads, extra).records()
+
+
+def _query(con: Con, name: str, q: Query, reads: Reads, extra: dict[str, Any] | None) -> Rows:
+    return engine_of(con).query(name, {**q.params(), **(extra or {})}, reads=reads)
 
 
 def _detail(name: str) -> Reads:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..contract import LOAD_ORDER
+from ..contract import EXPORTED_TABLES as TABLES
 from ..errors import InputError
 from .dialect import table_name, to_spark
 from .engine import Engine, Reads, Rows, compose, used_params
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 # The canonical tables and the load records the report shows; export writes each as a folder.
-TABLES = (*LOAD_ORDER, "load_log", "rejected_rows")
 _KINDS = {
     "LongType": "int64",
     "IntegerType": "int32",

@@ -21,9 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..contract import LOAD_ORDER
-
-TABLES = (*LOAD_ORDER, "load_log", "rejected_rows")
+from ..contract import EXPORTED_TABLES as TABLES
 
 
 def export_connection(
@@ -44,8 +42,10 @@ def export_connection(
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir()
         target = str(partial / "part-0.parquet").replace("'", "''")
-        con.execute(f"copy ({source}) to '{target}' (format parquet)")
-        written[table] = con.execute(f"select count(*) from ({source})").fetchall()[0][0]
+        # COPY answers with the rows it wrote: the source (a derived select) runs once
+        written[table] = con.execute(f"copy ({source}) to '{target}' (format parquet)").fetchall()[
+            0
+        ][0]
         shutil.rmtree(final, ignore_errors=True)
         partial.rename(final)
     return written
