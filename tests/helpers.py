@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import subprocess
 from pathlib import Path
 
 from iop_metrics.contract import TABLES
+from iop_metrics.report.build import find_chromium
 
 
 def write_dataset(folder: Path, tables: dict[str, list[dict]]) -> Path:
@@ -97,3 +99,27 @@ def memory_db(tables: dict[str, list[dict]]):
                 [[r.get(c) for c in cols] for r in rows],
             )
     return con
+
+
+def dom(html: Path) -> str:
+    """The page's DOM after its scripts ran, in headless Chromium with every host unresolvable."""
+    chromium = find_chromium()
+    assert chromium, "apt-get install -y chromium"
+    return subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            html.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout

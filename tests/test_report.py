@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import dom as _dom
 from helpers import sha256
 
 from iop_metrics.cli import main
@@ -31,28 +32,6 @@ def browser() -> str:
     """Chromium and poppler are required, never skipped: `.ci/run` installs them."""
     assert CHROMIUM and shutil.which("pdfinfo"), "apt-get install -y chromium poppler-utils"
     return CHROMIUM
-
-
-def _dom(html: Path) -> str:
-    proc = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-            html.resolve().as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return proc.stdout
 
 
 @pytest.fixture(scope="module")

@@ -9,19 +9,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 from conftest import SAMPLE
+from helpers import dom as _dom
 from helpers import sha256
 
 from iop_metrics.cli import main
-from iop_metrics.report.build import find_chromium
 
-CHROMIUM = find_chromium()
 SCOPES = ("all", "main", "north")
 
 
@@ -136,28 +134,6 @@ def test_index_links_every_file_and_every_link_resolves(runs):
     assert targets == set(_tree(out)) - {"index.html", "runs.jsonl"}
     assert "<script" not in html.lower()
     assert "Last run" in html and "every report written" in html
-
-
-def _dom(html: Path) -> str:
-    assert CHROMIUM, "apt-get install -y chromium"
-    return subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-            html.resolve().as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
 
 
 def test_sites_page_draws_four_funnels_offline(runs):
