@@ -33,10 +33,7 @@ nothing here touches data. Keys (all optional)::
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ...contract import (
@@ -48,6 +45,7 @@ from ...contract import (
     STATUSES,
 )
 from ...errors import InputError, Violation
+from ..mapping import read_mapping
 from ..pseudonym import read_key
 
 BHA_LEVELS = "http://bha.colorado.gov/fhir/bha-ig/CodeSystem/bha-asam-level-of-care-cs"
@@ -211,37 +209,15 @@ def parse_config(raw: dict[str, Any] | None) -> FhirConfig:
 
 
 def read_fhir_mapping(path: str | None) -> tuple[dict, bytes | None, dict]:
-    """The ``[fhir]`` table, the key (or None) and provenance of a FHIR mapping file."""
+    """The ``[fhir]`` table, the key (or None) and provenance of a FHIR mapping file, read and
+    checked by the one mapping parser (``ingest.mapping.read_mapping``)."""
     if path is None:
         return {}, None, {}
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-        doc = tomllib.loads(raw.decode("utf-8"))
-    except OSError as exc:
+    mapping = read_mapping(path)
+    if mapping.tables:
         raise InputError(
-            [Violation(str(p), 0, "", f"cannot read the mapping ({exc.strerror})")]
-        ) from None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError([Violation(str(p), 0, "", f"not a valid TOML file: {exc}")]) from None
-    for k in doc:
-        if k not in ("fhir", "pseudonymize"):
-            raise InputError(
-                [
-                    Violation(
-                        str(p),
-                        0,
-                        "",
-                        f'unknown table "{k}" (a FHIR mapping has [fhir] and [pseudonymize])',
-                    )
-                ]
-            )
-    pseud = doc.get("pseudonymize", {})
-    for k in pseud:
-        if k not in ("key_file", "columns"):
-            raise InputError([Violation(str(p), 0, "", f'[pseudonymize]: unknown key "{k}"')])
-    key = None
-    if "key_file" in pseud:
-        key_path = Path(str(pseud["key_file"])).expanduser()
-        key = read_key(key_path if key_path.is_absolute() else p.parent / key_path)
-    return doc.get("fhir", {}), key, {"file": str(p), "sha256": hashlib.sha256(raw).hexdigest()}
+            f"{mapping.path}: [tables] maps an EHR export; a FHIR import reads only [fhir] "
+            "and [pseudonymize]"
+        )
+    key = read_key(mapping.key_file) if mapping.key_file else None
+    return dict(mapping.fhir), key, {"file": str(mapping.path), "sha256": mapping.sha256}
