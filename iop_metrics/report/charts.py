@@ -28,13 +28,6 @@ COUNT_TITLES = (
     "client_weeks",
     "n",
 )
-TEDS_D_IOP = {
-    "completed": 0.377,
-    "transferred": 0.179,
-    "dropped_out": 0.232,
-    "terminated": 0.140,
-    "other": 0.072,
-}
 
 
 def to_svg(chart: alt.TopLevelMixin) -> str:
