@@ -99,3 +99,32 @@ def test_every_public_name_resolves_and_unknown_names_raise():
     assert iop_metrics.load.__module__ == "iop_metrics.ingest.load"
     with pytest.raises(AttributeError, match="no_such_name"):
         iop_metrics.no_such_name  # noqa: B018
+
+
+# Imports the report's chart module and papermill in a fresh interpreter, then reports which of
+# the hidden optional modules got loaded, whether they can still be imported afterwards, and
+# whether altair still validates (a bad encoding type is refused).
+HIDDEN_PROBE = r"""
+import json, sys
+import iop_metrics.report.charts as charts
+from iop_metrics.imports import UNUSED, hidden
+with hidden(*UNUSED):
+    import papermill
+loaded = [m for m in UNUSED if m in sys.modules]
+import rfc3987_syntax, pyarrow.fs
+try:
+    charts.alt.Chart(charts.pd.DataFrame({"a": [1]})).mark_bar().encode(x="a:nonsense").to_json()
+    refused = False
+except Exception:
+    refused = True
+print(json.dumps({"loaded": loaded, "refused": refused,
+                  "placeholders": [m for m in UNUSED if sys.modules.get(m, 0) is None]}))
+"""
+
+
+def test_unused_optional_modules_are_skipped_and_left_importable():
+    proc = subprocess.run(
+        [sys.executable, "-c", HIDDEN_PROBE], capture_output=True, text=True, check=True
+    )
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert r == {"loaded": [], "refused": True, "placeholders": []}

@@ -174,7 +174,10 @@ def render(
     With ``data_path`` (tables written by ``iop-metrics export``) the figures are computed on
     Spark instead of the database ``db``; the rendering stays local.
     """
-    import papermill as pm
+    from ..imports import UNUSED, hidden
+
+    with hidden(*UNUSED):
+        import papermill as pm
 
     db_path = Path(db).resolve()
     if data_path is None and not db_path.is_file():

@@ -6,11 +6,14 @@ needs no JavaScript and no network to show them.
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
 from ..contract import DISCHARGE_REASONS
+from ..imports import UNUSED, hidden
+
+with hidden(*UNUSED):
+    import altair as alt
 
 WIDTH = 640
 BLUE, GREY, RED, GREEN = "#2b6cb0", "#718096", "#c53030", "#2f855a"

@@ -165,9 +165,7 @@ def network_row(network: dict[str, Any], key: str, k: int) -> dict[str, Any]:
 
 def chart(df: pd.DataFrame, p: float, title: str, *, n_min: int) -> Any:
     """The funnel plot of one measure: limits by denominator, centre line, one point per site."""
-    import altair as alt
-
-    from ..report.charts import BLUE, GREY, RED
+    from ..report.charts import BLUE, GREY, RED, alt
 
     domain = ["within limits", "outside 95%", "outside 99.8%"]
     colours = alt.Scale(domain=domain, range=[BLUE, ORANGE, RED])
