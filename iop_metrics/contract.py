@@ -1,4 +1,4 @@
-"""The data contract in one place: tables, columns, codes and levels of care.
+"""The data contract in one place: tables, columns, codes, levels of care and instruments.
 
 Everything the loader checks and every code the metrics rely on is declared
 here, so that the loader, the sample generator, the docs and the tests read the
@@ -37,7 +37,61 @@ SERVICE_TYPES = (
 )
 STATUSES = ("attended", "no_show", "cancelled_client", "cancelled_program")
 SETTINGS = ("inpatient", "residential", "ambulatory")
-INSTRUMENTS = {"PHQ-9": (0.0, 27.0), "GAD-7": (0.0, 21.0), "BAM-use": (0.0, 90.0)}
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """One row of the instruments reference table (spec/outcomes.md, Instruments).
+
+    ``caseness``: a score on the "case" side of it (``>=`` when lower is better, ``<=``
+    otherwise) is a case; ``reliable_change``: the smallest change in points that counts as
+    reliable. Either is ``None`` when the instrument has no published threshold.
+    """
+
+    code: str
+    name: str
+    min_score: float
+    max_score: float
+    lower_is_better: bool
+    caseness: float | None
+    reliable_change: float | None
+    source: str
+
+
+BUILTIN_INSTRUMENTS: tuple[Instrument, ...] = (
+    Instrument(
+        "PHQ-9",
+        "Patient Health Questionnaire-9 (depression)",
+        0.0,
+        27.0,
+        True,
+        10.0,
+        6.0,
+        "NHS Talking Therapies: caseness 10 or more, reliable change 6 points",
+    ),
+    Instrument(
+        "GAD-7",
+        "Generalized Anxiety Disorder-7 (anxiety)",
+        0.0,
+        21.0,
+        True,
+        8.0,
+        4.0,
+        "NHS Talking Therapies: caseness 8 or more, reliable change 4 points",
+    ),
+    Instrument(
+        "BAM-use",
+        "Brief Addiction Monitor, use (continuous version, items 4+5+6, days in the past 30)",
+        0.0,
+        90.0,
+        True,
+        None,
+        None,
+        "Cacciola et al. 2013 (Brief Addiction Monitor); no published caseness or reliable change",
+    ),
+)
+# The built-in score ranges, by code (the contract table `instruments` may add and replace).
+INSTRUMENTS = {i.code: (i.min_score, i.max_score) for i in BUILTIN_INSTRUMENTS}
 DEFAULT_SITE = "main"
 DEFAULT_LEVELS = ("2.1",)
 
@@ -91,6 +145,21 @@ TABLES: dict[str, Table] = {
             key="code",
         ),
         Table(
+            "instruments",
+            (
+                Column("code", "text", required=True, free_text=True),
+                Column("name", "text", free_text=True),
+                Column("min_score", "number", required=True),
+                Column("max_score", "number", required=True),
+                Column("lower_is_better", "boolean", required=True),
+                Column("caseness", "number"),
+                Column("reliable_change", "number"),
+                Column("source", "text", free_text=True),
+            ),
+            required=False,
+            key="code",
+        ),
+        Table(
             "clients",
             (
                 Column("client_id", "text", required=True, free_text=True),
@@ -135,7 +204,7 @@ TABLES: dict[str, Table] = {
             (
                 Column("episode_id", "text", required=True, free_text=True),
                 Column("assessed_on", "date", required=True),
-                Column("instrument", "text", required=True, codes=tuple(INSTRUMENTS)),
+                Column("instrument", "text", required=True),
                 Column("score", "number", required=True),
             ),
             required=False,
@@ -144,7 +213,7 @@ TABLES: dict[str, Table] = {
 }
 
 # Load order: a table is checked after the tables it refers to.
-LOAD_ORDER = ("levels_of_care", "clients", "episodes", "sessions", "assessments")
+LOAD_ORDER = ("levels_of_care", "instruments", "clients", "episodes", "sessions", "assessments")
 
 # What `iop-metrics export` writes and an engine over an export reads: the canonical tables
 # plus the load's provenance and set-aside rows, which the report shows.

@@ -65,11 +65,23 @@ def session(
     }
 
 
+TABLE_INSTRUMENT_COLUMNS = (
+    "code",
+    "name",
+    "min_score",
+    "max_score",
+    "lower_is_better",
+    "caseness",
+    "reliable_change",
+    "source",
+)
+
+
 def memory_db(tables: dict[str, list[dict]]):
     """An in-memory DuckDB with the canonical schema holding these rows (built-in levels)."""
     import duckdb
 
-    from iop_metrics.contract import BUILTIN_LEVELS
+    from iop_metrics.contract import BUILTIN_INSTRUMENTS, BUILTIN_LEVELS
 
     con = duckdb.connect()
     con.execute(
@@ -79,6 +91,18 @@ def memory_db(tables: dict[str, list[dict]]):
     con.executemany(
         "insert into levels_of_care values (?, ?, ?, ?)", [list(r) for r in BUILTIN_LEVELS]
     )
+    con.execute(
+        "create table instruments (code varchar, name varchar, min_score double, max_score "
+        "double, lower_is_better boolean, caseness double, reliable_change double, source varchar)"
+    )
+    instruments = [
+        [i.code, i.name, i.min_score, i.max_score, i.lower_is_better, i.caseness]
+        + [i.reliable_change, i.source]
+        for i in BUILTIN_INSTRUMENTS
+    ]
+    extra = tables.get("instruments", [])
+    instruments += [[r.get(c) for c in TABLE_INSTRUMENT_COLUMNS] for r in extra]
+    con.executemany("insert into instruments values (?, ?, ?, ?, ?, ?, ?, ?)", instruments)
     schemas = {
         "clients": "client_id varchar, birth_year integer, sex varchar, primary_substance varchar, "
         "payer varchar, referral_source varchar",

@@ -422,3 +422,81 @@ def test_a_monthly_reimport_replaces_the_folder_but_never_a_folder_of_other_file
     with pytest.raises(InputError, match="holds other files"):
         import_export(export, m, other)
     assert (other / "notes.txt").read_text() == "keep me" and len(list(other.iterdir())) == 1
+
+
+MEASURES = [
+    ["Casefile ID", "Date Given", "Measure", "Score"],
+    ["CF-1", "01/07/2025", "PHQ9 Total", "14"],
+    ["CF-1", "01/07/2025", "Wellbeing", "9"],
+    ["CF-2", "01/14/2025", "Wellbeing", "20"],
+]
+INSTRUMENTS = [
+    ["Code", "Label", "Min Score", "Max Score", "Lower Is Better", "Caseness", "RCI"],
+    ["WHO-5", "WHO-5 Well-Being Index", "0", "25", "no", "13", "5"],
+]
+MAPPING_SCORES = """
+[tables.assessments]
+file = "Measures.csv"
+[tables.assessments.columns]
+episode_id = "Casefile ID"
+assessed_on = "Date Given"
+instrument = { column = "Measure", codes = { "PHQ9 Total" = "PHQ-9", Wellbeing = "WHO-5" } }
+score = "Score"
+[tables.instruments]
+file = "Instruments.csv"
+[tables.instruments.columns]
+code = "Code"
+name = "Label"
+min_score = "Min Score"
+max_score = "Max Score"
+lower_is_better = "Lower Is Better"
+caseness = "Caseness"
+reliable_change = "RCI"
+"""
+
+
+def test_a_mapping_imports_instruments_and_the_scores_of_them(tmp_path, capsys):
+    export, m = _small(
+        tmp_path,
+        mapping=MAPPING.replace('"episode_id", "session_id"', '"session_id"') + MAPPING_SCORES,
+    )
+    _write(export / "Measures.csv", MEASURES)
+    _write(export / "Instruments.csv", INSTRUMENTS)
+    import_export(export, m, tmp_path / "contract")
+    assert (tmp_path / "contract" / "instruments.csv").read_text().splitlines() == [
+        "code,name,min_score,max_score,lower_is_better,caseness,reliable_change",
+        "WHO-5,WHO-5 Well-Being Index,0,25,no,13,5",
+    ]
+    db = tmp_path / "x.duckdb"
+    load(tmp_path / "contract", db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select code from instruments order by code").fetchall() == [
+            ("BAM-use",),
+            ("GAD-7",),
+            ("PHQ-9",),
+            ("WHO-5",),
+        ]
+        assert con.execute(
+            "select instrument, score from assessments order by score"
+        ).fetchall() == [("WHO-5", 9.0), ("PHQ-9", 14.0), ("WHO-5", 20.0)]
+    # a score outside the program's own range, traced to its source line
+    _write(export / "Measures.csv", [*MEASURES, ["CF-2", "01/15/2025", "Wellbeing", "26"]])
+    out = tmp_path / "out"
+    assert main(["import", str(export), "--mapping", str(m), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Measures.csv:5: score: is outside the instrument's range" in err, err
+    assert "(26 for WHO-5)" in err and not out.exists()
+
+
+def test_a_draft_maps_an_instruments_file_to_the_instruments_table(tmp_path):
+    from iop_metrics.ingest.draft import draft
+
+    export = tmp_path / "export"
+    export.mkdir()
+    _write(export / "Instruments.csv", INSTRUMENTS)
+    text = draft(export)
+    assert '[tables.instruments]\nfile = "Instruments.csv"' in text
+    for line in ('code = "Code"', 'min_score = "Min Score"', 'max_score = "Max Score"',
+                 'lower_is_better = "Lower Is Better"', 'caseness = "Caseness"',
+                 'reliable_change = "RCI"'):  # fmt: skip
+        assert line in text

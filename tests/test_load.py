@@ -35,6 +35,19 @@ BASE = {
 }
 
 
+# A higher-is-better instrument from the contract table (WHO-5 wellbeing index, 0..25).
+WHO5 = {
+    "code": "WHO-5",
+    "name": "WHO-5 Well-Being Index",
+    "min_score": "0",
+    "max_score": "25",
+    "lower_is_better": "false",
+    "caseness": "13",
+    "reliable_change": "5",
+    "source": "program's own reading",
+}
+
+
 @pytest.fixture()
 def good_db(tmp_path) -> Path:
     db = tmp_path / "iop.duckdb"
@@ -44,6 +57,8 @@ def good_db(tmp_path) -> Path:
 
 def _broken(tmp_path: Path, table: str, index: int, **changes) -> Path:
     tables = copy.deepcopy(BASE)
+    if table == "instruments":
+        tables[table] = [dict(WHO5)]
     if index >= len(tables[table]):
         tables[table].append(changes)
     else:
@@ -97,7 +112,15 @@ CASES = [
     ("sessions", 0, {"episode_id": "E9"}, "episode_id", "refers to no row of episodes", "E9"),
     ("sessions", 0, {"session_id": ""}, "session_id", "required", None),
     ("assessments", 0, {"score": "30"}, "score", "outside the instrument", "30"),
-    ("assessments", 0, {"instrument": "BDI"}, "instrument", "not one of", "BDI"),
+    ("assessments", 0, {"instrument": "BDI"}, "instrument", "not a code of instruments", "BDI"),
+    ("instruments", 0, {**WHO5, "max_score": "0"}, "max_score", "must be above min_score", "0"),
+    ("instruments", 0, {**WHO5, "caseness": "26"}, "caseness", "outside min_score..", "26"),
+    ("instruments", 0, {**WHO5, "reliable_change": "0"}, "reliable_change", "above 0", "0"),
+    ("instruments", 0, {**WHO5, "reliable_change": "26"}, "reliable_change", "at most", "26"),
+    ("instruments", 0, {**WHO5, "lower_is_better": "up"}, "lower_is_better", "true or", "up"),
+    ("instruments", 0, {**WHO5, "min_score": "low"}, "min_score", "not a number", "low"),
+    ("instruments", 0, {**WHO5, "max_score": ""}, "max_score", "required", None),
+    ("instruments", 1, dict(WHO5), "code", "not unique", "WHO-5"),
     ("assessments", 0, {"episode_id": "E7"}, "episode_id", "refers to no row", "E7"),
 ]
 
@@ -147,6 +170,56 @@ def test_levels_of_care_file_is_checked_and_used(tmp_path, capsys):
     load(good, db)
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*) from levels_of_care").fetchone()[0] == 2
+
+
+def test_instruments_file_adds_rows_replaces_a_builtin_and_checks_scores(tmp_path, capsys):
+    tables = copy.deepcopy(BASE)
+    tables["instruments"] = [
+        dict(WHO5),
+        {"code": "PHQ-9", "min_score": "0", "max_score": "27", "lower_is_better": "yes",
+         "caseness": "10", "reliable_change": "5"},
+    ]  # fmt: skip
+    tables["assessments"] += [
+        {"episode_id": "E2", "assessed_on": "2026-05-20", "instrument": "WHO-5", "score": 26},
+        {"episode_id": "E2", "assessed_on": "2026-05-21", "instrument": "BDI", "score": 3},
+    ]
+    bad = write_dataset(tmp_path / "bad", tables)
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "assessments.csv:3: score: is outside the instrument's range" in err
+    assert "(26 for WHO-5)" in err
+    assert "assessments.csv:4: instrument: is not a code of instruments" in err
+    assert "instruments.csv" not in err  # the built-in rows break no rule either
+    tables["assessments"][1]["score"] = 25
+    del tables["assessments"][2]
+    db = tmp_path / "x.duckdb"
+    summary = load(write_dataset(tmp_path / "good", tables), db)
+    assert summary.rows_read["instruments"] == summary.rows_loaded["instruments"] == 2
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "select code, name, min_score, max_score, lower_is_better, caseness, "
+            "reliable_change from instruments order by code"
+        ).fetchall()
+        assert con.execute("select count(*) from assessments").fetchone()[0] == 2
+    assert rows == [
+        ("BAM-use", rows[0][1], 0.0, 90.0, True, None, None),
+        ("GAD-7", rows[1][1], 0.0, 21.0, True, 8.0, 4.0),
+        ("PHQ-9", "PHQ-9", 0.0, 27.0, True, 10.0, 5.0),  # the file's row replaced the built-in
+        ("WHO-5", "WHO-5 Well-Being Index", 0.0, 25.0, False, 13.0, 5.0),
+    ]
+
+
+def test_without_instruments_file_the_builtin_table_is_loaded(good_db):
+    with duckdb.connect(str(good_db), read_only=True) as con:
+        rows = con.execute(
+            "select code, min_score, max_score, lower_is_better, caseness, reliable_change "
+            "from instruments order by code"
+        ).fetchall()
+    assert rows == [
+        ("BAM-use", 0.0, 90.0, True, None, None),
+        ("GAD-7", 0.0, 21.0, True, 8.0, 4.0),
+        ("PHQ-9", 0.0, 27.0, True, 10.0, 6.0),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -225,6 +298,7 @@ def test_quarantine_sets_aside_bad_rows_and_their_dependents(tmp_path):
     summary = load(write_dataset(tmp_path / "d", tables), db, quarantine=True)
     assert summary.rows_loaded == {
         "levels_of_care": 18,
+        "instruments": 3,
         "clients": 1,
         "episodes": 2,
         "sessions": 1,

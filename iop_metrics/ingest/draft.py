@@ -47,6 +47,12 @@ NAMES: dict[str, tuple[str, ...]] = {
     "assessed_on": ("dategiven", "assessedon", "assessmentdate", "administered", "scoredate"),
     "instrument": ("measure", "instrument", "assessment", "tool"),
     "score": ("score", "totalscore", "result"),
+    "code": ("code", "instrumentcode", "measurecode"),
+    "min_score": ("minscore", "minimumscore", "scoremin", "lowestscore"),
+    "max_score": ("maxscore", "maximumscore", "scoremax", "highestscore"),
+    "lower_is_better": ("lowerisbetter", "lowerbetter", "direction"),
+    "caseness": ("caseness", "cutoff", "clinicalcutoff", "casenesscutoff"),
+    "reliable_change": ("reliablechange", "rci", "reliablechangeindex"),
 }
 # Words in a source value that point to a contract code, first match wins.
 HINTS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -86,7 +92,7 @@ HINTS: dict[str, tuple[tuple[str, str], ...]] = {
                    ("person", "false"), ("office", "false")),
     "instrument": (("phq", "PHQ-9"), ("gad", "GAD-7"), ("bam", "BAM-use")),
 }  # fmt: skip
-TABLE_ORDER = ("clients", "episodes", "sessions", "assessments")
+TABLE_ORDER = ("clients", "episodes", "sessions", "assessments", "instruments")
 
 
 def _norm(text: str) -> str:

@@ -364,7 +364,7 @@ def build_tables(
         "mapping": {"file": mapping.path.name, "sha256": mapping.sha256},
         "tables": {},
     }
-    for name in ("clients", "episodes", "sessions", "assessments", "levels_of_care"):
+    for name in ("clients", "episodes", "sessions", "assessments", "levels_of_care", "instruments"):
         if name in mapping.tables:
             out = _table(imp, mapping.tables[name])
             if out is not None:

@@ -22,7 +22,14 @@ from pathlib import Path
 import duckdb
 
 from .. import __version__
-from ..contract import BUILTIN_LEVELS, DEFAULT_SITE, LOAD_ORDER, TABLES, Table
+from ..contract import (
+    BUILTIN_INSTRUMENTS,
+    BUILTIN_LEVELS,
+    DEFAULT_SITE,
+    LOAD_ORDER,
+    TABLES,
+    Table,
+)
 from ..db import scalar
 from ..errors import InputError, Violation
 from .readers import csv_header, stage_csv
@@ -180,6 +187,50 @@ def _builtin_levels(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _text(v: object) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+def add_builtin_instruments(con: duckdb.DuckDBPyConnection) -> None:
+    """Add the built-in instruments to ``raw_instruments`` (staged from a file, or empty): a
+    file's row with a built-in code replaces the built-in row, its other rows are added. The
+    built-in rows carry lines -3..-1 (no file line; they break no rule)."""
+    cols = TABLES["instruments"].column_names
+    listed = ", ".join(f'"{c}"' for c in cols)
+    con.execute(
+        "create or replace temp table _builtin_instruments ("
+        + ", ".join(f'"{c}" varchar' for c in cols)
+        + ", _line bigint)"
+    )
+    rows = [
+        [*(_text(getattr(i, c)) for c in cols), k - len(BUILTIN_INSTRUMENTS)]
+        for k, i in enumerate(BUILTIN_INSTRUMENTS)
+    ]
+    con.executemany(
+        f"insert into _builtin_instruments values ({', '.join('?' for _ in range(len(cols) + 1))})",
+        rows,
+    )
+    con.execute(
+        f"create or replace temp table _merged_instruments as "
+        f"select {listed}, _line from _builtin_instruments b where not exists "
+        f"(select 1 from raw_instruments r where r.code = b.code) "
+        f"union all select {listed}, _line from raw_instruments"
+    )
+    is_view = con.execute(
+        "select count(*) from duckdb_views() where view_name = 'raw_instruments'"
+    ).fetchall()[0][0]
+    con.execute(f"drop {'view' if is_view else 'table'} raw_instruments")
+    con.execute(
+        "create temp table raw_instruments as select * from _merged_instruments order by _line"
+    )
+    con.execute("drop table _merged_instruments")
+    con.execute("drop table _builtin_instruments")
+
+
 def _empty_raw(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     cols = ", ".join(f'"{c.name}" varchar' for c in table.columns)
     con.execute(f"create or replace temp table raw_{table.name} ({cols}, _line bigint)")
@@ -223,6 +274,8 @@ def check(
         structural += _stage(con, src, names)
         summary.files[name] = src.path.name
         summary.rows_read[name] = scalar(con, f"select count(*) from raw_{name}")
+    if not any(v.line <= 1 for v in structural):
+        add_builtin_instruments(con)
     file_level = [v for v in structural if v.line <= 1]
     if file_level:
         raise InputError(file_level)
@@ -233,7 +286,9 @@ def check(
         raise InputError(violations)
     summary.rejected = violations
     for name in LOAD_ORDER:
-        summary.rows_loaded[name] = scalar(con, f"select count(*) from valid_{name}")
+        # with an instruments file, the built-in rows it keeps (lines below 1) are not its rows
+        only_file = " where _line > 0" if name == "instruments" and name in sources else ""
+        summary.rows_loaded[name] = scalar(con, f"select count(*) from valid_{name}{only_file}")
     summary.paths = {n: s.path for n, s in sorted(sources.items())}
     summary.sha256 = {n: sha256_of(p) for n, p in summary.paths.items()}
     listing = "\n".join(f"{n}:{h}" for n, h in summary.sha256.items())
@@ -243,6 +298,8 @@ def check(
 
 CANONICAL = {
     "levels_of_care": "select code, name, intensity, setting from valid_levels_of_care",
+    "instruments": "select code, coalesce(name, code) as name, min_score, max_score, "
+    "lower_is_better, caseness, reliable_change, source from valid_instruments",
     "clients": "select client_id, cast(birth_year as integer) as birth_year, sex, "
     "primary_substance, payer, referral_source from valid_clients",
     "episodes": f"select episode_id, client_id, coalesce(site, '{DEFAULT_SITE}') as site, "

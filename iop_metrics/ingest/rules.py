@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ..contract import INSTRUMENTS, LOAD_ORDER, TABLES, Column, Table
+from ..contract import LOAD_ORDER, TABLES, Column, Table
 from ..db import scalar
 from ..errors import Violation
 from ..privacy import IDENTIFIER_PATTERNS
@@ -188,16 +188,39 @@ def _table_rules(data_year: int) -> list[tuple[str, str, str, str]]:
         ),
         (
             "assessments",
+            "instrument",
+            "select _line, instrument from typed_assessments a where instrument is not null "
+            "and not exists (select 1 from typed_instruments i where i.code = a.instrument)",
+            "is not a code of instruments (the built-in PHQ-9, GAD-7, BAM-use "
+            "or a row of the instruments table)",
+        ),
+        (
+            "assessments",
             "score",
-            "select _line, _raw_score || ' for ' || instrument from typed_assessments "
-            "where "
-            + " or ".join(
-                f"(instrument = '{k}' and (score < {lo} or score > {hi}))"
-                for k, (lo, hi) in INSTRUMENTS.items()
-            ),
-            "is outside the instrument's range ("
-            + ", ".join(f"{k} {lo:g}..{hi:g}" for k, (lo, hi) in INSTRUMENTS.items())
-            + ")",
+            "select _line, _raw_score || ' for ' || instrument from typed_assessments a "
+            "where exists (select 1 from typed_instruments i where i.code = a.instrument "
+            "and (a.score < i.min_score or a.score > i.max_score))",
+            "is outside the instrument's range (min_score..max_score of instruments)",
+        ),
+        (
+            "instruments",
+            "max_score",
+            "select _line, _raw_max_score from typed_instruments where max_score <= min_score",
+            "must be above min_score",
+        ),
+        (
+            "instruments",
+            "caseness",
+            "select _line, _raw_caseness from typed_instruments "
+            "where caseness < min_score or caseness > max_score",
+            "is outside min_score..max_score",
+        ),
+        (
+            "instruments",
+            "reliable_change",
+            "select _line, _raw_reliable_change from typed_instruments "
+            "where reliable_change <= 0 or reliable_change > max_score - min_score",
+            "must be above 0 and at most max_score - min_score",
         ),
     ]
 
@@ -208,6 +231,7 @@ DEPENDS = (
     ("episodes", "level_of_care", "levels_of_care", "code"),
     ("sessions", "episode_id", "episodes", "episode_id"),
     ("assessments", "episode_id", "episodes", "episode_id"),
+    ("assessments", "instrument", "instruments", "code"),
 )
 
 
@@ -298,7 +322,7 @@ def table_checks(
         ).fetchall()
         if t in files
     ]
-    # Built-in levels (line 0) cannot be wrong; keep only violations of real files.
+    # Built-in levels and instruments (lines <= 0) cannot be wrong; keep violations of files.
     _define_valid(con, quarantine=quarantine)
     if quarantine:
         violations += [

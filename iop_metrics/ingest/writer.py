@@ -1,8 +1,8 @@
 """Contract tables in a DuckDB connection -> a validated contract folder, all or nothing.
 
 ``write_contract_folder`` checks the tables named like the contract's
-(``clients``, ``episodes``, ``sessions``, optional ``assessments`` and
-``levels_of_care``) that exist in the connection with the loader's own rules,
+(``clients``, ``episodes``, ``sessions``, optional ``assessments``,
+``levels_of_care`` and ``instruments``) that exist in the connection with the loader's own rules,
 then writes them, plus ``import_report.json``, into a scratch folder beside
 the target and moves it into place: a folder that ``validate`` would refuse is
 never written. Columns starting with ``_`` are not written; when the tables
@@ -24,7 +24,7 @@ import duckdb
 
 from ..contract import LOAD_ORDER, TABLES
 from ..errors import InputError, Violation
-from .load import _builtin_levels, _empty_raw
+from .load import _builtin_levels, _empty_raw, add_builtin_instruments
 from .rules import table_checks
 
 REPORT_NAME = "import_report.json"
@@ -70,6 +70,7 @@ def _stage_for_check(con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]
         con.execute(
             f"create or replace temp view raw_{name} as select {cols}, {line} as _line from {name}"
         )
+    add_builtin_instruments(con)
     return traced
 
 
