@@ -49,38 +49,69 @@ def datasets(draw) -> dict[str, list[dict]]:
                 continue  # the contract forbids same-level overlaps
             taken.append((level, admit, dis))
             eid = f"e{c}_{k}"
-            episodes.append(
-                {
-                    "episode_id": eid,
-                    "client_id": cid,
-                    "level_of_care": level,
-                    "site": draw(st.sampled_from(["main", "north"])),
-                    "track": draw(st.sampled_from([None, "adult-day", "adolescent"])),
-                    "admit_date": admit,
-                    "discharge_date": dis,
-                    "discharge_reason": None if dis is None else draw(st.sampled_from(REASONS)),
-                }
-            )
+            episodes.append(_episode(draw, eid, cid, level, admit, dis))
             span = (los or 150) - 1
-            for j in range(draw(st.integers(0, 14))):
-                status = draw(st.sampled_from(STATUSES))
-                minutes = draw(st.sampled_from([60, 180, 300]))
-                sessions.append(
-                    {
-                        "session_id": f"s{eid}_{j}",
-                        "episode_id": eid,
-                        "session_date": admit + dt.timedelta(days=draw(st.integers(0, span))),
-                        "service_type": "group",
-                        "scheduled_minutes": minutes,
-                        "status": status,
-                        "attended_minutes": (
-                            draw(st.sampled_from([minutes, minutes // 2]))
-                            if status == "attended"
-                            else 0
-                        ),
-                    }
-                )
+            sessions += _sessions(draw, eid, admit, span)
+        _tied_next_episodes(draw, cid, taken, episodes, sessions)
     return {"clients": clients, "episodes": episodes, "sessions": sessions}
+
+
+def _episode(draw, eid: str, cid: str, level: str, admit: dt.date, dis: dt.date | None) -> dict:
+    return {
+        "episode_id": eid,
+        "client_id": cid,
+        "level_of_care": level,
+        "site": draw(st.sampled_from(["main", "north"])),
+        "track": draw(st.sampled_from([None, "adult-day", "adolescent"])),
+        "admit_date": admit,
+        "discharge_date": dis,
+        "discharge_reason": None if dis is None else draw(st.sampled_from(REASONS)),
+    }
+
+
+def _tied_next_episodes(draw, cid: str, taken: list, episodes: list, sessions: list) -> None:
+    """Often, two episodes admitted on one day after a discharge, at levels of different
+    intensity, the less intense one with the smaller id: only the intensity tie-break (higher
+    first, metrics.md) picks the next episode, not the id (a flipped order must fail here)."""
+    ended = [(lv, a, d) for lv, a, d in taken if d is not None]
+    if not ended or not draw(st.booleans()):
+        return
+    _, admit0, dis0 = draw(st.sampled_from(ended))
+    day = max(
+        admit0 + dt.timedelta(days=1),
+        dis0 + dt.timedelta(days=draw(st.sampled_from([0, 1, 5, 14]))),
+    )
+    low, high = draw(
+        st.sampled_from([("1.0", "2.1"), ("2.1", "2.5"), ("2.1", "3.5"), ("2.5", "3.7-WM")])
+    )
+    for tag, level in (("t0", low), ("t1", high)):
+        if any(lv == level and (d is None or d >= day) for lv, _, d in taken):
+            continue  # the contract forbids same-level overlaps
+        taken.append((level, day, None))
+        eid = f"e{cid[1:]}_{tag}"
+        episodes.append(_episode(draw, eid, cid, level, day, None))
+        sessions += _sessions(draw, eid, day, 30)
+
+
+def _sessions(draw, eid: str, admit: dt.date, span: int) -> list[dict]:
+    sessions = []
+    for j in range(draw(st.integers(0, 14))):
+        status = draw(st.sampled_from(STATUSES))
+        minutes = draw(st.sampled_from([60, 180, 300]))
+        sessions.append(
+            {
+                "session_id": f"s{eid}_{j}",
+                "episode_id": eid,
+                "session_date": admit + dt.timedelta(days=draw(st.integers(0, span))),
+                "service_type": "group",
+                "scheduled_minutes": minutes,
+                "status": status,
+                "attended_minutes": (
+                    draw(st.sampled_from([minutes, minutes // 2])) if status == "attended" else 0
+                ),
+            }
+        )
+    return sessions
 
 
 def _close(a, b, path="") -> None:

@@ -19,6 +19,7 @@ from iop_metrics.compute.metrics import (
     retention_curve,
     transitions_detail,
 )
+from iop_metrics.errors import InputError
 from iop_metrics.periods import month, parse_period
 
 D = dt.date.fromisoformat
@@ -507,9 +508,17 @@ def test_period_labels():
     assert parse_period("2026-Q4").end == D("2026-12-31")
     assert parse_period("2026").start == D("2026-01-01")
     assert parse_period("last-quarter", today=D("2026-01-15")).label == "2025-Q4"
-    for bad in ("2026-13", "26-10", "Q4-2026", "last-week", "last-month"):
-        with pytest.raises(Exception, match="period"):
+    cases = {
+        "2026-13": "period '2026-13': month must be 01..12",
+        "26-10": "period '26-10' is not understood; use a month (2026-10)",
+        "Q4-2026": "period 'Q4-2026' is not understood",
+        "last-week": "period 'last-week' is not understood",
+        "last-month": "period 'last-month' needs today's date to be resolved",
+    }
+    for bad, message in cases.items():
+        with pytest.raises(InputError) as exc:
             parse_period(bad)
+        assert str(exc.value).startswith(message), bad
 
 
 def test_rates_carry_numerator_denominator_and_wilson_interval():
