@@ -126,11 +126,26 @@ def _open(a: argparse.Namespace):  # -> duckdb connection (read-only) or a Spark
     return connect(a.db)
 
 
+def _source(a: argparse.Namespace) -> str:
+    """Where the figures come from, as an error message names it."""
+    return a.data_path if getattr(a, "data_path", None) else (a.data or a.db)
+
+
+def _check(a: argparse.Namespace, con, periods) -> None:
+    """A site or track the data does not have, or a period after its last activity: exit 2."""
+    from .compute.coverage import check_period, check_scope
+
+    check_scope(con, site=a.site, track=a.track, source=_source(a))
+    for period in periods:
+        check_period(con, period, source=_source(a), allow_empty=a.allow_empty)
+
+
 def _query(a: argparse.Namespace, con, today: dt.date):
     from .compute.metrics import Query, Scope, latest_complete_month
     from .periods import parse_period
 
     period = parse_period(a.period, today=today) if a.period else latest_complete_month(con)
+    _check(a, con, [period])
     levels = tuple(a.level) if a.level else Scope().levels
     return Query.of(
         period, as_of=a.as_of, scope=Scope(levels, a.site, a.track), window_days=a.window_days
@@ -221,24 +236,35 @@ def _spark(a: argparse.Namespace):  # -> SparkEngine, or None for DuckDB
 
 
 def _report(a: argparse.Namespace) -> int:
+    import duckdb
+
     from .compute.metrics import Scope, latest_complete_month
     from .db import connect
     from .periods import parse_period, periods_between
-    from .report.build import ReportError, render
+    from .report.build import ReportError, render, report_folder
 
     today = dt.date.today()
     spark = _uses_spark(a)
-    if a.period:
-        first = parse_period(a.period, today=today)
-    else:
+    try:
         con = _spark(a) or connect(a.db)
-        try:
+    except duckdb.Error:  # not a database: the report's notebook fails on it and is kept
+        if not a.period:
+            raise
+        con = None
+    try:
+        if a.period or con is None:
+            first = parse_period(a.period, today=today)
+        else:
             first = latest_complete_month(con)
-        finally:
+        last = parse_period(a.through, today=today) if a.through else first
+        periods = periods_between(first, last)
+        if con is not None:
+            _check(a, con, periods)
+    finally:
+        if con is not None:
             con.close()
-    last = parse_period(a.through, today=today) if a.through else first
-    periods = periods_between(first, last)
     scope = Scope(tuple(a.level) if a.level else Scope().levels, a.site, a.track)
+    out = Path(a.out)
     formats = a.formats or ("html", "pdf")
     failures = 0
     for i, period in enumerate(periods, 1):
@@ -248,7 +274,7 @@ def _report(a: argparse.Namespace) -> int:
             timings = render(
                 a.db,
                 period,
-                out_dir=a.out,
+                dest=report_folder(out, period, scope),
                 as_of=a.as_of,
                 scope=scope,
                 suppress=a.suppress,
@@ -264,7 +290,7 @@ def _report(a: argparse.Namespace) -> int:
             failures += 1
             continue
         took = sum(timings.values())
-        print(f"wrote {Path(a.out) / period.label}/ in {took:.1f} s")
+        print(f"wrote {report_folder(out, period, scope)}/ in {took:.1f} s", flush=True)
     return 1 if failures else 0
 
 
@@ -324,7 +350,9 @@ def _cmd_run(a: argparse.Namespace) -> int:
     from .run.runner import run
 
     config = read_config(a.config)
-    return run(config, period=a.period, dry_run=a.dry_run, today=dt.date.today())
+    return run(
+        config, period=a.period, dry_run=a.dry_run, today=dt.date.today(), allow_empty=a.allow_empty
+    )
 
 
 def _add_scope(p: argparse.ArgumentParser) -> None:
@@ -347,6 +375,12 @@ def _add_scope(p: argparse.ArgumentParser) -> None:
     p.add_argument("--track", help="only this track")
     p.add_argument(
         "--window-days", type=int, default=14, help="transitions window W in days (default 14)"
+    )
+    p.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="report a period that begins after the data's last activity date (a stale export "
+        "is an error otherwise)",
     )
 
 
@@ -461,6 +495,12 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("config", help="the run's TOML file (paths in it are relative to it)")
     rn.add_argument("--period", help="overrides the config's period (2026-10, last-month ...)")
     rn.add_argument("--dry-run", action="store_true", help="print the plan, load and write nothing")
+    rn.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="render a period that begins after the export's last activity date (a stale "
+        "export stops the run otherwise)",
+    )
     rn.set_defaults(func=_cmd_run)
 
     ex = sub.add_parser("export", help="write the loaded tables as Parquet, for --engine spark")

@@ -81,9 +81,10 @@ def test_the_import_report_accounts_for_skips_collapses_and_codes(imported):
     status = report["tables"]["sessions"]["codes"]["status"]
     assert sum(v["rows"] for v in status.values()) == 21923
     assert status["No Show"]["to"] == "no_show"
+    # 53 of the census's 1,369 rows say Tricare (counted with openpyxl); no entry, so `other`.
     assert report["tables"]["clients"]["codes"]["payer"]["Tricare"] == {
         "to": "other",
-        "rows": report["tables"]["clients"]["codes"]["payer"]["Tricare"]["rows"],
+        "rows": 53,
         "other": True,
     }
     assert report["tables"]["sessions"]["dropped"] == ["MR #", "Rendering Clinician"]
@@ -233,6 +234,41 @@ def test_a_bad_date_names_file_line_and_column(tmp_path, capsys):
     assert "Appointments.csv:3: Appt Date: is not a date in the format %m/%d/%Y" in err
 
 
+def test_a_two_digit_year_is_a_date_format_error_not_the_year_26(tmp_path, capsys):
+    appts = [*APPTS[:3], [*APPTS[3][:2], "01/14/25", *APPTS[3][3:]], *APPTS[4:]]
+    census = [*CENSUS[:2], [*CENSUS[2][:5], "1/13/25", *CENSUS[2][6:]], *CENSUS[3:]]
+    four = "is not a date in the format %m/%d/%Y (with a four-digit year)"
+    (tmp_path / "a").mkdir()
+    err = _refused(tmp_path / "a", capsys, appts=appts)
+    assert f"Appointments.csv:4: Appt Date: {four} (01/14/25)" in err
+    (tmp_path / "c").mkdir()
+    err = _refused(tmp_path / "c", capsys, census=census)
+    assert f"Census.csv:3: Admission Date: {four} (1/13/25)" in err
+
+
+def test_an_excel_date_cell_is_a_date_whatever_the_text_format_says(tmp_path):
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    export, m = _small(tmp_path)
+    wb = Workbook()
+    sheet = wb.active
+    for row in CENSUS:  # admission and discharge dates as real date cells, one left as text
+        sheet.append([dt.datetime.strptime(v, "%m/%d/%Y") if "/" in v else v for v in row])
+    sheet.cell(row=3, column=6).value = "01/13/2025"  # a text cell: read with date_format
+    sheet.cell(row=2, column=7).value = dt.datetime(2025, 2, 20, 16, 45)  # a date and a time
+    wb.save(export / "Census.xlsx")
+    (export / "Census.csv").unlink()
+    m.write_text(m.read_text().replace('"Census.csv"', '"Census.xlsx"'))
+    import_export(export, m, tmp_path / "out")
+    rows = (tmp_path / "out" / "episodes.csv").read_text().splitlines()
+    assert [r.split(",")[3:5] for r in rows[1:]] == [
+        ["2025-01-06", "2025-02-20"],
+        ["2025-01-13", ""],
+    ]
+
+
 def test_a_missing_key_stops_before_anything_is_written(tmp_path, capsys):
     err = _refused(tmp_path, capsys, key=False)
     assert "pseudonymization key file not found" in err
@@ -298,6 +334,10 @@ def test_a_draft_lists_every_column_and_code_and_once_decided_imports_like_the_h
     assert 'file = "Appointments_*.csv"' in text
     assert '"No Show" = "no_show"   # 2,629 row(s)' in text
     assert '"Tricare" = "?"' in text  # not guessed
+    # site and track labels are listed with suggested codes, like every coded column
+    assert '"Main Campus" = "main"   # 700 row(s)' in text
+    assert '"North Campus" = "north"   # 669 row(s)' in text
+    assert '"IOP Evening" = "iop-evening"   # 206 row(s)' in text
     (tmp_path / "draft.toml").write_text(text)
     with pytest.raises(InputError) as exc:
         read_mapping(tmp_path / "draft.toml")
@@ -308,13 +348,16 @@ def test_a_draft_lists_every_column_and_code_and_once_decided_imports_like_the_h
         .replace('"Other Drug" = "?"', '"Other Drug" = "other"')
         .replace('"Tricare" = "?"', '"Tricare" = "other"')
         .replace('# keep = { "Status" = [...] }', 'keep = { "Status" = ["Active", "Discharged"] }')
+        .replace('"IOP Day" = "iop-day"', '"IOP Day" = "adult-day"')
+        .replace('"IOP Evening" = "iop-evening"', '"IOP Evening" = "adult-evening"')
+        .replace('"Adolescent IOP" = "adolescent-iop"', '"Adolescent IOP" = "adolescent"')
         .replace('drop = ["MR #"]   # identifier-looking: dropped\n# not matched: map, keep '
                  'or drop each of these: "Rendering Clinician"',
                  'drop = ["MR #", "Rendering Clinician"]')
     )  # fmt: skip
     (tmp_path / "draft.toml").write_text(decided)
     report, _ = import_export(EXAMPLE / "export", tmp_path / "draft.toml", tmp_path / "out")
-    for name in ("clients", "sessions", "assessments"):  # the same key: the same pseudonyms
+    for name in ("clients", "episodes", "sessions", "assessments"):  # the same key and codes
         ours = (tmp_path / "out" / f"{name}.csv").read_text()
         assert ours == (hand / f"{name}.csv").read_text(), name
     assert report["tables"]["episodes"]["rows_written"] == 1345

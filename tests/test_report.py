@@ -138,7 +138,7 @@ def small_site(tmp_path_factory) -> tuple[Path, Path]:
         )
         == 0
     )
-    return out / "2026-09", db
+    return out / "2026-09" / "north", db  # a site's report has its own folder
 
 
 def _small(v) -> bool:

@@ -229,12 +229,9 @@ def latest_complete_month(con: Con) -> Period:
     """The latest calendar month that ends on or before the last date in the data."""
     from ..errors import InputError
     from ..periods import month
+    from .coverage import last_activity
 
-    rows = engine_of(con).sql(
-        "select max(d) as last_day from (select max(session_date) as d from main.sessions "
-        "union all select max(coalesce(discharge_date, admit_date)) as d from main.episodes)"
-    )
-    last = rows.data[0][0]
+    last = last_activity(con)
     if last is None:
         raise InputError("the database holds no episode or session; nothing to report on")
     candidate = month(last.year, last.month)

@@ -125,11 +125,29 @@ def guess_code(target: str, value: str) -> str:
     for word, code in HINTS.get(target, ()):
         if word in low:
             return code
+    if target in FREE_CODES:
+        return site_code(value)
     return "other" if low == "other" and "other" in codes else "?"
 
 
+FREE_CODES = ("site", "track")  # codes the program chooses: a report folder is named after each
+SITE_WORDS = {"campus", "site", "clinic", "location", "office", "center", "centre"}
+
+
+def site_code(value: str) -> str:
+    """A short code for a site or track label: lower case, words joined by ``-``, and words such
+    as "Campus" left out (a suggestion; run reports and folders are named by it).
+
+    >>> site_code("Main Campus"), site_code("IOP Evening"), site_code("St. Mary's Clinic")
+    ('main', 'iop-evening', 'st-mary-s')
+    """
+    words = [w for w in re.split(r"[^a-z0-9]+", value.lower()) if w]
+    kept = [w for w in words if w not in SITE_WORDS] or words
+    return "-".join(kept)[:64] or "?"
+
+
 TABLES_BY_COLUMN = {c.name: t for t in TABLES.values() for c in t.columns}
-CODED = {"telehealth", "level_of_care", "instrument"} | {
+CODED = {"telehealth", "level_of_care", "instrument", *FREE_CODES} | {
     c.name for t in TABLES.values() for c in t.columns if c.codes
 }
 
@@ -275,6 +293,10 @@ def _table(
         values = _values(con, view, c)
         out += ["", f"[tables.{t}.columns.{target}]", f"column = {_toml(c)}"]
         out.append(f"[tables.{t}.columns.{target}.codes]")
+        if target in FREE_CODES:
+            out.append(
+                f"# the program's own {target} codes (letters, digits, .-_): reports use them"
+            )
         for v, n in values[:MAX_CODES]:
             out.append(f"{_toml(v)} = {_toml(guess_code(target, v))}   # {n:,} row(s)")
         if len(values) > MAX_CODES:

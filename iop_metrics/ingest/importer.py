@@ -155,8 +155,7 @@ def _column(imp: _Import, t: TableMap, cm: ColumnMap) -> _Col:
             col.expr = f"coalesce({col.lookup}, case when {v} is not null then "
             col.expr += f"{imp.param(cm.other)} end)"
     elif cm.date_format or cm.part or kind == "date":
-        fmt = cm.date_format or imp.mapping.date_format
-        col.parsed = f"try_strptime({v}, {imp.param(fmt)})"
+        col.parsed = _parsed_date(imp, v, cm.date_format or imp.mapping.date_format)
         if cm.part == "year":
             col.expr = f"cast(year({col.parsed}) as varchar)"
         else:
@@ -165,6 +164,27 @@ def _column(imp: _Import, t: TableMap, cm: ColumnMap) -> _Col:
         col.pre = col.expr
         col.expr = hmac_sql(f"({col.expr})")
     return col
+
+
+XLSX_DATE_CELL = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S")  # how readers.stage_xlsx writes a date cell
+
+
+def _parsed_date(imp: _Import, v: str, fmt: str) -> str:
+    """SQL for the date in text ``v`` (null when it does not parse).
+
+    With ``%Y`` a year must have four digits: DuckDB reads ``10/19/26`` as the year 26, which is
+    refused here. A value of an ``.xlsx`` file in the form a date cell is read as (ISO) is a date
+    whatever ``fmt`` says for text cells."""
+    parsed = f"try_strptime({v}, {imp.param(fmt)})"
+    if "%Y" in fmt:
+        parsed = f"case when year({parsed}) >= 1000 then {parsed} end"
+    xlsx = [fid for fid, name in enumerate(imp.files) if name.lower().endswith(".xlsx")]
+    if xlsx:
+        cell = f"try_strptime({v}, {imp.param(list(XLSX_DATE_CELL))})"
+        parsed = (
+            f"coalesce({parsed}, case when _fid in ({', '.join(map(str, xlsx))}) then {cell} end)"
+        )
+    return parsed
 
 
 def _keep(imp: _Import, t: TableMap) -> str:
@@ -236,8 +256,9 @@ def _dates(imp: _Import, t: TableMap, cols: list[_Col], keep: str) -> None:
         fmt = col.cm.date_format or imp.mapping.date_format
         hidden = col.cm.target in imp.mapping.pseudonymize or col.cm.part == "year"
         mine = [(r[0], r[1], r[2 + len(dated) + i]) for r in rows if r[2 + i]]
+        four = " (with a four-digit year)" if "%Y" in fmt else ""
         for fid, line, value in mine[:LISTED_PER_COLUMN]:
-            msg = f"is not a date in the format {fmt}"
+            msg = f"is not a date in the format {fmt}{four}"
             where = imp.where(fid, line)
             imp.problems.append(
                 Violation(*where, col.cm.column or "", msg, shown_value(value, hidden=hidden))

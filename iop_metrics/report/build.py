@@ -32,6 +32,23 @@ class ReportError(Exception):
     """A report run failed (exit code 1); the message is one readable paragraph."""
 
 
+def report_folder(out: Path, period: Period, scope: Scope) -> Path:
+    """Where ``iop-metrics report`` writes: ``<out>/<period>/`` for the whole program, with a
+    site's report in ``<period>/<site>/`` (the scope folder a run uses) and a track's in
+    ``.../track-<track>/``, so no scope overwrites another's files.
+
+    >>> from iop_metrics.periods import parse_period
+    >>> p = parse_period("2026-10")
+    >>> [str(report_folder(Path("reports"), p, Scope(site=s, track=t)))
+    ...  for s, t in ((None, None), ("north", None), (None, "adolescent"))]
+    ['reports/2026-10', 'reports/2026-10/north', 'reports/2026-10/all/track-adolescent']
+    """
+    folder = out / period.label
+    if scope.site or scope.track:
+        folder /= scope.site or "all"
+    return folder / f"track-{scope.track}" if scope.track else folder
+
+
 def notebook_path() -> Path:
     """The report notebook: notebooks/ in a checkout, else the copy shipped in the package."""
     here = Path(__file__).resolve().parents[2] / "notebooks" / NOTEBOOK

@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -122,14 +122,80 @@ def make_plan(config: RunConfig, period: Period, sites: tuple[str, ...]) -> Plan
         chosen = tuple(config.sites)
     odd = [s for s in chosen if s != ALL and not SITE_CODE.match(s)]
     if ALL in sites or odd:
+        fix = (
+            f"give each site a code in {config.mapping} (tables.episodes.columns.site.codes; "
+            "`iop-metrics mapping draft` suggests them)"
+            if config.mapping
+            else "rename the site in the export"
+        )
         raise InputError(
             f"site code(s) {', '.join(odd) or ALL!r} cannot name a report folder (letters, digits "
-            f"and .-_ only, and not {ALL!r}, the whole program); rename the site in the export"
+            f"and .-_ only, and not {ALL!r}, the whole program); {fix}"
         )
     base = config.out / period.label
     jobs = tuple(Job(s, a, base / s / a) for s in chosen for a in config.audiences)
     compared = tuple(s for s in chosen if s != ALL)
     return Plan(period, jobs, compared)
+
+
+def check_period(db: Path, period: Period, config: RunConfig, *, allow_empty: bool) -> None:
+    """A period after the data's last activity date (a stale export) is an error (exit 2)."""
+    from ..compute.coverage import check_period as check
+    from ..db import connect
+
+    con = connect(db)
+    try:
+        check(con, period, source=str(config.export), allow_empty=allow_empty)
+    finally:
+        con.close()
+
+
+def dry_run_plan(
+    config: RunConfig,
+    *,
+    period: str | None,
+    today: dt.date,
+    allow_empty: bool,
+    log: Callable[[str], None],
+) -> int:
+    """Print the plan, loading and writing nothing. Before the first load there is no database:
+    the plan then shows what the config alone says (the period when it is given, the program's
+    reports) and that the sites come after the load."""
+    from ..compute.coverage import last_activity
+    from ..db import connect
+    from ..periods import parse_period
+
+    db = config.db
+    if not db.is_file():
+        text = period or config.period
+        log(f"dry run: nothing loaded or written; {db} does not exist yet")
+        if text:
+            plan = make_plan(replace(config, sites="all"), parse_period(text, today=today), ())
+            log(plan.describe(config))
+        else:
+            log(f"  load   {config.export} -> {db}")
+            log("  period the latest complete month in the export, known after the load")
+        if config.sites != "all":
+            log(
+                "  sites  each site's reports and the sites pages are planned after the load, "
+                "from the sites in the export"
+            )
+        return 0
+    plan = make_plan(config, resolve_period(config, period, today, db), site_codes(db))
+    log("dry run: nothing loaded or written; sites as in the current database")
+    log(plan.describe(config))
+    con = connect(db)
+    try:
+        last = last_activity(con)
+    finally:
+        con.close()
+    if last is not None and plan.period.start > last and not allow_empty:
+        log(
+            f"warning: the current database {db} ends {last.isoformat()}, before period "
+            f"{plan.period.label} begins: unless the export brings later data the run stops "
+            "(exit 2). Is the export stale?"
+        )
+    return 0
 
 
 def load_export(config: RunConfig) -> Any:
@@ -264,21 +330,18 @@ def run(
     period: str | None = None,
     dry_run: bool = False,
     today: dt.date,
+    allow_empty: bool = False,
     log: Callable[[str], None] = print,
 ) -> int:
-    """Do the run described by ``config``; returns the exit code (0 all written, 1 a failure)."""
+    """Do the run described by ``config``; returns the exit code (0 all written, 1 a failure).
+
+    A period that begins after the loaded data's last activity date stops the run (exit 2,
+    nothing rendered, no line in runs.jsonl) unless ``allow_empty``."""
     from .archive import write_index
 
     started = dt.datetime.now(dt.UTC)
     if dry_run:
-        db = config.db
-        if not db.is_file():
-            log(f"(dry run: {db} does not exist yet, so the period and sites come after the load)")
-            return 0
-        plan = make_plan(config, resolve_period(config, period, today, db), site_codes(db))
-        log("dry run: nothing loaded or written; sites as in the current database")
-        log(plan.describe(config))
-        return 0
+        return dry_run_plan(config, period=period, today=today, allow_empty=allow_empty, log=log)
     t0 = time.perf_counter()
     summary = load_export(config)
     load_seconds = time.perf_counter() - t0
@@ -287,6 +350,7 @@ def run(
     try:
         db = pin_snapshot(config.db, work)
         the_period = resolve_period(config, period, today, db)
+        check_period(db, the_period, config, allow_empty=allow_empty)
         plan = make_plan(config, the_period, site_codes(db))
         log(plan.describe(config))
         t0 = time.perf_counter()
