@@ -1,4 +1,4 @@
-"""Every query the package runs (30: each SQL file, with each grouping of attendance and each
+"""Every query the package runs (33: each SQL file, with each grouping of attendance and each
 slice), as (file, files it reads, extra parameters): compared across engines and frame paths."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from iop_metrics.compute import metrics as m
+from iop_metrics.compute.casemix import OUTCOME_READS
 from iop_metrics.periods import us_federal_holidays
 
 WEEKS = (("detail", "dosage_weeks"),)
@@ -33,6 +34,8 @@ QUERIES: list[tuple[str, tuple[tuple[str, str], ...], dict[str, Any]]] = [
     ("outcomes", (("detail", "outcomes_detail"),), {}),
     *[("slices", (), {"attribute": a}) for a in m.SLICES],
     ("quality", (), {"closed_days": "holidays"}),
+    # the case-mix patterns of each adjusted measure of the site comparison
+    *[("case_mix_patterns", reads, {}) for reads in OUTCOME_READS.values()],
 ]
 
 

@@ -115,3 +115,17 @@ create or replace temp macro severity_band(instrument, score) as
         when instrument = 'GAD-7' or score >= 20 then 'severe'
         else 'moderately severe'
     end;
+
+-- age_band: age at admission (year of admission - birth year) in the slices' bands, top band 65+;
+-- null when the birth year is unknown (slices.sql, case_mix_patterns.sql).
+create or replace temp macro age_band(admitted, born) as
+    case
+        when born is null then null
+        when year(admitted) - born < 18 then 'under 18'
+        when year(admitted) - born < 26 then '18-25'
+        when year(admitted) - born < 35 then '26-34'
+        when year(admitted) - born < 45 then '35-44'
+        when year(admitted) - born < 55 then '45-54'
+        when year(admitted) - born < 65 then '55-64'
+        else '65+'
+    end;

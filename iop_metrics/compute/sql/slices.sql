@@ -13,16 +13,7 @@ keyed as (
             when 'primary_substance' then c.primary_substance
             when 'referral_source' then c.referral_source
             when 'sex' then c.sex
-            when 'age_band' then case
-                when c.birth_year is null then null
-                when year(e.admit_date) - c.birth_year < 18 then 'under 18'
-                when year(e.admit_date) - c.birth_year < 26 then '18-25'
-                when year(e.admit_date) - c.birth_year < 35 then '26-34'
-                when year(e.admit_date) - c.birth_year < 45 then '35-44'
-                when year(e.admit_date) - c.birth_year < 55 then '45-54'
-                when year(e.admit_date) - c.birth_year < 65 then '55-64'
-                else '65+'
-            end
+            when 'age_band' then age_band(e.admit_date, c.birth_year)
         end as slice
     from episodes as e
     left join main.clients as c on c.client_id = e.client_id
