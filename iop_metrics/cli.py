@@ -1,5 +1,7 @@
 """``iop-metrics``: argument parsing only; the work is done by the package's functions.
 
+The text ``--help`` shows is ``DESCRIPTION``.
+
 Exit codes: 0 ok, 2 bad input or bad arguments, 1 anything else.
 """
 
@@ -14,6 +16,12 @@ from pathlib import Path
 from .errors import InputError
 
 DEFAULT_DB = "data/iop.duckdb"
+DESCRIPTION = (
+    "Outcome figures and monthly reports for addiction-treatment intensive outpatient programs: "
+    "import an EHR export or load a contract folder, compute the figures, render HTML/PDF "
+    "reports, schedule monthly runs. Exit codes: 0 ok, 2 bad input or arguments, 1 any other "
+    "failure."
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -385,7 +393,7 @@ def _add_scope(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="iop-metrics", description=__doc__.splitlines()[0] if __doc__ else None)
+    p = _Parser(prog="iop-metrics", description=DESCRIPTION)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     s = sub.add_parser("sample", help="write synthetic de-identified records")
@@ -395,16 +403,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--start", type=_date, default=dt.date(2024, 11, 1), help="first day")
     s.add_argument("--end", type=_date, default=dt.date(2026, 10, 31), help="last day")
     s.add_argument("--seed", type=int, default=20261031, help="random seed")
-    s.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    s.add_argument(
+        "--format", choices=("csv", "parquet"), default="csv", help="file format (default csv)"
+    )
     s.set_defaults(func=_cmd_sample)
 
     v = sub.add_parser("validate", help="check a folder against the data contract (exit 0/2)")
-    v.add_argument("data_dir")
+    v.add_argument(
+        "data_dir", help="a contract folder: clients, episodes, sessions ... as CSV/Parquet"
+    )
     v.add_argument("--errors-out", help="also write every problem to this file")
     v.set_defaults(func=_cmd_validate)
 
     ld = sub.add_parser("load", help="validate a folder and load it into the database atomically")
-    ld.add_argument("data_dir")
+    ld.add_argument(
+        "data_dir", help="a contract folder, or with --mapping the EHR export folder to import"
+    )
     ld.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
     ld.add_argument(
         "--quarantine",
@@ -419,17 +433,32 @@ def build_parser() -> argparse.ArgumentParser:
     im = sub.add_parser(
         "import", help="turn an EHR export into a contract folder (import fhir DIR)"
     )
-    im.add_argument("source", help="fhir (a FHIR R4 bulk export) or the export folder")
-    im.add_argument("export", nargs="?", help="with fhir: the export folder")
+    im.add_argument(
+        "source",
+        metavar="EXPORT_DIR|fhir",
+        help="the EHR export folder (with --mapping); or the word fhir, then the FHIR folder",
+    )
+    im.add_argument(
+        "export", nargs="?", metavar="FHIR_DIR", help="after fhir: the FHIR R4 bulk export folder"
+    )
     im.add_argument(
         "--mapping", help="mapping file (TOML); required for an EHR export, optional for FHIR"
     )
     im.add_argument("--out", required=True, help="contract folder to write")
-    im.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    im.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="file format of the contract tables written (default csv)",
+    )
     im.set_defaults(func=_cmd_import)
 
     kg = sub.add_parser("keygen", help="create a pseudonymization key file (0600)")
-    kg.add_argument("path")
+    kg.add_argument(
+        "path",
+        help="key file to create (32 random bytes, mode 0600; its folder is made mode 0700); "
+        "keep it outside the export and the repository",
+    )
     kg.set_defaults(func=_cmd_keygen)
 
     mp = sub.add_parser("mapping", help="mapping-file helpers")

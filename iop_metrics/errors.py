@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,3 +54,39 @@ class InputError(Exception):
             where = f"; all of them are in {self.report_path}" if self.report_path else ""
             lines.append(f"... and {rest} more problem(s){where}")
         return "\n".join(lines)
+
+
+_KEY_PART = r'"[^"]*"|\'[^\']*\'|[A-Za-z0-9_-]+'
+_KEY_PATH = re.compile(rf"^\s*((?:{_KEY_PART})(?:\s*\.\s*(?:{_KEY_PART}))*)\s*=")
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+
+
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(p.strip("\"'") for p in re.findall(_KEY_PART, path))
+
+
+def toml_line(text: str, dotted: str) -> int:
+    """The line of TOML ``text`` where the key or table ``dotted`` is set, or else its nearest
+    enclosing key or table (a problem inside an inline table points at the line that opens it);
+    0 when none is in the text.
+
+    >>> doc = '[source]\\nsite = "x"\\n[tables.clients.columns]\\nsex = { column = "G" }\\n'
+    >>> toml_line(doc, "source.site"), toml_line(doc, "tables.clients.columns.sex.codes")
+    (2, 4)
+    >>> toml_line(doc, "tables.clients"), toml_line(doc, "pseudonymize")
+    (3, 0)
+    """
+    first: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    for n, line in enumerate(text.splitlines(), 1):
+        if m := _HEADER.match(line):
+            table = _parts(m.group(1))
+            for i in range(1, len(table) + 1):
+                first.setdefault(table[:i], n)
+        elif m := _KEY_PATH.match(line):
+            first.setdefault(table + _parts(m.group(1)), n)
+    want = _parts(dotted)
+    for i in range(len(want), 0, -1):
+        if want[:i] in first:
+            return first[want[:i]]
+    return 0

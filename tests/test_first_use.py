@@ -142,3 +142,88 @@ def test_a_site_label_that_cannot_name_a_folder_points_to_the_mapping(tmp_path):
         make_plan(c, parse_period("2026-10"), ("Main Campus",))
     assert f"give each site a code in {tmp_path / 'mapping.toml'}" in str(exc.value)
     assert "tables.episodes.columns.site.codes" in str(exc.value)
+
+
+# The guidance a new user needs on the EHR path (issue 20, item 9).
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "examples" / "ehr"
+
+
+def _example_mapping(tmp_path: Path, text: str | None = None) -> Path:
+    from iop_metrics.ingest.pseudonym import keygen
+
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(text or (EXAMPLE / "mapping.toml").read_text())
+    if not (tmp_path / "example.key").exists():
+        keygen(tmp_path / "example.key")
+    return mapping
+
+
+def test_loading_an_export_without_its_mapping_says_it_needs_one(tmp_path, capsys):
+    export = EXAMPLE / "export"
+    assert main(["load", str(export), "--db", str(tmp_path / "iop.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert "required table clients is missing" in err
+    assert f"{export}: holds no contract table but 5 export file(s) (Appointments_2024.csv" in err
+    assert "add --mapping MAPPING (`iop-metrics mapping draft" in err
+    assert (tmp_path / "iop.duckdb.errors.txt").is_file() and not (tmp_path / "iop.duckdb").exists()
+
+
+def test_a_misspelt_column_suggests_the_close_one_and_nothing_unrelated(tmp_path, capsys):
+    text = (EXAMPLE / "mapping.toml").read_text()
+    mapping = _example_mapping(tmp_path, text.replace('"Admission Date"', '"Admision Date"'))
+    db = tmp_path / "ehr.duckdb"
+    assert main(["load", str(EXAMPLE / "export"), "--mapping", str(mapping), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "error: Census.xlsx:1: Admision Date: is named in tables.episodes of the mapping but is "
+        "not in the file; did you mean 'Admission Date'?"
+    ]
+    # load --mapping keeps every problem in <db>.errors.txt, as a load does
+    assert "did you mean 'Admission Date'?" in (tmp_path / "ehr.duckdb.errors.txt").read_text()
+    assert not db.exists()
+
+
+def test_mapping_errors_name_the_line_of_the_mapping_file(tmp_path, capsys):
+    text = (EXAMPLE / "mapping.toml").read_text()
+    bad = text.replace("[tables.sessions]\n", '[tables.sessions]\ncolour = "red"\n')
+    bad = bad.replace('key_file = "example.key"', 'key_file = "?"')
+    mapping = _example_mapping(tmp_path, bad)
+    out = tmp_path / "out"
+    assert (
+        main(["import", str(EXAMPLE / "export"), "--mapping", str(mapping), "--out", str(out)]) == 2
+    )
+    err = capsys.readouterr().err
+    lines = bad.splitlines()
+    colour = lines.index('colour = "red"') + 1
+    key = next(i for i, ln in enumerate(lines, 1) if ln.startswith('key_file = "?"'))
+    assert f"{mapping}:{colour}: tables.sessions: unknown key 'colour'" in err
+    assert f'{mapping}:{key}: pseudonymize.key_file: is still "?" from the draft' in err
+
+
+def test_keygen_creates_the_keys_folder_private(tmp_path):
+    from iop_metrics.ingest.pseudonym import keygen
+
+    (tmp_path / "etc").mkdir(mode=0o755)
+    key = keygen(tmp_path / "etc" / "iop-metrics" / "keys" / "key")
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    for folder in (tmp_path / "etc" / "iop-metrics", key.parent):
+        assert oct(folder.stat().st_mode & 0o777) == "0o700", folder
+    assert oct((tmp_path / "etc").stat().st_mode & 0o777) == "0o755"  # existing: untouched
+
+
+def test_load_with_a_mapping_names_the_exports_files(tmp_path, capsys):
+    mapping = _example_mapping(tmp_path)
+    db = tmp_path / "ehr.duckdb"
+    assert main(["load", str(EXAMPLE / "export"), "--mapping", str(mapping), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "(Census.xlsx, 1,345 read)" in out
+    assert "(Appointments_2024.csv, Appointments_2025.csv, Appointments_2026.csv," in out
+    assert "clients.csv" not in out
+
+
+def test_a_bad_period_in_the_config_names_file_and_line(tmp_path, capsys):
+    cfg = _config(tmp_path, "2026-13")
+    assert main(["run", str(cfg), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert f"{cfg}:6: reports.period: period '2026-13': month must be 01..12" in err

@@ -11,6 +11,7 @@ written, and a refused import writes nothing.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import re
 import tempfile
@@ -108,13 +109,22 @@ def _account(imp: _Import, t: TableMap, header: list[str], first: str) -> None:
     """Every source column mapped, kept or dropped; identifier-looking ones never written."""
     used, dropped, have = t.source_columns(), set(t.drop), set(header)
     accounted = _accounted(imp, t)
-    for c in header:
-        if c not in accounted:
+    loose = [c for c in header if c not in accounted]
+
+    def close(name: str) -> list[str]:
+        return difflib.get_close_matches(name, loose, n=1, cutoff=0.8)
+
+    # a loose column that a misspelt name in the mapping (of any table reading this file)
+    # probably means is named in that name's error, not listed again as not mapped
+    meant = {m for c in accounted - have for m in close(c)}
+    for c in sorted((used | dropped) - have):
+        hint = f"; did you mean {close(c)[0]!r}?" if close(c) else ""
+        msg = f"is named in tables.{t.name} of the mapping but is not in the file{hint}"
+        imp.problems.append(Violation(first, 1, c, msg))
+    for c in loose:
+        if c not in meant:
             msg = f"is not mapped, used by keep or listed in drop (tables.{t.name})"
             imp.problems.append(Violation(first, 1, c, msg))
-    for c in sorted((used | dropped) - have):
-        msg = f"is named in tables.{t.name} of the mapping but is not in the file"
-        imp.problems.append(Violation(first, 1, c, msg))
     for cm in t.columns.values():
         if cm.column and looks_like_identifier(cm.column):
             if cm.target in imp.mapping.pseudonymize or cm.part == "year":
@@ -446,9 +456,16 @@ def load_mapped(
     """
     import json
 
-    from .load import load
+    from .load import load, record_errors
 
     with tempfile.TemporaryDirectory(prefix="iop-load-") as tmp:
-        report, _ = import_export(export_dir, mapping, Path(tmp) / "contract")
+        try:
+            report, _ = import_export(export_dir, mapping, Path(tmp) / "contract")
+        except InputError as exc:  # every problem in <db>.errors.txt, as a load does
+            record_errors(Path(db_path), exc)
+            raise
         imported = (report["mapping"]["sha256"], json.dumps(report))
-        return load(Path(tmp) / "contract", db_path, quarantine=quarantine, imported=imported)
+        summary = load(Path(tmp) / "contract", db_path, quarantine=quarantine, imported=imported)
+    for name, table in report["tables"].items():  # the export's files, not the scratch folder's
+        summary.files[name] = ", ".join(table["files"])
+    return summary

@@ -36,6 +36,7 @@ from .readers import csv_header, stage_csv
 from .rules import table_checks
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
+EXPORT_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".xlsx")
 LOAD_MEMORY_LIMIT = "1600MB"  # DuckDB's share; the process peaks ~250 MB above it
 
 
@@ -108,9 +109,25 @@ def find_sources(data_dir: str | os.PathLike[str]) -> dict[str, SourceFile]:
                     f"{name}.csv.gz or {name}.parquet)",
                 )
             )
+    if problems and not found:
+        problems += _looks_like_an_export(root)
     if problems:
         raise InputError(problems)
     return found
+
+
+def _looks_like_an_export(root: Path) -> list[Violation]:
+    """A folder with data files but no contract table is an EHR export that needs a mapping."""
+    files = sorted(p.name for p in root.iterdir() if p.name.lower().endswith(EXPORT_SUFFIXES))
+    if not files:
+        return []
+    shown = ", ".join(files[:4]) + (", ..." if len(files) > 4 else "")
+    msg = (
+        f"holds no contract table but {len(files)} export file(s) ({shown}): an EHR export is "
+        f"imported through a mapping: add --mapping MAPPING (`iop-metrics mapping draft {root}` "
+        "drafts one; see docs/mapping.md)"
+    )
+    return [Violation(str(root), 0, "", msg)]
 
 
 def _columns_in(con: duckdb.DuckDBPyConnection, src: SourceFile) -> list[str]:
@@ -397,6 +414,14 @@ def _remove_stale(target: Path) -> None:
                 path.unlink(missing_ok=True)
 
 
+def record_errors(db_path: Path, exc: InputError) -> None:
+    """Write every problem of ``exc`` to ``<db_path>.errors.txt`` and point the message to it."""
+    errors_file = Path(f"{db_path}.errors.txt")
+    errors_file.parent.mkdir(parents=True, exist_ok=True)
+    errors_file.write_text("\n".join(str(v) for v in exc.violations) + "\n")
+    exc.report_path = str(errors_file)
+
+
 def load(
     data_dir: str | os.PathLike[str],
     db_path: str | os.PathLike[str],
@@ -443,8 +468,7 @@ def load(
             if imported:
                 summary.mapping_sha256, summary.import_report = imported
         except InputError as exc:
-            errors_file.write_text("\n".join(str(v) for v in exc.violations) + "\n")
-            exc.report_path = str(errors_file)
+            record_errors(target, exc)
             raise
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..contract import TABLES
-from ..errors import InputError, Violation
+from ..errors import InputError, Violation, toml_line
 from ..privacy import IDENTIFIER_PATTERNS
 
 SOURCE_KEYS = {"date_format", "encoding", "site"}
@@ -99,16 +99,20 @@ class Mapping:
 
 
 class _Problems:
-    def __init__(self, path: Path):
-        self.path = str(path)
+    """The mapping's problems, each at the line of the mapping file where its key is set."""
+
+    def __init__(self, path: Path, text: str):
+        self.path, self.text = str(path), text
         self.items: list[Violation] = []
 
-    def add(self, where: str, message: str) -> None:
-        self.items.append(Violation(self.path, 0, where, message))
+    def add(self, where: str, message: str, *, at: str | None = None) -> None:
+        line = toml_line(self.text, at or where)
+        self.items.append(Violation(self.path, line, where, message))
 
     def unknown(self, where: str, got: dict[str, Any], allowed: set[str]) -> None:
         for k in sorted(set(got) - allowed):
-            self.add(where, f"unknown key {k!r} (allowed: {', '.join(sorted(allowed))})")
+            msg = f"unknown key {k!r} (allowed: {', '.join(sorted(allowed))})"
+            self.add(where, msg, at=f"{where}.{k}" if where else k)
 
 
 def _str(p: _Problems, where: str, v: Any) -> str | None:
@@ -221,17 +225,18 @@ def read_mapping(path: str | os.PathLike[str]) -> Mapping:
     >>> read_mapping(p)
     Traceback (most recent call last):
     ...
-    iop_metrics.errors.InputError: ...m.toml: tables.clients: unknown key 'color' (allowed: ...)
+    iop_metrics.errors.InputError: ...m.toml:3: tables.clients: unknown key 'color' (allowed: ...)
     """
     src = Path(path)
     try:
         raw = src.read_bytes()
-        doc = tomllib.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
+        doc = tomllib.loads(text)
     except FileNotFoundError:
         raise InputError(f"{src}: mapping file not found") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"{src}: cannot be read as TOML: {exc}") from None
-    p = _Problems(src)
+    p = _Problems(src, text)
     p.unknown("", doc, TOP_KEYS)
     source = doc.get("source", {})
     p.unknown("source", source, SOURCE_KEYS)
@@ -249,6 +254,12 @@ def read_mapping(path: str | os.PathLike[str]) -> Mapping:
     pseudonymize = _strings(p, "pseudonymize.columns", pseudo.get("columns"))
     if pseudonymize and not key_file:
         p.add("pseudonymize", "columns are listed but no key_file is given")
+    if key_file == "?":
+        p.add(
+            "pseudonymize.key_file",
+            'is still "?" from the draft: make a key with `iop-metrics keygen PATH` (outside the '
+            "export and the repository) and give its path here",
+        )
     if p.items:
         raise InputError(p.items)
     key_path = None

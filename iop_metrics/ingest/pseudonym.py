@@ -21,7 +21,8 @@ _BLOCK = 64  # SHA-256 block size in bytes
 
 
 def keygen(path: str | os.PathLike[str]) -> Path:
-    """Create a new key file (32 random bytes, mode 0600); refuse to overwrite one.
+    """Create a new key file (32 random bytes, mode 0600); refuse to overwrite one. Missing
+    folders on the way are created mode 0700.
 
     >>> import tempfile, pathlib
     >>> p = keygen(pathlib.Path(tempfile.mkdtemp()) / "key")
@@ -30,6 +31,7 @@ def keygen(path: str | os.PathLike[str]) -> Path:
     """
     target = Path(path)
     try:
+        _private_folder(target.parent)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise InputError(f"{target}: a key already exists; refusing to overwrite it") from None
@@ -39,6 +41,17 @@ def keygen(path: str | os.PathLike[str]) -> Path:
         fh.write(secrets.token_bytes(KEY_BYTES))
     os.chmod(target, 0o600)
     return target
+
+
+def _private_folder(folder: Path) -> None:
+    """Create ``folder`` and its missing parents, mode 0700 (existing folders stay as they are)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for f in reversed(missing):
+        f.mkdir(mode=0o700)
+        os.chmod(f, 0o700)  # the umask may have narrowed it further; never wider
 
 
 def read_key(path: str | os.PathLike[str]) -> bytes:

@@ -16,6 +16,7 @@ instead of after an hour of rendering.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import tomllib
@@ -24,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ..contract import DEFAULT_LEVELS
-from ..errors import InputError, Violation
+from ..errors import InputError, Violation, toml_line
+from ..periods import parse_period
 
 AUDIENCES = ("internal", "external")
 FORMATS = ("html", "pdf")
@@ -67,21 +69,7 @@ class RunConfig:
 
 def _line_of(text: str, table: str, key: str) -> int:
     """The line where ``key`` is set inside ``[table]`` (or as ``table.key``), 0 if not found."""
-    current = ""
-    for n, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if m := re.match(r"^\[\s*([^\]]+?)\s*\]$", line):
-            current = m.group(1).strip().strip('"')
-            if table == "" and current == key:
-                return n
-            continue
-        if m := re.match(r'^("?)([A-Za-z0-9_.-]+)\1\s*=', line):
-            name = m.group(2)
-            if (current, name) == (table, key) or (current == "" and name == f"{table}.{key}"):
-                return n
-            if current == "" and table == "" and name == key:
-                return n
-    return 0
+    return toml_line(text, f"{table}.{key}" if table else key)
 
 
 class _Reader:
@@ -175,6 +163,11 @@ def read_config(path: str | Path) -> RunConfig:
     db = r.path_of("data", "db", must_exist=False, default="data/iop.duckdb")
     quarantine = r.get("data", "quarantine", bool, False)
     period = r.get("reports", "period", str, "")
+    if period:
+        try:  # the label only: last-month is resolved against the run's date later
+            parse_period(period, today=dt.date(2000, 1, 1))
+        except InputError as exc:
+            r.bad("reports", "period", str(exc))
     out = r.path_of("reports", "out", must_exist=False, default="reports")
     levels = r.get("reports", "levels", list, list(DEFAULT_LEVELS or ()))
     if not levels or not all(isinstance(v, str) and v for v in levels):
