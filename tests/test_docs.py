@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from conftest import ROOT
 
 from iop_metrics.dictionary import ENTRIES, markdown
@@ -32,3 +34,35 @@ def test_report_appendix_comes_from_the_same_dictionary():
     html = definitions()
     for e in ENTRIES:
         assert e.name in html
+
+
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def test_every_relative_link_in_the_readme_and_docs_resolves():
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    pages += sorted((ROOT / "data").glob("**/README.md"))
+    checked, broken = 0, []
+    for page in pages:
+        for target in LINK.findall(page.read_text()):
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
+                continue  # a URL or an anchor on the same page
+            checked += 1
+            if not (page.parent / target.split("#", 1)[0]).exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert not broken
+    assert checked >= 8  # README -> docs/metrics.md, docs/mapping.md, the examples ...
+
+
+def test_the_mapping_reference_documents_every_key_the_reader_accepts():
+    from iop_metrics.contract import TABLES
+    from iop_metrics.ingest import mapping
+
+    text = (ROOT / "docs" / "mapping.md").read_text()
+    keys = mapping.SOURCE_KEYS | mapping.PSEUDO_KEYS | mapping.TABLE_KEYS | mapping.COLUMN_KEYS
+    for key in sorted(keys | mapping.TOP_KEYS):
+        assert f"`{key}`" in text or f"`[{key}" in text, key
+    for table in TABLES:
+        assert f"`{table}`" in text, table
+    readme = (ROOT / "README.md").read_text()
+    assert "(docs/mapping.md)" in readme and "spec/import.md" not in readme

@@ -267,6 +267,13 @@ def test_an_excel_date_cell_is_a_date_whatever_the_text_format_says(tmp_path):
         ["2025-01-06", "2025-02-20"],
         ["2025-01-13", ""],
     ]
+    # the draft guesses the text dates' format, not "?" for the mix of cells and text
+    from iop_metrics.ingest.draft import draft
+
+    assert (
+        'date_format = "%m/%d/%Y"   # guessed from the text dates\' values; .xlsx date cells are '
+        "dates anyway"
+    ) in draft(export)
 
 
 def test_a_missing_key_stops_before_anything_is_written(tmp_path, capsys):

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from ..contract import TABLES
-from .mapping import looks_like_identifier
+from .mapping import DEFAULT_DATE_FORMAT, looks_like_identifier
 from .readers import stage_file
 
 SUFFIXES = (".csv", ".csv.gz", ".xlsx", ".parquet")
@@ -156,6 +156,9 @@ def _toml(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+XLSX_DATE_CELL = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?")  # as stage_xlsx reads one
+
+
 def _date_format(values: list[str]) -> str:
     if values and all(re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", v) for v in values):
         return "%m/%d/%Y"
@@ -195,17 +198,25 @@ def draft(export_dir: str | os.PathLike[str]) -> str:
     out = [
         f"# Mapping draft for {root.name}/, written by `iop-metrics mapping draft`.",
         '# Decide every "?" and every column listed as not matched, then run',
-        "# `iop-metrics import EXPORT --mapping THIS --out DIR`. Format: spec/import.md.",
+        "# `iop-metrics import EXPORT --mapping THIS --out DIR`. Options: docs/mapping.md.",
         "",
         "[source]",
     ]
     dates = []
+    cells = False  # an .xlsx date column: its date cells are dates whatever the format says
     for t, p in feeds.items():
         for c, target in matched[p].items():
             if target in TABLES[t].column_names and TABLES[t].column(target).kind == "date":
-                dates += [v for v, _ in _values(con, f"f{files.index(p)}", c)][:20]
+                values = [v for v, _ in _values(con, f"f{files.index(p)}", c)][:20]
+                if p.name.lower().endswith(".xlsx"):
+                    text = [v for v in values if not XLSX_DATE_CELL.fullmatch(v)]
+                    cells |= len(text) < len(values)
+                    values = text
+                dates += values
+    guess = _date_format(dates) if dates or not cells else DEFAULT_DATE_FORMAT
+    why = "the text dates' values" + ("; .xlsx date cells are dates anyway" if cells else "")
     out += [
-        f"date_format = {_toml(_date_format(dates))}   # guessed from the date columns' values",
+        f"date_format = {_toml(guess)}   # guessed from {why}",
         'encoding = "auto"                 # UTF-8 with or without BOM; or a Python codec name',
         "",
         "[pseudonymize]",

@@ -4,7 +4,7 @@
 data is read: every key is known (an unknown one is refused by name), every
 target is a contract table and column, every code maps to a contract code,
 required columns are mapped. A top-level ``[fhir]`` table belongs to the FHIR
-importer and is kept as is. The format is described in ``spec/import.md``.
+importer and is kept as is. Every option is described in ``docs/mapping.md``.
 """
 
 from __future__ import annotations
