@@ -47,6 +47,7 @@ _WHERE = {
     "generate": ".ingest.sample",
     "Period": ".periods",
     "parse_period": ".periods",
+    "run_date": ".periods",
     "suppress_frame": ".privacy",
     "monthly_series": ".report.data",
 }
@@ -85,7 +86,7 @@ if TYPE_CHECKING:
     from .errors import InputError, Violation
     from .ingest.load import load, load_memory
     from .ingest.sample import generate
-    from .periods import Period, parse_period
+    from .periods import Period, parse_period, run_date
     from .privacy import suppress_frame
     from .report.data import monthly_series
 
@@ -136,6 +137,7 @@ __all__ = [
     "retention",
     "retention_cohort",
     "retention_curve",
+    "run_date",
     "slices",
     "suppress_frame",
     "transition_matrix",

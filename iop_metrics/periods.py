@@ -2,7 +2,8 @@
 
 A period is a month ``2026-10``, a quarter ``2026-Q4`` or a year ``2026``;
 ``last-month`` and ``last-quarter`` are resolved against a ``today`` that the
-caller passes in (never read here).
+caller passes in (never read here, except by ``run_date``, which a notebook calls with
+its ``today`` parameter at the top of the flow).
 """
 
 from __future__ import annotations
@@ -99,6 +100,21 @@ def parse_period(text: str, *, today: dt.date | None = None) -> Period:
         f"period {text!r} is not understood; use a month (2026-10), a quarter (2026-Q4), "
         "a year (2026), last-month or last-quarter"
     )
+
+
+def run_date(text: str = "") -> dt.date:
+    """The date a notebook resolves ``last-month`` and ``last-quarter`` against: ``text``
+    (YYYY-MM-DD), or, when empty, the date it runs on.
+
+    >>> run_date("2026-12-01"), parse_period("last-month", today=run_date("2026-12-01")).label
+    (datetime.date(2026, 12, 1), '2026-11')
+    """
+    if not text:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"today {text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def resolve_as_of(period: Period, as_of: dt.date | None) -> dt.date:

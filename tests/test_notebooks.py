@@ -46,7 +46,14 @@ def test_explore_notebook_runs_top_to_bottom_under_papermill(sample_db, tmp_path
         str(ROOT / "notebooks" / "explore.ipynb"),
         str(out),
         kernel_name="python3",
-        parameters={"db_path": str(sample_db), "period": "2026-09", "suppress": 11},
+        # a relative period resolves in the notebook itself, against its `today` parameter
+        parameters={
+            "db_path": str(sample_db),
+            "period": "last-month",
+            "today": "2026-10-15",
+            "compare_with": "last-quarter",
+            "suppress": 11,
+        },
         cwd=str(ROOT / "notebooks"),
         progress_bar=False,
     )
@@ -58,3 +65,17 @@ def test_explore_notebook_runs_top_to_bottom_under_papermill(sample_db, tmp_path
     assert "medicaid" in payer and "NaN" in payer  # small cells hidden with suppress = 11
     assert "image/svg+xml" in json.dumps(by_tag["curve"]["outputs"])
     assert "figure" in json.dumps(by_tag["compare"]["outputs"])
+
+
+def test_the_report_notebook_resolves_a_relative_period_itself(sample_db):
+    from iop_metrics.report.data import from_parameters
+
+    common = dict(as_of="", db_path=str(sample_db), levels="2.1", site="", track="")
+    data = from_parameters(
+        period="last-quarter", today="2026-11-15", suppress=0, window_days=14, **common
+    )
+    assert data.query.period.label == "2026-Q3"
+    data = from_parameters(
+        period="last-month", today="2026-11-01", suppress=0, window_days=14, **common
+    )
+    assert data.query.period.label == "2026-10"

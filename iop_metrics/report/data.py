@@ -357,15 +357,17 @@ def from_parameters(
     benchmark: str = "",
     engine: str = "duckdb",
     data_path: str = "",
+    today: str = "",
 ) -> ReportData:
     """Validate the notebook's parameters, open the database read-only (or, with ``engine``
-    "spark", the exported tables at ``data_path`` on Spark) and gather the figures."""
-    from ..periods import parse_period
+    "spark", the exported tables at ``data_path`` on Spark) and gather the figures.
+    ``last-month`` and ``last-quarter`` resolve against ``today`` (empty: the day it runs)."""
+    from ..periods import parse_period, run_date
 
     con = _open(engine, db_path, data_path)
     try:
         q = m.Query.of(
-            parse_period(period),
+            parse_period(period, today=run_date(today)),
             as_of=dt.date.fromisoformat(as_of) if as_of else None,
             scope=m.Scope(
                 tuple(x for x in levels.split(",") if x) or None, site or None, track or None
