@@ -77,10 +77,11 @@ lint: $(STAMP) ## ruff lint and format check only
 	$(BIN)/ruff check iop_metrics tests bench
 	$(BIN)/ruff format --check iop_metrics tests bench
 
-bench: $(STAMP) ## #11's table beside peers/floors at ~1M and ~10M (BENCH_ARGS="--sizes 1M --no-fresh"), EHR and FHIR imports
+bench: $(STAMP) ## #11's table beside peers/floors at ~1M and ~10M (BENCH_ARGS="--sizes 1M --no-fresh"), EHR and FHIR imports, the sites comparison at ~10M
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/import_export.py
 	$(BIN)/python bench/fhir.py
+	$(BIN)/python bench/sites.py
 
 bench-spark: spark ## one month's document on DuckDB and on local Spark, ~1M and ~10M sessions
 	$(BIN)/python bench/spark.py

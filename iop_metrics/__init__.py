@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 # metrics document needs neither pandas nor the report stack.
 _WHERE = {
     "compare": ".compute.formats",
+    "case_mix_model": ".compute.comparison",
+    "site_comparison": ".compute.comparison",
     "Query": ".compute.metrics",
     "Scope": ".compute.metrics",
     "attendance": ".compute.metrics",
@@ -53,6 +55,7 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:
+    from .compute.comparison import case_mix_model, site_comparison
     from .compute.formats import compare
     from .compute.metrics import (
         Query,
@@ -112,6 +115,7 @@ __all__ = [
     "Scope",
     "Violation",
     "attendance",
+    "case_mix_model",
     "census",
     "compare",
     "connect",
@@ -138,6 +142,7 @@ __all__ = [
     "retention_cohort",
     "retention_curve",
     "run_date",
+    "site_comparison",
     "slices",
     "suppress_frame",
     "transition_matrix",

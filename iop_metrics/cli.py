@@ -22,6 +22,8 @@ DESCRIPTION = (
     "reports, schedule monthly runs. Exit codes: 0 ok, 2 bad input or arguments, 1 any other "
     "failure."
 )
+# comparison.MEASURES, spelt out so that parsing arguments imports no statistics (a test checks)
+MEASURE_CHOICES = ("completion", "retained_90d", "step_down", "attendance")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -170,6 +172,37 @@ def _cmd_metrics(a: argparse.Namespace) -> int:
     finally:
         con.close()
     sys.stdout.write(render_document(doc, a.format))
+    return 0
+
+
+def _cmd_sites(a: argparse.Namespace) -> int:
+    import csv
+    import json
+
+    from .compute import comparison
+    from .compute.coverage import check_period
+    from .compute.metrics import Query, Scope
+    from .db import connect
+    from .periods import parse_period
+
+    con = connect(a.db)
+    try:
+        period = parse_period(a.period, today=dt.date.today())
+        check_period(con, period, source=a.db, allow_empty=a.allow_empty)
+        levels = tuple(a.level) if a.level else Scope().levels
+        q = Query.of(period, as_of=a.as_of, scope=Scope(levels, None))
+        measures = tuple(dict.fromkeys(a.measure)) if a.measure else comparison.MEASURES
+        doc = comparison.document(con, q, measures=measures, window=a.window)
+    finally:
+        con.close()
+    if a.format == "json":
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        rows = comparison.csv_rows(doc)
+        fields = ["measure", *(c for c in comparison.COLUMNS)]
+        w = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
     return 0
 
 
@@ -472,6 +505,36 @@ def build_parser() -> argparse.ArgumentParser:
     _add_engine(m)
     m.add_argument("--format", choices=("json", "table", "csv"), default="json")
     m.set_defaults(func=_cmd_metrics)
+
+    st = sub.add_parser(
+        "sites",
+        help="compare every site: case-mix adjusted rates, over-dispersed funnels (json, csv)",
+    )
+    st.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
+    st.add_argument("--period", required=True, help="2026-10, 2026-Q4, 2026, last-month ...")
+    st.add_argument("--as-of", type=_date, help="compute as of this date (default: period end)")
+    st.add_argument(
+        "--level", action="append", metavar="CODE", help="level of care in scope (default 2.1)"
+    )
+    st.add_argument(
+        "--measure",
+        action="append",
+        choices=MEASURE_CHOICES,
+        help="one measure; repeat for several (default: every measure)",
+    )
+    st.add_argument(
+        "--window",
+        choices=("12m", "period"),
+        default="12m",
+        help="compare over the 12 months ending with the period (default) or the period alone",
+    )
+    st.add_argument("--format", choices=("json", "csv"), default="json")
+    st.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="compare a period that begins after the data's last activity date",
+    )
+    st.set_defaults(func=_cmd_sites)
 
     r = sub.add_parser("report", help="render the HTML/PDF report, notebook and metrics.json")
     _add_scope(r)

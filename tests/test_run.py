@@ -94,6 +94,7 @@ def test_a_failing_report_is_isolated_and_the_run_exits_1(runs):
 def test_layout_of_a_complete_run(runs):
     files = _tree(runs["out"])
     expected = ["index.html", "runs.jsonl", "2026-10/sites.html", "2026-10/sites-external.html"]
+    expected.append("2026-10/sites.json")
     for scope in SCOPES:
         for audience in ("internal", "external"):
             for name in ("metrics.json", "monthly_report.html", "monthly_report.ipynb"):
@@ -136,24 +137,36 @@ def test_index_links_every_file_and_every_link_resolves(runs):
     assert "Last run" in html and "every report written" in html
 
 
-def test_sites_page_draws_four_funnels_offline(runs):
+def test_sites_page_draws_an_adjusted_and_a_raw_funnel_per_measure_offline(runs, capsys):
     page = runs["out"] / "2026-10" / "sites.html"
     dom = _dom(page)
     figures = re.findall(r'<figure class="chart">(.*?)</figure>', dom, flags=re.S)
-    assert len(figures) == 4
+    assert (
+        len(figures) == 7
+    )  # completion, retained 90 days, step-down: adjusted and raw; attendance
     for fig in figures:
         assert "<svg" in fig and len(re.findall(r"<path\b", fig)) > 10, "an empty funnel"
         assert "main" in fig and "north" in fig  # the site labels
     text = page.read_text()
     assert "No site is outside the 99.8% limits" in text
-    # Each site's numerator and denominator, read from its own metrics.json.
+    assert "Case-mix adjustment accounts only for what was measured" in text
+    assert "Adjusted for: age band, sex, primary substance, payer, referral source." in text
+    assert "Model quality" in text and "fewer than 8, so the between-site spread" in text
+    # Each site's attendance in the period, read from its own metrics.json.
+    attendance = text.split('id="attendance"')[1].split("The period alone")[1]
     for site in ("main", "north"):
         doc = json.loads((runs["out"] / f"2026-10/{site}/internal/metrics.json").read_text())
         a = doc["attendance"]
-        row = re.search(rf"<tr><td>{site}</td><td>(.*?)</tr>", text, flags=re.S).group(1)
+        row = re.search(rf"<tr><td>{site}</td><td>(.*?)</tr>", attendance, flags=re.S).group(1)
         assert f'<span class="n">{a["attended"]:,}</span>' in row
         den = a["attended"] + a["no_show"] + a["cancelled_client"]
         assert f'<span class="n">{den:,}</span>' in row
+    # sites.json beside the page is what `iop-metrics sites` prints for the same data
+    saved = json.loads((runs["out"] / "2026-10" / "sites.json").read_text())
+    capsys.readouterr()
+    assert main(["sites", "--db", str(runs["db"]), "--period", "2026-10"]) == 0
+    assert json.loads(capsys.readouterr().out) == saved
+    assert saved["measures"]["completion"]["network"]["n"] == 244
 
 
 def _no_small_counts(html: str) -> None:
@@ -164,7 +177,8 @@ def _no_small_counts(html: str) -> None:
             continue
         assert int(text.replace(",", "")) >= 11, text
     for label in re.findall(r'aria-label="([^"]*)"', html):
-        for title, value in re.findall(r"(?<![\w-])(Denominator|n): ([0-9.,]+)", label):
+        axes = r"Denominator|n|Eligible \([^)]*\)|Case-mix-equivalent size \(n\*\)"
+        for title, value in re.findall(rf"(?<![\w-])({axes}): ([0-9.,]+)", label):
             v = float(value.replace(",", ""))
             assert v == 0 or v >= 11, f"{title}: {value}"
 
@@ -176,9 +190,12 @@ def test_external_copies_show_no_count_of_1_to_10(runs):
     assert '<span class="n sup">&lt;11</span>' in sites_page, "the sample's sites have small cells"
     assert "are not plotted" in sites_page
     _no_small_counts(sites_page)
-    # Completion: each site has 8 discharges in 2026-10, so no completion point is drawn.
+    # Completion: each site has 8 discharges in 2026-10, so the period's counts are hidden
+    # (the 12 months, 122 each, are shown and drawn).
     completion = sites_page.split("<h2>Completion rate</h2>")[1].split("<h2>")[0]
-    assert 'aria-roledescription="point"' not in completion
+    month = completion.split("The period alone")[1]
+    assert month.count('<span class="n sup">&lt;11</span>') == 4
+    assert 'aria-roledescription="point"' in completion
     for scope in SCOPES:
         folder = out / "2026-10" / scope / "external"
         _no_small_counts((folder / "monthly_report.html").read_text())

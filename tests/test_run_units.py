@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -14,6 +15,7 @@ from conftest import SAMPLE
 from helpers import sha256
 
 from iop_metrics.cli import main
+from iop_metrics.compute import comparison as cmp
 from iop_metrics.errors import InputError
 from iop_metrics.run import sites
 from iop_metrics.run.archive import write_index
@@ -148,73 +150,65 @@ def test_a_listed_site_that_is_not_in_the_data_is_bad_input(tmp_path, sample_db,
 # Funnel figures: hand-made documents with the figures written out.
 
 
-TRANSITIONS = ("step_down", "step_up", "lateral", "no_next_care")
+def _raw(rows: list[tuple[str, int, int]]):
+    """A raw funnel over (site, n, observed) rows: expected = n p at the rows' own rate."""
+    import pandas as pd
 
-
-def _doc(att=(0, 0, 0), comp=(0, 0), ret=(0, None), sd=(0, 0, 0, 0)) -> dict:
-    return {
-        "attendance": {"attended": att[0], "no_show": att[1], "cancelled_client": att[2]},
-        "discharges": {"total": comp[1], "by_reason": {"completed": comp[0]}},
-        "retention": {"cohort_admissions": ret[0], "day_90": ret[1]},
-        "transitions": dict(zip(TRANSITIONS, sd, strict=True)),
-    }
+    per_site = pd.DataFrame(rows, columns=["site", "n", "observed"])
+    d = dt.date(2026, 10, 31)
+    return cmp.funnel(per_site, measure="attendance", adjusted=False, start=d, end=d)
 
 
 def test_funnel_limits_by_hand():
-    assert [round(x, 4) for x in sites.limits(0.8, 200, sites.Z998)] == [0.7126, 0.8874]
-    assert [round(x, 4) for x in sites.limits(0.5, 100, sites.Z95)] == [0.402, 0.598]
-    assert sites.limits(0.05, 10, sites.Z998) == (0.0, pytest.approx(0.2630, abs=1e-4))
+    # with tau2 = 0 the limits are the binomial funnel p +/- z sqrt(p (1 - p) / n)
+    assert [round(x, 4) for x in cmp.limits(0.8, 160, 32, 0.0, cmp.Z998)] == [0.7126, 0.8874]
+    assert [round(x, 4) for x in cmp.limits(0.5, 50, 25, 0.0, cmp.Z95)] == [0.402, 0.598]
+    assert cmp.limits(0.05, 0.5, 0.475, 0.0, cmp.Z998) == (0.0, pytest.approx(0.2630, abs=1e-4))
+    # tau2 widens them: 0.8 (1 +/- 3.090232 sqrt(0.00125 + 0.01))
+    lo, hi = cmp.limits(0.8, 160, 32, 0.01, cmp.Z998)
+    assert (round(lo, 4), round(hi, 4)) == (0.5378, 1.0)
 
 
 def test_site_outside_the_998_limits_is_named_and_others_are_not():
-    network = _doc(att=(640, 150, 10), comp=(40, 80), ret=(300, 0.6), sd=(20, 5, 5, 10))
-    docs = {
-        "east": _doc(att=(100, 90, 10), comp=(20, 40), ret=(150, 0.62), sd=(10, 3, 2, 5)),
-        "west": _doc(att=(160, 38, 2), comp=(20, 40), ret=(150, 0.58), sd=(10, 2, 3, 5)),
-    }
-    df = sites.table(docs, network, 0)
-    east = df[(df.site == "east") & (df.measure == "attendance")].iloc[0]
-    assert (east.numerator, east.denominator, east.rate) == (100, 200, 0.5)
-    assert round(east.lo998, 4) == 0.7126 and east.status == "outside 99.8% (below)"
-    west = df[(df.site == "west") & (df.measure == "attendance")].iloc[0]
-    assert west.rate == 0.8 and west.status == "within limits"
-    step = df[(df.site == "east") & (df.measure == "step_down")].iloc[0]
-    assert (step.numerator, step.denominator, step.rate) == (10, 20, 0.5)
-    ret = df[(df.site == "east") & (df.measure == "retention")].iloc[0]
-    assert pd_isna(ret.numerator) and ret.denominator == 150 and ret.rate == 0.62
-    text = sites.sentence(df)
-    assert text.startswith("Outside the 99.8% limits") and "east (attendance rate, below)" in text
-    assert "west" not in text
+    comp = _raw([("east", 200, 100), ("west", 200, 160), ("rest", 400, 380)])
+    assert comp.rate == 0.8 and comp.dispersion.phi is None  # 3 sites: no over-dispersion
+    rows = {r["site"]: r for r in comp.sites.to_dict("records")}
+    east, west = rows["east"], rows["west"]
+    assert (east["n"], east["observed"], east["rate"], east["expected"]) == (200, 100, 0.5, 160)
+    assert round(east["lo998"], 4) == 0.7126 and east["reading"] == "lower"
+    assert west["rate"] == 0.8 and west["reading"] == "as expected"
+    assert rows["rest"]["reading"] == "higher"
+    text = sites.sentence("attendance", "east", east, ())
+    assert text == (
+        "At the network's rate, of east's 200 client-scheduled sessions, 160 were expected to "
+        "be attended; 100 were: 38% fewer than expected, lower than chance explains."
+    )
+    lead = sites.lead([{"title": "Attendance rate", "rows": comp.sites.to_dict("records")}])
+    assert lead.startswith("Outside the 99.8% limits") and "east (attendance rate, lower)" in lead
+    assert "west" not in lead
 
 
-def pd_isna(v) -> bool:
-    return v is None or v != v
+def test_possibly_and_adjusted_sentences_follow_the_spec_wording():
+    row = {"n": 64, "observed": 52, "expected": 41.2, "reading": "possibly higher"}
+    assert sites.sentence("completion", "North", row, ("ages", "payers")) == (
+        "Given the clients North served (ages, payers), 41 of its 64 discharges were expected "
+        "to complete; 52 did: 26% more than expected, possibly higher than chance explains; "
+        "worth a look."
+    )
 
 
 def test_external_hides_small_sites_and_one_more_so_none_can_be_worked_out():
-    network = _doc(att=(500, 100, 0), comp=(45, 70), ret=(300, 0.6), sd=(20, 10, 5, 10))
-    docs = {
-        "a": _doc(att=(300, 60, 0), comp=(30, 45), ret=(200, 0.6), sd=(15, 5, 5, 5)),
-        "b": _doc(att=(150, 30, 0), comp=(12, 17), ret=(95, 0.6), sd=(5, 4, 0, 4)),
-        "c": _doc(att=(45, 15, 0), comp=(3, 8), ret=(5, 0.6), sd=(0, 1, 0, 1)),
-    }
-    df = sites.table(docs, network, 11)
-    shown = df.set_index(["measure", "site"])
-    # attendance: nobody small -> all shown
-    assert shown.loc[("attendance", "c"), "denominator"] == 60
-    # completion: c is small (3 of 8); alone it would be network minus the others, so the
-    # smallest other site (b, 17) goes too
+    comp = _raw([("a", 45, 30), ("b", 17, 12), ("c", 8, 3), ("d", 60, 45)])
+    shown = sites.suppress_sites(comp.sites, 11).set_index("site")
+    # c is small (3 of 8); alone it would be the program minus the others, so the smallest
+    # other site (b, 17) goes too; every figure of both is hidden
     for s in ("b", "c"):
-        assert pd_isna(shown.loc[("completion", s), "numerator"])
-        assert shown.loc[("completion", s), "status"] == "suppressed"
-    assert shown.loc[("completion", "a"), "denominator"] == 45
-    # step-down: b's complement (13 - 5 = 8) is small, c's denominator (2) too: both hidden
-    assert pd_isna(shown.loc[("step_down", "b"), "rate"])
-    assert pd_isna(shown.loc[("step_down", "c"), "rate"])
-    # retention: cohort of 5 is small -> c hidden, b (95) goes with it
-    assert pd_isna(shown.loc[("retention", "b"), "denominator"])
-    assert shown.loc[("retention", "a"), "denominator"] == 200
-    assert sites.network_row(network, "completion", 11)["denominator"] == 70
+        assert shown.loc[s].drop("reading").isna().all() and shown.loc[s, "reading"] == "suppressed"
+    assert shown.loc["a", "n"] == 45 and shown.loc["d", "observed"] == 45
+    # a complement (n - observed = 8) and an expected count under 11 hide a site too
+    comp = _raw([("a", 300, 290), ("b", 13, 5), ("c", 200, 100), ("e", 100, 60)])
+    assert set(sites.hidden_sites([comp.sites], 11)) == {"a", "b"}
+    assert sites.hidden_sites([comp.sites], 0) == set()
 
 
 # The archive index, from a hand-made folder.
@@ -294,15 +288,12 @@ def test_plan_scopes_and_site_codes_that_cannot_name_a_folder(tmp_path):
 def test_funnel_chart_draws_limits_centre_and_a_red_point_for_the_outlier():
     from iop_metrics.report.charts import RED, to_svg
 
-    network = _doc(att=(640, 150, 10), comp=(40, 80), ret=(300, 0.6), sd=(20, 5, 5, 10))
-    docs = {
-        "east": _doc(att=(100, 90, 10), comp=(20, 40), ret=(150, 0.62), sd=(10, 3, 2, 5)),
-        "west": _doc(att=(160, 38, 2), comp=(20, 40), ret=(150, 0.58), sd=(10, 2, 3, 5)),
-    }
-    df = sites.table(docs, network, 0)
-    svg = to_svg(sites.chart(df[df.measure == "attendance"], 0.8, "Attendance", n_min=1))
+    comp = _raw([("east", 200, 100), ("west", 200, 160), ("rest", 400, 380)])
+    fig = sites.chart(comp.sites, 0.8, x="n", y="rate", tau2=0.0, title="Raw rate",
+                      x_title="n")  # fmt: skip
+    svg = to_svg(fig)
     points = re.findall(r'<path[^>]*aria-roledescription="point"[^>]*>', svg)
-    assert len(points) == 2
-    east = next(p for p in points if "Denominator: 200; rate: 50" in p)
+    assert len(points) == 3
+    east = next(p for p in points if "n: 200; Raw rate: 50" in p)
     assert f'fill="{RED}"' in east and "reading: outside 99.8%" in east
-    assert "Denominator: 1; p: 0.8" in svg  # the centre line starts at n_min
+    assert "p: 0.8" in svg  # the centre line

@@ -272,6 +272,46 @@ def compare(
     return funnel(per_site, measure=measure, adjusted=adjust, model=kept, start=start, end=end)
 
 
+def site_comparison(
+    con: Con, q: Query, measure: str, *, adjust: bool = True, window: str = "12m"
+) -> pd.DataFrame:
+    """One row per site with every figure of the comparison: n, observed, expected, O/E
+    (``ratio``), raw and adjusted rate, z, case-mix-equivalent size ``n_star``, the 95% and
+    99.8% limits and the reading (``higher`` ... ``too few``). ``measure`` is one of
+    ``MEASURES``; ``window`` is ``12m`` (the 12 months ending with the period) or ``period``.
+
+    Examples
+    --------
+    >>> from iop_metrics.periods import parse_period
+    >>> from iop_metrics.compute.metrics import Query, example_connection
+    >>> q = Query.of(parse_period("2026-05"))
+    >>> site_comparison(example_connection(), q, "completion")[["site", "n", "observed", "reading"]]
+       site  n  observed  reading
+    0  main  2         1  too few
+    """
+    return compare(con, q, measure, adjust=adjust, window=window).sites
+
+
+def case_mix_model(con: Con, q: Query, measure: str, *, window: str = "12m") -> CaseMixModel:
+    """The reference model of an adjusted ``measure``: ``.odds_ratios()`` (per level, with
+    95% intervals), ``.merged``, ``.left_out``, ``.auc``, ``.deciles``, ``.episodes``,
+    ``.parameters``.
+
+    Examples
+    --------
+    >>> from iop_metrics.periods import parse_period
+    >>> from iop_metrics.compute.metrics import Query, example_connection
+    >>> q = Query.of(parse_period("2026-05"))
+    >>> model = case_mix_model(example_connection(), q, "completion")
+    >>> model.episodes, model.parameters, model.merged  # two episodes: every level is rare
+    (2, 1, ('age_band=45-54',))
+    """
+    if measure not in ADJUSTED:
+        raise ValueError(f"measure must be one of {ADJUSTED}, not {measure!r}")
+    pats = casemix.patterns(con, window_query(q, window), measure)
+    return casemix.fit(pats, measure=measure)
+
+
 def attendance_by_site(con: Con, wq: Query) -> pd.DataFrame:
     """n = client-scheduled sessions and observed = attended, per site, in the window."""
     import pandas as pd

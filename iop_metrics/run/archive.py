@@ -30,6 +30,7 @@ AUDIENCE_ORDER = {"internal": 0, "external": 1}
 PAGE_NAMES = {
     "sites.html": "Sites compared (internal)",
     "sites-external.html": "Sites compared (external, suppressed)",
+    "sites.json": "Sites compared (JSON, internal)",
 }
 
 

@@ -1,22 +1,24 @@
-"""The site comparison page: four rates per site on funnel plots against the program's rate.
+"""The site comparison page: each measure's adjusted funnel beside its raw one (comparison.md).
 
-For a rate with program value p and a site denominator n the limits are
-p ± z·√(p(1−p)/n), clipped to [0, 1], with z = 1.96 (95%) and 3.09 (99.8%). Numerators and
-denominators come from each site's metrics document (metrics.md): attendance = attended /
-(attended + no-show + client cancellations); completion = completed / discharges; step-down
-= step-downs / discharges with a determined outcome (step down, up, lateral, no next care);
-90-day retention = the Kaplan–Meier estimate over the 12-month admission cohort, with the
-cohort size as its denominator (no numerator: people still in care are censored).
+Promises: every figure comes from ``compute.comparison`` (case-mix adjusted by indirect
+standardization, over-dispersed limits); the page says what was adjusted for, what was merged,
+how good the model is and that adjustment covers only what was measured; one plain sentence
+names each site outside the limits; the external page hides every site whose n, observed or
+expected count (or its complement) is 1..K-1, and one more where a lone hidden site could be
+worked out from the program's total. A run writes ``sites.json`` (comparison.md's JSON) beside
+the internal page.
 
->>> [round(x, 4) for x in limits(0.5, 100, 1.96)]
-[0.402, 0.598]
->>> limits(0.9, 4, 3.09)[1]
-1.0
+>>> row = {"n": 64, "observed": 52, "expected": 41.2, "reading": "higher"}
+>>> text = sentence("completion", "North", row, ("ages", "substances"))
+>>> print(text)  # doctest: +NORMALIZE_WHITESPACE
+Given the clients North served (ages, substances), 41 of its 64 discharges were expected
+to complete; 52 did: 26% more than expected, higher than chance explains.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +26,11 @@ from typing import Any
 
 import pandas as pd
 
+from ..compute import comparison as cmp
+from ..compute.casemix import FACTOR_WORDS
 from ..periods import Period
 from ..privacy import is_small
 
-Z95, Z998 = 1.96, 3.09
 ORANGE = "#dd6b20"
 
 
@@ -35,170 +38,135 @@ ORANGE = "#dd6b20"
 class Measure:
     key: str
     title: str
-    num_label: str
-    den_label: str
+    unit: str  # what one eligible episode (or session) is called, plural
+    expected_verb: str  # "were expected to complete"
     definition: str
-    has_numerator: bool = True
 
 
 MEASURES = (
     Measure(
-        "attendance",
-        "Attendance rate",
-        "Attended",
-        "Client-scheduled sessions",
-        "Sessions attended of the sessions scheduled that the client could attend "
-        "(attended, no-show or cancelled by the client; program cancellations excluded).",
-    ),
-    Measure(
         "completion",
         "Completion rate",
-        "Completed",
-        "Discharges",
-        "Discharges in the period with reason completed, of all discharges in the period.",
+        "discharges",
+        "were expected to complete",
+        "Discharges in the window with reason completed, of all discharges in the window.",
     ),
     Measure(
-        "retention",
-        "90-day retention",
-        "Retained",
-        "Admissions in the 12-month cohort",
-        "Kaplan–Meier estimate of the share still engaged 90 days after admission, over the "
-        "admissions of the 12 months ending with the period. It has no simple numerator (people "
-        "still in care are censored); the denominator is the cohort size, and the limits treat "
-        "the estimate as a proportion of the cohort, which makes them somewhat narrow where many "
-        "are still in care: a site just outside deserves a look, not a conclusion.",
-        has_numerator=False,
+        "retained_90d",
+        "Retained 90 days",
+        "admissions",
+        "were expected to stay engaged 90 days",
+        "Admissions in the window whose 90 days have passed by the as-of date that did not end "
+        "disengaged (dropped out or terminated) within 90 days.",
     ),
     Measure(
         "step_down",
         "Step-down rate",
-        "Stepped down",
-        "Discharges with a determined outcome",
-        "Discharges followed by a lower level of care, of the discharges whose next care is "
-        "known (step down, step up, lateral or no next care within the window; pending ones "
-        "are left out).",
+        "discharges with a known next step",
+        "were expected to step down",
+        "Discharges followed by a lower level of care within the transitions window, of the "
+        "discharges whose next care is known (pending ones are left out).",
+    ),
+    Measure(
+        "attendance",
+        "Attendance rate",
+        "client-scheduled sessions",
+        "were expected to be attended",
+        "Sessions attended of those the client could attend (attended, no-show, cancelled by "
+        "the client). Not adjusted for case mix: one client's sessions are not independent.",
     ),
 )
+BY_KEY = {m.key: m for m in MEASURES}
 
 
-def limits(p: float, n: int, z: float) -> tuple[float, float]:
-    """The funnel limits for program rate ``p`` at denominator ``n``."""
-    half = z * math.sqrt(p * (1 - p) / n)
-    return max(0.0, p - half), min(1.0, p + half)
+def sentence(key: str, site: str, row: dict[str, Any], factors: tuple[str, ...]) -> str:
+    """One plain sentence for a site outside the limits (comparison.md's wording)."""
+    m = BY_KEY[key]
+    o, e, n = int(row["observed"]), float(row["expected"]), int(row["n"])
+    diff = o / e - 1
+    how = f"{abs(diff):.0%} {'more' if diff > 0 else 'fewer'} than expected"
+    word = row["reading"].replace("possibly ", "")
+    verdict = (
+        f"{word} than chance explains"
+        if not row["reading"].startswith("possibly")
+        else f"possibly {word} than chance explains; worth a look"
+    )
+    given = f"Given the clients {site} served ({', '.join(factors)})" if factors else "Given"
+    if not factors:  # a raw rate: nothing adjusted, the network's rate is the expectation
+        given = f"At the network's rate, of {site}'s {n:,} {m.unit}"
+        return f"{given}, {e:,.0f} {m.expected_verb}; {o:,} were: {how}, {verdict}."
+    return (
+        f"{given}, {e:,.0f} of its {n:,} {m.unit} {m.expected_verb}; {o:,} did: {how}, {verdict}."
+    )
 
 
-def parts(doc: dict[str, Any]) -> dict[str, tuple[int | None, int, float | None]]:
-    """(numerator, denominator, rate) of each measure from a metrics document."""
-    a, t, d = doc["attendance"], doc["transitions"], doc["discharges"]
-    client_scheduled = a["attended"] + a["no_show"] + a["cancelled_client"]
-    determined = t["step_down"] + t["step_up"] + t["lateral"] + t["no_next_care"]
-    out: dict[str, tuple[int | None, int, float | None]] = {
-        "attendance": (a["attended"], client_scheduled, None),
-        "completion": (d["by_reason"]["completed"], d["total"], None),
-        "retention": (None, doc["retention"]["cohort_admissions"], doc["retention"]["day_90"]),
-        "step_down": (t["step_down"], determined, None),
-    }
-    return {k: (x, n, r if x is None else (x / n if n else None)) for k, (x, n, r) in out.items()}
-
-
-def table(docs: dict[str, dict[str, Any]], network: dict[str, Any], k: int) -> pd.DataFrame:
-    """One row per measure and site with limits and a reading; hidden cells missing."""
-    rows = []
-    net = parts(network)
-    for site, doc in docs.items():
-        for key, (x, n, r) in parts(doc).items():
-            rows.append({"measure": key, "site": site, "numerator": x, "denominator": n, "rate": r})
-    df = pd.DataFrame(rows, columns=["measure", "site", "numerator", "denominator", "rate"])
-    df = _suppress(df, k)
-    for c in ("lo95", "hi95", "lo998", "hi998"):
-        df[c] = None
-    df["status"] = ""
-    for i, row in df.iterrows():
-        p = net[row["measure"]][2]
-        n = row["denominator"]
-        if p is None or pd.isna(n) or not n or pd.isna(row["rate"]):
-            df.at[i, "status"] = "suppressed" if k and pd.isna(n) else "no data"
-            continue
-        lo95, hi95 = limits(p, int(n), Z95)
-        lo998, hi998 = limits(p, int(n), Z998)
-        df.loc[i, ["lo95", "hi95", "lo998", "hi998"]] = [lo95, hi95, lo998, hi998]
-        rate = float(row["rate"])
-        side = "above" if rate > p else "below"
-        df.at[i, "status"] = (
-            f"outside 99.8% ({side})"
-            if not lo998 <= rate <= hi998
-            else f"outside 95% ({side})"
-            if not lo95 <= rate <= hi95
-            else "within limits"
-        )
-    return df
-
-
-def _suppress(df: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Hide a site's numerator, denominator and rate when any of them (or the complement) is
-    1..k-1; a lone hidden site per measure takes the next smallest with it, so that no hidden
-    count can be worked out from the program's total."""
-    out = df.astype({"numerator": "float64", "denominator": "float64", "rate": "float64"})
-    if k <= 1:
+def suppress_sites(df: pd.DataFrame, k: int) -> pd.DataFrame:
+    """``df`` (sites rows) with every figure of a small site hidden (NaN, reading
+    ``suppressed``): n, observed, n - observed or expected 1..k-1; a lone hidden site takes the
+    next smallest with it, so no hidden count follows from the program's total."""
+    out = df.copy()
+    if k <= 1 or out.empty:
         return out
-    for key, group in out.groupby("measure"):
-        den, num = group["denominator"], group["numerator"]
-        small = den.map(lambda v: is_small(int(v), k))
-        if key != "retention":
-            small |= num.map(lambda v: is_small(int(v), k))
-            small |= (den - num).map(lambda v: is_small(int(v), k))
-        if small.sum() == 1:
-            rest = group.loc[~small & (den > 0), "denominator"]
-            if len(rest):
-                small = small | (small.index == rest.idxmin())
-        out.loc[small[small].index, ["numerator", "denominator", "rate"]] = float("nan")
+    small = out.apply(
+        lambda r: (
+            any(is_small(v, k) for v in (r["n"], r["observed"], r["n"] - r["observed"]))
+            or 0 < r["expected"] < k
+        ),
+        axis=1,
+    )
+    if small.sum() == 1:
+        rest = out.loc[~small, "n"]
+        if len(rest):
+            small |= out.index == rest.idxmin()
+    figures = [c for c in cmp.COLUMNS if c not in ("site", "reading")]
+    out[figures] = out[figures].astype("float64")
+    out.loc[small, figures] = float("nan")
+    out.loc[small, "reading"] = "suppressed"
     return out
 
 
-def network_row(network: dict[str, Any], key: str, k: int) -> dict[str, Any]:
-    x, n, r = parts(network)[key]
-    hidden = k > 1 and any(is_small(v, k) for v in (x, n, None if x is None else n - x))
-    if hidden:
-        return {"numerator": None, "denominator": None, "rate": None}
-    return {"numerator": x, "denominator": n, "rate": r}
+def hidden_sites(frames: list[pd.DataFrame], k: int) -> set[str]:
+    """Sites hidden in any of ``frames`` (adjusted and raw share n and observed)."""
+    return {
+        str(s) for f in frames for s in suppress_sites(f, k).query("reading == 'suppressed'").site
+    }
 
 
-def chart(df: pd.DataFrame, p: float, title: str, *, n_min: int) -> Any:
-    """The funnel plot of one measure: limits by denominator, centre line, one point per site."""
+def chart(
+    df: pd.DataFrame, p: float, *, x: str, y: str, tau2: float, title: str, x_title: str
+) -> Any:
+    """A funnel: limits p (1 +/- z sqrt((1 - p) / (p x) + tau2)) along x, the centre line p,
+    one point per site coloured by its reading (grey: too few)."""
     from ..report.charts import BLUE, GREY, RED, alt
 
-    domain = ["within limits", "outside 95%", "outside 99.8%"]
-    colours = alt.Scale(domain=domain, range=[BLUE, ORANGE, RED])
-
-    shown = df.dropna(subset=["rate", "denominator"])
-    top = max([int(shown["denominator"].max()) if len(shown) else n_min, n_min]) * 1.15
-    grid = sorted({max(n_min, round(n_min + (top - n_min) * (i / 120) ** 2)) for i in range(121)})
-    band = pd.DataFrame(
-        [
-            {"n": n, "lo95": a, "hi95": b, "lo998": c, "hi998": d, "p": p}
-            for n in grid
-            for (a, b), (c, d) in [(limits(p, n, Z95), limits(p, n, Z998))]
-        ]
+    domain = ["as expected", "possibly", "outside 99.8%", "too few"]
+    colours = alt.Scale(domain=domain, range=[BLUE, ORANGE, RED, "#a0aec0"])
+    shown = df.dropna(subset=[x, y])
+    lo = max(1.0, float(shown[x].min()) * 0.5) if len(shown) else 1.0
+    top = (float(shown[x].max()) if len(shown) else 100.0) * 1.15
+    grid = [lo + (top - lo) * (i / 120) ** 2 for i in range(121)]
+    band = []
+    for g in grid:
+        v = (1 - p) / (p * g)  # V / E^2 on the binomial funnel at size g
+        (a, b), (c, d) = (cmp.limits(p, 1.0, v, tau2, z) for z in (cmp.Z95, cmp.Z998))
+        band.append({"x": g, "lo95": a, "hi95": b, "lo998": c, "hi998": d, "p": p})
+    xs = alt.X("x:Q", title=x_title, scale=alt.Scale(domainMin=0))
+    base = alt.Chart(pd.DataFrame(band), width=330, height=230).encode(x=xs)
+    axis = alt.Axis(format="%")
+    outer = base.mark_area(color=GREY, opacity=0.15).encode(
+        y=alt.Y("lo998:Q", title=title, axis=axis), y2="hi998:Q"
     )
-    x = alt.X("n:Q", title="Denominator", scale=alt.Scale(domainMin=0))
-    base = alt.Chart(band, width=420, height=240).encode(x=x)
-    outer = base.mark_area(color=GREY, opacity=0.15, interpolate="monotone").encode(
-        y=alt.Y("lo998:Q", title=title, axis=alt.Axis(format="%")), y2="hi998:Q"
-    )
-    inner = base.mark_area(color=GREY, opacity=0.25, interpolate="monotone").encode(
-        y="lo95:Q", y2="hi95:Q"
-    )
+    inner = base.mark_area(color=GREY, opacity=0.25).encode(y="lo95:Q", y2="hi95:Q")
     centre = base.mark_line(color=GREY, strokeDash=[4, 3]).encode(y="p:Q")
-
-    def reading(status: str) -> str:
-        return "within limits" if status.startswith("within") else status.split(" (")[0]
-
-    pts = shown.assign(reading=shown["status"].map(reading))
-    pts = pts[["site", "denominator", "rate", "reading"]]
-    enc = {
-        "x": alt.X("denominator:Q", title="Denominator"),
-        "y": alt.Y("rate:Q", axis=alt.Axis(format="%")),
-    }
+    group = {"higher": "outside 99.8%", "lower": "outside 99.8%", "too few": "too few"}
+    pts = shown.assign(
+        x=shown[x],
+        y=shown[y],
+        reading=[
+            group.get(r, "possibly" if r.startswith("possibly") else r) for r in shown["reading"]
+        ],
+    )[["site", "x", "y", "reading"]]
+    enc = {"x": alt.X("x:Q", title=x_title), "y": alt.Y("y:Q", axis=axis, title=title)}
     dots = (
         alt.Chart(pts)
         .mark_point(filled=True, size=70)
@@ -208,24 +176,120 @@ def chart(df: pd.DataFrame, p: float, title: str, *, n_min: int) -> Any:
     return alt.layer(outer, inner, centre, dots, labels)
 
 
-def sentence(df: pd.DataFrame) -> str:
-    """Names every site outside the 99.8% limits, or says there is none."""
-    titles = {m.key: m.title.lower() for m in MEASURES}
-    out = df[df["status"].str.startswith("outside 99.8")]
-    if out.empty:
-        return (
-            "No site is outside the 99.8% limits on any of the four rates: the differences "
-            "between sites are within what chance alone produces."
-        )
-    named = [
-        f"{site} ({titles[str(key)]}, {str(status).split('(')[1].rstrip(')')})"
-        for site, key, status in zip(out["site"], out["measure"], out["status"], strict=True)
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(c): (None if _na(v) else v) for c, v in r.items()} for r in df.to_dict("records")]
+
+
+def _na(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
+
+
+def measure_section(con: Any, q: Any, meas: Measure, k: int) -> dict[str, Any]:
+    """Everything the page shows for one measure, suppressed for ``k`` > 1."""
+    from markupsafe import Markup
+
+    from ..report.charts import to_svg
+
+    adjusted = meas.key != "attendance"
+    raw = cmp.compare(con, q, meas.key, adjust=False)
+    adj = cmp.compare(con, q, meas.key) if adjusted else raw
+    month = cmp.compare(con, q, meas.key, adjust=adjusted, window="period")
+    hide = hidden_sites([adj.sites, raw.sites], k)
+    hide_month = hidden_sites([month.sites], k)
+
+    def shown(df: pd.DataFrame, hidden: set[str]) -> pd.DataFrame:
+        out = df.copy()
+        figures = [c for c in cmp.COLUMNS if c not in ("site", "reading")]
+        out[figures] = out[figures].astype("float64")
+        mask = out["site"].isin(hidden)
+        out.loc[mask, figures] = float("nan")
+        out.loc[mask, "reading"] = "suppressed"
+        return out
+
+    a, r, mo = shown(adj.sites, hide), shown(raw.sites, hide), shown(month.sites, hide_month)
+    rows = a.merge(r[["site", "reading"]].rename(columns={"reading": "raw_reading"}), on="site")
+    factors = tuple(FACTOR_WORDS[f] for f in adj.model.factors) if adj.model else ()
+    sentences = [
+        sentence(meas.key, row["site"], row, factors)
+        for row in _records(a)
+        if row["reading"] not in ("as expected", "too few", "suppressed")
     ]
-    return (
-        "Outside the 99.8% limits, so differing from the program by more than chance: "
-        + "; ".join(named)
-        + "."
+    network_small = k > 1 and any(
+        is_small(v, k) for v in (adj.n, adj.observed, adj.n - adj.observed)
     )
+    charts = {}
+    if adj.rate is not None and 0 < adj.rate < 1 and not network_small:
+        p = adj.rate
+        if adjusted:
+            fig = chart(a, p, x="n_star", y="adjusted_rate", tau2=adj.dispersion.tau2,
+                        title="Adjusted rate", x_title="Case-mix-equivalent size (n*)")  # fmt: skip
+            charts["adjusted"] = Markup(to_svg(fig))
+        fig = chart(r, p, x="n", y="rate", tau2=raw.dispersion.tau2, title="Raw rate",
+                    x_title=f"Eligible ({meas.unit})")  # fmt: skip
+        charts["raw"] = Markup(to_svg(fig))
+    return {
+        **meas.__dict__,
+        "adjusted": adjusted,
+        "charts": charts,
+        "rows": _records(rows),
+        "month_rows": _records(mo),
+        "network": {
+            "n": None if network_small else adj.n,
+            "observed": None if network_small else adj.observed,
+            "rate": None if network_small else adj.rate,
+        },
+        "sentences": sentences,
+        "dispersion": [dispersion_text(c, k) for c in ((adj, raw) if adjusted else (raw,))],
+        "model": model_view(adj.model, k),
+    }
+
+
+def dispersion_text(c: cmp.Comparison, k: int) -> str:
+    """What the over-dispersion rule did to one funnel, in a sentence."""
+    kind = "Adjusted funnel" if c.adjusted else "Raw funnel"
+    d = c.dispersion
+    if d.phi is None:
+        return (
+            f"{kind}: {d.sites} site(s) with {cmp.MIN_EPISODES} or more eligible, fewer than "
+            f"{cmp.MIN_SITES}, so the between-site spread cannot be estimated and the limits are "
+            "not widened for it (read them as too narrow rather than too wide)."
+        )
+    test = f"phi = {d.phi:.2f} over {d.sites} sites (Q = {d.q:.1f}, p = {d.p_value:.3g})"
+    if d.adjusted:
+        widen = f"the limits are widened by a between-site variance tau² = {d.tau2:.3g}"
+        return f"{kind}: {test}; {widen}."
+    return f"{kind}: {test}; no more spread than chance, so the limits are not widened."
+
+
+def model_view(model: Any, k: int) -> dict[str, Any] | None:
+    if model is None:
+        return None
+    return {
+        "factors": [f.replace("_", " ") for f in model.factors],
+        "merged": list(model.merged),
+        "left_out": list(model.left_out),
+        "episodes": model.episodes,
+        "parameters": model.parameters,
+        "auc": model.auc,
+        # decile counts can be small: the external page leaves the table to the internal one
+        "deciles": [] if k else _records(model.deciles),
+    }
+
+
+def lead(measures: list[dict[str, Any]]) -> str:
+    """Names every site outside the 99.8% limits of any measure, or says there is none."""
+    named = [
+        f"{r['site']} ({m['title'].lower()}, {r['reading']})"
+        for m in measures
+        for r in m["rows"]
+        if r["reading"] in ("higher", "lower")
+    ]
+    if not named:
+        return (
+            "No site is outside the 99.8% limits on any measure: after allowing for the clients "
+            "each site served, the differences between sites are within what chance produces."
+        )
+    return "Outside the 99.8% limits, so differing by more than chance: " + "; ".join(named) + "."
 
 
 def write_sites_page(
@@ -237,39 +301,21 @@ def write_sites_page(
     levels: tuple[str, ...] | None,
     suppress: int,
 ) -> None:
-    """Compute every site's figures from ``db`` and write the comparison page to ``path``."""
-    from markupsafe import Markup
-
-    from ..compute import metrics as m
+    """Compute the comparison from ``db`` and write the page to ``path``; the internal page
+    (no suppression) gets ``sites.json`` beside it."""
+    from ..compute.metrics import Query, Scope
     from ..db import connect
-    from ..report.charts import to_svg
     from .pages import render_page, report_css
 
     k = suppress if suppress > 1 else 0
+    q = Query.of(period, scope=Scope(levels, None))
+    wq = cmp.window_query(q, "12m")
     con = connect(db)
     try:
-
-        def doc(site: str | None) -> dict[str, Any]:
-            return m.document(con, m.Query.of(period, scope=m.Scope(levels, site)))
-
-        network = doc(None)
-        docs = {s: doc(s) for s in sites}
+        measures = [measure_section(con, q, m, k) for m in MEASURES]
+        doc = None if k else cmp.document(con, q)
     finally:
         con.close()
-    df = table(docs, network, k)
-    measures = []
-    for meas in MEASURES:
-        rows = df[df["measure"] == meas.key]
-        net = network_row(network, meas.key, k)
-        svg = None
-        if net["rate"] is not None:
-            fig = chart(rows, float(net["rate"]), meas.title, n_min=max(1, k))
-            svg = Markup(to_svg(fig))
-        records = [
-            {c: (None if _na(v) else v) for c, v in r.items()}
-            for r in rows.to_dict(orient="records")
-        ]
-        measures.append({**meas.__dict__, "rows": records, "network": net, "chart": svg})
     page = render_page(
         "sites.html.j2",
         title=f"Sites compared, {period.label}",
@@ -277,16 +323,21 @@ def write_sites_page(
         k=k,
         external=bool(k),
         period_label=f"{period.label} ({period.start} – {period.end})",
+        window_label=f"{wq.period.start} – {wq.period.end}",
         levels=", ".join(levels) if levels else "all",
         generated=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
-        sentence=sentence(df),
+        min_episodes=cmp.MIN_EPISODES,
+        min_sites=cmp.MIN_SITES,
         measures=measures,
+        lead=lead(measures),
     )
+    _write(path, page)
+    if doc is not None:
+        _write(path.with_name("sites.json"), json.dumps(doc, indent=2) + "\n")
+
+
+def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
-
-
-def _na(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA

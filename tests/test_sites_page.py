@@ -1,0 +1,110 @@
+"""The sites page and `iop-metrics sites` on the synthetic network of tests/network.py (15
+sites, so the over-dispersion rule runs): drawn in headless Chromium offline, the planted
+finding said in plain words, the external page with no count from 1 to 10, the CLI's JSON
+and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from helpers import dom
+from network import write as write_network
+from test_run import _no_small_counts
+
+from iop_metrics.cli import MEASURE_CHOICES, main
+from iop_metrics.compute import comparison
+from iop_metrics.ingest.load import load
+from iop_metrics.periods import parse_period
+from iop_metrics.run.sites import write_sites_page
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sites")
+    db = root / "net.duckdb"
+    load(write_network(root / "data"), db)
+    out = root / "2026-10"
+    for name, k in (("sites.html", 0), ("sites-external.html", 11)):
+        write_sites_page(
+            db, parse_period("2026-10"), out / name, sites=(), levels=("2.1",), suppress=k
+        )
+    return {"db": db, "out": out}
+
+
+def test_internal_page_draws_both_funnels_and_says_the_finding(pages):
+    page = pages["out"] / "sites.html"
+    figures = re.findall(r'<figure class="chart">(.*?)</figure>', dom(page), flags=re.S)
+    # completion and retained 90 days, adjusted and raw; the network has no sessions and no
+    # next episodes, so attendance and step-down (every discharge: no next care) have no chart
+    assert len(figures) == 4
+    for fig in figures:
+        assert "<svg" in fig and "better" in fig and "court" in fig
+    text = page.read_text()
+    assert (
+        "Outside the 99.8% limits, so differing by more than chance: "
+        "better (completion rate, higher)" in text
+    )
+    assert re.search(
+        r"Given the clients better served \(ages, sex, substances, payers, referral routes\), "
+        r"\d+ of its 300 discharges were expected to complete; 225 did: \d+% more than expected, "
+        r"higher than chance explains\.",
+        text,
+    )
+    assert "Merged into their factor's most common level" in text
+    assert "primary_substance=sedatives, payer=self_pay" in text
+    assert "phi = " in text and "over 14 sites" in text  # the over-dispersion rule ran
+    assert "Case-mix adjustment accounts only for what was measured" in text
+    assert "c-statistic (AUC) 0.6" in text and "Decile of predicted chance" in text
+    row = re.search(r"<tr><td>court</td>(.*?)</tr>", text, flags=re.S).group(1)
+    assert row.endswith('<td class="left">as expected</td><td class="left">possibly higher</td>')
+    saved = json.loads((pages["out"] / "sites.json").read_text())
+    assert saved["measures"]["completion"]["dispersion"]["sites"] == 14
+    assert not (pages["out"] / "sites-external.json").exists()
+
+
+def test_external_page_shows_no_count_from_1_to_10(pages):
+    html = (pages["out"] / "sites-external.html").read_text()
+    assert "small-cell suppression on" in html
+    _no_small_counts(html)
+    completion = html.split("<h2>Completion rate</h2>")[1].split("<h2>")[0]
+    table = completion.split("The period alone")[0]
+    # small (15 discharges, 5 completed) is hidden and is never drawn
+    assert re.search(r"<tr><td>small</td>.*?suppressed</td>", table, flags=re.S)
+    assert ">small<" not in completion.split("<table")[0]
+    assert "Decile of predicted chance" not in html
+    figures = re.findall(
+        r'<figure class="chart">(.*?)</figure>',
+        dom(pages["out"] / "sites-external.html"),
+        flags=re.S,
+    )
+    assert len(figures) == 4
+    for fig in figures:  # small and the next smallest site (it would give small away) are not drawn
+        drawn = re.findall(r'<text aria-label="([^"]*)" role="graphics-symbol"', fig)
+        assert len(drawn) == 13 and not any("small" in label for label in drawn)
+    assert "No chart: the program has no discharges with a known next step" in html
+
+
+def test_cli_prints_the_json_and_the_csv(pages, capsys):
+    assert MEASURE_CHOICES == comparison.MEASURES
+    db = str(pages["db"])
+    assert main(["sites", "--db", db, "--period", "2026-10", "--measure", "completion"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert list(doc["measures"]) == ["completion"]
+    saved = json.loads((pages["out"] / "sites.json").read_text())
+    assert doc["measures"]["completion"] == saved["measures"]["completion"]
+    assert main(["sites", "--db", db, "--period", "2026-10", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    better = next(r for r in rows if r["measure"] == "completion" and r["site"] == "better")
+    assert better["reading"] == "higher" and better["n"] == "300" and better["observed"] == "225"
+    assert {r["measure"] for r in rows} == {"completion", "retained_90d", "step_down"}
+    assert main(["sites", "--db", db, "--period", "2026-10", "--window", "period"]) == 0
+    month = json.loads(capsys.readouterr().out)
+    assert month["window"] == {"start": "2026-10-01", "end": "2026-10-31"}
+    assert main(["sites", "--db", db, "--period", "2026-10", "--measure", "nonsense"]) == 2
+    assert "invalid choice: 'nonsense'" in capsys.readouterr().err
