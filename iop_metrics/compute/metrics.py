@@ -146,9 +146,25 @@ def dosage(con: Con, q: Query) -> pd.DataFrame:
     return run(con, "dosage", q, reads=(("detail", "dosage_weeks"),))
 
 
-def discharges(con: Con, q: Query) -> pd.DataFrame:
-    """Discharges in the period by TEDS-D reason, completion rate, median length of stay."""
-    return run(con, "discharges", q)
+def discharges(con: Con, q: Query, *, by: str | None = None, suppress: int = 0) -> pd.DataFrame:
+    """Discharges in the period by TEDS-D reason, completion rate, median length of stay.
+
+    With ``by`` (a client attribute, see ``slices``): one row per slice with its discharges,
+    completed and disengaged (dropped_out, terminated) discharges and their rates with 95%
+    Wilson intervals, e.g. "which payer group drops out most?".
+
+    >>> from iop_metrics.periods import parse_period
+    >>> df = discharges(example_connection(), Query.of(parse_period("2026-05")), by="age_band")
+    >>> df[["slice", "discharges", "disengaged", "disengaged_rate"]]
+       slice  discharges  disengaged  disengaged_rate
+    0  26-34           1           1              1.0
+    1  45-54           1           0              0.0
+    """
+    if by is None:
+        return run(con, "discharges", q)
+    cols = ["slice", "discharges", *(c for c in SLICE_COLUMNS if c.startswith(SLICE_DISCHARGE))]
+    df = slices(con, q, by=by, suppress=suppress)
+    return df[[*cols, *(["suppressed"] if suppress > 1 else [])]]
 
 
 def length_of_stay_bins(con: Con, q: Query) -> pd.DataFrame:
@@ -248,11 +264,53 @@ def resolve_period(con: Con, text: str, *, today: dt.date | None = None) -> Peri
 SLICES = ("payer", "primary_substance", "referral_source", "sex", "age_band")
 
 
-def slices(con: Con, q: Query, *, by: str, suppress: int = 0) -> pd.DataFrame:
-    """Admissions, discharges, completion and attendance by a client attribute.
+SLICE_RATES = {  # rate: (numerator, denominator), each with a 95% Wilson interval
+    "completion_rate": ("completed", "discharges"),
+    "disengaged_rate": ("disengaged", "discharges"),
+    "retention_90d": ("retained_90d", "retention_trials"),
+    "attendance_rate": ("attended", "client_scheduled"),
+}
+SLICE_DISCHARGE = ("completed", "completion_rate", "disengaged")
+SLICE_COUNTS = (
+    "admissions",
+    "discharges",
+    "completed",
+    "disengaged",
+    "retention_trials",
+    "retained_90d",
+    "attended",
+    "client_scheduled",
+)
+SLICE_COLUMNS = tuple(
+    c for r, (x, _) in SLICE_RATES.items() for c in (x, r, f"{r}_ci_low", f"{r}_ci_high")
+)
 
-    ``by`` is one of payer, primary_substance, referral_source, sex, age_band.
-    ``suppress`` = K > 1 hides counts of 1..K-1 and the rates built on them.
+
+def _with_intervals(df: pd.DataFrame) -> pd.DataFrame:
+    """Each slice rate followed by its 95% Wilson interval (None where it is undefined)."""
+    out = df.copy()
+    for rate, (x, n) in SLICE_RATES.items():
+        bounds = [wilson(int(a), int(b)) for a, b in zip(df[x], df[n], strict=True)]
+        at = int(out.columns.get_loc(rate)) + 1  # type: ignore[arg-type]
+        out.insert(at, f"{rate}_ci_low", [lo for lo, _ in bounds])
+        out.insert(at + 1, f"{rate}_ci_high", [hi for _, hi in bounds])
+        out[[f"{rate}_ci_low", f"{rate}_ci_high"]] = out[
+            [f"{rate}_ci_low", f"{rate}_ci_high"]
+        ].astype("float64")
+    return out
+
+
+def slices(con: Con, q: Query, *, by: str, suppress: int = 0) -> pd.DataFrame:
+    """Admissions, discharges, completion, disengagement, 90-day retention and attendance by a
+    client attribute, each rate with its numerator, denominator and 95% Wilson interval.
+
+    ``by`` is one of payer, primary_substance, referral_source, sex, age_band. Disengaged
+    discharges are dropped_out or terminated ones in the period; 90-day retention counts the
+    retention cohort's episodes whose 90 days have passed by as_of (``retention_trials``), retained
+    unless discharged disengaged within 90 days. ``suppress`` = K > 1 hides counts of 1..K-1 and
+    the rates and intervals built on them: a hidden count is ``<NA>`` (counts stay integers), and
+    every hidden cell of a row is named in its ``suppressed`` column, so a hidden rate can be told
+    from an undefined one (NaN: no denominator), which ``suppressed`` does not name.
 
     Examples
     --------
@@ -267,16 +325,19 @@ def slices(con: Con, q: Query, *, by: str, suppress: int = 0) -> pd.DataFrame:
 
     if by not in SLICES:
         raise ValueError(f"by must be one of {SLICES}")
-    df = run(con, "slices", q, extra={"attribute": by})
-    return suppress_frame(
-        df,
-        suppress,
-        counts=("admissions", "discharges", "completed", "attended", "client_scheduled"),
-        rates={
-            "completion_rate": ("completed", "discharges"),
-            "attendance_rate": ("attended", "client_scheduled"),
-        },
-    )
+    df = _with_intervals(run(con, "slices", q, extra={"attribute": by}))
+    if suppress <= 1:
+        return df
+    hidden = suppress_frame(df, suppress, counts=SLICE_COUNTS, rates=dict(SLICE_RATES))
+    for rate in SLICE_RATES:  # an interval goes with its rate
+        for bound in ("ci_low", "ci_high"):
+            hidden[f"{rate}_{bound}"] = hidden[f"{rate}_{bound}"].mask(hidden[rate].isna())
+    gone = hidden.isna() & df.notna()
+    for c in SLICE_COUNTS:
+        hidden[c] = hidden[c].astype("Int64")
+    names = [", ".join(c for c in df.columns if row[c]) for _, row in gone.iterrows()]
+    hidden["suppressed"] = names
+    return hidden
 
 
 def example_connection() -> duckdb.DuckDBPyConnection:

@@ -1,6 +1,11 @@
 -- Figures by a client attribute ($attribute: payer, primary_substance, referral_source, sex,
--- age_band) for in-scope episodes: admissions and discharges in P, completions, sessions and
--- attendance. Age bands are ages at admission (year of admission - birth year), top band 65+.
+-- age_band) for in-scope episodes: admissions and discharges in P, completions, disengaged
+-- discharges (dropped_out, terminated), sessions and attendance. Age bands are ages at admission
+-- (year of admission - birth year), top band 65+.
+-- 90-day retention (as the case-mix comparison counts it, comparison.md): the episodes of the
+-- retention cohort (admitted in the 12 months ending at P.end) whose 90 days have passed by
+-- as_of (admit_date + 89 <= as_of) are the trials; retained unless discharged disengaged with a
+-- length of stay under 90 days (LOS = discharge - admit + 1).
 with episodes as (
     select * from scoped_episodes($as_of, $levels, $site, $track)
 ),
@@ -26,7 +31,21 @@ episode_figures as (
         count(*) filter (where discharge_date between $start and $end) as discharges,
         count(*) filter (
             where discharge_date between $start and $end and discharge_reason = 'completed'
-        ) as completed
+        ) as completed,
+        count(*) filter (
+            where discharge_date between $start and $end
+            and discharge_reason in ('dropped_out', 'terminated')
+        ) as disengaged,
+        count(*) filter (
+            where admit_date between cast($end as date) - 364 and $end
+            and admit_date + 89 <= $as_of
+        ) as retention_trials,
+        count(*) filter (
+            where admit_date between cast($end as date) - 364 and $end
+            and admit_date + 89 <= $as_of
+            and discharge_reason in ('dropped_out', 'terminated')
+            and date_diff('day', admit_date, discharge_date) + 1 < 90
+        ) as left_before_90d
     from keyed
     group by 1
 ),
@@ -50,12 +69,17 @@ final as (
         e.discharges,
         e.completed,
         e.completed / nullif(e.discharges, 0) as completion_rate,
+        e.disengaged,
+        e.disengaged / nullif(e.discharges, 0) as disengaged_rate,
+        e.retention_trials,
+        e.retention_trials - e.left_before_90d as retained_90d,
+        (e.retention_trials - e.left_before_90d) / nullif(e.retention_trials, 0) as retention_90d,
         coalesce(s.attended, 0) as attended,
         coalesce(s.client_scheduled, 0) as client_scheduled,
         s.attended / nullif(s.client_scheduled, 0) as attendance_rate
     from episode_figures as e
     left join session_figures as s using (slice)
-    where e.admissions + e.discharges + coalesce(s.client_scheduled, 0) > 0
+    where e.admissions + e.discharges + e.retention_trials + coalesce(s.client_scheduled, 0) > 0
 )
 
 select * from final order by slice
