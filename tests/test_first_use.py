@@ -55,11 +55,28 @@ def test_an_unknown_site_or_track_exits_2_naming_the_known_ones(sample_db, tmp_p
     assert main(["metrics", "--db", db, "--period", "2026-10", "--site", "north"]) == 0
 
 
-def test_a_site_report_gets_its_own_folder(sample_db, tmp_path, capsys):
+def test_a_site_report_gets_its_own_folder(sample_db, tmp_path):
+    import subprocess
+    import sys
+
     out = tmp_path / "reports"
-    cmd = ["report", "--db", str(sample_db), "--period", "2026-10", "--out", str(out)]
-    assert main([*cmd, "--site", "north", "--formats", "html"]) == 0
-    assert f"wrote {out / '2026-10' / 'north'}/ in" in capsys.readouterr().out
+    cmd = ["report", "--db", str(sample_db), "--period", "2026-09", "--through", "2026-10"]
+    cmd += ["--out", str(out), "--site", "north", "--formats", "html"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "iop_metrics.cli", *cmd],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # one stream, as a terminal or a log file shows them
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(("[#", "wrote "))]
+    assert [ln.split(" in ")[0] for ln in lines] == [  # each month's bar, then its wrote-line
+        "[##########          ] 1/2 2026-09 ...",
+        f"wrote {out / '2026-09' / 'north'}/",
+        "[####################] 2/2 2026-10 ...",
+        f"wrote {out / '2026-10' / 'north'}/",
+    ]
     north = json.loads((out / "2026-10" / "north" / "metrics.json").read_text())
     assert north["scope"]["site"] == "north"
     assert (out / "2026-10" / "north" / "monthly_report.html").is_file()
