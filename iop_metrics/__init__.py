@@ -29,8 +29,9 @@ _WHERE = {
     "inflow": ".compute.metrics",
     "inflow_detail": ".compute.metrics",
     "latest_complete_month": ".compute.metrics",
-    "outcomes": ".compute.metrics",
-    "outcomes_detail": ".compute.metrics",
+    "outcome_courses": ".compute.outcomes",
+    "outcomes": ".compute.outcomes",
+    "outcomes_detail": ".compute.outcomes",
     "rates": ".compute.metrics",
     "resolve_period": ".compute.metrics",
     "retention": ".compute.metrics",
@@ -72,8 +73,6 @@ if TYPE_CHECKING:
         inflow,
         inflow_detail,
         latest_complete_month,
-        outcomes,
-        outcomes_detail,
         rates,
         resolve_period,
         retention,
@@ -85,6 +84,7 @@ if TYPE_CHECKING:
         transitions_detail,
         wilson,
     )
+    from .compute.outcomes import outcome_courses, outcomes, outcomes_detail
     from .db import connect
     from .errors import InputError, Violation
     from .ingest.load import load, load_memory
@@ -133,6 +133,7 @@ __all__ = [
     "load",
     "load_memory",
     "monthly_series",
+    "outcome_courses",
     "outcomes",
     "outcomes_detail",
     "parse_period",

@@ -174,12 +174,77 @@ ENTRIES: tuple[Entry, ...] = (
         standard="analogue of NQF/CBE #3453",
     ),
     Entry(
-        "outcomes",
-        "Outcome measures",
-        "Per in-scope episode active in P: first and latest score (on or before as_of). "
-        "Improved: a drop of 5+ (PHQ-9) or 4+ (GAD-7); response: a drop of 50%+ from a "
-        "baseline of 10+; remission: latest < 5 from a baseline of 10+ (PHQ-9).",
-        standard="PHQ-9 / GAD-7 severity bands",
+        "outcomes.courses",
+        "Outcome cohort: ended episodes and courses of treatment",
+        "ended: in-scope episodes with discharge_date in P and on or before as_of (any "
+        "reason; a step-down ends an episode too). courses: ended episodes with 2+ attended "
+        "sessions whose service_type is not assessment, dated admit_date..discharge_date. An "
+        "episode's scores on an instrument: its assessments of it dated admit_date.."
+        "discharge_date; several on one date count once, at their mean. Paired: scores on 2+ "
+        "dates; first / last = the earliest / latest date's score.",
+        standard="NHS Talking Therapies: finished a course of treatment (2+ attended treatment "
+        "appointments); first and last scores",
+    ),
+    Entry(
+        "outcomes.paired_rate",
+        "Paired scores (data completeness)",
+        "Share of courses of treatment in the combined classification: paired on PHQ-9, "
+        "GAD-7 or both.",
+        "courses paired on PHQ-9 or GAD-7 (paired)",
+        "courses",
+        standard="NHS Talking Therapies expects paired scores for 90%+ of finished courses",
+    ),
+    Entry(
+        "outcomes.reliable_improvement_rate",
+        "Reliable improvement / deterioration",
+        "Per paired instrument, worse = last - first (first - last when higher is better). "
+        "Reliable improvement on it: worse <= -reliable_change (PHQ-9 6, GAD-7 4 points); "
+        "deterioration: worse >= +reliable_change. Combined over the paired ones of PHQ-9 and "
+        "GAD-7: improvement = one improved reliably and none deteriorated reliably; "
+        "deterioration = the reverse; mixed change and no change are neither "
+        "(no_reliable_change = paired - both). Our reading: a change of exactly the "
+        "threshold counts, as the spec's <= says.",
+        "paired courses that improved (deteriorated) reliably",
+        "paired",
+        standard="NHS Talking Therapies (GOV.UK Ethnicity facts and figures; CORC)",
+    ),
+    Entry(
+        "outcomes.recovery_rate",
+        "Recovery and reliable recovery",
+        "at_caseness: a paired course with PHQ-9 >= 10 or GAD-7 >= 8 at the first score of "
+        "one of its paired instruments. Recovery: at caseness and no paired instrument a case "
+        "at the last score. Reliable recovery: recovery and reliable improvement.",
+        "courses recovered (reliably recovered)",
+        "at_caseness",
+        "paired courses not at caseness at the start",
+        standard="NHS Talking Therapies recovery rate (national ~50%; reliable recovery ~48%)",
+    ),
+    Entry(
+        "outcomes.by_instrument",
+        "Outcomes per instrument",
+        "For each instrument (built-in PHQ-9, GAD-7, BAM-use and the rows of the contract "
+        "table instruments) with a course paired on it, over those courses: case_at_start, "
+        "mean first and last score, reliable improvement and deterioration, not_case_at_end "
+        "(a case at start, not at end), response (a case at start and last <= 0.5 * first; "
+        "lower-is-better instruments with a caseness; rate over case_at_start) and remission "
+        "(PHQ-9 only: first >= 10 and last < 5; rate over courses with first >= 10). A figure "
+        "the instrument does not define is null, never 0: BAM-use has no caseness and no "
+        "reliable change; for a higher-is-better instrument a case is a score at or below "
+        "caseness and improvement is a rise.",
+        standard="HEDIS DRR-E / ICSI (response, remission); NHS Talking Therapies thresholds",
+    ),
+    Entry(
+        "outcomes.measured_at_intake_rate",
+        "Measured at intake / in the last 30 days",
+        "measured_at_intake: in-scope admissions in P with admit_date + 13 <= as_of "
+        "(intake_eligible) scored on any instrument on day 0..13 of the episode (our reading: "
+        "within the episode, so not after a discharge in those days). measured_last_30d: "
+        "in-scope episodes open at the end of P that began on or before end - 29 (open_30d) "
+        "scored on any instrument on end - 29..end.",
+        "episodes scored in the window",
+        "intake_eligible / open_30d",
+        standard="The Joint Commission CTS.03.01.09 (a standardized instrument monitors each "
+        "person; the cadence is the program's own)",
     ),
     Entry(
         "pchart",
@@ -339,7 +404,12 @@ TABLES_READ: tuple[tuple[str, str, str], ...] = (
         "episodes, clients, sessions (attendance), episode_next (step-down)",
         "case_mix_*.sql, case_mix_patterns.sql, attendance.sql",
     ),
-    ("outcomes (report)", "episodes, assessments", "outcomes_detail.sql, outcomes.sql"),
+    (
+        "outcomes",
+        "episodes, sessions, assessments, instruments",
+        "outcomes_ended.sql, outcomes_detail.sql, outcomes_episodes.sql, outcomes.sql, "
+        "outcomes_by_instrument.sql, outcomes_cadence.sql",
+    ),
     (
         "12-month trends (report)",
         "episodes, sessions, clients, episode_next, episode_engagement: one query per family",

@@ -98,6 +98,34 @@ COUNT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("dosage.client_weeks", ("dosage.client_weeks_meeting_threshold", "~dosage")),
 )
+OUTCOME_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # outcomes (spec outcomes.md): paired = improvement + deterioration + no reliable change;
+    # the counts nested in one another and their complements
+    (
+        "outcomes.paired",
+        (
+            "outcomes.reliable_improvement",
+            "outcomes.reliable_deterioration",
+            "outcomes.no_reliable_change",
+        ),
+    ),
+    ("outcomes.ended", ("outcomes.courses", "~not_course")),
+    ("outcomes.courses", ("outcomes.paired", "~unpaired")),
+    ("outcomes.paired", ("outcomes.at_caseness", "~not_at_caseness")),
+    ("outcomes.at_caseness", ("outcomes.recovery", "~not_recovered")),
+    ("outcomes.recovery", ("outcomes.reliable_recovery", "~recovered_not_reliably")),
+    ("outcomes.intake_eligible", ("outcomes.measured_at_intake", "~intake_unmeasured")),
+    ("outcomes.open_30d", ("outcomes.measured_last_30d", "~recent_unmeasured")),
+)
+OUTCOME_RATES = {
+    "outcomes.paired_rate": ("outcomes.paired", "outcomes.courses"),
+    "outcomes.reliable_improvement_rate": ("outcomes.reliable_improvement", "outcomes.paired"),
+    "outcomes.reliable_deterioration_rate": ("outcomes.reliable_deterioration", "outcomes.paired"),
+    "outcomes.recovery_rate": ("outcomes.recovery", "outcomes.at_caseness"),
+    "outcomes.reliable_recovery_rate": ("outcomes.reliable_recovery", "outcomes.at_caseness"),
+    "outcomes.measured_at_intake_rate": ("outcomes.measured_at_intake", "outcomes.intake_eligible"),
+    "outcomes.measured_last_30d_rate": ("outcomes.measured_last_30d", "outcomes.open_30d"),
+}
 # The same figure shown under two names.
 SAME = (("discharges.total", "census.discharges"),)
 # Estimates shown only when the group they describe is large enough.
@@ -112,13 +140,56 @@ ESTIMATES = {
 
 
 NEXT_LEVEL = "transitions.by_next_level."
+BY_INSTRUMENT = "outcomes.by_instrument."
 
 
 def _path(key: str) -> list[str]:
-    """A document key's path; level codes (``2.1``) under by_next_level keep their dots."""
+    """A document key's path; level codes (``2.1``) under by_next_level and instrument codes
+    under by_instrument keep their dots."""
     if key.startswith(NEXT_LEVEL):
         return ["transitions", "by_next_level", key[len(NEXT_LEVEL) :]]
+    if key.startswith(BY_INSTRUMENT):
+        code, _, figure = key[len(BY_INSTRUMENT) :].rpartition(".")
+        return ["outcomes", "by_instrument", code, figure]
     return key.split(".")
+
+
+def _instrument_groups(
+    doc: dict[str, Any],
+) -> tuple[list[tuple[str, tuple[str, ...]]], dict[str, int], dict[str, tuple[str, str]]]:
+    """Per instrument of ``outcomes.by_instrument``: the groups of counts tied by a sum, the
+    complements they need and the rates with their parts (figures an instrument does not
+    define, None, are left out)."""
+    groups: list[tuple[str, tuple[str, ...]]] = []
+    derived: dict[str, int] = {}
+    rates: dict[str, tuple[str, str]] = {}
+    for code, f in doc.get("outcomes", {}).get("by_instrument", {}).items():
+        key = f"{BY_INSTRUMENT}{code}."
+        if f["reliable_improvement"] is not None:
+            derived[f"~{code}.no_change"] = (
+                f["paired"] - f["reliable_improvement"] - f["reliable_deterioration"]
+            )
+            parts = ("reliable_improvement", "reliable_deterioration")
+            groups.append((key + "paired", (*(key + p for p in parts), f"~{code}.no_change")))
+        if f["case_at_start"] is not None:
+            derived[f"~{code}.no_case"] = f["paired"] - f["case_at_start"]
+            derived[f"~{code}.still_case"] = f["case_at_start"] - f["not_case_at_end"]
+            groups.append((key + "paired", (key + "case_at_start", f"~{code}.no_case")))
+            groups.append((key + "case_at_start", (key + "not_case_at_end", f"~{code}.still_case")))
+        if f["response"] is not None:
+            derived[f"~{code}.no_response"] = f["case_at_start"] - f["response"]
+            groups.append((key + "case_at_start", (key + "response", f"~{code}.no_response")))
+            rates[key + "response_rate"] = (key + "response", key + "case_at_start")
+        if f["remission"] is not None:
+            rate = f["remission_rate"]
+            # remission's denominator (first score 10 or more) is remission / rate
+            base = round(f["remission"] / rate) if rate else f["remission"]
+            derived[f"~{code}.remission_base"] = base
+            derived[f"~{code}.no_remission"] = base - f["remission"]
+            groups.append((f"~{code}.remission_base", (key + "remission", f"~{code}.no_remission")))
+            rates[key + "remission_rate"] = (key + "remission", f"~{code}.remission_base")
+        groups.append((key + "paired", (key + "paired",)))  # alone: for the primary rule
+    return groups, derived, rates
 
 
 def figure_at(doc: dict[str, Any], key: str) -> Any:
@@ -140,7 +211,20 @@ def _set(doc: dict[str, Any], key: str, value: Any) -> None:
 def _complements(doc: dict[str, Any]) -> dict[str, int]:
     """Counts a reader can work out from the figures shown (total minus the parts)."""
     c, d = doc["continuity"], doc["dosage"]
+    o = doc.get("outcomes")
+    outcome = {}
+    if o is not None:
+        outcome = {
+            "~not_course": o["ended"] - o["courses"],
+            "~unpaired": o["courses"] - o["paired"],
+            "~not_at_caseness": o["paired"] - o["at_caseness"],
+            "~not_recovered": o["at_caseness"] - o["recovery"],
+            "~recovered_not_reliably": o["recovery"] - o["reliable_recovery"],
+            "~intake_unmeasured": o["intake_eligible"] - o["measured_at_intake"],
+            "~recent_unmeasured": o["open_30d"] - o["measured_last_30d"],
+        }
     return {
+        **outcome,
         "~7d": c["residential_discharges"] - c["followed_up_7d"] - c["pending_7d"],
         "~14d": c["residential_discharges"] - c["followed_up_14d"] - c["pending_14d"],
         "~dosage": d["client_weeks"] - d["client_weeks_meeting_threshold"],
@@ -171,8 +255,14 @@ def suppress_document(
         key = key.lstrip("-")
         return derived[key] if key.startswith("~") else figure_at(doc, key)
 
+    has_outcomes = "outcomes" in doc
+    count_groups = (*COUNT_GROUPS, *(OUTCOME_GROUPS if has_outcomes else ()))
+    inst_groups, inst_derived, inst_rates = _instrument_groups(doc)
+    derived.update(inst_derived)
+    rates = {**rates, **(OUTCOME_RATES if has_outcomes else {}), **inst_rates}
+    count_groups = (*count_groups, *inst_groups)
     hidden: set[str] = set()
-    for total, parts in COUNT_GROUPS:
+    for total, parts in count_groups:
         for key in (total, *parts):
             if is_small(value(key), k):
                 hidden.add(key.lstrip("-"))
@@ -185,7 +275,7 @@ def suppress_document(
     # Moves to a next level = step_down + step_up + lateral = the by_next_level counts.
     moved_parts = ("transitions.step_down", "transitions.step_up", "transitions.lateral")
     derived["~moved"] = sum(figure_at(doc, p) for p in moved_parts)
-    groups = (*COUNT_GROUPS, ("~moved", next_levels))
+    groups = (*count_groups, ("~moved", next_levels))
     changed = True
     while changed:
         changed = False
@@ -198,15 +288,19 @@ def suppress_document(
         for total, parts in groups:
             cells = [total, *(p.lstrip("-") for p in parts)]
             lone = [c for c in cells if c in hidden]
-            if len(lone) == 1:
-                others = sorted((c for c in cells if c not in hidden), key=value)
+            others = sorted((c for c in cells if c not in hidden), key=value)
+            if len(lone) == 1 and others:  # a group of one cell (no next level) has none
                 hidden.add(others[0])
                 changed = True
     for rate, (num, den) in rates.items():
         n, d = value(num), value(den)
         if num in hidden or den in hidden or any(is_small(x, k) for x in (n, d, d - n)):
             hidden.add(rate)
-    for est, base in ESTIMATES.items():
+    estimates = dict(ESTIMATES)
+    for code in doc.get("outcomes", {}).get("by_instrument", {}):
+        for mean in ("mean_first", "mean_last"):
+            estimates[f"{BY_INSTRUMENT}{code}.{mean}"] = f"{BY_INSTRUMENT}{code}.paired"
+    for est, base in estimates.items():
         if base in hidden or is_small(value(base), k):
             hidden.add(est)
     # Hidden rates the document does not carry (step_down_rate) stay in the hidden set only.

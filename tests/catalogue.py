@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from iop_metrics.compute import metrics as m
+from iop_metrics.compute import outcomes as o
 from iop_metrics.compute.casemix import OUTCOME_READS
 from iop_metrics.periods import us_federal_holidays
 
@@ -30,8 +31,12 @@ QUERIES: list[tuple[str, tuple[tuple[str, str], ...], dict[str, Any]]] = [
     ("inflow", (("detail", "inflow_detail"),), {}),
     ("continuity_detail", (), {}),
     ("continuity", (("detail", "continuity_detail"),), {}),
-    ("outcomes_detail", (), {}),
-    ("outcomes", (("detail", "outcomes_detail"),), {}),
+    ("outcomes_ended", (), {}),
+    ("outcomes_detail", o.ENDED, {}),
+    ("outcomes_episodes", o.DETAIL, {}),
+    ("outcomes", o.COURSES, {}),
+    ("outcomes_by_instrument", o.DETAIL, {}),
+    ("outcomes_cadence", (), {}),
     *[("slices", (), {"attribute": a}) for a in m.SLICES],
     ("quality", (), {"closed_days": "holidays"}),
     # the case-mix patterns of each adjusted measure of the site comparison

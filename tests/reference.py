@@ -11,6 +11,8 @@ import datetime as dt
 import statistics
 from typing import Any
 
+from reference_outcomes import outcomes as outcome_figures
+
 DAY = dt.timedelta(days=1)
 REASONS = ("completed", "dropped_out", "terminated", "transferred", "incarcerated", "died", "other")
 
@@ -217,6 +219,16 @@ def document(
         inflow[key] += 1
 
     continuity = _continuity(eps, sessions, start=start, end=end, as_of=as_of, site=site)
+    outcome = outcome_figures(
+        eps,
+        sessions,
+        tables.get("assessments", []),
+        scoped=scoped,
+        start=start,
+        end=end,
+        as_of=as_of,
+        instruments=tables.get("instruments"),
+    )
     return {
         "census": census,
         "attendance": attendance,
@@ -226,6 +238,7 @@ def document(
         "transitions": transitions,
         "inflow": inflow,
         "continuity": continuity,
+        "outcomes": outcome,
     }
 
 

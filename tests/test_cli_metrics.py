@@ -60,6 +60,30 @@ KEYS = {
         "rate_7d",
         "rate_14d",
     ],
+    # spec outcomes.md, Figures
+    "outcomes": [
+        "ended",
+        "courses",
+        "paired",
+        "paired_rate",
+        "at_caseness",
+        "reliable_improvement",
+        "reliable_improvement_rate",
+        "reliable_deterioration",
+        "reliable_deterioration_rate",
+        "no_reliable_change",
+        "recovery",
+        "recovery_rate",
+        "reliable_recovery",
+        "reliable_recovery_rate",
+        "by_instrument",
+        "measured_at_intake",
+        "intake_eligible",
+        "measured_at_intake_rate",
+        "measured_last_30d",
+        "open_30d",
+        "measured_last_30d_rate",
+    ],
 }
 
 
@@ -91,6 +115,20 @@ def test_json_document_has_exactly_the_spec_keys_and_types(capsys, sample_db):
     assert isinstance(doc["census"]["admissions"], int)
     assert isinstance(doc["attendance"]["attendance_rate"], float)
     assert doc["census"]["admissions"] > 5  # the sample is a busy program
+    for code, figures in doc["outcomes"]["by_instrument"].items():
+        assert list(figures) == [
+            "paired",
+            "case_at_start",
+            "mean_first",
+            "mean_last",
+            "reliable_improvement",
+            "reliable_deterioration",
+            "not_case_at_end",
+            "response",
+            "response_rate",
+            "remission",
+            "remission_rate",
+        ], code
 
 
 def test_default_period_is_the_latest_complete_month(capsys, sample_db):

@@ -24,6 +24,7 @@ def test_every_json_section_has_a_dictionary_entry():
         "transitions",
         "inflow",
         "continuity",
+        "outcomes",
     ):
         assert section in keys
 

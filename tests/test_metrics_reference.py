@@ -19,12 +19,25 @@ from iop_metrics.periods import month, quarter
 P_START = dt.date(2026, 3, 1)
 LEVELS = ["3.7-WM", "3.5", "2.5", "2.1", "2.1", "1.0"]
 STATUSES = ["attended", "attended", "attended", "no_show", "cancelled_client", "cancelled_program"]
+SERVICES = ["group", "group", "individual", "assessment"]
+# A higher-is-better instrument from the contract table beside the built-in ones.
+WHO5 = {
+    "code": "WHO-5",
+    "name": "WHO-5",
+    "min_score": 0.0,
+    "max_score": 25.0,
+    "lower_is_better": False,
+    "caseness": 13.0,
+    "reliable_change": 5.0,
+    "source": "test",
+}
+SCORE_MAX = {"PHQ-9": 27, "GAD-7": 21, "BAM-use": 90, "WHO-5": 25}
 
 
 @st.composite
 def datasets(draw) -> dict[str, list[dict]]:
     n_clients = draw(st.integers(1, 6))
-    clients, episodes, sessions = [], [], []
+    clients, episodes, sessions, assessments = [], [], [], []
     for c in range(n_clients):
         cid = f"c{c}"
         clients.append(
@@ -52,8 +65,32 @@ def datasets(draw) -> dict[str, list[dict]]:
             episodes.append(_episode(draw, eid, cid, level, admit, dis))
             span = (los or 150) - 1
             sessions += _sessions(draw, eid, admit, span)
+            assessments += _assessments(draw, eid, admit, span)
         _tied_next_episodes(draw, cid, taken, episodes, sessions)
-    return {"clients": clients, "episodes": episodes, "sessions": sessions}
+    return {
+        "clients": clients,
+        "episodes": episodes,
+        "sessions": sessions,
+        "assessments": assessments,
+        "instruments": [WHO5],
+    }
+
+
+def _assessments(draw, eid: str, admit: dt.date, span: int) -> list[dict]:
+    out = []
+    for _ in range(draw(st.integers(0, 6))):
+        code = draw(st.sampled_from(list(SCORE_MAX)))
+        # a few days either side of the episode: scores outside it must not count
+        day = draw(st.one_of(st.integers(-3, span + 3), st.sampled_from([0, 13, 14])))
+        out.append(
+            {
+                "episode_id": eid,
+                "assessed_on": admit + dt.timedelta(days=day),
+                "instrument": code,
+                "score": float(draw(st.integers(0, SCORE_MAX[code]))),
+            }
+        )
+    return out
 
 
 def _episode(draw, eid: str, cid: str, level: str, admit: dt.date, dis: dt.date | None) -> dict:
@@ -103,7 +140,7 @@ def _sessions(draw, eid: str, admit: dt.date, span: int) -> list[dict]:
                 "session_id": f"s{eid}_{j}",
                 "episode_id": eid,
                 "session_date": admit + dt.timedelta(days=draw(st.integers(0, span))),
-                "service_type": "group",
+                "service_type": draw(st.sampled_from(SERVICES)),
                 "scheduled_minutes": minutes,
                 "status": status,
                 "attended_minutes": (
@@ -169,6 +206,12 @@ def test_sql_matches_the_plain_python_reference(
         doc["discharges"]["completion_rate"],
         doc["continuity"]["rate_7d"],
         doc["continuity"]["rate_14d"],
+        *(v for k, v in doc["outcomes"].items() if k.endswith("_rate")),
+        *(
+            f[k]
+            for f in doc["outcomes"]["by_instrument"].values()
+            for k in ("response_rate", "remission_rate")
+        ),
         *(
             doc["retention"][k]
             for k in ("day_30", "day_60", "day_90", "initiated_14d", "engaged_34d")
@@ -200,7 +243,16 @@ def _truncate(tables: dict[str, list[dict]], as_of: dt.date) -> dict[str, list[d
     sessions = [
         s for s in tables["sessions"] if s["session_date"] <= as_of and s["episode_id"] in kept
     ]
-    return {"clients": tables["clients"], "episodes": episodes, "sessions": sessions}
+    assessments = [
+        a for a in tables["assessments"] if a["assessed_on"] <= as_of and a["episode_id"] in kept
+    ]
+    return {
+        "clients": tables["clients"],
+        "episodes": episodes,
+        "sessions": sessions,
+        "assessments": assessments,
+        "instruments": tables["instruments"],
+    }
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

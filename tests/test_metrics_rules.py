@@ -15,10 +15,10 @@ from iop_metrics.compute.metrics import (
     dosage_weeks,
     example_connection,
     inflow_detail,
-    outcomes_detail,
     retention_curve,
     transitions_detail,
 )
+from iop_metrics.compute.outcomes import outcomes_detail
 from iop_metrics.errors import InputError
 from iop_metrics.periods import month, parse_period
 
@@ -451,12 +451,17 @@ def test_as_of_hides_later_admissions_discharges_and_sessions():
         Query.of(month(2026, 5), as_of=D("2026-05-30"))
 
 
-def test_outcome_measures_first_latest_improvement_response_remission():
+def test_outcome_measures_first_last_improvement_response_remission():
+    # spec outcomes.md: an ended course (2 attended treatment sessions), first and last score
+    group = {"service_type": "group", "scheduled_minutes": 180, "status": "attended"}
     con = memory_db(
         {
             "clients": [{"client_id": "1", "birth_year": 1980}],
-            "episodes": [ep("a", "1", "2.1", "2026-04-01")],
-            "sessions": [],
+            "episodes": [ep("a", "1", "2.1", "2026-04-01", "2026-05-20")],
+            "sessions": [
+                {"session_id": f"s{i}", "episode_id": "a", "session_date": D(d), **group}
+                for i, d in enumerate(("2026-04-02", "2026-04-03"))
+            ],
             "assessments": [
                 {
                     "episode_id": "a",
@@ -475,7 +480,7 @@ def test_outcome_measures_first_latest_improvement_response_remission():
                     "assessed_on": D("2026-06-15"),
                     "instrument": "PHQ-9",
                     "score": 20.0,
-                },  # after as_of
+                },  # after discharge and after as_of
                 {
                     "episode_id": "a",
                     "assessed_on": D("2026-04-01"),
@@ -493,15 +498,16 @@ def test_outcome_measures_first_latest_improvement_response_remission():
     )
     rows = outcomes_detail(con, Query.of(MAY)).set_index("instrument")
     phq, gad = rows.loc["PHQ-9"], rows.loc["GAD-7"]
-    assert (phq.first_score, phq.latest_score, phq.improved, phq.response, phq.remission) == (
-        16.0,
-        4.0,
-        True,
-        True,
-        True,
-    )
-    assert (phq.first_band, phq.latest_band) == ("moderately severe", "minimal")
-    assert (gad.improved, gad.response, gad.latest_band) == (False, False, "mild")
+    assert (
+        phq.first_score,
+        phq.last_score,
+        phq.reliable_improvement,
+        phq.response,
+        phq.remission,
+    ) == (16.0, 4.0, True, True, True)
+    assert (phq.first_band, phq.last_band) == ("moderately severe", "minimal")
+    # GAD-7 12 -> 9: 3 points is not a reliable change; 9 > 0.5 * 12 is no response
+    assert (gad.reliable_improvement, gad.response, gad.last_band) == (False, False, "mild")
 
 
 def test_period_labels():

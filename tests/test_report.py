@@ -71,7 +71,7 @@ def test_html_is_self_contained_and_shows_no_code(monthly):
         "Census and flow",
         "Retention",
         "Continuity of care",
-        "Outcome measures",
+        "Outcomes: did people get better?",
         "Data quality",
         "Definitions",
     ):

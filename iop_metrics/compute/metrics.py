@@ -231,16 +231,6 @@ def continuity(con: Con, q: Query) -> pd.DataFrame:
     return run(con, "continuity", q, reads=_detail("continuity"))
 
 
-def outcomes_detail(con: Con, q: Query) -> pd.DataFrame:
-    """Per episode active in the period and instrument: first and latest score, rules met."""
-    return run(con, "outcomes_detail", q)
-
-
-def outcomes(con: Con, q: Query) -> pd.DataFrame:
-    """Per instrument: episodes, improvement, response and remission rates."""
-    return run(con, "outcomes", q, reads=_detail("outcomes"))
-
-
 def latest_complete_month(con: Con) -> Period:
     """The latest calendar month that ends on or before the last date in the data."""
     from ..errors import InputError
@@ -380,6 +370,8 @@ def document(con: Con, q: Query, *, retention: dict[str, Any] | None = None) -> 
     >>> round(doc["retention"]["day_30"], 3), doc["transitions"]["pending"], doc["inflow"]["direct"]
     (0.667, 1, 1)
     """
+    from .outcomes import outcomes_key
+
     p = q.period
 
     def one(name: str, reads: Reads = ()) -> dict[str, Any]:
@@ -425,6 +417,7 @@ def document(con: Con, q: Query, *, retention: dict[str, Any] | None = None) -> 
         },
         "inflow": one("inflow", _detail("inflow")),
         "continuity": one("continuity", _detail("continuity")),
+        "outcomes": outcomes_key(con, q),
     }
 
 
@@ -480,6 +473,38 @@ RATE_PARTS: tuple[tuple[str, str, str, str], ...] = (
         "Continuity within 14 days",
         "continuity.followed_up_14d",
         "~continuity_den_14d",
+    ),
+    ("outcomes.paired_rate", "Paired scores (of courses)", "outcomes.paired", "outcomes.courses"),
+    (
+        "outcomes.reliable_improvement_rate",
+        "Reliable improvement",
+        "outcomes.reliable_improvement",
+        "outcomes.paired",
+    ),
+    (
+        "outcomes.reliable_deterioration_rate",
+        "Reliable deterioration",
+        "outcomes.reliable_deterioration",
+        "outcomes.paired",
+    ),
+    ("outcomes.recovery_rate", "Recovery", "outcomes.recovery", "outcomes.at_caseness"),
+    (
+        "outcomes.reliable_recovery_rate",
+        "Reliable recovery",
+        "outcomes.reliable_recovery",
+        "outcomes.at_caseness",
+    ),
+    (
+        "outcomes.measured_at_intake_rate",
+        "Measured at intake (day 0-13)",
+        "outcomes.measured_at_intake",
+        "outcomes.intake_eligible",
+    ),
+    (
+        "outcomes.measured_last_30d_rate",
+        "Measured in the last 30 days",
+        "outcomes.measured_last_30d",
+        "outcomes.open_30d",
     ),
 )
 

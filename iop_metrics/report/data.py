@@ -37,13 +37,14 @@ class ReportData:
     flow: pd.DataFrame
     flow_12m: pd.DataFrame
     curve: pd.DataFrame
-    outcomes: pd.DataFrame
+    outcomes: dict[str, Any]  # the document's outcomes key, suppressed as the report is
     quality: dict[str, Any]
     rates: pd.DataFrame
     provenance: dict[str, Any] = field(default_factory=dict)
     references: tuple[bm.Reference, ...] = field(default_factory=lambda: tuple(bm.builtin()))
     los_bins: pd.DataFrame = field(default_factory=pd.DataFrame)
     benchmark_file: str | None = None
+    bands: pd.DataFrame | None = None  # PHQ-9 band at first x band at last score, courses
 
     @property
     def internal(self) -> bool:
@@ -142,6 +143,37 @@ def _rates(f: _Figures, curve: pd.DataFrame, k: int) -> pd.DataFrame:
     df[cols] = df[cols].astype("float64")
     df.loc[hide, cols] = float("nan")
     return df
+
+
+BANDS = ("minimal", "mild", "moderate", "moderately severe", "severe")
+
+
+def _bands(con: m.Con, q: m.Query, k: int) -> pd.DataFrame:
+    """PHQ-9 severity band at the first against the last score of the paired courses: one row
+    per cell of the grid (``n`` courses, hidden when small)."""
+    from ..compute.outcomes import outcomes_detail
+
+    detail = outcomes_detail(con, q)
+    paired = detail[(detail["instrument"] == "PHQ-9") & detail["paired"].astype(bool)]
+    counts = paired.groupby(["first_band", "last_band"]).size()
+    grid = [(a, b) for a in BANDS for b in BANDS]
+    df = pd.DataFrame(
+        {
+            "start": [a for a, _ in grid],
+            "end": [b for _, b in grid],
+            "n": [int(counts.get((a, b), 0)) for a, b in grid],
+            "band_order": [a for a, _ in grid],
+        }
+    )
+    df = df.assign(band_order=[BANDS[i // len(BANDS)] for i in range(len(grid))])
+    out = suppress_frame(df, k, counts=("n",)) if k else df
+    out["label"] = ["" if pd.isna(v) else ("" if v == 0 else f"{int(v)}") for v in out["n"]]
+    if k:
+        out.loc[out["n"].isna(), "label"] = SUPPRESSED_MARK
+    return out
+
+
+SUPPRESSED_MARK = "–"
 
 
 def _los_bins(con: m.Con, q: m.Query, k: int) -> pd.DataFrame:
@@ -259,26 +291,7 @@ def _gather(
     curve = full_curve
     if k and ("retention.day_30" in hidden or int(curve["events"].sum()) < k):
         curve = curve.iloc[0:0]
-    outcomes = m.outcomes(con, q)
-    outcomes = suppress_frame(
-        outcomes,
-        k,
-        across_rows=False,
-        counts=(
-            "episodes",
-            "with_follow_up",
-            "improved",
-            "response_eligible",
-            "responded",
-            "remission_eligible",
-            "remitted",
-        ),
-        rates={
-            "improved_rate": ("improved", "with_follow_up"),
-            "response_rate": ("responded", "response_eligible"),
-            "remission_rate": ("remitted", "remission_eligible"),
-        },
-    )
+    outcomes = figures.shown["outcomes"]
     all_levels = m.Query(
         Period(
             f"{q.period.label} (12 months)",
@@ -315,6 +328,7 @@ def _gather(
         references=tuple(bm.load(benchmark, track=q.scope.track)),
         los_bins=_los_bins(con, q, k),
         benchmark_file=benchmark,
+        bands=_bands(con, q, k),
     )
 
 

@@ -289,30 +289,131 @@ def continuity(d: ReportData) -> str:
     return _section(parts)
 
 
+CHANGE_PARTS = (
+    ("Improved reliably", "reliable_improvement"),
+    ("No reliable change", None),
+    ("Deteriorated reliably", "reliable_deterioration"),
+)
+
+
+def _change_shares(o: dict[str, Any]) -> pd.DataFrame:
+    """Per instrument with a reliable-change threshold: the shares of its paired courses that
+    improved, did not change, deteriorated reliably (None where a count is hidden)."""
+    rows = []
+    for code, f in o["by_instrument"].items():
+        if f["reliable_improvement"] is None and f["paired"] is not None:
+            continue  # no reliable change defined (BAM-use)
+        n, ri, rd = f["paired"], f["reliable_improvement"], f["reliable_deterioration"]
+        known = None not in (n, ri, rd) and n
+        for label, key in CHANGE_PARTS:
+            share = None
+            if known:
+                share = (f[key] if key else n - ri - rd) / n
+            rows.append({"label": code, "category": label, "share": share})
+    return pd.DataFrame(rows, columns=["label", "category", "share"])
+
+
+def _outcome_rates(d: ReportData) -> str:
+    rows = d.rates[d.rates["figure"].str.startswith("outcomes.")]
+    out = []
+    for _, r in rows.iterrows():
+        interval = "—" if pd.isna(r["ci_low"]) else f"{r['ci_low']:.0%} – {r['ci_high']:.0%}"
+        if d.k and pd.isna(r["rate"]):
+            interval = '<span class="sup">suppressed</span>'
+        out.append(
+            f"<tr><td>{html.escape(r['label'])}</td><td>{count(r['numerator'], d.k)}</td>"
+            f"<td>{count(r['denominator'], d.k)}</td><td>{rate(r['rate'], d.k)}</td>"
+            f"<td>{interval}</td></tr>"
+        )
+    head = (
+        "<tr><th>Figure</th><th>Courses (numerator)</th><th>Of (denominator)</th>"
+        "<th>Rate</th><th>95% interval (Wilson)</th></tr>"
+    )
+    return (
+        f'<div class="table keep"><table class="data"><thead>{head}</thead>'
+        f"<tbody>{''.join(out)}</tbody></table></div>"
+    )
+
+
+def _pct(v: Any) -> str | None:
+    return None if v is None else f"{v:.0%}"
+
+
+def outcomes_sentence(d: ReportData) -> str:
+    o = d.shown["outcomes"]
+    if not d.doc["outcomes"]["courses"]:
+        return (
+            "No course of treatment (an episode with two or more attended treatment "
+            "sessions) ended this period, so there are no outcome figures."
+        )
+    parts = []
+    paired, courses = o["paired"], o["courses"]
+    completeness = _pct(o["paired_rate"])
+    if completeness:
+        parts.append(
+            f"{completeness} of the courses of treatment that ended this period have a first "
+            "and a last PHQ-9 or GAD-7 score (data completeness; NHS Talking Therapies "
+            "expects 90% or more)"
+            + (f": {paired:,} of {courses:,}." if paired is not None and courses else ".")
+        )
+    ri, rec = _pct(o["reliable_improvement_rate"]), _pct(o["recovery_rate"])
+    if ri:
+        parts.append(
+            f"Of those, {ri} improved by more than measurement error allows (reliable "
+            "improvement: PHQ-9 down 6 points or GAD-7 down 4, with neither up as much)"
+            + (f" and {_pct(o['reliable_deterioration_rate'])} got reliably worse."
+               if o["reliable_deterioration_rate"] is not None else ".")
+        )  # fmt: skip
+    if rec:
+        parts.append(
+            f"Of those who started at a clinical level (PHQ-9 10+ or GAD-7 8+), {rec} ended "
+            "below it (recovery; nationally about half do in NHS Talking Therapies)."
+        )
+    if not parts:
+        parts.append("The outcome figures rest on too few people to show outside the program.")
+    return " ".join(parts)
+
+
 def outcomes(d: ReportData) -> str:
-    o = d.outcomes[d.outcomes["instrument"].isin(["PHQ-9", "GAD-7"])]
-    if o.empty:
-        return ""
-    parts = [
-        _h2(
-            "Outcome measures",
-            "PHQ-9 and GAD-7 from intake to the latest score, for "
-            "episodes active this period with at least two scores.",
+    o = d.shown["outcomes"]
+    parts = [_h2("Outcomes: did people get better?", outcomes_sentence(d))]
+    if d.doc["outcomes"]["courses"]:
+        parts.append(_outcome_rates(d))
+    shares = _change_shares(o)
+    if not shares.empty and shares["share"].notna().any():
+        parts.append(
+            figure(
+                charts.change_bars(shares),
+                "How scores moved from the first to the last score of each course, per "
+                "instrument: reliably better, no reliable change, reliably worse."
+                + hidden_note(shares, "share", "shares", d.k),
+            )
         )
-    ]
+    elif d.k and not shares.empty:
+        parts.append(not_drawn("The chart of how scores moved", d.k))
+    if d.bands is not None and not d.bands.empty and d.bands["n"].notna().any():
+        parts.append(
+            figure(
+                charts.band_shift(d.bands),
+                "PHQ-9 severity band at the first score (rows) against the band at the last "
+                "(columns), courses in each cell: below the diagonal got better."
+                + hidden_note(d.bands, "n", "cells", d.k),
+            )
+        )
+    cadence = (
+        f"Measurement-based care: {rate(o['measured_at_intake_rate'], d.k)} of this period's "
+        "admissions were scored on a standardized instrument in their first 14 days, and "
+        f"{rate(o['measured_last_30d_rate'], d.k)} of the people in care for 30 days or more "
+        "at the end of the period were scored in its last 30 days (The Joint Commission "
+        "CTS.03.01.09 asks that each person be monitored with a standardized instrument)."
+    )
+    parts.append(f"<p>{cadence}</p>")
     parts.append(
-        table(
-            o,
-            [
-                ("instrument", "Instrument", "text"),
-                ("episodes", "Episodes", "count"),
-                ("with_follow_up", "With a follow-up score", "count"),
-                ("improved_rate", "Improved (PHQ-9 −5, GAD-7 −4)", "rate"),
-                ("response_rate", "Response (−50% from 10+)", "rate"),
-                ("remission_rate", "Remission (PHQ-9 < 5 from 10+)", "rate"),
-            ],
-            d.k,
-        )
+        '<p class="note">What these figures are not: there is no comparison group, so they '
+        "do not show that treatment caused the change; scores also drift toward the middle "
+        "on their own, and people who left early without a last score are not counted. "
+        "They describe how the people who finished a course of treatment were doing at its "
+        "end, measured the way NHS Talking Therapies reports outcomes.</p>"
     )
     return _section(parts)
 

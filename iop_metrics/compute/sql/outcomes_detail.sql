@@ -1,55 +1,115 @@
--- Outcome measures (metrics.md, Outcome measures): per in-scope episode active in P and
--- instrument, the first and latest score in the episode (assessed on or before as_of; same-day
--- ties broken by the lower score first), the change, and the PHQ-9 / GAD-7 rules:
--- improved = a drop of 5+ (PHQ-9) or 4+ (GAD-7); response = a drop of 50%+ from a baseline of
--- 10+; remission = latest < 5 from a baseline of 10+ (PHQ-9 only).
-with episodes as (
-    select * from scoped_episodes($as_of, $levels, $site, $track)
+-- Outcomes per course of treatment and instrument (spec outcomes.md, Per episode and
+-- instrument), over outcomes_ended.sql (read in as `ended`). A course's scores on an instrument
+-- are its assessments of it dated admit_date .. discharge_date (so on or before as_of); a date
+-- with several scores counts once, at their mean. Paired = scores on 2+ dates; first / last =
+-- the earliest / latest date's score. worse = last - first (first - last when higher is
+-- better): negative is better. Flags an instrument does not define are null, never false:
+-- without caseness no case, response; without reliable_change no reliable change; response
+-- only when lower is better and a caseness exists (case at start and last <= 0.5 * first,
+-- HEDIS DRR-E); remission only on PHQ-9 (first >= 10 and last < 5). Unpaired rows carry their
+-- one date and null flags. first_band / last_band: the PHQ-9 / GAD-7 severity bands.
+with courses as (
+    select episode_id, admit_date, discharge_date
+    from ended
+    where course
 ),
 
-active as (
-    select episode_id
-    from episodes
-    where admit_date <= $end and (discharge_date is null or discharge_date >= $start)
+daily as (
+    select
+        a.episode_id,
+        a.instrument,
+        a.assessed_on,
+        avg(a.score) as score,
+        count(*) as scores
+    from main.assessments as a
+    inner join courses as c on c.episode_id = a.episode_id
+    where a.assessed_on between c.admit_date and c.discharge_date
+    group by a.episode_id, a.instrument, a.assessed_on
+),
+
+spans as (
+    select
+        episode_id,
+        instrument,
+        count(*) as dates,
+        cast(sum(scores) as bigint) as scores,
+        min(assessed_on) as first_on,
+        max(assessed_on) as last_on
+    from daily
+    group by episode_id, instrument
+),
+
+ends as (
+    select
+        s.episode_id,
+        s.instrument,
+        s.dates,
+        s.scores,
+        s.first_on,
+        s.last_on,
+        f.score as first_score,
+        l.score as last_score
+    from spans as s
+    inner join daily as f
+        on f.episode_id = s.episode_id and f.instrument = s.instrument
+        and f.assessed_on = s.first_on
+    inner join daily as l
+        on l.episode_id = s.episode_id and l.instrument = s.instrument
+        and l.assessed_on = s.last_on
 ),
 
 scored as (
     select
-        a.episode_id,
-        a.instrument,
-        count(*) as assessments,
-        arg_min(a.score, (a.assessed_on, a.score)) as first_score,
-        arg_max(a.score, (a.assessed_on, -a.score)) as latest_score
-    from main.assessments as a
-    inner join active using (episode_id)
-    where a.assessed_on <= $as_of
-    group by a.episode_id, a.instrument
+        e.*,
+        e.dates >= 2 as paired,
+        i.lower_is_better,
+        i.caseness,
+        i.reliable_change,
+        case
+            when e.dates < 2 then null
+            when i.lower_is_better then e.last_score - e.first_score
+            else e.first_score - e.last_score
+        end as worse,
+        case
+            when i.caseness is null then null
+            when i.lower_is_better then e.first_score >= i.caseness
+            else e.first_score <= i.caseness
+        end as first_case,
+        case
+            when i.caseness is null then null
+            when i.lower_is_better then e.last_score >= i.caseness
+            else e.last_score <= i.caseness
+        end as last_case
+    from ends as e
+    inner join main.instruments as i on i.code = e.instrument
 ),
 
 final as (
     select
         episode_id,
         instrument,
-        assessments,
+        paired,
+        dates,
+        scores,
+        first_on,
+        last_on,
         first_score,
-        latest_score,
-        latest_score - first_score as change,
+        last_score,
+        worse,
+        case when paired then first_case end as case_at_start,
+        case when paired then last_case end as case_at_end,
+        case when paired then worse <= -reliable_change end as reliable_improvement,
+        case when paired then worse >= reliable_change end as reliable_deterioration,
         case
-            when assessments < 2 then null
-            when instrument = 'PHQ-9' then first_score - latest_score >= 5
-            when instrument = 'GAD-7' then first_score - latest_score >= 4
-        end as improved,
-        case
-            when assessments < 2 or instrument = 'BAM-use' or first_score < 10 then null
-            else latest_score <= 0.5 * first_score
+            when paired and lower_is_better and caseness is not null
+                then first_case and last_score <= 0.5 * first_score
         end as response,
         case
-            when assessments < 2 or instrument <> 'PHQ-9' or first_score < 10 then null
-            else latest_score < 5
+            when paired and instrument = 'PHQ-9' then first_score >= 10 and last_score < 5
         end as remission,
         severity_band(instrument, first_score) as first_band,
-        severity_band(instrument, latest_score) as latest_band
+        severity_band(instrument, last_score) as last_band
     from scored
 )
 
-select * from final order by episode_id, instrument
+select * from final
