@@ -58,6 +58,8 @@ CADENCE_KEYS = (
     "open_30d",
     "measured_last_30d_rate",
 )
+
+
 def by_instrument(con: Con, q: Query) -> list[dict[str, Any]]:
     """One row per instrument with a course paired on it (``remission_base`` included: the
     courses with a first PHQ-9 of 10 or more, remission's denominator)."""
