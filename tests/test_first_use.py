@@ -56,6 +56,7 @@ def test_an_unknown_site_or_track_exits_2_naming_the_known_ones(sample_db, tmp_p
 
 
 def test_a_site_report_gets_its_own_folder(sample_db, tmp_path):
+    import os
     import subprocess
     import sys
 
@@ -65,7 +66,8 @@ def test_a_site_report_gets_its_own_folder(sample_db, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "iop_metrics.cli", *cmd],
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,  # one stream, as a terminal or a log file shows them
+        stderr=subprocess.STDOUT,  # one stream, as a log file shows them
+        env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},  # as under cron
         text=True,
         timeout=600,
     )
