@@ -19,9 +19,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from ..compute.metrics import Scope
 from ..errors import InputError
 from ..periods import Period
+from . import markup
 
 NOTEBOOK = "monthly_report.ipynb"
 NAMES = {"month": "monthly_report", "quarter": "quarterly_report", "year": "annual_report"}
@@ -131,13 +134,7 @@ def to_html(nb_path: Path, title: str) -> str:
         if "metrics" in cell.get("metadata", {}).get("tags", []):
             cell["outputs"] = []
     body, _ = exporter.from_notebook_node(nb)
-    css = resources.files("iop_metrics.report").joinpath("templates", "report.css").read_text()
-    return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{title}</title><style>{css}</style></head>"
-        f'<body><main class="report">{body}</main></body></html>\n'
-    )
+    return markup.render("report.html.j2", title=title, css=markup.css(), body=Markup(body)) + "\n"
 
 
 def to_pdf(html_path: Path, pdf_path: Path, chromium: str) -> None:
