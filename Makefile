@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DB     := data/iop.duckdb
 STAMP  := $(VENV)/.installed
+# axe-core, which the accessibility tests run inside headless Chromium (npm, pinned by the lock)
+AXE    := node_modules/axe-core/axe.min.js
 # pytest-xdist workers for make test: auto = one per core, JOBS=0 runs the tests in-process
 JOBS   ?= auto
 
@@ -36,7 +38,12 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "iop-metrics (python3)" >/dev/null
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the package with its locked dependencies
+install: $(STAMP) $(AXE) ## create .venv and install the package with its locked dependencies
+
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $(AXE); \
+	else echo "npm not found: the accessibility tests need axe-core (apt-get install -y npm; make install)"; fi
 
 sample: $(STAMP) ## regenerate the committed synthetic records in data/sample
 	$(BIN)/iop-metrics sample --out data/sample
@@ -49,7 +56,7 @@ db: $(DB) ## build data/iop.duckdb from data/sample
 report: $(DB) ## render the latest complete sample month into reports/<YYYY-MM>/
 	$(BIN)/iop-metrics report --db $(DB) --out reports
 
-test: $(STAMP) ## lint, type-check and run every test (unit, golden, property, notebook, browser)
+test: $(STAMP) $(AXE) ## lint, type-check and run every test (unit, golden, property, notebook, browser)
 	$(BIN)/ruff check iop_metrics tests bench
 	$(BIN)/ruff format --check iop_metrics tests bench
 	$(BIN)/mypy
@@ -90,7 +97,7 @@ lab: $(STAMP) $(DB) ## start JupyterLab on notebooks/ with the project's kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean: ## remove the venv, the database and generated reports
-	rm -rf $(VENV) $(DB) reports/*/
+	rm -rf $(VENV) $(DB) reports/*/ node_modules
 
 docs: $(STAMP) ## regenerate docs/metrics.md from the metric dictionary
 	$(BIN)/python -c "from iop_metrics.dictionary import markdown; open('docs/metrics.md', 'w').write(markdown())"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
+import re
 import subprocess
+from html import unescape
 from pathlib import Path
 
 from iop_metrics.contract import TABLES
@@ -147,3 +150,36 @@ def dom(html: Path) -> str:
         timeout=120,
         check=True,
     ).stdout
+
+
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe(html: Path, out: Path) -> list[dict]:
+    """axe-core's violations on the page, run inside headless Chromium with no network.
+
+    A copy of the page at ``out`` gets axe's script (from node_modules, fetched by
+    ``make install``) appended at the end of its body; that script runs axe over the document
+    and writes the results into a ``<pre id="axe-results">`` after it has finished, which the
+    DOM dump returns. The copy sits in the page's folder, so relative links stay valid.
+    """
+    assert AXE.is_file(), f"{AXE} is missing: run `make install` (it fetches axe-core with npm)"
+    runner = (
+        "axe.run(document, {resultTypes: ['violations']}).then(r => {"
+        " const pre = document.createElement('pre'); pre.id = 'axe-results';"
+        " pre.textContent = JSON.stringify(r.violations); document.body.appendChild(pre); })"
+        ".catch(e => { const pre = document.createElement('pre'); pre.id = 'axe-results';"
+        " pre.textContent = JSON.stringify({error: String(e)}); document.body.appendChild(pre); });"
+    )
+    page = html.read_text(encoding="utf-8")
+    script = f"<script>{AXE.read_text(encoding='utf-8')}</script><script>{runner}</script>"
+    at = page.rfind("</body>")
+    out.write_text(page[:at] + script + page[at:], encoding="utf-8")
+    try:
+        found = re.search(r'<pre id="axe-results">(.*?)</pre>', dom(out), flags=re.S)
+    finally:
+        out.unlink()
+    assert found, f"axe-core did not finish on {html}"
+    results = json.loads(unescape(found.group(1)))
+    assert isinstance(results, list), results
+    return results
