@@ -2,7 +2,9 @@
 
 The text ``--help`` shows is ``DESCRIPTION``.
 
-Exit codes: 0 ok, 2 bad input or bad arguments, 1 anything else.
+Exit codes: 0 ok, 2 bad input or bad arguments, 3 another process holds the lock of the
+database or reports folder (``--wait SECONDS`` waits for it), 1 anything else (a report that
+failed, a full disk: the message names the file).
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, WriteError
+from .locks import EXIT_BUSY, Busy
 
 DEFAULT_DB = "data/iop.duckdb"
 DESCRIPTION = (
     "Outcome figures and monthly reports for addiction-treatment intensive outpatient programs: "
     "import an EHR export or load a contract folder, compute the figures, render HTML/PDF "
-    "reports, schedule monthly runs. Exit codes: 0 ok, 2 bad input or arguments, 1 any other "
+    "reports, schedule monthly runs. Exit codes: 0 ok, 2 bad input or arguments, 3 another "
+    "process holds the lock (--wait), 1 any other "
     "failure."
 )
 # comparison.MEASURES, spelt out so that parsing arguments imports no statistics (a test checks)
@@ -72,15 +76,20 @@ def _cmd_validate(a: argparse.Namespace) -> int:
     return 0
 
 
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def _cmd_load(a: argparse.Namespace) -> int:
     from .ingest.load import load
 
+    q = a.quarantine
     if a.mapping:  # import the export through the mapping into a scratch folder, then load it
         from .ingest.importer import load_mapped
 
-        summary = load_mapped(a.data_dir, a.db, a.mapping, quarantine=a.quarantine)
+        summary = load_mapped(a.data_dir, a.db, a.mapping, quarantine=q, wait=a.wait, log=_say)
     else:
-        summary = load(a.data_dir, a.db, quarantine=a.quarantine)
+        summary = load(a.data_dir, a.db, quarantine=q, wait=a.wait, log=_say)
     print(f"loaded {a.data_dir} into {a.db}")
     print(summary.describe())
     if summary.rejected:
@@ -219,8 +228,9 @@ def _cmd_report(a: argparse.Namespace) -> int:
         import tempfile
 
         from .ingest.load import load
+        from .scratch import temp_name
 
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory(prefix=temp_name("report")) as tmp:
             db = str(Path(tmp) / "iop.duckdb")
             load(a.data, db)
             return _report(argparse.Namespace(**{**vars(a), "db": db, "data": None}))
@@ -282,7 +292,7 @@ def _report(a: argparse.Namespace) -> int:
     from .compute.metrics import Scope, latest_complete_month
     from .db import connect
     from .periods import parse_period, periods_between
-    from .report.build import ReportError, render, report_folder
+    from .scratch import reports_folder
 
     today = dt.date.today()
     spark = _uses_spark(a)
@@ -306,6 +316,14 @@ def _report(a: argparse.Namespace) -> int:
             con.close()
     scope = Scope(tuple(a.level) if a.level else Scope().levels, a.site, a.track)
     out = Path(a.out)
+    with reports_folder(out, what=f"report into {out}", wait=a.wait, log=_say):
+        return _render_periods(a, periods, scope, spark=spark)
+
+
+def _render_periods(a: argparse.Namespace, periods, scope, *, spark: bool) -> int:
+    from .report.build import ReportError, render, report_folder
+
+    out = Path(a.out)
     formats = a.formats or ("html", "pdf")
     failures = 0
     for i, period in enumerate(periods, 1):
@@ -326,7 +344,7 @@ def _report(a: argparse.Namespace) -> int:
                 benchmark=a.benchmark,
                 data_path=a.data_path if spark else None,
             )
-        except ReportError as exc:
+        except (ReportError, WriteError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             failures += 1
             continue
@@ -392,7 +410,13 @@ def _cmd_run(a: argparse.Namespace) -> int:
 
     config = read_config(a.config)
     return run(
-        config, period=a.period, dry_run=a.dry_run, today=dt.date.today(), allow_empty=a.allow_empty
+        config,
+        period=a.period,
+        dry_run=a.dry_run,
+        resume=a.resume,
+        wait=a.wait,
+        today=dt.date.today(),
+        allow_empty=a.allow_empty,
     )
 
 
@@ -422,6 +446,17 @@ def _add_scope(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="report a period that begins after the data's last activity date (a stale export "
         "is an error otherwise)",
+    )
+
+
+def _add_wait(p: argparse.ArgumentParser, other: str) -> None:
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help=f"when a {other} is under way, wait up to this long for it "
+        "(default 0: exit 3 at once, naming it)",
     )
 
 
@@ -461,6 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     ld.add_argument(
         "--mapping", help="DATA_DIR is an EHR export: import it through this mapping file first"
     )
+    _add_wait(ld, "load into the same database")
     ld.set_defaults(func=_cmd_load)
 
     im = sub.add_parser(
@@ -559,6 +595,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="TEDS-D benchmark from `iop-metrics benchmark teds-d` (default: TEDS 2004 figures)",
     )
+    _add_wait(r, "report or run writing the same --out folder")
     r.set_defaults(func=_cmd_report)
 
     b = sub.add_parser("benchmark", help="build a national benchmark file from public data")
@@ -593,6 +630,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="render a period that begins after the export's last activity date (a stale "
         "export stops the run otherwise)",
     )
+    rn.add_argument(
+        "--resume",
+        action="store_true",
+        help="after a failed or killed run of this config: render only the outputs it did not "
+        "write, against its snapshot when that still exists",
+    )
+    _add_wait(rn, "run or report writing the same reports folder (or load of its database)")
     rn.set_defaults(func=_cmd_run)
 
     ex = sub.add_parser("export", help="write the loaded tables as Parquet, for --engine spark")
@@ -609,6 +653,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc.render()}", file=sys.stderr)
         return 2
+    except Busy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except WriteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 1

@@ -1,10 +1,14 @@
-"""The one exception type for bad input, and the violations it carries."""
+"""The exception for bad input and the violations it carries; the one for files that cannot be
+written (disk full)."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 TERMINAL_CAP = 50
 
@@ -90,3 +94,80 @@ def toml_line(text: str, dotted: str) -> int:
         if want[:i] in first:
             return first[want[:i]]
     return 0
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n:,} bytes"
+    x = float(n)
+    for unit in ("KB", "MB", "GB"):
+        x /= 1024
+        if x < 1024:
+            return f"{x:.1f} {unit}"
+    return f"{x / 1024:.1f} TB"
+
+
+def free_bytes(path: str | os.PathLike[str]) -> int | None:
+    """Free bytes on the file system holding ``path`` (its nearest existing folder)."""
+    p = Path(path)
+    for folder in (p, *p.parents):
+        if folder.exists():
+            try:
+                return shutil.disk_usage(folder).free
+            except OSError:
+                return None
+    return None
+
+
+class WriteError(Exception):
+    """A file could not be written (a full disk, no permission, an OS error): exit 1.
+
+    The message names what was being written, the OS's reason, the space needed and
+    free where known, and what was kept (nothing was replaced).
+    """
+
+    def __init__(self, message: str, *, path: str):
+        self.path = path
+        super().__init__(message)
+
+    @classmethod
+    def of(
+        cls,
+        exc: BaseException,
+        path: str | os.PathLike[str],
+        *,
+        writing: str,
+        kept: str,
+        needed: int | None = None,
+    ) -> WriteError:
+        """A readable ``WriteError`` for ``exc`` (an ``OSError`` or a DuckDB IO error).
+
+        >>> e = WriteError.of(OSError(28, "No space left on device"), "/nonexistent/x",
+        ...                   writing="the report", kept="nothing was replaced")
+        >>> str(e).split(";")[0]
+        '/nonexistent/x: could not write the report: No space left on device (errno 28)'
+        """
+        where = getattr(exc, "filename", None) or path
+        if isinstance(exc, OSError) and exc.strerror:
+            reason = f"{exc.strerror} (errno {exc.errno})"
+        else:
+            text = str(exc).strip()
+            if "Original error:" in text:  # DuckDB's invalidated-checkpoint wrapper
+                text = text.split("Original error:", 1)[1].strip()
+            reason = text.splitlines()[0] if text else type(exc).__name__
+        free = free_bytes(where)
+        space = []
+        if needed is not None:
+            space.append(f"about {_size(needed)} needed")
+        if free is not None:
+            space.append(f"{_size(free)} free there")
+        room = f"; {', '.join(space)}" if space else ""
+        return cls(f"{where}: could not write {writing}: {reason}{room}; {kept}", path=str(where))
+
+
+def folder_bytes(path: str | os.PathLike[str]) -> int:
+    """Bytes in the files under ``path`` (0 when it does not exist)."""
+    p = Path(path)
+    if p.is_file():
+        return p.stat().st_size
+    return sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() else 0

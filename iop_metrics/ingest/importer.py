@@ -14,7 +14,7 @@ import contextlib
 import difflib
 import os
 import re
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,13 @@ from typing import Any
 import duckdb
 
 from ..contract import TABLES
-from ..errors import InputError, Violation
+from ..errors import InputError, Violation, WriteError
+from ..locks import hold
+from ..scratch import beside, remove, sweep_beside
 from .mapping import ColumnMap, Mapping, TableMap, looks_like_identifier, read_mapping, shown_value
 from .pseudonym import hmac_params, hmac_sql, read_key
 from .readers import stage_file
-from .writer import write_contract_folder
+from .writer import KEPT, SCRATCH, write_contract_folder
 
 IMPORT_MEMORY_LIMIT = "1400MB"  # DuckDB's buffers; the process stays under ~2 GB
 LISTED_PER_COLUMN = 100
@@ -430,14 +432,22 @@ def import_export(
     """
     m = mapping if isinstance(mapping, Mapping) else read_mapping(mapping)
     key = _key(m)  # a missing key stops the import before anything is read or written
-    with tempfile.TemporaryDirectory(prefix="iop-import-") as spill:
-        con = duckdb.connect(config={"memory_limit": IMPORT_MEMORY_LIMIT, "temp_directory": spill})
-        try:
-            con.execute("set enable_progress_bar = false")
-            report = build_tables(con, Path(export_dir), m, key)
-            written = write_contract_folder(con, out_dir, fmt=fmt, report=report)
-        finally:
-            con.close()
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sweep_beside(out, SCRATCH, locked=False)
+    spill = beside(out, "spill")
+    con = duckdb.connect(config={"memory_limit": IMPORT_MEMORY_LIMIT, "temp_directory": str(spill)})
+    try:
+        con.execute("set enable_progress_bar = false")
+        report = build_tables(con, Path(export_dir), m, key)
+        written = write_contract_folder(con, out, fmt=fmt, report=report)
+    except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:  # the spill filled a disk
+        raise WriteError.of(
+            exc, spill, writing="the import's spill", kept=KEPT.format(out)
+        ) from None
+    finally:
+        con.close()
+        remove(spill)
     return report, written
 
 
@@ -447,6 +457,8 @@ def load_mapped(
     mapping: str | os.PathLike[str],
     *,
     quarantine: bool = False,
+    wait: float = 0.0,
+    log: Callable[[str], None] | None = None,
 ) -> Any:
     """Import ``export_dir`` through ``mapping`` into a scratch folder, then ``load`` it atomically.
 
@@ -456,16 +468,24 @@ def load_mapped(
     """
     import json
 
-    from .load import load, record_errors
+    from .load import load, lock_path, record_errors, sweep
 
-    with tempfile.TemporaryDirectory(prefix="iop-load-") as tmp:
+    target = Path(db_path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with hold(lock_path(target), what=f"load {export_dir} into {target}", wait=wait, log=log):
+        contract = beside(target, "import")  # swept by the next load when this one is killed
+        sweep(target)
         try:
-            report, _ = import_export(export_dir, mapping, Path(tmp) / "contract")
-        except InputError as exc:  # every problem in <db>.errors.txt, as a load does
-            record_errors(Path(db_path), exc)
-            raise
-        imported = (report["mapping"]["sha256"], json.dumps(report))
-        summary = load(Path(tmp) / "contract", db_path, quarantine=quarantine, imported=imported)
+            try:
+                report, _ = import_export(export_dir, mapping, contract / "contract")
+            except InputError as exc:  # every problem in <db>.errors.txt, as a load does
+                with contextlib.suppress(OSError):
+                    record_errors(target, exc)
+                raise
+            imported = (report["mapping"]["sha256"], json.dumps(report))
+            summary = load(contract / "contract", target, quarantine=quarantine, imported=imported)
+        finally:
+            remove(contract)
     for name, table in report["tables"].items():  # the export's files, not the scratch folder's
         summary.files[name] = ", ".join(table["files"])
     return summary

@@ -14,8 +14,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-import re
-import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +30,9 @@ from ..contract import (
     Table,
 )
 from ..db import scalar
-from ..errors import InputError, Violation
+from ..errors import InputError, Violation, WriteError, folder_bytes
+from ..locks import hold
+from ..scratch import beside, remove, sweep_beside
 from .readers import csv_header, stage_csv
 from .rules import table_checks
 
@@ -392,26 +393,17 @@ def _write(con: duckdb.DuckDBPyConnection, summary: LoadSummary, out_path: Path)
         con.execute("detach out")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+SCRATCH = ("tmp", "tmp.wal", "spill", "import")  # beside the database: .<name>.<pid>.<kind>
 
 
-def _remove_stale(target: Path) -> None:
-    """Remove the scratch files of earlier loads into ``target`` that were killed."""
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.(tmp|tmp\.wal|spill)")
-    for path in target.parent.glob(f".{target.name}.*"):
-        match = pattern.fullmatch(path.name)
-        if match and not _alive(int(match.group(1))):
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
+def lock_path(target: Path) -> Path:
+    """The lock of a database file: ``.<name>.lock`` beside it."""
+    return target.with_name(f".{target.name}.lock")
+
+
+def sweep(target: Path) -> list[Path]:
+    """Remove the scratch of earlier loads into ``target`` that were killed (hold its lock)."""
+    return sweep_beside(target, SCRATCH, locked=True)
 
 
 def record_errors(db_path: Path, exc: InputError) -> None:
@@ -428,6 +420,8 @@ def load(
     *,
     quarantine: bool = False,
     imported: tuple[str, str] | None = None,
+    wait: float = 0.0,
+    log: Callable[[str], None] | None = None,
 ) -> LoadSummary:
     """Validate ``data_dir`` and replace the database at ``db_path`` with its contents.
 
@@ -436,7 +430,10 @@ def load(
 
     The new database is written to a temporary file beside ``db_path`` and
     moved over it only when complete. On ``InputError`` every violation is also
-    written to ``<db_path>.errors.txt`` and the existing database is untouched.
+    written to ``<db_path>.errors.txt`` and the existing database is untouched; a full
+    disk or another OS error raises ``WriteError`` (the database untouched, no scratch
+    left). One load at a time per database: ``.<name>.lock`` beside it (``locks.hold``;
+    ``wait`` seconds for a running one, else ``Busy``); what a killed load left is swept.
 
     Examples
     --------
@@ -449,10 +446,17 @@ def load(
     """
     target = Path(db_path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale(target)
+    with hold(lock_path(target), what=f"load {data_dir} into {target}", wait=wait, log=log):
+        sweep(target)
+        return _load_locked(Path(data_dir), target, quarantine=quarantine, imported=imported)
+
+
+def _load_locked(
+    data_dir: Path, target: Path, *, quarantine: bool, imported: tuple[str, str] | None
+) -> LoadSummary:
     errors_file = Path(f"{target}.errors.txt")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    spill = target.with_name(f".{target.name}.{os.getpid()}.spill")
+    tmp = beside(target, "tmp")
+    spill = beside(target, "spill")
     # Staging runs in memory but spills beyond LOAD_MEMORY_LIMIT (10M sessions: under 2 GB peak
     # instead of ~6.5 GB, about 15% slower).
     con = duckdb.connect(
@@ -462,25 +466,47 @@ def load(
         }
     )
     con.execute("set enable_progress_bar = false")
+    written = False
     try:
         try:
             summary = check(con, data_dir, quarantine=quarantine)
             if imported:
                 summary.mapping_sha256, summary.import_report = imported
         except InputError as exc:
-            record_errors(target, exc)
+            with contextlib.suppress(OSError):  # a full disk must not hide the problems
+                record_errors(target, exc)
             raise
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        remove(tmp)
         _write(con, summary, tmp)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+        written = True
+    except (
+        OSError,
+        duckdb.IOException,
+        duckdb.OutOfMemoryException,
+        duckdb.TransactionException,
+    ) as exc:
+        so_far = folder_bytes(tmp) + folder_bytes(tmp.with_name(tmp.name + ".wal"))
+        needed = max(so_far, target.stat().st_size if target.is_file() else 0) or None
+        raise WriteError.of(
+            exc,
+            tmp,
+            writing="the new database",
+            needed=needed,
+            kept=f"nothing was replaced ({target} is as it was) and no scratch is left",
+        ) from None
     finally:
-        con.close()
-        shutil.rmtree(spill, ignore_errors=True)
-    os.replace(tmp, target)
+        with contextlib.suppress(duckdb.Error):
+            con.close()
+        if not written:
+            remove(tmp)
+        remove(tmp.with_name(tmp.name + ".wal"))
+        remove(spill)
+    try:
+        os.replace(tmp, target)
+    except OSError as exc:
+        remove(tmp)
+        kept = "nothing was replaced"
+        raise WriteError.of(exc, target, writing="the database", kept=kept) from None
     with contextlib.suppress(FileNotFoundError):
         errors_file.unlink()
     return summary

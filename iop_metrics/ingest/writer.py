@@ -16,18 +16,20 @@ import contextlib
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from ..contract import LOAD_ORDER, TABLES
-from ..errors import InputError, Violation
+from ..errors import InputError, Violation, WriteError, folder_bytes
+from ..scratch import beside, remove, sweep_beside
 from .load import _builtin_levels, _empty_raw, add_builtin_instruments
 from .rules import table_checks
 
 REPORT_NAME = "import_report.json"
+SCRATCH = ("tmp", "old", "spill")  # beside the contract folder: .<name>.<pid>.<kind>
+KEPT = "nothing was replaced ({} is as it was) and no scratch is left"
 CONTRACT_FILES = {f"{t}{s}" for t in TABLES for s in (".csv", ".csv.gz", ".parquet")}
 
 
@@ -121,10 +123,10 @@ def _replace_folder(tmp: Path, target: Path) -> None:
                 f"{target}: holds other files ({', '.join(sorted(foreign)[:5])}); "
                 "refusing to replace it (choose an empty or new folder)"
             )
-        old = target.with_name(f".{target.name}.{os.getpid()}.old")
+        old = beside(target, "old")
         os.replace(target, old)
         os.replace(tmp, target)
-        shutil.rmtree(old, ignore_errors=True)
+        remove(old)
     else:
         os.replace(tmp, target)
 
@@ -148,11 +150,12 @@ def write_contract_folder(
     _check(con, tables, fmt)
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    sweep_beside(target, SCRATCH, locked=False)
+    tmp = beside(target, "tmp")
+    remove(tmp)
     written = {}
     try:
+        tmp.mkdir()
         for name, cols in tables.items():
             keep = ", ".join(f'"{c}"' for c in TABLES[name].column_names if c in cols)
             options = "format csv, header true" if fmt == "csv" else "format parquet"
@@ -163,7 +166,12 @@ def write_contract_folder(
         if report is not None:
             (tmp / REPORT_NAME).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         _replace_folder(tmp, target)
+    except (OSError, duckdb.IOException) as exc:
+        so_far = folder_bytes(tmp)
+        remove(tmp)
+        raise WriteError.of(
+            exc, tmp, writing="the contract folder", needed=so_far or None, kept=KEPT.format(target)
+        ) from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(tmp)
+        remove(tmp)
     return written

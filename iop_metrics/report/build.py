@@ -1,14 +1,17 @@
 """papermill orchestration: execute the report notebook, write HTML, PDF, notebook and metrics.json.
 
-Outputs are written to a temporary folder beside ``reports/<period>/`` and moved in
-only when the whole run succeeded; a failed run keeps the executed notebook as
-``failed-<name>.ipynb`` and raises ``ReportError`` with the failing cell's error.
+Outputs are written to a temporary folder beside ``reports/<period>/`` (named for this
+process, ``.tmp-<period>-<pid>-*``) and moved in only when the whole run succeeded; a failed
+run removes it, keeps the executed notebook as ``failed-<name>.ipynb`` and raises
+``ReportError`` with the failing cell's error, or ``WriteError`` naming the file when the disk
+is full (the earlier report stays as it was).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import shutil
@@ -22,12 +25,16 @@ from typing import Any
 from markupsafe import Markup
 
 from ..compute.metrics import Scope
-from ..errors import InputError
+from ..errors import InputError, WriteError, folder_bytes, free_bytes
 from ..periods import Period
+from ..scratch import temp_name
 from . import markup
 
 NOTEBOOK = "monthly_report.ipynb"
 NAMES = {"month": "monthly_report", "quarter": "quarterly_report", "year": "annual_report"}
+LOW_DISK = (
+    1 << 20
+)  # under this free, a Chromium that printed no PDF is taken to have hit a full disk
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -138,7 +145,7 @@ def to_html(nb_path: Path, title: str) -> str:
 
 
 def to_pdf(html_path: Path, pdf_path: Path, chromium: str) -> None:
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(prefix=temp_name("chromium")) as profile:
         proc = subprocess.run(
             [
                 chromium,
@@ -161,6 +168,13 @@ def to_pdf(html_path: Path, pdf_path: Path, chromium: str) -> None:
             timeout=300,
         )
     if proc.returncode != 0 or not pdf_path.is_file():
+        if (free_bytes(pdf_path.parent) or 0) < LOW_DISK:
+            raise WriteError.of(
+                OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)),
+                pdf_path,
+                writing="the PDF (Chromium stopped with the disk all but full)",
+                kept="nothing was replaced",
+            )
         raise ReportError(f"Chromium could not print the PDF: {proc.stderr.strip()[-400:]}")
 
 
@@ -194,14 +208,13 @@ def render(
         import papermill as pm
 
     db_path = Path(db).resolve()
-    if data_path is None and not db_path.is_file():
-        raise InputError(
-            f"{db}: no database here; build one with `iop-metrics load DATA_DIR --db {db}`"
-        )
+    if data_path is None:
+        require_db(db)
     scope = scope or Scope()
     bench = _benchmark_path(benchmark)
     name = NAMES[period.kind]
     final = Path(dest) if dest is not None else Path(out_dir) / period.label
+    created = not final.exists()  # removed again (when empty) if this report fails
     final.mkdir(parents=True, exist_ok=True)
     chromium = find_chromium() if "pdf" in formats else None
     if "pdf" in formats and chromium is None:
@@ -215,7 +228,8 @@ def render(
             "(apt-get install chromium)"
         )
     timings: dict[str, float] = {}
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{period.label}-", dir=final.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{period.label}-{os.getpid()}-", dir=final.parent))
+    done = False
     try:
         executed = tmp / f"{name}.ipynb"
         t0 = time.perf_counter()
@@ -235,7 +249,10 @@ def render(
                 )
         except pm.PapermillExecutionError as exc:
             failed = final / f"failed-{name}.ipynb"
-            shutil.copyfile(executed, failed)
+            try:
+                shutil.copyfile(executed, failed)
+            except OSError as err:
+                raise _write_error(err, final, tmp) from None
             raise ReportError(
                 f"The {period.label} report failed: {_failure(executed)}. "
                 f"The executed notebook is kept at {failed}; no report files "
@@ -259,11 +276,39 @@ def render(
             os.replace(f, final / f.name)
         with contextlib.suppress(FileNotFoundError):
             (final / f"failed-{name}.ipynb").unlink()
+        done = True
+    except OSError as exc:  # a full disk, a folder that cannot be made: named, nothing replaced
+        raise _write_error(exc, final, tmp) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         with contextlib.suppress(FileNotFoundError, UnboundLocalError):
             noise.unlink()
+        if not done and created:  # no empty period folder left by a failed report
+            with contextlib.suppress(OSError):
+                final.rmdir()
     return timings
+
+
+def _write_error(exc: OSError, final: Path, tmp: Path) -> WriteError:
+    """The report could not be written: where, how much it needed, and that nothing changed."""
+    earlier = folder_bytes(final)
+    needed = max(earlier, folder_bytes(tmp)) or None
+    kept = (
+        f"nothing was replaced (the earlier report in {final} is as it was)"
+        if earlier
+        else "nothing was written"
+    )
+    return WriteError.of(
+        exc, getattr(exc, "filename", None) or tmp, writing="the report", needed=needed, kept=kept
+    )
+
+
+def require_db(db: str | os.PathLike[str]) -> None:
+    """Bad input (exit 2) when there is no database file at ``db``."""
+    if not Path(db).is_file():
+        raise InputError(
+            f"{db}: no database here; build one with `iop-metrics load DATA_DIR --db {db}`"
+        )
 
 
 def _benchmark_path(benchmark: str | os.PathLike[str] | None) -> Path | None:

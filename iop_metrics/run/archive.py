@@ -15,11 +15,13 @@ True
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ..errors import WriteError
 from ..periods import parse_period
 
 PERIOD_DIR = re.compile(r"^\d{4}(-\d{2}|-Q[1-4])?$")
@@ -103,7 +105,12 @@ def last_runs(out: Path) -> dict[str, dict[str, Any]]:
 def _run_note(entry: dict[str, Any] | None) -> str:
     if not entry:
         return ""
+    if entry.get("status") == "killed":
+        when = str(entry.get("start") or "")[:16].replace("T", " ")
+        return f"Last run {when} UTC failed: stopped before it finished (see runs.jsonl; --resume)."
     failed = [r.get("path", "?") for r in entry.get("reports", []) if r.get("status") != "ok"]
+    if entry.get("stage") == "load":
+        failed = ["the load"]
     when = str(entry.get("end", ""))[:16].replace("T", " ")
     if failed:
         return f"Last run {when} UTC: failed for {', '.join(failed)} (see runs.jsonl)."
@@ -115,8 +122,11 @@ def _order(label: str) -> tuple[Any, ...]:
     return (p.end, -KIND_ORDER[p.kind])
 
 
-def write_index(out: str | Path) -> Path:
-    """(Re)write ``out/index.html`` from what is on disk; returns its path."""
+def write_index(out: str | Path, *, current: dict[str, Any] | None = None) -> Path:
+    """(Re)write ``out/index.html`` from what is on disk; returns its path.
+
+    ``current``: the line of the run writing the index, not yet in ``runs.jsonl``.
+    """
     from .pages import render_page, report_css
 
     root = Path(out)
@@ -124,6 +134,8 @@ def write_index(out: str | Path) -> Path:
     folders = [p for p in _subdirs(root) if PERIOD_DIR.match(p.name)]
     folders.sort(key=lambda p: _order(p.name), reverse=True)
     runs = last_runs(root)
+    if current:
+        runs[str(current["period"])] = current
     page = render_page(
         "index.html.j2",
         title="IOP reports",
@@ -132,7 +144,19 @@ def write_index(out: str | Path) -> Path:
         periods=[{**period_entry(f, root), "note": _run_note(runs.get(f.name))} for f in folders],
     )
     path = root / "index.html"
-    tmp = root / ".index.html.tmp"
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
+    write_atomically(path, page)
     return path
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``path`` through ``.<name>.<pid>.tmp`` beside it: whole, or as it was."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        kept = f"the earlier {path.name} is as it was" if path.exists() else "nothing was written"
+        raise WriteError.of(
+            exc, path, writing=path.name, needed=len(text.encode()), kept=kept
+        ) from None

@@ -6,13 +6,14 @@ read), renders ``reports/<period>/<scope>/<audience>/`` in up to ``os.cpu_count(
 processes, writes the site comparison pages and the archive index, and appends one line
 to ``reports/runs.jsonl``. A report that fails is named and does not stop the others
 (exit 1); a bad config or export stops the run before anything is written (exit 2).
+One run at a time per reports folder (its lock; another run exits 3 or waits); a run
+killed part way is recorded and swept by the next one, or resumed (``journal``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import multiprocessing
 import os
 import shutil
@@ -24,9 +25,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, WriteError
+from ..locks import hold
 from ..periods import Period
+from . import journal
 from .config import RunConfig
+from .journal import append_line, note_done
 
 ALL = "all"
 
@@ -198,25 +202,42 @@ def dry_run_plan(
     return 0
 
 
-def load_export(config: RunConfig) -> Any:
+def load_export(
+    config: RunConfig, *, wait: float = 0.0, log: Callable[[str], None] | None = None
+) -> Any:
     """Load the export into ``config.db`` atomically; with a mapping, through the importer."""
+    q = config.quarantine
     if config.mapping is not None:
         from ..ingest.importer import load_mapped
 
-        return load_mapped(config.export, config.db, config.mapping, quarantine=config.quarantine)
+        return load_mapped(
+            config.export, config.db, config.mapping, quarantine=q, wait=wait, log=log
+        )
     from ..ingest.load import load
 
-    return load(config.export, config.db, quarantine=config.quarantine)
+    return load(config.export, config.db, quarantine=q, wait=wait, log=log)
 
 
 def pin_snapshot(db: Path, folder: Path) -> Path:
     """A hard link to the loaded database (a copy across file systems): the run's snapshot."""
     folder.mkdir(parents=True, exist_ok=True)
     pinned = folder / "snapshot.duckdb"
+    pinned.unlink(missing_ok=True)
     try:
         os.link(db, pinned)
     except OSError:
-        shutil.copyfile(db, pinned)
+        try:
+            shutil.copyfile(db, pinned)
+        except OSError as exc:
+            pinned.unlink(missing_ok=True)
+            raise WriteError.of(
+                exc,
+                pinned,
+                writing="the run's snapshot (a copy: the reports folder is on another file "
+                "system than the database, so no hard link)",
+                needed=db.stat().st_size,
+                kept="nothing was rendered",
+            ) from None
     return pinned
 
 
@@ -253,7 +274,7 @@ def render_job(
             **extra,
         )
     except Exception as exc:  # noqa: BLE001 - isolated: reported in runs.jsonl and exit 1
-        msg = str(exc) if isinstance(exc, ReportError | InputError) else repr(exc)
+        msg = str(exc) if isinstance(exc, ReportError | InputError | WriteError) else repr(exc)
         return {"status": "failed", "error": msg, "seconds": time.perf_counter() - t0}
     return {
         "status": "ok",
@@ -278,7 +299,8 @@ def sites_job(db: Path, plan: Plan, config: RunConfig, audience: str) -> dict[st
             suppress=suppression(config, audience),
         )
     except Exception as exc:  # noqa: BLE001 - isolated like a report
-        return {"status": "failed", "error": repr(exc), "seconds": time.perf_counter() - t0}
+        msg = str(exc) if isinstance(exc, WriteError) else repr(exc)
+        return {"status": "failed", "error": msg, "seconds": time.perf_counter() - t0}
     return {"status": "ok", "seconds": time.perf_counter() - t0}
 
 
@@ -293,10 +315,30 @@ def worker_count(tasks: int) -> int:
     return max(1, min(os.cpu_count() or 1, tasks))
 
 
+def die_with_parent() -> None:
+    """In a worker: be killed when the run is (Linux), so no orphan writes after a SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def execute(
-    config: RunConfig, plan: Plan, db: Path, *, log: Callable[[str], None]
+    config: RunConfig,
+    plan: Plan,
+    db: Path,
+    *,
+    log: Callable[[str], None],
+    kept: dict[str, dict[str, Any]] | None = None,
+    work: Path | None = None,
 ) -> list[dict[str, Any]]:
-    """Render the plan against ``db`` in parallel; one record per output, in plan order."""
+    """Render the plan against ``db`` in parallel; one record per output, in plan order.
+
+    ``kept``: outputs (by path) a resumed run already wrote, carried over, not rendered.
+    ``work``: each finished output is journalled there (``journal.note_done``).
+    """
     tasks: list[tuple[dict[str, Any], Callable[..., dict[str, Any]], tuple[Any, ...]]] = []
     for audience in config.audiences if plan.sites else ():
         rec: dict[str, Any] = {"kind": "sites", "audience": audience}
@@ -306,11 +348,19 @@ def execute(
         rec = {"kind": "report", "scope": job.scope, "audience": job.audience, "path": ""}
         rec["path"] = _rel(job.folder, config.out) + "/"
         tasks.append((rec, render_job, (db, plan.period, job, config, config.levels)))
-    workers = worker_count(len(tasks))
+    kept = kept or {}
+    todo = [(rec, fn, args) for rec, fn, args in tasks if rec["path"] not in kept]
+    for rec, _, _ in tasks:
+        if rec["path"] in kept:
+            rec.update({**kept[rec["path"]], "resumed": "kept"})
+            log(f"kept   {rec['path']} (written by the run being resumed)")
+    workers = worker_count(len(todo))
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=die_with_parent
+    ) as pool:
         futures: dict[Future[dict[str, Any]], dict[str, Any]] = {
-            pool.submit(fn, *args): rec for rec, fn, args in tasks
+            pool.submit(fn, *args): rec for rec, fn, args in todo
         }
         for fut in as_completed(futures):
             rec = futures[fut]
@@ -319,6 +369,10 @@ def execute(
             except Exception as exc:  # noqa: BLE001 - a worker that died (killed, out of memory)
                 rec.update({"status": "failed", "error": repr(exc)})
             rec["seconds"] = round(float(rec.get("seconds", 0.0)), 3)
+            if kept:
+                rec["resumed"] = "rendered"
+            if work is not None:
+                note_done(work, rec)
             word = "wrote " if rec["status"] == "ok" else "FAILED"
             log(f"{word} {rec['path']} ({rec['seconds']:.1f} s)")
     return [rec for rec, _, _ in tasks]
@@ -329,6 +383,8 @@ def run(
     *,
     period: str | None = None,
     dry_run: bool = False,
+    resume: bool = False,
+    wait: float = 0.0,
     today: dt.date,
     allow_empty: bool = False,
     log: Callable[[str], None] = print,
@@ -336,47 +392,142 @@ def run(
     """Do the run described by ``config``; returns the exit code (0 all written, 1 a failure).
 
     A period that begins after the loaded data's last activity date stops the run (exit 2,
-    nothing rendered, no line in runs.jsonl) unless ``allow_empty``."""
+    nothing rendered, no line in runs.jsonl) unless ``allow_empty``. Holds the reports
+    folder's lock throughout (``locks.Busy`` when another run holds it past ``wait``
+    seconds). ``resume``: render only what the last run of this config did not write
+    (``journal``).
+    """
+    from ..scratch import LOCK_NAME
+
+    if dry_run:
+        return dry_run_plan(config, period=period, today=today, allow_empty=allow_empty, log=log)
+    with hold(config.out / LOCK_NAME, what=f"run {config.path}", wait=wait, log=log):
+        return _run_locked(
+            config,
+            period=period,
+            resume=resume,
+            wait=wait,
+            today=today,
+            allow_empty=allow_empty,
+            log=log,
+        )
+
+
+def _run_locked(
+    config: RunConfig,
+    *,
+    period: str | None,
+    resume: bool,
+    wait: float,
+    today: dt.date,
+    allow_empty: bool,
+    log: Callable[[str], None],
+) -> int:
     from .archive import write_index
 
     started = dt.datetime.now(dt.UTC)
-    if dry_run:
-        return dry_run_plan(config, period=period, today=today, allow_empty=allow_empty, log=log)
-    t0 = time.perf_counter()
-    summary = load_export(config)
-    load_seconds = time.perf_counter() - t0
-    log(f"loaded {config.export} into {config.db} ({load_seconds:.1f} s)")
     work = config.out / f".run-{os.getpid()}"
+    state: dict[str, Any] = {"pid": os.getpid(), "start": started.isoformat(timespec="seconds")}
+    state |= {"config": str(config.path), "config_sha256": config.sha256}
     try:
-        db = pin_snapshot(config.db, work)
-        the_period = resolve_period(config, period, today, db)
-        check_period(db, the_period, config, allow_empty=allow_empty)
-        plan = make_plan(config, the_period, site_codes(db))
-        log(plan.describe(config))
-        t0 = time.perf_counter()
-        records = execute(config, plan, db, log=log)
-        render_seconds = time.perf_counter() - t0
-        snapshot = snapshot_id(db)
+        last = journal.tidy(config.out, config.path, keep_in=work if resume else None, log=log)
+        prior = journal.resumable(config, last, period, today) if resume else {}
+        if resume and not prior:
+            log(f"nothing to resume: the last run of {config.path} wrote every output")
+            return 0
+        if prior and prior.get("config_sha256") != config.sha256:
+            log(f"{config.path} changed since the run of {prior.get('start')}: a full run instead")
+            prior = {}
+        work.mkdir(parents=True, exist_ok=True)
+        journal.write_state(work, state)
+        record = {"start": state["start"], "period": None, "snapshot": None, **state}
+        record.pop("pid")
+        ctx = (period, wait, today, allow_empty, log, write_index)
+        return _attempt(config, work, state, record, prior, *ctx)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    failed = [r for r in records if r["status"] != "ok"]
+
+
+def _attempt(
+    config: RunConfig,
+    work: Path,
+    state: dict[str, Any],
+    record: dict[str, Any],
+    prior: dict[str, Any],
+    period: str | None,
+    wait: float,
+    today: dt.date,
+    allow_empty: bool,
+    log: Callable[[str], None],
+    write_index: Callable[..., Path],
+) -> int:
+    pinned = work / "snapshot.duckdb"
+    summary: Any = None
+    load_seconds = 0.0
+    if prior and pinned.is_file() and snapshot_id(pinned) == prior.get("snapshot"):
+        log(f"resuming the run of {prior['start']} against its snapshot (no reload)")
+    else:
+        if prior:
+            log(f"resuming the run of {prior.get('start')}: its snapshot is gone, so reloading")
+        t0 = time.perf_counter()
+        try:
+            summary = load_export(config, wait=wait, log=log)
+            load_seconds = time.perf_counter() - t0
+            log(f"loaded {config.export} into {config.db} ({load_seconds:.1f} s)")
+            db = pin_snapshot(config.db, work)
+        except WriteError as exc:
+            append_line(
+                config.out,
+                {
+                    **record,
+                    "end": journal.now(),
+                    "status": "failed",
+                    "stage": "load",
+                    "error": str(exc),
+                    "reports": [],
+                },
+            )
+            raise
+        if prior and snapshot_id(db) != prior.get("snapshot"):
+            log("the data changed since that run (another snapshot): every output is rendered")
+            prior = {}
+    db = pinned
+    if prior.get("period"):
+        period = prior["period"]
+    the_period = resolve_period(config, period, today, db)
+    check_period(db, the_period, config, allow_empty=allow_empty)
+    plan = make_plan(config, the_period, site_codes(db))
+    snapshot = snapshot_id(db)
+    state |= {"period": plan.period.label, "snapshot": snapshot}
+    journal.write_state(work, state)
+    log(plan.describe(config))
+    kept = {r["path"]: r for r in prior.get("reports", []) if r.get("status") == "ok"}
+    t0 = time.perf_counter()
+    records = execute(config, plan, db, log=log, kept=kept, work=work)
+    render_seconds = time.perf_counter() - t0
     line = {
-        "start": started.isoformat(timespec="seconds"),
-        "end": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **record,
+        "end": journal.now(),
         "period": plan.period.label,
         "snapshot": snapshot,
-        "config": str(config.path),
-        "config_sha256": config.sha256,
         "rows_loaded": dict(getattr(summary, "rows_loaded", {}) or {}),
-        "status": "failed" if failed else "ok",
+        "status": "failed" if any(r["status"] != "ok" for r in records) else "ok",
         "load_seconds": round(load_seconds, 3),
         "render_seconds": round(render_seconds, 3),
-        "workers": worker_count(len(records)),
+        "workers": worker_count(len(records) - len(kept)),
         "reports": records,
     }
-    with open(config.out / "runs.jsonl", "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line, default=str) + "\n")
-    write_index(config.out)
+    if prior:
+        line["resumed"] = {"start": prior.get("start"), "kept": len(kept)}
+    try:
+        write_index(config.out, current=line)
+    except WriteError as err:
+        records.append(
+            {"kind": "index", "path": "index.html", "status": "failed", "error": str(err)}
+        )
+        line["status"] = "failed"
+    failed = [r for r in records if r["status"] != "ok"]
+    append_line(config.out, line)
     for r in failed:
         print(f"error: {r['path']} failed: {r['error']}", file=sys.stderr)
     ok = len(records) - len(failed)

@@ -30,6 +30,7 @@ from ..compute import comparison as cmp
 from ..compute.casemix import FACTOR_WORDS
 from ..periods import Period
 from ..privacy import is_small
+from .archive import write_atomically
 
 ORANGE = "#dd6b20"
 
@@ -338,6 +339,4 @@ def write_sites_page(
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_atomically(path, text)

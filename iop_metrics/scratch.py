@@ -1,0 +1,129 @@
+"""Scratch files and folders: named for the process that owns them, swept when it is gone.
+
+Every stage writes beside its target under a dot-name carrying the owner's pid
+(``.iop.duckdb.<pid>.tmp`` and its ``.tmp.wal``, ``.tmp-<period>-<pid>-*``, ``.run-<pid>``,
+``.index.html.<pid>.tmp``) and removes it itself when it fails. A process killed with
+SIGKILL cannot; the next process that writes the same target sweeps what it left: under
+the target's lock (``locks.hold``) everyone else's scratch there is left over by definition,
+so it goes whatever its pid says; scratch in the shared temporary folder goes only when
+its owner is gone.
+
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / ".tmp-2026-10-999999999-x").mkdir()
+>>> [p.name for p in sweep_reports(d)]
+['.tmp-2026-10-999999999-x']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from .locks import Lock, alive, hold
+
+LOCK_NAME = ".iop-metrics.lock"  # the lock of a reports folder (run and report)
+# A report's scratch folder (legacy names without a pid included), a page's temporary file.
+REPORT_SCRATCH = re.compile(r"\.tmp-.+|\.[^/]+\.(html|json)(\.\d+)?\.tmp|\.run-\d+")
+TEMP_SCRATCH = re.compile(r"iop-metrics-(kernel|chromium|report|import)-(?P<pid>\d+)(\.log|-.*)")
+
+
+def remove(path: Path) -> None:
+    """Remove a file or a folder tree; nothing when it is already gone."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def beside(target: Path, kind: str) -> Path:
+    """This process's scratch of ``kind`` beside ``target``: ``.<name>.<pid>.<kind>``."""
+    return target.with_name(f".{target.name}.{os.getpid()}.{kind}")
+
+
+def sweep_beside(target: Path, kinds: Iterable[str], *, locked: bool) -> list[Path]:
+    """Remove the scratch other processes left beside ``target`` (see ``beside``).
+
+    ``locked``: the caller holds the target's lock, so any other pid's scratch is left
+    over; else only that of processes that are gone.
+    """
+    names = "|".join(re.escape(k) for k in kinds)
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.({names})")
+    gone: list[Path] = []
+    if not target.parent.is_dir():
+        return gone
+    for path in target.parent.glob(f".{target.name}.*"):
+        match = pattern.fullmatch(path.name)
+        pid = int(match.group(1)) if match else os.getpid()
+        if pid != os.getpid() and (locked or not alive(pid)):
+            remove(path)
+            gone.append(path)
+    return gone
+
+
+def _mine(name: str) -> bool:
+    pid = os.getpid()
+    return f"-{pid}-" in name or f".{pid}." in name or name == f".run-{pid}"
+
+
+def sweep_reports(out: Path, *, keep: Iterable[Path] = (), runs: bool = True) -> list[Path]:
+    """Remove what killed reports and runs left in the reports folder ``out``.
+
+    Looks in ``out``, its period folders and their scope folders (where ``report`` and
+    ``run`` write their scratch). Call it holding ``out``'s lock; ``keep`` is spared, and
+    with ``runs`` off so are killed runs' work folders (the next run records them).
+    """
+    spared = {Path(p) for p in keep}
+    gone: list[Path] = []
+    level = [out] if out.is_dir() else []
+    for _ in range(3):
+        below = []
+        for folder in level:
+            for p in sorted(folder.iterdir()):
+                if REPORT_SCRATCH.fullmatch(p.name):
+                    if not runs and p.name.startswith(".run-"):
+                        continue
+                    if p not in spared and not _mine(p.name):
+                        remove(p)
+                        gone.append(p)
+                elif p.is_dir() and not p.name.startswith("."):
+                    below.append(p)
+        level = below
+    return gone
+
+
+def temp_name(kind: str) -> str:
+    """A prefix for this process's scratch in the shared temporary folder."""
+    return f"iop-metrics-{kind}-{os.getpid()}-"
+
+
+def sweep_temp() -> list[Path]:
+    """Remove the scratch of gone processes from the shared temporary folder."""
+    gone = []
+    root = Path(tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for p in root.glob("iop-metrics-*"):
+            match = TEMP_SCRATCH.fullmatch(p.name)
+            if match and not alive(int(match.group("pid"))):
+                remove(p)
+                gone.append(p)
+    return gone
+
+
+@contextlib.contextmanager
+def reports_folder(
+    out: Path, *, what: str, wait: float = 0.0, log: Callable[[str], None] | None = None
+) -> Iterator[Lock]:
+    """Hold the lock of the reports folder ``out`` and sweep what killed reports left there
+    (a killed run's ``.run-<pid>`` waits for the next run, which records it)."""
+    with hold(out / LOCK_NAME, what=what, wait=wait, log=log) as lock:
+        for p in sweep_reports(out, runs=False) + sweep_temp():
+            if log:
+                log(f"removed {p}, left by a process that was stopped")
+        yield lock
