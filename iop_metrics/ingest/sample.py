@@ -280,26 +280,47 @@ def _sessions(rng, e, client_attend, end: int, holidays: np.ndarray, storm: np.n
     }
 
 
-def _assessments(rng, e, end: int):
+# Outcome scores (spec outcomes.md): baseline mean and SD, the fall per 30 days for a client who
+# attends every session, and the top of the range.
+SCORE_MODEL = (("PHQ-9", 13.5, 4.5, 7.0, 27), ("GAD-7", 11.5, 4.0, 5.5, 21))
+
+
+def _assessments(rng, e, attend: np.ndarray, end: int):
+    """PHQ-9 and GAD-7 (and BAM-use for a third) for most IOP admissions: at intake (day 0..3),
+    then every 14..28 days (some follow-ups missed), and at discharge for most who complete.
+    Scores fall faster with attendance and over a longer stay; about 1 in 20 gets worse.
+    ``rng`` is the assessments' own stream: the other tables do not depend on it."""
     idx = np.flatnonzero(e["level"] == IOP)
+    idx = idx[rng.random(len(idx)) < 0.9]  # measured at intake
     last = np.minimum(e["discharge"][idx], end)
-    count = (last - e["admit"][idx]) // 30 + 1
-    owner = np.repeat(idx, count)
+    step = rng.integers(14, 29, size=len(idx))
+    start = e["admit"][idx] + rng.integers(0, 4, size=len(idx))
+    start = np.minimum(start, last)
+    count = (last - start) // step + 1
+    local = np.repeat(np.arange(len(idx)), count)
     k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    day = e["admit"][owner] + 30 * k
-    completer = (e["reason"][owner] == 0) & ~e["open"][owner]
-    out: dict[str, list[np.ndarray]] = {
-        "episode": [],
-        "assessed_on": [],
-        "instrument": [],
-        "score": [],
-    }
-    for name, mean, top, drop in (("PHQ-9", 13, 27, 3.0), ("GAD-7", 11, 21, 2.5)):
-        base = rng.normal(mean, 5, size=len(idx))[np.searchsorted(idx, owner)]
-        score = base - k * np.where(completer, drop, drop / 3) + rng.normal(0, 2, size=len(owner))
-        out["episode"].append(owner)
-        out["assessed_on"].append(day)
-        out["instrument"].append(np.full(len(owner), name))
+    day = start[local] + step[local] * k
+    keep = (k == 0) | (rng.random(len(local)) < 0.8)  # some follow-ups are missed
+    completer = (e["reason"][idx] == 0) & ~e["open"][idx]
+    at_end = np.flatnonzero(completer & (rng.random(len(idx)) < 0.75) & (last > start))
+    local = np.concatenate([local[keep], at_end])
+    day = np.concatenate([day[keep], last[at_end]])
+    elapsed = (day - start[local]) / 30.0
+    p = attend[e["client"][idx]]
+    pace = np.where(rng.random(len(idx)) < 0.05, -0.35, (p**2) * np.where(completer, 1.0, 0.6))
+    out: dict[str, list[np.ndarray]] = {"episode": [], "assessed_on": [], "instrument": []}
+    out["score"] = []
+    models = [*SCORE_MODEL, ("BAM-use", 18.0, 9.0, 7.0, 90)]
+    bam = rng.random(len(idx)) < 0.35
+    for name, mean, sd, drop, top in models:
+        base = rng.normal(mean, sd, size=len(idx))
+        rows = np.flatnonzero(bam[local]) if name == "BAM-use" else np.arange(len(local))
+        owner = local[rows]
+        score = base[owner] - elapsed[rows] * drop * pace[owner]
+        score = score + rng.normal(0, 1.5, size=len(rows))
+        out["episode"].append(idx[owner])
+        out["assessed_on"].append(day[rows])
+        out["instrument"].append(np.full(len(rows), name))
         out["score"].append(np.clip(np.rint(score), 0, top).astype(np.int64))
     return {k: np.concatenate(v) for k, v in out.items()}
 
@@ -385,7 +406,9 @@ def generate(
                 "S", np.char.zfill((n_sess + np.arange(len(s["episode"])) + 1).astype(str), 10)
             )
             writer.write("sessions", _sessions_table(s, ep_ids, sess_ids))
-            a = _assessments(rng, e, s1)
+            # the scores draw from their own stream, so clients, episodes and sessions stay
+            # as they were whatever the score model does
+            a = _assessments(np.random.default_rng([seed, 14, c]), e, attend, s1)
             writer.write(
                 "assessments",
                 pa.table(
