@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import duckdb
 
-from .engine import sql_code
+from .sqlfiles import sql_code
 
 TABLES = ("episode_next", "episode_engagement")
 

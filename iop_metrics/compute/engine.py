@@ -24,9 +24,10 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
+
+from .sqlfiles import sql_code as sql_code  # importable from here, as before
+from .sqlfiles import sql_text as sql_text
 
 if TYPE_CHECKING:
     import duckdb
@@ -104,20 +105,6 @@ class Engine(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release the connection or session."""
-
-
-@cache
-def sql_text(name: str) -> str:
-    """The text of ``iop_metrics/compute/sql/<name>.sql``."""
-    return resources.files("iop_metrics.compute").joinpath("sql", f"{name}.sql").read_text()
-
-
-def sql_code(name: str) -> str:
-    """The SQL of file ``name`` without its comment lines (so a ``$name`` in a comment binds
-    nothing)."""
-    return "\n".join(
-        line for line in sql_text(name).splitlines() if not line.lstrip().startswith("--")
-    ).strip()
 
 
 def with_ctes(ctes: Sequence[tuple[str, str]], body: str) -> str:
