@@ -112,4 +112,4 @@ final as (
     from scored
 )
 
-select * from final
+select * from final order by episode_id, instrument

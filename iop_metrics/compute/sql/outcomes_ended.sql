@@ -39,4 +39,4 @@ final as (
     left join treatment as t on t.episode_id = e.episode_id
 )
 
-select * from final
+select * from final order by discharge_date, episode_id

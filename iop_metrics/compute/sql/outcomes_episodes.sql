@@ -52,4 +52,4 @@ final as (
     where e.course
 )
 
-select * from final
+select * from final order by discharge_date, episode_id
