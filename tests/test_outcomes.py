@@ -282,7 +282,7 @@ def test_suppression_hides_every_small_outcome_count_and_what_would_give_it_away
     from iop_metrics.privacy import suppress_document
 
     doc = document(con, Query.of(MAY))
-    shown, hidden, _ = suppress_document(doc, 11, derived={})
+    shown, hidden = suppress_document(doc, 11, rates={}, derived={})
     o = shown["outcomes"]
     # no count of 1..10 is shown, nor a rate or a mean; ended (12) stays, and courses (11)
     # goes with the one ended episode that was not a course
@@ -292,7 +292,7 @@ def test_suppression_hides_every_small_outcome_count_and_what_would_give_it_away
         assert not (isinstance(value, int) and 0 < value < 11), key
     assert o["ended"] == 12 and o["courses"] is None
     # with k = 2, only the counts of 1 go, and the groups they belong to keep them hidden
-    shown, hidden, _ = suppress_document(doc, 2, derived={})
+    shown, hidden = suppress_document(doc, 2, rates={}, derived={})
     o = shown["outcomes"]
     assert o["reliable_deterioration"] is None  # 1
     assert o["no_reliable_change"] is None or o["reliable_improvement"] is None  # its group

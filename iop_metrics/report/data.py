@@ -18,7 +18,7 @@ from ..compute import series
 from ..compute.engine import engine_of
 from ..compute.series import trailing_months  # noqa: F401 - kept importable from here
 from ..periods import Period, us_federal_holidays
-from ..privacy import suppress_document, suppress_frame, suppression_block
+from ..privacy import is_small, suppress_document, suppress_frame
 from . import benchmark as bm
 
 
@@ -45,10 +45,6 @@ class ReportData:
     los_bins: pd.DataFrame = field(default_factory=pd.DataFrame)
     benchmark_file: str | None = None
     bands: pd.DataFrame | None = None  # PHQ-9 band at first x band at last score, courses
-    # Why each hidden figure is hidden (privacy.SMALL, COMPLEMENTARY, RATE, ESTIMATE), and the
-    # counts behind the rates (``~client_scheduled`` ...) as shown (None when hidden).
-    reasons: dict[str, str] = field(default_factory=dict)
-    behind: dict[str, int | None] = field(default_factory=dict)
 
     @property
     def internal(self) -> bool:
@@ -60,19 +56,15 @@ class _Figures:
     doc: dict[str, Any]
     retention: dict[str, Any]
     shown: dict[str, Any]
-    reasons: dict[str, str]
-    behind: dict[str, int | None]
-
-    @property
-    def hidden(self) -> set[str]:
-        return set(self.reasons)
+    hidden: set[str]
 
 
 def _figures(con: m.Con, q: m.Query, k: int, ret: dict[str, Any] | None = None) -> _Figures:
     ret = ret if ret is not None else m.retention_summary(con, q)
     doc = m.document(con, q, retention=ret)
-    shown, reasons, behind = suppress_document(doc, k, derived=m.derived_counts(doc, ret))
-    return _Figures(doc, ret, shown, reasons, behind)
+    rates = {key: (num, den) for key, _, num, den in m.RATE_PARTS}
+    shown, hidden = suppress_document(doc, k, rates=rates, derived=m.derived_counts(doc, ret))
+    return _Figures(doc, ret, shown, hidden)
 
 
 def monthly_series(
@@ -141,22 +133,15 @@ def _flow(con: m.Con, q: m.Query, k: int) -> pd.DataFrame:
 
 
 def _rates(f: _Figures, curve: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Headline rates with numerator, denominator and 95% interval; under suppression a
-    hidden numerator or denominator is blanked (its reason in ``numerator_hidden`` and
-    ``denominator_hidden``), and so are the rate and interval of a hidden rate."""
+    """Headline rates with numerator, denominator and 95% interval; hidden rows blanked."""
     df = m.rate_table(f.doc, f.retention, curve)
     if not k:
         return df
-    parts = {key: (num, den) for key, _, num, den in m.RATE_PARTS}
-    parts.update({f"retention.day_{n}": ("", "retention.cohort_admissions") for n in (30, 60, 90)})
+    small = df[["numerator", "denominator"]].map(lambda v: is_small(None if pd.isna(v) else v, k))
+    hide = df["figure"].isin(f.hidden) | small.any(axis=1)
     cols = ["numerator", "denominator", "rate", "ci_low", "ci_high"]
     df[cols] = df[cols].astype("float64")
-    for side, i in (("numerator", 0), ("denominator", 1)):
-        why = df["figure"].map(lambda key, i=i: f.reasons.get(parts[key][i]))
-        df[f"{side}_hidden"] = why
-        df.loc[why.notna(), side] = float("nan")
-    hide = df["figure"].isin(f.hidden)
-    df.loc[hide, ["rate", "ci_low", "ci_high"]] = float("nan")
+    df.loc[hide, cols] = float("nan")
     return df
 
 
@@ -344,8 +329,6 @@ def _gather(
         los_bins=_los_bins(con, q, k),
         benchmark_file=benchmark,
         bands=_bands(con, q, k),
-        reasons=figures.reasons,
-        behind=figures.behind,
     )
 
 
@@ -353,15 +336,12 @@ def metrics_json(d: ReportData) -> dict[str, str]:
     """The metrics.json of a report (exact figures, or suppressed figures null) as the notebook
     outputs it: JSON text under one key, since notebook files sort the keys of JSON outputs and
     the document's key order is part of its contract."""
-    doc = d.doc if d.internal else {**d.shown, "suppression": suppression_json(d)}
+    doc = (
+        d.doc if d.internal else {**d.shown, "suppression": {"k": d.k, "hidden": sorted(d.hidden)}}
+    )
     if d.benchmark_file:
         doc = {**doc, "benchmark": _references_json(d)}
     return {"metrics_json": json.dumps(doc, indent=2)}
-
-
-def suppression_json(d: ReportData) -> dict[str, Any]:
-    """The ``suppression`` block of the report's external metrics.json."""
-    return suppression_block(d.k, d.reasons, d.behind)
 
 
 def _references_json(d: ReportData) -> list[dict[str, Any]]:
