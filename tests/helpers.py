@@ -183,3 +183,16 @@ def axe(html: Path, out: Path) -> list[dict]:
     results = json.loads(unescape(found.group(1)))
     assert isinstance(results, list), results
     return results
+
+
+# A higher-is-better instrument from the contract table (WHO-5 wellbeing index, 0..25).
+WHO5 = {
+    "code": "WHO-5",
+    "name": "WHO-5 Well-Being Index",
+    "min_score": "0",
+    "max_score": "25",
+    "lower_is_better": "false",
+    "caseness": "13",
+    "reliable_change": "5",
+    "source": "program's own reading",
+}

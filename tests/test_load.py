@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import client, episode, session, sha256, write_dataset
+from helpers import WHO5, client, episode, session, sha256, write_dataset
 
 from iop_metrics.cli import main
 from iop_metrics.ingest.load import load
@@ -32,19 +32,6 @@ BASE = {
     "assessments": [
         {"episode_id": "E2", "assessed_on": "2026-05-01", "instrument": "PHQ-9", "score": 12}
     ],
-}
-
-
-# A higher-is-better instrument from the contract table (WHO-5 wellbeing index, 0..25).
-WHO5 = {
-    "code": "WHO-5",
-    "name": "WHO-5 Well-Being Index",
-    "min_score": "0",
-    "max_score": "25",
-    "lower_is_better": "false",
-    "caseness": "13",
-    "reliable_change": "5",
-    "source": "program's own reading",
 }
 
 

@@ -9,7 +9,7 @@ import random
 import duckdb
 import pandas as pd
 import pytest
-from helpers import client, episode, session, write_dataset
+from helpers import WHO5, client, episode, session, write_dataset
 
 from iop_metrics.compute.metrics import Query, Scope, document
 from iop_metrics.compute.outcomes import outcome_courses, outcomes, outcomes_detail
@@ -17,16 +17,6 @@ from iop_metrics.ingest.load import load
 from iop_metrics.periods import month
 
 MAY = month(2026, 5)
-WHO5 = {
-    "code": "WHO-5",
-    "name": "WHO-5 Well-Being Index",
-    "min_score": "0",
-    "max_score": "25",
-    "lower_is_better": "false",
-    "caseness": "13",
-    "reliable_change": "5",
-    "source": "test",
-}
 
 
 def _a(eid: str, day: str, instrument: str, score: float) -> dict:
