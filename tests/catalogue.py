@@ -1,4 +1,4 @@
-"""Every query the package runs (33: each SQL file, with each grouping of attendance and each
+"""Every query the package runs (38: each SQL file, with each grouping of attendance and each
 slice), as (file, files it reads, extra parameters): compared across engines and frame paths."""
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ QUERIES: list[tuple[str, tuple[tuple[str, str], ...], dict[str, Any]]] = [
     ("outcomes", o.COURSES, {}),
     ("outcomes_by_instrument", o.DETAIL, {}),
     ("outcomes_cadence", (), {}),
+    # the outcome figures of the 12-month trend, by month of discharge
+    ("series_outcomes", o.COURSES, {}),
     *[("slices", (), {"attribute": a}) for a in m.SLICES],
     ("quality", (), {"closed_days": "holidays"}),
     # the case-mix patterns of each adjusted measure of the site comparison

@@ -3,9 +3,10 @@
 ``monthly(con, q)`` returns, for each of the 12 calendar months ending with the month
 ``q``'s period ends in, the same figures a one-month ``document`` would give for that month
 as of ``q.as_of`` (census, attendance, dosage, completion, 90-day retention, transition
-outcomes), as plain rows. Census and discharges come from one pass over the episodes,
-attendance from one scan of the 12 months' sessions, dosage and transitions from one run of
-their detail SQL over the 12 months grouped by month; retention computes the cohort rows
+outcomes, reliable improvement and recovery), as plain rows. Census and discharges come from one
+pass over the episodes, attendance from one scan of the 12 months' sessions, dosage, transitions
+and outcomes from one run of their detail SQL over the 12 months grouped by month (a month's
+outcome cohort is the courses that ended in it); retention computes the cohort rows
 once and runs the Kaplan-Meier summary of ``retention.sql`` on each month's slice of them,
 so every figure is the one the document computes, not an approximation of it. On an engine
 other than DuckDB (Spark) the series is the 12 one-month documents (same figures, slower).
@@ -24,7 +25,24 @@ from typing import Any
 
 from ..periods import Period, month
 from .engine import DuckDBEngine, Rows, engine_of, sql_code, used_params, with_ctes
-from .metrics import Con, Query, document
+from .metrics import Con, Query, document, records
+from .outcomes import COURSES
+
+# The outcome figures of each month's row: the document's outcomes key of that month.
+OUTCOME_COUNTS = ("courses", "paired", "reliable_improvement", "at_caseness", "recovery")
+OUTCOME_RATES = {
+    "reliable_improvement_rate": ("reliable_improvement", "paired"),
+    "recovery_rate": ("recovery", "at_caseness"),
+}
+OUTCOME_KEYS = (
+    "courses",
+    "paired",
+    "reliable_improvement",
+    "reliable_improvement_rate",
+    "at_caseness",
+    "recovery",
+    "recovery_rate",
+)
 
 
 def trailing_months(period: Period, n: int = 12) -> list[Period]:
@@ -149,11 +167,13 @@ def monthly(con: Con, q: Query, *, shared: Cohorts | None = None) -> list[dict[s
     att = _by_month(eng, "series_attendance", span, table)
     dos = _by_month(eng, "series_dosage", span, table, ("dosage_weeks",))
     tra = _by_month(eng, "series_transitions", span, table, ("transitions_detail",))
+    out = _outcomes(eng, span)
     ret = _retention(eng, q, months, shared)
     rows = []
     for p in months:
         key = p.start.year * 100 + p.start.month
         e, a, d, t, r = eps[key], att[key], dos[key], tra[key], ret[key]
+        o = out.get(key, NO_OUTCOMES)
         determined = t["step_down"] + t["step_up"] + t["lateral"] + t["no_next_care"]
         rows.append(
             {
@@ -175,9 +195,20 @@ def monthly(con: Con, q: Query, *, shared: Cohorts | None = None) -> list[dict[s
                 "step_down": t["step_down"],
                 "determined": determined,
                 "step_down_rate": t["step_down"] / determined if determined else None,
+                **{k: o[k] for k in OUTCOME_KEYS},
             }
         )
     return rows
+
+
+# A month in which no in-scope episode ended: what its document's outcomes key says.
+NO_OUTCOMES: dict[str, Any] = {k: None if k.endswith("_rate") else 0 for k in OUTCOME_KEYS}
+
+
+def _outcomes(eng: DuckDBEngine, span: Query) -> dict[int, dict[str, Any]]:
+    """The combined outcome figures of each month of ``span`` with an ended episode, from one
+    run of the outcome cohort, detail and per-course SQL over the whole span."""
+    return {r["month_key"]: r for r in records(eng, "series_outcomes", span, reads=COURSES)}
 
 
 def _from_document(con: Con, p: Period, q: Query) -> dict[str, Any]:
@@ -204,4 +235,5 @@ def _from_document(con: Con, p: Period, q: Query) -> dict[str, Any]:
         "step_down": t["step_down"],
         "determined": determined,
         "step_down_rate": t["step_down"] / determined if determined else None,
+        **{k: d["outcomes"][k] for k in OUTCOME_KEYS},
     }

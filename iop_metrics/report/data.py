@@ -71,8 +71,9 @@ def monthly_series(
     con: m.Con, q: m.Query, *, suppress: int = 0, shared: series.Cohorts | None = None
 ) -> pd.DataFrame:
     """The 12 months ending with ``q``'s period, one row each, as of ``q.as_of``: census,
-    attendance, dosage, completion, 90-day retention and step-down figures with their counts
-    (for trends, sparklines and the attendance control chart); one query per family
+    attendance, dosage, completion, 90-day retention, step-down, reliable improvement and
+    recovery figures with their counts (for trends, sparklines and the attendance control
+    chart); one query per family
     (``compute.series``), the same figures as 12 one-month documents."""
     k = suppress if suppress > 1 else 0
     rows = series.monthly(con, q, shared=shared)
@@ -94,12 +95,14 @@ def monthly_series(
             "cohort",
             "step_down",
             "determined",
+            *series.OUTCOME_COUNTS,
         ),
         rates={
             "attendance_rate": ("attended", "client_scheduled"),
             "share_meeting_threshold": ("meeting", "client_weeks"),
             "completion_rate": ("completed", "discharges"),
             "step_down_rate": ("step_down", "determined"),
+            **series.OUTCOME_RATES,
         },
     )
     if k > 1:
