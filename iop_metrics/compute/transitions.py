@@ -1,0 +1,54 @@
+"""Movement between levels of care (metrics.md, Transitions; Inflow; Continuity): each
+``*_detail.sql`` lists the episodes, its summary file reads them as ``detail``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .query import Con, Query, Scope, _detail, run
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def transitions_detail(con: Con, q: Query) -> pd.DataFrame:
+    """Each in-scope discharge in the period with its next episode and outcome."""
+    return run(con, "transitions_detail", q)
+
+
+def transitions(con: Con, q: Query) -> pd.DataFrame:
+    """Counts per transition outcome, per next level, and the median step-down gap."""
+    return run(con, "transitions", q, reads=_detail("transitions"))
+
+
+def transition_matrix(con: Con, q: Query) -> pd.DataFrame:
+    """From-level x to-level counts over all levels of care (outcome where there is no next)."""
+    all_levels = Query(q.period, q.as_of, Scope(None, q.scope.site, q.scope.track), q.window_days)
+    rows = transitions_detail(con, all_levels)
+    rows["to_level"] = rows["to_level"].where(rows["to_level"].notna(), rows["outcome"])
+    return (
+        rows.groupby(["from_level", "to_level"], as_index=False)
+        .size()
+        .rename(columns={"size": "n"})
+        .sort_values(["from_level", "to_level"], ignore_index=True)
+    )
+
+
+def inflow_detail(con: Con, q: Query) -> pd.DataFrame:
+    """Each in-scope admission in the period with its previous episode and how it came in."""
+    return run(con, "inflow_detail", q)
+
+
+def inflow(con: Con, q: Query) -> pd.DataFrame:
+    """Admissions by how they came in: stepped down, stepped up, lateral, direct."""
+    return run(con, "inflow", q, reads=_detail("inflow"))
+
+
+def continuity_detail(con: Con, q: Query) -> pd.DataFrame:
+    """Each residential/inpatient discharge in the period with its first follow-up day."""
+    return run(con, "continuity_detail", q)
+
+
+def continuity(con: Con, q: Query) -> pd.DataFrame:
+    """Follow-up within 7 and 14 days after residential or inpatient discharge."""
+    return run(con, "continuity", q, reads=_detail("continuity"))
