@@ -15,33 +15,33 @@ _WHERE = {
     "compare": ".compute.formats",
     "case_mix_model": ".compute.comparison",
     "site_comparison": ".compute.comparison",
-    "Query": ".compute.metrics",
-    "Scope": ".compute.metrics",
-    "attendance": ".compute.metrics",
-    "census": ".compute.metrics",
-    "continuity": ".compute.metrics",
-    "continuity_detail": ".compute.metrics",
-    "discharges": ".compute.metrics",
+    "Query": ".compute.query",
+    "Scope": ".compute.query",
+    "attendance": ".compute.attendance",
+    "census": ".compute.census",
+    "continuity": ".compute.transitions",
+    "continuity_detail": ".compute.transitions",
+    "discharges": ".compute.census",
     "document": ".compute.metrics",
-    "dosage": ".compute.metrics",
-    "dosage_weeks": ".compute.metrics",
-    "example_connection": ".compute.metrics",
-    "inflow": ".compute.metrics",
-    "inflow_detail": ".compute.metrics",
-    "latest_complete_month": ".compute.metrics",
+    "dosage": ".compute.attendance",
+    "dosage_weeks": ".compute.attendance",
+    "example_connection": ".compute.query",
+    "inflow": ".compute.transitions",
+    "inflow_detail": ".compute.transitions",
+    "latest_complete_month": ".compute.query",
     "outcome_courses": ".compute.outcomes",
     "outcomes": ".compute.outcomes",
     "outcomes_detail": ".compute.outcomes",
     "rates": ".compute.metrics",
-    "resolve_period": ".compute.metrics",
-    "retention": ".compute.metrics",
-    "retention_cohort": ".compute.metrics",
-    "retention_curve": ".compute.metrics",
-    "slices": ".compute.metrics",
-    "transition_matrix": ".compute.metrics",
-    "transitions": ".compute.metrics",
-    "transitions_detail": ".compute.metrics",
-    "wilson": ".compute.metrics",
+    "resolve_period": ".compute.query",
+    "retention": ".compute.retention",
+    "retention_cohort": ".compute.retention",
+    "retention_curve": ".compute.retention",
+    "slices": ".compute.slices",
+    "transition_matrix": ".compute.transitions",
+    "transitions": ".compute.transitions",
+    "transitions_detail": ".compute.transitions",
+    "wilson": ".compute.intervals",
     "connect": ".db",
     "InputError": ".errors",
     "Violation": ".errors",
@@ -56,35 +56,31 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:
+    from .compute.attendance import attendance, dosage, dosage_weeks
+    from .compute.census import census, discharges
     from .compute.comparison import case_mix_model, site_comparison
     from .compute.formats import compare
-    from .compute.metrics import (
+    from .compute.intervals import wilson
+    from .compute.metrics import document, rates
+    from .compute.outcomes import outcome_courses, outcomes, outcomes_detail
+    from .compute.query import (
         Query,
         Scope,
-        attendance,
-        census,
+        example_connection,
+        latest_complete_month,
+        resolve_period,
+    )
+    from .compute.retention import retention, retention_cohort, retention_curve
+    from .compute.slices import slices
+    from .compute.transitions import (
         continuity,
         continuity_detail,
-        discharges,
-        document,
-        dosage,
-        dosage_weeks,
-        example_connection,
         inflow,
         inflow_detail,
-        latest_complete_month,
-        rates,
-        resolve_period,
-        retention,
-        retention_cohort,
-        retention_curve,
-        slices,
         transition_matrix,
         transitions,
         transitions_detail,
-        wilson,
     )
-    from .compute.outcomes import outcome_courses, outcomes, outcomes_detail
     from .db import connect
     from .errors import InputError, Violation
     from .ingest.load import load, load_memory

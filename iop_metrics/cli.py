@@ -160,7 +160,7 @@ def _check(a: argparse.Namespace, con, periods) -> None:
 
 
 def _query(a: argparse.Namespace, con, today: dt.date):
-    from .compute.metrics import Query, Scope, latest_complete_month
+    from .compute.query import Query, Scope, latest_complete_month
     from .periods import parse_period
 
     period = parse_period(a.period, today=today) if a.period else latest_complete_month(con)
@@ -190,7 +190,7 @@ def _cmd_sites(a: argparse.Namespace) -> int:
 
     from .compute import comparison
     from .compute.coverage import check_period
-    from .compute.metrics import Query, Scope
+    from .compute.query import Query, Scope
     from .db import connect
     from .periods import parse_period
 
@@ -289,7 +289,7 @@ def _spark(a: argparse.Namespace):  # -> SparkEngine, or None for DuckDB
 def _report(a: argparse.Namespace) -> int:
     import duckdb
 
-    from .compute.metrics import Scope, latest_complete_month
+    from .compute.query import Scope, latest_complete_month
     from .db import connect
     from .periods import parse_period, periods_between
     from .scratch import reports_folder

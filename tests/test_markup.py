@@ -114,6 +114,7 @@ def test_every_page_kind_passes_axe_core(pages, tmp_path):
         bad = [
             (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
             for v in violations
-            if v["impact"] in ("serious", "critical")
+            # and no empty header cell (a minor finding the sites pages' totals row once had)
+            if v["impact"] in ("serious", "critical") or v["id"] == "empty-table-header"
         ]
         assert not bad, f"{kind}: {bad}"

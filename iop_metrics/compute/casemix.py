@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .metrics import Con, Query
+    from .query import Con, Query
 
 FACTORS = ("age_band", "sex", "primary_substance", "payer", "referral_source")
 # What a director reads for each factor ("given the clients North served (ages, ...)").
@@ -49,7 +49,7 @@ OUTCOME_READS: dict[str, tuple[tuple[str, str], ...]] = {
 def patterns(con: Con, q: Query, measure: str) -> pd.DataFrame:
     """Successes and trials per site and case-mix pattern of ``measure``'s eligible episodes
     in the comparison window ``q.period`` (every site: ``q``'s site is ignored)."""
-    from .metrics import Query, Scope, run
+    from .query import Query, Scope, run
 
     if measure not in OUTCOME_READS:
         raise ValueError(f"measure must be one of {tuple(OUTCOME_READS)}, not {measure!r}")

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .casemix import CaseMixModel
-    from .metrics import Con, Query
+    from .query import Con, Query
 
 Z95 = 1.959963984540054  # two-sided 95%
 Z998 = 3.090232306167813  # two-sided 99.8%
@@ -187,7 +187,7 @@ def _site_json(r: dict[str, Any]) -> dict[str, Any]:
 def window_query(q: Query, window: str) -> Query:
     """``q`` over the comparison window: the period itself, or the 12 months ending with it
     (P.end - 364 .. P.end, as the retention cohort); same as_of, every site."""
-    from .metrics import Query, Scope
+    from .query import Query, Scope
 
     if window not in WINDOWS:
         raise ValueError(f"window must be one of {WINDOWS}, not {window!r}")
@@ -283,7 +283,7 @@ def site_comparison(
     Examples
     --------
     >>> from iop_metrics.periods import parse_period
-    >>> from iop_metrics.compute.metrics import Query, example_connection
+    >>> from iop_metrics.compute.query import Query, example_connection
     >>> q = Query.of(parse_period("2026-05"))
     >>> site_comparison(example_connection(), q, "completion")[["site", "n", "observed", "reading"]]
        site  n  observed  reading
@@ -300,7 +300,7 @@ def case_mix_model(con: Con, q: Query, measure: str, *, window: str = "12m") -> 
     Examples
     --------
     >>> from iop_metrics.periods import parse_period
-    >>> from iop_metrics.compute.metrics import Query, example_connection
+    >>> from iop_metrics.compute.query import Query, example_connection
     >>> q = Query.of(parse_period("2026-05"))
     >>> model = case_mix_model(example_connection(), q, "completion")
     >>> model.episodes, model.parameters, model.merged  # two episodes: every level is rare
@@ -316,7 +316,7 @@ def attendance_by_site(con: Con, wq: Query) -> pd.DataFrame:
     """n = client-scheduled sessions and observed = attended, per site, in the window."""
     import pandas as pd
 
-    from .metrics import records
+    from .query import records
 
     rows = records(con, "attendance", wq, extra={"by": "site"})
     return pd.DataFrame(

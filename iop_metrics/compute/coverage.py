@@ -26,7 +26,7 @@ LAST_ACTIVITY = (
 def last_activity(con: Any) -> dt.date | None:
     """The last date anything happens in the data: a session, an admission or a discharge.
 
-    >>> from iop_metrics.compute.metrics import example_connection
+    >>> from iop_metrics.compute.query import example_connection
     >>> last_activity(example_connection())
     datetime.date(2026, 6, 3)
     """
@@ -46,7 +46,7 @@ def stale_message(period: Period, last: dt.date, source: str) -> str:
 def check_period(con: Any, period: Period, *, source: str, allow_empty: bool = False) -> None:
     """Refuse ``period`` when it begins after the data's last activity date.
 
-    >>> from iop_metrics.compute.metrics import example_connection
+    >>> from iop_metrics.compute.query import example_connection
     >>> from iop_metrics.periods import parse_period
     >>> check_period(example_connection(), parse_period("2026-07"), source="the example")
     Traceback (most recent call last):
@@ -75,7 +75,7 @@ def known_codes(con: Any, column: str) -> tuple[str, ...]:
 def check_scope(con: Any, *, site: str | None, track: str | None, source: str) -> None:
     """Refuse a ``site`` or ``track`` that no episode has, naming the known ones.
 
-    >>> from iop_metrics.compute.metrics import example_connection
+    >>> from iop_metrics.compute.query import example_connection
     >>> check_scope(example_connection(), site="mian", track=None, source="the example")
     Traceback (most recent call last):
     ...

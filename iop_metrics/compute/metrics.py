@@ -31,7 +31,7 @@ from .intervals import wilson
 from .query import Con as Con
 from .query import Query as Query
 from .query import Scope as Scope
-from .query import _detail, records
+from .query import detail_reads, records
 from .query import example_connection as example_connection
 from .query import latest_complete_month as latest_complete_month
 from .query import prepare as prepare
@@ -96,7 +96,7 @@ def document(con: Con, q: Query, *, retention: dict[str, Any] | None = None) -> 
 
     att = records(con, "attendance", q, extra={"by": "all"})
     dis = one("discharges")
-    tra = one("transitions", _detail("transitions"))
+    tra = one("transitions", detail_reads("transitions"))
     ret = retention if retention is not None else retention_summary(con, q)
     return {
         "period": {
@@ -132,8 +132,8 @@ def document(con: Con, q: Query, *, retention: dict[str, Any] | None = None) -> 
             "by_next_level": {e["level"]: e["n"] for e in tra["by_next_level"] or []},
             "median_gap_days_step_down": tra["median_gap_days_step_down"],
         },
-        "inflow": one("inflow", _detail("inflow")),
-        "continuity": one("continuity", _detail("continuity")),
+        "inflow": one("inflow", detail_reads("inflow")),
+        "continuity": one("continuity", detail_reads("continuity")),
         "outcomes": outcomes_key(con, q),
     }
 

@@ -104,7 +104,8 @@ def _query(con: Con, name: str, q: Query, reads: Reads, extra: dict[str, Any] | 
     return engine_of(con).query(name, {**q.params(), **(extra or {})}, reads=reads)
 
 
-def _detail(name: str) -> Reads:
+def detail_reads(name: str) -> Reads:
+    """What summary file ``name`` reads: the rows of ``<name>_detail.sql`` as ``detail``."""
     return (("detail", f"{name}_detail"),)
 
 

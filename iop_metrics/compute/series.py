@@ -11,7 +11,7 @@ once and runs the Kaplan-Meier summary of ``retention.sql`` on each month's slic
 so every figure is the one the document computes, not an approximation of it. On an engine
 other than DuckDB (Spark) the series is the 12 one-month documents (same figures, slower).
 
->>> from iop_metrics.compute.metrics import Query, example_connection
+>>> from iop_metrics.compute.query import Query, example_connection
 >>> from iop_metrics.periods import parse_period
 >>> rows = monthly(example_connection(), Query.of(parse_period("2026-05")))
 >>> len(rows), rows[-1]["month"], rows[-1]["admissions"], rows[-1]["active_at_end"]
@@ -25,8 +25,9 @@ from typing import Any
 
 from ..periods import Period, month
 from .engine import DuckDBEngine, Rows, engine_of, sql_code, used_params, with_ctes
-from .metrics import Con, Query, document, records
+from .metrics import document
 from .outcomes import COURSES
+from .query import Con, Query, records
 
 # The outcome figures of each month's row: the document's outcomes key of that month.
 OUTCOME_COUNTS = ("courses", "paired", "reliable_improvement", "at_caseness", "recovery")

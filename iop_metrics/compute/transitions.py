@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .query import Con, Query, Scope, _detail, run
+from .query import Con, Query, Scope, detail_reads, run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -18,7 +18,7 @@ def transitions_detail(con: Con, q: Query) -> pd.DataFrame:
 
 def transitions(con: Con, q: Query) -> pd.DataFrame:
     """Counts per transition outcome, per next level, and the median step-down gap."""
-    return run(con, "transitions", q, reads=_detail("transitions"))
+    return run(con, "transitions", q, reads=detail_reads("transitions"))
 
 
 def transition_matrix(con: Con, q: Query) -> pd.DataFrame:
@@ -41,7 +41,7 @@ def inflow_detail(con: Con, q: Query) -> pd.DataFrame:
 
 def inflow(con: Con, q: Query) -> pd.DataFrame:
     """Admissions by how they came in: stepped down, stepped up, lateral, direct."""
-    return run(con, "inflow", q, reads=_detail("inflow"))
+    return run(con, "inflow", q, reads=detail_reads("inflow"))
 
 
 def continuity_detail(con: Con, q: Query) -> pd.DataFrame:
@@ -51,4 +51,4 @@ def continuity_detail(con: Con, q: Query) -> pd.DataFrame:
 
 def continuity(con: Con, q: Query) -> pd.DataFrame:
     """Follow-up within 7 and 14 days after residential or inpatient discharge."""
-    return run(con, "continuity", q, reads=_detail("continuity"))
+    return run(con, "continuity", q, reads=detail_reads("continuity"))

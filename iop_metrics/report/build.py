@@ -24,7 +24,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ..compute.metrics import Scope
+from ..compute.query import Scope
 from ..errors import InputError, WriteError, folder_bytes, free_bytes
 from ..periods import Period
 from ..scratch import temp_name

@@ -93,7 +93,7 @@ def site_codes(db: Path) -> tuple[str, ...]:
 
 def resolve_period(config: RunConfig, override: str | None, today: dt.date, db: Path) -> Period:
     """``--period``, else the config's period, else the latest complete month in the data."""
-    from ..compute.metrics import latest_complete_month
+    from ..compute.query import latest_complete_month
     from ..db import connect
     from ..periods import parse_period
 
@@ -255,7 +255,7 @@ def render_job(
     db: Path, period: Period, job: Job, config: RunConfig, levels: tuple[str, ...] | None
 ) -> dict[str, Any]:
     """Render one report in this (worker) process; a failure is returned, never raised."""
-    from ..compute.metrics import Scope
+    from ..compute.query import Scope
     from ..report.build import ReportError, render
 
     warnings: list[str] = []

@@ -304,7 +304,7 @@ def write_sites_page(
 ) -> None:
     """Compute the comparison from ``db`` and write the page to ``path``; the internal page
     (no suppression) gets ``sites.json`` beside it."""
-    from ..compute.metrics import Query, Scope
+    from ..compute.query import Query, Scope
     from ..db import connect
     from .pages import render_page, report_css
 
