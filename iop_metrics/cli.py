@@ -27,7 +27,14 @@ DESCRIPTION = (
     "failure."
 )
 # comparison.MEASURES, spelt out so that parsing arguments imports no statistics (a test checks)
-MEASURE_CHOICES = ("completion", "retained_90d", "step_down", "attendance")
+MEASURE_CHOICES = (
+    "completion",
+    "retained_90d",
+    "step_down",
+    "reliable_improvement",
+    "recovery",
+    "attendance",
+)
 
 
 class _Parser(argparse.ArgumentParser):

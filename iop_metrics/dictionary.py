@@ -277,11 +277,17 @@ COMPARISON: tuple[Entry, ...] = (
         "window with admit_date + 89 <= as_of, y = 0 when the episode ended dropped_out or "
         "terminated with LOS < 90. Step-down: discharges in the window whose next care is "
         "determined "
-        "(step down, up, lateral, no next care; pending left out), y = step_down. Attendance: "
+        "(step down, up, lateral, no next care; pending left out), y = step_down. Reliable "
+        "improvement: the courses of treatment ended in the window paired on PHQ-9 or GAD-7 "
+        "(outcomes.md's combined classification), y = reliable_improvement (one improved "
+        "reliably, none deteriorated reliably). Recovery: those of them that were a case at "
+        "start (at_caseness, recovery's denominator), y = recovery (none of the paired "
+        "instruments a case at end). Attendance: "
         "client-scheduled sessions in the window, y = attended; it stays a raw rate (one "
         "client's sessions are not independent trials) but its limits get the over-dispersion "
         "rule. Episodes without a site count as site `(none)`.",
-        standard="comparison.md; Hospital Compare's indirect standardization",
+        standard="comparison.md; Hospital Compare's indirect standardization; NHS Talking "
+        "Therapies' case-mix adjusted reliable improvement and recovery",
     ),
     Entry(
         "sites.case_mix",
@@ -401,8 +407,10 @@ TABLES_READ: tuple[tuple[str, str, str], ...] = (
     ("continuity", "episodes (all levels), sessions", "continuity_detail.sql, continuity.sql"),
     (
         "site comparison",
-        "episodes, clients, sessions (attendance), episode_next (step-down)",
-        "case_mix_*.sql, case_mix_patterns.sql, attendance.sql",
+        "episodes, clients, sessions (attendance, courses), episode_next (step-down), "
+        "assessments and instruments (reliable improvement, recovery)",
+        "case_mix_*.sql, case_mix_patterns.sql, attendance.sql; outcomes_ended.sql, "
+        "outcomes_detail.sql, outcomes_episodes.sql",
     ),
     (
         "outcomes",

@@ -1,4 +1,4 @@
-"""Every query the package runs (38: each SQL file, with each grouping of attendance and each
+"""Every query the package runs (40: each SQL file, with each grouping of attendance and each
 slice), as (file, files it reads, extra parameters): compared across engines and frame paths."""
 
 from __future__ import annotations

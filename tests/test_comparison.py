@@ -4,6 +4,7 @@ DerSimonian-Laird, a permutation null, determinism and the JSON document."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import random
@@ -67,32 +68,53 @@ def test_adjusted_rate_ratio_z_and_n_star_follow_the_formulas(net):
         assert s["lo998"] <= s["lo95"] < p < s["hi95"] <= s["hi998"]
 
 
-def test_expected_counts_equal_a_fit_on_one_row_per_episode(net):
-    """statsmodels' formula GLM on one row per episode (its own design from the raw tables,
-    ages banded in pandas) gives the same expected counts per site to 1e-6."""
-    import statsmodels.formula.api as smf
-    from statsmodels.genmod.families import Binomial
+WINDOW = ("2025-11-01", "2026-10-31")
 
-    model = c.compare(net, Q, "completion").model
-    df = net.execute(
-        "select e.site, e.admit_date, e.discharge_reason, c.* from main.episodes e "
-        "join main.clients c using (client_id) "
-        "where e.discharge_date between date '2025-11-01' and date '2026-10-31'"
+
+def _episode_rows(con) -> pd.DataFrame:
+    """Every episode discharged in the 12-month window with its site and client, from the raw
+    tables, ages banded in pandas."""
+    df = con.execute(
+        "select e.site, e.episode_id, e.admit_date, e.discharge_date, e.discharge_reason, c.* "
+        "from main.episodes e join main.clients c using (client_id) "
+        f"where e.discharge_date between date '{WINDOW[0]}' and date '{WINDOW[1]}'"
     ).df()
     age = pd.to_datetime(df["admit_date"]).dt.year - df["birth_year"]
     bands = [(18, "under 18"), (26, "18-25"), (35, "26-34"), (45, "35-44"), (55, "45-54")]
     bands += [(65, "55-64"), (999, "65+")]
     df["age_band"] = [next(b for lim, b in bands if a < lim) for a in age]
-    df["y"] = (df["discharge_reason"] == "completed").astype(int)
-    merged = dict(x.split("=") for x in model.merged)
+    return df
+
+
+def _independent_expected(df: pd.DataFrame, model: casemix.CaseMixModel):
+    """statsmodels' formula GLM on one row per episode (``df``: site, the raw factors, y), its
+    own design with the model's merges applied: (expected per site, the fit, p per row)."""
+    import statsmodels.formula.api as smf
+    from statsmodels.genmod.families import Binomial
+
+    df = df.copy()
+    merged: dict[str, set[str]] = {}
+    for x in model.merged:
+        var, level = x.split("=")
+        merged.setdefault(var, set()).add(level)
     terms = []
     for var in casemix.FACTORS:
         ref = model.references[var]
-        df[var] = [ref if merged.get(var) == v else v for v in df[var]]
-        terms.append(f"C({var}, Treatment('{ref}'))")
-    res = smf.glm("y ~ " + " + ".join(terms), df, family=Binomial()).fit()
-    df["p"] = res.predict(df)
-    independent = df.groupby("site")["p"].sum()
+        df[var] = [ref if v in merged.get(var, ()) else v for v in df[var]]
+        if var not in model.left_out:
+            terms.append(f"C({var}, Treatment('{ref}'))")
+    res = smf.glm("y ~ " + " + ".join(terms or ["1"]), df, family=Binomial()).fit()
+    p = res.predict(df)
+    return p.groupby(df["site"]).sum(), res, p
+
+
+def test_expected_counts_equal_a_fit_on_one_row_per_episode(net):
+    """statsmodels' formula GLM on one row per episode (its own design from the raw tables,
+    ages banded in pandas) gives the same expected counts per site to 1e-6."""
+    model = c.compare(net, Q, "completion").model
+    df = _episode_rows(net)
+    df["y"] = (df["discharge_reason"] == "completed").astype(int)
+    independent, res, p = _independent_expected(df, model)
     ours = c.compare(net, Q, "completion").sites.set_index("site")["expected"]
     assert len(ours) == 15
     for site, e in ours.items():
@@ -101,8 +123,88 @@ def test_expected_counts_equal_a_fit_on_one_row_per_episode(net):
     # the c-statistic against the Mann-Whitney U of the same p_i
     from scipy.stats import mannwhitneyu
 
-    u = mannwhitneyu(df.loc[df.y == 1, "p"], df.loc[df.y == 0, "p"]).statistic
+    u = mannwhitneyu(p[df.y == 1], p[df.y == 0]).statistic
     assert model.auc == pytest.approx(u / (df.y.sum() * (1 - df.y).sum()), abs=1e-9)
+
+
+# PHQ-9 and GAD-7 as outcomes.md's table gives them: caseness and reliable change
+THRESHOLDS = {"PHQ-9": (10, 6), "GAD-7": (8, 4)}
+
+
+def _outcome_flags(con) -> pd.DataFrame:
+    """outcomes.md in pandas from the raw tables: the window's courses of treatment (2+ attended
+    non-assessment sessions within the episode) paired on PHQ-9/GAD-7 (same-day scores
+    averaged, first and last date), with at_caseness, reliable_improvement and recovery."""
+    eps = _episode_rows(con)
+    ses = con.execute("select * from main.sessions").df().merge(eps, on="episode_id")
+    inside = ses["session_date"].between(ses["admit_date"], ses["discharge_date"])
+    treat = ses[inside & (ses["status"] == "attended") & (ses["service_type"] != "assessment")]
+    courses = eps[
+        eps["episode_id"].isin(set(treat.groupby("episode_id").size().loc[lambda n: n >= 2].index))
+    ]
+    sc = con.execute("select * from main.assessments").df().merge(courses, on="episode_id")
+    sc = sc[sc["assessed_on"].between(sc["admit_date"], sc["discharge_date"])]
+    sc = sc[sc["instrument"].isin(list(THRESHOLDS))]
+    daily = sc.groupby(["episode_id", "instrument", "assessed_on"])["score"].mean().reset_index()
+    flags = {}
+    for (eid, inst), g in daily.sort_values("assessed_on").groupby(["episode_id", "instrument"]):
+        if len(g) < 2:
+            continue
+        case, change = THRESHOLDS[inst]
+        first, last = g["score"].iloc[0], g["score"].iloc[-1]
+        flags.setdefault(eid, []).append(
+            (first >= case, last >= case, last - first <= -change, last - first >= change)
+        )
+    rows = []
+    for eid, fl in flags.items():
+        start, end = any(f[0] for f in fl), any(f[1] for f in fl)
+        up, down = any(f[2] for f in fl), any(f[3] for f in fl)
+        rows.append((eid, start, up and not down, start and not end))
+    out = pd.DataFrame(
+        rows, columns=["episode_id", "at_caseness", "reliable_improvement", "recovery"]
+    )
+    return courses.merge(out, on="episode_id")
+
+
+@pytest.mark.parametrize("measure", ["reliable_improvement", "recovery"])
+def test_outcome_expected_counts_equal_a_fit_on_one_row_per_episode(net, measure):
+    """The outcome measures' eligible courses and y worked out in pandas from the raw tables,
+    and their expected counts from statsmodels on one row per course, to 1e-6."""
+    df = _outcome_flags(net)
+    if measure == "recovery":
+        df = df[df["at_caseness"]]
+    df = df.assign(y=df[measure].astype(int))
+    comp = c.compare(net, Q, measure)
+    ours = comp.sites.set_index("site")
+    assert comp.n == len(df) and comp.observed == df["y"].sum()
+    assert dict(ours["n"]) == dict(df.groupby("site").size())
+    assert dict(ours["observed"]) == dict(df.groupby("site")["y"].sum())
+    independent, res, _ = _independent_expected(df, comp.model)
+    assert len(ours) == 15
+    for site, e in ours["expected"].items():
+        assert e == pytest.approx(independent[site], abs=1e-6), site
+    assert res.df_model + 1 == comp.model.parameters
+    # sum E = sum O (the model has an intercept)
+    assert ours["expected"].sum() == pytest.approx(comp.observed, rel=1e-9)
+
+
+def test_outcome_readings_come_out_as_planted(net):
+    """better improves and recovers more for real; court's high raw rates come from its court
+    referrals alone; small has too few; self_pay (5 clients) is merged."""
+    for measure in ("reliable_improvement", "recovery"):
+        adj = _by_site(c.compare(net, Q, measure))
+        raw = _by_site(c.compare(net, Q, measure, adjust=False))
+        network = c.compare(net, Q, measure)
+        assert adj["better"]["reading"] == "higher", measure
+        assert raw["better"]["reading"] in ("higher", "possibly higher"), measure
+        assert raw["court"]["rate"] > network.rate + 0.15
+        assert raw["court"]["reading"] == "possibly higher", measure
+        assert adj["court"]["reading"] == "as expected", measure
+        assert abs(adj["court"]["adjusted_rate"] - network.rate) < 0.05, measure
+        assert adj["small"]["reading"] == raw["small"]["reading"] == "too few"
+        assert network.model.merged == ("payer=self_pay",) and network.dispersion.sites == 14
+    # every 10th episode is unpaired and every 13th no course: 4215 - 421 - 324 + 32 = 3502
+    assert c.compare(net, Q, "reliable_improvement").n == 3502
 
 
 def _pats(rows):
@@ -292,3 +394,73 @@ def test_retained_and_step_down_eligibility_by_hand(tmp_path):
     comp = casemix.patterns(con, wq, "completion")
     assert (comp["trials"].sum(), comp["successes"].sum()) == (6, 3)
     assert set(comp["payer"]) == {"unknown"} and set(comp["age_band"]) == {"45-54"}
+
+
+def test_reliable_improvement_and_recovery_eligibility_by_hand(tmp_path):
+    """Reliable improvement counts every course paired on PHQ-9/GAD-7; recovery only those that
+    were a case at start (comparison.md, outcomes.md)."""
+    from helpers import client, episode, session
+
+    def course(eid, cid, site, admit="2026-06-01", discharge="2026-07-15", n=2):
+        eps.append(episode(eid, cid, "2.1", admit, discharge, site=site))
+        day = dt.date.fromisoformat(admit)
+        for d in (1, 8)[:n]:
+            ses.append(session(eid, (day + dt.timedelta(days=d)).isoformat()))
+
+    def score(eid, inst, *pairs):
+        scs.extend(
+            {"episode_id": eid, "assessed_on": d, "instrument": inst, "score": v} for d, v in pairs
+        )
+
+    eps, ses, scs = [], [], []
+    first, last = "2026-06-01", "2026-07-15"
+    course("e1", "a", "x")  # PHQ-9 16 -> 6: improved, case at start, recovered
+    score("e1", "PHQ-9", (first, 16), (last, 6))
+    course("e2", "b", "x")  # PHQ-9 7 -> 0: improved, no case at start (no recovery to count)
+    score("e2", "PHQ-9", (first, 7), (last, 0))
+    course("e3", "c", "x")  # one PHQ-9 only: not paired
+    score("e3", "PHQ-9", (first, 18))
+    course("e4", "d", "x", n=1)  # one treatment session and an assessment: no course
+    ses.append(session("e4", "2026-06-03", service="assessment"))
+    score("e4", "PHQ-9", (first, 18), (last, 2))
+    course("e5", "e", "y")  # GAD-7 10 -> 9: a case throughout, no reliable change
+    score("e5", "GAD-7", (first, 10), (last, 9))
+    course("e6", "f", "y")  # PHQ-9 improved, GAD-7 deteriorated: mixed, still a case at end
+    score("e6", "PHQ-9", (first, 12), (last, 4))
+    score("e6", "GAD-7", (first, 9), (last, 14))
+    course("e7", "g", "y")  # PHQ-9 11 -> 9 (same-day mean of 8 and 10): recovered, not improved
+    score("e7", "PHQ-9", (first, 11), (last, 8), (last, 10))
+    course("e8", "h", "y", "2025-08-01", "2025-10-20")  # ended before the window
+    score("e8", "PHQ-9", ("2025-08-01", 20), ("2025-10-20", 2))
+    eps.append(episode("e9", "i", "2.1", "2026-06-01", site="y"))  # open: not ended
+    ses += [session("e9", "2026-06-02"), session("e9", "2026-06-09")]
+    score("e9", "PHQ-9", (first, 20), (last, 2))
+    course("e10", "j", "y")  # the second score is after discharge: not paired
+    score("e10", "PHQ-9", (first, 15), ("2026-07-20", 3))
+    course("e11", "k", "y")  # BAM-use only: outside the combined classification
+    score("e11", "BAM-use", (first, 40), (last, 2))
+    con = load_memory(
+        write_dataset(
+            tmp_path / "d",
+            {
+                "clients": [client(x) for x in "abcdefghijk"],
+                "episodes": eps,
+                "sessions": ses,
+                "assessments": scs,
+            },
+        )
+    )
+    wq = c.window_query(Q, "12m")
+    ri = casemix.patterns(con, wq, "reliable_improvement").groupby("site")
+    # x: e1 and e2 (both improved); y: e5, e6 (mixed), e7, none improved
+    assert ri["trials"].sum().to_dict() == {"x": 2, "y": 3}
+    assert ri["successes"].sum().to_dict() == {"x": 2, "y": 0}
+    rec = casemix.patterns(con, wq, "recovery").groupby("site")
+    # case at start: e1 (recovered) at x; e5, e6, e7 (recovered) at y; e2 was no case
+    assert rec["trials"].sum().to_dict() == {"x": 1, "y": 3}
+    assert rec["successes"].sum().to_dict() == {"x": 1, "y": 1}
+    # the network figures through the comparison agree: 2 of 5, 2 of 4
+    for measure, (n, o) in (("reliable_improvement", (5, 2)), ("recovery", (4, 2))):
+        comp = c.compare(con, Q, measure, window="12m")
+        assert (comp.n, comp.observed) == (n, o)
+        assert comp.sites["expected"].sum() == pytest.approx(o, rel=1e-9)

@@ -40,9 +40,10 @@ def pages(tmp_path_factory):
 def test_internal_page_draws_both_funnels_and_says_the_finding(pages):
     page = pages["out"] / "sites.html"
     figures = re.findall(r'<figure class="chart">(.*?)</figure>', dom(page), flags=re.S)
-    # completion and retained 90 days, adjusted and raw; the network has no sessions and no
-    # next episodes, so attendance and step-down (every discharge: no next care) have no chart
-    assert len(figures) == 4
+    # completion, retained 90 days, reliable improvement and recovery, adjusted and raw; every
+    # session of the network is attended and no episode has a next one, so attendance and
+    # step-down (every discharge: no next care) have one outcome and no chart
+    assert len(figures) == 8
     for fig in figures:
         assert "<svg" in fig and "better" in fig and "court" in fig
     text = page.read_text()
@@ -56,15 +57,33 @@ def test_internal_page_draws_both_funnels_and_says_the_finding(pages):
         r"higher than chance explains\.",
         text,
     )
+    for title, unit, verb, n, did in (
+        ("reliable improvement", "paired courses", "improve reliably", 249, 198),
+        ("recovery", "paired courses that were a case at start", "recover", 206, 133),
+    ):
+        assert f"better ({title}, higher)" in text
+        assert re.search(
+            r"Given the clients better served \(ages, sex, substances, payers, referral routes\), "
+            rf"\d+ of its {n} {unit} were expected to {verb}; {did} did: \d+% more than "
+            r"expected, higher than chance explains\.",
+            text,
+        ), title
     assert "Merged into their factor's most common level" in text
     assert "primary_substance=sedatives, payer=self_pay" in text
     assert "phi = " in text and "over 14 sites" in text  # the over-dispersion rule ran
     assert "Case-mix adjustment accounts only for what was measured" in text
     assert "c-statistic (AUC) 0.6" in text and "Decile of predicted chance" in text
-    row = re.search(r"<tr><td>court</td>(.*?)</tr>", text, flags=re.S).group(1)
-    assert row.endswith('<td class="left">as expected</td><td class="left">possibly higher</td>')
+    for key in ("completion", "reliable_improvement", "recovery"):
+        part = text.split(f'<section class="part" id="{key}">')[1].split("</section>")[0]
+        row = re.search(r"<tr><td>court</td>(.*?)</tr>", part, flags=re.S).group(1)
+        assert row.endswith(
+            '<td class="left">as expected</td><td class="left">possibly higher</td>'
+        ), key
     saved = json.loads((pages["out"] / "sites.json").read_text())
+    assert list(saved["measures"]) == list(comparison.MEASURES)
     assert saved["measures"]["completion"]["dispersion"]["sites"] == 14
+    recovery = saved["measures"]["recovery"]
+    assert recovery["network"]["n"] == 2837 and recovery["model"]["merged"] == ["payer=self_pay"]
     assert not (pages["out"] / "sites-external.json").exists()
 
 
@@ -83,7 +102,7 @@ def test_external_page_shows_no_count_from_1_to_10(pages):
         dom(pages["out"] / "sites-external.html"),
         flags=re.S,
     )
-    assert len(figures) == 4
+    assert len(figures) == 8
     for fig in figures:  # small and the next smallest site (it would give small away) are not drawn
         drawn = re.findall(r'<text aria-label="([^"]*)" role="graphics-symbol"', fig)
         assert len(drawn) == 13 and not any("small" in label for label in drawn)
@@ -102,7 +121,7 @@ def test_cli_prints_the_json_and_the_csv(pages, capsys):
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     better = next(r for r in rows if r["measure"] == "completion" and r["site"] == "better")
     assert better["reading"] == "higher" and better["n"] == "300" and better["observed"] == "225"
-    assert {r["measure"] for r in rows} == {"completion", "retained_90d", "step_down"}
+    assert {r["measure"] for r in rows} == set(comparison.MEASURES)
     assert main(["sites", "--db", db, "--period", "2026-10", "--window", "period"]) == 0
     month = json.loads(capsys.readouterr().out)
     assert month["window"] == {"start": "2026-10-01", "end": "2026-10-31"}

@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .outcomes import COURSES
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -43,6 +45,8 @@ OUTCOME_READS: dict[str, tuple[tuple[str, str], ...]] = {
     "completion": (("outcome", "case_mix_completion"),),
     "retained_90d": (("outcome", "case_mix_retained_90d"),),
     "step_down": (("detail", "transitions_detail"), ("outcome", "case_mix_step_down")),
+    "reliable_improvement": (*COURSES, ("outcome", "case_mix_reliable_improvement")),
+    "recovery": (*COURSES, ("outcome", "case_mix_recovery")),
 }
 
 

@@ -69,6 +69,25 @@ MEASURES = (
         "discharges whose next care is known (pending ones are left out).",
     ),
     Measure(
+        "reliable_improvement",
+        "Reliable improvement",
+        "paired courses",
+        "were expected to improve reliably",
+        "Courses of treatment ended in the window (two or more attended treatment sessions) "
+        "with PHQ-9 or GAD-7 scores on two dates, whose first-to-last change reached the "
+        "instrument's reliable change (PHQ-9 6 points, GAD-7 4) on one of them with neither "
+        "worse by as much, of every such paired course.",
+    ),
+    Measure(
+        "recovery",
+        "Recovery",
+        "paired courses that were a case at start",
+        "were expected to recover",
+        "Paired courses that were a case at start (PHQ-9 10 or more, GAD-7 8 or more, on one of "
+        "them) whose last scores are below caseness on every paired instrument, of the paired "
+        "courses that were a case at start.",
+    ),
+    Measure(
         "attendance",
         "Attendance rate",
         "client-scheduled sessions",
