@@ -141,9 +141,9 @@ def test_sites_page_draws_an_adjusted_and_a_raw_funnel_per_measure_offline(runs,
     page = runs["out"] / "2026-10" / "sites.html"
     dom = _dom(page)
     figures = re.findall(r'<figure class="chart">(.*?)</figure>', dom, flags=re.S)
-    assert (
-        len(figures) == 7
-    )  # completion, retained 90 days, step-down: adjusted and raw; attendance
+    # completion, retained 90 days, step-down, reliable improvement, recovery: adjusted and
+    # raw; attendance raw
+    assert len(figures) == 11
     for fig in figures:
         assert "<svg" in fig and len(re.findall(r"<path\b", fig)) > 10, "an empty funnel"
         assert "main" in fig and "north" in fig  # the site labels
