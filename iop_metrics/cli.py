@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from .errors import InputError, WriteError
@@ -35,6 +36,7 @@ MEASURE_CHOICES = (
     "recovery",
     "attendance",
 )
+PAPERS = ("letter", "a4")  # report.markup.PAPERS, spelt out for the same reason
 
 
 class _Parser(argparse.ArgumentParser):
@@ -350,6 +352,8 @@ def _render_periods(a: argparse.Namespace, periods, scope, *, spark: bool) -> in
                 warn=lambda m: print(m, file=sys.stderr),
                 benchmark=a.benchmark,
                 data_path=a.data_path if spark else None,
+                program=a.program_name,
+                paper=a.paper,
             )
         except (ReportError, WriteError) as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -416,6 +420,10 @@ def _cmd_run(a: argparse.Namespace) -> int:
     from .run.runner import run
 
     config = read_config(a.config)
+    if a.program_name is not None:
+        config = replace(config, program=a.program_name.strip() or None)
+    if a.paper is not None:
+        config = replace(config, paper=a.paper)
     return run(
         config,
         period=a.period,
@@ -453,6 +461,24 @@ def _add_scope(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="report a period that begins after the data's last activity date (a stale export "
         "is an error otherwise)",
+    )
+
+
+def _add_look(p: argparse.ArgumentParser, *, default: str | None) -> None:
+    """The program's name in the report header, and the PDF's paper size."""
+    given = "default letter" if default else "overrides the config's reports.paper"
+    p.add_argument(
+        "--program-name",
+        metavar="NAME",
+        help="the program's name, shown in the report header"
+        + ("" if default else " (overrides the config's reports.program)"),
+    )
+    p.add_argument(
+        "--paper",
+        choices=PAPERS,
+        type=str.lower,
+        default=default,
+        help=f"the PDF's page size ({given})",
     )
 
 
@@ -602,6 +628,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="TEDS-D benchmark from `iop-metrics benchmark teds-d` (default: TEDS 2004 figures)",
     )
+    _add_look(r, default="letter")
     _add_wait(r, "report or run writing the same --out folder")
     r.set_defaults(func=_cmd_report)
 
@@ -643,6 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="after a failed or killed run of this config: render only the outputs it did not "
         "write, against its snapshot when that still exists",
     )
+    _add_look(rn, default=None)
     _add_wait(rn, "run or report writing the same reports folder (or load of its database)")
     rn.set_defaults(func=_cmd_run)
 

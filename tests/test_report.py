@@ -90,17 +90,46 @@ def test_every_chart_draws_in_chromium_with_no_network(monthly, browser):
         assert len(re.findall(r"<(path|rect|line|text)\b", fig)) > 3, "an empty chart"
 
 
-def test_pdf_is_a4_with_the_expected_pages(monthly, browser):
+def test_pdf_is_letter_by_default_with_the_expected_pages(monthly, browser):
     pdf = monthly / "monthly_report.pdf"
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
     pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
     assert 4 <= pages <= 14
-    assert "594.96 x 841.92" in info.stdout  # A4
+    assert "612 x 792 pts (letter)" in info.stdout  # US Letter, 8.5 x 11 in
     text = subprocess.run(
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     for heading in ("IOP Monthly Report", "Attendance", "Retention", "Definitions"):
         assert heading in text
+
+
+def test_header_without_a_program_name_says_how_to_give_one(monthly):
+    html = (monthly / "monthly_report.html").read_text()
+    assert '<tr><th>Program</th><td><span class="sup">not named' in html
+    assert "<tr><th>Site</th><td>all sites</td></tr>" in html
+
+
+def test_paper_a4_and_program_name_on_the_command_line(sample_db, tmp_path, browser):
+    """`--paper a4` prints an A4 PDF (A4 is 210 x 297 mm = 595 x 842 pt), `--program-name` puts
+    the name in the header, of the PDF too; neither changes a figure of metrics.json."""
+    argv = ["report", "--db", str(sample_db), "--period", "2026-10", "--out", str(tmp_path)]
+    name = "Riverside Recovery IOP"
+    assert main([*argv, "--paper", "a4", "--program-name", name, "--formats", "pdf"]) == 0
+    pdf = tmp_path / "2026-10" / "monthly_report.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    assert "594.96 x 841.92 pts (A4)" in info.stdout
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"Program {name}" in " ".join(text.split())
+    assert not (tmp_path / "2026-10" / "monthly_report.html").exists()
+
+
+def test_a_paper_size_other_than_letter_or_a4_is_bad_input(sample_db, tmp_path, capsys):
+    argv = ["report", "--db", str(sample_db), "--period", "2026-10", "--out", str(tmp_path)]
+    assert main([*argv, "--paper", "legal"]) == 2
+    assert "--paper: invalid choice: 'legal'" in capsys.readouterr().err
+    assert not (tmp_path / "2026-10").exists()
 
 
 def test_executed_notebook_is_kept_with_its_parameters(monthly):

@@ -49,6 +49,8 @@ sites = "each"
 audiences = ["internal", "external"]
 suppress = 11
 formats = ["html", "pdf"]
+program = "Riverside Recovery IOP"
+paper = "a4"
 """
     )
     out = root / "reports"
@@ -89,6 +91,26 @@ def test_a_failing_report_is_isolated_and_the_run_exits_1(runs):
         assert re.fullmatch(r"[0-9a-f]{64}", entry["snapshot"])
         assert entry["start"] <= entry["end"]
         assert len(entry["reports"]) == 8  # 3 scopes x 2 audiences + 2 site pages
+
+
+def test_every_report_names_the_program_and_prints_on_the_configured_paper(runs):
+    """The config's `program` is in each report's header; its `paper` (a4 here) sizes each PDF."""
+    import subprocess
+
+    for scope in SCOPES:
+        for audience in ("internal", "external"):
+            folder = runs["out"] / "2026-10" / scope / audience
+            html = (folder / "monthly_report.html").read_text()
+            assert "<tr><th>Program</th><td>Riverside Recovery IOP</td></tr>" in html
+            site = "all sites" if scope == "all" else scope
+            assert f"<tr><th>Site</th><td>{site}</td></tr>" in html
+            info = subprocess.run(
+                ["pdfinfo", str(folder / "monthly_report.pdf")],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            assert "594.96 x 841.92 pts (A4)" in info
 
 
 def test_layout_of_a_complete_run(runs):

@@ -56,6 +56,30 @@ def test_paths_are_relative_to_the_config_file_and_defaults_fill_in(tmp_path, mo
     assert c.sha256 == sha256(cfg)
 
 
+def test_program_name_and_paper_come_from_the_config_and_the_command_line(
+    tmp_path, sample_db, capsys
+):
+    """`program` names the program in every report's header, `paper` sizes the PDF (default
+    letter, a4 allowed); `run --program-name` and `--paper` override them."""
+    c = read_config(_config(tmp_path / "a", GOOD))
+    assert (c.program, c.paper) == (None, "letter")
+    body = GOOD + 'program = "Riverside Recovery IOP"\npaper = "A4"\n'
+    cfg = _config(tmp_path / "b", body)
+    c = read_config(cfg)
+    assert (c.program, c.paper) == ("Riverside Recovery IOP", "a4")
+    (tmp_path / "b" / "data").mkdir()
+    shutil.copyfile(sample_db, tmp_path / "b" / "data" / "iop.duckdb")
+    assert main(["run", str(cfg), "--period", "2026-10", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "  program Riverside Recovery IOP\n" in out and "; paper a4\n" in out
+    argv = ["run", str(cfg), "--period", "2026-10", "--dry-run", "--program-name", "Lakeside"]
+    assert main([*argv, "--paper", "letter"]) == 0
+    out = capsys.readouterr().out
+    assert "  program Lakeside\n" in out and "; paper letter\n" in out
+    assert main([*argv, "--paper", "legal"]) == 2
+    assert "invalid choice: 'legal'" in capsys.readouterr().err
+
+
 def test_unknown_keys_are_refused_with_their_line(tmp_path, capsys):
     body = GOOD.replace('sites = "each"', 'site = "each"').replace(
         "[data]", "[data]\nquarantined = true"
@@ -79,6 +103,8 @@ def test_unknown_keys_are_refused_with_their_line(tmp_path, capsys):
         ('formats = ["html"]', 'formats = ["docx"]', ":11: reports.formats: must be a non-empty"),
         ('"external"]', '"public"]', ":9: reports.audiences: must be a non-empty list"),
         ('period = "last-month"', 'period = "Oct"', "period 'Oct' is not understood"),
+        ("suppress = 11", 'suppress = 11\npaper = "legal"', ":11: reports.paper: must be letter"),
+        ("suppress = 11", 'suppress = 11\nprogram = " "', ":11: reports.program: must name"),
     ],
 )
 def test_bad_values_exit_2_naming_line_and_key(tmp_path, sample_db, capsys, old, new, message):

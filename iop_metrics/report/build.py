@@ -29,6 +29,7 @@ from ..errors import InputError, WriteError, folder_bytes, free_bytes
 from ..periods import Period
 from ..scratch import temp_name
 from . import markup
+from .markup import PAPERS
 
 NOTEBOOK = "monthly_report.ipynb"
 NAMES = {"month": "monthly_report", "quarter": "quarterly_report", "year": "annual_report"}
@@ -83,6 +84,7 @@ def _parameters(
     window_days: int,
     benchmark: Path | None = None,
     data_path: str | None = None,
+    program: str | None = None,
 ) -> dict[str, Any]:
     spark = {"engine": "spark", "data_path": data_path} if data_path else {}
     return {
@@ -96,6 +98,7 @@ def _parameters(
         "suppress": int(suppress),
         "window_days": int(window_days),
         "benchmark": str(benchmark) if benchmark else "",
+        "program": program or "",
     }
 
 
@@ -125,8 +128,9 @@ def _metrics_from(nb_path: Path) -> dict[str, Any]:
     raise ReportError("the notebook produced no metrics output (cell tagged 'metrics')")
 
 
-def to_html(nb_path: Path, title: str) -> str:
-    """The executed notebook as one self-contained HTML page with no code showing."""
+def to_html(nb_path: Path, title: str, *, paper: str = "letter") -> str:
+    """The executed notebook as one self-contained HTML page with no code showing, set to print
+    on ``paper`` (letter or a4: the page's CSS ``@page`` size, which Chromium's print uses)."""
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -141,10 +145,22 @@ def to_html(nb_path: Path, title: str) -> str:
         if "metrics" in cell.get("metadata", {}).get("tags", []):
             cell["outputs"] = []
     body, _ = exporter.from_notebook_node(nb)
-    return markup.render("report.html.j2", title=title, css=markup.css(), body=Markup(body)) + "\n"
+    page = markup.render(
+        "report.html.j2", title=title, css=markup.css(), paper=check_paper(paper), body=Markup(body)
+    )
+    return page + "\n"
+
+
+def check_paper(paper: str) -> str:
+    """``paper`` as a CSS page size name (letter, a4); anything else is bad input (exit 2)."""
+    if paper.lower() not in PAPERS:
+        raise InputError(f"paper is {' or '.join(PAPERS)}, not {paper!r}")
+    return paper.lower()
 
 
 def to_pdf(html_path: Path, pdf_path: Path, chromium: str) -> None:
+    """Print the page with headless Chromium, which takes the paper size from the page's CSS
+    ``@page { size: ... }`` (``to_html``'s ``paper``): its command line has no size option."""
     with tempfile.TemporaryDirectory(prefix=temp_name("chromium")) as profile:
         proc = subprocess.run(
             [
@@ -193,6 +209,8 @@ def render(
     warn: Any = print,
     benchmark: str | os.PathLike[str] | None = None,
     data_path: str | None = None,
+    program: str | None = None,
+    paper: str = "letter",
 ) -> dict[str, float]:
     """Render the report for ``period`` into ``out_dir/<period>/`` (or into the folder ``dest``
     when given, as scheduled runs do); returns timings in seconds.
@@ -200,7 +218,8 @@ def render(
     ``benchmark`` is a file from ``iop-metrics benchmark teds-d``: the report then sets the
     program beside its state's and the nation's latest TEDS-D figures instead of TEDS 2004's.
     With ``data_path`` (tables written by ``iop-metrics export``) the figures are computed on
-    Spark instead of the database ``db``; the rendering stays local.
+    Spark instead of the database ``db``; the rendering stays local. ``program`` is the
+    program's name for the header; ``paper`` the PDF's page size (letter or a4).
     """
     from ..imports import UNUSED, hidden
 
@@ -211,6 +230,7 @@ def render(
     if data_path is None:
         require_db(db)
     scope = scope or Scope()
+    paper = check_paper(paper)
     bench = _benchmark_path(benchmark)
     name = NAMES[period.kind]
     final = Path(dest) if dest is not None else Path(out_dir) / period.label
@@ -240,7 +260,15 @@ def render(
                     str(notebook_path()),
                     str(executed),
                     parameters=_parameters(
-                        db_path, period, as_of, scope, suppress, window_days, bench, data_path
+                        db_path,
+                        period,
+                        as_of,
+                        scope,
+                        suppress,
+                        window_days,
+                        bench,
+                        data_path,
+                        program,
                     ),
                     kernel_name="python3",
                     progress_bar=False,
@@ -264,7 +292,7 @@ def render(
         t = time.perf_counter()
         title = f"{name.replace('_', ' ').title()} {period.label}"
         html_path = tmp / f"{name}.html"
-        html_path.write_text(to_html(executed, title), encoding="utf-8")
+        html_path.write_text(to_html(executed, title, paper=paper), encoding="utf-8")
         timings["html"] = time.perf_counter() - t
         if chromium:
             t = time.perf_counter()

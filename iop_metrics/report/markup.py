@@ -20,6 +20,7 @@ from typing import Any
 from markupsafe import Markup
 
 TEMPLATES = "templates"
+PAPERS = ("letter", "a4")  # the PDF's page sizes (CSS @page names); US programs print on Letter
 
 
 def css() -> str:

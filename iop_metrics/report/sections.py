@@ -28,13 +28,15 @@ def month_name(p: Period) -> str:
     return p.label
 
 
-def header(d: ReportData, *, title: str, generated_at: dt.datetime) -> str:
+def header(d: ReportData, *, title: str, generated_at: dt.datetime, program: str = "") -> str:
+    """The report's header; ``program`` is the program's name (empty: not named)."""
     q, prov = d.query, d.provenance
     scope = q.scope
     return render(
         "header.html.j2",
         title=title,
         k=d.k,
+        program=program.strip(),
         site=scope.site,
         levels=", ".join(scope.levels) if scope.levels else "",
         track=scope.track,

@@ -27,6 +27,7 @@ from typing import Any
 from ..contract import DEFAULT_LEVELS
 from ..errors import InputError, Violation, toml_line
 from ..periods import parse_period
+from ..report.markup import PAPERS
 
 AUDIENCES = ("internal", "external")
 FORMATS = ("html", "pdf")
@@ -42,6 +43,8 @@ KEYS: dict[str, tuple[str, ...]] = {
         "suppress",
         "formats",
         "benchmark",
+        "program",
+        "paper",
     ),
 }
 
@@ -65,6 +68,8 @@ class RunConfig:
     formats: tuple[str, ...]
     formats_given: bool
     benchmark: Path | None
+    program: str | None = None  # the program's name, shown in each report's header
+    paper: str = "letter"  # the PDF's page size: letter or a4
 
 
 def _line_of(text: str, table: str, key: str) -> int:
@@ -176,6 +181,12 @@ def read_config(path: str | Path) -> RunConfig:
     if suppress < 2:
         r.bad("reports", "suppress", "must be 2 or more (CMS: 11)", suppress)
     formats_given = "formats" in doc.get("reports", {})
+    program = r.get("reports", "program", str, None)
+    if program is not None and not program.strip():
+        r.bad("reports", "program", "must name the program (or leave the key out)", program)
+    paper = r.get("reports", "paper", str, "letter")
+    if paper.lower() not in PAPERS:
+        r.bad("reports", "paper", f"must be {' or '.join(PAPERS)}", paper)
     config = RunConfig(
         path=p,
         sha256=hashlib.sha256(raw).hexdigest(),
@@ -192,6 +203,8 @@ def read_config(path: str | Path) -> RunConfig:
         formats=r.str_list("reports", "formats", FORMATS, FORMATS),
         formats_given=formats_given,
         benchmark=r.path_of("reports", "benchmark", must_exist=True, default=None),
+        program=program.strip() if program and program.strip() else None,
+        paper=paper.lower() if paper.lower() in PAPERS else "letter",
     )
     if r.problems:
         raise InputError(sorted(r.problems, key=lambda v: v.line))

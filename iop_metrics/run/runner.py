@@ -57,8 +57,10 @@ class Plan:
             + (f" with mapping {config.mapping}" if config.mapping else ""),
             f"  period {self.period.label} ({self.period.start} – {self.period.end})",
             f"  levels {', '.join(config.levels or ())}; formats {', '.join(config.formats)}"
-            f"; external suppression K={config.suppress}",
+            f"; external suppression K={config.suppress}; paper {config.paper}",
         ]
+        if config.program:
+            lines.insert(1, f"  program {config.program}")
         lines += [f"  report {j.folder}" for j in self.jobs]
         for audience in config.audiences:
             if self.sites:
@@ -271,6 +273,8 @@ def render_job(
             formats=config.formats,
             pdf_required=config.formats_given and "pdf" in config.formats,
             warn=warnings.append,
+            program=config.program,
+            paper=config.paper,
             **extra,
         )
     except Exception as exc:  # noqa: BLE001 - isolated: reported in runs.jsonl and exit 1
