@@ -390,3 +390,100 @@ def test_pdf_keeps_tables_and_headings_with_their_content(monthly, browser):
         for p in pages:
             lines = [x.strip() for x in p.strip().splitlines() if x.strip()]
             assert lines[-1] != heading, f"{heading} ends a page"
+
+
+OUTCOMES_H2 = "<h2>Outcomes: did people get better?"
+TREND_CAPTION = "Reliable improvement (of the courses with a first and a last score)"
+
+
+def _outcome_section(html: str) -> str:
+    start = html.index(OUTCOMES_H2)
+    return html[start : html.index("</section>", start)]
+
+
+def _counts_in_tooltips(text: str) -> list[tuple[str, float]]:
+    return [
+        (title, float(v.replace(",", "")))
+        for title in COUNT_TITLES
+        for v in re.findall(rf"(?<![\w-]){re.escape(title)}: ([0-9.,]+)", text)
+    ]
+
+
+def test_outcome_section_charts_draw_in_chromium_offline(monthly, sample_con, browser):
+    """The outcome section's charts (how scores moved, the PHQ-9 band grid, the 12-month trend)
+    are drawn in headless Chromium with no network, each SVG with marks; the trend's points carry
+    the months' numerators and denominators of the series."""
+
+    from iop_metrics.compute.metrics import Query
+    from iop_metrics.compute.series import monthly as series
+    from iop_metrics.periods import parse_period
+
+    section = _outcome_section(_dom(monthly / "monthly_report.html"))
+    figures = re.findall(r'<figure class="chart">(.*?)</figure>', section, flags=re.S)
+    captions = [
+        re.search(r"<figcaption>(.*?)</figcaption>", f, flags=re.S).group(1) for f in figures
+    ]
+    assert len(figures) == 3, captions
+    assert [c.split(" ")[0] for c in captions] == ["How", "PHQ-9", "Reliable"]
+    for fig in figures:
+        assert "<svg" in fig
+        assert len(re.findall(r"<(path|rect|line|text)\b", fig)) > 3, "an empty chart"
+    trend = figures[2]
+    marks = re.findall(r"<path\b[^>]*>", trend)
+    points = [
+        re.search(r'aria-label="([^"]*)"', x).group(1)
+        for x in marks
+        if 'aria-roledescription="point"' in x and "Month the course ended" in x
+    ]
+    rows = {r["month"]: r for r in series(sample_con, Query.of(parse_period("2026-10")))}
+    drawn = set()
+    for label in points:
+        month = re.search(r"Month: (\d{4}-\d\d)", label).group(1)
+        measure = re.search(r"Measure: ([A-Za-z ]+);", label).group(1)
+        num, den = (v for _, v in _counts_in_tooltips(label))
+        r = rows[month]
+        want = (
+            (r["reliable_improvement"], r["paired"])
+            if measure == "Reliable improvement"
+            else (r["recovery"], r["at_caseness"])
+        )
+        assert (num, den) == want, label
+        drawn.add((month, measure))
+    assert len(drawn) == 24  # 12 months x 2 measures, every month has paired courses
+
+
+def test_suppressed_outcome_section_shows_no_count_of_1_to_10(small_site):
+    folder, _ = small_site
+    section = _outcome_section((folder / "monthly_report.html").read_text())
+    shown = re.findall(r'<span class="n( sup)?">([^<]*)</span>', section)
+    assert any(sup for sup, _ in shown), "nothing was suppressed in the outcome section"
+    for _, text in shown:
+        if text.startswith("&lt;") or text in ("—", "0"):
+            continue
+        assert int(text.replace(",", "")) >= 11, text
+    for title, v in _counts_in_tooltips(section):
+        assert v == 0 or v >= 11, f"{title}: {v}"
+    for a, b in re.findall(r"\b([\d,]+) of ([\d,]+)\.", re.sub(r"<[^>]+>", "", section)):
+        assert all(int(x.replace(",", "")) >= 11 for x in (a, b)), f"{a} of {b}"
+    # the small site's months are each too small: the trend says it is not drawn
+    assert TREND_CAPTION not in section
+    assert "The 12-month trend of reliable improvement and recovery is not drawn" in section
+
+
+def test_suppressed_outcome_trend_hides_small_months_and_marks_them(sample_con):
+    """The whole sample at K = 11: the months with 11 or more paired courses are drawn, the others
+    are marked "suppressed", and no point carries a count of 1 to 10."""
+    from iop_metrics.compute.metrics import Query
+    from iop_metrics.periods import parse_period
+    from iop_metrics.report.data import gather
+    from iop_metrics.report.pages import outcomes
+
+    d = gather(sample_con, Query.of(parse_period("2026-10")), suppress=11)
+    section = outcomes(d)
+    figures = re.findall(r'<figure class="chart">(.*?)</figure>', section, flags=re.S)
+    [trend] = [f for f in figures if TREND_CAPTION in f]
+    counts = _counts_in_tooltips(trend)
+    assert counts and all(v == 0 or v >= 11 for _, v in counts), counts
+    assert re.search(r"<text aria-label=\"[^\"]*\"[^>]*>suppressed</text>", trend)
+    note = re.search(r"(\d+) of (\d+) monthly points are hidden", trend)
+    assert note and 0 < int(note.group(1)) < int(note.group(2)) == 24

@@ -30,6 +30,8 @@ COUNT_TITLES = (
     "active_at_end",
     "client_weeks",
     "n",
+    "Courses (numerator)",
+    "Of courses (denominator)",
 )
 
 
@@ -350,3 +352,45 @@ def band_shift(df: pd.DataFrame) -> alt.TopLevelMixin:
     )
     text = base.mark_text(fontSize=11).encode(text="label:N")
     return alt.layer(cells, text)
+
+
+OUTCOME_TREND_COLOURS = {"Reliable improvement": BLUE, "Recovery": GREEN}
+
+
+def outcome_trend(df: pd.DataFrame, months: list[str], hidden: list[str]) -> alt.TopLevelMixin:
+    """Reliable improvement and recovery by the month the courses ended: one line each
+    (``month``, ``measure``, ``rate``, with ``numerator`` and ``denominator`` in the tooltip);
+    a month in ``hidden`` (both rates suppressed) keeps its slot, marked "suppressed"."""
+    order = list(OUTCOME_TREND_COLOURS)
+    shown = df[df["rate"].notna()]
+    x = alt.X("month:O", title="Month the course ended", scale=alt.Scale(domain=months))
+    y = alt.Y(
+        "rate:Q",
+        title="Share of courses",
+        axis=alt.Axis(format="%"),
+        scale=alt.Scale(domain=[0, 1]),
+    )
+    lines = (
+        alt.Chart(shown, width=WIDTH, height=200)
+        .mark_line(point=alt.OverlayMarkDef(size=50, filled=True))
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "measure:N",
+                title=None,
+                sort=order,
+                scale=alt.Scale(domain=order, range=list(OUTCOME_TREND_COLOURS.values())),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("month:O", title="Month"),
+                alt.Tooltip("measure:N", title="Measure"),
+                alt.Tooltip("rate:Q", title="Rate", format=".1%"),
+                alt.Tooltip("numerator:Q", title="Courses (numerator)", format=","),
+                alt.Tooltip("denominator:Q", title="Of courses (denominator)", format=","),
+            ],
+        )
+    )
+    slots = pd.DataFrame({"month": months, "value": [None if m in hidden else 1 for m in months]})
+    return _with_hidden(lines, hidden_marks(slots, "month:O", "value", at=0.0))

@@ -220,6 +220,53 @@ def _change_shares(o: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["label", "category", "share"])
 
 
+TREND_PARTS = (
+    ("Reliable improvement", "reliable_improvement_rate", "reliable_improvement", "paired"),
+    ("Recovery", "recovery_rate", "recovery", "at_caseness"),
+)
+
+
+def _outcome_trend(monthly: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The 12 months' reliable improvement and recovery as long rows (month, measure, rate,
+    numerator, denominator; the counts are left out where the rate is missing), and the months
+    whose two rates are both hidden (a rate over no course is missing, not hidden)."""
+    rows, hidden = [], []
+    for r in monthly.to_dict("records"):
+        gone = 0
+        for label, rate, num, den in TREND_PARTS:
+            shown = not _missing(r[rate])
+            gone += not shown and r[den] != 0
+            rows.append(
+                {
+                    "month": r["month"],
+                    "measure": label,
+                    "rate": r[rate] if shown else None,
+                    "numerator": r[num] if shown else None,
+                    "denominator": r[den] if shown else None,
+                }
+            )
+        if gone == len(TREND_PARTS):
+            hidden.append(r["month"])
+    columns = ["month", "measure", "rate", "numerator", "denominator"]
+    return pd.DataFrame(rows, columns=columns), hidden
+
+
+def _trend(d: ReportData) -> dict[str, Any] | None:
+    """The trend chart's SVG and how many of its points are hidden; ``None`` if no point is
+    drawn (``svg`` None when there are points to draw but every one is hidden)."""
+    df, hidden = _outcome_trend(d.monthly)
+    months = list(d.monthly["month"])
+    over_courses = d.monthly[[den for *_, den in TREND_PARTS]].ne(0).to_numpy().ravel()
+    total = int(over_courses.sum())
+    gone = total - int(df["rate"].notna().sum())
+    if df["rate"].notna().any():
+        svg_ = _chart(charts.outcome_trend(df, months, hidden))
+        return {"svg": svg_, "hidden": gone, "total": total}
+    if d.k and total:
+        return {"svg": None, "hidden": gone, "total": total}
+    return None
+
+
 def outcomes(d: ReportData) -> str:
     """Outcomes: did people get better? (the document's outcomes key, as suppressed)."""
     o = d.shown["outcomes"]
@@ -239,6 +286,8 @@ def outcomes(d: ReportData) -> str:
         change=change,
         change_suppressed=bool(d.k and not shares.empty),
         bands=bands,
+        trend=_trend(d),
+        months=len(d.monthly),
     )
 
 
