@@ -65,6 +65,11 @@ def test_explore_notebook_runs_top_to_bottom_under_papermill(sample_db, tmp_path
     assert "medicaid" in payer and "NaN" in payer  # small cells hidden with suppress = 11
     assert "image/svg+xml" in json.dumps(by_tag["curve"]["outputs"])
     assert "figure" in json.dumps(by_tag["compare"]["outputs"])
+    # the outcome figures and the per-course detail (spec outcomes.md: the notebook shows both)
+    assert "reliable_improvement_rate" in json.dumps(by_tag["outcomes"]["outputs"])
+    detail = json.dumps(by_tag["outcomes-detail"]["outputs"])
+    for column in ("episode_id", "first_score", "last_score", "reliable_improvement", "PHQ-9"):
+        assert column in detail, column
 
 
 def test_the_report_notebook_resolves_a_relative_period_itself(sample_db):
