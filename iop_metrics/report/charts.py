@@ -41,6 +41,14 @@ def to_svg(chart: alt.TopLevelMixin) -> str:
 
 
 SUPPRESSED = "suppressed"
+NO_DATA = "no data"
+TOP_HOURS = 20  # the hours histogram's last bar: 20 hours or more (dosage_hours.sql)
+
+
+def missing_label(k: int) -> str:
+    """What an empty slot of a chart says: "suppressed" in an external report (K > 1), where a
+    missing figure was hidden; "no data" in an internal one, which hides nothing."""
+    return SUPPRESSED if k else NO_DATA
 
 
 def hidden_marks(
@@ -51,10 +59,12 @@ def hidden_marks(
     sort: list[str] | None = None,
     x_offset: str | None = None,
     at: float = 0.0,
+    label: str = SUPPRESSED,
 ) -> alt.Chart | None:
-    """A grey "suppressed" label, written upward from ``at``, in every slot whose ``value`` is
-    hidden (missing), so a reader sees that a bar or point was left out and not that it is 0.
-    Only the slot's name goes into the layer's data: no figure of a hidden cell is carried."""
+    """A grey ``label`` ("suppressed", or "no data" in an internal report), written upward from
+    ``at``, in every slot whose ``value`` is missing, so a reader sees that a bar or point was
+    left out and not that it is 0. Only the slot's name goes into the layer's data: no figure
+    of a hidden cell is carried."""
     keys = [c for c in (x.split(":")[0], x_offset) if c]
     hidden = df.loc[df[value].isna(), keys].drop_duplicates()
     if hidden.empty:
@@ -63,7 +73,7 @@ def hidden_marks(
     if x_offset:
         enc["xOffset"] = f"{x_offset}:N"
     return (
-        alt.Chart(hidden.assign(label=SUPPRESSED))
+        alt.Chart(hidden.assign(label=label))
         .mark_text(
             angle=270,
             align="left",
@@ -98,7 +108,7 @@ def sparkline(df: pd.DataFrame, field: str) -> alt.Chart:
     )
 
 
-def pchart(df: pd.DataFrame) -> alt.TopLevelMixin:
+def pchart(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLevelMixin:
     """Monthly attendance rate with centre line and 3-sigma limits; flagged months in red."""
     base = alt.Chart(df, width=WIDTH, height=220).encode(x=alt.X("month:O", title=None))
     limits = base.mark_area(opacity=0.18, color=GREY).encode(
@@ -117,7 +127,11 @@ def pchart(df: pd.DataFrame) -> alt.TopLevelMixin:
     layers = [limits, centre, line, points]
     if df["centre"].notna().any() and (
         marks := hidden_marks(
-            df, "month:O", "attendance_rate", at=float(df["centre"].dropna().iloc[0])
+            df,
+            "month:O",
+            "attendance_rate",
+            at=float(df["centre"].dropna().iloc[0]),
+            label=missing,
         )
     ):
         layers.append(marks)
@@ -125,59 +139,136 @@ def pchart(df: pd.DataFrame) -> alt.TopLevelMixin:
 
 
 def bar_rate(
-    df: pd.DataFrame, key: str, rate: str, title: str, *, sort: list[str] | None = None
+    df: pd.DataFrame,
+    key: str,
+    rate: str,
+    title: str,
+    *,
+    sort: list[str] | None = None,
+    label: str | None = None,
+    missing: str = SUPPRESSED,
 ) -> alt.TopLevelMixin:
-    """Bars of a rate by category; hidden categories keep their slot, marked "suppressed"."""
+    """Bars of a rate by category (``key``, shown as the column ``label`` when given, the code
+    staying in the tooltip); hidden categories keep their slot, marked ``missing``."""
+    name = label or key
     shown = df[df[rate].notna()]
     order = sort or [
-        *shown.sort_values(rate, ascending=False)[key],
-        *sorted(df.loc[df[rate].isna(), key]),
+        *shown.sort_values(rate, ascending=False)[name],
+        *sorted(df.loc[df[rate].isna(), name]),
     ]
+    tips = [alt.Tooltip(f"{key}:N")]
+    if label:
+        tips = [alt.Tooltip(f"{label}:N", title="Name"), alt.Tooltip(f"{key}:N", title="Code")]
     bars = (
-        alt.Chart(shown[[key, rate]], width=WIDTH // 2 - 40, height=180)
+        alt.Chart(shown[list(dict.fromkeys([name, key, rate]))], width=WIDTH // 2 - 40, height=180)
         .mark_bar(color=BLUE)
         .encode(
-            x=alt.X(f"{key}:N", title=None, sort=order, scale=alt.Scale(domain=order)),
+            x=alt.X(
+                f"{name}:N",
+                title=None,
+                sort=order,
+                scale=alt.Scale(domain=order),
+                axis=alt.Axis(labelAngle=-40, labelLimit=140),
+            ),
             y=_pct(rate, title),
-            tooltip=[alt.Tooltip(f"{key}:N"), alt.Tooltip(f"{rate}:Q", format=".1%")],
+            tooltip=[*tips, alt.Tooltip(f"{rate}:Q", format=".1%", title=title)],
         )
     )
-    return _with_hidden(bars, hidden_marks(df, f"{key}:N", rate, sort=order))
+    return _with_hidden(bars, hidden_marks(df, f"{name}:N", rate, sort=order, label=missing))
 
 
-def hours_histogram(df: pd.DataFrame) -> alt.TopLevelMixin:
-    """Client-weeks by hours attended, one panel per threshold, with the 9 (6) hour line."""
-    df = df.assign(group=df["threshold_hours"].map({9: "Adults (9 h)", 6: "Adolescents (6 h)"}))
+def hours_histogram(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLevelMixin:
+    """Client-weeks by hours attended on a quantitative hours axis (one bar per whole hour,
+    ``hours_bin`` to ``hours_bin + 1``, the last one 20 or more), stacked by threshold group,
+    with the ASAM line of each group drawn where it applies: 9 hours (adults), 6 (adolescents)."""
+    groups = {9: "Adults (9 h)", 6: "Adolescents (6 h)"}
+    df = df.assign(
+        group=df["threshold_hours"].map(groups),
+        bin_end=df["hours_bin"] + 1,
+        mid=df["hours_bin"] + 0.5,
+        hours=df["hours_bin"].map(lambda h: f"{h}+" if h >= TOP_HOURS else f"{h} to {h + 1}"),
+    )
+    order = [groups[t] for t in sorted(groups, reverse=True)]
+    colour = alt.Color(
+        "group:N", title=None, sort=order, scale=alt.Scale(domain=order, range=[GREEN, BLUE])
+    )
+    x = alt.X(
+        "hours_bin:Q",
+        bin=alt.Bin(binned=True, step=1),
+        title=f"Hours attended in the week (one bar per hour; the last is {TOP_HOURS} or more)",
+        scale=alt.Scale(domain=[0, TOP_HOURS + 1]),
+        axis=alt.Axis(
+            values=list(range(TOP_HOURS + 1)),
+            labelOverlap=False,
+            labelExpr=f"datum.value >= {TOP_HOURS} ? '{TOP_HOURS}+' : datum.label",
+        ),
+    )
     bars = (
         alt.Chart(df, width=WIDTH, height=160)
-        .mark_bar(color=BLUE)
+        .mark_bar(stroke="white", strokeWidth=0.5)
         .encode(
-            x=alt.X("hours_bin:O", title="Hours attended in the week (20 = 20+)"),
-            y=alt.Y("client_weeks:Q", title="Client-weeks"),
-            color=alt.Color("group:N", title=None, scale=alt.Scale(range=[BLUE, GREEN])),
+            x=x,
+            x2="bin_end:Q",
+            y=alt.Y("client_weeks:Q", title="Client-weeks", stack="zero"),
+            color=colour,
             tooltip=[
-                alt.Tooltip("group:N"),
-                alt.Tooltip("hours_bin:O", title="Hours"),
+                alt.Tooltip("group:N", title="Threshold"),
+                alt.Tooltip("hours:N", title="Hours"),
                 alt.Tooltip("client_weeks:Q", title="Client-weeks"),
             ],
         )
     )
-    return _with_hidden(bars, hidden_marks(df, "hours_bin:O", "client_weeks"))
+    present = sorted({int(t) for t in df["threshold_hours"].dropna()}, reverse=True)
+    lines = pd.DataFrame(
+        {
+            "threshold": present,
+            "group": [groups[t] for t in present],
+            "text": [f"ASAM {t}-hour line" for t in present],
+            "align": ["left" if t == max(groups) else "right" for t in present],
+        }
+    )
+    rules = (
+        alt.Chart(lines)
+        .mark_rule(strokeDash=[5, 3], strokeWidth=2)
+        .encode(x="threshold:Q", color=colour)
+    )
+    labels = [  # the adults' label right of its line, the adolescents' left of theirs
+        alt.Chart(lines[lines["align"] == side])
+        .mark_text(align=side, baseline="top", dx=4 if side == "left" else -4, fontSize=11)
+        .encode(x="threshold:Q", y=alt.value(2), text="text:N", color=colour)
+        for side in ("left", "right")
+        if (lines["align"] == side).any()
+    ]
+    marks = hidden_marks(df, "mid:Q", "client_weeks", label=missing)
+    return alt.layer(bars, rules, *labels, *([marks] if marks is not None else []))
 
 
-def census_trend(df: pd.DataFrame) -> alt.TopLevelMixin:
+CENSUS_LINE = "Active census (end of month)"
+
+
+def census_trend(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLevelMixin:
+    """Admissions and discharges by month (bars) and the census at each month's end (line),
+    one legend naming all three."""
     long = df.melt(
         id_vars="month", value_vars=["admissions", "discharges"], var_name="what", value_name="n"
     )
     long["what"] = long["what"].str.capitalize()
+    names = ["Admissions", "Discharges", CENSUS_LINE]
+    colour = alt.Color(
+        "what:N",
+        title=None,
+        sort=names,
+        scale=alt.Scale(domain=names, range=[BLUE, GREY, GREEN]),
+        legend=alt.Legend(symbolType="square"),
+    )
     bars = (
         alt.Chart(long, width=WIDTH, height=200)
         .mark_bar()
         .encode(
             x=alt.X("month:O", title=None),
-            xOffset="what:N",
+            xOffset=alt.XOffset("what:N", sort=names[:2]),
             y=alt.Y("n:Q", title="Episodes"),
-            color=alt.Color("what:N", title=None, scale=alt.Scale(range=[BLUE, GREY])),
+            color=colour,
             tooltip=[
                 alt.Tooltip("month:O"),
                 alt.Tooltip("what:N"),
@@ -186,15 +277,16 @@ def census_trend(df: pd.DataFrame) -> alt.TopLevelMixin:
         )
     )
     active = (
-        alt.Chart(df, width=WIDTH, height=200)
-        .mark_line(color=GREEN, point=True)
+        alt.Chart(df.assign(what=CENSUS_LINE), width=WIDTH, height=200)
+        .mark_line(point=True)
         .encode(
             x="month:O",
             y=alt.Y("active_at_end:Q", title="Episodes"),
+            color=colour,
             tooltip=[alt.Tooltip("month:O"), alt.Tooltip("active_at_end:Q", title="Active at end")],
         )
     )
-    marks = hidden_marks(long, "month:O", "n", x_offset="what")
+    marks = hidden_marks(long, "month:O", "n", x_offset="what", label=missing)
     return alt.layer(bars, active) if marks is None else alt.layer(bars, active, marks)
 
 
@@ -268,11 +360,11 @@ def reasons_vs_reference(shares: pd.DataFrame) -> alt.Chart:
     )
 
 
-def rate_bars(df: pd.DataFrame, title: str) -> alt.TopLevelMixin:
-    """Horizontal bars of rates in [0, 1]; a hidden rate's row reads "suppressed"."""
+def rate_bars(df: pd.DataFrame, title: str, *, missing: str = SUPPRESSED) -> alt.TopLevelMixin:
+    """Horizontal bars of rates in [0, 1]; a hidden rate's row reads ``missing``."""
     hidden = df.loc[df["rate"].isna(), ["label"]]
     marks = (
-        alt.Chart(hidden.assign(text=SUPPRESSED))
+        alt.Chart(hidden.assign(text=missing))
         .mark_text(align="left", dx=4, fontSize=10, fontStyle="italic", color=GREY)
         .encode(y=alt.Y("label:N", sort=list(df["label"])), x=alt.datum(0), text="text:N")
     )
@@ -294,10 +386,10 @@ CHANGE_COLOURS = {"Improved reliably": "#2c7fb8", "No reliable change": "#bdbdbd
 CHANGE_COLOURS["Deteriorated reliably"] = "#d95f0e"
 
 
-def change_bars(df: pd.DataFrame) -> alt.TopLevelMixin:
+def change_bars(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLevelMixin:
     """One stacked bar per instrument (``label``): the shares of its paired courses that
     improved reliably, did not change reliably, deteriorated reliably (``category``,
-    ``share``); an instrument whose shares are hidden reads "suppressed"."""
+    ``share``); an instrument whose shares are hidden reads ``missing``."""
     order = list(CHANGE_COLOURS)
     hidden = df.loc[df["share"].isna(), ["label"]].drop_duplicates()
     bars = (
@@ -331,7 +423,7 @@ def change_bars(df: pd.DataFrame) -> alt.TopLevelMixin:
     if hidden.empty:
         return bars
     marks = (
-        alt.Chart(hidden.assign(text=SUPPRESSED))
+        alt.Chart(hidden.assign(text=missing))
         .mark_text(align="left", dx=4, fontSize=10, fontStyle="italic", color=GREY)
         .encode(y="label:N", x=alt.datum(0), text="text:N")
     )

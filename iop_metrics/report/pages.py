@@ -42,6 +42,7 @@ def _verdict(d: ReportData, limits: pd.DataFrame) -> dict[str, Any] | None:
 
 def attendance(d: ReportData) -> str:
     limits, _ = control_limits(d.monthly)
+    miss = charts.missing_label(d.k)
     a = d.shown["attendance"]
     parts = ("attended", "no_show", "cancelled_client")
     no_show = []
@@ -50,7 +51,9 @@ def attendance(d: ReportData) -> str:
         (d.service, "service types", "No-show rate by service type", None),
     ):
         if df["no_show_rate"].notna().any():
-            chart = _chart(charts.bar_rate(df, "key", "no_show_rate", "No-show rate", sort=sort))
+            chart = _chart(
+                charts.bar_rate(df, "key", "no_show_rate", "No-show rate", sort=sort, missing=miss)
+            )
         elif len(df):
             chart = None  # every rate hidden: the template says so instead
         else:
@@ -58,7 +61,10 @@ def attendance(d: ReportData) -> str:
         no_show.append({"svg": chart, "title": title, "noun": noun, **_hidden(df, "no_show_rate")})
     hours: dict[str, Any] = {"svg": None, "suppressed": bool(d.k and len(d.hours))}
     if d.hours["client_weeks"].notna().any():
-        hours.update(_hidden(d.hours, "client_weeks"), svg=_chart(charts.hours_histogram(d.hours)))
+        hours.update(
+            _hidden(d.hours, "client_weeks"),
+            svg=_chart(charts.hours_histogram(d.hours, missing=miss)),
+        )
     drawn = limits["attendance_rate"].notna().any()
     return render(
         "attendance.html.j2",
@@ -68,7 +74,10 @@ def attendance(d: ReportData) -> str:
         sessions=None if any(_missing(a[x]) for x in parts) else sum(a[x] for x in parts),
         verdict=None if _missing(a["attendance_rate"]) else _verdict(d, limits),
         flagged=limits.loc[limits["flag"].astype(bool), "month"].tolist(),
-        pchart={"svg": _chart(charts.pchart(limits)), **_hidden(limits, "attendance_rate")}
+        pchart={
+            "svg": _chart(charts.pchart(limits, missing=miss)),
+            **_hidden(limits, "attendance_rate"),
+        }
         if drawn
         else None,
         no_show=no_show,
@@ -100,9 +109,20 @@ def census_and_flow(d: ReportData) -> str:
         c=d.shown["census"],
         t=d.shown["transitions"],
         i=d.shown["inflow"],
-        trend={"svg": _chart(charts.census_trend(d.monthly)), **_hidden(bars, "value")},
+        trend={
+            "svg": _chart(charts.census_trend(d.monthly, missing=charts.missing_label(d.k))),
+            **_hidden(bars, "value"),
+        },
         flows=flows,
     )
+
+
+def _share(n: Any, total: Any) -> float | None:
+    """A reason's share of the period's discharges: none when either count is hidden (the
+    shares of shown counts reveal nothing more than the counts) or there is no discharge."""
+    if _missing(n) or _missing(total) or not total:
+        return None
+    return float(n) / float(total)
 
 
 def _ref_share(r: Any, share: float | None) -> Any:
@@ -118,7 +138,12 @@ def retention(d: ReportData) -> str:
     reasons = pd.DataFrame(
         {"reason": list(DISCHARGE_REASONS), "n": [s["by_reason"][x] for x in DISCHARGE_REASONS]}
     )
-    reason_columns = [("reason", "Reason (TEDS-D)", "text"), ("n", "Discharges", "count")]
+    reasons["share"] = [_share(n, s["total"]) for n in reasons["n"]]
+    reason_columns = [
+        ("reason", "Reason (TEDS-D)", "text"),
+        ("n", "Discharges", "count"),
+        ("share", "Share (this period)", "rate"),
+    ]
     for i, ref in enumerate(d.references):
         reasons[f"ref{i}"] = [_ref_share(ref, ref.reasons.get(x)) for x in DISCHARGE_REASONS]
         reason_columns.append((f"ref{i}", ref.label, "share"))
@@ -186,11 +211,28 @@ def continuity(d: ReportData) -> str:
     )
     chart = None
     if df["rate"].notna().any():
-        chart = {"svg": _chart(charts.rate_bars(df, "Followed up")), **_hidden(df, "rate")}
+        bars = charts.rate_bars(df, "Followed up", missing=charts.missing_label(d.k))
+        chart = {"svg": _chart(bars), **_hidden(df, "rate")}
+    windows = []
+    for days in (7, 14):
+        [row] = d.rates[d.rates["figure"] == f"continuity.rate_{days}d"].to_dict("records")
+        windows.append(
+            {
+                "window": f"Within {days} days",
+                "days": days,
+                "closed": row["denominator"],
+                "followed": row["numerator"],
+                "rate": row["rate"],
+                "ci_low": row["ci_low"],
+                "ci_high": row["ci_high"],
+                "pending": c[f"pending_{days}d"],
+            }
+        )
     return render(
         "continuity.html.j2",
         k=d.k,
         c=c,
+        windows=windows,
         chart=chart,
         suppressed=bool(d.k and c["residential_discharges"] != 0),
     )
@@ -273,7 +315,8 @@ def outcomes(d: ReportData) -> str:
     shares = _change_shares(o)
     change = None
     if not shares.empty and shares["share"].notna().any():
-        change = {"svg": _chart(charts.change_bars(shares)), **_hidden(shares, "share")}
+        bars = charts.change_bars(shares, missing=charts.missing_label(d.k))
+        change = {"svg": _chart(bars), **_hidden(shares, "share")}
     bands = None
     if d.bands is not None and not d.bands.empty and d.bands["n"].notna().any():
         bands = {"svg": _chart(charts.band_shift(d.bands)), **_hidden(d.bands, "n")}

@@ -1,0 +1,111 @@
+"""What the director reads (issue #20, items 11-14): the report's sections built from the sample
+(no papermill: ``gather`` and the section functions the notebook calls), read as text and SVG."""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+
+import pytest
+
+from iop_metrics.report import pages
+from iop_metrics.report.data import from_parameters
+
+
+def _data(sample_db, period: str, suppress: int = 0):
+    return from_parameters(
+        period=period,
+        as_of="",
+        db_path=str(sample_db),
+        levels="2.1",
+        site="",
+        track="",
+        suppress=suppress,
+        window_days=14,
+    )
+
+
+@pytest.fixture(scope="module")
+def october(sample_db):
+    return _data(sample_db, "2026-10")
+
+
+def _text(page: str) -> str:
+    """The words of a page: inline tags dropped, the others read as a space, entities read."""
+    inline = re.sub(r"</?(span|em|strong|small|code|a|abbr)\b[^>]*>", "", page)
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", inline)).split())
+
+
+def _headers(page: str, first: str) -> list[str]:
+    """The column headings of the table whose first heading is ``first``."""
+    for thead in re.findall(r"<thead>(.*?)</thead>", page, flags=re.S):
+        cells = [_text(c) for c in re.findall(r"<th>(.*?)</th>", thead, flags=re.S)]
+        if cells and cells[0] == first:
+            return cells
+    raise AssertionError(f"no table headed {first!r}")
+
+
+def _svg_texts(page: str) -> list[str]:
+    return [htmllib.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", page)]
+
+
+def test_service_table_headings_are_distinct(october):
+    heads = _headers(pages.attendance(october), "Service type")
+    assert len(heads) == len(set(heads)), heads
+    assert {"No-shows", "No-show rate", "Attendance rate"} <= set(heads)
+
+
+def test_discharge_reasons_show_our_own_share_beside_the_reference(october):
+    """October 2026: 16 discharges, 8 completed, 2 dropped out: shares 50.0% and 12.5%."""
+    page = pages.retention(october)
+    heads = _headers(page, "Reason (TEDS-D)")
+    assert heads[:3] == ["Reason (TEDS-D)", "Discharges", "Share (this period)"]
+    rows = [
+        [_text(c) for c in re.findall(r"<td>(.*?)</td>", r, flags=re.S)]
+        for r in re.findall(r"<tr>(.*?)</tr>", page.split("Reason (TEDS-D)", 1)[1], flags=re.S)
+    ]
+    shares = {r[0]: r[1:3] for r in rows[:7] if r}
+    assert shares["completed" if "completed" in shares else "Completed"] == ["8", "50.0%"]
+    assert shares["dropped_out" if "dropped_out" in shares else "Dropped out"] == ["2", "12.5%"]
+
+
+def test_continuity_says_each_rate_is_over_its_own_closed_windows(october):
+    """17 discharges: 7 of 13 whose 7 days had passed, 5 of 7 whose 14 days had passed (4 and
+    10 still open): the denominators are written out, and why the 14-day figures are smaller."""
+    text = _text(pages.continuity(october))
+    assert "7 of 13 (53.8%) were followed up within 7 days" in text
+    assert "5 of 7 (71.4%) within 14 days" in text
+    assert "leaves out the 10 whose 14 days had not yet passed" in text
+    assert "the 7-day rate the 4 whose 7 days had not" in text
+    assert "Within 7 days 13 7 53.8% 29.1% – 76.8% 4" in text
+    assert "Within 14 days 7 5 71.4% 35.9% – 91.8% 10" in text
+
+
+def test_census_chart_legend_names_the_census_line(october):
+    texts = _svg_texts(pages.census_and_flow(october))
+    assert {"Admissions", "Discharges", "Active census (end of month)"} <= set(texts)
+
+
+def test_hours_chart_draws_the_asam_lines_on_an_hours_axis_with_no_gaps(october):
+    page = pages.attendance(october)
+    start = page.index("Hours attended in the week")
+    svg = page[page.rindex("<svg", 0, start) : page.index("</svg>", start)]
+    texts = _svg_texts(svg)
+    assert "ASAM 9-hour line" in texts and "ASAM 6-hour line" in texts
+    title = next(i for i, t in enumerate(texts) if t.startswith("Hours attended in the week"))
+    hours = [*(str(h) for h in range(20)), "20+"]
+    assert texts[title - 21 : title] == hours  # the x axis: every hour 0..19 and 20+, in order
+    assert "(20 = 20+)" not in svg
+
+
+def test_an_empty_month_in_an_internal_report_says_no_data_not_suppressed(sample_db):
+    """November 2026 is after the sample's last day: its points are missing, not hidden."""
+    d = _data(sample_db, "2026-11")
+    page = pages.attendance(d) + pages.census_and_flow(d) + pages.continuity(d)
+    assert "no data" in _svg_texts(page)
+    assert "suppressed" not in page.lower()
+
+
+def test_an_external_report_still_marks_hidden_slots_suppressed(sample_db):
+    d = _data(sample_db, "2026-11", suppress=11)
+    assert "suppressed" in _svg_texts(pages.attendance(d))
