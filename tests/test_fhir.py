@@ -21,6 +21,7 @@ FIX = Path(__file__).parent / "fixtures"
 IOP = FIX / "fhir_iop"
 DERIVE = FIX / "fhir_derive"
 SMART = FIX / "fhir_smart_sample"
+OUTCOMES = FIX / "fhir_outcomes"
 EP5 = "7d1e2f30-4a5b-4c6d-8e9f-0a1b2c3d4e5f"  # EpisodeOfCare in a Bundle with no id: its fullUrl
 
 
@@ -39,6 +40,15 @@ def _iop(key: bytes | None = None) -> tuple[duckdb.DuckDBPyConnection, dict]:
 
 
 D = dt.date
+WHO5_DEFINED = {
+    "code": "WHO-5",
+    "name": "WHO-5 Well-Being Index",
+    "min_score": 0,
+    "max_score": 25,
+    "lower_is_better": False,
+    "caseness": 13,
+    "reliable_change": 5,
+}
 
 
 def test_hand_written_export_gives_the_contract_rows():
@@ -237,6 +247,29 @@ def test_missing_key_file_exits_2(tmp_path, capsys):
         ({"service_type": {"codes": {"GRP": "groups"}}}, "'groups' is not one of group"),
         ({"derive_episodes": {"codes": ["X"]}}, "gap_days: must be a whole number"),
         ({"discharge_reason": {"source": "extension"}}, "give url exactly when"),
+        # an instrument the mapping names must be built in or defined by it
+        (
+            {"instruments": {"codes": {"WHO5": "WHO-5"}}},
+            "[fhir.instruments] codes.WHO5: 'WHO-5' is not one of BAM-use, GAD-7, PHQ-9",
+        ),
+        ({"instruments": {"codes": {}, "others": 1}}, '[fhir.instruments]: unknown key "others"'),
+        (
+            {"instruments": {"define": [{"code": "X", "name": "x", "min_score": 0}]}},
+            "[[fhir.instruments.define]] #1: max_score is required",
+        ),
+        (
+            {"instruments": {"define": [{**WHO5_DEFINED, "caseness": 26}]}},
+            "#1 caseness: must be within 0.0 .. 25.0, not 26.0",
+        ),
+        (
+            {"instruments": {"define": [{**WHO5_DEFINED, "lower_is_better": "no"}]}},
+            "#1 lower_is_better: must be true or false, not 'no'",
+        ),
+        (
+            {"instruments": {"define": [WHO5_DEFINED, WHO5_DEFINED]}},
+            "instrument 'WHO-5' is defined twice",
+        ),
+        ({"track": {"codes": {"ADOL": ""}}}, "[fhir.track] codes.ADOL: must be a non-empty"),
     ],
 )
 def test_config_refuses_unknown_keys_and_values_by_name(raw, says):
@@ -354,3 +387,114 @@ def test_gzipped_bundle_and_ndjson_give_the_same_rows(tmp_path):
     for table in ("clients", "episodes", "sessions", "assessments"):
         assert _rows(con, table) == _rows(expected, table)
     assert (EP5, D(2026, 2, 11), "PHQ-9", 7.0) in _rows(con, "assessments")
+
+
+def test_the_older_flat_instruments_table_still_reads_as_loinc_codes():
+    cfg = parse_config({"instruments": {"44261-6": "PHQ-9", "http://x.org|G7": "GAD-7"}})
+    assert cfg.instruments == {"http://loinc.org|44261-6": "PHQ-9", "http://x.org|G7": "GAD-7"}
+    # the code map form keeps the LOINC defaults and adds to them
+    cfg = parse_config({"instruments": {"codes": {"BAM": "BAM-use"}}})
+    assert cfg.instruments == {
+        "http://loinc.org|44261-6": "PHQ-9",
+        "http://loinc.org|70274-6": "GAD-7",
+        "http://loinc.org|89204-2": "PHQ-9",
+        "BAM": "BAM-use",
+    }
+
+
+def test_instruments_and_tracks_give_the_contract_rows():
+    """Observations of every instrument the mapping names (LOINC defaults, a program code
+    system, a bare code, an instrument the mapping defines) and EpisodeOfCare.type codings to
+    the track, from NDJSON files and a Bundle, written out by hand."""
+    con = duckdb.connect()
+    report = import_fhir(con, OUTCOMES, _fhir(FIX / "fhir_outcomes.toml"))
+    assert _rows(con, "episodes") == [
+        # type codings: level IOP, track ADOL, discharge type C (each read by its own map)
+        ("t1", "q1", None, "2.1", "adolescent", D(2026, 3, 2), D(2026, 4, 24), "completed"),
+        # one CodeableConcept with the level and the track (bare code EVE)
+        ("t2", "q2", None, "2.1", "adult-evening", D(2026, 3, 9), None, None),
+        # level and discharge type only: no track
+        ("t3", "q3", None, "2.1", None, D(2026, 2, 2), D(2026, 3, 13), "dropped_out"),
+    ]
+    assert _rows(con, "assessments") == [
+        ("t1", D(2026, 3, 2), "PHQ-9", 17.0),  # LOINC 44261-6, via its encounter
+        ("t1", D(2026, 3, 2), "WHO-5", 9.0),  # the program's forms|WHO5, valueQuantity
+        ("t1", D(2026, 4, 24), "PHQ-9", 8.0),  # by date: q1's only episode
+        ("t2", D(2026, 3, 10), "PHQ-9", 14.0),  # LOINC 89204-2 in the Bundle
+        ("t2", D(2026, 3, 10), "WHO-5", 12.0),  # Bundle entry without id (its fullUrl)
+        ("t2", D(2026, 5, 1), "WHO-5", 19.0),  # open episode: any date from its start
+        ("t3", D(2026, 2, 2), "BAM-use", 21.0),  # bare code BAM-USE, any system
+        ("t3", D(2026, 3, 13), "GAD-7", 6.0),  # LOINC 70274-6
+    ]
+    # WHO-5 as the mapping defines it, for the contract table instruments
+    assert _rows(con, "instruments") == [
+        ("WHO-5", "WHO-5 Well-Being Index", 0.0, 25.0, False, 13.0, 5.0, "program's own reading")
+    ]
+    # the heart rate (LOINC 8867-4) is no instrument: never staged; WHO-5 30 is out of 0..25
+    assert report["skipped"] == {
+        "Observation": {
+            "score outside the instrument's range": {"count": 1, "first": "Observation.ndjson:4"}
+        }
+    }
+    assert report["resources_read"]["Observation"] == 9
+    assert report["codes"]["track"] == {
+        "(none)": {"(unmapped)": 1},
+        "http://example.org/track|ADOL": {"adolescent": 1},
+        "http://example.org/track|EVE": {"adult-evening": 1},
+    }
+    assert report["codes"]["instrument"]["http://example.org/local-forms|BAM-USE"] == {"BAM-use": 1}
+    assert (
+        "1 EpisodeOfCare have no track: no type coding beyond their level of care"
+        in (report["notes"])
+    )
+    assert report["tables"]["instruments"] == {"rows_written": 1}
+
+
+def test_outcomes_export_writes_a_folder_that_loads_with_its_instruments(tmp_path, capsys):
+    out = tmp_path / "contract"
+    mapping = str(FIX / "fhir_outcomes.toml")
+    assert main(["import", "fhir", str(OUTCOMES), "--mapping", mapping, "--out", str(out)]) == 0
+    assert "instruments.csv" in {p.name for p in out.iterdir()}
+    con = load_memory(out)
+    tracks = "select episode_id, track from episodes order by episode_id"
+    assert con.execute(tracks).fetchall() == [
+        ("t1", "adolescent"),
+        ("t2", "adult-evening"),
+        ("t3", None),
+    ]
+    who5 = "select count(*), min(score), max(score) from assessments where instrument = 'WHO-5'"
+    assert con.execute(who5).fetchall() == [(3, 9.0, 19.0)]
+    row = "select lower_is_better, caseness from instruments where code = 'WHO-5'"
+    assert con.execute(row).fetchall() == [(False, 13.0)]
+
+
+def test_a_track_coding_no_map_names_is_an_error_listing_it():
+    cfg = _fhir(FIX / "fhir_outcomes.toml")
+    cfg["track"] = {"codes": {"http://example.org/track|ADOL": "adolescent"}}
+    with pytest.raises(InputError) as info:
+        import_fhir(duckdb.connect(), OUTCOMES, cfg)
+    text = str(info.value)
+    assert "code 'http://example.org/track|EVE' has no entry in [fhir.track]" in text
+    assert "(1 resource(s))" in text and "program|IOP" not in text  # the level's coding
+    # with other, the rest is that track; a constant track applies to every episode
+    cfg["track"]["other"] = "adult-day"
+    con = duckdb.connect()
+    import_fhir(con, OUTCOMES, cfg)
+    assert con.execute("select track from episodes order by episode_id").fetchall() == [
+        ("adolescent",),
+        ("adult-day",),
+        (None,),  # no coding beyond level and discharge type: other does not apply
+    ]
+    cfg["track"] = {"value": "adult-day"}
+    import_fhir(con, OUTCOMES, cfg)
+    assert {r[0] for r in con.execute("select track from episodes").fetchall()} == {"adult-day"}
+
+
+def test_derived_episodes_take_a_constant_track():
+    cfg = {**_fhir(FIX / "fhir_derive.toml"), "track": {"value": "adolescent"}}
+    con = duckdb.connect()
+    import_fhir(con, DERIVE, cfg)
+    assert con.execute("select episode_id, track from episodes order by all").fetchall() == [
+        ("derived-d1", "adolescent"),
+        ("derived-d4", "adolescent"),
+    ]

@@ -61,7 +61,8 @@ def import_fhir(
     *,
     key: bytes | None = None,
 ) -> dict[str, Any]:
-    """Create the contract tables clients, episodes, sessions, assessments in ``con``.
+    """Create the contract tables clients, episodes, sessions, assessments (and instruments,
+    when the mapping defines any) in ``con``.
 
     Returns the import report (a JSON-ready dict).
 
@@ -121,12 +122,33 @@ def import_fhir(
     if tally.problems:
         raise InputError(sorted(tally.problems))
     _contract_tables(con, key)
+    _instruments_table(con, cfg)
     for rtype, entry in tally.unassigned.items():
         ids = con.execute(
             f"select list(id order by loc_key(loc))[1:100] from unassigned_{rtype.lower()}_ids"
         ).fetchall()[0][0]
         entry["ids"] = ids
     return _report(con, root, files, tally, key is not None, not has_episodes, as_of)
+
+
+def _instruments_table(con: duckdb.DuckDBPyConnection, cfg: FhirConfig) -> None:
+    """The contract table ``instruments`` from ``[[fhir.instruments.define]]`` (none: no table,
+    the built-in instruments apply), so that the output folder loads with its own scores."""
+    if not cfg.definitions:
+        return
+    con.execute(
+        "create or replace table instruments (code varchar, name varchar, min_score double, "
+        "max_score double, lower_is_better boolean, caseness double, reliable_change double, "
+        "source varchar)"
+    )
+    con.executemany(
+        "insert into instruments values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [d.code, d.name, d.min_score, d.max_score, d.lower_is_better, d.caseness]
+            + [d.reliable_change, d.source or None]
+            for d in cfg.definitions
+        ],
+    )
 
 
 def _latest_date(con: duckdb.DuckDBPyConnection) -> dt.date:
@@ -206,7 +228,7 @@ def _contract_tables(con: duckdb.DuckDBPyConnection, key: bytes | None) -> None:
         "clients": f"select {patient} as client_id, birth_year, sex, "
         "null::varchar as primary_substance, payer, null::varchar as referral_source from cl",
         "episodes": f"select {episode} as episode_id, {patient} as client_id, site, "
-        "level as level_of_care, null::varchar as track, admit as admit_date, "
+        "level as level_of_care, track, admit as admit_date, "
         "discharge as discharge_date, reason as discharge_reason from ep",
         "sessions": f"select {session} as session_id, "
         "episode_id, session_date, service_type, scheduled_minutes, status, "
@@ -236,7 +258,12 @@ def _report(
     as_of: dt.date,
 ) -> dict[str, Any]:
     written = {}
-    for name in ("clients", "episodes", "sessions", "assessments"):
+    names = ["clients", "episodes", "sessions", "assessments"]
+    if con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'instruments'"
+    ).fetchall()[0][0]:
+        names.append("instruments")
+    for name in names:
         row = con.execute(f"select count(*) from {name}").fetchall()[0]
         written[name] = int(row[0]) if row else 0
     unused = sorted(

@@ -9,9 +9,14 @@ nothing here touches data. Keys (all optional)::
 
     [fhir]
     as_of = "2026-10-31"     # when the export was taken (default: the latest date in it)
-    instruments = { "44261-6" = "PHQ-9", "70274-6" = "GAD-7", "89204-2" = "PHQ-9" }
+
+    [fhir.instruments]       # Observation.code codings -> instrument (LOINC defaults stay)
+    codes = { "http://example.org/forms|WHO5" = "WHO-5" }
+    [[fhir.instruments.define]]  # an instrument beyond the built-in ones (contract columns)
+    code = "WHO-5"           # name, min_score, max_score, lower_is_better, caseness, ...
 
     [fhir.level_of_care]     # EpisodeOfCare.type codings
+    [fhir.track]             # EpisodeOfCare.type codings the level of care does not name
     [fhir.service_type]      # Encounter serviceType/type, Appointment serviceType/appointmentType
     [fhir.payer]             # Coverage.type codings, then Coverage.payor display
     [fhir.site]              # EpisodeOfCare.managingOrganization id (absent -> "main")
@@ -19,6 +24,9 @@ nothing here touches data. Keys (all optional)::
     [fhir.discharge_reason]  # source = "disposition" | "episode-type" | "extension" (+ url)
                              # missing = value for a closed episode with no reason given
     [fhir.derive_episodes]   # codes = [...], gap_days = 14, level_of_care = "2.1"
+
+The older form ``instruments = { "44261-6" = "PHQ-9" }`` (LOINC codes; it replaces the
+defaults) is still read.
 
 >>> cfg = parse_config({"service_type": {"codes": {"GRP": "group"}, "other": "other"}})
 >>> cfg.maps["service_type"].codes, cfg.maps["service_type"].other
@@ -37,12 +45,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...contract import (
+    BUILTIN_INSTRUMENTS,
     BUILTIN_LEVELS,
     DISCHARGE_REASONS,
-    INSTRUMENTS,
     PAYERS,
     SERVICE_TYPES,
     STATUSES,
+    Instrument,
 )
 from ...errors import InputError, Violation
 from ..mapping import read_mapping
@@ -52,7 +61,13 @@ BHA_LEVELS = "http://bha.colorado.gov/fhir/bha-ig/CodeSystem/bha-asam-level-of-c
 DISPOSITION = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
 NUBC = "http://www.nubc.org/patient-discharge"
 SOPT = ("https://nahdo.org/sopt", "urn:oid:2.16.840.1.113883.3.221.5")
-DEFAULT_INSTRUMENTS = {"44261-6": "PHQ-9", "70274-6": "GAD-7", "89204-2": "PHQ-9"}
+LOINC = "http://loinc.org"
+# Observation.code codings -> instrument ("system|code" or a bare code), LOINC by default
+DEFAULT_INSTRUMENTS = {
+    f"{LOINC}|44261-6": "PHQ-9",  # PHQ-9 total score
+    f"{LOINC}|70274-6": "GAD-7",  # GAD-7 total score
+    f"{LOINC}|89204-2": "PHQ-9",  # PHQ-9 modified total score (what Synthea emits)
+}
 DISCHARGE_SOURCES = ("disposition", "episode-type", "extension")
 
 _MAP_KEYS = {"codes", "other", "value"}
@@ -61,6 +76,7 @@ _ALLOWED: dict[str, tuple[str, ...] | None] = {
     "service_type": SERVICE_TYPES,
     "payer": PAYERS,
     "site": None,
+    "track": None,  # free text in the contract (the identifier guard still checks it)
     "cancellation": tuple(s for s in STATUSES if s.startswith("cancelled")),
     "discharge_reason": DISCHARGE_REASONS,
 }
@@ -89,6 +105,7 @@ class Derive:
 class FhirConfig:
     maps: dict[str, CodeMap]
     instruments: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_INSTRUMENTS))
+    definitions: tuple[Instrument, ...] = ()  # [[fhir.instruments.define]]: the instruments table
     as_of: dt.date | None = None
     discharge_source: str = "disposition"
     discharge_url: str | None = None
@@ -143,6 +160,7 @@ def _defaults() -> dict[str, CodeMap]:
         "service_type": CodeMap(),
         "payer": CodeMap(),
         "site": CodeMap(),
+        "track": CodeMap(),
         "cancellation": CodeMap(),
         "discharge_reason": CodeMap(reasons),
     }
@@ -166,6 +184,96 @@ def _derive(raw: Any) -> Derive:
     return Derive(tuple(c.strip() for c in codes), gap, level)
 
 
+_DEFINE = {
+    "code": str,
+    "name": str,
+    "min_score": float,
+    "max_score": float,
+    "lower_is_better": bool,
+    "caseness": float,
+    "reliable_change": float,
+    "source": str,
+}
+_DEFINE_REQUIRED = ("code", "name", "min_score", "max_score", "lower_is_better")
+
+
+def _definition(i: int, raw: Any) -> Instrument:
+    """One ``[[fhir.instruments.define]]`` entry, checked as the contract checks a row of the
+    ``instruments`` table (range, caseness within it, reliable change > 0)."""
+    where = f"[[fhir.instruments.define]] #{i + 1}"
+    if not isinstance(raw, dict):
+        raise _fail(where, "must be a table")
+    _unknown(where, raw, set(_DEFINE))
+    for k in _DEFINE_REQUIRED:
+        if k not in raw:
+            raise _fail(where, f"{k} is required")
+    got: dict[str, Any] = {}
+    for k, kind in _DEFINE.items():
+        v = raw.get(k)
+        if v is None:
+            got[k] = None
+        elif kind is bool:
+            if not isinstance(v, bool):
+                raise _fail(f"{where} {k}", f"must be true or false, not {v!r}")
+            got[k] = v
+        elif kind is float:
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise _fail(f"{where} {k}", f"must be a number, not {v!r}")
+            got[k] = float(v)
+        else:
+            got[k] = _value(f"{where} {k}", v, None).strip()
+    lo, hi = got["min_score"], got["max_score"]
+    if not lo < hi:
+        raise _fail(f"{where} max_score", f"must be above min_score ({lo} .. {hi})")
+    if got["caseness"] is not None and not lo <= got["caseness"] <= hi:
+        raise _fail(f"{where} caseness", f"must be within {lo} .. {hi}, not {got['caseness']}")
+    if got["reliable_change"] is not None and not got["reliable_change"] > 0:
+        raise _fail(f"{where} reliable_change", f"must be above 0, not {got['reliable_change']}")
+    return Instrument(
+        got["code"], got["name"], lo, hi, got["lower_is_better"], got["caseness"],
+        got["reliable_change"], got["source"] or "",
+    )  # fmt: skip
+
+
+def _instruments(raw: Any) -> tuple[dict[str, str], tuple[Instrument, ...]]:
+    """(coding -> instrument code, the instruments defined beyond the built-in ones) of the
+    ``instruments`` table: a code map (``codes`` over the LOINC defaults, ``define``) or the
+    older flat form, LOINC code = instrument, which replaces the defaults."""
+    if raw is None:
+        return dict(DEFAULT_INSTRUMENTS), ()
+    where = "[fhir.instruments]"
+    if not isinstance(raw, dict):
+        raise _fail(where, "must be a table (codes = { coding = instrument }, define = [...])")
+    if not raw or not set(raw) & {"codes", "define", "other", "value"}:  # the flat form
+        codes = {(k if "|" in str(k) else f"{LOINC}|{k}"): v for k, v in raw.items()}
+        defined: tuple[Instrument, ...] = ()
+    else:
+        _unknown(where, raw, {"codes", "define"})
+        codes_raw = raw.get("codes", {})
+        if not isinstance(codes_raw, dict):
+            raise _fail(f"{where} codes", "must be a table of coding = instrument code")
+        codes = {**DEFAULT_INSTRUMENTS, **{str(k).strip(): v for k, v in codes_raw.items()}}
+        define = raw.get("define", [])
+        if not isinstance(define, list):
+            raise _fail(
+                f"{where} define", "must be an array of tables ([[fhir.instruments.define]])"
+            )
+        defined = tuple(_definition(i, d) for i, d in enumerate(define))
+        seen = [d.code for d in defined]
+        for code in seen:
+            if seen.count(code) > 1:
+                raise _fail(f"{where} define", f"instrument {code!r} is defined twice")
+    known = tuple(sorted({i.code for i in BUILTIN_INSTRUMENTS} | {d.code for d in defined}))
+    return {k: _value(f"{where} codes.{k}", v, known) for k, v in codes.items()}, defined
+
+
+def ranges(cfg: FhirConfig) -> dict[str, tuple[float, float]]:
+    """Each instrument's score range: the built-in ones, replaced or extended by the mapping's
+    definitions (as the contract's ``instruments`` table does)."""
+    out = {i.code: (i.min_score, i.max_score) for i in BUILTIN_INSTRUMENTS}
+    return out | {d.code: (d.min_score, d.max_score) for d in cfg.definitions}
+
+
 def parse_config(raw: dict[str, Any] | None) -> FhirConfig:
     """Check the ``[fhir]`` table of a mapping file and merge it over the defaults."""
     raw = raw or {}
@@ -181,14 +289,7 @@ def parse_config(raw: dict[str, Any] | None) -> FhirConfig:
         maps[name] = CodeMap({**maps[name].codes, **given.codes}, given.other, given.value)
         if name == "discharge_reason":
             discharge = raw[name]
-    instruments = dict(DEFAULT_INSTRUMENTS)
-    if "instruments" in raw:
-        if not isinstance(raw["instruments"], dict):
-            raise _fail("[fhir] instruments", "must be a table of LOINC code = instrument")
-        instruments = {
-            str(k): _value(f"[fhir] instruments.{k}", v, tuple(INSTRUMENTS))
-            for k, v in raw["instruments"].items()
-        }
+    instruments, definitions = _instruments(raw.get("instruments"))
     as_of = None
     if "as_of" in raw:
         try:
@@ -205,7 +306,7 @@ def parse_config(raw: dict[str, Any] | None) -> FhirConfig:
     if missing is not None:
         missing = _value("[fhir.discharge_reason] missing", missing, DISCHARGE_REASONS)
     derive = _derive(raw["derive_episodes"]) if "derive_episodes" in raw else None
-    return FhirConfig(maps, instruments, as_of, source, url, missing, derive)
+    return FhirConfig(maps, instruments, definitions, as_of, source, url, missing, derive)
 
 
 def read_fhir_mapping(path: str | None) -> tuple[dict, bytes | None, dict]:

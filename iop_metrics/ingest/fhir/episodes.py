@@ -60,7 +60,7 @@ def prepare_encounters(con: duckdb.DuckDBPyConnection, cfg: FhirConfig) -> None:
 
 
 def episodes_from_fhir(con: duckdb.DuckDBPyConnection, cfg: FhirConfig, tally: Tally) -> None:
-    """``ep(ep_key, src, patient, site, level, admit, discharge, span_end, reason, loc)``."""
+    """``ep(ep_key, src, patient, site, level, track, admit, discharge, span_end, reason, loc)``."""
     t = "EpisodeOfCare"
     for status in EPISODE_SKIP:
         tally.skip(
@@ -136,14 +136,47 @@ def episodes_from_fhir(con: duckdb.DuckDBPyConnection, cfg: FhirConfig, tally: T
         tally.notes.append("no [fhir.site]: every episode is at site 'main'")
     _reason_source(con, cfg)
     _map_reasons(con, cfg, tally, missing_default=cfg.discharge_missing)
+    _map_track(con, cfg, tally)
     con.execute(
         """create or replace temp table ep as
         select e.key as ep_key, 'EpisodeOfCare/' || e.key as src, e.patient, s.value as site,
-               l.value as level, e.admit, e.discharge, e.discharge as span_end,
+               l.value as level, tr.value as track, e.admit, e.discharge, e.discharge as span_end,
                case when e.discharge is not null then r.value end as reason, e.loc
         from ep1 e join m_level l using (key) join m_site s using (key)
-        left join m_reason r using (key)"""
+        join m_track tr using (key) left join m_reason r using (key)"""
     )
+
+
+def _map_track(con: duckdb.DuckDBPyConnection, cfg: FhirConfig, tally: Tally) -> None:
+    """``m_track(key, value)``: each episode's track from its EpisodeOfCare.type codings through
+    ``[fhir.track]``. The codings ``[fhir.level_of_care]`` names (and, with source
+    "episode-type", ``[fhir.discharge_reason]``) are theirs, not the track's; any other coding
+    the track map does not name is an error (unless ``other``); no coding left: no track."""
+    track = cfg.maps["track"]
+    if not (track.codes or track.other or track.value):
+        con.execute(
+            "create or replace temp table m_track as select key, null::varchar as value from ep1"
+        )
+        return
+    owners = [cfg.maps["level_of_care"]]
+    if cfg.discharge_source == "episode-type":
+        owners.append(cfg.maps["discharge_reason"])
+    keys = [k for m in owners for k in m.codes]
+    con.execute(
+        "create or replace temp table ep_tr as select key, loc, list_filter(codings, lambda c: "
+        "not (list_contains($full, c) or list_contains($bare, substr(c, strpos(c, '|') + 1)))) "
+        "as cs from ep1",
+        {
+            "full": [k for k in keys if "|" in k] or [""],
+            "bare": [k for k in keys if "|" not in k] or [""],
+        },
+    )
+    tally.mapped("track", map_codes(con, "track", track, src="ep_tr", codings="cs", out="m_track"))
+    none = con.execute("select count(*) from m_track where value is null").fetchall()[0]
+    if none and none[0]:
+        tally.notes.append(
+            f"{none[0]} EpisodeOfCare have no track: no type coding beyond their level of care"
+        )
 
 
 def _reason_source(con: duckdb.DuckDBPyConnection, cfg: FhirConfig) -> None:
@@ -244,10 +277,11 @@ def derive_episodes(
     con.execute(
         """create or replace temp table ep as
         select e.key as ep_key, 'EpisodeOfCare/' || e.key as src, e.patient,
-               null::varchar as site, $level as level, e.admit, e.discharge,
-               e.discharge as span_end, r.value as reason, e.loc
+               null::varchar as site, $level as level, cast($track as varchar) as track,
+               e.admit, e.discharge, e.discharge as span_end, r.value as reason, e.loc
         from ep1 e left join m_reason r using (key)""",
-        {"level": cfg.derive.level_of_care},
+        # derived episodes have no EpisodeOfCare.type: only a constant track applies
+        {"level": cfg.derive.level_of_care, "track": cfg.maps["track"].value},
     )
     n = con.execute("select count(*) from ep").fetchall()[0]
     tally.notes.append(

@@ -21,7 +21,6 @@ import duckdb
 from ...errors import InputError, Violation
 
 SUFFIXES = (".ndjson", ".ndjson.gz", ".json", ".json.gz")
-LOINC = "http://loinc.org"
 
 
 Spec = str | tuple[Any, ...]
@@ -259,8 +258,9 @@ def _stage(con: duckdb.DuckDBPyConnection, rtype: str, src: str, params: dict[st
         f"  select full_url, loc, json_extract_string(j, {scalars!r}) as v, "
         f"  json_extract(j, {parts!r}) as p from {src}) where v[1] = '{rtype}'"
     )
-    if rtype == "Observation":  # keep only the instruments' LOINC codes
-        sql = f"select * from ({sql}) where list_has_any(codings, $loinc)"
+    if rtype == "Observation":  # keep only the instruments' codings ("system|code" or "code")
+        bare = "list_transform(codings, lambda c: substr(c, strpos(c, '|') + 1))"
+        sql = f"select * from ({sql}) where list_has_any(list_concat(codings, {bare}), $codes)"
     table = stage_table(rtype)
     before = int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
     used = {k: v for k, v in params.items() if f"${k}" in sql}
@@ -273,7 +273,7 @@ def read_export(
 ) -> list[dict[str, object]]:
     """Stage every file of ``export_dir``; return one entry per file for the import report."""
     _create_stages(con)
-    params: dict[str, object] = {"loinc": [f"{LOINC}|{code}" for code in instruments]}
+    params: dict[str, object] = {"codes": list(instruments)}
     listing: list[dict[str, object]] = []
     for path in find_files(export_dir):
         label = str(path.relative_to(export_dir))

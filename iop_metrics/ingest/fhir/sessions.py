@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import duckdb
 
-from ...contract import INSTRUMENTS
 from ...errors import Violation
 from .codes import Tally, map_codes
-from .config import CodeMap, FhirConfig
+from .config import CodeMap, FhirConfig, ranges
 from .episodes import CANCEL_RULE, OPEN_END
-from .read import LOINC
 
 APPT_SESSION = {"noshow": "no_show", "fulfilled": "attended", "cancelled": None}
 OBS_KEEP = ("final", "amended", "corrected")
@@ -313,7 +311,7 @@ def assessments(con: duckdb.DuckDBPyConnection, cfg: FhirConfig, tally: Tally) -
         left join enc_ep ee on ee.key = e.key
         where o.status in ({keep})"""
     )
-    instruments = CodeMap({f"{LOINC}|{code}": name for code, name in cfg.instruments.items()})
+    instruments = CodeMap(dict(cfg.instruments))
     tally.mapped(
         "instrument",
         map_codes(con, "instrument", instruments, src="obs", codings="codings", out="m_instr"),
@@ -327,14 +325,21 @@ def assessments(con: duckdb.DuckDBPyConnection, cfg: FhirConfig, tally: Tally) -
     )
     tally.skip(con, t, "no value", "select loc from obs_ep where score is null")
     tally.skip(con, t, "no date", "select loc from obs_ep where score is not null and d is null")
-    ranges = " or ".join(
-        f"(instrument = '{name}' and score not between {lo} and {hi})"
-        for name, (lo, hi) in INSTRUMENTS.items()
+    # The score ranges (built in, or the mapping's definitions) as rows: no code is ever
+    # formatted into the SQL.
+    con.execute("create or replace temp table _ranges (instrument varchar, lo double, hi double)")
+    con.executemany(
+        "insert into _ranges values (?, ?, ?)", [[k, *v] for k, v in ranges(cfg).items()]
+    )
+    con.execute(
+        "create or replace temp table obs_ep as select o.*, "
+        "o.score not between r.lo and r.hi as out_of_range "
+        "from obs_ep o join _ranges r using (instrument)"
     )
     tally.skip(
-        con, t, "score outside the instrument's range", f"select loc from obs_ep where {ranges}"
+        con, t, "score outside the instrument's range", "select loc from obs_ep where out_of_range"
     )
-    valid = f"score is not null and d is not null and not ({ranges})"
+    valid = "score is not null and d is not null and not out_of_range"
     _unassigned(con, tally, t, f"select key, loc from obs_ep where {valid} and ep_key is null")
     con.execute(
         f"create or replace temp table asm as select ep_key, d as assessed_on, instrument, score "
