@@ -65,8 +65,8 @@ def test_discharge_reasons_show_our_own_share_beside_the_reference(october):
         for r in re.findall(r"<tr>(.*?)</tr>", page.split("Reason (TEDS-D)", 1)[1], flags=re.S)
     ]
     shares = {r[0]: r[1:3] for r in rows[:7] if r}
-    assert shares["completed" if "completed" in shares else "Completed"] == ["8", "50.0%"]
-    assert shares["dropped_out" if "dropped_out" in shares else "Dropped out"] == ["2", "12.5%"]
+    assert shares["Completed treatment"] == ["8", "50.0%"]
+    assert shares["Dropped out"] == ["2", "12.5%"]
 
 
 def test_continuity_says_each_rate_is_over_its_own_closed_windows(october):
@@ -109,3 +109,39 @@ def test_an_empty_month_in_an_internal_report_says_no_data_not_suppressed(sample
 def test_an_external_report_still_marks_hidden_slots_suppressed(sample_db):
     d = _data(sample_db, "2026-11", suppress=11)
     assert "suppressed" in _svg_texts(pages.attendance(d))
+
+
+CODES = ("case_management", "peer_support", "dropped_out", "no_next_care", "3.7-WM", "pending")
+
+
+def test_tables_charts_and_sentences_use_names_and_keep_codes_in_tooltips(october):
+    """Item 11: a reader sees "Case management", "Dropped out", "No next care" and the level's
+    name from levels_of_care; the codes stay in the tooltips (title attributes, chart aria)."""
+    page = pages.attendance(october) + pages.census_and_flow(october) + pages.retention(october)
+    visible = _text(re.sub(r"<svg.*?</svg>", " ", page, flags=re.S)) + " ".join(_svg_texts(page))
+    for code in CODES:
+        assert code not in visible, code
+    for name in (
+        "Case management",
+        "Peer support",
+        "Dropped out",
+        "Terminated by the program",
+        "No next care",
+        "Medically monitored inpatient withdrawal management",  # 3.7-WM in levels_of_care
+        "Intensive outpatient",
+    ):
+        assert name in visible, name
+    assert '<span title="case_management">Case management</span>' in page
+    assert '<span title="dropped_out">Dropped out</span>' in page
+    aria = " ".join(re.findall(r'aria-label="([^"]*)"', page))
+    assert "To (code): no_next_care" in aria and "From (code): 3.7-WM" in aria
+    assert "Code: case_management" in aria and "Code (TEDS-D): dropped_out" in aria
+
+
+def test_header_names_the_levels_of_care_in_scope(october):
+    import datetime as dt
+
+    from iop_metrics.report.sections import header
+
+    page = header(october, title="IOP Monthly Report", generated_at=dt.datetime(2026, 11, 1))
+    assert "levels of care Intensive outpatient (2.1)" in _text(page)

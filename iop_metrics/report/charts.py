@@ -291,17 +291,32 @@ def census_trend(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLevel
 
 
 def flow_matrix(df: pd.DataFrame, title: str) -> alt.TopLevelMixin:
-    """Heat map of discharges from-level x to-level; hidden cells are blank and labelled '–'."""
+    """Heat map of discharges from-level x to-level, by level name (``from_name``, ``to_name``;
+    the codes in the tooltip), in the codes' order; hidden cells are blank and labelled '–'."""
     df = df.assign(label=df["n"].map(lambda v: "–" if pd.isna(v) else f"{v:.0f}"))
+    order = df.sort_values("from_level")["from_name"].drop_duplicates().tolist()
+    ends = ("no_next_care", "pending")  # after the levels, in this order
+    pairs = dict(zip(df["to_level"], df["to_name"], strict=True))
+    columns = [
+        pairs[c]
+        for c in sorted(pairs, key=lambda c: (c in ends, ends.index(c) if c in ends else 0, c))
+    ]
     base = alt.Chart(df, width=alt.Step(52), height=alt.Step(26)).encode(
-        x=alt.X("to_level:N", title="Went to", axis=alt.Axis(labelAngle=-30)),
-        y=alt.Y("from_level:N", title="Discharged from"),
+        x=alt.X(
+            "to_name:N",
+            title="Went to",
+            sort=columns,
+            axis=alt.Axis(labelAngle=-35, labelLimit=230),
+        ),
+        y=alt.Y("from_name:N", title="Discharged from", sort=order, axis=alt.Axis(labelLimit=330)),
     )
     heat = base.mark_rect().encode(
         color=alt.Color("n:Q", title="Discharges (n)", scale=alt.Scale(scheme="blues")),
         tooltip=[
-            alt.Tooltip("from_level:N"),
-            alt.Tooltip("to_level:N"),
+            alt.Tooltip("from_name:N", title="From"),
+            alt.Tooltip("from_level:N", title="From (code)"),
+            alt.Tooltip("to_name:N", title="To"),
+            alt.Tooltip("to_level:N", title="To (code)"),
             alt.Tooltip("n:Q", title="Discharges (n)"),
         ],
     )
@@ -337,11 +352,14 @@ def retention_curve(df: pd.DataFrame) -> alt.TopLevelMixin:
 
 
 def reasons_vs_reference(shares: pd.DataFrame) -> alt.Chart:
+    """Shares of discharges by reason (``label``; the TEDS-D code, ``reason``, in the tooltip),
+    this period beside each reference."""
+    order = list(dict.fromkeys(shares.set_index("reason").loc[list(DISCHARGE_REASONS), "label"]))
     return (
         alt.Chart(shares, width=WIDTH // 2, height=200)
         .mark_bar()
         .encode(
-            y=alt.Y("reason:N", title=None, sort=list(DISCHARGE_REASONS)),
+            y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=220)),
             x=alt.X("share:Q", title="Share of discharges", axis=alt.Axis(format="%")),
             yOffset=alt.YOffset("source:N", sort=list(dict.fromkeys(shares["source"]))),
             color=alt.Color(
@@ -353,7 +371,8 @@ def reasons_vs_reference(shares: pd.DataFrame) -> alt.Chart:
             ),
             tooltip=[
                 alt.Tooltip("source:N"),
-                alt.Tooltip("reason:N"),
+                alt.Tooltip("label:N", title="Reason"),
+                alt.Tooltip("reason:N", title="Code (TEDS-D)"),
                 alt.Tooltip("share:Q", format=".1%"),
             ],
         )

@@ -45,6 +45,7 @@ class ReportData:
     los_bins: pd.DataFrame = field(default_factory=pd.DataFrame)
     benchmark_file: str | None = None
     bands: pd.DataFrame | None = None  # PHQ-9 band at first x band at last score, courses
+    level_names: dict[str, str] = field(default_factory=dict)  # levels_of_care: code -> name
 
     @property
     def internal(self) -> bool:
@@ -238,6 +239,12 @@ def _imported(con: m.Con) -> dict[str, Any] | None:
     return {"mapping": report["mapping"], "tables": tables}
 
 
+def _level_names(con: m.Con) -> dict[str, str]:
+    """The loaded levels_of_care table's names, by code (the report's labels for levels)."""
+    rows = engine_of(con).sql("select code, name from main.levels_of_care order by code").data
+    return {str(code): str(name) for code, name in rows}
+
+
 def _provenance(con: m.Con) -> dict[str, Any]:
     rows = (
         engine_of(con)
@@ -332,6 +339,7 @@ def _gather(
         los_bins=_los_bins(con, q, k),
         benchmark_file=benchmark,
         bands=_bands(con, q, k),
+        level_names=_level_names(con),
     )
 
 

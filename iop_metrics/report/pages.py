@@ -11,6 +11,8 @@ from ..contract import DISCHARGE_REASONS
 from ..privacy import is_small
 from . import charts
 from .data import ReportData
+from .labels import REASONS, SERVICE_TYPES, level
+from .labels import label as word
 from .markup import missing as _missing
 from .markup import render, svg
 from .sections import control_limits, month_name
@@ -27,6 +29,19 @@ def _hidden(df: pd.DataFrame, col: str) -> dict[str, int]:
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(c): v for c, v in r.items()} for r in df.to_dict("records")]
+
+
+def _named(df: pd.DataFrame, col: str, words: dict[str, str]) -> pd.DataFrame:
+    """``df`` with the reader's ``label`` of each code in ``col`` (the code kept as ``code``)."""
+    return df.assign(label=[word(c, words) for c in df[col]], code=df[col])
+
+
+def _levels_named(df: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """A flow matrix with each level's name beside its code (``from_name``, ``to_name``)."""
+    return df.assign(
+        from_name=[level(c, names) for c in df["from_level"]],
+        to_name=[level(c, names) for c in df["to_level"]],
+    )
 
 
 def _verdict(d: ReportData, limits: pd.DataFrame) -> dict[str, Any] | None:
@@ -46,14 +61,16 @@ def attendance(d: ReportData) -> str:
     a = d.shown["attendance"]
     parts = ("attended", "no_show", "cancelled_client")
     no_show = []
-    for df, noun, title, sort in (
-        (d.weekday, "weekdays", "No-show rate by weekday", list(d.weekday["key"])),
-        (d.service, "service types", "No-show rate by service type", None),
+    service = _named(d.service, "key", SERVICE_TYPES)
+    for df, noun, title, sort, name in (
+        (d.weekday, "weekdays", "No-show rate by weekday", list(d.weekday["key"]), None),
+        (service, "service types", "No-show rate by service type", None, "label"),
     ):
         if df["no_show_rate"].notna().any():
-            chart = _chart(
-                charts.bar_rate(df, "key", "no_show_rate", "No-show rate", sort=sort, missing=miss)
+            bars = charts.bar_rate(
+                df, "key", "no_show_rate", "No-show rate", sort=sort, label=name, missing=miss
             )
+            chart = _chart(bars)
         elif len(df):
             chart = None  # every rate hidden: the template says so instead
         else:
@@ -81,7 +98,7 @@ def attendance(d: ReportData) -> str:
         if drawn
         else None,
         no_show=no_show,
-        service=_records(d.service),
+        service=_records(service),
         dosage=d.shown["dosage"],
         hours=hours,
     )
@@ -98,7 +115,9 @@ def census_and_flow(d: ReportData) -> str:
         flows.append(
             {
                 "title": title,
-                "svg": _chart(charts.flow_matrix(df, title)) if drawn else None,
+                "svg": _chart(charts.flow_matrix(_levels_named(df, d.level_names), title))
+                if drawn
+                else None,
                 "suppressed": bool(d.k and len(df)),
             }
         )
@@ -139,8 +158,9 @@ def retention(d: ReportData) -> str:
         {"reason": list(DISCHARGE_REASONS), "n": [s["by_reason"][x] for x in DISCHARGE_REASONS]}
     )
     reasons["share"] = [_share(n, s["total"]) for n in reasons["n"]]
+    reasons = _named(reasons, "reason", REASONS)
     reason_columns = [
-        ("reason", "Reason (TEDS-D)", "text"),
+        ("label", "Reason (TEDS-D)", "label"),
         ("n", "Discharges", "count"),
         ("share", "Share (this period)", "rate"),
     ]
@@ -201,7 +221,8 @@ def _reason_shares(d: ReportData) -> pd.DataFrame:
                 for r in DISCHARGE_REASONS
                 if r in ref.reasons
             ]
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    return df.assign(label=[word(r, REASONS) for r in df["reason"]])
 
 
 def continuity(d: ReportData) -> str:

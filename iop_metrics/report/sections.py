@@ -38,7 +38,9 @@ def header(d: ReportData, *, title: str, generated_at: dt.datetime, program: str
         k=d.k,
         program=program.strip(),
         site=scope.site,
-        levels=", ".join(scope.levels) if scope.levels else "",
+        levels=", ".join(f"{d.level_names.get(c, c)} ({c})" for c in scope.levels)
+        if scope.levels
+        else "",
         track=scope.track,
         period_name=month_name(q.period),
         start=q.period.start,
