@@ -145,3 +145,29 @@ def test_header_names_the_levels_of_care_in_scope(october):
 
     page = header(october, title="IOP Monthly Report", generated_at=dt.datetime(2026, 11, 1))
     assert "levels of care Intensive outpatient (2.1)" in _text(page)
+
+
+NOTATION = re.compile(
+    r"`|<=|>=|\+/-|\b[a-z]+_[a-z0-9_]+\b|\b[A-Z]\([A-Za-z]+\)|\bP\.(start|end)\b|\bas_of\b"
+    r"|\b\w+ = |~|\b\d\.\.\d"
+)
+
+
+def test_the_definitions_appendix_is_plain_language_for_every_figure():
+    """Item 12: every figure of the metric dictionary is defined in words in the report, with no
+    code names, backticks or formulas (docs/metrics.md keeps the formal rules)."""
+    from iop_metrics.dictionary import ENTRIES, markdown
+    from iop_metrics.report import glossary
+    from iop_metrics.report.sections import definitions
+
+    assert set(glossary.PLAIN) == {e.key for e in ENTRIES}
+    assert set(glossary.SOURCES) <= set(glossary.PLAIN)
+    text = _text(definitions())
+    assert not NOTATION.findall(text), NOTATION.findall(text)
+    for e in ENTRIES:
+        assert f"{e.name} {glossary.PLAIN[e.key]}" in text
+    assert "docs/metrics.md" in text
+    # the formal rules are where the appendix says they are, and they are the formal ones
+    formal = markdown()
+    assert "R(N) = product over event times" in formal and "`as_of`" in formal
+    assert NOTATION.search("R(N) = product") and NOTATION.search("dropped_out, terminated")

@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
-from ..dictionary import COMMON, ENTRIES
+from ..dictionary import ENTRIES
 from ..periods import Period
 from ..privacy import figure_at
-from . import charts
+from . import charts, glossary
 from .data import ReportData
 from .markup import missing as _missing
 from .markup import render, svg
@@ -147,8 +147,11 @@ def control_limits(monthly: pd.DataFrame) -> tuple[pd.DataFrame, float | None]:
 
 
 def definitions() -> str:
-    """The definitions appendix, from the same dictionary as docs/metrics.md."""
-    entries = [
-        {"name": e.name, "definition": e.definition, "details": list(e.details())} for e in ENTRIES
-    ]
-    return render("definitions.html.j2", common=COMMON, entries=entries)
+    """The definitions appendix in plain language: each figure of the same dictionary as
+    docs/metrics.md (which keeps the formal rules), in the words of ``glossary``."""
+    return render(
+        "definitions.html.j2",
+        common=glossary.COMMON,
+        entries=glossary.appendix(ENTRIES),
+        formal=glossary.FORMAL,
+    )
