@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import json
+import os
+import pickle
 import re
 import subprocess
+from collections.abc import Callable
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 from iop_metrics.contract import TABLES
 from iop_metrics.report.build import find_chromium
@@ -25,6 +30,32 @@ def write_dataset(folder: Path, tables: dict[str, list[dict]]) -> Path:
             for r in rows:
                 w.writerow({c: r.get(c, "") for c in cols})
     return folder
+
+
+def once_per_session(tmp_path_factory: Any, name: str, build: Callable[[Path], Any]) -> Any:
+    """What ``build(folder)`` returns, built once per test session, not once per xdist worker.
+
+    Every worker of one ``pytest -n N`` session shares the parent of its own base temp folder;
+    the first worker to ask builds into ``<that>/<name>/`` under an exclusive lock and leaves
+    the result there (pickled), the others wait on the lock and read it. So the files the
+    builder wrote are shared too: a test of such a fixture reads them and never changes them.
+    A build that raised leaves no result, so the next worker tries again (and fails the same way).
+    """
+    base = Path(tmp_path_factory.getbasetemp())
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / name
+    result = shared / f"{name}.pickle"
+    with open(shared / f"{name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if result.is_file():
+                return pickle.loads(result.read_bytes())
+            folder.mkdir(exist_ok=True)
+            value = build(folder)
+            result.write_bytes(pickle.dumps(value))
+            return value
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def sha256(path: Path) -> str:

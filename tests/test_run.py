@@ -16,7 +16,7 @@ from urllib.parse import unquote
 import pytest
 from conftest import SAMPLE
 from helpers import dom as _dom
-from helpers import sha256
+from helpers import once_per_session, sha256
 
 from iop_metrics.cli import main
 
@@ -31,9 +31,17 @@ def _tree(root: Path) -> list[str]:
     )
 
 
+# The two runs are the expensive part: all of this module on one worker, and built once per
+# session even so (``once_per_session``), since every test here only reads what they wrote.
+pytestmark = pytest.mark.xdist_group("run")
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("run")
+    return once_per_session(tmp_path_factory, "test_run", _two_runs)
+
+
+def _two_runs(root: Path) -> dict:
     cfg = root / "conf" / "iop-metrics.toml"
     cfg.parent.mkdir()
     export = os.path.relpath(SAMPLE, cfg.parent)
