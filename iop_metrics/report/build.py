@@ -14,6 +14,7 @@ import datetime as dt
 import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -145,6 +146,7 @@ def to_html(nb_path: Path, title: str, *, paper: str = "letter") -> str:
         if "metrics" in cell.get("metadata", {}).get("tags", []):
             cell["outputs"] = []
     body, _ = exporter.from_notebook_node(nb)
+    body = stable_svg_ids(body)
     page = markup.render(
         "report.html.j2", title=title, css=markup.css(), paper=check_paper(paper), body=Markup(body)
     )
@@ -156,6 +158,29 @@ def check_paper(paper: str) -> str:
     if paper.lower() not in PAPERS:
         raise InputError(f"paper is {' or '.join(PAPERS)}, not {paper!r}")
     return paper.lower()
+
+
+SVG_ID = re.compile(r'(?<=["#])(gradient_|clip)(\d+)(?=[")])')
+
+
+def stable_svg_ids(html: str) -> str:
+    """The chart SVGs' gradient and clip ids numbered from 0 in page order.
+
+    Vega numbers them with counters that live as long as the process (vl-convert's), so a
+    kernel that drew an earlier report would give this one other numbers; renumbered, the
+    page is the same whichever kernel drew it, and the ids stay unique within it.
+
+    >>> stable_svg_ids('<g fill="url(#gradient_7)"/><linearGradient id="gradient_7"/>')
+    '<g fill="url(#gradient_0)"/><linearGradient id="gradient_0"/>'
+    """
+    seen: dict[tuple[str, str], int] = {}
+
+    def renumber(m: re.Match[str]) -> str:
+        kind = m.group(1)
+        n = seen.setdefault((kind, m.group(2)), sum(k == kind for k, _ in seen))
+        return f"{kind}{n}"
+
+    return SVG_ID.sub(renumber, html)
 
 
 def to_pdf(html_path: Path, pdf_path: Path, chromium: str) -> None:
@@ -211,6 +236,7 @@ def render(
     data_path: str | None = None,
     program: str | None = None,
     paper: str = "letter",
+    warm: bool = False,
 ) -> dict[str, float]:
     """Render the report for ``period`` into ``out_dir/<period>/`` (or into the folder ``dest``
     when given, as scheduled runs do); returns timings in seconds.
@@ -219,7 +245,9 @@ def render(
     program beside its state's and the nation's latest TEDS-D figures instead of TEDS 2004's.
     With ``data_path`` (tables written by ``iop-metrics export``) the figures are computed on
     Spark instead of the database ``db``; the rendering stays local. ``program`` is the
-    program's name for the header; ``paper`` the PDF's page size (letter or a4).
+    program's name for the header; ``paper`` the PDF's page size (letter or a4). ``warm``: run
+    the notebook on this process's warm kernel (``kernel.py``), started once and reused by every
+    report the process renders, instead of a kernel of its own.
     """
     from ..imports import UNUSED, hidden
 
@@ -271,6 +299,7 @@ def render(
                         program,
                     ),
                     kernel_name="python3",
+                    engine_name=_engine(warm),
                     progress_bar=False,
                     log_output=False,
                     cwd=str(tmp),
@@ -315,6 +344,15 @@ def render(
             with contextlib.suppress(OSError):
                 final.rmdir()
     return timings
+
+
+def _engine(warm: bool) -> str | None:
+    """papermill's engine: its default (a kernel per notebook), or the warm kernel's."""
+    if not warm:
+        return None
+    from .kernel import engine
+
+    return engine()
 
 
 def _write_error(exc: OSError, final: Path, tmp: Path) -> WriteError:

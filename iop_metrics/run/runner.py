@@ -275,6 +275,7 @@ def render_job(
             warn=warnings.append,
             program=config.program,
             paper=config.paper,
+            warm=True,  # this worker's kernel, reused by each report it renders
             **extra,
         )
     except Exception as exc:  # noqa: BLE001 - isolated: reported in runs.jsonl and exit 1
