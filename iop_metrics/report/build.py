@@ -183,22 +183,22 @@ def stable_svg_ids(html: str) -> str:
     return SVG_ID.sub(renumber, html)
 
 
-def to_pdf(html_path: Path, pdf_path: Path, chromium: str) -> None:
+def to_pdf(html_path: Path, pdf_path: Path, chromium: str, *, warm: bool = False) -> None:
     """Print the page with headless Chromium, which takes the paper size from the page's CSS
-    ``@page { size: ... }`` (``to_html``'s ``paper``): its command line has no size option."""
+    ``@page { size: ... }`` (``to_html``'s ``paper``): its command line has no size option.
+
+    ``warm``: print in this process's one Chromium (``browser.py``, the same print over the
+    DevTools pipe) instead of starting one for this PDF."""
+    if warm:
+        return _to_pdf_warm(html_path, pdf_path, chromium)
+    from .browser import FLAGS
+
     with tempfile.TemporaryDirectory(prefix=temp_name("chromium")) as profile:
         proc = subprocess.run(
             [
                 chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *FLAGS,
                 f"--user-data-dir={profile}",
-                "--host-resolver-rules=MAP * ~NOTFOUND",
                 "--no-pdf-header-footer",
                 "--virtual-time-budget=10000",
                 f"--print-to-pdf={pdf_path}",
@@ -209,14 +209,33 @@ def to_pdf(html_path: Path, pdf_path: Path, chromium: str) -> None:
             timeout=300,
         )
     if proc.returncode != 0 or not pdf_path.is_file():
-        if (free_bytes(pdf_path.parent) or 0) < LOW_DISK:
-            raise WriteError.of(
-                OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)),
-                pdf_path,
-                writing="the PDF (Chromium stopped with the disk all but full)",
-                kept="nothing was replaced",
-            )
-        raise ReportError(f"Chromium could not print the PDF: {proc.stderr.strip()[-400:]}")
+        _pdf_failed(pdf_path, proc.stderr.strip()[-400:])
+
+
+def _to_pdf_warm(html_path: Path, pdf_path: Path, chromium: str) -> None:
+    from .browser import BrowserError, current
+
+    try:
+        try:
+            current(chromium).print_pdf(html_path, pdf_path)
+        except BrowserError:
+            if current(chromium).alive():  # else it died: once more in a new one
+                raise
+            current(chromium).print_pdf(html_path, pdf_path)
+    except BrowserError as exc:
+        _pdf_failed(pdf_path, str(exc))
+
+
+def _pdf_failed(pdf_path: Path, said: str) -> None:
+    """Chromium printed no PDF: a full disk (``WriteError``) or why it said it could not."""
+    if (free_bytes(pdf_path.parent) or 0) < LOW_DISK:
+        raise WriteError.of(
+            OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)),
+            pdf_path,
+            writing="the PDF (Chromium stopped with the disk all but full)",
+            kept="nothing was replaced",
+        )
+    raise ReportError(f"Chromium could not print the PDF: {said}")
 
 
 def render(
@@ -247,7 +266,8 @@ def render(
     Spark instead of the database ``db``; the rendering stays local. ``program`` is the
     program's name for the header; ``paper`` the PDF's page size (letter or a4). ``warm``: run
     the notebook on this process's warm kernel (``kernel.py``), started once and reused by every
-    report the process renders, instead of a kernel of its own.
+    report the process renders, instead of a kernel of its own, and print the PDF in its one
+    Chromium (``browser.py``).
     """
     from ..imports import UNUSED, hidden
 
@@ -325,7 +345,7 @@ def render(
         timings["html"] = time.perf_counter() - t
         if chromium:
             t = time.perf_counter()
-            to_pdf(html_path, tmp / f"{name}.pdf", chromium)
+            to_pdf(html_path, tmp / f"{name}.pdf", chromium, warm=warm)
             timings["pdf"] = time.perf_counter() - t
         if "html" not in formats:
             html_path.unlink()
