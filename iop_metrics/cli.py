@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -682,6 +683,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The numeric work left to numpy is small (case-mix fits on a few thousand pattern rows,
+    # chart arrays); DuckDB has its own threads. Threaded BLAS on such matrices only spins
+    # against DuckDB and the machine's other processes (the case-mix fits ran 5 times slower
+    # with it), so one BLAS thread unless the caller chose otherwise. Read when numpy loads,
+    # which parsing arguments never does.
+    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     try:
         args = build_parser().parse_args(argv)
         return int(args.func(args))

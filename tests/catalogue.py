@@ -1,4 +1,4 @@
-"""Every query the package runs (40: each SQL file, with each grouping of attendance and each
+"""Every query the package runs (41: each SQL file, with each grouping of attendance and each
 slice), as (file, files it reads, extra parameters): compared across engines and frame paths."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 from iop_metrics.compute import metrics as m
 from iop_metrics.compute import outcomes as o
-from iop_metrics.compute.casemix import OUTCOME_READS
+from iop_metrics.compute.casemix import OUTCOME_READS, SHARED_READS
 from iop_metrics.periods import us_federal_holidays
 
 WEEKS = (("detail", "dosage_weeks"),)
@@ -43,6 +43,7 @@ QUERIES: list[tuple[str, tuple[tuple[str, str], ...], dict[str, Any]]] = [
     ("quality", (), {"closed_days": "holidays"}),
     # the case-mix patterns of each adjusted measure of the site comparison
     *[("case_mix_patterns", reads, {}) for reads in OUTCOME_READS.values()],
+    *[("case_mix_patterns", reads, {}) for reads in SHARED_READS.values()],
 ]
 
 

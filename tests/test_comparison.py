@@ -464,3 +464,17 @@ def test_reliable_improvement_and_recovery_eligibility_by_hand(tmp_path):
         comp = c.compare(con, Q, measure, window="12m")
         assert (comp.n, comp.observed) == (n, o)
         assert comp.sites["expected"].sum() == pytest.approx(o, rel=1e-9)
+
+
+def test_the_outcome_measures_from_one_query_equal_each_alone(net):
+    """Both outcome measures read the one outcome cohort in one query (SHARED_READS); their
+    patterns equal those of each measure's own query, as do the other measures'."""
+    wq = c.window_query(Q, "12m")
+    asked = ("recovery", "completion", "reliable_improvement")
+    together = casemix.patterns_of(net, wq, asked)
+    assert tuple(together) == asked
+    for measure, pats in together.items():
+        alone = casemix.patterns(net, wq, measure)
+        assert len(alone) > 100
+        pd.testing.assert_frame_equal(pats, alone)
+    assert together["recovery"]["trials"].sum() == 2837

@@ -48,17 +48,47 @@ OUTCOME_READS: dict[str, tuple[tuple[str, str], ...]] = {
     "reliable_improvement": (*COURSES, ("outcome", "case_mix_reliable_improvement")),
     "recovery": (*COURSES, ("outcome", "case_mix_recovery")),
 }
+# Measures whose patterns come from one query: both outcome measures read the one outcome
+# cohort (ended episodes, their scores, the courses), which is then computed once.
+SHARED_READS: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {
+    ("reliable_improvement", "recovery"): (
+        *COURSES,
+        ("improvement_rows", "case_mix_reliable_improvement"),
+        ("recovery_rows", "case_mix_recovery"),
+        ("outcome", "case_mix_outcomes"),
+    ),
+}
 
 
 def patterns(con: Con, q: Query, measure: str) -> pd.DataFrame:
     """Successes and trials per site and case-mix pattern of ``measure``'s eligible episodes
     in the comparison window ``q.period`` (every site: ``q``'s site is ignored)."""
+    return patterns_of(con, q, (measure,))[measure]
+
+
+def patterns_of(con: Con, q: Query, measures: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """``patterns`` of each of ``measures``, the outcome measures from one query when both
+    are asked for (``SHARED_READS``)."""
     from .query import Query, Scope, run
 
-    if measure not in OUTCOME_READS:
-        raise ValueError(f"measure must be one of {tuple(OUTCOME_READS)}, not {measure!r}")
+    for measure in measures:
+        if measure not in OUTCOME_READS:
+            raise ValueError(f"measure must be one of {tuple(OUTCOME_READS)}, not {measure!r}")
     network = Query(q.period, q.as_of, Scope(q.scope.levels, None, q.scope.track), q.window_days)
-    return run(con, "case_mix_patterns", network, reads=OUTCOME_READS[measure])
+    groups: list[tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = []
+    left = list(dict.fromkeys(measures))
+    for shared, reads in SHARED_READS.items():
+        if set(shared) <= set(left):
+            groups.append((shared, reads))
+            left = [m for m in left if m not in shared]
+    groups += [((m,), OUTCOME_READS[m]) for m in left]
+    out: dict[str, pd.DataFrame] = {}
+    for names, reads in groups:
+        rows = run(con, "case_mix_patterns", network, reads=reads)
+        for m in names:
+            one = rows[rows["measure"] == m] if len(rows) else rows
+            out[m] = one.drop(columns="measure").reset_index(drop=True)
+    return {m: out[m] for m in measures}
 
 
 @dataclass(frozen=True)
@@ -87,10 +117,13 @@ class CaseMixModel:
     def recode(self, df: pd.DataFrame) -> pd.DataFrame:
         """``df``'s factor columns with merged levels replaced by their reference level."""
         out = df.copy()
-        merged = {tuple(m.split("=", 1)) for m in self.merged}
+        merged: dict[str, list[str]] = {}
+        for m in self.merged:
+            var, level = m.split("=", 1)
+            merged.setdefault(var, []).append(level)
         for var in FACTORS:
-            ref = self.references[var]
-            out[var] = [ref if (var, v) in merged else v for v in out[var].astype(str)]
+            col = out[var].astype(str)
+            out[var] = col.where(~col.isin(merged.get(var, [])), self.references[var])
         return out
 
     def design(self, df: pd.DataFrame) -> Any:
@@ -98,10 +131,11 @@ class CaseMixModel:
         import numpy as np
 
         rec = self.recode(df)
+        values = {var: rec[var].to_numpy(dtype=object) for var in FACTORS}
         cols = [np.ones(len(rec))]
         for term in self.terms[1:]:
             var, level = term.split("=", 1)
-            cols.append((rec[var].to_numpy(dtype=object) == level).astype(float))
+            cols.append((values[var] == level).astype(float))
         return np.column_stack(cols)
 
     def predict(self, df: pd.DataFrame) -> Any:

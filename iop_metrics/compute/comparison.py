@@ -249,10 +249,12 @@ def _f(x: Any) -> float | None:
 
 
 def compare(
-    con: Con, q: Query, measure: str, *, adjust: bool = True, window: str = "12m"
-) -> Comparison:
+    con: Con, q: Query, measure: str, *, adjust: bool = True, window: str = "12m",
+    pats: pd.DataFrame | None = None,
+) -> Comparison:  # fmt: skip
     """``measure`` compared across every site of the data in ``window`` (``12m`` or
-    ``period``); adjusted for case mix with ``adjust`` (attendance is never adjusted)."""
+    ``period``); adjusted for case mix with ``adjust`` (attendance is never adjusted).
+    ``pats``: the measure's ``casemix.patterns`` in that window, when already at hand."""
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}, not {measure!r}")
     if measure == "attendance" and adjust:
@@ -265,7 +267,8 @@ def compare(
     if measure == "attendance":
         per_site = attendance_by_site(con, wq)
         return funnel(per_site, measure=measure, adjusted=False, start=start, end=end)
-    pats = casemix.patterns(con, wq, measure)
+    if pats is None:
+        pats = casemix.patterns(con, wq, measure)
     model = casemix.fit(pats, measure=measure)
     per_site = casemix.expected(model, pats)
     kept = model if adjust else None
@@ -345,8 +348,9 @@ def document(
         "window": {"start": wq.period.start.isoformat(), "end": wq.period.end.isoformat()},
         "measures": {},
     }
+    pats = casemix.patterns_of(con, wq, tuple(m for m in measures if m in ADJUSTED))
     for m in measures:
-        c = compare(con, q, m, adjust=m != "attendance", window=window)
+        c = compare(con, q, m, adjust=m != "attendance", window=window, pats=pats.get(m))
         out["measures"][m] = c.as_dict()
     return out
 

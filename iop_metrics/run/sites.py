@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..compute import casemix
 from ..compute import comparison as cmp
 from ..compute.casemix import FACTOR_WORDS
 from ..periods import Period
@@ -211,8 +212,10 @@ def measure_section(con: Any, q: Any, meas: Measure, k: int) -> dict[str, Any]:
     from ..report.charts import to_svg
 
     adjusted = meas.key != "attendance"
-    raw = cmp.compare(con, q, meas.key, adjust=False)
-    adj = cmp.compare(con, q, meas.key) if adjusted else raw
+    # one set of patterns for the adjusted and the raw funnel of the 12 months
+    pats = casemix.patterns(con, cmp.window_query(q, "12m"), meas.key) if adjusted else None
+    raw = cmp.compare(con, q, meas.key, adjust=False, pats=pats)
+    adj = cmp.compare(con, q, meas.key, pats=pats) if adjusted else raw
     month = cmp.compare(con, q, meas.key, adjust=adjusted, window="period")
     hide = hidden_sites([adj.sites, raw.sites], k)
     hide_month = hidden_sites([month.sites], k)

@@ -1,5 +1,6 @@
 -- Case-mix covariate patterns (comparison.md, Case mix and Method step 1): a measure's eligible
--- episodes (read in as `outcome`: episode_id, y in {0, 1}) grouped by site and by the case mix
+-- episodes (read in as `outcome`: measure, episode_id, y in {0, 1}; the rows of several measures
+-- at once, see case_mix_outcomes.sql) grouped by measure, site and by the case mix
 -- at admission, with the number of episodes (trials) and of y = 1 (successes) per group. The
 -- case mix: age band (age_band macro), sex, primary substance, payer and referral source of the
 -- client; a missing value is the level 'unknown', an episode without a site has site '(none)'.
@@ -7,6 +8,7 @@
 -- the same estimates as one row per episode, in a few hundred rows on any engine.
 with episodes as (
     select
+        o.measure,
         o.y,
         coalesce(e.site, '(none)') as site,
         coalesce(age_band(e.admit_date, c.birth_year), 'unknown') as age_band,
@@ -21,6 +23,7 @@ with episodes as (
 
 final as (
     select
+        measure,
         site,
         age_band,
         sex,
@@ -30,8 +33,8 @@ final as (
         count(*) as trials,
         cast(sum(y) as bigint) as successes
     from episodes
-    group by site, age_band, sex, primary_substance, payer, referral_source
+    group by measure, site, age_band, sex, primary_substance, payer, referral_source
 )
 
 select * from final
-order by site, age_band, sex, primary_substance, payer, referral_source
+order by measure, site, age_band, sex, primary_substance, payer, referral_source

@@ -9,6 +9,7 @@ with episodes as (
 
 final as (
     select
+        'retained_90d' as measure,
         episode_id,
         case
             when discharge_reason in ('dropped_out', 'terminated')

@@ -3,6 +3,7 @@
 -- step_up, lateral, no_next_care; pending ones are left out); y = 1 for step_down.
 with final as (
     select
+        'step_down' as measure,
         episode_id,
         case when outcome = 'step_down' then 1 else 0 end as y
     from detail
