@@ -70,6 +70,9 @@ def test_explore_notebook_runs_top_to_bottom_under_papermill(sample_db, tmp_path
     detail = json.dumps(by_tag["outcomes-detail"]["outputs"])
     for column in ("episode_id", "first_score", "last_score", "reliable_improvement", "PHQ-9"):
         assert column in detail, column
+    # the site comparison of an outcome measure (issue #14 item 4)
+    sites = json.dumps(by_tag["site-outcomes"]["outputs"])
+    assert "adjusted_rate" in sites and "main" in sites and "north" in sites
 
 
 def test_the_report_notebook_resolves_a_relative_period_itself(sample_db):
