@@ -18,7 +18,7 @@ from iop_metrics.cli import main
 from iop_metrics.compute import comparison as cmp
 from iop_metrics.errors import InputError
 from iop_metrics.run import sites
-from iop_metrics.run.archive import write_index
+from iop_metrics.run.archive import site_names, write_index
 from iop_metrics.run.config import read_config
 
 
@@ -140,6 +140,8 @@ def test_a_run_with_a_mapping_loads_the_export_through_it(tmp_path):
     (tmp_path / "data").mkdir(exist_ok=True)
     summary = load_export(cfg)
     assert "sessions" in summary.describe()
+    # the index names each site as the export does (the mapping's most used label for a code)
+    assert site_names(cfg.db) == {"main": "Main Campus", "north": "North Campus"}
     con = duckdb.connect(str(cfg.db), read_only=True)
     try:
         logged = con.execute("select distinct mapping_sha256 from load_log").fetchall()
@@ -274,6 +276,45 @@ def test_index_lists_latest_first_with_figures_and_follows_the_disk(tmp_path):
     shutil.rmtree(out / "2026-09")
     html = write_index(out).read_text()
     assert "2026-09" not in html and "<script" not in html
+
+
+def test_index_names_scopes_says_why_a_figure_is_missing_and_notes_its_source(tmp_path):
+    """Issue #20 item 16: scopes by name, never a bare dash (suppressed, undefined for want of
+    episodes, or not rendered), and the note on where figures come from is a plain note, not
+    the red line the reports keep for their distribution warning."""
+    out = tmp_path / "reports"
+    _metrics(out / "2026-10" / "all" / "internal", 42)
+    _metrics(out / "2026-10" / "north" / "external", 17, k=11)
+    (out / "2026-10" / "main" / "internal").mkdir(parents=True)  # a report that failed
+    empty = out / "2026-11" / "all" / "internal"
+    empty.mkdir(parents=True)
+    (empty / "metrics.json").write_text(
+        json.dumps(
+            {
+                "census": {"active_at_end": 0},
+                "attendance": {"attendance_rate": None},
+                "discharges": {"completion_rate": None},
+                "retention": {"day_90": None},
+            }
+        )
+    )
+    html = write_index(out, program="Riverside IOP", sites={"north": "North Campus"}).read_text()
+    assert "<h1>Riverside IOP: IOP reports</h1>" in html
+    header = html[html.index("<header") : html.index("</header>")]
+    assert 'class="report"' in header and "internal" not in header and "Figures" not in header
+    assert '<p class="note">Figures: from each report' in html
+    rows = {
+        re.sub(r"<[^>]+>", "", r.split("</td>")[0]): r
+        for r in re.findall(r"<tr><td>(.*?)</tr>", html, flags=re.S)
+    }
+    assert set(rows) == {"Whole program (all sites)", "North Campus (site north)", "Site main"}
+    assert html.count('<span class="why">not rendered</span>') == 4  # main: no metrics.json
+    assert '<span class="r sup">suppressed</span>' in rows["North Campus (site north)"]
+    nov = html[html.index('id="p-2026-11"') : html.index('id="p-2026-10"')]
+    for reason in ("no sessions", "no discharges", "no estimate (too few admissions)"):
+        assert f'<span class="why">{reason}</span>' in nov
+    assert '<span class="n">0</span>' in nov
+    assert "—" not in html
 
 
 def test_the_readme_config_uses_only_known_keys():

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -44,46 +45,85 @@ def _files(folder: Path, out: Path) -> list[dict[str, str]]:
     ]
 
 
-def _headline(metrics: Path) -> dict[str, Any]:
+HEADLINE = {  # index column -> (figure in metrics.json, why it can be undefined)
+    "census": ("census.active_at_end", "no episodes"),
+    "attendance": ("attendance.attendance_rate", "no sessions"),
+    "completion": ("discharges.completion_rate", "no discharges"),
+    "retention": ("retention.day_90", "no estimate (too few admissions)"),
+}
+
+
+def _headline(metrics: Path | None) -> dict[str, Any]:
+    """The headline figures of one metrics.json and, for each one missing, why: "suppressed" (in
+    the external copy's hidden list), undefined for lack of episodes, or "not rendered"."""
+    empty = {"k": 0, **dict.fromkeys(HEADLINE), "why": dict.fromkeys(HEADLINE, "not rendered")}
+    if metrics is None:
+        return empty
     try:
         doc = json.loads(metrics.read_text())
         k = int((doc.get("suppression") or {}).get("k") or 0)
-        return {
-            "k": k,
-            "census": doc["census"]["active_at_end"],
-            "attendance": doc["attendance"]["attendance_rate"],
-            "completion": doc["discharges"]["completion_rate"],
-            "retention": doc["retention"]["day_90"],
-        }
+        hidden = set((doc.get("suppression") or {}).get("hidden") or ())
+        out: dict[str, Any] = {"k": k, "why": {}}
+        for column, (key, undefined) in HEADLINE.items():
+            table, name = key.split(".")
+            out[column] = value = doc[table][name]
+            if value is None:
+                out["why"][column] = "suppressed" if key in hidden else undefined
+        return out
     except (OSError, ValueError, KeyError, TypeError):
-        return {"k": 0, "census": None, "attendance": None, "completion": None, "retention": None}
+        return {**empty, "why": dict.fromkeys(HEADLINE, "unreadable metrics.json")}
 
 
-def _row(scope: str, groups: list[tuple[str, Path]], out: Path) -> dict[str, Any]:
+def scope_name(scope: str, site_names: Mapping[str, str] | None = None) -> str:
+    """A scope folder as the reader calls it.
+
+    >>> scope_name("all"), scope_name("north"), scope_name("north", {"north": "North Campus"})
+    ('Whole program (all sites)', 'Site north', 'North Campus (site north)')
+    """
+    if scope == "all":
+        return "Whole program (all sites)"
+    if site_names and site_names.get(scope):
+        return f"{site_names[scope]} (site {scope})"
+    return f"Site {scope}"
+
+
+def _row(
+    scope: str,
+    groups: list[tuple[str, Path]],
+    out: Path,
+    *,
+    name: str | None = None,
+) -> dict[str, Any]:
     """One scope: figures from the first audience folder holding a metrics.json."""
     with_metrics = [f for _, f in groups if (f / "metrics.json").is_file()]
-    figures = _headline(with_metrics[0] / "metrics.json") if with_metrics else _headline(Path())
+    figures = _headline(with_metrics[0] / "metrics.json" if with_metrics else None)
     files = [{"audience": a, "files": _files(f, out)} for a, f in groups]
-    return {"scope": scope, **figures, "groups": files}
+    return {"scope": scope, "name": name or scope, **figures, "groups": files}
 
 
 def _subdirs(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def period_entry(folder: Path, out: Path) -> dict[str, Any]:
+def period_entry(
+    folder: Path, out: Path, site_names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """A period folder: its loose files (site pages, a lone `report`) and one row per scope."""
     rows: list[dict[str, Any]] = []
     loose = _files(folder, out)
     if (folder / "metrics.json").is_file():  # written by `iop-metrics report` alone
-        rows.append(_row("program (single report)", [("report", folder)], out))
+        name = "Whole program (single report)"
+        rows.append(_row("program (single report)", [("report", folder)], out, name=name))
     scopes = _subdirs(folder)
     scopes.sort(key=lambda p: (p.name != "all", p.name))
     for scope in scopes:
-        audiences = _subdirs(scope)
+        name = scope_name(scope.name, site_names)
+        if (scope / "metrics.json").is_file():  # `iop-metrics report --site S` alone
+            rows.append(_row(scope.name, [("report", scope)], out, name=f"{name}, single report"))
+        audiences = [a for a in _subdirs(scope) if a.name in AUDIENCE_ORDER]
         audiences.sort(key=lambda p: (AUDIENCE_ORDER.get(p.name, 9), p.name))
         if audiences:
-            rows.append(_row(scope.name, [(a.name, a) for a in audiences], out))
+            rows.append(_row(scope.name, [(a.name, a) for a in audiences], out, name=name))
     single = (folder / "metrics.json").is_file()  # its row lists the loose files already
     return {"label": folder.name, "pages": [] if single else loose, "rows": rows}
 
@@ -122,10 +162,44 @@ def _order(label: str) -> tuple[Any, ...]:
     return (p.end, -KIND_ORDER[p.kind])
 
 
-def write_index(out: str | Path, *, current: dict[str, Any] | None = None) -> Path:
+def site_names(db: Path) -> dict[str, str]:
+    """Each site code's name in the EHR export, when the data came in through a mapping (its
+    import report in load_log: the export's value with the most rows mapped to the code)."""
+    from ..db import connect
+
+    con = connect(db)
+    try:
+        columns = {r[0] for r in con.execute("describe load_log").fetchall()}
+        if "import_report" not in columns:
+            return {}
+        rows = con.execute(
+            "select import_report from load_log where import_report is not null limit 1"
+        ).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return {}
+    report = json.loads(rows[0][0])
+    codes = report.get("tables", {}).get("episodes", {}).get("codes", {}).get("site", {})
+    best: dict[str, tuple[int, str]] = {}
+    for value, mapped in codes.items():
+        code, n = str(mapped.get("to")), int(mapped.get("rows") or 0)
+        if mapped.get("to") is not None and n > best.get(code, (-1, ""))[0]:
+            best[code] = (n, str(value))
+    return {code: value for code, (_, value) in best.items()}
+
+
+def write_index(
+    out: str | Path,
+    *,
+    current: dict[str, Any] | None = None,
+    program: str | None = None,
+    sites: Mapping[str, str] | None = None,
+) -> Path:
     """(Re)write ``out/index.html`` from what is on disk; returns its path.
 
-    ``current``: the line of the run writing the index, not yet in ``runs.jsonl``.
+    ``current``: the line of the run writing the index, not yet in ``runs.jsonl``;
+    ``program``: the program's name; ``sites``: site code -> name (``site_names``).
     """
     from .pages import render_page, report_css
 
@@ -138,10 +212,12 @@ def write_index(out: str | Path, *, current: dict[str, Any] | None = None) -> Pa
         runs[str(current["period"])] = current
     page = render_page(
         "index.html.j2",
-        title="IOP reports",
+        title=f"{program}: IOP reports" if program else "IOP reports",
         css=report_css(),
         folder=str(root.resolve()),
-        periods=[{**period_entry(f, root), "note": _run_note(runs.get(f.name))} for f in folders],
+        periods=[
+            {**period_entry(f, root, sites), "note": _run_note(runs.get(f.name))} for f in folders
+        ],
     )
     path = root / "index.html"
     write_atomically(path, page)

@@ -525,7 +525,9 @@ def _attempt(
     if prior:
         line["resumed"] = {"start": prior.get("start"), "kept": len(kept)}
     try:
-        write_index(config.out, current=line)
+        from .archive import site_names
+
+        write_index(config.out, current=line, program=config.program, sites=site_names(db))
     except WriteError as err:
         records.append(
             {"kind": "index", "path": "index.html", "status": "failed", "error": str(err)}
