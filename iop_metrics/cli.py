@@ -147,11 +147,12 @@ def _cmd_mapping(a: argparse.Namespace) -> int:
 def _open(a: argparse.Namespace):  # -> duckdb connection (read-only) or a Spark engine
     if spark := _spark(a):
         return spark
-    from .db import connect
-    from .ingest.load import load_memory
-
     if a.data:
+        from .ingest.load import load_memory  # the readers bring numpy: only when loading
+
         return load_memory(a.data)
+    from .db import connect
+
     return connect(a.db)
 
 
