@@ -356,6 +356,7 @@ def _render_periods(a: argparse.Namespace, periods, scope, *, spark: bool) -> in
                 data_path=a.data_path if spark else None,
                 program=a.program_name,
                 paper=a.paper,
+                warm=True,  # one kernel and one Chromium for every period (started early)
             )
         except (ReportError, WriteError) as exc:
             print(f"error: {exc}", file=sys.stderr)

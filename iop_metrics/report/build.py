@@ -271,6 +271,8 @@ def render(
     """
     from ..imports import UNUSED, hidden
 
+    if warm:  # the kernel and Chromium start now, while papermill is imported and the rest
+        _start_soon(formats)
     with hidden(*UNUSED):
         import papermill as pm
 
@@ -364,6 +366,18 @@ def render(
             with contextlib.suppress(OSError):
                 final.rmdir()
     return timings
+
+
+def _start_soon(formats: tuple[str, ...]) -> None:
+    """Start this process's warm kernel, and its Chromium when a PDF is asked for, without
+    waiting for either (a report that stops before it needs them leaves them idle)."""
+    from . import kernel
+
+    kernel.current()
+    if "pdf" in formats and (chromium := find_chromium()):
+        from . import browser
+
+        browser.current(chromium)
 
 
 def _engine(warm: bool) -> str | None:

@@ -25,6 +25,12 @@ ENGINE = "iop-warm"
 KERNEL = "python3"
 START_TIMEOUT = 60.0
 FRESH = "__import__('iop_metrics.report.kernel', fromlist=['fresh']).fresh"  # binds no name
+# What the notebook's first cells import, imported as the kernel starts (binding no name).
+PRELOAD = [
+    "__import__('iop_metrics.report.pages')",
+    "__import__('iop_metrics.report.sections')",
+    "__import__('iop_metrics.report.data')",
+]
 
 _kernel: WarmKernel | None = None
 
@@ -38,10 +44,21 @@ class WarmKernel:
         self.kernel_name = kernel_name
         self.km = KernelManager(kernel_name=kernel_name)
         # What the kernel prints on stderr (connection warnings) goes nowhere, as it does for
-        # a cold report (build._kernel_noise_to); the notebook's own output is on iopub.
-        self.km.start_kernel(stderr=subprocess.DEVNULL)
+        # a cold report (build._kernel_noise_to); the notebook's own output is on iopub. The
+        # kernel imports the report's modules as it starts (binding no name), while this
+        # process goes on; the launch does not wait for it.
+        self.km.start_kernel(
+            stderr=subprocess.DEVNULL,
+            extra_arguments=[f"--IPKernelApp.exec_lines={line}" for line in PRELOAD],
+        )
         self.kc = self.km.client()
         self.kc.start_channels()
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        """Block until the kernel answers (the first time only)."""
+        if self.ready:
+            return
         try:
             self.kc.wait_for_ready(timeout=START_TIMEOUT)
         except RuntimeError:
@@ -49,12 +66,14 @@ class WarmKernel:
             raise
         self.kc.allow_stdin = False
         self._run(f"{FRESH}(None)")
+        self.ready = True
 
     def alive(self) -> bool:
         return bool(self.km.has_kernel and self.km.is_alive())
 
     def prepare(self, cwd: str) -> None:
         """Make the kernel look fresh for the next notebook, working in ``cwd``."""
+        self.wait_ready()
         self._run(f"{FRESH}({cwd!r})")
 
     def _run(self, code: str) -> None:
@@ -78,7 +97,8 @@ class WarmKernel:
 
 
 def current(kernel_name: str = KERNEL) -> WarmKernel:
-    """This process's warm kernel, started on first use (and again if it died)."""
+    """This process's warm kernel, started on first use (and again if it died); calling it
+    early starts the kernel while the caller does other work (it waits only in ``prepare``)."""
     global _kernel
     if _kernel is not None and (not _kernel.alive() or _kernel.kernel_name != kernel_name):
         _shutdown()
