@@ -20,6 +20,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -74,15 +75,16 @@ def main() -> int:
     gen_s = time.perf_counter() - t
     (work / "run.toml").write_text(CONFIG)
     t = time.perf_counter()
-    proc = subprocess.run(
-        [str(Path(sys.executable).with_name("iop-metrics")), "run", str(work / "run.toml")],
-        capture_output=True,
-        text=True,
-    )
-    wall = time.perf_counter() - t
-    if proc.returncode != 0:
-        print(proc.stdout[-2000:], proc.stderr[-2000:], sep="\n")
-        return proc.returncode
+    cmd = [str(Path(sys.executable).with_name("iop-metrics")), "run", str(work / "run.toml")]
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)  # peak RSS: the largest of it and its children
+        wall = time.perf_counter() - t
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            out.seek(0)
+            print(out.read().decode(errors="replace")[-4000:])
+            return code
     entry = json.loads((work / "reports" / "runs.jsonl").read_text().splitlines()[-1])
     reports = [r for r in entry["reports"] if r["kind"] == "report"]
     pages = [r for r in entry["reports"] if r["kind"] == "sites"]
@@ -98,6 +100,7 @@ def main() -> int:
         "workers": entry["workers"],
         "generate_s": round(gen_s, 1),
         "run_wall_s": round(wall, 1),
+        "peak_mb": round(usage.ru_maxrss / 1024),
         "load_s": entry["load_seconds"],
         "render_phase_s": entry["render_seconds"],
         "other_s": round(wall - entry["load_seconds"] - entry["render_seconds"], 1),
@@ -111,6 +114,7 @@ def main() -> int:
     print(f"network run, {sessions:,} sessions, {SITES} sites x 2 audiences, HTML + PDF")
     print(f"  {len(reports)} reports + {len(pages)} site pages on {entry['workers']} workers")
     print(f"  wall {wall:8.1f} s  (generate {gen_s:.1f} s before it, not included)")
+    print(f"  peak {result['peak_mb']:8} MB  (the largest process of the run)")
     print(f"  load {entry['load_seconds']:8.1f} s")
     eff = result["parallel_efficiency"]
     print(f"  render {entry['render_seconds']:6.1f} s  (parallel efficiency {eff})")
