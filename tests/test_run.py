@@ -119,6 +119,10 @@ def test_every_report_names_the_program_and_prints_on_the_configured_paper(runs)
                 check=True,
             ).stdout
             assert "594.96 x 841.92 pts (A4)" in info
+    for name in ("sites.html", "sites-external.html"):
+        page = (runs["out"] / "2026-10" / name).read_text()
+        assert "<h1>Riverside Recovery IOP: sites compared, 2026-10</h1>" in page
+        assert "levels of care Intensive outpatient (2.1); every site" in page
 
 
 def test_layout_of_a_complete_run(runs):

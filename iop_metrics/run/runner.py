@@ -302,6 +302,7 @@ def sites_job(db: Path, plan: Plan, config: RunConfig, audience: str) -> dict[st
             sites=plan.sites,
             levels=config.levels,
             suppress=suppression(config, audience),
+            program=config.program,
         )
     except Exception as exc:  # noqa: BLE001 - isolated like a report
         msg = str(exc) if isinstance(exc, WriteError) else repr(exc)

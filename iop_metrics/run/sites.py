@@ -323,9 +323,11 @@ def write_sites_page(
     sites: tuple[str, ...],
     levels: tuple[str, ...] | None,
     suppress: int,
+    program: str | None = None,
 ) -> None:
     """Compute the comparison from ``db`` and write the page to ``path``; the internal page
-    (no suppression) gets ``sites.json`` beside it."""
+    (no suppression) gets ``sites.json`` beside it. ``program`` names the program in the title;
+    the levels of care in scope are named as in the loaded levels_of_care table."""
     from ..compute.query import Query, Scope
     from ..db import connect
     from .pages import render_page, report_css
@@ -337,17 +339,19 @@ def write_sites_page(
     try:
         measures = [measure_section(con, q, m, k) for m in MEASURES]
         doc = None if k else cmp.document(con, q)
+        names = dict(con.execute("select code, name from levels_of_care").fetchall())
     finally:
         con.close()
+    default_title = f"Sites compared, {period.label}"
     page = render_page(
         "sites.html.j2",
-        title=f"Sites compared, {period.label}",
+        title=f"{program}: sites compared, {period.label}" if program else default_title,
         css=report_css(),
         k=k,
         external=bool(k),
         period_label=f"{period.label} ({period.start} – {period.end})",
         window_label=f"{wq.period.start} – {wq.period.end}",
-        levels=", ".join(levels) if levels else "all",
+        levels=", ".join(f"{names.get(c, c)} ({c})" for c in levels) if levels else "all",
         generated=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         min_episodes=cmp.MIN_EPISODES,
         min_sites=cmp.MIN_SITES,
