@@ -414,14 +414,17 @@ TABLES_READ: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "outcomes",
-        "episodes, sessions, assessments, instruments",
+        "episodes, episode_treatment (derived: each discharged episode's attended sessions that "
+        "are not assessments), assessments, instruments",
         "outcomes_ended.sql, outcomes_detail.sql, outcomes_episodes.sql, outcomes.sql, "
         "outcomes_by_instrument.sql, outcomes_cadence.sql",
     ),
     (
         "12-month trends (report)",
-        "episodes, sessions, clients, episode_next, episode_engagement: one query per family",
-        "series_*.sql over dosage_weeks, transitions_detail, retention_cohort",
+        "episodes, sessions, clients, episode_next, episode_engagement, episode_treatment, "
+        "assessments: one query per family",
+        "series_*.sql over dosage_weeks, transitions_detail, retention_cohort, the outcome "
+        "cohort and courses",
     ),
 )
 

@@ -152,3 +152,45 @@ def test_hand_made_engagement_by_as_of():
     assert row(dt.date(2026, 1, 5)) == (True, False)  # initiated on Jan 5
     assert row(dt.date(2026, 1, 16)) == (True, False)  # one further session so far
     assert row(dt.date(2026, 1, 17)) == (True, True)  # the second further one, on Jan 17
+
+
+def test_hand_made_treatment_sessions_and_the_course_by_as_of():
+    """episode_treatment counts e1's attended sessions that are not assessments, dated Jan 1..20:
+    not the no-show, the assessment, nor the sessions before admission and after discharge."""
+    from iop_metrics.compute.outcomes import outcome_courses
+
+    tables = _case()
+    day = dt.date(2026, 1, 1)
+    kinds = [
+        (-2, "group", "attended"),  # before admission
+        (0, "assessment", "attended"),
+        (2, "group", "no_show"),
+        (3, "individual", "attended"),
+        (19, "group", "attended"),  # on the day of discharge
+        (21, "group", "attended"),  # after discharge
+    ]
+    tables["sessions"] = [
+        {
+            "session_id": f"s{i}",
+            "episode_id": "e1",
+            "session_date": day + dt.timedelta(days=d),
+            "service_type": service,
+            "scheduled_minutes": 60,
+            "status": status,
+            "attended_minutes": 60 if status == "attended" else 0,
+        }
+        for i, (d, service, status) in enumerate(kinds)
+    ]
+    con = memory_db(tables)
+    jan = month(2026, 1)
+    before = outcome_courses(con, Query.of(jan))  # the full computation
+    derived.build(con)
+    assert con.execute("select * from episode_treatment").fetchall() == [
+        ("e1", dt.date(2026, 1, 20), 2)
+    ]
+    after = outcome_courses(con, Query.of(jan))
+    assert after["episode_id"].tolist() == ["e1"] and after["treatment_sessions"].tolist() == [2]
+    pd.testing.assert_frame_equal(before, after, check_exact=True)
+    # as of Jan 19 e1 has not ended: no course yet
+    span = Period("Jan 1-19", dt.date(2026, 1, 1), dt.date(2026, 1, 19), "span")
+    assert outcome_courses(con, Query(span, dt.date(2026, 1, 19), Scope(), 14)).empty

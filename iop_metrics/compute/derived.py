@@ -12,6 +12,9 @@ derived table; a database loaded before they existed gives the same figures the 
 - ``episode_engagement``: each initiated episode's first attended session on day 0..13 and the
   date of the third attended session in the 35 days from it; ``engagement(as_of, ...)``
   filters it (read by the retention cohort: initiation and engagement).
+- ``episode_treatment``: each discharged episode's attended sessions that are not assessments,
+  dated admission to discharge; ``treatment_sessions(first, last)`` reads it (the courses of
+  treatment of the outcome cohort).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import duckdb
 
 from .sqlfiles import sql_code
 
-TABLES = ("episode_next", "episode_engagement")
+TABLES = ("episode_next", "episode_engagement", "episode_treatment")
 
 
 def select_sql(name: str, schema: str = "main") -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .engine import DuckDBEngine, engine_of, sql_code, used_params, with_ctes
 from .query import Con, Query, records, run
 
 if TYPE_CHECKING:
@@ -77,15 +78,51 @@ def outcomes_key(con: Con, q: Query) -> dict[str, Any]:
     >>> o["ended"], o["courses"], o["paired"], o["paired_rate"], o["by_instrument"]
     (2, 1, 0, 0.0, {})
     """
-    combined = records(con, "outcomes", q, reads=COURSES)[0]
+    eng = engine_of(con)
+    if isinstance(eng, DuckDBEngine):
+        combined, instruments = _shared(eng, q)
+    else:
+        combined, instruments = records(con, "outcomes", q, reads=COURSES)[0], by_instrument(con, q)
     cadence = records(con, "outcomes_cadence", q)[0]
     return {
         **{k: combined[k] for k in COMBINED_KEYS},
         "by_instrument": {
-            row["instrument"]: {k: row[k] for k in INSTRUMENT_KEYS} for row in by_instrument(con, q)
+            row["instrument"]: {k: row[k] for k in INSTRUMENT_KEYS} for row in instruments
         },
         **{k: cadence[k] for k in CADENCE_KEYS},
     }
+
+
+SHARED = ("ended", "detail")  # the rows outcomes.sql and outcomes_by_instrument.sql both read
+
+
+def _shared(eng: DuckDBEngine, q: Query) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """outcomes.sql's row and outcomes_by_instrument.sql's rows over one computation of the
+    outcome cohort and its detail rows (outcomes_ended.sql, outcomes_detail.sql), held in temp
+    tables for the two queries and dropped after: the rows those files compose, computed once
+    instead of twice (DuckDB; other engines run the two queries as composed)."""
+    eng.prepare()
+    params = q.params()
+    reads: list[tuple[str, str]] = []
+
+    def rows(text: str) -> list[dict[str, Any]]:
+        return eng._rows(eng.con.execute(text, used_params(text, params))).records()
+
+    try:
+        for cte in SHARED:  # detail reads ended
+            text = with_ctes(reads, sql_code(f"outcomes_{cte}"))
+            eng.con.execute(
+                f"create or replace temp table outcomes_{cte}_rows as {text}",
+                used_params(text, params),
+            )
+            reads.append((cte, f"select * from temp.outcomes_{cte}_rows"))
+        courses = [*reads, ("courses", sql_code("outcomes_episodes"))]
+        combined = rows(with_ctes(courses, sql_code("outcomes")))[0]
+        instruments = rows(with_ctes(reads, sql_code("outcomes_by_instrument")))
+    finally:
+        for cte in SHARED:
+            eng.con.execute(f"drop table if exists temp.outcomes_{cte}_rows")
+    return combined, instruments
 
 
 def outcomes(con: Con, q: Query, *, frame: bool = False) -> dict[str, Any] | pd.DataFrame:

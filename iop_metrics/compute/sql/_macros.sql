@@ -129,3 +129,19 @@ create or replace temp macro age_band(admitted, born) as
         when year(admitted) - born < 65 then '55-64'
         else '65+'
     end;
+
+-- treatment_sessions (outcomes_ended.sql): for the episodes discharged first_discharge ..
+-- last_discharge (as recorded), the attended sessions whose service_type is not assessment dated
+-- admit_date .. discharge_date; episodes with none have no row.
+create or replace temp macro treatment_sessions(first_discharge, last_discharge) as table
+    select
+        e.episode_id,
+        count(*) as treatment_sessions
+    from main.episodes as e
+    inner join main.sessions as s
+        on s.episode_id = e.episode_id
+        and s.status = 'attended'
+        and s.service_type <> 'assessment'
+        and s.session_date between e.admit_date and e.discharge_date
+    where e.discharge_date between first_discharge and last_discharge
+    group by e.episode_id;

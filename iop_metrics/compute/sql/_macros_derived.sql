@@ -26,3 +26,12 @@ create or replace temp macro engagement(as_of, first_admit, last_admit) as table
     from main.episode_engagement
     where admit_date between first_admit and last_admit
         and initiated_on <= as_of;
+
+-- treatment_sessions: from episode_treatment (the same count for every episode discharged in the
+-- range; an episode ended as of as_of was discharged on its recorded date).
+create or replace temp macro treatment_sessions(first_discharge, last_discharge) as table
+    select
+        episode_id,
+        treatment_sessions
+    from main.episode_treatment
+    where discharge_date between first_discharge and last_discharge;

@@ -10,42 +10,60 @@ with episodes as (
     select * from scoped_episodes($as_of, $levels, $site, $track)
 ),
 
-eligible as (
-    select episode_id, admit_date, discharge_date
+watched as (
+    select
+        episode_id,
+        admit_date,
+        discharge_date,
+        admit_date between $start and $end and admit_date + 13 <= $as_of as eligible,
+        admit_date <= cast($end as date) - 29
+            and (discharge_date is null or discharge_date > $end) as open_30d
     from episodes
-    where admit_date between $start and $end
-        and admit_date + 13 <= $as_of
+    where (admit_date between $start and $end and admit_date + 13 <= $as_of)
+        or (
+            admit_date <= cast($end as date) - 29
+            and (discharge_date is null or discharge_date > $end)
+        )
 ),
 
-intake_scored as (
-    select distinct e.episode_id
-    from eligible as e
-    inner join main.assessments as a on a.episode_id = e.episode_id
-    where a.assessed_on between e.admit_date and e.admit_date + 13
-        and (e.discharge_date is null or a.assessed_on <= e.discharge_date)
-),
-
-open_30d as (
-    select episode_id
-    from episodes
-    where admit_date <= cast($end as date) - 29
-        and (discharge_date is null or discharge_date > $end)
-),
-
-recent_scored as (
-    select distinct o.episode_id
-    from open_30d as o
-    inner join main.assessments as a on a.episode_id = o.episode_id
-    where a.assessed_on between cast($end as date) - 29 and $end
-        and a.assessed_on <= $as_of
+-- One pass over the scores that can count for either figure: an intake score is dated within
+-- 13 days of an admission in P (so $start .. $end + 13), a recent one $end - 29 .. $end.
+scored as (
+    select
+        w.episode_id,
+        max(
+            case
+                when w.eligible
+                    and a.assessed_on between w.admit_date and w.admit_date + 13
+                    and (w.discharge_date is null or a.assessed_on <= w.discharge_date)
+                    then 1
+                else 0
+            end
+        ) as at_intake,
+        max(
+            case
+                when w.open_30d
+                    and a.assessed_on between cast($end as date) - 29 and $end
+                    and a.assessed_on <= $as_of
+                    then 1
+                else 0
+            end
+        ) as recent
+    from watched as w
+    inner join main.assessments as a on a.episode_id = w.episode_id
+    where a.assessed_on between least(cast($start as date), cast($end as date) - 29)
+        and cast($end as date) + 13
+    group by w.episode_id
 ),
 
 counts as (
     select
-        (select count(*) from intake_scored) as measured_at_intake,
-        (select count(*) from eligible) as intake_eligible,
-        (select count(*) from recent_scored) as measured_last_30d,
-        (select count(*) from open_30d) as open_30d
+        count(*) filter (where w.eligible and s.at_intake = 1) as measured_at_intake,
+        count(*) filter (where w.eligible) as intake_eligible,
+        count(*) filter (where w.open_30d and s.recent = 1) as measured_last_30d,
+        count(*) filter (where w.open_30d) as open_30d
+    from watched as w
+    left join scored as s on s.episode_id = w.episode_id
 ),
 
 final as (

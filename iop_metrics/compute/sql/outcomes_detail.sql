@@ -1,6 +1,7 @@
 -- Outcomes per course of treatment and instrument (spec outcomes.md, Per episode and
 -- instrument), over outcomes_ended.sql (read in as `ended`). A course's scores on an instrument
--- are its assessments of it dated admit_date .. discharge_date (so on or before as_of); a date
+-- are its assessments of it dated admit_date .. discharge_date (so on or before as_of, and on
+-- or before the end of P: said to the scan too, so fewer rows reach the join); a date
 -- with several scores counts once, at their mean. Paired = scores on 2+ dates; first / last =
 -- the earliest / latest date's score. worse = last - first (first - last when higher is
 -- better): negative is better. Flags an instrument does not define are null, never false:
@@ -24,6 +25,7 @@ daily as (
     from main.assessments as a
     inner join courses as c on c.episode_id = a.episode_id
     where a.assessed_on between c.admit_date and c.discharge_date
+        and a.assessed_on <= $end
     group by a.episode_id, a.instrument, a.assessed_on
 ),
 

@@ -1,7 +1,9 @@
 -- The outcome cohort of P (spec outcomes.md, The outcome cohort): every in-scope episode that
 -- ended in P on or before as_of (whatever the reason; a step-down ends an episode too), with its
--- attended sessions whose service_type is not assessment, dated admit_date .. discharge_date.
--- course = at least 2 of them (NHS Talking Therapies: "finished a course of treatment").
+-- attended sessions whose service_type is not assessment, dated admit_date .. discharge_date
+-- (the treatment_sessions macro: read from the derived table episode_treatment when the
+-- database has it). course = at least 2 of them (NHS Talking Therapies: "finished a course of
+-- treatment").
 with episodes as (
     select * from scoped_episodes($as_of, $levels, $site, $track)
 ),
@@ -13,15 +15,8 @@ ended as (
 ),
 
 treatment as (
-    select
-        s.episode_id,
-        count(*) as treatment_sessions
-    from main.sessions as s
-    inner join ended as e on e.episode_id = s.episode_id
-    where s.status = 'attended'
-        and s.service_type <> 'assessment'
-        and s.session_date between e.admit_date and e.discharge_date
-    group by s.episode_id
+    select episode_id, treatment_sessions
+    from treatment_sessions($start, $end)
 ),
 
 final as (

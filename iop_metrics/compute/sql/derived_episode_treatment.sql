@@ -1,0 +1,18 @@
+-- Derived table episode_treatment, built at load from the canonical tables (issue #14's
+-- benchmark): for every discharged episode with one, its attended sessions whose service_type is
+-- not assessment dated admit_date .. discharge_date (outcomes.md: a course of treatment has 2 or
+-- more). Exact for every as_of A: the outcome cohort as of A holds only episodes discharged on
+-- or before A, whose discharge_date as of A is the recorded one, and their sessions dated up to
+-- it are all on or before A (the treatment_sessions macro in _macros_derived.sql).
+select
+    e.episode_id,
+    e.discharge_date,
+    count(*) as treatment_sessions
+from main.episodes as e
+inner join main.sessions as s
+    on s.episode_id = e.episode_id
+    and s.status = 'attended'
+    and s.service_type <> 'assessment'
+    and s.session_date between e.admit_date and e.discharge_date
+where e.discharge_date is not null
+group by e.episode_id, e.discharge_date
