@@ -414,15 +414,16 @@ TABLES_READ: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "outcomes",
-        "episodes, episode_treatment (derived: each discharged episode's attended sessions that "
-        "are not assessments), assessments, instruments",
+        "episodes, instruments; derived at load: episode_treatment (each discharged episode's "
+        "attended sessions that are not assessments), episode_scores (its first and last score "
+        "per instrument), episode_score_dates (each episode's scored dates, for the cadence)",
         "outcomes_ended.sql, outcomes_detail.sql, outcomes_episodes.sql, outcomes.sql, "
         "outcomes_by_instrument.sql, outcomes_cadence.sql",
     ),
     (
         "12-month trends (report)",
         "episodes, sessions, clients, episode_next, episode_engagement, episode_treatment, "
-        "assessments: one query per family",
+        "episode_scores: one query per family",
         "series_*.sql over dosage_weeks, transitions_detail, retention_cohort, the outcome "
         "cohort and courses",
     ),

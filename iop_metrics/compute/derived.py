@@ -15,6 +15,14 @@ derived table; a database loaded before they existed gives the same figures the 
 - ``episode_treatment``: each discharged episode's attended sessions that are not assessments,
   dated admission to discharge; ``treatment_sessions(first, last)`` reads it (the courses of
   treatment of the outcome cohort).
+- ``episode_scores``: each discharged episode's first and last score per instrument dated
+  admission to discharge (a date's scores averaged), with the number of dates and scores;
+  ``course_scores(first, last)`` reads it (the outcome detail rows).
+- ``episode_score_dates``: each episode's dates with a score, sorted by date;
+  ``score_dates(first, last)`` reads it (the measurement-based care cadence).
+
+The outcome tables are sorted by the date a period filters them on, so that a period's rows are
+a few row groups.
 """
 
 from __future__ import annotations
@@ -23,7 +31,13 @@ import duckdb
 
 from .sqlfiles import sql_code
 
-TABLES = ("episode_next", "episode_engagement", "episode_treatment")
+TABLES = (
+    "episode_next",
+    "episode_engagement",
+    "episode_treatment",
+    "episode_scores",
+    "episode_score_dates",
+)
 
 
 def select_sql(name: str, schema: str = "main") -> str:

@@ -80,10 +80,10 @@ def outcomes_key(con: Con, q: Query) -> dict[str, Any]:
     """
     eng = engine_of(con)
     if isinstance(eng, DuckDBEngine):
-        combined, instruments = _shared(eng, q)
+        combined, instruments, cadence = _shared(eng, q)
     else:
         combined, instruments = records(con, "outcomes", q, reads=COURSES)[0], by_instrument(con, q)
-    cadence = records(con, "outcomes_cadence", q)[0]
+        cadence = records(con, "outcomes_cadence", q)[0]
     return {
         **{k: combined[k] for k in COMBINED_KEYS},
         "by_instrument": {
@@ -96,11 +96,14 @@ def outcomes_key(con: Con, q: Query) -> dict[str, Any]:
 SHARED = ("ended", "detail")  # the rows outcomes.sql and outcomes_by_instrument.sql both read
 
 
-def _shared(eng: DuckDBEngine, q: Query) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _shared(
+    eng: DuckDBEngine, q: Query
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
     """outcomes.sql's row and outcomes_by_instrument.sql's rows over one computation of the
     outcome cohort and its detail rows (outcomes_ended.sql, outcomes_detail.sql), held in temp
     tables for the two queries and dropped after: the rows those files compose, computed once
-    instead of twice (DuckDB; other engines run the two queries as composed)."""
+    instead of twice (DuckDB; other engines run the two queries as composed); and
+    outcomes_cadence.sql's row, on the same prepared connection."""
     eng.prepare()
     params = q.params()
     reads: list[tuple[str, str]] = []
@@ -122,7 +125,7 @@ def _shared(eng: DuckDBEngine, q: Query) -> tuple[dict[str, Any], list[dict[str,
     finally:
         for cte in SHARED:
             eng.con.execute(f"drop table if exists temp.outcomes_{cte}_rows")
-    return combined, instruments
+    return combined, instruments, rows(sql_code("outcomes_cadence"))[0]
 
 
 def outcomes(con: Con, q: Query, *, frame: bool = False) -> dict[str, Any] | pd.DataFrame:

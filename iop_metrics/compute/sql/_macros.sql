@@ -145,3 +145,61 @@ create or replace temp macro treatment_sessions(first_discharge, last_discharge)
         and s.session_date between e.admit_date and e.discharge_date
     where e.discharge_date between first_discharge and last_discharge
     group by e.episode_id;
+
+-- course_scores (outcomes_detail.sql): for the episodes discharged first_discharge ..
+-- last_discharge (as recorded) and each instrument scored in them dated admit_date ..
+-- discharge_date (a date's several scores count once, at their mean): the number of dates and
+-- of scores, the first and last date and the score of each.
+create or replace temp macro course_scores(first_discharge, last_discharge) as table
+    with daily as (
+        select
+            a.episode_id,
+            a.instrument,
+            a.assessed_on,
+            avg(a.score) as score,
+            count(*) as scores
+        from main.assessments as a
+        inner join main.episodes as e on e.episode_id = a.episode_id
+        where e.discharge_date between first_discharge and last_discharge
+            and a.assessed_on between e.admit_date and e.discharge_date
+            and a.assessed_on <= last_discharge
+        group by a.episode_id, a.instrument, a.assessed_on
+    ),
+
+    spans as (
+        select
+            episode_id,
+            instrument,
+            count(*) as dates,
+            cast(sum(scores) as bigint) as scores,
+            min(assessed_on) as first_on,
+            max(assessed_on) as last_on
+        from daily
+        group by episode_id, instrument
+    )
+
+    select
+        s.episode_id,
+        s.instrument,
+        s.dates,
+        s.scores,
+        s.first_on,
+        s.last_on,
+        f.score as first_score,
+        l.score as last_score
+    from spans as s
+    inner join daily as f
+        on f.episode_id = s.episode_id and f.instrument = s.instrument
+        and f.assessed_on = s.first_on
+    inner join daily as l
+        on l.episode_id = s.episode_id and l.instrument = s.instrument
+        and l.assessed_on = s.last_on;
+
+-- score_dates (outcomes_cadence.sql): each episode's dates with a score of any instrument,
+-- first_day .. last_day.
+create or replace temp macro score_dates(first_day, last_day) as table
+    select distinct
+        episode_id,
+        assessed_on
+    from main.assessments
+    where assessed_on between first_day and last_day;

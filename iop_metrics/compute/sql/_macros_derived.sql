@@ -35,3 +35,26 @@ create or replace temp macro treatment_sessions(first_discharge, last_discharge)
         treatment_sessions
     from main.episode_treatment
     where discharge_date between first_discharge and last_discharge;
+
+-- course_scores: from episode_scores (the same rows for every episode discharged in the range;
+-- an episode ended as of as_of was discharged on its recorded date).
+create or replace temp macro course_scores(first_discharge, last_discharge) as table
+    select
+        episode_id,
+        instrument,
+        dates,
+        scores,
+        first_on,
+        last_on,
+        first_score,
+        last_score
+    from main.episode_scores
+    where discharge_date between first_discharge and last_discharge;
+
+-- score_dates: from episode_score_dates (the same dates, sorted by date).
+create or replace temp macro score_dates(first_day, last_day) as table
+    select
+        episode_id,
+        assessed_on
+    from main.episode_score_dates
+    where assessed_on between first_day and last_day;

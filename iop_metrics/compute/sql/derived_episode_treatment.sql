@@ -3,7 +3,8 @@
 -- not assessment dated admit_date .. discharge_date (outcomes.md: a course of treatment has 2 or
 -- more). Exact for every as_of A: the outcome cohort as of A holds only episodes discharged on
 -- or before A, whose discharge_date as of A is the recorded one, and their sessions dated up to
--- it are all on or before A (the treatment_sessions macro in _macros_derived.sql).
+-- it are all on or before A (the treatment_sessions macro in _macros_derived.sql). Sorted by
+-- discharge date, so that a period's rows are a few of the table's row groups.
 select
     e.episode_id,
     e.discharge_date,
@@ -16,3 +17,4 @@ inner join main.sessions as s
     and s.session_date between e.admit_date and e.discharge_date
 where e.discharge_date is not null
 group by e.episode_id, e.discharge_date
+order by e.discharge_date, e.episode_id

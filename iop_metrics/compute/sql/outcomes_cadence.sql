@@ -26,8 +26,10 @@ watched as (
         )
 ),
 
--- One pass over the scores that can count for either figure: an intake score is dated within
--- 13 days of an admission in P (so $start .. $end + 13), a recent one $end - 29 .. $end.
+-- One pass over the score dates that can count for either figure (the score_dates macro: read
+-- from the derived table episode_score_dates, sorted by date, when the database has it): an
+-- intake score is dated within 13 days of an admission in P (so start .. end + 13), a recent
+-- one end - 29 .. end.
 scored as (
     select
         w.episode_id,
@@ -50,9 +52,9 @@ scored as (
             end
         ) as recent
     from watched as w
-    inner join main.assessments as a on a.episode_id = w.episode_id
-    where a.assessed_on between least(cast($start as date), cast($end as date) - 29)
-        and cast($end as date) + 13
+    inner join score_dates(least(cast($start as date), cast($end as date) - 29),
+        cast($end as date) + 13) as a
+        on a.episode_id = w.episode_id
     group by w.episode_id
 ),
 

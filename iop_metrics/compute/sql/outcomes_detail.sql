@@ -1,63 +1,24 @@
 -- Outcomes per course of treatment and instrument (spec outcomes.md, Per episode and
 -- instrument), over outcomes_ended.sql (read in as `ended`). A course's scores on an instrument
--- are its assessments of it dated admit_date .. discharge_date (so on or before as_of, and on
--- or before the end of P: said to the scan too, so fewer rows reach the join); a date
--- with several scores counts once, at their mean. Paired = scores on 2+ dates; first / last =
--- the earliest / latest date's score. worse = last - first (first - last when higher is
+-- are its assessments of it dated admit_date .. discharge_date (so on or before as_of); a date
+-- with several scores counts once, at their mean (the course_scores macro: read from the
+-- derived table episode_scores when the database has it). Paired = scores on 2+ dates; first /
+-- last = the earliest / latest date's score. worse = last - first (first - last when higher is
 -- better): negative is better. Flags an instrument does not define are null, never false:
 -- without caseness no case, response; without reliable_change no reliable change; response
 -- only when lower is better and a caseness exists (case at start and last <= 0.5 * first,
 -- HEDIS DRR-E); remission only on PHQ-9 (first >= 10 and last < 5). Unpaired rows carry their
 -- one date and null flags. first_band / last_band: the PHQ-9 / GAD-7 severity bands.
 with courses as (
-    select episode_id, admit_date, discharge_date
+    select episode_id
     from ended
     where course
 ),
 
-daily as (
-    select
-        a.episode_id,
-        a.instrument,
-        a.assessed_on,
-        avg(a.score) as score,
-        count(*) as scores
-    from main.assessments as a
-    inner join courses as c on c.episode_id = a.episode_id
-    where a.assessed_on between c.admit_date and c.discharge_date
-        and a.assessed_on <= $end
-    group by a.episode_id, a.instrument, a.assessed_on
-),
-
-spans as (
-    select
-        episode_id,
-        instrument,
-        count(*) as dates,
-        cast(sum(scores) as bigint) as scores,
-        min(assessed_on) as first_on,
-        max(assessed_on) as last_on
-    from daily
-    group by episode_id, instrument
-),
-
 ends as (
-    select
-        s.episode_id,
-        s.instrument,
-        s.dates,
-        s.scores,
-        s.first_on,
-        s.last_on,
-        f.score as first_score,
-        l.score as last_score
-    from spans as s
-    inner join daily as f
-        on f.episode_id = s.episode_id and f.instrument = s.instrument
-        and f.assessed_on = s.first_on
-    inner join daily as l
-        on l.episode_id = s.episode_id and l.instrument = s.instrument
-        and l.assessed_on = s.last_on
+    select c.*
+    from course_scores($start, $end) as c
+    inner join courses as k on k.episode_id = c.episode_id
 ),
 
 scored as (
