@@ -194,3 +194,52 @@ def test_hand_made_treatment_sessions_and_the_course_by_as_of():
     # as of Jan 19 e1 has not ended: no course yet
     span = Period("Jan 1-19", dt.date(2026, 1, 1), dt.date(2026, 1, 19), "span")
     assert outcome_courses(con, Query(span, dt.date(2026, 1, 19), Scope(), 14)).empty
+
+
+def test_hand_made_scores_and_score_dates():
+    """episode_scores: e1's PHQ-9 within Jan 1..20 (not the score before admission nor after
+    discharge; Jan 5's two scores at their mean); episode_score_dates: every scored date of every
+    episode, open e2 included. The outcome detail and cadence are the same either way."""
+    from iop_metrics.compute.outcomes import outcomes_detail, outcomes_key
+
+    tables = _case()
+    tables["sessions"] = [
+        {"session_id": f"s{d}", "episode_id": "e1", "session_date": dt.date(2026, 1, d),
+         "service_type": "group", "scheduled_minutes": 60, "status": "attended"}
+        for d in (2, 3)
+    ]  # fmt: skip
+    scores = [
+        ("e1", "2025-12-30", 27),  # before admission
+        ("e1", "2026-01-05", 15),
+        ("e1", "2026-01-05", 18),
+        ("e1", "2026-01-19", 6),
+        ("e1", "2026-01-21", 2),  # after discharge
+        ("e2", "2026-01-26", 12),
+    ]
+    tables["assessments"] = [
+        {"episode_id": e, "assessed_on": dt.date.fromisoformat(d), "instrument": "PHQ-9",
+         "score": v}
+        for e, d, v in scores
+    ]  # fmt: skip
+    con = memory_db(tables)
+    jan = Query.of(month(2026, 1))
+    before = (outcomes_detail(con, jan), outcomes_key(con, jan))
+    derived.build(con)
+    assert con.execute("select * exclude (discharge_date) from episode_scores").fetchall() == [
+        ("e1", "PHQ-9", 2, 3, dt.date(2026, 1, 5), dt.date(2026, 1, 19), 16.5, 6.0)
+    ]
+    dates = con.execute("select episode_id, assessed_on from episode_score_dates").fetchall()
+    assert [(e, d.isoformat()) for e, d in dates] == [
+        ("e1", "2025-12-30"),
+        ("e1", "2026-01-05"),
+        ("e1", "2026-01-19"),
+        ("e1", "2026-01-21"),
+        ("e2", "2026-01-26"),
+    ]
+    after = (outcomes_detail(con, jan), outcomes_key(con, jan))
+    pd.testing.assert_frame_equal(before[0], after[0], check_exact=True)
+    assert before[1] == after[1]
+    assert after[1]["by_instrument"]["PHQ-9"]["reliable_improvement"] == 1  # 16.5 -> 6
+    assert (after[1]["measured_last_30d"], after[1]["open_30d"]) == (0, 0)
+    # e1 scored on day 4; e2 (admitted Jan 25) reaches day 13 after as_of: not eligible
+    assert (after[1]["measured_at_intake"], after[1]["intake_eligible"]) == (1, 1)
