@@ -1,3 +1,12 @@
+"""The attendance section's charts: the attendance p-chart, a rate by category, the weekly hours
+histogram with its ASAM lines. Hidden values are missing and marked, never drawn as 0."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .base import BLUE, GREEN, GREY, RED, SUPPRESSED, WIDTH, _pct, _with_hidden, alt, hidden_marks
+
 TOP_HOURS = 20  # the hours histogram's last bar: 20 hours or more (dosage_hours.sql)
 
 

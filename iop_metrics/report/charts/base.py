@@ -1,7 +1,8 @@
-"""DataFrame -> altair Chart. No queries here; hidden (suppressed) values are missing and not drawn.
+"""What every chart shares: the width and colours, the count titles the suppression test reads,
+``to_svg``, the grey "suppressed" / "no data" marks of hidden slots, and the tiles' sparkline.
 
-Charts are rendered to static SVG by vl-convert inside the kernel, so a report
-needs no JavaScript and no network to show them.
+altair is imported here, once, with the optional modules it does not need hidden
+(``iop_metrics.imports``); the section modules take ``alt`` from here.
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import vl_convert as vlc
 
-from ..contract import DISCHARGE_REASONS
-from ..imports import UNUSED, hidden
+from ...imports import UNUSED, hidden
 
 with hidden(*UNUSED):
     import altair as alt

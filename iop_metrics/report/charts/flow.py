@@ -1,3 +1,12 @@
+"""The census-and-flow section's charts: admissions, discharges and census by month, and the
+from-level x to-level heat map of discharges. Hidden values are missing and marked."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .base import BLUE, GREEN, GREY, SUPPRESSED, WIDTH, alt, hidden_marks
+
 CENSUS_LINE = "Active census (end of month)"
 
 

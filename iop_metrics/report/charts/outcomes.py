@@ -1,3 +1,12 @@
+"""The outcomes section's charts: reliable change by instrument, the shift of severity bands
+and the monthly trend of reliable improvement and recovery. Hidden values are marked."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .base import BLUE, GREEN, GREY, SUPPRESSED, WIDTH, _with_hidden, alt, hidden_marks
+
 CHANGE_COLOURS = {"Improved reliably": "#2c7fb8", "No reliable change": "#bdbdbd"}
 CHANGE_COLOURS["Deteriorated reliably"] = "#d95f0e"
 

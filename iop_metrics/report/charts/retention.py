@@ -1,3 +1,14 @@
+"""The retention and continuity sections' charts: the retention curve with its band, discharge
+reasons beside the references, and the rates of follow-up as horizontal bars."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ...contract import DISCHARGE_REASONS
+from .base import BLUE, GREY, RED, SUPPRESSED, WIDTH, _pct, alt
+
+
 def retention_curve(df: pd.DataFrame) -> alt.TopLevelMixin:
     df = df[df["day"] <= 180]
     base = alt.Chart(df, width=WIDTH, height=240).encode(
