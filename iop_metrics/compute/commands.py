@@ -1,0 +1,105 @@
+def _open(a: argparse.Namespace):  # -> duckdb connection (read-only) or a Spark engine
+    if spark := _spark(a):
+        return spark
+    if a.data:
+        from .ingest.load import load_memory  # the readers bring numpy: only when loading
+
+        return load_memory(a.data)
+    from .db import connect
+
+    return connect(a.db)
+
+
+def _source(a: argparse.Namespace) -> str:
+    """Where the figures come from, as an error message names it."""
+    return a.data_path if getattr(a, "data_path", None) else (a.data or a.db)
+
+
+def _check(a: argparse.Namespace, con, periods) -> None:
+    """A site or track the data does not have, or a period after its last activity: exit 2."""
+    from .compute.coverage import check_period, check_scope
+
+    check_scope(con, site=a.site, track=a.track, source=_source(a))
+    for period in periods:
+        check_period(con, period, source=_source(a), allow_empty=a.allow_empty)
+
+
+def _query(a: argparse.Namespace, con, today: dt.date):
+    from .compute.query import Query, Scope, latest_complete_month
+    from .periods import parse_period
+
+    period = parse_period(a.period, today=today) if a.period else latest_complete_month(con)
+    _check(a, con, [period])
+    levels = tuple(a.level) if a.level else Scope().levels
+    return Query.of(
+        period, as_of=a.as_of, scope=Scope(levels, a.site, a.track), window_days=a.window_days
+    )
+
+
+def _cmd_metrics(a: argparse.Namespace) -> int:
+    from .compute.formats import render_document
+    from .compute.metrics import document
+
+    con = _open(a)
+    try:
+        doc = document(con, _query(a, con, dt.date.today()))
+    finally:
+        con.close()
+    sys.stdout.write(render_document(doc, a.format))
+    return 0
+
+
+def _cmd_sites(a: argparse.Namespace) -> int:
+    import csv
+    import json
+
+    from .compute import comparison
+    from .compute.coverage import check_period
+    from .compute.query import Query, Scope
+    from .db import connect
+    from .periods import parse_period
+
+    con = connect(a.db)
+    try:
+        period = parse_period(a.period, today=dt.date.today())
+        check_period(con, period, source=a.db, allow_empty=a.allow_empty)
+        levels = tuple(a.level) if a.level else Scope().levels
+        q = Query.of(period, as_of=a.as_of, scope=Scope(levels, None))
+        measures = tuple(dict.fromkeys(a.measure)) if a.measure else comparison.MEASURES
+        doc = comparison.document(con, q, measures=measures, window=a.window)
+    finally:
+        con.close()
+    if a.format == "json":
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        rows = comparison.csv_rows(doc)
+        fields = ["measure", *(c for c in comparison.COLUMNS)]
+        w = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    return 0
+
+
+def _uses_spark(a: argparse.Namespace) -> bool:
+    """Check the engine flags; a Spark Connect URL goes to the environment (report kernels)."""
+    import os
+
+    if a.engine != "spark":
+        if a.data_path or a.spark_remote:
+            raise InputError("--data-path and --spark-remote go with --engine spark")
+        return False
+    if not a.data_path or a.data:
+        raise InputError(
+            "--engine spark reads --data-path DIR (write it with `iop-metrics export`), not --data"
+        )
+    if a.spark_remote:
+        os.environ["SPARK_REMOTE"] = a.spark_remote
+    return True
+
+
+def _spark(a: argparse.Namespace):  # -> SparkEngine, or None for DuckDB
+    if not _uses_spark(a):
+        return None
+    from .compute.spark import SparkEngine
+
+    return SparkEngine.open(a.data_path)

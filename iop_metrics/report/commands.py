@@ -1,0 +1,82 @@
+def _cmd_report(a: argparse.Namespace) -> int:
+    if a.data:  # validate and load the folder into a temporary database, then report from it
+        import tempfile
+
+        from .ingest.load import load
+        from .scratch import temp_name
+
+        with tempfile.TemporaryDirectory(prefix=temp_name("report")) as tmp:
+            db = str(Path(tmp) / "iop.duckdb")
+            load(a.data, db)
+            return _report(argparse.Namespace(**{**vars(a), "db": db, "data": None}))
+    return _report(a)
+
+
+def _report(a: argparse.Namespace) -> int:
+    import duckdb
+
+    from .compute.query import Scope, latest_complete_month
+    from .db import connect
+    from .periods import parse_period, periods_between
+    from .scratch import reports_folder
+
+    today = dt.date.today()
+    spark = _uses_spark(a)
+    try:
+        con = _spark(a) or connect(a.db)
+    except duckdb.Error:  # not a database: the report's notebook fails on it and is kept
+        if not a.period:
+            raise
+        con = None
+    try:
+        if a.period or con is None:
+            first = parse_period(a.period, today=today)
+        else:
+            first = latest_complete_month(con)
+        last = parse_period(a.through, today=today) if a.through else first
+        periods = periods_between(first, last)
+        if con is not None:
+            _check(a, con, periods)
+    finally:
+        if con is not None:
+            con.close()
+    scope = Scope(tuple(a.level) if a.level else Scope().levels, a.site, a.track)
+    out = Path(a.out)
+    with reports_folder(out, what=f"report into {out}", wait=a.wait, log=_say):
+        return _render_periods(a, periods, scope, spark=spark)
+
+
+def _render_periods(a: argparse.Namespace, periods, scope, *, spark: bool) -> int:
+    from .report.build import ReportError, render, report_folder
+
+    out = Path(a.out)
+    formats = a.formats or ("html", "pdf")
+    failures = 0
+    for i, period in enumerate(periods, 1):
+        bar = "#" * (20 * i // len(periods))
+        print(f"[{bar:<20}] {i}/{len(periods)} {period.label} ...", file=sys.stderr, flush=True)
+        try:
+            timings = render(
+                a.db,
+                period,
+                dest=report_folder(out, period, scope),
+                as_of=a.as_of,
+                scope=scope,
+                suppress=a.suppress,
+                window_days=a.window_days,
+                formats=formats,
+                pdf_required=a.formats is not None and "pdf" in a.formats,
+                warn=lambda m: print(m, file=sys.stderr),
+                benchmark=a.benchmark,
+                data_path=a.data_path if spark else None,
+                program=a.program_name,
+                paper=a.paper,
+                warm=True,  # one kernel and one Chromium for every period (started early)
+            )
+        except (ReportError, WriteError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        took = sum(timings.values())
+        print(f"wrote {report_folder(out, period, scope)}/ in {took:.1f} s", flush=True)
+    return 1 if failures else 0

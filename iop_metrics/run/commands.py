@@ -1,0 +1,18 @@
+def _cmd_run(a: argparse.Namespace) -> int:
+    from .run.config import read_config
+    from .run.runner import run
+
+    config = read_config(a.config)
+    if a.program_name is not None:
+        config = replace(config, program=a.program_name.strip() or None)
+    if a.paper is not None:
+        config = replace(config, paper=a.paper)
+    return run(
+        config,
+        period=a.period,
+        dry_run=a.dry_run,
+        resume=a.resume,
+        wait=a.wait,
+        today=dt.date.today(),
+        allow_empty=a.allow_empty,
+    )
