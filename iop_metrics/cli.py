@@ -1,5 +1,8 @@
 """``iop-metrics``: argument parsing only; the work is done by the package's functions.
 
+Each command's implementation lives in the stage it belongs to (``ingest/commands.py``,
+``compute/commands.py``, ``report/commands.py``, ``run/commands.py``).
+
 The text ``--help`` shows is ``DESCRIPTION``.
 
 Exit codes: 0 ok, 2 bad input or bad arguments, 3 another process holds the lock of the
@@ -14,11 +17,22 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
-from pathlib import Path
 
+from .compute.commands import cmd_metrics, cmd_sites
 from .errors import InputError, WriteError
+from .ingest.commands import (
+    cmd_benchmark,
+    cmd_export,
+    cmd_import,
+    cmd_keygen,
+    cmd_load,
+    cmd_mapping,
+    cmd_sample,
+    cmd_validate,
+)
 from .locks import EXIT_BUSY, Busy
+from .report.commands import cmd_report
+from .run.commands import cmd_run
 
 DEFAULT_DB = "data/iop.duckdb"
 DESCRIPTION = (
@@ -148,14 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--format", choices=("csv", "parquet"), default="csv", help="file format (default csv)"
     )
-    s.set_defaults(func=_cmd_sample)
+    s.set_defaults(func=cmd_sample)
 
     v = sub.add_parser("validate", help="check a folder against the data contract (exit 0/2)")
     v.add_argument(
         "data_dir", help="a contract folder: clients, episodes, sessions ... as CSV/Parquet"
     )
     v.add_argument("--errors-out", help="also write every problem to this file")
-    v.set_defaults(func=_cmd_validate)
+    v.set_defaults(func=cmd_validate)
 
     ld = sub.add_parser("load", help="validate a folder and load it into the database atomically")
     ld.add_argument(
@@ -171,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--mapping", help="DATA_DIR is an EHR export: import it through this mapping file first"
     )
     _add_wait(ld, "load into the same database")
-    ld.set_defaults(func=_cmd_load)
+    ld.set_defaults(func=cmd_load)
 
     im = sub.add_parser(
         "import", help="turn an EHR export into a contract folder (import fhir DIR)"
@@ -194,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="csv",
         help="file format of the contract tables written (default csv)",
     )
-    im.set_defaults(func=_cmd_import)
+    im.set_defaults(func=cmd_import)
 
     kg = sub.add_parser("keygen", help="create a pseudonymization key file (0600)")
     kg.add_argument(
@@ -202,19 +216,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="key file to create (32 random bytes, mode 0600; its folder is made mode 0700); "
         "keep it outside the export and the repository",
     )
-    kg.set_defaults(func=_cmd_keygen)
+    kg.set_defaults(func=cmd_keygen)
 
     mp = sub.add_parser("mapping", help="mapping-file helpers")
     mps = mp.add_subparsers(dest="mapping_command", required=True, parser_class=_Parser)
     dr = mps.add_parser("draft", help="print a commented mapping skeleton for an export")
     dr.add_argument("export_dir")
-    dr.set_defaults(func=_cmd_mapping)
+    dr.set_defaults(func=cmd_mapping)
 
     m = sub.add_parser("metrics", help="compute one period's figures (json, table or csv)")
     _add_scope(m)
     _add_engine(m)
     m.add_argument("--format", choices=("json", "table", "csv"), default="json")
-    m.set_defaults(func=_cmd_metrics)
+    m.set_defaults(func=cmd_metrics)
 
     st = sub.add_parser(
         "sites",
@@ -244,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compare a period that begins after the data's last activity date",
     )
-    st.set_defaults(func=_cmd_sites)
+    st.set_defaults(func=cmd_sites)
 
     r = sub.add_parser("report", help="render the HTML/PDF report, notebook and metrics.json")
     _add_scope(r)
@@ -271,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_look(r, default="letter")
     _add_wait(r, "report or run writing the same --out folder")
-    r.set_defaults(func=_cmd_report)
+    r.set_defaults(func=cmd_report)
 
     b = sub.add_parser("benchmark", help="build a national benchmark file from public data")
     bsub = b.add_subparsers(dest="source", required=True, parser_class=_Parser)
@@ -292,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="benchmarks/teds-d.json",
         help="file to write (default benchmarks/teds-d.json)",
     )
-    t.set_defaults(func=_cmd_benchmark)
+    t.set_defaults(func=cmd_benchmark)
     rn = sub.add_parser(
         "run", help="scheduled run from a config: load, every scope x audience, sites, index"
     )
@@ -313,12 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_look(rn, default=None)
     _add_wait(rn, "run or report writing the same reports folder (or load of its database)")
-    rn.set_defaults(func=_cmd_run)
+    rn.set_defaults(func=cmd_run)
 
     ex = sub.add_parser("export", help="write the loaded tables as Parquet, for --engine spark")
     ex.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
     ex.add_argument("--parquet", required=True, metavar="DIR", help="folder to write")
-    ex.set_defaults(func=_cmd_export)
+    ex.set_defaults(func=cmd_export)
     return p
 
 

@@ -1,11 +1,27 @@
+"""The compute commands of ``iop-metrics`` (metrics, sites) and what the report command shares with
+them: opening the figures' source (a database, a folder loaded in memory, or Spark), checking
+that the scope and periods asked for are in the data (exit 2 if not), the engine flags.
+
+Every command imports its module when it runs, so parsing arguments loads none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+
+from ..errors import InputError
+
+
 def _open(a: argparse.Namespace):  # -> duckdb connection (read-only) or a Spark engine
-    if spark := _spark(a):
+    if spark := open_spark(a):
         return spark
     if a.data:
-        from .ingest.load import load_memory  # the readers bring numpy: only when loading
+        from ..ingest.load import load_memory  # the readers bring numpy: only when loading
 
         return load_memory(a.data)
-    from .db import connect
+    from ..db import connect
 
     return connect(a.db)
 
@@ -15,9 +31,9 @@ def _source(a: argparse.Namespace) -> str:
     return a.data_path if getattr(a, "data_path", None) else (a.data or a.db)
 
 
-def _check(a: argparse.Namespace, con, periods) -> None:
+def check_coverage(a: argparse.Namespace, con, periods) -> None:
     """A site or track the data does not have, or a period after its last activity: exit 2."""
-    from .compute.coverage import check_period, check_scope
+    from .coverage import check_period, check_scope
 
     check_scope(con, site=a.site, track=a.track, source=_source(a))
     for period in periods:
@@ -25,20 +41,20 @@ def _check(a: argparse.Namespace, con, periods) -> None:
 
 
 def _query(a: argparse.Namespace, con, today: dt.date):
-    from .compute.query import Query, Scope, latest_complete_month
-    from .periods import parse_period
+    from ..periods import parse_period
+    from .query import Query, Scope, latest_complete_month
 
     period = parse_period(a.period, today=today) if a.period else latest_complete_month(con)
-    _check(a, con, [period])
+    check_coverage(a, con, [period])
     levels = tuple(a.level) if a.level else Scope().levels
     return Query.of(
         period, as_of=a.as_of, scope=Scope(levels, a.site, a.track), window_days=a.window_days
     )
 
 
-def _cmd_metrics(a: argparse.Namespace) -> int:
-    from .compute.formats import render_document
-    from .compute.metrics import document
+def cmd_metrics(a: argparse.Namespace) -> int:
+    from .formats import render_document
+    from .metrics import document
 
     con = _open(a)
     try:
@@ -49,15 +65,15 @@ def _cmd_metrics(a: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_sites(a: argparse.Namespace) -> int:
+def cmd_sites(a: argparse.Namespace) -> int:
     import csv
     import json
 
-    from .compute import comparison
-    from .compute.coverage import check_period
-    from .compute.query import Query, Scope
-    from .db import connect
-    from .periods import parse_period
+    from ..db import connect
+    from ..periods import parse_period
+    from . import comparison
+    from .coverage import check_period
+    from .query import Query, Scope
 
     con = connect(a.db)
     try:
@@ -80,7 +96,7 @@ def _cmd_sites(a: argparse.Namespace) -> int:
     return 0
 
 
-def _uses_spark(a: argparse.Namespace) -> bool:
+def uses_spark(a: argparse.Namespace) -> bool:
     """Check the engine flags; a Spark Connect URL goes to the environment (report kernels)."""
     import os
 
@@ -97,9 +113,9 @@ def _uses_spark(a: argparse.Namespace) -> bool:
     return True
 
 
-def _spark(a: argparse.Namespace):  # -> SparkEngine, or None for DuckDB
-    if not _uses_spark(a):
+def open_spark(a: argparse.Namespace):  # -> SparkEngine, or None for DuckDB
+    if not uses_spark(a):
         return None
-    from .compute.spark import SparkEngine
+    from .spark import SparkEngine
 
     return SparkEngine.open(a.data_path)

@@ -1,5 +1,21 @@
-def _cmd_sample(a: argparse.Namespace) -> int:
-    from .ingest.sample import generate
+"""The ingest commands of ``iop-metrics`` (sample, validate, load, import, keygen, mapping, export,
+benchmark): each takes the parsed arguments, calls the ingest functions and prints what was
+written; bad input raises ``InputError`` for ``cli.main`` to turn into exit 2.
+
+Every command imports its module when it runs, so parsing arguments loads none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import InputError
+
+
+def cmd_sample(a: argparse.Namespace) -> int:
+    from .sample import generate
 
     s = generate(
         a.out, clients=a.clients, sites=a.sites, start=a.start, end=a.end, seed=a.seed, fmt=a.format
@@ -11,10 +27,10 @@ def _cmd_sample(a: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_validate(a: argparse.Namespace) -> int:
+def cmd_validate(a: argparse.Namespace) -> int:
     import duckdb
 
-    from .ingest.load import check
+    from .load import check
 
     con = duckdb.connect()
     try:
@@ -31,20 +47,20 @@ def _cmd_validate(a: argparse.Namespace) -> int:
     return 0
 
 
-def _say(message: str) -> None:
+def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _cmd_load(a: argparse.Namespace) -> int:
-    from .ingest.load import load
+def cmd_load(a: argparse.Namespace) -> int:
+    from .load import load
 
     q = a.quarantine
     if a.mapping:  # import the export through the mapping into a scratch folder, then load it
-        from .ingest.importer import load_mapped
+        from .importer import load_mapped
 
-        summary = load_mapped(a.data_dir, a.db, a.mapping, quarantine=q, wait=a.wait, log=_say)
+        summary = load_mapped(a.data_dir, a.db, a.mapping, quarantine=q, wait=a.wait, log=say)
     else:
-        summary = load(a.data_dir, a.db, quarantine=q, wait=a.wait, log=_say)
+        summary = load(a.data_dir, a.db, quarantine=q, wait=a.wait, log=say)
     print(f"loaded {a.data_dir} into {a.db}")
     print(summary.describe())
     if summary.rejected:
@@ -55,8 +71,8 @@ def _cmd_load(a: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_import_mapped(a: argparse.Namespace) -> int:
-    from .ingest.importer import import_export
+def cmd_import_mapped(a: argparse.Namespace) -> int:
+    from .importer import import_export
 
     if a.export or not a.mapping:
         raise InputError(
@@ -75,22 +91,22 @@ def _cmd_import_mapped(a: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_keygen(a: argparse.Namespace) -> int:
-    from .ingest.pseudonym import keygen
+def cmd_keygen(a: argparse.Namespace) -> int:
+    from .pseudonym import keygen
 
     print(f"wrote a new pseudonymization key to {keygen(a.path)} (mode 0600); keep it safe")
     return 0
 
 
-def _cmd_mapping(a: argparse.Namespace) -> int:
-    from .ingest.draft import draft
+def cmd_mapping(a: argparse.Namespace) -> int:
+    from .draft import draft
 
     sys.stdout.write(draft(a.export_dir))
     return 0
 
 
-def _cmd_export(a: argparse.Namespace) -> int:
-    from .ingest.export import export
+def cmd_export(a: argparse.Namespace) -> int:
+    from .export import export
 
     written = export(a.db, a.parquet)
     tables = ", ".join(f"{t} ({n:,} rows)" for t, n in written.items())
@@ -98,11 +114,11 @@ def _cmd_export(a: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_import_fhir(a: argparse.Namespace) -> int:
+def cmd_import_fhir(a: argparse.Namespace) -> int:
     import duckdb
 
-    from .ingest.fhir import import_fhir, read_fhir_mapping
-    from .ingest.writer import write_contract_folder
+    from .fhir import import_fhir, read_fhir_mapping
+    from .writer import write_contract_folder
 
     if not a.export:
         raise InputError("usage: iop-metrics import fhir EXPORT_DIR [--mapping M] --out DIR")
@@ -129,14 +145,14 @@ def _cmd_import_fhir(a: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_import(a: argparse.Namespace) -> int:
+def cmd_import(a: argparse.Namespace) -> int:
     if a.source == "fhir":
-        return _cmd_import_fhir(a)
-    return _cmd_import_mapped(a)
+        return cmd_import_fhir(a)
+    return cmd_import_mapped(a)
 
 
-def _cmd_benchmark(a: argparse.Namespace) -> int:
-    from .ingest.teds import describe, read_teds_d, write_benchmark
+def cmd_benchmark(a: argparse.Namespace) -> int:
+    from .teds import describe, read_teds_d, write_benchmark
 
     doc = read_teds_d(a.file, year=a.year, state=a.state, include_mat=a.include_mat)
     out = write_benchmark(doc, a.out)

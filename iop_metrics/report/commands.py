@@ -1,9 +1,28 @@
-def _cmd_report(a: argparse.Namespace) -> int:
+"""The report command of ``iop-metrics``: check the periods asked for, hold the reports folder's
+lock, render each period (one warm kernel and Chromium for all), say what was written; a failed
+period is reported and the others still render (exit 1 at the end).
+
+Every command imports its module when it runs, so parsing arguments loads none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from ..compute.commands import check_coverage, open_spark, uses_spark
+from ..errors import WriteError
+from ..ingest.commands import say
+
+
+def cmd_report(a: argparse.Namespace) -> int:
     if a.data:  # validate and load the folder into a temporary database, then report from it
         import tempfile
 
-        from .ingest.load import load
-        from .scratch import temp_name
+        from ..ingest.load import load
+        from ..scratch import temp_name
 
         with tempfile.TemporaryDirectory(prefix=temp_name("report")) as tmp:
             db = str(Path(tmp) / "iop.duckdb")
@@ -15,15 +34,15 @@ def _cmd_report(a: argparse.Namespace) -> int:
 def _report(a: argparse.Namespace) -> int:
     import duckdb
 
-    from .compute.query import Scope, latest_complete_month
-    from .db import connect
-    from .periods import parse_period, periods_between
-    from .scratch import reports_folder
+    from ..compute.query import Scope, latest_complete_month
+    from ..db import connect
+    from ..periods import parse_period, periods_between
+    from ..scratch import reports_folder
 
     today = dt.date.today()
-    spark = _uses_spark(a)
+    spark = uses_spark(a)
     try:
-        con = _spark(a) or connect(a.db)
+        con = open_spark(a) or connect(a.db)
     except duckdb.Error:  # not a database: the report's notebook fails on it and is kept
         if not a.period:
             raise
@@ -36,18 +55,18 @@ def _report(a: argparse.Namespace) -> int:
         last = parse_period(a.through, today=today) if a.through else first
         periods = periods_between(first, last)
         if con is not None:
-            _check(a, con, periods)
+            check_coverage(a, con, periods)
     finally:
         if con is not None:
             con.close()
     scope = Scope(tuple(a.level) if a.level else Scope().levels, a.site, a.track)
     out = Path(a.out)
-    with reports_folder(out, what=f"report into {out}", wait=a.wait, log=_say):
+    with reports_folder(out, what=f"report into {out}", wait=a.wait, log=say):
         return _render_periods(a, periods, scope, spark=spark)
 
 
 def _render_periods(a: argparse.Namespace, periods, scope, *, spark: bool) -> int:
-    from .report.build import ReportError, render, report_folder
+    from .build import ReportError, render, report_folder
 
     out = Path(a.out)
     formats = a.formats or ("html", "pdf")

@@ -1,6 +1,17 @@
-def _cmd_run(a: argparse.Namespace) -> int:
-    from .run.config import read_config
-    from .run.runner import run
+"""The run command of ``iop-metrics``: read the run's config, apply the flags that override it,
+hand over to ``runner.run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from dataclasses import replace
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    from .config import read_config
+    from .runner import run
 
     config = read_config(a.config)
     if a.program_name is not None:
