@@ -22,19 +22,24 @@ import duckdb
 
 from .. import __version__
 from ..contract import (
-    BUILTIN_INSTRUMENTS,
-    BUILTIN_LEVELS,
     DEFAULT_SITE,
     LOAD_ORDER,
     TABLES,
-    Table,
 )
 from ..db import scalar
 from ..errors import InputError, Violation, WriteError, folder_bytes
 from ..locks import hold
 from ..scratch import beside, remove, sweep_beside
-from .readers import csv_header, stage_csv
 from .rules import table_checks
+from .staging import (
+    _builtin_levels,
+    _check_columns,
+    _columns_in,
+    _empty_raw,
+    _stage,
+    add_builtin_instruments,
+    find_sources,
+)
 
 LOAD_MEMORY_LIMIT = "1600MB"  # DuckDB's share; the process peaks ~250 MB above it
 

@@ -26,9 +26,18 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..periods import us_federal_holidays
+from .sample_model import (
+    EPOCH,
+    IOP,
+    LEVELS,
+    REASONS,
+    _assessments,
+    _d,
+    _pathways,
+    _sessions,
+)
 
 CHUNK = 20_000
-EPOCH = np.datetime64("1970-01-01", "D")
 SITES = ("main", "north", "east", "west")
 
 
@@ -43,8 +52,6 @@ class SampleSummary:
 
 def _holidays(start: dt.date, end: dt.date) -> np.ndarray:
     return np.array(us_federal_holidays(start, end), dtype="datetime64[D]")
-
-
 
 
 class _Writer:

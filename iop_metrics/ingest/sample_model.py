@@ -1,3 +1,14 @@
+"""The sample's simulated treatment, as numpy arrays (no per-client Python loop): each client's
+pathway of episodes through the levels of care, the sessions of each episode by its track's
+weekly schedule, and the PHQ-9 / GAD-7 scores. Dates are day numbers since ``EPOCH``;
+``sample.generate`` turns the arrays into tables and writes them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EPOCH = np.datetime64("1970-01-01", "D")
 # Per track: weekday (Mon=0) -> (service_type, minutes)
 SCHEDULES = {
     "adult-day": {

@@ -1,3 +1,23 @@
+"""A folder's table files -> ``raw_<table>`` temp tables of text, the input of the contract checks.
+
+Each contract table's file is found (one per table; a folder of export files is told to use a
+mapping), its header checked against the contract (an unknown column is refused, never dropped),
+and its rows read by DuckDB with every column as trimmed text and the file's line number in
+``_line``. The built-in levels of care and instruments are staged the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ..contract import BUILTIN_INSTRUMENTS, BUILTIN_LEVELS, TABLES, Table
+from ..errors import InputError, Violation
+from .readers import csv_header, stage_csv
+
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
 

@@ -24,8 +24,8 @@ import duckdb
 from ..contract import LOAD_ORDER, TABLES
 from ..errors import InputError, Violation, WriteError, folder_bytes
 from ..scratch import beside, remove, sweep_beside
-from .load import _builtin_levels, _empty_raw, add_builtin_instruments
 from .rules import table_checks
+from .staging import _builtin_levels, _empty_raw, add_builtin_instruments
 
 REPORT_NAME = "import_report.json"
 SCRATCH = ("tmp", "old", "spill")  # beside the contract folder: .<name>.<pid>.<kind>
