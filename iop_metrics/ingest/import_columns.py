@@ -1,3 +1,20 @@
+"""The importer's translation of one mapped table, in DuckDB SQL: each contract column's
+expression (a source column, a fixed value, a pseudonym), its codes looked up, its dates parsed
+with the mapping's format, the rows ``keep`` selects, the table built, and identical client rows
+collapsed. A code with no entry or a date that does not parse is a problem naming file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..contract import TABLES
+from ..errors import Violation
+from .import_source import _Import, _q
+from .mapping import ColumnMap, TableMap, shown_value
+from .pseudonym import hmac_sql
+
 LISTED_PER_COLUMN = 100
 
 

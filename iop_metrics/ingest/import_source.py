@@ -1,3 +1,24 @@
+"""The importer's sources: an export's files staged in DuckDB (``src_<n>``, every cell as text,
+``_line`` kept), the files of one table joined in view ``in_<table>``, and every source column
+accounted for (mapped, used by ``keep`` or dropped; an identifier-looking column never written).
+Problems are collected in ``_Import.problems`` with file, line and column, never a value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..errors import Violation
+from .mapping import Mapping, TableMap, looks_like_identifier
+from .readers import stage_file
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 

@@ -11,23 +11,28 @@ written, and a refused import writes nothing.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from ..contract import TABLES
 from ..errors import InputError, Violation, WriteError
 from ..locks import hold
 from ..scratch import beside, remove, sweep_beside
-from .mapping import ColumnMap, Mapping, TableMap, looks_like_identifier, read_mapping, shown_value
-from .pseudonym import hmac_params, hmac_sql, read_key
-from .readers import stage_file
+from .import_columns import (
+    _build,
+    _codes,
+    _collapse_clients,
+    _column,
+    _dates,
+    _keep,
+    _skipped,
+)
+from .import_source import _account, _Import, _stage
+from .mapping import Mapping, TableMap, read_mapping
+from .pseudonym import hmac_params, read_key
 from .writer import KEPT, SCRATCH, write_contract_folder
 
 IMPORT_MEMORY_LIMIT = "1400MB"  # DuckDB's buffers; the process stays under ~2 GB
