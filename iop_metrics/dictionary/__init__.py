@@ -3,12 +3,21 @@
 Each entry says what a figure is, its numerator and denominator, what is left
 out, and the standard it follows. The text restates ``shared/spec/metrics.md``;
 where that spec left a choice open, the entry says which reading we took.
+
+``entry`` defines an entry and the common rules; ``report``, ``comparison`` and ``slices`` hold
+the entries of each part; this module renders them all as Markdown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from .comparison import COMPARISON
+from .entry import COMMON, Entry
+from .report import ENTRIES, TABLES_READ
+from .slices import SLICES
+
+__all__ = ["COMMON", "COMPARISON", "ENTRIES", "SLICES", "TABLES_READ", "Entry", "markdown"]
 
 
 def markdown() -> str:
@@ -16,7 +25,7 @@ def markdown() -> str:
     lines = [
         "# Metric dictionary",
         "",
-        "Generated from `iop_metrics/dictionary.py`; do not edit by hand (`make docs`).",
+        "Generated from `iop_metrics/dictionary/`; do not edit by hand (`make docs`).",
         "",
         COMMON,
         "",

@@ -1,3 +1,9 @@
+"""The site comparison's measures and statistics (comparison.md), one entry each."""
+
+from __future__ import annotations
+
+from .entry import Entry
+
 # The site comparison (comparison.md): the sites page, `iop-metrics sites` and sites.json. Kept
 # apart from ENTRIES, which are the report's own figures (its definitions appendix).
 COMPARISON: tuple[Entry, ...] = (

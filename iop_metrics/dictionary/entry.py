@@ -1,3 +1,10 @@
+"""What a dictionary entry holds (``Entry``) and the rules every figure shares (``COMMON``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
 @dataclass(frozen=True)
 class Entry:
     key: str

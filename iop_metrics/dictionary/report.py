@@ -1,3 +1,10 @@
+"""The report's own figures, one entry each (its definitions appendix and docs/metrics.md), in the
+report's order, and the tables each section's SQL reads."""
+
+from __future__ import annotations
+
+from .entry import Entry
+
 ENTRIES: tuple[Entry, ...] = (
     Entry(
         "census.active_at_start",

@@ -1,3 +1,9 @@
+"""The slices API's figures (``im.slices``, ``im.discharges``), one entry each."""
+
+from __future__ import annotations
+
+from .entry import Entry
+
 SLICES = [
     Entry(
         "slices.disengaged_rate",
