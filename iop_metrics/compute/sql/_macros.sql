@@ -203,3 +203,12 @@ create or replace temp macro score_dates(first_day, last_day) as table
         assessed_on
     from main.assessments
     where assessed_on between first_day and last_day;
+
+-- ended_episodes (outcomes_ended.sql): the in-scope episodes discharged first_discharge ..
+-- last_discharge as of as_of (a discharge after as_of has not happened).
+create or replace temp macro ended_episodes(
+    as_of, scope_levels, scope_site, scope_track, first_discharge, last_discharge
+) as table
+    select episode_id, client_id, site, track, level_of_care, admit_date, discharge_date
+    from scoped_episodes(as_of, scope_levels, scope_site, scope_track)
+    where discharge_date between first_discharge and last_discharge;

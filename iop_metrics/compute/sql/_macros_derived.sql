@@ -34,7 +34,31 @@ create or replace temp macro treatment_sessions(first_discharge, last_discharge)
         episode_id,
         treatment_sessions
     from main.episode_treatment
-    where discharge_date between first_discharge and last_discharge;
+    where discharge_date between first_discharge and last_discharge
+        and treatment_sessions > 0;
+
+-- ended_episodes: from episode_treatment, the discharged episodes sorted by discharge date (an
+-- episode is visible with its discharge as of as_of when it was discharged on or before it, and
+-- its level must be a known one, as visible_episodes' join asks).
+create or replace temp macro ended_episodes(
+    as_of, scope_levels, scope_site, scope_track, first_discharge, last_discharge
+) as table
+    select
+        d.episode_id,
+        d.client_id,
+        d.site,
+        d.track,
+        d.level_of_care,
+        d.admit_date,
+        d.discharge_date
+    from main.episode_treatment as d
+    inner join main.levels_of_care as l on l.code = d.level_of_care
+    where d.discharge_date between first_discharge and last_discharge
+        and d.discharge_date <= as_of
+        and d.admit_date <= as_of
+        and (scope_levels is null or list_contains(scope_levels, d.level_of_care))
+        and (scope_site is null or d.site = scope_site)
+        and (scope_track is null or d.track = scope_track);
 
 -- course_scores: from episode_scores (the same rows for every episode discharged in the range;
 -- an episode ended as of as_of was discharged on its recorded date).

@@ -1,17 +1,11 @@
 -- The outcome cohort of P (spec outcomes.md, The outcome cohort): every in-scope episode that
 -- ended in P on or before as_of (whatever the reason; a step-down ends an episode too), with its
 -- attended sessions whose service_type is not assessment, dated admit_date .. discharge_date
--- (the treatment_sessions macro: read from the derived table episode_treatment when the
--- database has it). course = at least 2 of them (NHS Talking Therapies: "finished a course of
--- treatment").
-with episodes as (
-    select * from scoped_episodes($as_of, $levels, $site, $track)
-),
-
-ended as (
-    select episode_id, client_id, site, track, level_of_care, admit_date, discharge_date
-    from episodes
-    where discharge_date between $start and $end
+-- (the ended_episodes and treatment_sessions macros: read from the derived table
+-- episode_treatment when the database has it). course = at least 2 of them (NHS Talking
+-- Therapies: "finished a course of treatment").
+with ended as (
+    select * from ended_episodes($as_of, $levels, $site, $track, $start, $end)
 ),
 
 treatment as (
