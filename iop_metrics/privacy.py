@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import identities as ids
+from . import published as pub
 from .compute.formats import flatten
-from .contract import DISCHARGE_REASONS
 
 if TYPE_CHECKING:  # pandas is imported where a frame is suppressed, not at load
     import pandas as pd
@@ -52,144 +54,18 @@ def is_small(n: int | None, k: int) -> bool:
     return n is not None and not (isinstance(n, float) and math.isnan(n)) and 0 < n < k
 
 
-# Figures of the JSON document that are counts, and the sums that tie them together: a group
-# (total, parts) means total = sum(parts); a total can be a part of another group.
-COUNT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("census.active_at_end", ("census.active_at_start", "census.admissions", "-census.discharges")),
-    (
-        "attendance.scheduled",
-        (
-            "attendance.attended",
-            "attendance.no_show",
-            "attendance.cancelled_client",
-            "attendance.cancelled_program",
-        ),
-    ),
-    (
-        "census.discharges",
-        tuple(f"discharges.by_reason.{r}" for r in DISCHARGE_REASONS),
-    ),
-    (
-        "census.discharges",
-        (
-            "transitions.step_down",
-            "transitions.step_up",
-            "transitions.lateral",
-            "transitions.no_next_care",
-            "transitions.pending",
-        ),
-    ),
-    (
-        "census.admissions",
-        (
-            "inflow.stepped_down_into",
-            "inflow.stepped_up_into",
-            "inflow.lateral_into",
-            "inflow.direct",
-        ),
-    ),
-    (
-        "continuity.residential_discharges",
-        ("continuity.followed_up_7d", "continuity.pending_7d", "~7d"),
-    ),
-    (
-        "continuity.residential_discharges",
-        ("continuity.followed_up_14d", "continuity.pending_14d", "~14d"),
-    ),
-    ("dosage.client_weeks", ("dosage.client_weeks_meeting_threshold", "~dosage")),
-)
-OUTCOME_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    # outcomes (spec outcomes.md): paired = improvement + deterioration + no reliable change;
-    # the counts nested in one another and their complements
-    (
-        "outcomes.paired",
-        (
-            "outcomes.reliable_improvement",
-            "outcomes.reliable_deterioration",
-            "outcomes.no_reliable_change",
-        ),
-    ),
-    ("outcomes.ended", ("outcomes.courses", "~not_course")),
-    ("outcomes.courses", ("outcomes.paired", "~unpaired")),
-    ("outcomes.paired", ("outcomes.at_caseness", "~not_at_caseness")),
-    ("outcomes.at_caseness", ("outcomes.recovery", "~not_recovered")),
-    ("outcomes.recovery", ("outcomes.reliable_recovery", "~recovered_not_reliably")),
-    ("outcomes.intake_eligible", ("outcomes.measured_at_intake", "~intake_unmeasured")),
-    ("outcomes.open_30d", ("outcomes.measured_last_30d", "~recent_unmeasured")),
-)
-OUTCOME_RATES = {
-    "outcomes.paired_rate": ("outcomes.paired", "outcomes.courses"),
-    "outcomes.reliable_improvement_rate": ("outcomes.reliable_improvement", "outcomes.paired"),
-    "outcomes.reliable_deterioration_rate": ("outcomes.reliable_deterioration", "outcomes.paired"),
-    "outcomes.recovery_rate": ("outcomes.recovery", "outcomes.at_caseness"),
-    "outcomes.reliable_recovery_rate": ("outcomes.reliable_recovery", "outcomes.at_caseness"),
-    "outcomes.measured_at_intake_rate": ("outcomes.measured_at_intake", "outcomes.intake_eligible"),
-    "outcomes.measured_last_30d_rate": ("outcomes.measured_last_30d", "outcomes.open_30d"),
-}
-# The same figure shown under two names.
-SAME = (("discharges.total", "census.discharges"),)
-# Estimates shown only when the group they describe is large enough.
-ESTIMATES = {
-    "retention.day_30": "retention.cohort_admissions",
-    "retention.day_60": "retention.cohort_admissions",
-    "retention.day_90": "retention.cohort_admissions",
-    "dosage.median_hours_per_client_week": "dosage.client_weeks",
-    "discharges.median_length_of_stay_days": "discharges.total",
-    "transitions.median_gap_days_step_down": "transitions.step_down",
-}
-
-
 NEXT_LEVEL = "transitions.by_next_level."
 BY_INSTRUMENT = "outcomes.by_instrument."
 
 
 def _path(key: str) -> list[str]:
-    """A document key's path; level codes (``2.1``) under by_next_level and instrument codes
-    under by_instrument keep their dots."""
+    """A document key's path; level codes (``2.1``) under by_next_level keep their dots."""
     if key.startswith(NEXT_LEVEL):
         return ["transitions", "by_next_level", key[len(NEXT_LEVEL) :]]
     if key.startswith(BY_INSTRUMENT):
         code, _, figure = key[len(BY_INSTRUMENT) :].rpartition(".")
         return ["outcomes", "by_instrument", code, figure]
     return key.split(".")
-
-
-def _instrument_groups(
-    doc: dict[str, Any],
-) -> tuple[list[tuple[str, tuple[str, ...]]], dict[str, int], dict[str, tuple[str, str]]]:
-    """Per instrument of ``outcomes.by_instrument``: the groups of counts tied by a sum, the
-    complements they need and the rates with their parts (figures an instrument does not
-    define, None, are left out)."""
-    groups: list[tuple[str, tuple[str, ...]]] = []
-    derived: dict[str, int] = {}
-    rates: dict[str, tuple[str, str]] = {}
-    for code, f in doc.get("outcomes", {}).get("by_instrument", {}).items():
-        key = f"{BY_INSTRUMENT}{code}."
-        if f["reliable_improvement"] is not None:
-            derived[f"~{code}.no_change"] = (
-                f["paired"] - f["reliable_improvement"] - f["reliable_deterioration"]
-            )
-            parts = ("reliable_improvement", "reliable_deterioration")
-            groups.append((key + "paired", (*(key + p for p in parts), f"~{code}.no_change")))
-        if f["case_at_start"] is not None:
-            derived[f"~{code}.no_case"] = f["paired"] - f["case_at_start"]
-            derived[f"~{code}.still_case"] = f["case_at_start"] - f["not_case_at_end"]
-            groups.append((key + "paired", (key + "case_at_start", f"~{code}.no_case")))
-            groups.append((key + "case_at_start", (key + "not_case_at_end", f"~{code}.still_case")))
-        if f["response"] is not None:
-            derived[f"~{code}.no_response"] = f["case_at_start"] - f["response"]
-            groups.append((key + "case_at_start", (key + "response", f"~{code}.no_response")))
-            rates[key + "response_rate"] = (key + "response", key + "case_at_start")
-        if f["remission"] is not None:
-            rate = f["remission_rate"]
-            # remission's denominator (first score 10 or more) is remission / rate
-            base = round(f["remission"] / rate) if rate else f["remission"]
-            derived[f"~{code}.remission_base"] = base
-            derived[f"~{code}.no_remission"] = base - f["remission"]
-            groups.append((f"~{code}.remission_base", (key + "remission", f"~{code}.no_remission")))
-            rates[key + "remission_rate"] = (key + "remission", f"~{code}.remission_base")
-        groups.append((key + "paired", (key + "paired",)))  # alone: for the primary rule
-    return groups, derived, rates
 
 
 def figure_at(doc: dict[str, Any], key: str) -> Any:
@@ -208,105 +84,418 @@ def _set(doc: dict[str, Any], key: str, value: Any) -> None:
     node[last] = value
 
 
-def _complements(doc: dict[str, Any]) -> dict[str, int]:
-    """Counts a reader can work out from the figures shown (total minus the parts)."""
-    c, d = doc["continuity"], doc["dosage"]
-    o = doc.get("outcomes")
-    outcome = {}
-    if o is not None:
-        outcome = {
-            "~not_course": o["ended"] - o["courses"],
-            "~unpaired": o["courses"] - o["paired"],
-            "~not_at_caseness": o["paired"] - o["at_caseness"],
-            "~not_recovered": o["at_caseness"] - o["recovery"],
-            "~recovered_not_reliably": o["recovery"] - o["reliable_recovery"],
-            "~intake_unmeasured": o["intake_eligible"] - o["measured_at_intake"],
-            "~recent_unmeasured": o["open_30d"] - o["measured_last_30d"],
+# Why a figure is hidden (``suppression.hidden`` of an external metrics.json).
+SMALL = "small"  # a count of 1..K-1: shown as "<K"
+COMPLEMENTARY = "complementary"  # hidden only so that a small one cannot be worked out
+RATE = "rate"  # a rate whose numerator or denominator is hidden
+ESTIMATE = "estimate"  # a median or estimate over a hidden group
+
+
+def mark(reason: str, k: int) -> str:
+    """What a reader sees in place of a hidden figure: "<K" for a small count, "suppressed"
+    for every other (hidden to protect a small one, or a rate or estimate built on one).
+
+    >>> mark(SMALL, 11), mark(COMPLEMENTARY, 11)
+    ('<11', 'suppressed')
+    """
+    return f"<{k}" if reason == SMALL else "suppressed"
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The counts of a document (or of several tables) and the equations that tie them.
+
+    ``values`` holds every count, published or not; ``published`` the ones a reader sees
+    unless they are hidden; each equation maps cells to coefficients (sum = 0); ``near`` are
+    equations most programs meet (protected against, never used to bound).
+    """
+
+    values: dict[str, int]
+    published: frozenset[str]
+    exact: tuple[dict[str, int], ...]
+    near: tuple[dict[str, int], ...] = ()
+
+
+def _equation(total: str, parts: tuple[str, ...]) -> dict[str, int]:
+    eq: dict[str, int] = {}
+    for cell, sign in (
+        (total, -1),
+        *((p.lstrip("-"), -1 if p.startswith("-") else 1) for p in parts),
+    ):
+        eq[cell] = eq.get(cell, 0) + sign
+    return {c: a for c, a in eq.items() if a}
+
+
+def _remission_bases(doc: dict[str, Any]) -> dict[str, int]:
+    """Remission's denominator per instrument (courses whose first score is 10 or more), which
+    the document does not hold: remission / remission_rate, or case_at_start (the same courses
+    for PHQ-9's caseness of 10) when the rate is 0."""
+    out: dict[str, int] = {}
+    for code in ids.instruments(doc):
+        f = doc["outcomes"]["by_instrument"][code]
+        n, rate = f.get("remission"), f.get("remission_rate")
+        if n is None:
+            continue
+        if rate:
+            out[f"~{code}:remission_base"] = round(n / rate)
+        elif rate is None:
+            out[f"~{code}:remission_base"] = 0
+        elif f.get("case_at_start") is not None:
+            out[f"~{code}:remission_base"] = int(f["case_at_start"])
+    return out
+
+
+def document_cells(
+    doc: dict[str, Any],
+    derived: dict[str, int],
+    *,
+    tables: dict[str, pd.DataFrame] | None = None,
+    context: pub.Context | None = None,
+) -> Cells:
+    """The counts of a metrics document and its identities, from the registry
+    (``identities.FAMILIES``); ``derived`` gives the ``~`` counts the document does not hold
+    and the registry does not define by a sum (``~initiated`` ...). A figure the document
+    leaves null (a count an instrument does not define) is no cell, and an identity that
+    names it does not apply. ``tables`` adds the frames a report publishes beside the
+    document (``published.TABLES``), each count a cell, with their identities."""
+    keys = [key for key, _ in flatten(doc)]
+    values: dict[str, int] = {**derived, **_remission_bases(doc)}
+    exact: list[dict[str, int]] = []
+    near: list[dict[str, int]] = []
+    every = ids.identities(doc)
+    for name, df in (tables or {}).items():
+        for c, _, _, v in pub.count_cells(name, df):
+            if v is not None and v == v:  # NaN: a figure the frame does not define
+                values[c] = int(v)
+    if tables:
+        every = every + pub.identities(tables, context or pub.Context())
+    rates = [i for i in every if isinstance(i, ids.Rate)]
+    not_counts = {r.rate for r in rates} | {i.key for i in every if isinstance(i, ids.Estimate)}
+    for key in keys:
+        if key not in not_counts and not any(ids.matches(key, p) for p in ids.not_additive()):
+            value = figure_at(doc, key)
+            if value is not None:
+                values[key] = int(value)
+    applied: list[ids.Rate] = []
+    for i in every:
+        if isinstance(i, ids.Sum):
+            parts = tuple(
+                sign + x
+                for p in i.parts
+                for sign, x in [("-" if p.startswith("-") else "", p.lstrip("-"))]
+                for x in ids.expand(x, keys)
+            )
+            eq = _equation(i.total, parts)
+            if any(c not in values for c in eq if c != i.total):
+                continue
+            if i.total.startswith("~") and i.total not in values:
+                values[i.total] = sum(a * values[c] for c, a in eq.items() if c != i.total)
+            if i.total not in values:
+                continue
+            (exact if i.exact else near).append(eq)
+        elif isinstance(i, ids.Rate):
+            if i.num not in values or i.den not in values:
+                continue
+            applied.append(i)
+            values[i.complement] = values[i.den] - values[i.num]
+            exact.append(_equation(i.den, (i.num, i.complement)))
+    behind = {c for r in applied for c in (r.num, r.den) if c.startswith("~")}
+    published = frozenset(c for c in values if not c.startswith("~") or c in behind)
+    return Cells(values, published, tuple(exact), tuple(near))
+
+
+def _components(cells: Cells) -> list[Cells]:
+    """The cells split into groups that no equation joins (each protected on its own)."""
+    parent = {c: c for c in cells.values}
+
+    def root(c: str) -> str:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for eq in cells.exact + cells.near:
+        first, *rest = eq
+        for c in rest:
+            parent[root(c)] = root(first)
+    groups: dict[str, set[str]] = {}
+    for c in cells.values:
+        groups.setdefault(root(c), set()).add(c)
+    out = []
+    for group in groups.values():
+        out.append(
+            Cells(
+                {c: cells.values[c] for c in group},
+                frozenset(cells.published & group),
+                tuple(eq for eq in cells.exact if next(iter(eq)) in group),
+                tuple(eq for eq in cells.near if next(iter(eq)) in group),
+            )
+        )
+    return out
+
+
+def _determined(eqs: tuple[dict[str, int], ...], unknown: list[str]) -> set[str]:
+    """The unknown cells that the equations fix once every other cell is known."""
+    import numpy as np
+    from scipy.linalg import null_space
+
+    col = {c: j for j, c in enumerate(unknown)}
+    rows = [eq for eq in eqs if any(c in col for c in eq)]
+    if not rows:
+        return set()
+    a = np.zeros((len(rows), len(unknown)))
+    for i, eq in enumerate(rows):
+        for c, coef in eq.items():
+            if c in col:
+                a[i, col[c]] = coef
+    free = null_space(a)
+    return {c for c, j in col.items() if not free.size or np.abs(free[j]).max() < 1e-9}
+
+
+def _frees(eqs: tuple[dict[str, int], ...], unknown: list[str], target: str) -> list[str]:
+    """The cells that, hidden too, would no longer let the equations fix ``target`` (an
+    unknown they fix): hiding ``c`` frees it exactly when c's column lies in the span of the
+    unknowns' columns and the solution of that system moves ``target`` (one pseudo-inverse
+    for every candidate, instead of a null space each)."""
+    import numpy as np
+
+    col = {c: j for j, c in enumerate(unknown)}
+    others = sorted({c for eq in eqs for c in eq} - set(unknown))
+    if not eqs or not others:
+        return []
+    a = np.zeros((len(eqs), len(unknown)))
+    b = np.zeros((len(eqs), len(others)))
+    where = {c: j for j, c in enumerate(others)}
+    for i, eq in enumerate(eqs):
+        for c, coef in eq.items():
+            if c in col:
+                a[i, col[c]] = coef
+            else:
+                b[i, where[c]] = coef
+    x = np.linalg.pinv(a) @ b
+    fits = np.abs(a @ x - b).max(axis=0) < 1e-7
+    moves = np.abs(x[col[target]]) > 1e-9
+    return [c for c, j in where.items() if fits[j] and moves[j]]
+
+
+def _pinned(
+    cells: Cells, unknown: set[str], bounds: dict[str, tuple[int, float | None]], targets: set[str]
+) -> set[str]:
+    """The target cells that the exact equations and the bounds a reader knows (labels, no
+    negative count) narrow to one whole number (linear programming over the unknowns)."""
+    import numpy as np
+    from scipy.optimize import linprog
+
+    order = sorted(unknown)
+    col = {c: j for j, c in enumerate(order)}
+    rows = [eq for eq in cells.exact if any(c in col for c in eq)]
+    a = np.zeros((len(rows), len(order)))
+    b = np.zeros(len(rows))
+    for i, eq in enumerate(rows):
+        for c, coef in eq.items():
+            if c in col:
+                a[i, col[c]] = coef
+            else:
+                b[i] -= coef * cells.values[c]
+    box = [bounds.get(c, (0, None)) for c in order]
+    out = set()
+    for t in sorted(targets):
+        ends = []
+        for sense in (1.0, -1.0):
+            goal = np.zeros(len(order))
+            goal[col[t]] = sense
+            res = linprog(
+                goal,
+                A_eq=a if len(rows) else None,
+                b_eq=b if len(rows) else None,
+                bounds=box,
+                method="highs",
+            )
+            ends.append(sense * res.fun if res.status == 0 else None)
+        lo, hi = ends
+        if lo is not None and hi is not None and math.floor(hi + 1e-6) - math.ceil(lo - 1e-6) < 1:
+            out.add(t)
+    return out
+
+
+def protect(cells: Cells, k: int, *, hide: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Which published cells to hide, and why (``_protect`` on each group of cells that
+    equations join: what is hidden in one group cannot give away a cell of another)."""
+    import scipy.linalg
+    import scipy.optimize  # noqa: F401 - loaded before the limit, so that it applies to them
+    from threadpoolctl import threadpool_limits
+
+    reasons: dict[str, str] = {}
+    # The matrices are small: a BLAS thread pool only costs here (25x on a busy 2-core box).
+    with threadpool_limits(1):
+        groups = _components(cells)
+        for group in groups:
+            if any(0 < v < k for v in group.values.values()) or hide & group.published:
+                reasons.update(_protect(group, k, hide=hide & group.published))
+    return dict(sorted(reasons.items()))
+
+
+def _protect(cells: Cells, k: int, *, hide: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Which published cells to hide, and why, so that no count of 1..k-1 can be worked out.
+
+    Primary suppression hides every count of 1..k-1 (and ``hide``); then, while some count
+    of 1..k-1 (published or not) follows from the cells still shown, by the equations alone
+    or with the bounds a reader knows (a "<k" cell is 1..k-1, a "suppressed" one taken to be
+    k or more, no count is negative), the smallest shown nonzero cell whose hiding frees it is
+    hidden too (ties by name, so the choice is deterministic). When only the labels pin it
+    (a small total over parts that are each at least 1) and no shown cell frees it, a small
+    cell loses its "<k" label for "suppressed" (it is then known only to be a count).
+    """
+    values = cells.values
+    small = {c for c, v in values.items() if 0 < v < k}
+    reasons = {c: SMALL for c in sorted(small & cells.published)}
+    reasons.update({c: COMPLEMENTARY for c in sorted(hide - small)})
+    unknown = set(reasons) | (set(values) - cells.published)
+    both = cells.exact + cells.near
+
+    def by_value(c: str) -> tuple[int, str]:
+        return values[c], c
+
+    def bounds() -> dict[str, tuple[int, float | None]]:
+        # "<k": 1..k-1 (zeros are shown); "suppressed": k or more when it is (a reader who
+        # guesses so is stronger than the label allows), else a small count that carries no
+        # size label (``relabel``), known only to be a count
+        return {
+            c: (1, k - 1) if r == SMALL else (k, None) if values[c] >= k else (0, None)
+            for c, r in reasons.items()
         }
-    return {
-        **outcome,
-        "~7d": c["residential_discharges"] - c["followed_up_7d"] - c["pending_7d"],
-        "~14d": c["residential_discharges"] - c["followed_up_14d"] - c["pending_14d"],
-        "~dosage": d["client_weeks"] - d["client_weeks_meeting_threshold"],
-    }
+
+    def relabel(target: str) -> str | None:
+        """The small hidden cell whose "<k" label, dropped for "suppressed", frees ``target``
+        (the largest first, ties by name), when the labels' bounds pin it."""
+        labelled = sorted(
+            (c for c, r in reasons.items() if r == SMALL), key=lambda c: (-values[c], c)
+        )
+        for c in labelled:
+            trial = {**bounds(), c: (0, None)}
+            if target not in _pinned(cells, unknown, trial, {target}):
+                return c
+        return None
+
+    def exposed(unk: set[str]) -> set[str]:
+        found = _determined(both, sorted(unk)) & small
+        return found
+
+    # Hiding more, or saying less of a hidden cell, only ever widens what a reader can
+    # allow: a small cell once found free stays free, so it is not checked again.
+    free: set[str] = set()
+    while True:
+        found = exposed(unknown)
+        linear = bool(found)
+        if not found:
+            found = _pinned(cells, unknown, bounds(), small - free)
+            free |= small - found
+        if not found:
+            return reasons
+        target = min(found, key=by_value)
+        shown = sorted((c for c in cells.published - unknown if values[c] > 0), key=by_value)
+        near_target = [c for c in shown if any(target in eq and c in eq for eq in both)]
+        pick = None
+        if linear:
+            freeing = set(_frees(both, sorted(unknown), target))
+            pick = next((c for c in near_target + shown if c in freeing), None)
+        else:
+            # the target's neighbours (cells in an equation with it) first, then the rest
+            for c in near_target + [c for c in shown if c not in near_target]:
+                trial = unknown | {c}
+                if target not in _pinned(cells, trial, {**bounds(), c: (k, None)}, {target}):
+                    pick = c
+                    break
+        if pick is None and not linear:
+            dropped = relabel(target)
+            if dropped is not None:
+                reasons[dropped] = COMPLEMENTARY
+                continue
+        if pick is None:
+            loose = [c for c in near_target if c not in exposed(unknown | {c})]
+            options = loose or near_target or shown
+            pick = options[0] if options else None
+        if pick is None:
+            return reasons  # nothing left to hide: everything that could protect is hidden
+        unknown.add(pick)
+        reasons[pick] = COMPLEMENTARY
 
 
 def suppress_document(
+    doc: dict[str, Any], k: int, *, derived: dict[str, int]
+) -> tuple[dict[str, Any], dict[str, str], dict[str, int | None]]:
+    """Apply small-cell suppression to a metrics document as one model (``protect`` over
+    the identities of ``identities.FAMILIES``).
+
+    Returns a copy whose hidden figures are ``None``, the hidden keys with their reason
+    (``small``, ``complementary``, ``rate``, ``estimate``; ``~`` keys are counts shown beside
+    a rate, and a rate the document does not hold, such as the step-down rate), and the
+    counts behind the rates as a reader may see them (``None`` when hidden).
+    """
+    shown, reasons, behind, _ = suppress_report(doc, k, derived=derived)
+    return shown, reasons, behind
+
+
+def suppress_report(
     doc: dict[str, Any],
     k: int,
     *,
-    rates: dict[str, tuple[str, str]],
     derived: dict[str, int],
-) -> tuple[dict[str, Any], set[str]]:
-    """Apply small-cell suppression to a metrics document.
-
-    Returns a copy whose hidden figures are ``None`` and the set of hidden keys.
-    Primary: counts of 1..k-1, and rates whose numerator, its complement or
-    denominator is 1..k-1. Secondary: in every group of counts tied by a sum,
-    a lone hidden cell takes the smallest other cell with it, until no hidden
-    cell can be recovered. ``extra`` gives derived counts (``~initiated`` ...).
-    """
+    tables: dict[str, pd.DataFrame] | None = None,
+    context: pub.Context | None = None,
+) -> tuple[dict[str, Any], dict[str, str], dict[str, int | None], dict[str, pd.DataFrame]]:
+    """``suppress_document`` over a document and the frames a report publishes beside it
+    (``published.TABLES``) as one model: a breakdown cannot give back what the document
+    hides, nor the document what a breakdown hides. Also returns the frames as shown (a
+    hidden count or rate missing, ``NaN``); ``reasons`` names their cells
+    ``table[row].column``."""
     shown = copy.deepcopy(doc)
+    tables = tables or {}
+    cells = document_cells(doc, derived, tables=tables, context=context)
+    behind: dict[str, int | None] = {
+        c: cells.values[c] for c in sorted(cells.published) if c.startswith("~")
+    }
     if k <= 1:
-        return shown, set()
-    derived = {**derived, **_complements(doc)}
+        return shown, {}, behind, {n: df.copy() for n, df in tables.items()}
+    reasons = protect(cells, k)
+    unknown = set(reasons) | (set(cells.values) - cells.published)
+    every = ids.identities(doc)
+    if tables:
+        every = every + pub.identities(tables, context or pub.Context())
+    for i in every:
+        if isinstance(i, ids.Rate) and (i.num in unknown or i.den in unknown):
+            reasons[i.rate] = RATE
+    for i in every:
+        if isinstance(i, ids.Estimate) and i.base in unknown:
+            reasons[i.key] = ESTIMATE
+    keys = {key for key, _ in flatten(doc)}
+    for key in sorted(reasons):
+        if key in keys:
+            _set(shown, key, None)
+    frames = {n: _hide_frame(n, df, reasons) for n, df in tables.items()}
+    return (
+        shown,
+        dict(sorted(reasons.items())),
+        {c: None if c in reasons else v for c, v in behind.items()},
+        frames,
+    )
 
-    def value(key: str) -> int:
-        key = key.lstrip("-")
-        return derived[key] if key.startswith("~") else figure_at(doc, key)
 
-    has_outcomes = "outcomes" in doc
-    count_groups = (*COUNT_GROUPS, *(OUTCOME_GROUPS if has_outcomes else ()))
-    inst_groups, inst_derived, inst_rates = _instrument_groups(doc)
-    derived.update(inst_derived)
-    rates = {**rates, **(OUTCOME_RATES if has_outcomes else {}), **inst_rates}
-    count_groups = (*count_groups, *inst_groups)
-    hidden: set[str] = set()
-    for total, parts in count_groups:
-        for key in (total, *parts):
-            if is_small(value(key), k):
-                hidden.add(key.lstrip("-"))
-    next_levels = tuple(NEXT_LEVEL + code for code in doc["transitions"]["by_next_level"])
-    for key in next_levels:
-        if is_small(figure_at(doc, key), k):
-            hidden.add(key)
-    if is_small(doc["census"]["clients_served"], k):
-        hidden.add("census.clients_served")
-    # Moves to a next level = step_down + step_up + lateral = the by_next_level counts.
-    moved_parts = ("transitions.step_down", "transitions.step_up", "transitions.lateral")
-    derived["~moved"] = sum(figure_at(doc, p) for p in moved_parts)
-    groups = (*count_groups, ("~moved", next_levels))
-    changed = True
-    while changed:
-        changed = False
-        if "~moved" not in hidden and any(p in hidden for p in moved_parts):
-            hidden.add("~moved")
-        for a, b in SAME:
-            if (a in hidden) != (b in hidden):
-                hidden |= {a, b}
-                changed = True
-        for total, parts in groups:
-            cells = [total, *(p.lstrip("-") for p in parts)]
-            lone = [c for c in cells if c in hidden]
-            others = sorted((c for c in cells if c not in hidden), key=value)
-            if len(lone) == 1 and others:  # a group of one cell (no next level) has none
-                hidden.add(others[0])
-                changed = True
-    for rate, (num, den) in rates.items():
-        n, d = value(num), value(den)
-        if num in hidden or den in hidden or any(is_small(x, k) for x in (n, d, d - n)):
-            hidden.add(rate)
-    estimates = dict(ESTIMATES)
-    for code in doc.get("outcomes", {}).get("by_instrument", {}):
-        for mean in ("mean_first", "mean_last"):
-            estimates[f"{BY_INSTRUMENT}{code}.{mean}"] = f"{BY_INSTRUMENT}{code}.paired"
-    for est, base in estimates.items():
-        if base in hidden or is_small(value(base), k):
-            hidden.add(est)
-    # Hidden rates the document does not carry (step_down_rate) stay in the hidden set only.
-    for key in sorted(hidden & {k for k, _ in flatten(doc)}):
-        _set(shown, key, None)
-    return shown, {h for h in hidden if not h.startswith("~")}
+def _hide_frame(name: str, df: pd.DataFrame, reasons: dict[str, str]) -> pd.DataFrame:
+    """A published frame with its hidden cells (counts, rates, estimates) missing."""
+    import pandas as pd
+
+    out = df.copy()
+    names = pub.rows(name, df)
+    spec = pub.TABLES[name]
+    columns = [*spec.counts, *(r for r, _, _ in spec.rates), "day_90", "share"]
+    for col in columns:
+        if col not in out:
+            continue
+        mask = pd.Series([pub.cell(name, r, col) in reasons for r in names], index=out.index)
+        if mask.any():
+            out[col] = out[col].astype("float64").mask(mask)
+    return out
 
 
 def suppress_frame(
@@ -356,3 +545,24 @@ def suppress_frame(
     for c in counts:
         out[c] = out[c].astype("float64").mask(hide[c])
     return out
+
+
+def suppression_block(
+    k: int, reasons: dict[str, str], behind: dict[str, int | None]
+) -> dict[str, Any]:
+    """The ``suppression`` block of an external metrics.json: K, every hidden figure with why
+    it is hidden (``small``: a count of 1..K-1, shown "<K"; ``complementary``: hidden so that a
+    small one cannot be worked out, shown "suppressed"; ``rate`` and ``estimate``: built on a
+    hidden count), and the counts the rates table shows beside the rates (null when hidden)."""
+    return {
+        "k": k,
+        "hidden": {key: reasons[key] for key in sorted(reasons)},
+        "counts_behind_rates": dict(behind),
+    }
+
+
+def external_document(doc: dict[str, Any], k: int, *, derived: dict[str, int]) -> dict[str, Any]:
+    """A metrics document as an external metrics.json carries it: suppressed, with its
+    ``suppression`` block."""
+    shown, reasons, behind = suppress_document(doc, k, derived=derived)
+    return {**shown, "suppression": suppression_block(k, reasons, behind)}

@@ -13,13 +13,23 @@ from typing import Any
 
 import pandas as pd
 
+from .. import published as pub
 from ..compute import metrics as m
 from ..compute import series
 from ..compute.engine import engine_of
 from ..compute.series import trailing_months  # noqa: F401 - kept importable from here
 from ..periods import Period, us_federal_holidays
-from ..privacy import is_small, suppress_document, suppress_frame
+from ..privacy import (
+    COMPLEMENTARY,
+    SMALL,
+    mark,
+    suppress_document,
+    suppress_frame,
+    suppress_report,
+    suppression_block,
+)
 from . import benchmark as bm
+from .markup import Hidden
 
 
 @dataclass(frozen=True)
@@ -46,10 +56,72 @@ class ReportData:
     benchmark_file: str | None = None
     bands: pd.DataFrame | None = None  # PHQ-9 band at first x band at last score, courses
     level_names: dict[str, str] = field(default_factory=dict)  # levels_of_care: code -> name
+    # Why each hidden figure is hidden (privacy.SMALL, COMPLEMENTARY, RATE, ESTIMATE), and the
+    # counts behind the rates (``~client_scheduled`` ...) as shown (None when hidden).
+    reasons: dict[str, str] = field(default_factory=dict)
+    behind: dict[str, int | None] = field(default_factory=dict)
 
     @property
     def internal(self) -> bool:
         return self.k <= 1
+
+    def view(self, family: str) -> dict[str, Any]:
+        """One family of the document as the page shows it: each hidden count is a ``Hidden``
+        mark ("<K" or "suppressed", from why it is hidden); rates and estimates as shown."""
+        return _marked(self.shown[family], f"{family}.", self.reasons, self.k)
+
+    def published(self) -> dict[str, pd.DataFrame]:
+        """The frames the report publishes beside its document (``published.TABLES``), as
+        shown; suppressed with the document as one model."""
+        out = {
+            "monthly": self.monthly,
+            "weekday": self.weekday,
+            "service": self.service,
+            "hours": self.hours,
+            "flow": self.flow,
+            "flow_12m": self.flow_12m,
+            "los": self.los_bins,
+        }
+        return out if self.bands is None else {**out, "bands": self.bands}
+
+    def context(self) -> pub.Context:
+        """What the published frames' identities need (``published.Context``)."""
+        return _context(self.query, self.doc)
+
+    def marked(self, name: str) -> list[dict[str, Any]]:
+        """A published frame's rows as a page's table shows them: a hidden count is its
+        ``Hidden`` mark ("<K" or "suppressed")."""
+        df = self.published()[name]
+        spec = pub.TABLES[name]
+        rows = []
+        for r, row in zip(pub.rows(name, df), df.to_dict("records"), strict=True):
+            out = {str(c): v for c, v in row.items()}
+            for c in spec.counts:
+                m_ = self.mark(pub.cell(name, r, c))
+                if m_ is not None:
+                    out[c] = m_
+            rows.append(out)
+        return rows
+
+    def mark(self, key: str) -> Hidden | None:
+        """The mark of a hidden figure (a ``~`` count too), None when it is shown."""
+        why = self.reasons.get(key)
+        return None if why is None else Hidden(mark(why, self.k))
+
+
+def _marked(node: Any, prefix: str, reasons: dict[str, str], k: int) -> Any:
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, v in node.items():
+        path = f"{prefix}{key}"
+        if isinstance(v, dict):
+            out[key] = _marked(v, f"{path}.", reasons, k)
+        else:
+            why = reasons.get(path, "")
+            count = why in (SMALL, COMPLEMENTARY)  # a hidden rate or estimate stays None
+            out[key] = Hidden(mark(why, k)) if count and v is None else v
+    return out
 
 
 @dataclass(frozen=True)
@@ -57,15 +129,45 @@ class _Figures:
     doc: dict[str, Any]
     retention: dict[str, Any]
     shown: dict[str, Any]
-    hidden: set[str]
+    reasons: dict[str, str]
+    behind: dict[str, int | None]
+
+    @property
+    def hidden(self) -> set[str]:
+        return set(self.reasons)
 
 
 def _figures(con: m.Con, q: m.Query, k: int, ret: dict[str, Any] | None = None) -> _Figures:
     ret = ret if ret is not None else m.retention_summary(con, q)
     doc = m.document(con, q, retention=ret)
-    rates = {key: (num, den) for key, _, num, den in m.RATE_PARTS}
-    shown, hidden = suppress_document(doc, k, rates=rates, derived=m.derived_counts(doc, ret))
-    return _Figures(doc, ret, shown, hidden)
+    shown, reasons, behind = suppress_document(doc, k, derived=m.derived_counts(doc, ret))
+    return _Figures(doc, ret, shown, reasons, behind)
+
+
+def _context(q: m.Query, doc: dict[str, Any]) -> pub.Context:
+    """What the published frames' identities need: the period's months (when it is whole
+    months), the scope's levels, whether the document has PHQ-9 figures."""
+    months = [p for p in trailing_months(q.period) if q.period.start <= p.start <= q.period.end]
+    whole = bool(months) and months[0].start == q.period.start and months[-1].end == q.period.end
+    phq9 = (doc.get("outcomes") or {}).get("by_instrument", {}).get("PHQ-9") or {}
+    return pub.Context(
+        period_months=tuple(p.label for p in months) if whole else (),
+        levels=tuple(q.scope.levels) if q.scope.levels is not None else None,
+        phq9=phq9.get("paired") is not None,
+    )
+
+
+def _published(
+    con: m.Con, q: m.Query, ret: dict[str, Any] | None, k: int, tables: dict[str, pd.DataFrame]
+) -> tuple[_Figures, dict[str, pd.DataFrame]]:
+    """The document and the frames published beside it, suppressed as one model."""
+    ret = ret if ret is not None else m.retention_summary(con, q)
+    doc = m.document(con, q, retention=ret)
+    present = {n: df for n, df in tables.items() if df is not None}
+    shown, reasons, behind, frames = suppress_report(
+        doc, k, derived=m.derived_counts(doc, ret), tables=present, context=_context(q, doc)
+    )
+    return _Figures(doc, ret, shown, reasons, behind), frames
 
 
 def monthly_series(
@@ -137,15 +239,23 @@ def _flow(con: m.Con, q: m.Query, k: int) -> pd.DataFrame:
 
 
 def _rates(f: _Figures, curve: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Headline rates with numerator, denominator and 95% interval; hidden rows blanked."""
+    """Headline rates with numerator, denominator and 95% interval; under suppression a
+    hidden numerator or denominator is blanked (its reason in ``numerator_hidden`` and
+    ``denominator_hidden``), and so are the rate and interval of a hidden rate."""
     df = m.rate_table(f.doc, f.retention, curve)
     if not k:
         return df
-    small = df[["numerator", "denominator"]].map(lambda v: is_small(None if pd.isna(v) else v, k))
-    hide = df["figure"].isin(f.hidden) | small.any(axis=1)
+    parts = {key: (num, den) for key, _, num, den in m.RATE_PARTS}
+    parts.update({f"retention.day_{n}": ("", "retention.cohort_admissions") for n in (30, 60, 90)})
     cols = ["numerator", "denominator", "rate", "ci_low", "ci_high"]
     df[cols] = df[cols].astype("float64")
-    df.loc[hide, cols] = float("nan")
+    for side, i in (("numerator", 0), ("denominator", 1)):
+        why = df["figure"].map(lambda key, i=i: f.reasons.get(parts[key][i]))
+        df[f"{side}_hidden"] = why
+        df[f"{side}_mark"] = why.map(lambda r: None if pd.isna(r) else mark(r, k))
+        df.loc[why.notna(), side] = float("nan")
+    hide = df["figure"].isin(f.hidden)
+    df.loc[hide, ["rate", "ci_low", "ci_high"]] = float("nan")
     return df
 
 
@@ -170,7 +280,12 @@ def _bands(con: m.Con, q: m.Query, k: int) -> pd.DataFrame:
         }
     )
     df = df.assign(band_order=[BANDS[i // len(BANDS)] for i in range(len(grid))])
-    out = suppress_frame(df, k, counts=("n",)) if k else df
+    return _band_labels(suppress_frame(df, k, counts=("n",)) if k else df, k)
+
+
+def _band_labels(df: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The grid's cell labels: the count, blank for none, a dash where it is hidden."""
+    out = df.copy()
     out["label"] = ["" if pd.isna(v) else ("" if v == 0 else f"{int(v)}") for v in out["n"]]
     if k:
         out.loc[out["n"].isna(), "label"] = SUPPRESSED_MARK
@@ -294,14 +409,6 @@ def _gather(
     def summary(p: m.Query) -> dict[str, Any] | None:
         return shared.summary(p.period.end) if shared else None
 
-    figures = _figures(con, q, k, summary(q))
-    hidden = figures.hidden
-    previous = _figures(con, prev_q, k, summary(prev_q)).shown
-    full_curve = shared.curve(q.period.end).frame() if shared else m.retention_curve(con, q)
-    curve = full_curve
-    if k and ("retention.day_30" in hidden or int(curve["events"].sum()) < k):
-        curve = curve.iloc[0:0]
-    outcomes = figures.shown["outcomes"]
     all_levels = m.Query(
         Period(
             f"{q.period.label} (12 months)",
@@ -313,6 +420,24 @@ def _gather(
         q.scope,
         q.window_days,
     )
+    raw = {
+        "monthly": pd.DataFrame(series.monthly(con, q, shared=shared)),
+        "weekday": _breakdown(con, q, "weekday", 0),
+        "service": _breakdown(con, q, "service_type", 0),
+        "hours": m.run(con, "dosage_hours", q, reads=(("detail", "dosage_weeks"),)),
+        "flow": _flow(con, q, 0),
+        "flow_12m": _flow(con, all_levels, 0),
+        "los": _los_bins(con, q, 0),
+        "bands": _bands(con, q, 0),
+    }
+    figures, frames = _published(con, q, summary(q), k, raw)
+    hidden = figures.hidden
+    previous = _figures(con, prev_q, k, summary(prev_q)).shown
+    full_curve = shared.curve(q.period.end).frame() if shared else m.retention_curve(con, q)
+    curve = full_curve
+    if k and ("retention.day_30" in hidden or int(curve["events"].sum()) < k):
+        curve = curve.iloc[0:0]
+    outcomes = figures.shown["outcomes"]
     return ReportData(
         query=q,
         k=k,
@@ -320,26 +445,24 @@ def _gather(
         shown=figures.shown,
         hidden=frozenset(hidden),
         previous=previous,
-        monthly=monthly_series(con, q, suppress=k, shared=shared),
-        weekday=_breakdown(con, q, "weekday", k),
-        service=_breakdown(con, q, "service_type", k),
-        hours=suppress_frame(
-            m.run(con, "dosage_hours", q, reads=(("detail", "dosage_weeks"),)),
-            k,
-            counts=("client_weeks",),
-        ),
-        flow=_flow(con, q, k),
-        flow_12m=_flow(con, all_levels, k),
+        monthly=frames["monthly"],
+        weekday=frames["weekday"],
+        service=frames["service"],
+        hours=frames["hours"],
+        flow=frames["flow"],
+        flow_12m=frames["flow_12m"],
         curve=curve,
         outcomes=outcomes,
         quality=_quality(con, q),
         rates=_rates(figures, full_curve, k),
         provenance=_provenance(con),
         references=tuple(bm.load(benchmark, track=q.scope.track)),
-        los_bins=_los_bins(con, q, k),
+        los_bins=frames["los"],
         benchmark_file=benchmark,
-        bands=_bands(con, q, k),
+        bands=_band_labels(frames["bands"], k) if "bands" in frames else None,
         level_names=_level_names(con),
+        reasons=figures.reasons,
+        behind=figures.behind,
     )
 
 
@@ -347,12 +470,15 @@ def metrics_json(d: ReportData) -> dict[str, str]:
     """The metrics.json of a report (exact figures, or suppressed figures null) as the notebook
     outputs it: JSON text under one key, since notebook files sort the keys of JSON outputs and
     the document's key order is part of its contract."""
-    doc = (
-        d.doc if d.internal else {**d.shown, "suppression": {"k": d.k, "hidden": sorted(d.hidden)}}
-    )
+    doc = d.doc if d.internal else {**d.shown, "suppression": suppression_json(d)}
     if d.benchmark_file:
         doc = {**doc, "benchmark": _references_json(d)}
     return {"metrics_json": json.dumps(doc, indent=2)}
+
+
+def suppression_json(d: ReportData) -> dict[str, Any]:
+    """The ``suppression`` block of the report's external metrics.json."""
+    return suppression_block(d.k, d.reasons, d.behind)
 
 
 def _references_json(d: ReportData) -> list[dict[str, Any]]:

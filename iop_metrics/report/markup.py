@@ -46,14 +46,27 @@ def _environment(packages: tuple[str, ...]) -> Any:
         lstrip_blocks=True,
     )
     env.tests["missing"] = missing
+    env.tests["hidden"] = hidden
     return env
 
 
+class Hidden(str):
+    """A figure hidden under suppression, standing for it on a page: its text is the mark a
+    reader sees ("<11" for a small count, "suppressed" for one hidden to protect another)."""
+
+    __slots__ = ()
+
+
 def missing(v: Any) -> bool:
-    """No figure: None, NaN or pandas' NA (hidden under suppression, or undefined)."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    """No figure: None, NaN or pandas' NA (undefined), or a ``Hidden`` one."""
+    if v is None or isinstance(v, Hidden) or (isinstance(v, float) and math.isnan(v)):
         return True
     return type(v).__name__ == "NAType"
+
+
+def hidden(v: Any) -> bool:
+    """A figure hidden under suppression that carries its own mark (``Hidden``)."""
+    return isinstance(v, Hidden)
 
 
 def render(name: str, macro: str | None = None, /, *args: Any, **context: Any) -> str:

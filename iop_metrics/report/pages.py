@@ -9,12 +9,13 @@ import pandas as pd
 
 from ..contract import DISCHARGE_REASONS
 from ..privacy import is_small
+from ..published import ATTENDANCE
 from . import charts
 from .data import ReportData
 from .labels import REASONS, SERVICE_TYPES, level
 from .labels import label as word
+from .markup import Hidden, render, svg
 from .markup import missing as _missing
-from .markup import render, svg
 from .sections import control_limits, month_name
 
 
@@ -87,7 +88,7 @@ def attendance(d: ReportData) -> str:
         "attendance.html.j2",
         k=d.k,
         when=month_name(d.query.period),
-        a=a,
+        a=d.view("attendance"),
         sessions=None if any(_missing(a[x]) for x in parts) else sum(a[x] for x in parts),
         verdict=None if _missing(a["attendance_rate"]) else _verdict(d, limits),
         flagged=limits.loc[limits["flag"].astype(bool), "month"].tolist(),
@@ -98,8 +99,11 @@ def attendance(d: ReportData) -> str:
         if drawn
         else None,
         no_show=no_show,
-        service=_records(service),
-        dosage=d.shown["dosage"],
+        service=[
+            {**r, **{c: m[c] for c in ATTENDANCE}}
+            for r, m in zip(_records(service), d.marked("service"), strict=True)
+        ],
+        dosage=d.view("dosage"),
         hours=hours,
     )
 
@@ -125,9 +129,9 @@ def census_and_flow(d: ReportData) -> str:
         "census_and_flow.html.j2",
         k=d.k,
         when=month_name(d.query.period),
-        c=d.shown["census"],
-        t=d.shown["transitions"],
-        i=d.shown["inflow"],
+        c=d.view("census"),
+        t=d.view("transitions"),
+        i=d.view("inflow"),
         trend={
             "svg": _chart(charts.census_trend(d.monthly, missing=charts.missing_label(d.k))),
             **_hidden(bars, "value"),
@@ -154,8 +158,9 @@ def retention(d: ReportData) -> str:
 
     r, s = d.shown["retention"], d.shown["discharges"]
     shares = _reason_shares(d)
+    marked = d.view("discharges")["by_reason"]
     reasons = pd.DataFrame(
-        {"reason": list(DISCHARGE_REASONS), "n": [s["by_reason"][x] for x in DISCHARGE_REASONS]}
+        {"reason": list(DISCHARGE_REASONS), "n": [marked[x] for x in DISCHARGE_REASONS]}
     )
     reasons["share"] = [_share(n, s["total"]) for n in reasons["n"]]
     reasons = _named(reasons, "reason", REASONS)
@@ -182,8 +187,8 @@ def retention(d: ReportData) -> str:
     return render(
         "retention.html.j2",
         k=d.k,
-        r=r,
-        s=s,
+        r=d.view("retention"),
+        s=d.view("discharges"),
         cohort_end=f"{d.query.period.end:%d %B %Y}",
         curve=None if d.curve.empty else _chart(charts.retention_curve(d.curve)),
         curve_suppressed=bool(d.k and r["cohort_admissions"] != 0),
@@ -195,7 +200,7 @@ def retention(d: ReportData) -> str:
         reasons=_records(reasons),
         reason_columns=reason_columns,
         los_refs=[x.label for x in with_bins],
-        los=_records(los_df),
+        los=[{**r, "n": m["n"]} for r, m in zip(_records(los_df), d.marked("los"), strict=True)],
         los_columns=los_columns,
     )
 
@@ -225,6 +230,11 @@ def _reason_shares(d: ReportData) -> pd.DataFrame:
     return df.assign(label=[word(r, REASONS) for r in df["reason"]])
 
 
+def _or_mark(v: Any, mark: Any) -> Any:
+    """A rates-table count, or its mark ("<K" or "suppressed") when it is hidden."""
+    return Hidden(mark) if _missing(v) and isinstance(mark, str) else v
+
+
 def continuity(d: ReportData) -> str:
     c = d.shown["continuity"]
     df = pd.DataFrame(
@@ -241,18 +251,18 @@ def continuity(d: ReportData) -> str:
             {
                 "window": f"Within {days} days",
                 "days": days,
-                "closed": row["denominator"],
-                "followed": row["numerator"],
+                "closed": _or_mark(row["denominator"], row.get("denominator_mark")),
+                "followed": _or_mark(row["numerator"], row.get("numerator_mark")),
                 "rate": row["rate"],
                 "ci_low": row["ci_low"],
                 "ci_high": row["ci_high"],
-                "pending": c[f"pending_{days}d"],
+                "pending": d.view("continuity")[f"pending_{days}d"],
             }
         )
     return render(
         "continuity.html.j2",
         k=d.k,
-        c=c,
+        c=d.view("continuity"),
         windows=windows,
         chart=chart,
         suppressed=bool(d.k and c["residential_discharges"] != 0),
@@ -344,7 +354,7 @@ def outcomes(d: ReportData) -> str:
     return render(
         "outcomes.html.j2",
         k=d.k,
-        o=o,
+        o=d.view("outcomes"),
         any_course=bool(d.doc["outcomes"]["courses"]),
         rates=_records(d.rates[d.rates["figure"].str.startswith("outcomes.")]),
         change=change,

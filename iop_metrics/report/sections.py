@@ -82,12 +82,25 @@ def _tile_value(doc: dict[str, Any], key: str) -> Any:
     return step_down_rate(doc) if key == "step_down_rate" else figure_at(doc, key)
 
 
+def _previous(d: ReportData, key: str, series: str) -> Any:
+    """The previous period's figure for a tile's change. Under suppression it is the monthly
+    series' previous month as shown (the series is suppressed with the document as one
+    model, so a change cannot give back what it hides); other periods show no change."""
+    if not d.k:
+        return _tile_value(d.previous, key)
+    if d.query.period.kind != "month" or len(d.monthly) < 2:
+        return None
+    v = d.monthly[series].iloc[-2]
+    return None if _missing(v) else v
+
+
 def tile_data(d: ReportData) -> list[dict[str, Any]]:
     """Each headline figure, its change from the previous period (points or a count; None when
     either side is missing) and its 12-month sparkline."""
     out = []
     for label, key, series, is_rate in TILES:
-        now, before = _tile_value(d.shown, key), _tile_value(d.previous, key)
+        now, before = _tile_value(d.shown, key), _previous(d, key, series)
+        marked = d.mark("transitions.step_down_rate" if key == "step_down_rate" else key)
         if _missing(now) or _missing(before):
             change: float | int | None = None
         else:
@@ -95,7 +108,7 @@ def tile_data(d: ReportData) -> list[dict[str, Any]]:
         out.append(
             {
                 "label": label,
-                "value": now,
+                "value": now if marked is None else marked,
                 "is_rate": is_rate,
                 "change": change,
                 "spark": svg(charts.to_svg(charts.sparkline(d.monthly, series))),

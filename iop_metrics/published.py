@@ -1,0 +1,245 @@
+"""The tables and chart data a report publishes beside its document, and the arithmetic that
+ties their cells to each other and to the document, declared once.
+
+Suppression (``privacy.protect_report``) and the test suite's auditor both read this: the
+cells of a published table are named ``table[row].column``, and ``identities`` gives the
+sums, rates and estimates over them (in the registry's terms, ``identities.Sum`` ...), from
+the published frame itself (its row labels and label columns, never its counts), so a new
+table cannot skip them. The document's own identities are in ``identities.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .identities import Estimate, Identity, Rate, Sum
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ATTENDANCE = (
+    "scheduled",
+    "attended",
+    "no_show",
+    "cancelled_client",
+    "cancelled_program",
+    "client_scheduled",
+)
+# The monthly series: its column -> the document's figure for a one-month period, and
+# whether it is a stock (the period's last month) or a flow (the sum of its months).
+MONTHLY: dict[str, tuple[str, bool]] = {
+    "active_at_end": ("census.active_at_end", True),
+    "admissions": ("census.admissions", False),
+    "discharges": ("census.discharges", False),
+    "attended": ("attendance.attended", False),
+    "client_scheduled": ("~client_scheduled", False),
+    "no_show": ("attendance.no_show", False),
+    "client_weeks": ("dosage.client_weeks", False),
+    "meeting": ("dosage.client_weeks_meeting_threshold", False),
+    "completed": ("discharges.by_reason.completed", False),
+    "cohort": ("retention.cohort_admissions", True),
+    "step_down": ("transitions.step_down", False),
+    "determined": ("~determined", False),
+    "courses": ("outcomes.courses", False),
+    "paired": ("outcomes.paired", False),
+    "reliable_improvement": ("outcomes.reliable_improvement", False),
+    "at_caseness": ("outcomes.at_caseness", False),
+    "recovery": ("outcomes.recovery", False),
+}
+PHQ9 = "outcomes.by_instrument.PHQ-9."
+PHQ9_CASE_BANDS = ("moderate", "moderately severe", "severe")  # a first score of 10 or more
+PHQ9_BELOW_CASE = ("minimal", "mild")
+
+
+@dataclass(frozen=True)
+class Table:
+    """How a published frame's rows are named and which of its columns are counts
+    (``rates``: column -> (numerator, denominator) columns of the same row)."""
+
+    counts: tuple[str, ...]
+    row: tuple[str, ...]  # the label columns that name a row
+    rates: tuple[tuple[str, str, str], ...] = ()
+
+
+TABLES: dict[str, Table] = {
+    "monthly": Table(
+        tuple(MONTHLY),
+        ("month",),
+        (
+            ("attendance_rate", "attended", "client_scheduled"),
+            ("share_meeting_threshold", "meeting", "client_weeks"),
+            ("completion_rate", "completed", "discharges"),
+            ("step_down_rate", "step_down", "determined"),
+            ("reliable_improvement_rate", "reliable_improvement", "paired"),
+            ("recovery_rate", "recovery", "at_caseness"),
+        ),
+    ),
+    "weekday": Table(
+        ATTENDANCE,
+        ("key",),
+        (
+            ("attendance_rate", "attended", "client_scheduled"),
+            ("no_show_rate", "no_show", "client_scheduled"),
+        ),
+    ),
+    "hours": Table(("client_weeks",), ("threshold_hours", "hours_bin")),
+    "flow": Table(("n",), ("from_level", "to_level")),
+    "flow_12m": Table(("n",), ("from_level", "to_level")),
+    "los": Table(("n",), ("bin",)),
+    "bands": Table(("n",), ("start", "end")),
+}
+TABLES["service"] = TABLES["weekday"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the identities need beyond the frames: the period's months (labels, in order)
+    when the report's period is one or more whole months, and the scope's levels."""
+
+    period_months: tuple[str, ...] = ()
+    levels: tuple[str, ...] | None = None
+    phq9: bool = False  # the document holds PHQ-9 figures (the bands sum to them)
+
+
+def cell(table: str, row: str, column: str) -> str:
+    """A published cell's name: ``table[row].column``."""
+    return f"{table}[{row}].{column}"
+
+
+def rows(table: str, df: pd.DataFrame) -> list[str]:
+    """The row names of a published frame, from its label columns."""
+    cols = TABLES[table].row
+    return [">".join(str(r[c]) for c in cols) for r in df[list(cols)].to_dict("records")]
+
+
+def count_cells(table: str, df: pd.DataFrame) -> Iterator[tuple[str, int, str, Any]]:
+    """Every count cell of a frame: (name, row position, column, value)."""
+    for i, name in enumerate(rows(table, df)):
+        for c in TABLES[table].counts:
+            yield cell(table, name, c), i, c, df[c].iloc[i]
+
+
+def identities(tables: dict[str, pd.DataFrame], ctx: Context) -> tuple[Identity, ...]:
+    """The identities of the published frames: within each row (attendance statuses, rates,
+    the 90-day estimate over its cohort), between months (the census carried over), and
+    with the document (every breakdown sums to its total; the period's months are its
+    figures)."""
+    out: list[Identity] = []
+    for name, df in tables.items():
+        names = rows(name, df)
+        spec = TABLES[name]
+        for r in names:
+            for rate, num, den in spec.rates:
+                out.append(Rate(cell(name, r, rate), cell(name, r, num), cell(name, r, den)))
+        out.extend(_BUILDERS.get(name, _none)(name, df, names, ctx))
+    return tuple(out)
+
+
+def _none(name: str, df: pd.DataFrame, names: list[str], ctx: Context) -> list[Identity]:
+    return []
+
+
+def _monthly(name: str, df: pd.DataFrame, names: list[str], ctx: Context) -> list[Identity]:
+    out: list[Identity] = [
+        Estimate(cell(name, r, "day_90"), cell(name, r, "cohort")) for r in names
+    ]
+    for before, r in zip(names, names[1:], strict=False):
+        out.append(
+            Sum(
+                cell(name, r, "active_at_end"),
+                (
+                    cell(name, before, "active_at_end"),
+                    cell(name, r, "admissions"),
+                    "-" + cell(name, r, "discharges"),
+                ),
+            )
+        )
+    months = [r for r in names if r in ctx.period_months]
+    if months and len(months) == len(ctx.period_months):
+        for col, (key, stock) in MONTHLY.items():
+            parts = (months[-1],) if stock else tuple(months)
+            out.append(Sum(key, tuple(cell(name, r, col) for r in parts)))
+    return out
+
+
+def _attendance(name: str, df: pd.DataFrame, names: list[str], ctx: Context) -> list[Identity]:
+    out: list[Identity] = []
+    for r in names:
+        c = {x: cell(name, r, x) for x in ATTENDANCE}
+        out.append(
+            Sum(
+                c["scheduled"],
+                (c["attended"], c["no_show"], c["cancelled_client"], c["cancelled_program"]),
+            )
+        )
+        out.append(Sum(c["client_scheduled"], (c["attended"], c["no_show"], c["cancelled_client"])))
+    for x in ATTENDANCE:
+        total = "~client_scheduled" if x == "client_scheduled" else f"attendance.{x}"
+        out.append(Sum(total, tuple(cell(name, r, x) for r in names)))
+    return out
+
+
+def _hours(name: str, df: pd.DataFrame, names: list[str], ctx: Context) -> list[Identity]:
+    at = [
+        cell(name, r, "client_weeks")
+        for r, (t, b) in zip(
+            names, zip(df["threshold_hours"], df["hours_bin"], strict=True), strict=True
+        )
+        if int(b) >= int(t)
+    ]
+    return [
+        Sum("dosage.client_weeks", tuple(cell(name, r, "client_weeks") for r in names)),
+        Sum("dosage.client_weeks_meeting_threshold", tuple(at)),
+    ]
+
+
+def _flow(name: str, df: pd.DataFrame, names: list[str], ctx: Context) -> list[Identity]:
+    """The period's flow: rows from a level in scope sum, by where they went, to the
+    document's transitions (a next level, no next care, still pending)."""
+    groups: dict[str, list[str]] = {}
+    for r, (a, b) in zip(names, zip(df["from_level"], df["to_level"], strict=True), strict=True):
+        if ctx.levels is None or str(a) in ctx.levels:
+            groups.setdefault(str(b), []).append(cell(name, r, "n"))
+    out: list[Identity] = []
+    for to, parts in groups.items():
+        key = (
+            f"transitions.{to}"
+            if to in ("no_next_care", "pending")
+            else f"transitions.by_next_level.{to}"
+        )
+        out.append(Sum(key, tuple(parts)))
+    return out
+
+
+def _los(name: str, df: pd.DataFrame, names: list[str], ctx: Context) -> list[Identity]:
+    out: list[Identity] = [Sum("discharges.total", tuple(cell(name, r, "n") for r in names))]
+    out.extend(Rate(cell(name, r, "share"), cell(name, r, "n"), "discharges.total") for r in names)
+    return out
+
+
+def _bands(name: str, df: pd.DataFrame, names: list[str], ctx: Context) -> list[Identity]:
+    if not ctx.phq9:
+        return []
+    pairs = list(zip(names, zip(df["start"], df["end"], strict=True), strict=True))
+    n = {r: cell(name, r, "n") for r in names}
+    return [
+        Sum(f"{PHQ9}paired", tuple(n[r] for r, _ in pairs)),
+        Sum(f"{PHQ9}case_at_start", tuple(n[r] for r, (a, _) in pairs if a in PHQ9_CASE_BANDS)),
+        Sum(
+            f"{PHQ9}not_case_at_end",
+            tuple(n[r] for r, (a, b) in pairs if a in PHQ9_CASE_BANDS and b in PHQ9_BELOW_CASE),
+        ),
+    ]
+
+
+_BUILDERS = {
+    "monthly": _monthly,
+    "weekday": _attendance,
+    "service": _attendance,
+    "hours": _hours,
+    "flow": _flow,
+    "los": _los,
+    "bands": _bands,
+}

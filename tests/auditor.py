@@ -1,0 +1,229 @@
+"""A reader with a pencil: what can be worked out from an external metrics document?
+
+Independent of the suppression code: it takes the identities from the registry
+(``iop_metrics.identities``, the one place they are declared) and solves them with its own
+exact arithmetic (fractions): known figures are substituted, the equations reduced by
+Gauss-Jordan elimination, and integer bounds propagated (no count is negative; a "<K" count
+is 1..K-1, a "suppressed" one any count; a shown rate x/n fixes x/n in lowest
+terms, so n is a multiple of its reduced denominator) until nothing new follows. Then the
+near-identities (clients served = start + admissions) are taken as exact, as a reader would
+guess, and eliminated once more.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from iop_metrics import identities as ids
+from iop_metrics import published as pub
+
+SMALL, COMPLEMENTARY = "small", "complementary"
+
+
+def leaves(node: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Every leaf of a document by dotted key; level codes under by_next_level keep their dots."""
+    out: dict[str, Any] = {}
+    for key, v in node.items():
+        if isinstance(v, dict) and not prefix.endswith("by_next_level."):
+            out.update(leaves(v, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = v
+    return out
+
+
+@dataclass
+class Finding:
+    recovered: dict[str, int] = field(default_factory=dict)  # exact, from exact identities
+    guessed: dict[str, int] = field(default_factory=dict)  # with the near-identities too
+    bounds: dict[str, tuple[Fraction, Fraction | None]] = field(default_factory=dict)
+
+    def small(self, k: int, truth: dict[str, int] | None = None) -> dict[str, int]:
+        """Hidden counts worked out to be 1..k-1, and those a near-identity guesses right
+        (with ``truth``, the exact figures; without, every guess counts)."""
+        right = {c: v for c, v in self.guessed.items() if truth is None or truth.get(c) == v}
+        both = {**right, **self.recovered}
+        return {c: v for c, v in both.items() if 1 <= v <= k - 1}
+
+
+def _row(terms: list[tuple[str, int]]) -> dict[str, Fraction]:
+    row: dict[str, Fraction] = {}
+    for cell, coef in terms:
+        row[cell] = row.get(cell, Fraction(0)) + coef
+    return {c: a for c, a in row.items() if a}
+
+
+def equations(
+    keys: list[str], every: tuple[ids.Identity, ...]
+) -> tuple[list[dict[str, Fraction]], list[dict[str, Fraction]]]:
+    """The registry's sums (and each rate's den = num + complement) as rows ``sum a x = 0``."""
+    exact, near = [], []
+    for i in every:
+        if isinstance(i, ids.Sum):
+            terms = [(i.total, -1)]
+            for p in i.parts:
+                sign = -1 if p.startswith("-") else 1
+                terms += [(x, sign) for x in ids.expand(p.lstrip("-"), keys)]
+            (exact if i.exact else near).append(_row(terms))
+        elif isinstance(i, ids.Rate):
+            exact.append(_row([(i.den, -1), (i.num, 1), (f"rest:{i.rate}", 1)]))
+    return exact, near
+
+
+Row = dict[Any, Fraction]  # cell -> coefficient, and key 1 -> constant: sum a x + c = 0
+
+
+def _substitute(rows: list[dict[str, Fraction]], known: dict[str, Fraction]) -> list[Row]:
+    out: list[Row] = []
+    for r in rows:
+        const = sum((a * known[c] for c, a in r.items() if c in known), Fraction(0))
+        out.append({**{c: a for c, a in r.items() if c not in known}, 1: const})
+    return out
+
+
+def _eliminate(rows: list[dict[str, Fraction]], known: dict[str, Fraction]) -> list[Row]:
+    """Gauss-Jordan elimination of the unknowns (the known cells moved into the constant)."""
+    pivots: list[tuple[str, Row]] = []
+    for row in _substitute(rows, known):
+        for p, prow in pivots:
+            if row.get(p):
+                f = row[p]
+                for c, a in prow.items():
+                    row[c] = row.get(c, Fraction(0)) - f * a
+        row = {c: a for c, a in row.items() if a or c == 1}
+        cells = sorted((c for c in row if c != 1), key=str)
+        if not cells:
+            continue  # 0 = 0 (or a near-identity that does not hold exactly)
+        p = cells[0]
+        row = {c: a / row[p] for c, a in row.items()}
+        for _, other in pivots:
+            if other.get(p):
+                f = other[p]
+                for c, a in row.items():
+                    other[c] = other.get(c, Fraction(0)) - f * a
+                for c in [c for c, a in other.items() if c != 1 and not a]:
+                    del other[c]
+        pivots.append((p, row))
+    return [row for _, row in pivots]
+
+
+def audit(
+    doc: dict[str, Any],
+    k: int | None = None,
+    *,
+    tables: dict[str, Any] | None = None,
+    context: pub.Context | None = None,
+    labels: dict[str, str] | None = None,
+) -> Finding:
+    """What a reader can work out from ``doc`` (an external metrics.json) and its labels,
+    and from the ``tables`` published beside it (frames as shown, a hidden cell missing;
+    ``labels`` the marks of their hidden cells, ``small`` for "<K")."""
+    sup = doc.get("suppression") or {}
+    k = k if k is not None else int(sup.get("k") or 0)
+    labels = {**dict(sup.get("hidden") or {}), **(labels or {})}
+    body = leaves({key: v for key, v in doc.items() if key not in ("suppression", "benchmark")})
+    for name, df in (tables or {}).items():
+        spec = pub.TABLES[name]
+        for r, row in zip(pub.rows(name, df), df.to_dict("records"), strict=True):
+            for col in (*spec.counts, *(x for x, _, _ in spec.rates), "share", "day_90"):
+                if col in row:
+                    v = row[col]
+                    body[pub.cell(name, r, col)] = None if v is None or v != v else v
+    keys = list(body)
+    every = ids.identities(doc) + pub.identities(tables or {}, context or pub.Context())
+    rate_keys = {i.rate: i for i in every if isinstance(i, ids.Rate)}
+    skip = set(rate_keys) | {i.key for i in every if isinstance(i, ids.Estimate)}
+    known: dict[str, Fraction] = {}
+    for key, v in body.items():
+        if key in skip or any(ids.matches(key, p) for p in ids.not_additive()):
+            continue
+        if v is not None:
+            known[key] = Fraction(int(v))
+    for key, v in (sup.get("counts_behind_rates") or {}).items():
+        if v is not None:
+            known[key] = Fraction(int(v))
+    exact, near = equations(keys, every)
+    lattice: dict[str, int] = {}  # cell -> its values are multiples of this
+    for key, rule in rate_keys.items():
+        r = body.get(key)
+        if r is None:
+            continue
+        frac = Fraction(r).limit_denominator(10**7)
+        if float(frac) != float(r):
+            continue
+        exact.append(_row([(rule.num, frac.denominator), (rule.den, -frac.numerator)]))
+        lattice[rule.den] = frac.denominator
+        if frac.numerator:
+            lattice[rule.num] = frac.numerator
+    cells = {c for row in exact + near for c in row}
+    unknown = cells - set(known)
+    lo: dict[str, Fraction] = {c: Fraction(0) for c in unknown}
+    hi: dict[str, Fraction | None] = {c: None for c in unknown}
+    for c in unknown:
+        if labels.get(c) == SMALL:
+            lo[c], hi[c] = Fraction(1), Fraction(k - 1)
+    start = dict(known)
+    while True:
+        before = (len(known), dict(lo), dict(hi))
+        reduced = _eliminate(exact, known)
+        for row in reduced:
+            cs = [c for c in row if c != 1]
+            if len(cs) == 1:
+                known[cs[0]] = -row[1] / row[cs[0]]
+        for row in reduced + _substitute(exact, known):
+            _bound(row, lo, hi)
+        for c in sorted(unknown - set(known)):
+            top = hi[c]
+            # "suppressed" (COMPLEMENTARY) says nothing of the size: mostly K or more, but a
+            # small count whose "<K" would give others away is labelled so too
+            m = lattice.get(c)
+            if m and m > 1:
+                lo[c] = Fraction(math.ceil(lo[c] / m) * m)
+                if top is not None:
+                    hi[c] = top = Fraction(math.floor(top / m) * m)
+            if top is not None and lo[c] > top:
+                raise AssertionError(f"the document contradicts itself at {c}")
+            if top is not None and lo[c] == top:
+                known[c] = top
+        if (len(known), lo, hi) == before:
+            break
+    recovered = {c: _int(v) for c, v in known.items() if c not in start}
+    guessed: dict[str, int] = {}
+    for row in _eliminate(exact + near, known):
+        cs = [c for c in row if c != 1]
+        if len(cs) == 1 and cs[0] not in known:
+            guessed[cs[0]] = _int(-row[1] / row[cs[0]])
+    bounds = {c: (lo[c], hi[c]) for c in unknown - set(known)}
+    return Finding(recovered, guessed, bounds)
+
+
+def _int(v: Fraction) -> int:
+    return int(v) if v.denominator == 1 else math.floor(v)
+
+
+def _bound(row: Row, lo: dict[str, Fraction], hi: dict[str, Fraction | None]) -> None:
+    """Interval propagation on one row ``sum a x + const = 0``, rounded to whole numbers
+    (``hi`` None: no upper bound known)."""
+    vars_ = [c for c in row if c != 1]
+    for c in vars_:
+        # a_c x_c = -const - sum over the others of a_o x_o: its least and greatest values
+        least: Fraction | None = -row[1]
+        most: Fraction | None = -row[1]
+        for o in vars_:
+            if o == c:
+                continue
+            a = row[o]
+            top = None if hi[o] is None else a * hi[o]
+            bottom = a * lo[o]
+            big, little = (top, bottom) if a > 0 else (bottom, top)  # a*x ranges little..big
+            least = None if least is None or big is None else least - big
+            most = None if most is None or little is None else most - little
+        a = row[c]
+        low, high = (least, most) if a > 0 else (most, least)
+        if low is not None:
+            lo[c] = max(lo[c], Fraction(math.ceil(low / a)))
+        if high is not None:
+            bound = Fraction(math.floor(high / a))
+            hi[c] = bound if hi[c] is None else min(hi[c], bound)
