@@ -13,7 +13,7 @@ guess, and eliminated once more.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from typing import Any
 
@@ -120,28 +120,84 @@ def audit(
     """What a reader can work out from ``doc`` (an external metrics.json) and its labels,
     and from the ``tables`` published beside it (frames as shown, a hidden cell missing;
     ``labels`` the marks of their hidden cells, ``small`` for "<K")."""
-    sup = doc.get("suppression") or {}
-    k = k if k is not None else int(sup.get("k") or 0)
-    labels = {**dict(sup.get("hidden") or {}), **(labels or {})}
-    body = leaves({key: v for key, v in doc.items() if key not in ("suppression", "benchmark")})
-    for name, df in (tables or {}).items():
-        spec = pub.TABLES[name]
-        for r, row in zip(pub.rows(name, df), df.to_dict("records"), strict=True):
-            for col in (*spec.counts, *(x for x, _, _ in spec.rates), "share", "day_90"):
-                if col in row:
-                    v = row[col]
-                    body[pub.cell(name, r, col)] = None if v is None or v != v else v
+    return audit_many([Source("", doc, tables or {}, context, labels or {})], k)
+
+
+@dataclass
+class Source:
+    """One published report: its external document, frames and their marks; every cell is
+    named with ``prefix`` (``north:census.admissions``) when several are read together."""
+
+    prefix: str
+    doc: dict[str, Any]
+    tables: dict[str, Any] = field(default_factory=dict)
+    context: pub.Context | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def _renamed(identity: ids.Identity, prefix: str) -> ids.Identity:
+    def name(x: str) -> str:
+        return ("-" + prefix + x[1:]) if x.startswith("-") else prefix + x
+
+    values: dict[str, Any] = {}
+    for f in fields(identity):
+        v = getattr(identity, f.name)
+        if isinstance(v, str) and f.name != "exact":
+            values[f.name] = name(v)
+        elif isinstance(v, tuple):
+            values[f.name] = tuple(name(x) for x in v)
+    return replace(identity, **values)
+
+
+def audit_many(
+    sources: list[Source], k: int | None = None, extra: tuple[ids.Identity, ...] = ()
+) -> Finding:
+    """``audit`` over several reports read together, with the ``extra`` identities between
+    them (the sites adding up to the program)."""
+    body: dict[str, Any] = {}
+    every: tuple[ids.Identity, ...] = tuple(extra)
+    labels: dict[str, str] = {}
+    behind: dict[str, Any] = {}
+    for src in sources:
+        sup = src.doc.get("suppression") or {}
+        k = k if k is not None else int(sup.get("k") or 0)
+        pre = src.prefix
+        labels.update({pre + c: r for c, r in {**(sup.get("hidden") or {}), **src.labels}.items()})
+        mine = leaves({x: v for x, v in src.doc.items() if x not in ("suppression", "benchmark")})
+        for name, df in src.tables.items():
+            spec = pub.TABLES[name]
+            for r, row in zip(pub.rows(name, df), df.to_dict("records"), strict=True):
+                for col in (*spec.counts, *(x for x, _, _ in spec.rates), "share", "day_90"):
+                    if col in row:
+                        v = row[col]
+                        mine[pub.cell(name, r, col)] = None if v is None or v != v else v
+        found = ids.identities(src.doc) + pub.identities(src.tables, src.context or pub.Context())
+        # a "prefix.*" part is expanded over this report's own keys before renaming
+        keys = list(mine)
+        found = tuple(
+            replace(i, parts=tuple(
+                sign + x
+                for p in i.parts
+                for sign, x in [("-" if p.startswith("-") else "", p.lstrip("-"))]
+                for x in ids.expand(x, keys)
+            )) if isinstance(i, ids.Sum) else i
+            for i in found
+        )  # fmt: skip
+        every = every + tuple(_renamed(i, pre) for i in found) if pre else every + found
+        body.update({pre + c: v for c, v in mine.items()})
+        behind.update({pre + c: v for c, v in (sup.get("counts_behind_rates") or {}).items()})
+    k = int(k or 0)
     keys = list(body)
-    every = ids.identities(doc) + pub.identities(tables or {}, context or pub.Context())
     rate_keys = {i.rate: i for i in every if isinstance(i, ids.Rate)}
     skip = set(rate_keys) | {i.key for i in every if isinstance(i, ids.Estimate)}
     known: dict[str, Fraction] = {}
     for key, v in body.items():
-        if key in skip or any(ids.matches(key, p) for p in ids.not_additive()):
+        bare = key.split(":", 1)[1] if ":" in key.split(".")[0] else key
+        if key in skip or any(ids.matches(bare, p) for p in ids.not_additive()):
             continue
         if v is not None:
             known[key] = Fraction(int(v))
-    for key, v in (sup.get("counts_behind_rates") or {}).items():
+    for key, v in behind.items():
         if v is not None:
             known[key] = Fraction(int(v))
     exact, near = equations(keys, every)

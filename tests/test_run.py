@@ -207,7 +207,7 @@ def _no_small_counts(html: str) -> None:
     spans = re.findall(r'<span class="n( sup)?">([^<]*)</span>', html)
     assert spans
     for _, text in spans:
-        if text.startswith("&lt;") or text in ("—", "0"):
+        if text.startswith("&lt;") or text in ("—", "0", "suppressed"):
             continue
         assert int(text.replace(",", "")) >= 11, text
     for label in re.findall(r'aria-label="([^"]*)"', html):

@@ -5,7 +5,7 @@ template. Chart SVG made by vl-convert is passed as ``Markup``; everything else 
 so a site or track name with markup in it reaches the page as text. Undefined names are
 errors.
 
->>> page = render("definitions.html.j2", common="a < b & c", entries=[])
+>>> page = render("definitions.html.j2", common="a < b & c", entries=[], formal="")
 >>> "a &lt; b &amp; c" in page, "1,234" in render("macros.html.j2", "count", 1234)
 (True, True)
 """
