@@ -49,7 +49,12 @@ class WarmKernel:
         # process goes on; the launch does not wait for it.
         self.km.start_kernel(
             stderr=subprocess.DEVNULL,
-            extra_arguments=[f"--IPKernelApp.exec_lines={line}" for line in PRELOAD],
+            # no IPython history: the execution count restarts for each report, and a
+            # history database would print "Session/line number was not unique" into one
+            extra_arguments=[
+                "--HistoryManager.enabled=False",
+                *(f"--IPKernelApp.exec_lines={line}" for line in PRELOAD),
+            ],
         )
         self.kc = self.km.client()
         self.kc.start_channels()
