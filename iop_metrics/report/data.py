@@ -213,29 +213,14 @@ def monthly_series(
     return out
 
 
-def _breakdown(con: m.Con, q: m.Query, by: str, k: int) -> pd.DataFrame:
-    df = m.attendance(con, q, by=by)
-    return suppress_frame(
-        df,
-        k,
-        counts=(
-            "scheduled",
-            "attended",
-            "no_show",
-            "cancelled_client",
-            "cancelled_program",
-            "client_scheduled",
-        ),
-        rates={
-            "attendance_rate": ("attended", "client_scheduled"),
-            "no_show_rate": ("no_show", "client_scheduled"),
-        },
-    )
+def _breakdown(con: m.Con, q: m.Query, by: str) -> pd.DataFrame:
+    """Attendance by ``by`` (weekday, service type), exact: suppressed with the document."""
+    return m.attendance(con, q, by=by)
 
 
-def _flow(con: m.Con, q: m.Query, k: int) -> pd.DataFrame:
-    df = m.transition_matrix(con, q)
-    return suppress_frame(df, k, counts=("n",))
+def _flow(con: m.Con, q: m.Query) -> pd.DataFrame:
+    """The level-of-care flow matrix, exact: suppressed with the document."""
+    return m.transition_matrix(con, q)
 
 
 def _rates(f: _Figures, curve: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -262,9 +247,9 @@ def _rates(f: _Figures, curve: pd.DataFrame, k: int) -> pd.DataFrame:
 BANDS = ("minimal", "mild", "moderate", "moderately severe", "severe")
 
 
-def _bands(con: m.Con, q: m.Query, k: int) -> pd.DataFrame:
+def _bands(con: m.Con, q: m.Query) -> pd.DataFrame:
     """PHQ-9 severity band at the first against the last score of the paired courses: one row
-    per cell of the grid (``n`` courses, hidden when small)."""
+    per cell of the grid (``n`` courses), exact: suppressed with the document."""
     from ..compute.outcomes import outcomes_detail
 
     detail = outcomes_detail(con, q)
@@ -280,7 +265,7 @@ def _bands(con: m.Con, q: m.Query, k: int) -> pd.DataFrame:
         }
     )
     df = df.assign(band_order=[BANDS[i // len(BANDS)] for i in range(len(grid))])
-    return _band_labels(suppress_frame(df, k, counts=("n",)) if k else df, k)
+    return df
 
 
 def _band_labels(df: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -295,8 +280,8 @@ def _band_labels(df: pd.DataFrame, k: int) -> pd.DataFrame:
 SUPPRESSED_MARK = "–"
 
 
-def _los_bins(con: m.Con, q: m.Query, k: int) -> pd.DataFrame:
-    """The period's discharges in TEDS's LOS bins (grouped for display), small counts hidden."""
+def _los_bins(con: m.Con, q: m.Query) -> pd.DataFrame:
+    """The period's discharges in TEDS's LOS bins (grouped for display), exact."""
     codes = m.length_of_stay_bins(con, q)
     counts = dict(zip(codes["los_code"].astype(int), codes["n"].astype(int), strict=True))
     df = pd.DataFrame(
@@ -307,9 +292,7 @@ def _los_bins(con: m.Con, q: m.Query, k: int) -> pd.DataFrame:
     )
     total = int(df["n"].sum())
     df["share"] = df["n"] / total if total else float("nan")
-    out = suppress_frame(df, k, counts=("n",))
-    out["share"] = out["share"].astype("float64").mask(out["n"].isna())
-    return out
+    return df
 
 
 def _quality(con: m.Con, q: m.Query) -> dict[str, Any]:
@@ -422,13 +405,13 @@ def _gather(
     )
     raw = {
         "monthly": pd.DataFrame(series.monthly(con, q, shared=shared)),
-        "weekday": _breakdown(con, q, "weekday", 0),
-        "service": _breakdown(con, q, "service_type", 0),
+        "weekday": _breakdown(con, q, "weekday"),
+        "service": _breakdown(con, q, "service_type"),
         "hours": m.run(con, "dosage_hours", q, reads=(("detail", "dosage_weeks"),)),
-        "flow": _flow(con, q, 0),
-        "flow_12m": _flow(con, all_levels, 0),
-        "los": _los_bins(con, q, 0),
-        "bands": _bands(con, q, 0),
+        "flow": _flow(con, q),
+        "flow_12m": _flow(con, all_levels),
+        "los": _los_bins(con, q),
+        "bands": _bands(con, q),
     }
     figures, frames = _published(con, q, summary(q), k, raw)
     hidden = figures.hidden
