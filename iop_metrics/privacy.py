@@ -318,9 +318,12 @@ def _pinned(
     return out
 
 
-def protect(cells: Cells, k: int, *, hide: frozenset[str] = frozenset()) -> dict[str, str]:
+def protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> dict[str, str]:
     """Which published cells to hide, and why (``_protect`` on each group of cells that
-    equations join: what is hidden in one group cannot give away a cell of another)."""
+    equations join: what is hidden in one group cannot give away a cell of another).
+    ``forced``: cells hidden whatever this model finds, with their reason (what a run hides
+    so that the reports it publishes together leak nothing, ``run.hides``)."""
+    forced = {c: r for c, r in (forced or {}).items() if c in cells.published}
     import scipy.linalg
     import scipy.optimize  # noqa: F401 - loaded before the limit, so that it applies to them
     from threadpoolctl import threadpool_limits
@@ -330,26 +333,28 @@ def protect(cells: Cells, k: int, *, hide: frozenset[str] = frozenset()) -> dict
     with threadpool_limits(1):
         groups = _components(cells)
         for group in groups:
-            if any(0 < v < k for v in group.values.values()) or hide & group.published:
-                reasons.update(_protect(group, k, hide=hide & group.published))
+            mine = {c: r for c, r in forced.items() if c in group.published}
+            if any(0 < v < k for v in group.values.values()) or mine:
+                reasons.update(_protect(group, k, forced=mine))
     return dict(sorted(reasons.items()))
 
 
-def _protect(cells: Cells, k: int, *, hide: frozenset[str] = frozenset()) -> dict[str, str]:
+def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> dict[str, str]:
     """Which published cells to hide, and why, so that no count of 1..k-1 can be worked out.
 
-    Primary suppression hides every count of 1..k-1 (and ``hide``); then, while some count
-    of 1..k-1 (published or not) follows from the cells still shown, by the equations alone
-    or with the bounds a reader knows (a "<k" cell is 1..k-1, a "suppressed" one taken to be
-    k or more, no count is negative), the smallest shown nonzero cell whose hiding frees it is
-    hidden too (ties by name, so the choice is deterministic). When only the labels pin it
-    (a small total over parts that are each at least 1) and no shown cell frees it, a small
-    cell loses its "<k" label for "suppressed" (it is then known only to be a count).
+    Primary suppression hides every count of 1..k-1 (and ``forced``, with its reasons);
+    then, while some count of 1..k-1 (published or not) follows from the cells still shown,
+    by the equations alone or with the bounds a reader knows (a "<k" cell is 1..k-1, a
+    "suppressed" one taken to be k or more, no count is negative), the smallest shown nonzero
+    cell whose hiding frees it is hidden too (ties by name, so the choice is deterministic).
+    When only the labels pin it (a small total over parts that are each at least 1) and no
+    shown cell frees it, small cells lose their "<k" label for "suppressed" (they are then
+    known only to be counts): one when one will do, else as few as free it together.
     """
     values = cells.values
     small = {c for c, v in values.items() if 0 < v < k}
     reasons = {c: SMALL for c in sorted(small & cells.published)}
-    reasons.update({c: COMPLEMENTARY for c in sorted(hide - small)})
+    reasons.update(forced or {})
     unknown = set(reasons) | (set(values) - cells.published)
     both = cells.exact + cells.near
 
@@ -365,17 +370,24 @@ def _protect(cells: Cells, k: int, *, hide: frozenset[str] = frozenset()) -> dic
             for c, r in reasons.items()
         }
 
-    def relabel(target: str) -> str | None:
-        """The small hidden cell whose "<k" label, dropped for "suppressed", frees ``target``
-        (the largest first, ties by name), when the labels' bounds pin it."""
+    def relabel(target: str) -> list[str]:
+        """The small hidden cells whose "<k" labels, dropped for "suppressed", free ``target``
+        when the labels' bounds pin it: one cell when one will do (the largest first, ties by
+        name), else the fewest of that order that together do (several small parts under a
+        small total each pin the rest); none when even every label dropped does not."""
         labelled = sorted(
             (c for c, r in reasons.items() if r == SMALL), key=lambda c: (-values[c], c)
         )
         for c in labelled:
             trial = {**bounds(), c: (0, None)}
             if target not in _pinned(cells, unknown, trial, {target}):
-                return c
-        return None
+                return [c]
+        trial = bounds()
+        for i, c in enumerate(labelled):
+            trial[c] = (0, None)
+            if i and target not in _pinned(cells, unknown, trial, {target}):
+                return labelled[: i + 1]
+        return []
 
     def exposed(unk: set[str]) -> set[str]:
         found = _determined(both, sorted(unk)) & small
@@ -408,8 +420,8 @@ def _protect(cells: Cells, k: int, *, hide: frozenset[str] = frozenset()) -> dic
                     break
         if pick is None and not linear:
             dropped = relabel(target)
-            if dropped is not None:
-                reasons[dropped] = COMPLEMENTARY
+            if dropped:
+                reasons.update(dict.fromkeys(dropped, COMPLEMENTARY))
                 continue
         if pick is None:
             loose = [c for c in near_target if c not in exposed(unknown | {c})]
@@ -443,12 +455,13 @@ def suppress_report(
     derived: dict[str, int],
     tables: dict[str, pd.DataFrame] | None = None,
     context: pub.Context | None = None,
+    forced: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, int | None], dict[str, pd.DataFrame]]:
     """``suppress_document`` over a document and the frames a report publishes beside it
     (``published.TABLES``) as one model: a breakdown cannot give back what the document
     hides, nor the document what a breakdown hides. Also returns the frames as shown (a
     hidden count or rate missing, ``NaN``); ``reasons`` names their cells
-    ``table[row].column``."""
+    ``table[row].column``. ``forced``: as ``protect``'s."""
     shown = copy.deepcopy(doc)
     tables = tables or {}
     cells = document_cells(doc, derived, tables=tables, context=context)
@@ -457,7 +470,7 @@ def suppress_report(
     }
     if k <= 1:
         return shown, {}, behind, {n: df.copy() for n, df in tables.items()}
-    reasons = protect(cells, k)
+    reasons = protect(cells, k, forced=forced)
     unknown = set(reasons) | (set(cells.values) - cells.published)
     every = ids.identities(doc)
     if tables:

@@ -333,3 +333,24 @@ def test_the_report_with_its_tables_and_trends_leaks_nothing_on_the_sample(sampl
     assert not leaks, leaks
     hidden_cells = [c for c in d.reasons if "[" in c]
     assert hidden_cells, "no published frame had a hidden cell: the case tests nothing"
+
+
+def test_a_small_total_over_small_parts_in_the_report_leaks_nothing(tmp_path):
+    """Found by a random hunt: 4 discharges ("<5") each in its own length-of-stay bin
+    ("<5", so at least 1) pinned every bin, the total and the flows tied to them, and no
+    one label dropped for "suppressed" freed them; the labels are dropped together."""
+    generate(
+        tmp_path,
+        clients=29,
+        sites=2,
+        seed=846974371,
+        start=dt.date(2025, 10, 1),
+        end=dt.date(2026, 10, 31),
+    )
+    con = load_memory(tmp_path)
+    leaks, d = _audit_report(con, m.Query.of(month(2026, 10), scope=m.Scope(None, "main")), 5)
+    assert not leaks, leaks
+    bins = [c for c in d.reasons if c.startswith("los[") and c.endswith("].n")]
+    assert len(bins) == 4, bins  # the case is the one the hunt found
+    assert d.reasons["census.discharges"] == "complementary"  # 4: its "<5" would pin the bins
+
