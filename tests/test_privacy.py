@@ -354,3 +354,58 @@ def test_a_small_total_over_small_parts_in_the_report_leaks_nothing(tmp_path):
     assert len(bins) == 4, bins  # the case is the one the hunt found
     assert d.reasons["census.discharges"] == "complementary"  # 4: its "<5" would pin the bins
 
+
+def _read_together(con, queries, k, plan):
+    """The external reports of ``queries`` (scope -> query), each with its share of
+    ``plan`` forced, as the auditor reads them all at once: every report's identities, and
+    the program's count as the sum of its sites' wherever the exact figures add up."""
+    from auditor import Source, audit_many
+
+    from iop_metrics.privacy import suppression_block
+    from iop_metrics.report.data import exact_model, gather
+
+    models = {s: exact_model(con, q) for s, q in queries.items()}
+    sources, truth = [], {}
+    for s, q in queries.items():
+        d = gather(con, q, suppress=k, hide=plan(models)[s] if plan else None)
+        ext = {**d.shown, "suppression": suppression_block(d.k, d.reasons, d.behind)}
+        labels = {c: why for c, why in d.reasons.items() if "[" in c}
+        sources.append(Source(f"{s}:", ext, d.published(), d.context(), labels))
+        truth.update({f"{s}:{c}": v for c, v in models[s].values.items()})
+    sites = [s for s in queries if s != "all"]
+    extra = []
+    for c, v in models["all"].values.items():
+        parts = tuple(f"{s}:{c}" for s in sites if c in models[s].values)
+        if parts and sum(truth[p] for p in parts) == v and (v or any(truth[p] for p in parts)):
+            extra.append(ids.Sum(f"all:{c}", parts))
+    return audit_many(sources, k, extra=tuple(extra)).small(k, truth)
+
+
+def test_the_program_and_its_sites_read_together_leak_nothing(sample_db):
+    """Each external report protected alone leaks through the sum of the sites (north's
+    monthly admissions follow from the program's and main's); protected as one model
+    (``run.hides.plan``), the three read together give away no count of 1 to 10."""
+    import duckdb
+
+    from iop_metrics.run import hides
+
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        queries = {
+            s: m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), None if s == "all" else s))
+            for s in ("all", "main", "north")
+        }
+        cache = {}
+
+        def plan(models):
+            if not cache:
+                cache.update(hides.plan(models, k=K))
+            return cache
+
+        alone = _read_together(con, queries, K, None)
+        together = _read_together(con, queries, K, plan)
+    finally:
+        con.close()
+    assert alone, "protected alone, the reports should leak through the sites' sum"
+    assert not together, together
+    assert any(cache[s] for s in ("main", "north")), cache

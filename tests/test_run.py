@@ -246,6 +246,51 @@ def test_external_copies_show_no_count_of_1_to_10(runs):
         assert not [v for v in walk(body) if type(v) is int and 1 <= v <= 10]
 
 
+def test_the_external_reports_read_together_leak_nothing(runs):
+    """The run protects the program's and its sites' external reports as one model
+    (``run.hides``): each external notebook was given its share of that plan (``hide``), and
+    the three metrics.json read together, the program's counts as the sums of the sites'
+    wherever the exact figures add up, give away no count of 1 to 10."""
+    from auditor import Source, audit_many, leaves
+
+    from iop_metrics import identities as ids
+
+    out = runs["out"] / "2026-10"
+    shares = {}
+    for scope in SCOPES:
+        for audience in ("internal", "external"):
+            nb = json.loads((out / scope / audience / "monthly_report.ipynb").read_text())
+            injected = next(
+                "".join(c["source"])
+                for c in nb["cells"]
+                if "injected-parameters" in c["metadata"].get("tags", [])
+            )
+            found = re.search(r"^hide = (.*)$", injected, re.M)
+            if audience == "internal":
+                assert found is None, scope
+            elif found:
+                shares[scope] = json.loads(json.loads(found.group(1)))
+    assert shares.get("main") or shares.get("north"), shares
+    ext = {s: json.loads((out / s / "external" / "metrics.json").read_text()) for s in SCOPES}
+    exact = {
+        s: leaves(json.loads((out / s / "internal" / "metrics.json").read_text())) for s in SCOPES
+    }
+    for s in SCOPES:
+        assert set(ext[s]["suppression"]["hidden"]) >= set(shares.get(s, {})), s
+    sites = [s for s in SCOPES if s != "all"]
+    truth = {f"{s}:{c}": v for s in SCOPES for c, v in exact[s].items() if type(v) is int}
+    extra = tuple(
+        ids.Sum(f"all:{c}", tuple(f"{s}:{c}" for s in sites))
+        for c, v in exact["all"].items()
+        if type(v) is int
+        and v
+        and all(type(exact[s].get(c)) is int for s in sites)
+        and sum(exact[s][c] for s in sites) == v
+    )
+    found = audit_many([Source(f"{s}:", ext[s]) for s in SCOPES], 11, extra=extra)
+    assert not found.small(11, truth)
+
+
 def test_dry_run_after_a_run_changes_nothing(runs, capsys):
     out = runs["out"]
     before = {p: sha256(out / p) for p in _tree(out)}, sha256(runs["db"])

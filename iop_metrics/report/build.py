@@ -86,10 +86,13 @@ def _parameters(
     benchmark: Path | None = None,
     data_path: str | None = None,
     program: str | None = None,
+    hide: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     spark = {"engine": "spark", "data_path": data_path} if data_path else {}
+    forced = {"hide": json.dumps(hide, sort_keys=True)} if hide else {}
     return {
         **spark,
+        **forced,
         "period": period.label,
         "as_of": as_of.isoformat() if as_of else "",
         "db_path": str(db),
@@ -256,6 +259,7 @@ def render(
     program: str | None = None,
     paper: str = "letter",
     warm: bool = False,
+    hide: dict[str, str] | None = None,
 ) -> dict[str, float]:
     """Render the report for ``period`` into ``out_dir/<period>/`` (or into the folder ``dest``
     when given, as scheduled runs do); returns timings in seconds.
@@ -267,7 +271,8 @@ def render(
     program's name for the header; ``paper`` the PDF's page size (letter or a4). ``warm``: run
     the notebook on this process's warm kernel (``kernel.py``), started once and reused by every
     report the process renders, instead of a kernel of its own, and print the PDF in its one
-    Chromium (``browser.py``).
+    Chromium (``browser.py``). ``hide``: figures hidden besides the report's own suppression,
+    with why (what a run hides so that its external reports read together leak nothing).
     """
     from ..imports import UNUSED, hidden
 
@@ -319,6 +324,7 @@ def render(
                         bench,
                         data_path,
                         program,
+                        hide,
                     ),
                     kernel_name="python3",
                     engine_name=_engine(warm),

@@ -22,6 +22,8 @@ from ..periods import Period, us_federal_holidays
 from ..privacy import (
     COMPLEMENTARY,
     SMALL,
+    Cells,
+    document_cells,
     mark,
     suppress_document,
     suppress_frame,
@@ -158,16 +160,45 @@ def _context(q: m.Query, doc: dict[str, Any]) -> pub.Context:
 
 
 def _published(
-    con: m.Con, q: m.Query, ret: dict[str, Any] | None, k: int, tables: dict[str, pd.DataFrame]
+    con: m.Con,
+    q: m.Query,
+    ret: dict[str, Any] | None,
+    k: int,
+    tables: dict[str, pd.DataFrame | None],
+    forced: dict[str, str] | None = None,
 ) -> tuple[_Figures, dict[str, pd.DataFrame]]:
-    """The document and the frames published beside it, suppressed as one model."""
+    """The document and the frames published beside it, suppressed as one model
+    (``forced``: cells hidden whatever it finds, ``privacy.protect``)."""
     ret = ret if ret is not None else m.retention_summary(con, q)
     doc = m.document(con, q, retention=ret)
     present = {n: df for n, df in tables.items() if df is not None}
     shown, reasons, behind, frames = suppress_report(
-        doc, k, derived=m.derived_counts(doc, ret), tables=present, context=_context(q, doc)
+        doc,
+        k,
+        derived=m.derived_counts(doc, ret),
+        tables=present,
+        context=_context(q, doc),
+        forced=forced,
     )
     return _Figures(doc, ret, shown, reasons, behind), frames
+
+
+def exact_model(con: m.Con, q: m.Query) -> Cells:
+    """The exact counts of the report for ``q`` (its document and every frame it publishes)
+    with their identities: the model its suppression protects, for a run to join with the
+    models of the reports it publishes beside it (``run.hides``)."""
+    first_end = min(trailing_months(q.period)[0].end, q.period.previous().end)
+    shared = series.cohorts(con, q, first_end)
+    try:
+        ret = shared.summary(q.period.end) if shared else m.retention_summary(con, q)
+        doc = m.document(con, q, retention=ret)
+        present = {n: df for n, df in _frames(con, q, shared).items() if df is not None}
+        return document_cells(
+            doc, m.derived_counts(doc, ret), tables=present, context=_context(q, doc)
+        )
+    finally:
+        if shared is not None:
+            shared.__exit__()
 
 
 def monthly_series(
@@ -362,11 +393,14 @@ def gather(
     *,
     suppress: int = 0,
     benchmark: str | None = None,
+    hide: dict[str, str] | None = None,
 ) -> ReportData:
     """Compute every figure, table and chart series of the report for ``q``.
 
     ``suppress`` = K > 1 applies small-cell suppression (no count 1..K-1). ``benchmark`` is a
     file from ``iop-metrics benchmark teds-d``; without one the TEDS 2004 figures are used.
+    ``hide``: cells hidden besides what the report's own model hides, with why (what a run
+    hides so that its reports read together leak nothing, ``run.hides``).
     """
     k = suppress if suppress and suppress > 1 else 0
     prev_q = m.Query(q.period.previous(), q.as_of, q.scope, q.window_days)
@@ -375,7 +409,7 @@ def gather(
     # months of the trends (DuckDB; other engines compute each the usual way).
     shared = series.cohorts(con, q, first_end)
     try:
-        return _gather(con, q, k, prev_q, shared, benchmark)
+        return _gather(con, q, k, prev_q, shared, benchmark, hide if k else None)
     finally:
         if shared is not None:
             shared.__exit__()
@@ -388,32 +422,12 @@ def _gather(
     prev_q: m.Query,
     shared: series.Cohorts | None,
     benchmark: str | None,
+    hide: dict[str, str] | None = None,
 ) -> ReportData:
     def summary(p: m.Query) -> dict[str, Any] | None:
         return shared.summary(p.period.end) if shared else None
 
-    all_levels = m.Query(
-        Period(
-            f"{q.period.label} (12 months)",
-            q.period.end - dt.timedelta(days=364),
-            q.period.end,
-            "span",
-        ),
-        q.as_of,
-        q.scope,
-        q.window_days,
-    )
-    raw = {
-        "monthly": pd.DataFrame(series.monthly(con, q, shared=shared)),
-        "weekday": _breakdown(con, q, "weekday"),
-        "service": _breakdown(con, q, "service_type"),
-        "hours": m.run(con, "dosage_hours", q, reads=(("detail", "dosage_weeks"),)),
-        "flow": _flow(con, q),
-        "flow_12m": _flow(con, all_levels),
-        "los": _los_bins(con, q),
-        "bands": _bands(con, q),
-    }
-    figures, frames = _published(con, q, summary(q), k, raw)
+    figures, frames = _published(con, q, summary(q), k, _frames(con, q, shared), hide)
     hidden = figures.hidden
     previous = _figures(con, prev_q, k, summary(prev_q)).shown
     full_curve = shared.curve(q.period.end).frame() if shared else m.retention_curve(con, q)
@@ -447,6 +461,33 @@ def _gather(
         reasons=figures.reasons,
         behind=figures.behind,
     )
+
+
+def _frames(
+    con: m.Con, q: m.Query, shared: series.Cohorts | None
+) -> dict[str, pd.DataFrame | None]:
+    """Every frame the report publishes beside its document, exact."""
+    all_levels = m.Query(
+        Period(
+            f"{q.period.label} (12 months)",
+            q.period.end - dt.timedelta(days=364),
+            q.period.end,
+            "span",
+        ),
+        q.as_of,
+        q.scope,
+        q.window_days,
+    )
+    return {
+        "monthly": pd.DataFrame(series.monthly(con, q, shared=shared)),
+        "weekday": _breakdown(con, q, "weekday"),
+        "service": _breakdown(con, q, "service_type"),
+        "hours": m.run(con, "dosage_hours", q, reads=(("detail", "dosage_weeks"),)),
+        "flow": _flow(con, q),
+        "flow_12m": _flow(con, all_levels),
+        "los": _los_bins(con, q),
+        "bands": _bands(con, q),
+    }
 
 
 def metrics_json(d: ReportData) -> dict[str, str]:
@@ -492,10 +533,12 @@ def from_parameters(
     engine: str = "duckdb",
     data_path: str = "",
     today: str = "",
+    hide: str = "",
 ) -> ReportData:
     """Validate the notebook's parameters, open the database read-only (or, with ``engine``
     "spark", the exported tables at ``data_path`` on Spark) and gather the figures.
-    ``last-month`` and ``last-quarter`` resolve against ``today`` (empty: the day it runs)."""
+    ``last-month`` and ``last-quarter`` resolve against ``today`` (empty: the day it runs).
+    ``hide``: JSON of the cells a run hides besides the report's own (``gather``'s ``hide``)."""
     from ..periods import parse_period, run_date
 
     con = _open(engine, db_path, data_path)
@@ -508,7 +551,8 @@ def from_parameters(
             ),
             window_days=int(window_days),
         )
-        return gather(con, q, suppress=int(suppress), benchmark=benchmark or None)
+        forced = json.loads(hide) if hide else None
+        return gather(con, q, suppress=int(suppress), benchmark=benchmark or None, hide=forced)
     finally:
         con.close()
 

@@ -1,85 +1,96 @@
 """Suppression across the external reports of one run: the sites add up to the program.
 
-Each external report is suppressed as one model of its own document and tables
-(``privacy.suppress_report``). Published together, the program's report and its sites'
-reports are tied by one more identity per figure: the program's count is the sum of its
-sites' (when every site is reported and the figure adds up, which is checked on the exact
-figures, so a figure that does not add up, such as distinct clients, is no identity). A
-figure hidden in exactly one of those reports would follow from the others, so the next
-smallest nonzero one of the group is hidden too (deterministic: by value, then scope);
-the reports whose hiding changed are suppressed again with it forced, until nothing
-changes. Each report is then rendered with its forced set (``hide``), giving the same
-suppression the plan saw.
+Each external report is suppressed as one model of its document and the frames it
+publishes (``privacy.suppress_report``). Published together, the program's report and its
+sites' reports are tied by one more identity per count: the program's figure is the sum of
+its sites' (a row a site's frame does not have is a zero to a reader). Those identities are
+taken where they hold on the exact figures (distinct clients add up only when no one was
+at two sites; a reader may guess they do, so where they hold they are protected against
+too). ``plan`` joins every report's cells (named ``scope:cell``) and equations with them
+into one model and protects it as a single report is protected (``privacy.protect``): no
+count of 1..K-1 in any report can be worked out from all of them read together. Each report
+is then rendered with its share of that model's hidden cells forced (``hide``); its own
+model then finds nothing more to hide, since what it could work out the joint model could.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import time
+from pathlib import Path
 from typing import Any
+
+from ..periods import Period
+from ..privacy import Cells, protect
 
 ALL = "all"
 
 
-@dataclass(frozen=True)
-class Scoped:
-    """One external report's published counts (exact) and how to suppress it again."""
+def joint(models: dict[str, Cells]) -> Cells:
+    """The reports' cells as one model: every cell named ``scope:cell``, each report's
+    equations, and ``all:cell = sum of the sites' cell`` where the exact figures add up.
 
-    values: dict[str, int]
-    suppress: Callable[[frozenset[str]], dict[str, str]]  # hide -> reasons
-
-
-def plan(scopes: dict[str, Scoped], *, k: int, limit: int = 50) -> dict[str, frozenset[str]]:
-    """The cells each report must hide besides its own model's (``scopes``: ``all`` and
-    every site), so that no figure hidden in one report follows from the others' sum.
-
-    >>> from iop_metrics.privacy import SMALL
-    >>> def scoped(values):
-    ...     return Scoped(values, lambda hide: {
-    ...         **{c: SMALL for c, v in values.items() if 0 < v < 11},
-    ...         **{c: "complementary" for c in hide}})
-    >>> plan({"all": scoped({"n": 40}), "a": scoped({"n": 35}), "b": scoped({"n": 5})}, k=11)
-    {'all': frozenset(), 'a': frozenset({'n'}), 'b': frozenset()}
+    >>> from iop_metrics.privacy import Cells
+    >>> def one(n, m):
+    ...     return Cells({"n": n, "m": m}, frozenset({"n", "m"}), ({"n": -1, "m": 1},))
+    >>> j = joint({"all": one(9, 9), "a": one(5, 5), "b": one(4, 4)})
+    >>> sorted(j.values), len(j.exact)
+    (['a:m', 'a:n', 'all:m', 'all:n', 'b:m', 'b:n'], 5)
     """
-    sites = [s for s in scopes if s != ALL]
-    if ALL not in scopes or len(sites) < 2 or k <= 1:
-        return {s: frozenset() for s in scopes}
-    groups = _groups(scopes, sites)
-    hide: dict[str, frozenset[str]] = {s: frozenset() for s in scopes}
-    reasons = {s: scopes[s].suppress(hide[s]) for s in scopes}
-    for _ in range(limit):
-        added: dict[str, set[str]] = {}
-        for cell in groups:
-            hidden = [s for s in scopes if cell in reasons[s] or cell in added.get(s, ())]
-            if len(hidden) != 1:
-                continue
-            shown = [s for s in scopes if s not in hidden and scopes[s].values[cell] > 0]
-            if not shown:
-                continue
-            pick = min(shown, key=lambda s: (scopes[s].values[cell], s))
-            added.setdefault(pick, set()).add(cell)
-        if not added:
-            return hide
-        for s, cells in added.items():
-            hide[s] = hide[s] | cells
-            reasons[s] = scopes[s].suppress(hide[s])
-    raise RuntimeError("cross-report suppression did not settle")  # pragma: no cover
+    values: dict[str, int] = {}
+    published: set[str] = set()
+    exact: list[dict[str, int]] = []
+    near: list[dict[str, int]] = []
+    for scope, cells in models.items():
+        values.update({f"{scope}:{c}": v for c, v in cells.values.items()})
+        published.update(f"{scope}:{c}" for c in cells.published)
+        for eqs, into in ((cells.exact, exact), (cells.near, near)):
+            into.extend({f"{scope}:{c}": a for c, a in eq.items()} for eq in eqs)
+    sites = [s for s in models if s != ALL]
+    if ALL in models and sites:
+        for c, total in models[ALL].values.items():
+            parts = {s: models[s].values[c] for s in sites if c in models[s].values}
+            if parts and sum(parts.values()) == total and (total or any(parts.values())):
+                exact.append({f"{ALL}:{c}": -1, **{f"{s}:{c}": 1 for s in parts}})
+    return Cells(values, frozenset(published), tuple(exact), tuple(near))
 
 
-def _groups(scopes: dict[str, Scoped], sites: Iterable[str]) -> list[str]:
-    """The cells every report has whose program figure is the sum of the sites' figures."""
-    sites = list(sites)
-    common = set(scopes[ALL].values)
-    for s in sites:
-        common &= set(scopes[s].values)
-    return sorted(
-        c
-        for c in common
-        if scopes[ALL].values[c] == sum(scopes[s].values[c] for s in sites)
-        and any(scopes[s].values[c] for s in sites)
-    )
+def plan(models: dict[str, Cells], *, k: int) -> dict[str, dict[str, str]]:
+    """What each report (``all`` and its sites) hides, with why, when all are published
+    together: ``privacy.protect`` over ``joint(models)``, split back by scope.
+
+    >>> from iop_metrics.privacy import Cells
+    >>> def one(n):
+    ...     return Cells({"n": n}, frozenset({"n"}), ())
+    >>> plan({"all": one(40), "a": one(35), "b": one(5)}, k=11)
+    {'all': {}, 'a': {'n': 'complementary'}, 'b': {'n': 'small'}}
+    """
+    if k <= 1:
+        return {s: {} for s in models}
+    reasons = protect(joint(models), k)
+    out: dict[str, dict[str, str]] = {s: {} for s in models}
+    for key, why in reasons.items():
+        scope, _, cell = key.partition(":")
+        out[scope][cell] = why
+    return out
 
 
-def describe(hide: dict[str, frozenset[str]]) -> dict[str, Any]:
-    """The plan as the run's record keeps it: per report, the figures it hides for the sum."""
-    return {s: sorted(c) for s, c in hide.items() if c}
+def model_job(
+    db: Path, period: Period, scope: str, levels: tuple[str, ...] | None
+) -> dict[str, Any]:
+    """In a worker: the exact model of one scope's report (``report.data.exact_model``);
+    a failure is returned, never raised."""
+    from ..compute import metrics as m
+    from ..db import connect
+    from ..report.data import exact_model
+
+    t0 = time.perf_counter()
+    try:
+        con = connect(db, read_only=True)
+        try:
+            q = m.Query.of(period, scope=m.Scope(levels, None if scope == ALL else scope))
+            cells = exact_model(con, q)
+        finally:
+            con.close()
+    except Exception as exc:  # noqa: BLE001 - the run names it on the reports that needed it
+        return {"status": "failed", "error": repr(exc), "seconds": time.perf_counter() - t0}
+    return {"status": "ok", "cells": cells, "seconds": time.perf_counter() - t0}

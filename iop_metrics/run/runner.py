@@ -28,7 +28,7 @@ from typing import Any
 from ..errors import InputError, WriteError
 from ..locks import hold
 from ..periods import Period
-from . import journal
+from . import hides, journal
 from .config import RunConfig
 from .journal import append_line, note_done
 
@@ -254,9 +254,15 @@ def snapshot_id(db: Path) -> str | None:
 
 
 def render_job(
-    db: Path, period: Period, job: Job, config: RunConfig, levels: tuple[str, ...] | None
+    db: Path,
+    period: Period,
+    job: Job,
+    config: RunConfig,
+    levels: tuple[str, ...] | None,
+    hide: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Render one report in this (worker) process; a failure is returned, never raised."""
+    """Render one report in this (worker) process; a failure is returned, never raised.
+    ``hide``: what it hides besides its own suppression (``hides.plan``)."""
     from ..compute.query import Scope
     from ..report.build import ReportError, render
 
@@ -276,6 +282,7 @@ def render_job(
             program=config.program,
             paper=config.paper,
             warm=True,  # this worker's kernel, reused by each report it renders
+            hide=hide,
             **extra,
         )
     except Exception as exc:  # noqa: BLE001 - isolated: reported in runs.jsonl and exit 1
@@ -360,14 +367,31 @@ def execute(
         if rec["path"] in kept:
             rec.update({**kept[rec["path"]], "resumed": "kept"})
             log(f"kept   {rec['path']} (written by the run being resumed)")
+    joined = together(config, plan) if any(_external(rec) for rec, _, _ in todo) else ()
+    held = [(rec, fn, args) for rec, fn, args in todo if joined and _external(rec)]
     workers = worker_count(len(todo))
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=die_with_parent
     ) as pool:
-        futures: dict[Future[dict[str, Any]], dict[str, Any]] = {
-            pool.submit(fn, *args): rec for rec, fn, args in todo
+        models = {
+            pool.submit(hides.model_job, db, plan.period, s, config.levels): s for s in joined
         }
+        futures: dict[Future[dict[str, Any]], dict[str, Any]] = {
+            pool.submit(fn, *args): rec for rec, fn, args in todo if not (joined and _external(rec))
+        }
+        got: dict[str, dict[str, Any]] = {}
+        for fut in as_completed(models):  # quick: the reports of the other audience go on
+            err = fut.exception()
+            got[models[fut]] = fut.result() if err is None else {"error": repr(err)}
+        shares = _shares(got, suppression(config, "external"), log)
+        for rec, fn, args in held:
+            share = shares.get(rec["scope"])
+            if share is None:
+                error = next((r["error"] for r in got.values() if "error" in r), "no plan")
+                rec.update({"status": "failed", "error": f"not protected together: {error}"})
+                continue
+            futures[pool.submit(fn, *args, share)] = rec
         for fut in as_completed(futures):
             rec = futures[fut]
             try:
@@ -382,6 +406,35 @@ def execute(
             word = "wrote " if rec["status"] == "ok" else "FAILED"
             log(f"{word} {rec['path']} ({rec['seconds']:.1f} s)")
     return [rec for rec, _, _ in tasks]
+
+
+def _external(rec: dict[str, Any]) -> bool:
+    return rec["kind"] == "report" and rec["audience"] == "external"
+
+
+def together(config: RunConfig, plan: Plan) -> tuple[str, ...]:
+    """The scopes whose external reports are protected as one model (``hides``): the
+    program's and its sites', when the run publishes the program and a site for outside eyes
+    with suppression on; none otherwise (each report then protects itself)."""
+    scopes = tuple(j.scope for j in plan.jobs if j.audience == "external")
+    if suppression(config, "external") <= 1 or ALL not in scopes or len(scopes) < 2:
+        return ()
+    return scopes
+
+
+def _shares(
+    got: dict[str, dict[str, Any]], k: int, log: Callable[[str], None]
+) -> dict[str, dict[str, str]]:
+    """Each scope's share of the joint plan (empty when a model failed: none is rendered)."""
+    if not got or any(r.get("status") != "ok" for r in got.values()):
+        return {}
+    t0 = time.perf_counter()
+    shares = hides.plan({s: r["cells"] for s, r in got.items()}, k=k)
+    log(
+        f"planned the suppression of {len(got)} external reports read together "
+        f"({sum(map(len, shares.values()))} figures hidden, {time.perf_counter() - t0:.1f} s)"
+    )
+    return shares
 
 
 def run(
