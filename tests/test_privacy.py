@@ -355,39 +355,85 @@ def test_a_small_total_over_small_parts_in_the_report_leaks_nothing(tmp_path):
     assert d.reasons["census.discharges"] == "complementary"  # 4: its "<5" would pin the bins
 
 
-def _read_together(con, queries, k, plan):
-    """The external reports of ``queries`` (scope -> query), each with its share of
-    ``plan`` forced, as the auditor reads them all at once: every report's identities, and
-    the program's count as the sum of its sites' wherever the exact figures add up."""
+def _read_together(con, queries, k, *, joint, page=False):
+    """The external outputs of a run over ``queries`` (scope -> query; ``page``: with the
+    sites page) as the auditor reads them all at once: every report's identities, the
+    program's count as the sum of its sites' wherever the exact figures add up, and the
+    page's (``_page_source``). ``joint``: each output with its share of the run's plan
+    (``run.hides.plan``) forced, else each protected alone. Returns the counts of 1..k-1
+    worked out, and the plan."""
     from auditor import Source, audit_many
 
     from iop_metrics.privacy import suppression_block
     from iop_metrics.report.data import exact_model, gather
+    from iop_metrics.run import hides
 
     models = {s: exact_model(con, q) for s, q in queries.items()}
+    if page:
+        models["sites"] = hides.sites_cells(con, queries["all"])
+    plan = hides.plan(models, k=k) if joint else {s: {} for s in models}
     sources, truth = [], {}
     for s, q in queries.items():
-        d = gather(con, q, suppress=k, hide=plan(models)[s] if plan else None)
+        d = gather(con, q, suppress=k, hide=plan[s])
         ext = {**d.shown, "suppression": suppression_block(d.k, d.reasons, d.behind)}
         labels = {c: why for c, why in d.reasons.items() if "[" in c}
         sources.append(Source(f"{s}:", ext, d.published(), d.context(), labels))
-        truth.update({f"{s}:{c}": v for c, v in models[s].values.items()})
+    for s, cells in models.items():
+        truth.update({f"{s}:{c}": v for c, v in cells.values.items()})
     sites = [s for s in queries if s != "all"]
     extra = []
     for c, v in models["all"].values.items():
         parts = tuple(f"{s}:{c}" for s in sites if c in models[s].values)
         if parts and sum(truth[p] for p in parts) == v and (v or any(truth[p] for p in parts)):
             extra.append(ids.Sum(f"all:{c}", parts))
-    return audit_many(sources, k, extra=tuple(extra)).small(k, truth)
+    if page:
+        source, more = _page_source(con, queries["all"], k, plan["sites"], models)
+        sources.append(source)
+        extra += more
+    return audit_many(sources, k, extra=tuple(extra)).small(k, truth), plan
+
+
+def _page_source(con, q, k, share, models):
+    """The external sites page as its reader has it (each site's n and observed per window
+    and the program's for the 12 months; a hidden one missing, "<K" labelled) and what the
+    reader knows of them: n = observed + the rest, the sites adding up to the program, each
+    count tied to the reports' where the definitions coincide (``run.hides.LINKS``)."""
+    from auditor import Source
+
+    from iop_metrics.run import hides, sites
+
+    doc, labels, more = {}, {}, []
+    for meas in sites.MEASURES:
+        sec = sites.measure_section(con, q, meas, k, share)
+        for window, rows in (("12m", sec["rows"]), ("period", sec["month_rows"])):
+            network = [{"site": "all", **sec["network"]}] if window == "12m" else []
+            for r in [*rows, *network]:
+                cell = f"{meas.key}.{window}[{r['site']}]"
+                for part in ("n", "observed"):
+                    v = r[part]
+                    if isinstance(v, str):
+                        labels[f"{cell}.{part}"] = "small" if v.startswith("<") else "suppressed"
+                    ok = v is not None and not isinstance(v, str) and v == v
+                    doc[f"{cell}.{part}"] = int(v) if ok else None
+                more.append(
+                    ids.Sum(f"sites:{cell}.n", (f"sites:{cell}.observed", f"sites:~{cell}"))
+                )
+            for part in ("n", "observed"):
+                parts = tuple(f"sites:{meas.key}.{window}[{r['site']}].{part}" for r in rows)
+                more.append(ids.Sum(f"sites:{meas.key}.{window}[all].{part}", parts))
+    for eq in hides._links(models):
+        (total,) = [c for c, a in eq.items() if a == -1]
+        more.append(ids.Sum(total, tuple(c for c, a in eq.items() if a == 1)))
+    doc["suppression"] = {"k": k, "hidden": labels}
+    return Source("sites:", doc), more
 
 
 def test_the_program_and_its_sites_read_together_leak_nothing(sample_db):
-    """Each external report protected alone leaks through the sum of the sites (north's
-    monthly admissions follow from the program's and main's); protected as one model
-    (``run.hides.plan``), the three read together give away no count of 1 to 10."""
+    """Each external output protected alone leaks through the sums of the sites (north's
+    monthly admissions follow from the program's and main's; a month's discharges from a
+    site's 12 months on the sites page); protected as one model (``run.hides.plan``), the
+    three reports and the sites page read together give away no count of 1 to 10."""
     import duckdb
-
-    from iop_metrics.run import hides
 
     con = duckdb.connect(str(sample_db), read_only=True)
     try:
@@ -395,17 +441,10 @@ def test_the_program_and_its_sites_read_together_leak_nothing(sample_db):
             s: m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), None if s == "all" else s))
             for s in ("all", "main", "north")
         }
-        cache = {}
-
-        def plan(models):
-            if not cache:
-                cache.update(hides.plan(models, k=K))
-            return cache
-
-        alone = _read_together(con, queries, K, None)
-        together = _read_together(con, queries, K, plan)
+        alone, _ = _read_together(con, queries, K, joint=False, page=True)
+        together, plan = _read_together(con, queries, K, joint=True, page=True)
     finally:
         con.close()
-    assert alone, "protected alone, the reports should leak through the sites' sum"
+    assert alone, "protected alone, the outputs should leak through the sites' sums"
     assert not together, together
-    assert any(cache[s] for s in ("main", "north")), cache
+    assert plan["sites"] and any(plan[s] for s in ("main", "north")), plan

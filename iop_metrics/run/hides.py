@@ -25,6 +25,77 @@ from ..privacy import Cells, protect
 ALL = "all"
 
 
+SITES = "sites"  # the model of the external sites page, joined like a report's
+WINDOWS = ("period", "12m")
+# What the sites page counts per site (comparison.md), as a report's document counts it
+# over the period and its monthly trends over the 12 months: measure -> (n, observed) as
+# document cells and as monthly columns. A link is an identity only where the exact figures
+# agree (the windows and definitions coincide), so it is checked, not assumed.
+LINKS = {
+    "completion": (
+        ("discharges.total", "discharges.by_reason.completed"),
+        ("discharges", "completed"),
+    ),
+    "step_down": (("~determined", "transitions.step_down"), ("determined", "step_down")),
+    "reliable_improvement": (
+        ("outcomes.paired", "outcomes.reliable_improvement"),
+        ("paired", "reliable_improvement"),
+    ),
+    "recovery": (("outcomes.at_caseness", "outcomes.recovery"), ("at_caseness", "recovery")),
+    "attendance": (("~client_scheduled", "attendance.attended"), ("client_scheduled", "attended")),
+}
+
+
+def sites_cells(con: Any, q: Any) -> Cells:
+    """The counts the external sites page shows for ``q`` (the program's scope): per measure
+    and window, each site's n and observed (and n - observed) and the program's, with their
+    identities (the sites add up to the program). Cells are ``measure.window[site].n``."""
+    from ..compute import comparison as cmp
+
+    values: dict[str, int] = {}
+    exact: list[dict[str, int]] = []
+    for meas in cmp.MEASURES:
+        for window in WINDOWS:
+            c = cmp.compare(con, q, meas, adjust=False, window=window)
+            rows = [
+                (str(r["site"]), int(r["n"]), int(r["observed"]))
+                for r in c.sites.to_dict("records")
+            ]
+            for who, n, o in [*rows, (ALL, int(c.n), int(c.observed))]:
+                cell = f"{meas}.{window}[{who}]"
+                values |= {f"{cell}.n": n, f"{cell}.observed": o, f"~{cell}.rest": n - o}
+                exact.append({f"{cell}.n": -1, f"{cell}.observed": 1, f"~{cell}.rest": 1})
+            for part in ("n", "observed"):
+                total = f"{meas}.{window}[{ALL}].{part}"
+                exact.append({total: -1, **{f"{meas}.{window}[{w}].{part}": 1 for w, _, _ in rows}})
+    # the page shows the program's row for the 12 months, not for the period alone
+    unshown = f".period[{ALL}]."
+    published = frozenset(c for c in values if not c.startswith("~") and unshown not in c)
+    return Cells(values, published, tuple(exact))
+
+
+def _links(models: dict[str, Cells]) -> list[dict[str, int]]:
+    """The sites page's counts tied to the reports' (``LINKS``) where the exact figures agree:
+    a site's period n is its report's count, its 12 months' n the sum of its monthly row."""
+    page = models[SITES].values
+    out: list[dict[str, int]] = []
+    for meas, (doc_cells, columns) in LINKS.items():
+        for scope, cells in models.items():
+            if scope == SITES:
+                continue
+            have = cells.values
+            months = sorted({c.split("]", 1)[0] + "]" for c in have if c.startswith("monthly[")})
+            for i, part in enumerate(("n", "observed")):
+                cell = f"{meas}.period[{scope}].{part}"
+                if cell in page and doc_cells[i] in have and page[cell] == have[doc_cells[i]]:
+                    out.append({f"{SITES}:{cell}": -1, f"{scope}:{doc_cells[i]}": 1})
+                cell = f"{meas}.12m[{scope}].{part}"
+                terms = [f"{m}.{columns[i]}" for m in months if f"{m}.{columns[i]}" in have]
+                if cell in page and terms and page[cell] == sum(have[t] for t in terms):
+                    out.append({f"{SITES}:{cell}": -1, **{f"{scope}:{t}": 1 for t in terms}})
+    return out
+
+
 def joint(models: dict[str, Cells]) -> Cells:
     """The reports' cells as one model: every cell named ``scope:cell``, each report's
     equations, and ``all:cell = sum of the sites' cell`` where the exact figures add up.
@@ -45,7 +116,9 @@ def joint(models: dict[str, Cells]) -> Cells:
         published.update(f"{scope}:{c}" for c in cells.published)
         for eqs, into in ((cells.exact, exact), (cells.near, near)):
             into.extend({f"{scope}:{c}": a for c, a in eq.items()} for eq in eqs)
-    sites = [s for s in models if s != ALL]
+    sites = [s for s in models if s not in (ALL, SITES)]
+    if SITES in models:
+        exact.extend(_links(models))
     if ALL in models and sites:
         for c, total in models[ALL].values.items():
             parts = {s: models[s].values[c] for s in sites if c in models[s].values}
@@ -55,8 +128,9 @@ def joint(models: dict[str, Cells]) -> Cells:
 
 
 def plan(models: dict[str, Cells], *, k: int) -> dict[str, dict[str, str]]:
-    """What each report (``all`` and its sites) hides, with why, when all are published
-    together: ``privacy.protect`` over ``joint(models)``, split back by scope.
+    """What each report (``all`` and its sites, and ``sites``, the sites page) hides, with
+    why, when all are published together: ``privacy.protect`` over ``joint(models)``, split
+    back by scope.
 
     >>> from iop_metrics.privacy import Cells
     >>> def one(n):
@@ -74,11 +148,25 @@ def plan(models: dict[str, Cells], *, k: int) -> dict[str, dict[str, str]]:
     return out
 
 
+def page_rows(share: dict[str, str]) -> dict[str, set[str]]:
+    """The sites page's rows a plan hides: window -> sites (``all``: the program's row),
+    a row hidden whole when any of its counts is.
+
+    >>> page_rows({"completion.period[north].observed": "small"})
+    {'completion.period': {'north'}}
+    """
+    out: dict[str, set[str]] = {}
+    for cell in share:
+        head, _, rest = cell.partition("[")
+        out.setdefault(head, set()).add(rest.split("]", 1)[0])
+    return out
+
+
 def model_job(
     db: Path, period: Period, scope: str, levels: tuple[str, ...] | None
 ) -> dict[str, Any]:
-    """In a worker: the exact model of one scope's report (``report.data.exact_model``);
-    a failure is returned, never raised."""
+    """In a worker: the exact model of one scope's report (``report.data.exact_model``), or
+    of the sites page (``sites_cells``); a failure is returned, never raised."""
     from ..compute import metrics as m
     from ..db import connect
     from ..report.data import exact_model
@@ -87,8 +175,9 @@ def model_job(
     try:
         con = connect(db, read_only=True)
         try:
-            q = m.Query.of(period, scope=m.Scope(levels, None if scope == ALL else scope))
-            cells = exact_model(con, q)
+            site = None if scope in (ALL, SITES) else scope
+            q = m.Query.of(period, scope=m.Scope(levels, site))
+            cells = sites_cells(con, q) if scope == SITES else exact_model(con, q)
         finally:
             con.close()
     except Exception as exc:  # noqa: BLE001 - the run names it on the reports that needed it

@@ -296,7 +296,9 @@ def render_job(
     }
 
 
-def sites_job(db: Path, plan: Plan, config: RunConfig, audience: str) -> dict[str, Any]:
+def sites_job(
+    db: Path, plan: Plan, config: RunConfig, audience: str, hide: dict[str, str] | None = None
+) -> dict[str, Any]:
     from .sites import write_sites_page
 
     t0 = time.perf_counter()
@@ -310,6 +312,7 @@ def sites_job(db: Path, plan: Plan, config: RunConfig, audience: str) -> dict[st
             levels=config.levels,
             suppress=suppression(config, audience),
             program=config.program,
+            hide=hide,
         )
     except Exception as exc:  # noqa: BLE001 - isolated like a report
         msg = str(exc) if isinstance(exc, WriteError) else repr(exc)
@@ -386,7 +389,7 @@ def execute(
             got[models[fut]] = fut.result() if err is None else {"error": repr(err)}
         shares = _shares(got, suppression(config, "external"), log)
         for rec, fn, args in held:
-            share = shares.get(rec["scope"])
+            share = shares.get(rec.get("scope", hides.SITES))
             if share is None:
                 error = next((r["error"] for r in got.values() if "error" in r), "no plan")
                 rec.update({"status": "failed", "error": f"not protected together: {error}"})
@@ -409,15 +412,18 @@ def execute(
 
 
 def _external(rec: dict[str, Any]) -> bool:
-    return rec["kind"] == "report" and rec["audience"] == "external"
+    return rec["audience"] == "external"
 
 
 def together(config: RunConfig, plan: Plan) -> tuple[str, ...]:
-    """The scopes whose external reports are protected as one model (``hides``): the
-    program's and its sites', when the run publishes the program and a site for outside eyes
-    with suppression on; none otherwise (each report then protects itself)."""
+    """The scopes whose external outputs are protected as one model (``hides``): the
+    program's report, its sites' and the sites page (``hides.SITES``), when the run publishes
+    more than one of them for outside eyes with suppression on; none otherwise (each output
+    then protects itself)."""
     scopes = tuple(j.scope for j in plan.jobs if j.audience == "external")
-    if suppression(config, "external") <= 1 or ALL not in scopes or len(scopes) < 2:
+    if plan.sites and "external" in config.audiences:
+        scopes += (hides.SITES,)
+    if suppression(config, "external") <= 1 or len(scopes) < 2:
         return ()
     return scopes
 

@@ -205,11 +205,34 @@ def _na(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
 
 
-def measure_section(con: Any, q: Any, meas: Measure, k: int) -> dict[str, Any]:
-    """Everything the page shows for one measure, suppressed for ``k`` > 1."""
+def measure_section(
+    con: Any, q: Any, meas: Measure, k: int, share: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Everything the page shows for one measure, suppressed for ``k`` > 1; ``share``: the
+    page's cells a run's plan hides besides, with why (``hides.plan``; a row is hidden whole
+    when any of its counts is). A hidden count reads "<K" when it is 1..K-1 (and the plan
+    did not take that label away), else "suppressed"."""
     from markupsafe import Markup
 
     from ..report.charts import to_svg
+    from ..report.markup import Hidden
+    from .hides import page_rows
+
+    share = share or {}
+    forced = page_rows(share)
+
+    def mark(window: str, site: str, part: str, value: Any) -> Hidden:
+        why = share.get(f"{meas.key}.{window}[{site}].{part}")
+        small = why == "small" or (why is None and is_small(int(value), k))
+        return Hidden(f"<{k}" if small else "suppressed")
+
+    def marked(records: list[dict[str, Any]], exact: pd.DataFrame, window: str) -> list[Any]:
+        truth = {str(r["site"]): r for r in exact.to_dict("records")}
+        for r in records:
+            if r["reading"] == "suppressed" and str(r["site"]) in truth:
+                for part in ("n", "observed"):
+                    r[part] = mark(window, str(r["site"]), part, truth[str(r["site"])][part])
+        return records
 
     adjusted = meas.key != "attendance"
     # one set of patterns for the adjusted and the raw funnel of the 12 months
@@ -217,8 +240,8 @@ def measure_section(con: Any, q: Any, meas: Measure, k: int) -> dict[str, Any]:
     raw = cmp.compare(con, q, meas.key, adjust=False, pats=pats)
     adj = cmp.compare(con, q, meas.key, pats=pats) if adjusted else raw
     month = cmp.compare(con, q, meas.key, adjust=adjusted, window="period")
-    hide = hidden_sites([adj.sites, raw.sites], k)
-    hide_month = hidden_sites([month.sites], k)
+    hide = hidden_sites([adj.sites, raw.sites], k) | forced.get(f"{meas.key}.12m", set())
+    hide_month = hidden_sites([month.sites], k) | forced.get(f"{meas.key}.period", set())
 
     def shown(df: pd.DataFrame, hidden: set[str]) -> pd.DataFrame:
         out = df.copy()
@@ -237,8 +260,8 @@ def measure_section(con: Any, q: Any, meas: Measure, k: int) -> dict[str, Any]:
         for row in _records(a)
         if row["reading"] not in ("as expected", "too few", "suppressed")
     ]
-    network_small = k > 1 and any(
-        is_small(v, k) for v in (adj.n, adj.observed, adj.n - adj.observed)
+    network_small = k > 1 and (
+        any(is_small(v, k) for v in (adj.n, adj.observed, adj.n - adj.observed)) or "all" in hide
     )
     charts = {}
     if adj.rate is not None and 0 < adj.rate < 1 and not network_small:
@@ -254,11 +277,13 @@ def measure_section(con: Any, q: Any, meas: Measure, k: int) -> dict[str, Any]:
         **meas.__dict__,
         "adjusted": adjusted,
         "charts": charts,
-        "rows": _records(rows),
-        "month_rows": _records(mo),
+        "rows": marked(_records(rows), adj.sites, "12m"),
+        "month_rows": marked(_records(mo), month.sites, "period"),
         "network": {
-            "n": None if network_small else adj.n,
-            "observed": None if network_small else adj.observed,
+            "n": mark("12m", "all", "n", adj.n) if network_small else adj.n,
+            "observed": mark("12m", "all", "observed", adj.observed)
+            if network_small
+            else adj.observed,
             "rate": None if network_small else adj.rate,
         },
         "sentences": sentences,
@@ -324,10 +349,12 @@ def write_sites_page(
     levels: tuple[str, ...] | None,
     suppress: int,
     program: str | None = None,
+    hide: dict[str, str] | None = None,
 ) -> None:
     """Compute the comparison from ``db`` and write the page to ``path``; the internal page
     (no suppression) gets ``sites.json`` beside it. ``program`` names the program in the title;
-    the levels of care in scope are named as in the loaded levels_of_care table."""
+    the levels of care in scope are named as in the loaded levels_of_care table. ``hide``: the
+    page's share of a run's plan (``hides.plan``), whose rows are hidden besides its own."""
     from ..compute.query import Query, Scope
     from ..db import connect
     from .pages import render_page, report_css
@@ -337,7 +364,7 @@ def write_sites_page(
     wq = cmp.window_query(q, "12m")
     con = connect(db)
     try:
-        measures = [measure_section(con, q, m, k) for m in MEASURES]
+        measures = [measure_section(con, q, m, k, hide if k else None) for m in MEASURES]
         doc = None if k else cmp.document(con, q)
         names = dict(con.execute("select code, name from levels_of_care").fetchall())
     finally:
