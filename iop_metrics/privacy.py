@@ -298,19 +298,36 @@ def _pinned(
             else:
                 b[i] -= coef * cells.values[c]
     box = [bounds.get(c, (0, None)) for c in order]
+    system: dict[str, Any] = {"A_eq": a, "b_eq": b} if len(rows) else {}
+
+    def solve(goal: Any) -> Any:
+        res = linprog(goal, **system, bounds=box, method="highs")
+        return res.x if res.status == 0 else None
+
+    # A few vertices first (objectives over every target, deterministic): a target that
+    # takes values 2 or more apart at two feasible points has two whole values, so it is
+    # not pinned, and only the rest need their own least and greatest value.
+    ordered = sorted(targets)
+    if len(ordered) > 4:
+        rng = np.random.default_rng(0)
+        cols = [col[t] for t in ordered]
+        seen = []
+        for sign in (1.0, -1.0, *rng.choice([-1.0, 1.0], size=(4, len(cols)))):
+            goal = np.zeros(len(order))
+            goal[cols] = sign
+            x = solve(goal)
+            if x is not None:
+                seen.append(x[cols])
+        if len(seen) >= 2:
+            spread = np.ptp(np.array(seen), axis=0)
+            ordered = [t for t, w in zip(ordered, spread, strict=True) if w < 2 - 1e-6]
     out = set()
-    for t in sorted(targets):
+    for t in ordered:
         ends = []
         for sense in (1.0, -1.0):
             goal = np.zeros(len(order))
             goal[col[t]] = sense
-            res = linprog(
-                goal,
-                A_eq=a if len(rows) else None,
-                b_eq=b if len(rows) else None,
-                bounds=box,
-                method="highs",
-            )
+            res = linprog(goal, **system, bounds=box, method="highs")
             ends.append(sense * res.fun if res.status == 0 else None)
         lo, hi = ends
         if lo is not None and hi is not None and math.floor(hi + 1e-6) - math.ceil(lo - 1e-6) < 1:

@@ -364,14 +364,15 @@ def _read_together(con, queries, k, *, joint, page=False):
     worked out, and the plan."""
     from auditor import Source, audit_many
 
-    from iop_metrics.privacy import suppression_block
+    from iop_metrics.privacy import protect, suppression_block
     from iop_metrics.report.data import exact_model, gather
     from iop_metrics.run import hides
 
     models = {s: exact_model(con, q) for s, q in queries.items()}
     if page:
         models["sites"] = hides.sites_cells(con, queries["all"])
-    plan = hides.plan(models, k=k) if joint else {s: {} for s in models}
+    alone = {s: protect(models[s], k) for s in queries}  # as the run's model jobs do
+    plan = hides.plan(models, k=k, alone=alone) if joint else {s: {} for s in models}
     sources, truth = [], {}
     for s, q in queries.items():
         d = gather(con, q, suppress=k, hide=plan[s])

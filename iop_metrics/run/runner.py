@@ -371,6 +371,7 @@ def execute(
             rec.update({**kept[rec["path"]], "resumed": "kept"})
             log(f"kept   {rec['path']} (written by the run being resumed)")
     joined = together(config, plan) if any(_external(rec) for rec, _, _ in todo) else ()
+    k = suppression(config, "external")
     held = [(rec, fn, args) for rec, fn, args in todo if joined and _external(rec)]
     workers = worker_count(len(todo))
     ctx = multiprocessing.get_context("spawn")
@@ -378,7 +379,7 @@ def execute(
         max_workers=workers, mp_context=ctx, initializer=die_with_parent
     ) as pool:
         models = {
-            pool.submit(hides.model_job, db, plan.period, s, config.levels): s for s in joined
+            pool.submit(hides.model_job, db, plan.period, s, config.levels, k): s for s in joined
         }
         futures: dict[Future[dict[str, Any]], dict[str, Any]] = {
             pool.submit(fn, *args): rec for rec, fn, args in todo if not (joined and _external(rec))
@@ -387,7 +388,7 @@ def execute(
         for fut in as_completed(models):  # quick: the reports of the other audience go on
             err = fut.exception()
             got[models[fut]] = fut.result() if err is None else {"error": repr(err)}
-        shares = _shares(got, suppression(config, "external"), log)
+        shares = _shares(got, k, log)
         for rec, fn, args in held:
             share = shares.get(rec.get("scope", hides.SITES))
             if share is None:
@@ -435,9 +436,10 @@ def _shares(
     if not got or any(r.get("status") != "ok" for r in got.values()):
         return {}
     t0 = time.perf_counter()
-    shares = hides.plan({s: r["cells"] for s, r in got.items()}, k=k)
+    cells = {s: r["cells"] for s, r in got.items()}
+    shares = hides.plan(cells, k=k, alone={s: r["alone"] for s, r in got.items()})
     log(
-        f"planned the suppression of {len(got)} external reports read together "
+        f"planned the suppression of {len(got)} external outputs read together "
         f"({sum(map(len, shares.values()))} figures hidden, {time.perf_counter() - t0:.1f} s)"
     )
     return shares
