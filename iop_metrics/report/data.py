@@ -434,6 +434,8 @@ def _gather(
     curve = full_curve
     if k and ("retention.day_30" in hidden or int(curve["events"].sum()) < k):
         curve = curve.iloc[0:0]
+    elif k:
+        curve = pooled_curve(curve, k)
     outcomes = figures.shown["outcomes"]
     return ReportData(
         query=q,
@@ -488,6 +490,30 @@ def _frames(
         "los": _los_bins(con, q),
         "bands": _bands(con, q),
     }
+
+
+def pooled_curve(curve: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The retention curve as an external report draws it: a step only where ``k`` or more
+    disengagements have gathered since the last step drawn, so that no drop stands for 1 to
+    k-1 of them (a drop of the Kaplan–Meier curve over a known cohort gives its count away);
+    the band at the same days, the tail with fewer than ``k`` left undrawn. The counts at
+    risk and the events are not carried (a chart's data is published too).
+
+    >>> df = pd.DataFrame({"day": [1, 2, 3, 4], "at_risk": [40, 35, 30, 20],
+    ...     "events": [5, 3, 4, 2], "retention": [1, .875, .8, .69],
+    ...     "ci_low": [1, .8, .7, .6], "ci_high": [1, .9, .85, .8]})
+    >>> pooled_curve(df, 5)["day"].tolist()
+    [1, 2, 4]
+    """
+    keep, since = [0], 0
+    events = curve["events"].tolist()
+    for j in range(1, len(curve)):
+        since += int(events[j - 1])  # the drop at row j is the events of the rows before it
+        if since >= k:
+            keep.append(j)
+            since = 0
+    out = curve.iloc[keep].drop(columns=["at_risk", "events"])
+    return out.reset_index(drop=True)
 
 
 def metrics_json(d: ReportData) -> dict[str, str]:

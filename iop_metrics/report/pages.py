@@ -157,6 +157,8 @@ def retention(d: ReportData) -> str:
     from .benchmark import los_group
 
     r, s = d.shown["retention"], d.shown["discharges"]
+    # an external curve is drawn in pooled steps: its points are the document's figures
+    marks = {n: r[f"day_{n}"] for n in (30, 60, 90) if r[f"day_{n}"] is not None} if d.k else None
     shares = _reason_shares(d)
     marked = d.view("discharges")["by_reason"]
     reasons = pd.DataFrame(
@@ -190,7 +192,7 @@ def retention(d: ReportData) -> str:
         r=d.view("retention"),
         s=d.view("discharges"),
         cohort_end=f"{d.query.period.end:%d %B %Y}",
-        curve=None if d.curve.empty else _chart(charts.retention_curve(d.curve)),
+        curve=None if d.curve.empty else _chart(charts.retention_curve(d.curve, marks)),
         curve_suppressed=bool(d.k and r["cohort_admissions"] != 0),
         references=d.references,
         los_bin=los_group(int(round(los))) if d.benchmark_file and not _missing(los) else None,

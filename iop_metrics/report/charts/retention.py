@@ -9,7 +9,9 @@ from ...contract import DISCHARGE_REASONS
 from .base import BLUE, GREY, RED, SUPPRESSED, WIDTH, _pct, alt
 
 
-def retention_curve(df: pd.DataFrame) -> alt.TopLevelMixin:
+def retention_curve(df: pd.DataFrame, points: dict[int, float] | None = None) -> alt.TopLevelMixin:
+    """The curve with its band, points at 30, 60 and 90 days: the curve's own, or ``points``
+    (day -> retention, the document's figures) when the curve is drawn in pooled steps."""
     df = df[df["day"] <= 180]
     base = alt.Chart(df, width=WIDTH, height=240).encode(
         x=alt.X("day:Q", title="Days since admission")
@@ -18,7 +20,10 @@ def retention_curve(df: pd.DataFrame) -> alt.TopLevelMixin:
         y=_pct("ci_low", "Still engaged"), y2="ci_high:Q"
     )
     line = base.mark_line(color=BLUE, interpolate="step-after").encode(y="retention:Q")
-    marks_df = df[df["day"].isin([30, 60, 90])]
+    if points is None:
+        marks_df = df[df["day"].isin([30, 60, 90])]
+    else:
+        marks_df = pd.DataFrame({"day": list(points), "retention": list(points.values())})
     marks = (
         alt.Chart(marks_df)
         .mark_point(filled=True, size=70, color=RED)
