@@ -105,7 +105,7 @@ class Browser:
             while data:
                 data = data[os.write(self.commands, data) :]
         except OSError as exc:
-            raise BrowserError(f"Chromium is gone ({exc}): {self.stderr()}") from None
+            raise BrowserError(f"Chromium closed its pipe ({exc}): {self.stderr()}") from None
         while True:
             reply = self._message()
             if reply.get("id") == self.next_id:
