@@ -449,3 +449,36 @@ def test_the_program_and_its_sites_read_together_leak_nothing(sample_db):
     assert alone, "protected alone, the outputs should leak through the sites' sums"
     assert not together, together
     assert plan["sites"] and any(plan[s] for s in ("main", "north")), plan
+
+
+def test_the_external_retention_curve_and_its_estimates_stand_for_k_or_more():
+    """A drop of the Kaplan-Meier curve over the shown cohort gives its count away: in an
+    external report every published point (a drawn step, an estimate at 30/60/90 days)
+    stands for none or K or more disengagements since the point before it."""
+    import pandas as pd
+
+    from iop_metrics.report.data import pooled_curve
+
+    days = list(range(1, 120))
+    events = [0] * len(days)
+    for day, n in ((3, 6), (10, 6), (20, 3), (45, 12), (70, 2), (100, 4)):
+        events[day - 1] = n
+    at_risk, left, retention, s = [], 200, [], 1.0
+    for e in events:
+        at_risk.append(left)
+        retention.append(s)
+        s *= 1 - e / left
+        left -= e
+    df = pd.DataFrame(
+        {"day": days, "at_risk": at_risk, "events": events, "retention": retention}
+    ).assign(ci_low=lambda d: d.retention * 0.9, ci_high=lambda d: d.retention)
+    drawn, unshown = pooled_curve(df, K)
+    # steps: day 11 (12 events on days 3 and 10); 30 would stand for 3 (day 20): hidden;
+    # day 46 for 15 (20 and 45); 60 for none: shown; 90 for 2 (day 70): hidden
+    assert drawn["day"].tolist() == [1, 11, 46, 60]
+    assert unshown == {30, 90}
+    assert "events" not in drawn and "at_risk" not in drawn
+    points = [1, *sorted(set(drawn["day"]) | ({30, 60, 90} - unshown))]
+    for a, b in itertools.pairwise(points):
+        n = sum(e for d, e in zip(days, events, strict=True) if a <= d < b)
+        assert n == 0 or n >= K, (a, b, n)

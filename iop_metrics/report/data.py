@@ -21,6 +21,7 @@ from ..compute.series import trailing_months  # noqa: F401 - kept importable fro
 from ..periods import Period, us_federal_holidays
 from ..privacy import (
     COMPLEMENTARY,
+    ESTIMATE,
     SMALL,
     Cells,
     document_cells,
@@ -428,14 +429,18 @@ def _gather(
         return shared.summary(p.period.end) if shared else None
 
     figures, frames = _published(con, q, summary(q), k, _frames(con, q, shared), hide)
-    hidden = figures.hidden
     previous = _figures(con, prev_q, k, summary(prev_q)).shown
     full_curve = shared.curve(q.period.end).frame() if shared else m.retention_curve(con, q)
     curve = full_curve
-    if k and ("retention.day_30" in hidden or int(curve["events"].sum()) < k):
+    if k:
+        curve, unshown = pooled_curve(full_curve, k)
+        for day in unshown:  # 1..k-1 disengagements since the last point shown
+            if figures.shown["retention"][f"day_{day}"] is not None:
+                figures.shown["retention"][f"day_{day}"] = None
+                figures.reasons[f"retention.day_{day}"] = ESTIMATE
+    hidden = figures.hidden
+    if k and ("retention.day_30" in hidden or int(full_curve["events"].sum()) < k):
         curve = curve.iloc[0:0]
-    elif k:
-        curve = pooled_curve(curve, k)
     outcomes = figures.shown["outcomes"]
     return ReportData(
         query=q,
@@ -492,28 +497,36 @@ def _frames(
     }
 
 
-def pooled_curve(curve: pd.DataFrame, k: int) -> pd.DataFrame:
-    """The retention curve as an external report draws it: a step only where ``k`` or more
-    disengagements have gathered since the last step drawn, so that no drop stands for 1 to
-    k-1 of them (a drop of the Kaplan–Meier curve over a known cohort gives its count away);
-    the band at the same days, the tail with fewer than ``k`` left undrawn. The counts at
-    risk and the events are not carried (a chart's data is published too).
+def pooled_curve(curve: pd.DataFrame, k: int) -> tuple[pd.DataFrame, set[int]]:
+    """The retention curve as an external report draws it, and the days of 30, 60 and 90
+    whose estimate it must not show. Every point published (the curve's steps and those
+    estimates) stands for 0 or ``k`` or more disengagements since the point before it: a drop
+    of the Kaplan–Meier curve over the shown cohort would give a small count away. A step is
+    drawn where ``k`` or more have gathered; an estimate at 30/60/90 days is shown (and drawn)
+    when none or ``k`` or more have since the last point, else hidden; the tail with fewer
+    than ``k`` is left undrawn. The counts at risk and the events are not carried.
 
     >>> df = pd.DataFrame({"day": [1, 2, 3, 4], "at_risk": [40, 35, 30, 20],
     ...     "events": [5, 3, 4, 2], "retention": [1, .875, .8, .69],
     ...     "ci_low": [1, .8, .7, .6], "ci_high": [1, .9, .85, .8]})
-    >>> pooled_curve(df, 5)["day"].tolist()
-    [1, 2, 4]
+    >>> drawn, unshown = pooled_curve(df, 5)
+    >>> drawn["day"].tolist(), unshown
+    ([1, 2, 4], set())
     """
-    keep, since = [0], 0
-    events = curve["events"].tolist()
+    keep, since, unshown = [0], 0, set()
+    days, events = curve["day"].tolist(), curve["events"].tolist()
     for j in range(1, len(curve)):
         since += int(events[j - 1])  # the drop at row j is the events of the rows before it
-        if since >= k:
-            keep.append(j)
-            since = 0
+        if days[j] in (30, 60, 90):
+            if since and since < k:
+                unshown.add(int(days[j]))
+                continue
+        elif since < k:
+            continue
+        keep.append(j)
+        since = 0
     out = curve.iloc[keep].drop(columns=["at_risk", "events"])
-    return out.reset_index(drop=True)
+    return out.reset_index(drop=True), unshown
 
 
 def metrics_json(d: ReportData) -> dict[str, str]:
