@@ -518,3 +518,43 @@ def test_suppressed_outcome_trend_hides_small_months_and_marks_them(sample_con):
     assert re.search(r"<text aria-label=\"[^\"]*\"[^>]*>suppressed</text>", trend)
     note = re.search(r"(\d+) of (\d+) monthly points are hidden", trend)
     assert note and 0 < int(note.group(1)) < int(note.group(2)) == 24
+
+
+@pytest.mark.parametrize("k", [0, 11])
+def test_a_report_from_figures_read_once_equals_one_read_itself(sample_db, tmp_path, k):
+    """A run reads each scope's figures once and renders its internal and external report
+    from them (``exact``): what those give is what reading the database gives."""
+    import duckdb
+    import pandas as pd
+
+    from iop_metrics.compute import metrics as m
+    from iop_metrics.periods import month
+    from iop_metrics.report.data import (
+        assemble,
+        exact,
+        from_parameters,
+        gather,
+        load_exact,
+        metrics_json,
+        save_exact,
+    )
+
+    q = m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), "north"))
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        direct = gather(con, q, suppress=k)
+        save_exact(exact(con, q), tmp_path / "x.pkl")
+    finally:
+        con.close()
+    kept = assemble(load_exact(tmp_path / "x.pkl", q), suppress=k)
+    params = dict(period="2026-10", as_of="", db_path=str(tmp_path / "absent.duckdb"),
+                  levels="2.1", site="north", track="", suppress=k, window_days=14)  # fmt: skip
+    via = from_parameters(**params, exact=str(tmp_path / "x.pkl"))  # the database unread
+    for d in (kept, via):
+        assert metrics_json(d) == metrics_json(direct)
+        assert d.reasons == direct.reasons and d.previous == direct.previous
+        for name in ("monthly", "weekday", "service", "hours", "flow", "curve", "rates"):
+            pd.testing.assert_frame_equal(getattr(d, name), getattr(direct, name))
+    other = m.Query.of(month(2026, 9), scope=q.scope)
+    with pytest.raises(ValueError, match="not the figures of 2026-09"):
+        load_exact(tmp_path / "x.pkl", other)

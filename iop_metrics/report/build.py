@@ -87,9 +87,12 @@ def _parameters(
     data_path: str | None = None,
     program: str | None = None,
     hide: dict[str, str] | None = None,
+    exact: str | None = None,
 ) -> dict[str, Any]:
     spark = {"engine": "spark", "data_path": data_path} if data_path else {}
     forced = {"hide": json.dumps(hide, sort_keys=True)} if hide else {}
+    if exact:
+        forced["exact"] = str(exact)
     return {
         **spark,
         **forced,
@@ -260,6 +263,7 @@ def render(
     paper: str = "letter",
     warm: bool = False,
     hide: dict[str, str] | None = None,
+    exact: str | None = None,
 ) -> dict[str, float]:
     """Render the report for ``period`` into ``out_dir/<period>/`` (or into the folder ``dest``
     when given, as scheduled runs do); returns timings in seconds.
@@ -273,6 +277,8 @@ def render(
     report the process renders, instead of a kernel of its own, and print the PDF in its one
     Chromium (``browser.py``). ``hide``: figures hidden besides the report's own suppression,
     with why (what a run hides so that its external reports read together leak nothing).
+    ``exact``: a file of the report's figures already read (``data.save_exact``), for the
+    notebook to use instead of reading the database again.
     """
     from ..imports import UNUSED, hidden
 
@@ -325,6 +331,7 @@ def render(
                         data_path,
                         program,
                         hide,
+                        exact,
                     ),
                     kernel_name="python3",
                     engine_name=_engine(warm),

@@ -6,8 +6,11 @@ figures in the HTML, the PDF and metrics.json come from one computation.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+import os
+import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,13 +143,6 @@ class _Figures:
         return set(self.reasons)
 
 
-def _figures(con: m.Con, q: m.Query, k: int, ret: dict[str, Any] | None = None) -> _Figures:
-    ret = ret if ret is not None else m.retention_summary(con, q)
-    doc = m.document(con, q, retention=ret)
-    shown, reasons, behind = suppress_document(doc, k, derived=m.derived_counts(doc, ret))
-    return _Figures(doc, ret, shown, reasons, behind)
-
-
 def _context(q: m.Query, doc: dict[str, Any]) -> pub.Context:
     """What the published frames' identities need: the period's months (when it is whole
     months), the scope's levels, whether the document has PHQ-9 figures."""
@@ -160,46 +156,62 @@ def _context(q: m.Query, doc: dict[str, Any]) -> pub.Context:
     )
 
 
-def _published(
-    con: m.Con,
-    q: m.Query,
-    ret: dict[str, Any] | None,
-    k: int,
-    tables: dict[str, pd.DataFrame | None],
-    forced: dict[str, str] | None = None,
-) -> tuple[_Figures, dict[str, pd.DataFrame]]:
-    """The document and the frames published beside it, suppressed as one model
-    (``forced``: cells hidden whatever it finds, ``privacy.protect``)."""
-    ret = ret if ret is not None else m.retention_summary(con, q)
-    doc = m.document(con, q, retention=ret)
-    present = {n: df for n, df in tables.items() if df is not None}
-    shown, reasons, behind, frames = suppress_report(
-        doc,
-        k,
-        derived=m.derived_counts(doc, ret),
-        tables=present,
-        context=_context(q, doc),
-        forced=forced,
-    )
-    return _Figures(doc, ret, shown, reasons, behind), frames
+@dataclass(frozen=True)
+class Exact:
+    """Every figure the report for ``query`` reads from the database, exact: what a report
+    and its external copy share, so that a run reads them once per scope (``exact``) and
+    renders both from them (the notebook's ``exact`` parameter). Nothing here is suppressed."""
+
+    query: m.Query
+    doc: dict[str, Any]
+    ret: dict[str, Any]  # the retention summary behind the document's counts
+    frames: dict[str, pd.DataFrame | None]  # the frames published beside it (``_frames``)
+    previous: dict[str, Any]  # the previous period's document, and its retention summary
+    previous_ret: dict[str, Any]
+    curve: pd.DataFrame  # the retention curve (Kaplan-Meier, every day)
+    quality: dict[str, Any]
+    provenance: dict[str, Any]
+    level_names: dict[str, str]
+
+    def cells(self) -> Cells:
+        """The model its suppression protects, for a run to join with the models of the
+        reports it publishes beside it (``run.hides``)."""
+        present = {n: df for n, df in self.frames.items() if df is not None}
+        return document_cells(
+            self.doc,
+            m.derived_counts(self.doc, self.ret),
+            tables=present,
+            context=_context(self.query, self.doc),
+        )
 
 
-def exact_model(con: m.Con, q: m.Query) -> Cells:
-    """The exact counts of the report for ``q`` (its document and every frame it publishes)
-    with their identities: the model its suppression protects, for a run to join with the
-    models of the reports it publishes beside it (``run.hides``)."""
-    first_end = min(trailing_months(q.period)[0].end, q.period.previous().end)
+def exact(con: m.Con, q: m.Query) -> Exact:
+    """Read every figure of the report for ``q`` (``Exact``)."""
+    prev_q = m.Query(q.period.previous(), q.as_of, q.scope, q.window_days)
+    first_end = min(trailing_months(q.period)[0].end, prev_q.period.end)
+    # The retention cohort rows, computed once for this period, the previous one and the 12
+    # months of the trends (DuckDB; other engines compute each the usual way).
     shared = series.cohorts(con, q, first_end)
     try:
+        frames = _frames(con, q, shared)
         ret = shared.summary(q.period.end) if shared else m.retention_summary(con, q)
         doc = m.document(con, q, retention=ret)
-        present = {n: df for n, df in _frames(con, q, shared).items() if df is not None}
-        return document_cells(
-            doc, m.derived_counts(doc, ret), tables=present, context=_context(q, doc)
-        )
+        prev_ret = shared.summary(prev_q.period.end) if shared else None
+        prev_ret = prev_ret if prev_ret is not None else m.retention_summary(con, prev_q)
+        previous = m.document(con, prev_q, retention=prev_ret)
+        curve = shared.curve(q.period.end).frame() if shared else m.retention_curve(con, q)
+        return Exact(
+            q, doc, ret, frames, previous, prev_ret, curve,
+            _quality(con, q), _provenance(con), _level_names(con),
+        )  # fmt: skip
     finally:
         if shared is not None:
             shared.__exit__()
+
+
+def exact_model(con: m.Con, q: m.Query) -> Cells:
+    """``exact(con, q).cells()``: the report's exact counts with their identities."""
+    return exact(con, q).cells()
 
 
 def monthly_series(
@@ -403,34 +415,34 @@ def gather(
     ``hide``: cells hidden besides what the report's own model hides, with why (what a run
     hides so that its reports read together leak nothing, ``run.hides``).
     """
-    k = suppress if suppress and suppress > 1 else 0
-    prev_q = m.Query(q.period.previous(), q.as_of, q.scope, q.window_days)
-    first_end = min(trailing_months(q.period)[0].end, prev_q.period.end)
-    # The retention cohort rows, computed once for this period, the previous one and the 12
-    # months of the trends (DuckDB; other engines compute each the usual way).
-    shared = series.cohorts(con, q, first_end)
-    try:
-        return _gather(con, q, k, prev_q, shared, benchmark, hide if k else None)
-    finally:
-        if shared is not None:
-            shared.__exit__()
+    return assemble(exact(con, q), suppress=suppress, benchmark=benchmark, hide=hide)
 
 
-def _gather(
-    con: m.Con,
-    q: m.Query,
-    k: int,
-    prev_q: m.Query,
-    shared: series.Cohorts | None,
-    benchmark: str | None,
+def assemble(
+    x: Exact,
+    *,
+    suppress: int = 0,
+    benchmark: str | None = None,
     hide: dict[str, str] | None = None,
 ) -> ReportData:
-    def summary(p: m.Query) -> dict[str, Any] | None:
-        return shared.summary(p.period.end) if shared else None
-
-    figures, frames = _published(con, q, summary(q), k, _frames(con, q, shared), hide)
-    previous = _figures(con, prev_q, k, summary(prev_q)).shown
-    full_curve = shared.curve(q.period.end).frame() if shared else m.retention_curve(con, q)
+    """The report of ``gather`` from figures already read (``exact``): suppressed for
+    ``suppress`` = K > 1, with ``hide`` forced; reads nothing from the database."""
+    k = suppress if suppress and suppress > 1 else 0
+    q = x.query
+    present = {n: df for n, df in x.frames.items() if df is not None}
+    shown, reasons, behind, frames = suppress_report(
+        x.doc,
+        k,
+        derived=m.derived_counts(x.doc, x.ret),
+        tables=present,
+        context=_context(q, x.doc),
+        forced=hide if k else None,
+    )
+    figures = _Figures(x.doc, x.ret, shown, reasons, behind)
+    previous, _, _ = suppress_document(
+        x.previous, k, derived=m.derived_counts(x.previous, x.previous_ret)
+    )
+    full_curve = x.curve
     curve = full_curve
     if k:
         curve, unshown = pooled_curve(full_curve, k)
@@ -441,7 +453,6 @@ def _gather(
     hidden = figures.hidden
     if k and ("retention.day_30" in hidden or int(full_curve["events"].sum()) < k):
         curve = curve.iloc[0:0]
-    outcomes = figures.shown["outcomes"]
     return ReportData(
         query=q,
         k=k,
@@ -456,15 +467,15 @@ def _gather(
         flow=frames["flow"],
         flow_12m=frames["flow_12m"],
         curve=curve,
-        outcomes=outcomes,
-        quality=_quality(con, q),
+        outcomes=figures.shown["outcomes"],
+        quality=copy.deepcopy(x.quality),
         rates=_rates(figures, full_curve, k),
-        provenance=_provenance(con),
+        provenance=copy.deepcopy(x.provenance),
         references=tuple(bm.load(benchmark, track=q.scope.track)),
         los_bins=frames["los"],
         benchmark_file=benchmark,
         bands=_band_labels(frames["bands"], k) if "bands" in frames else None,
-        level_names=_level_names(con),
+        level_names=dict(x.level_names),
         reasons=figures.reasons,
         behind=figures.behind,
     )
@@ -573,27 +584,48 @@ def from_parameters(
     data_path: str = "",
     today: str = "",
     hide: str = "",
+    exact: str = "",
 ) -> ReportData:
     """Validate the notebook's parameters, open the database read-only (or, with ``engine``
     "spark", the exported tables at ``data_path`` on Spark) and gather the figures.
     ``last-month`` and ``last-quarter`` resolve against ``today`` (empty: the day it runs).
-    ``hide``: JSON of the cells a run hides besides the report's own (``gather``'s ``hide``)."""
+    ``hide``: JSON of the cells a run hides besides the report's own (``gather``'s ``hide``).
+    ``exact``: a file of the figures already read (``save_exact``, a run's), for this very
+    query: the database is then not read again."""
     from ..periods import parse_period, run_date
 
+    q = m.Query.of(
+        parse_period(period, today=run_date(today)),
+        as_of=dt.date.fromisoformat(as_of) if as_of else None,
+        scope=m.Scope(
+            tuple(x for x in levels.split(",") if x) or None, site or None, track or None
+        ),
+        window_days=int(window_days),
+    )
+    forced = json.loads(hide) if hide else None
+    options: dict[str, Any] = {"suppress": int(suppress), "benchmark": benchmark or None}
+    if exact:
+        return assemble(load_exact(exact, q), hide=forced, **options)
     con = _open(engine, db_path, data_path)
     try:
-        q = m.Query.of(
-            parse_period(period, today=run_date(today)),
-            as_of=dt.date.fromisoformat(as_of) if as_of else None,
-            scope=m.Scope(
-                tuple(x for x in levels.split(",") if x) or None, site or None, track or None
-            ),
-            window_days=int(window_days),
-        )
-        forced = json.loads(hide) if hide else None
-        return gather(con, q, suppress=int(suppress), benchmark=benchmark or None, hide=forced)
+        return gather(con, q, hide=forced, **options)
     finally:
         con.close()
+
+
+def save_exact(x: Exact, path: str | os.PathLike[str]) -> None:
+    """Keep ``x`` for the reports of a run that share it (a file of the run's own folder)."""
+    with open(path, "wb") as f:
+        pickle.dump(x, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_exact(path: str | os.PathLike[str], q: m.Query) -> Exact:
+    """The figures ``save_exact`` kept, checked to be those of ``q``."""
+    with open(path, "rb") as f:
+        x = pickle.load(f)  # noqa: S301 - written by this run, in its own folder
+    if not isinstance(x, Exact) or x.query != q:
+        raise ValueError(f"{path}: not the figures of {q.period.label} {q.scope}")
+    return x
 
 
 def _open(engine: str, db_path: str, data_path: str) -> m.Con:

@@ -168,14 +168,19 @@ def page_rows(share: dict[str, str]) -> dict[str, set[str]]:
 
 
 def model_job(
-    db: Path, period: Period, scope: str, levels: tuple[str, ...] | None, k: int
+    db: Path,
+    period: Period,
+    scope: str,
+    levels: tuple[str, ...] | None,
+    k: int,
+    path: str | None = None,
 ) -> dict[str, Any]:
-    """In a worker: the exact model of one scope's report (``report.data.exact_model``) and
-    what it hides alone under ``k``, or the sites page's model (``sites_cells``); a failure
-    is returned, never raised."""
+    """In a worker: one scope's figures, read once (``report.data.exact``, kept at ``path``
+    for its reports), their model and what it hides alone under ``k``; or the sites page's
+    model (``sites_cells``). A failure is returned, never raised."""
     from ..compute import metrics as m
     from ..db import connect
-    from ..report.data import exact_model
+    from ..report.data import exact, save_exact
 
     t0 = time.perf_counter()
     try:
@@ -183,10 +188,17 @@ def model_job(
         try:
             site = None if scope in (ALL, SITES) else scope
             q = m.Query.of(period, scope=m.Scope(levels, site))
-            cells = sites_cells(con, q) if scope == SITES else exact_model(con, q)
-            alone = {} if scope == SITES else protect(cells, k)
+            if scope == SITES:
+                cells, alone = sites_cells(con, q), {}
+            else:
+                figures = exact(con, q)
+                if path:
+                    save_exact(figures, path)
+                cells = figures.cells()
+                alone = protect(cells, k) if k > 1 else {}
         finally:
             con.close()
     except Exception as exc:  # noqa: BLE001 - the run names it on the reports that needed it
         return {"status": "failed", "error": repr(exc), "seconds": time.perf_counter() - t0}
-    return {"status": "ok", "cells": cells, "alone": alone, "seconds": time.perf_counter() - t0}
+    seconds = time.perf_counter() - t0
+    return {"status": "ok", "cells": cells, "alone": alone, "exact": path, "seconds": seconds}

@@ -18,9 +18,10 @@ import multiprocessing
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -260,9 +261,11 @@ def render_job(
     config: RunConfig,
     levels: tuple[str, ...] | None,
     hide: dict[str, str] | None = None,
+    exact: str | None = None,
 ) -> dict[str, Any]:
     """Render one report in this (worker) process; a failure is returned, never raised.
-    ``hide``: what it hides besides its own suppression (``hides.plan``)."""
+    ``hide``: what it hides besides its own suppression (``hides.plan``); ``exact``: its
+    figures, already read (``hides.model_job``)."""
     from ..compute.query import Scope
     from ..report.build import ReportError, render
 
@@ -283,6 +286,7 @@ def render_job(
             paper=config.paper,
             warm=True,  # this worker's kernel, reused by each report it renders
             hide=hide,
+            exact=exact,
             **extra,
         )
     except Exception as exc:  # noqa: BLE001 - isolated: reported in runs.jsonl and exit 1
@@ -355,7 +359,7 @@ def execute(
     ``kept``: outputs (by path) a resumed run already wrote, carried over, not rendered.
     ``work``: each finished output is journalled there (``journal.note_done``).
     """
-    tasks: list[tuple[dict[str, Any], Callable[..., dict[str, Any]], tuple[Any, ...]]] = []
+    tasks: list[Task] = []
     for audience in config.audiences if plan.sites else ():
         rec: dict[str, Any] = {"kind": "sites", "audience": audience}
         rec["path"] = _rel(sites_page(config.out, plan.period, audience), config.out)
@@ -372,44 +376,88 @@ def execute(
             log(f"kept   {rec['path']} (written by the run being resumed)")
     joined = together(config, plan) if any(_external(rec) for rec, _, _ in todo) else ()
     k = suppression(config, "external")
-    held = [(rec, fn, args) for rec, fn, args in todo if joined and _external(rec)]
+    # Each scope's figures are read once (a model job), for its internal and its external
+    # report and for the joint plan; the external outputs wait for that plan.
+    scopes = [rec["scope"] for rec, _, _ in todo if rec["kind"] == "report"]
+    scopes = list(dict.fromkeys([*scopes, *joined]))
+    held: list[Task] | None = [t for t in todo if joined and _external(t[0])]
+    waiting: dict[str, list[Task]] = {}
     workers = worker_count(len(todo))
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=die_with_parent
-    ) as pool:
-        models = {
-            pool.submit(hides.model_job, db, plan.period, s, config.levels, k): s for s in joined
-        }
-        futures: dict[Future[dict[str, Any]], dict[str, Any]] = {
-            pool.submit(fn, *args): rec for rec, fn, args in todo if not (joined and _external(rec))
-        }
-        got: dict[str, dict[str, Any]] = {}
-        for fut in as_completed(models):  # quick: the reports of the other audience go on
-            err = fut.exception()
-            got[models[fut]] = fut.result() if err is None else {"error": repr(err)}
-        shares = _shares(got, k, log)
-        for rec, fn, args in held:
-            share = shares.get(rec.get("scope", hides.SITES))
-            if share is None:
-                error = next((r["error"] for r in got.values() if "error" in r), "no plan")
-                rec.update({"status": "failed", "error": f"not protected together: {error}"})
+    with (
+        tempfile.TemporaryDirectory(prefix=".exact-", dir=work) as tmp,
+        ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=die_with_parent
+        ) as pool,
+    ):
+        pending: dict[Future[dict[str, Any]], tuple[str, Any]] = {}
+
+        def start(task: Task, **kw: Any) -> None:
+            rec, fn, args = task
+            pending[pool.submit(fn, *args, **kw)] = ("output", rec)
+
+        for i, s in enumerate(scopes):
+            path = None if s == hides.SITES else str(Path(tmp) / f"exact-{i}.pkl")
+            fut = pool.submit(hides.model_job, db, plan.period, s, config.levels, k, path)
+            pending[fut] = ("model", s)
+        for task in todo:
+            if held is not None and task in held:
                 continue
-            futures[pool.submit(fn, *args, share)] = rec
-        for fut in as_completed(futures):
-            rec = futures[fut]
-            try:
-                rec.update(fut.result())
-            except Exception as exc:  # noqa: BLE001 - a worker that died (killed, out of memory)
-                rec.update({"status": "failed", "error": repr(exc)})
-            rec["seconds"] = round(float(rec.get("seconds", 0.0)), 3)
-            if kept:
-                rec["resumed"] = "rendered"
-            if work is not None:
-                note_done(work, rec)
-            word = "wrote " if rec["status"] == "ok" else "FAILED"
-            log(f"{word} {rec['path']} ({rec['seconds']:.1f} s)")
+            if task[0]["kind"] == "report":
+                waiting.setdefault(task[0]["scope"], []).append(task)
+            else:
+                start(task)
+        got: dict[str, dict[str, Any]] = {}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                kind, what = pending.pop(fut)
+                if kind == "model":
+                    err = fut.exception()
+                    got[what] = fut.result() if err is None else {"error": repr(err)}
+                    for task in waiting.pop(what, []):
+                        start(task, exact=got[what].get("exact"))
+                    if held is not None and all(s in got for s in joined):
+                        shares = _shares({s: got[s] for s in joined}, k, log)
+                        for task in held:
+                            _release(task, shares, got, start)
+                        held = None
+                    continue
+                rec = what
+                try:
+                    rec.update(fut.result())
+                except Exception as exc:  # noqa: BLE001 - a worker that died (out of memory)
+                    rec.update({"status": "failed", "error": repr(exc)})
+                rec["seconds"] = round(float(rec.get("seconds", 0.0)), 3)
+                if kept:
+                    rec["resumed"] = "rendered"
+                if work is not None:
+                    note_done(work, rec)
+                word = "wrote " if rec["status"] == "ok" else "FAILED"
+                log(f"{word} {rec['path']} ({rec['seconds']:.1f} s)")
     return [rec for rec, _, _ in tasks]
+
+
+Task = tuple[dict[str, Any], Callable[..., dict[str, Any]], tuple[Any, ...]]
+
+
+def _release(
+    task: Task,
+    shares: dict[str, dict[str, str]],
+    got: dict[str, dict[str, Any]],
+    start: Callable[..., None],
+) -> None:
+    """Start an external output held for the joint plan with its share (a report with its
+    scope's figures too), or fail it when there is no plan."""
+    rec = task[0]
+    scope = rec.get("scope", hides.SITES)
+    share = shares.get(scope)
+    if share is None:
+        error = next((r["error"] for r in got.values() if "error" in r), "no plan")
+        rec.update({"status": "failed", "error": f"not protected together: {error}"})
+        return
+    extra = {"exact": got[scope].get("exact")} if rec["kind"] == "report" else {}
+    start(task, hide=share, **extra)
 
 
 def _external(rec: dict[str, Any]) -> bool:
