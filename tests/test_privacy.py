@@ -365,7 +365,8 @@ def _read_together(con, queries, k, *, joint, page=False):
     from auditor import Source, audit_many
 
     from iop_metrics.privacy import protect, suppression_block
-    from iop_metrics.report.data import exact_model, gather
+    from iop_metrics.report.data import gather
+    from iop_metrics.report.figures import exact_model
     from iop_metrics.run import hides
 
     models = {s: exact_model(con, q) for s, q in queries.items()}

@@ -529,15 +529,8 @@ def test_a_report_from_figures_read_once_equals_one_read_itself(sample_db, tmp_p
 
     from iop_metrics.compute import metrics as m
     from iop_metrics.periods import month
-    from iop_metrics.report.data import (
-        assemble,
-        exact,
-        from_parameters,
-        gather,
-        load_exact,
-        metrics_json,
-        save_exact,
-    )
+    from iop_metrics.report.data import assemble, from_parameters, gather, metrics_json
+    from iop_metrics.report.figures import exact, load_exact, save_exact
 
     q = m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), "north"))
     con = duckdb.connect(str(sample_db), read_only=True)

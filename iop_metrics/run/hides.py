@@ -175,12 +175,12 @@ def model_job(
     k: int,
     path: str | None = None,
 ) -> dict[str, Any]:
-    """In a worker: one scope's figures, read once (``report.data.exact``, kept at ``path``
+    """In a worker: one scope's figures, read once (``report.figures.exact``, kept at ``path``
     for its reports), their model and what it hides alone under ``k``; or the sites page's
     model (``sites_cells``). A failure is returned, never raised."""
     from ..compute import metrics as m
     from ..db import connect
-    from ..report.data import exact, save_exact
+    from ..report.figures import exact, save_exact
 
     t0 = time.perf_counter()
     try:

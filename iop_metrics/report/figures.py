@@ -1,0 +1,250 @@
+"""What a report reads from the database: every figure of one query, exact, read once.
+
+``exact`` reads them (the document, the previous period's, the frames published beside the
+document, the retention curve, data quality and provenance) into an ``Exact``, which
+``data.assemble`` suppresses and lays out without reading anything more. A run keeps each
+scope's ``Exact`` in a file (``save_exact``) for its internal and external report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import pickle
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .. import published as pub
+from ..compute import metrics as m
+from ..compute import series
+from ..compute.engine import engine_of
+from ..compute.series import trailing_months
+from ..periods import Period, us_federal_holidays
+from ..privacy import Cells, document_cells
+from . import benchmark as bm
+
+
+def context_of(q: m.Query, doc: dict[str, Any]) -> pub.Context:
+    """What the published frames' identities need: the period's months (when it is whole
+    months), the scope's levels, whether the document has PHQ-9 figures."""
+    months = [p for p in trailing_months(q.period) if q.period.start <= p.start <= q.period.end]
+    whole = bool(months) and months[0].start == q.period.start and months[-1].end == q.period.end
+    phq9 = (doc.get("outcomes") or {}).get("by_instrument", {}).get("PHQ-9") or {}
+    return pub.Context(
+        period_months=tuple(p.label for p in months) if whole else (),
+        levels=tuple(q.scope.levels) if q.scope.levels is not None else None,
+        phq9=phq9.get("paired") is not None,
+    )
+
+
+@dataclass(frozen=True)
+class Exact:
+    """Every figure the report for ``query`` reads from the database, exact: what a report
+    and its external copy share, so that a run reads them once per scope (``exact``) and
+    renders both from them (the notebook's ``exact`` parameter). Nothing here is suppressed."""
+
+    query: m.Query
+    doc: dict[str, Any]
+    ret: dict[str, Any]  # the retention summary behind the document's counts
+    frames: dict[str, pd.DataFrame | None]  # the frames published beside it (``_frames``)
+    previous: dict[str, Any]  # the previous period's document, and its retention summary
+    previous_ret: dict[str, Any]
+    curve: pd.DataFrame  # the retention curve (Kaplan-Meier, every day)
+    quality: dict[str, Any]
+    provenance: dict[str, Any]
+    level_names: dict[str, str]
+
+    def cells(self) -> Cells:
+        """The model its suppression protects, for a run to join with the models of the
+        reports it publishes beside it (``run.hides``)."""
+        present = {n: df for n, df in self.frames.items() if df is not None}
+        return document_cells(
+            self.doc,
+            m.derived_counts(self.doc, self.ret),
+            tables=present,
+            context=context_of(self.query, self.doc),
+        )
+
+
+def exact(con: m.Con, q: m.Query) -> Exact:
+    """Read every figure of the report for ``q`` (``Exact``)."""
+    prev_q = m.Query(q.period.previous(), q.as_of, q.scope, q.window_days)
+    first_end = min(trailing_months(q.period)[0].end, prev_q.period.end)
+    # The retention cohort rows, computed once for this period, the previous one and the 12
+    # months of the trends (DuckDB; other engines compute each the usual way).
+    shared = series.cohorts(con, q, first_end)
+    try:
+        frames = _frames(con, q, shared)
+        ret = shared.summary(q.period.end) if shared else m.retention_summary(con, q)
+        doc = m.document(con, q, retention=ret)
+        prev_ret = shared.summary(prev_q.period.end) if shared else None
+        prev_ret = prev_ret if prev_ret is not None else m.retention_summary(con, prev_q)
+        previous = m.document(con, prev_q, retention=prev_ret)
+        curve = shared.curve(q.period.end).frame() if shared else m.retention_curve(con, q)
+        return Exact(
+            q, doc, ret, frames, previous, prev_ret, curve,
+            _quality(con, q), _provenance(con), _level_names(con),
+        )  # fmt: skip
+    finally:
+        if shared is not None:
+            shared.__exit__()
+
+
+def exact_model(con: m.Con, q: m.Query) -> Cells:
+    """``exact(con, q).cells()``: the report's exact counts with their identities."""
+    return exact(con, q).cells()
+
+
+def _breakdown(con: m.Con, q: m.Query, by: str) -> pd.DataFrame:
+    """Attendance by ``by`` (weekday, service type), exact: suppressed with the document."""
+    return m.attendance(con, q, by=by)
+
+
+def _flow(con: m.Con, q: m.Query) -> pd.DataFrame:
+    """The level-of-care flow matrix, exact: suppressed with the document."""
+    return m.transition_matrix(con, q)
+
+
+BANDS = ("minimal", "mild", "moderate", "moderately severe", "severe")
+
+
+def _bands(con: m.Con, q: m.Query) -> pd.DataFrame:
+    """PHQ-9 severity band at the first against the last score of the paired courses: one row
+    per cell of the grid (``n`` courses), exact: suppressed with the document."""
+    from ..compute.outcomes import outcomes_detail
+
+    detail = outcomes_detail(con, q)
+    paired = detail[(detail["instrument"] == "PHQ-9") & detail["paired"].astype(bool)]
+    counts = paired.groupby(["first_band", "last_band"]).size()
+    grid = [(a, b) for a in BANDS for b in BANDS]
+    df = pd.DataFrame(
+        {
+            "start": [a for a, _ in grid],
+            "end": [b for _, b in grid],
+            "n": [int(counts.get((a, b), 0)) for a, b in grid],
+            "band_order": [a for a, _ in grid],
+        }
+    )
+    df = df.assign(band_order=[BANDS[i // len(BANDS)] for i in range(len(grid))])
+    return df
+
+
+def _los_bins(con: m.Con, q: m.Query) -> pd.DataFrame:
+    """The period's discharges in TEDS's LOS bins (grouped for display), exact."""
+    codes = m.length_of_stay_bins(con, q)
+    counts = dict(zip(codes["los_code"].astype(int), codes["n"].astype(int), strict=True))
+    df = pd.DataFrame(
+        {
+            "bin": [label for label, _, _ in bm.LOS_GROUPS],
+            "n": [sum(counts.get(c, 0) for c in range(lo, hi + 1)) for _, lo, hi in bm.LOS_GROUPS],
+        }
+    )
+    total = int(df["n"].sum())
+    df["share"] = df["n"] / total if total else float("nan")
+    return df
+
+
+def _quality(con: m.Con, q: m.Query) -> dict[str, Any]:
+    closed = us_federal_holidays(q.period.start, q.period.end)
+    figures = m.records(con, "quality", q, extra={"closed_days": closed})[0]
+    engine = engine_of(con)
+    loaded = engine.sql(
+        "select table_name, rows_read, rows_loaded from main.load_log order by table_name"
+    ).frame()
+    rejected = engine.sql(
+        "select table_name, reason, count(*) as n from main.rejected_rows "
+        "group by table_name, reason order by table_name, reason"
+    ).frame()
+    return {**figures, "loaded": loaded, "rejected": rejected, "imported": _imported(con)}
+
+
+def _imported(con: m.Con) -> dict[str, Any] | None:
+    """The import summary when the load came through a mapping (load_log.import_report)."""
+    engine = engine_of(con)
+    if "import_report" not in engine.sql("select * from main.load_log where 1 = 0").columns:
+        return None
+    rows = engine.sql(
+        "select max(import_report) as report from main.load_log where import_report is not null"
+    ).data
+    if not rows or rows[0][0] is None:
+        return None
+    report = json.loads(rows[0][0])
+    tables = pd.DataFrame(
+        [
+            {
+                "table_name": name,
+                "files": ", ".join(t["files"]),
+                "rows_read": t["rows_read"],
+                "rows_skipped": sum(sum(v.values()) for v in t["rows_skipped"].values()),
+                "rows_collapsed": t["rows_collapsed"],
+                "rows_written": t["rows_written"],
+                "labels": sum(len(c) for c in t["codes"].values()),
+            }
+            for name, t in report["tables"].items()
+        ]
+    )
+    return {"mapping": report["mapping"], "tables": tables}
+
+
+def _level_names(con: m.Con) -> dict[str, str]:
+    """The loaded levels_of_care table's names, by code (the report's labels for levels)."""
+    rows = engine_of(con).sql("select code, name from main.levels_of_care order by code").data
+    return {str(code): str(name) for code, name in rows}
+
+
+def _provenance(con: m.Con) -> dict[str, Any]:
+    rows = (
+        engine_of(con)
+        .sql(
+            "select any_value(snapshot) as snapshot, max(loaded_at) as loaded_at, "
+            "any_value(package_version) as package_version from main.load_log"
+        )
+        .data
+    )
+    snapshot, loaded_at, version = rows[0] if rows else (None, None, None)
+    return {"snapshot": snapshot, "loaded_at": loaded_at, "loaded_by_version": version}
+
+
+def _frames(
+    con: m.Con, q: m.Query, shared: series.Cohorts | None
+) -> dict[str, pd.DataFrame | None]:
+    """Every frame the report publishes beside its document, exact."""
+    all_levels = m.Query(
+        Period(
+            f"{q.period.label} (12 months)",
+            q.period.end - dt.timedelta(days=364),
+            q.period.end,
+            "span",
+        ),
+        q.as_of,
+        q.scope,
+        q.window_days,
+    )
+    return {
+        "monthly": pd.DataFrame(series.monthly(con, q, shared=shared)),
+        "weekday": _breakdown(con, q, "weekday"),
+        "service": _breakdown(con, q, "service_type"),
+        "hours": m.run(con, "dosage_hours", q, reads=(("detail", "dosage_weeks"),)),
+        "flow": _flow(con, q),
+        "flow_12m": _flow(con, all_levels),
+        "los": _los_bins(con, q),
+        "bands": _bands(con, q),
+    }
+
+
+def save_exact(x: Exact, path: str | os.PathLike[str]) -> None:
+    """Keep ``x`` for the reports of a run that share it (a file of the run's own folder)."""
+    with open(path, "wb") as f:
+        pickle.dump(x, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_exact(path: str | os.PathLike[str], q: m.Query) -> Exact:
+    """The figures ``save_exact`` kept, checked to be those of ``q``."""
+    with open(path, "rb") as f:
+        x = pickle.load(f)  # noqa: S301 - written by this run, in its own folder
+    if not isinstance(x, Exact) or x.query != q:
+        raise ValueError(f"{path}: not the figures of {q.period.label} {q.scope}")
+    return x
