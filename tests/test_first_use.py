@@ -151,7 +151,7 @@ def test_a_site_label_that_cannot_name_a_folder_points_to_the_mapping(tmp_path):
     from iop_metrics.errors import InputError
     from iop_metrics.periods import parse_period
     from iop_metrics.run.config import read_config
-    from iop_metrics.run.runner import make_plan
+    from iop_metrics.run.plan import make_plan
 
     cfg = _config(tmp_path, "2026-10")
     (tmp_path / "mapping.toml").write_text("")

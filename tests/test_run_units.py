@@ -336,7 +336,7 @@ def test_the_readme_config_uses_only_known_keys():
 
 def test_plan_scopes_and_site_codes_that_cannot_name_a_folder(tmp_path):
     from iop_metrics.periods import parse_period
-    from iop_metrics.run.runner import make_plan
+    from iop_metrics.run.plan import make_plan
 
     c = read_config(_config(tmp_path, GOOD))
     plan = make_plan(c, parse_period("2026-10"), ("east", "west"))

@@ -1,0 +1,266 @@
+"""Executing a run's plan: every output rendered in worker processes, in parallel.
+
+Each scope's figures are read once (a model job, ``hides.model_job``) for its internal and
+external report and for the joint suppression plan of the external outputs, which wait
+for it (``hides``). A report that fails is a record, never an exception; each finished
+output is journalled (``journal.note_done``) so that a killed run can be resumed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, WriteError
+from ..periods import Period
+from . import hides
+from .config import RunConfig
+from .journal import note_done
+from .plan import ALL, Job, Plan, sites_page, suppression
+
+
+def render_job(
+    db: Path,
+    period: Period,
+    job: Job,
+    config: RunConfig,
+    levels: tuple[str, ...] | None,
+    hide: dict[str, str] | None = None,
+    exact: str | None = None,
+) -> dict[str, Any]:
+    """Render one report in this (worker) process; a failure is returned, never raised.
+    ``hide``: what it hides besides its own suppression (``hides.plan``); ``exact``: its
+    figures, already read (``hides.model_job``)."""
+    from ..compute.query import Scope
+    from ..report.build import ReportError, render
+
+    warnings: list[str] = []
+    extra: dict[str, Any] = {"benchmark": config.benchmark} if config.benchmark else {}
+    t0 = time.perf_counter()
+    try:
+        timings = render(
+            db,
+            period,
+            dest=job.folder,
+            scope=Scope(levels, None if job.scope == ALL else job.scope),
+            suppress=suppression(config, job.audience),
+            formats=config.formats,
+            pdf_required=config.formats_given and "pdf" in config.formats,
+            warn=warnings.append,
+            program=config.program,
+            paper=config.paper,
+            warm=True,  # this worker's kernel, reused by each report it renders
+            hide=hide,
+            exact=exact,
+            **extra,
+        )
+    except Exception as exc:  # noqa: BLE001 - isolated: reported in runs.jsonl and exit 1
+        msg = str(exc) if isinstance(exc, ReportError | InputError | WriteError) else repr(exc)
+        return {"status": "failed", "error": msg, "seconds": time.perf_counter() - t0}
+    return {
+        "status": "ok",
+        "seconds": time.perf_counter() - t0,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "warnings": warnings,
+    }
+
+
+def sites_job(
+    db: Path, plan: Plan, config: RunConfig, audience: str, hide: dict[str, str] | None = None
+) -> dict[str, Any]:
+    from .sites import write_sites_page
+
+    t0 = time.perf_counter()
+    path = sites_page(config.out, plan.period, audience)
+    try:
+        write_sites_page(
+            db,
+            plan.period,
+            path,
+            sites=plan.sites,
+            levels=config.levels,
+            suppress=suppression(config, audience),
+            program=config.program,
+            hide=hide,
+        )
+    except Exception as exc:  # noqa: BLE001 - isolated like a report
+        msg = str(exc) if isinstance(exc, WriteError) else repr(exc)
+        return {"status": "failed", "error": msg, "seconds": time.perf_counter() - t0}
+    return {"status": "ok", "seconds": time.perf_counter() - t0}
+
+
+def _rel(path: Path, out: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(out))
+    return str(path)
+
+
+def worker_count(tasks: int) -> int:
+    """Processes for ``tasks`` outputs: one per core at most."""
+    return max(1, min(os.cpu_count() or 1, tasks))
+
+
+def die_with_parent() -> None:
+    """In a worker: be killed when the run is (Linux), so no orphan writes after a SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def execute(
+    config: RunConfig,
+    plan: Plan,
+    db: Path,
+    *,
+    log: Callable[[str], None],
+    kept: dict[str, dict[str, Any]] | None = None,
+    work: Path | None = None,
+) -> list[dict[str, Any]]:
+    """Render the plan against ``db`` in parallel; one record per output, in plan order.
+
+    ``kept``: outputs (by path) a resumed run already wrote, carried over, not rendered.
+    ``work``: each finished output is journalled there (``journal.note_done``).
+    """
+    tasks: list[Task] = []
+    for audience in config.audiences if plan.sites else ():
+        rec: dict[str, Any] = {"kind": "sites", "audience": audience}
+        rec["path"] = _rel(sites_page(config.out, plan.period, audience), config.out)
+        tasks.append((rec, sites_job, (db, plan, config, audience)))
+    for job in plan.jobs:
+        rec = {"kind": "report", "scope": job.scope, "audience": job.audience, "path": ""}
+        rec["path"] = _rel(job.folder, config.out) + "/"
+        tasks.append((rec, render_job, (db, plan.period, job, config, config.levels)))
+    kept = kept or {}
+    todo = [(rec, fn, args) for rec, fn, args in tasks if rec["path"] not in kept]
+    for rec, _, _ in tasks:
+        if rec["path"] in kept:
+            rec.update({**kept[rec["path"]], "resumed": "kept"})
+            log(f"kept   {rec['path']} (written by the run being resumed)")
+    joined = together(config, plan) if any(_external(rec) for rec, _, _ in todo) else ()
+    k = suppression(config, "external")
+    # Each scope's figures are read once (a model job), for its internal and its external
+    # report and for the joint plan; the external outputs wait for that plan.
+    scopes = [rec["scope"] for rec, _, _ in todo if rec["kind"] == "report"]
+    scopes = list(dict.fromkeys([*scopes, *joined]))
+    held: list[Task] | None = [t for t in todo if joined and _external(t[0])]
+    waiting: dict[str, list[Task]] = {}
+    workers = worker_count(len(todo))
+    ctx = multiprocessing.get_context("spawn")
+    with (
+        tempfile.TemporaryDirectory(prefix=".exact-", dir=work) as tmp,
+        ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=die_with_parent
+        ) as pool,
+    ):
+        pending: dict[Future[dict[str, Any]], tuple[str, Any]] = {}
+
+        def start(task: Task, **kw: Any) -> None:
+            rec, fn, args = task
+            pending[pool.submit(fn, *args, **kw)] = ("output", rec)
+
+        for i, s in enumerate(scopes):
+            path = None if s == hides.SITES else str(Path(tmp) / f"exact-{i}.pkl")
+            fut = pool.submit(hides.model_job, db, plan.period, s, config.levels, k, path)
+            pending[fut] = ("model", s)
+        for task in todo:
+            if held is not None and task in held:
+                continue
+            if task[0]["kind"] == "report":
+                waiting.setdefault(task[0]["scope"], []).append(task)
+            else:
+                start(task)
+        got: dict[str, dict[str, Any]] = {}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                kind, what = pending.pop(fut)
+                if kind == "model":
+                    err = fut.exception()
+                    got[what] = fut.result() if err is None else {"error": repr(err)}
+                    for task in waiting.pop(what, []):
+                        start(task, exact=got[what].get("exact"))
+                    if held is not None and all(s in got for s in joined):
+                        shares = _shares({s: got[s] for s in joined}, k, log)
+                        for task in held:
+                            _release(task, shares, got, start)
+                        held = None
+                    continue
+                rec = what
+                try:
+                    rec.update(fut.result())
+                except Exception as exc:  # noqa: BLE001 - a worker that died (out of memory)
+                    rec.update({"status": "failed", "error": repr(exc)})
+                rec["seconds"] = round(float(rec.get("seconds", 0.0)), 3)
+                if kept:
+                    rec["resumed"] = "rendered"
+                if work is not None:
+                    note_done(work, rec)
+                word = "wrote " if rec["status"] == "ok" else "FAILED"
+                log(f"{word} {rec['path']} ({rec['seconds']:.1f} s)")
+    return [rec for rec, _, _ in tasks]
+
+
+Task = tuple[dict[str, Any], Callable[..., dict[str, Any]], tuple[Any, ...]]
+
+
+def _release(
+    task: Task,
+    shares: dict[str, dict[str, str]],
+    got: dict[str, dict[str, Any]],
+    start: Callable[..., None],
+) -> None:
+    """Start an external output held for the joint plan with its share (a report with its
+    scope's figures too), or fail it when there is no plan."""
+    rec = task[0]
+    scope = rec.get("scope", hides.SITES)
+    share = shares.get(scope)
+    if share is None:
+        error = next((r["error"] for r in got.values() if "error" in r), "no plan")
+        rec.update({"status": "failed", "error": f"not protected together: {error}"})
+        return
+    extra = {"exact": got[scope].get("exact")} if rec["kind"] == "report" else {}
+    start(task, hide=share, **extra)
+
+
+def _external(rec: dict[str, Any]) -> bool:
+    return rec["audience"] == "external"
+
+
+def together(config: RunConfig, plan: Plan) -> tuple[str, ...]:
+    """The scopes whose external outputs are protected as one model (``hides``): the
+    program's report, its sites' and the sites page (``hides.SITES``), when the run publishes
+    more than one of them for outside eyes with suppression on; none otherwise (each output
+    then protects itself)."""
+    scopes = tuple(j.scope for j in plan.jobs if j.audience == "external")
+    if plan.sites and "external" in config.audiences:
+        scopes += (hides.SITES,)
+    if suppression(config, "external") <= 1 or len(scopes) < 2:
+        return ()
+    return scopes
+
+
+def _shares(
+    got: dict[str, dict[str, Any]], k: int, log: Callable[[str], None]
+) -> dict[str, dict[str, str]]:
+    """Each scope's share of the joint plan (empty when a model failed: none is rendered)."""
+    if not got or any(r.get("status") != "ok" for r in got.values()):
+        return {}
+    t0 = time.perf_counter()
+    cells = {s: r["cells"] for s, r in got.items()}
+    shares = hides.plan(cells, k=k, alone={s: r["alone"] for s, r in got.items()})
+    log(
+        f"planned the suppression of {len(got)} external outputs read together "
+        f"({sum(map(len, shares.values()))} figures hidden, {time.perf_counter() - t0:.1f} s)"
+    )
+    return shares
