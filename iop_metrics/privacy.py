@@ -420,7 +420,7 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
             found = _pinned(cells, unknown, bounds(), small - free)
             free |= small - found
         if not found:
-            return reasons
+            return _reveal(cells, reasons, k)
         target = min(found, key=by_value)
         shown = sorted((c for c in cells.published - unknown if values[c] > 0), key=by_value)
         near_target = [c for c in shown if any(target in eq and c in eq for eq in both)]
@@ -445,9 +445,25 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
             options = loose or near_target or shown
             pick = options[0] if options else None
         if pick is None:
-            return reasons  # nothing left to hide: everything that could protect is hidden
+            return _reveal(cells, reasons, k)  # nothing left: all that could protect is hidden
         unknown.add(pick)
         reasons[pick] = COMPLEMENTARY
+
+
+def _reveal(cells: Cells, reasons: dict[str, str], k: int) -> dict[str, str]:
+    """Show again every count hidden only to protect others ("complementary") that the exact
+    identities fix from what is shown: hiding it protects nothing (a reader works it out),
+    and its "suppressed" would stand where a number can be read, beside a rate or a chart
+    point that gives it. A revealed count is fixed by the shown ones, so showing it narrows
+    nothing a reader can allow for any other."""
+    while True:
+        unknown = set(reasons) | (set(cells.values) - cells.published)
+        fixed = _determined(cells.exact, sorted(unknown))
+        back = [c for c in fixed if reasons.get(c) == COMPLEMENTARY and not 0 < cells.values[c] < k]
+        if not back:
+            return reasons
+        for c in back:
+            del reasons[c]
 
 
 def suppress_document(

@@ -483,3 +483,39 @@ def test_the_external_retention_curve_and_its_estimates_stand_for_k_or_more():
     for a, b in itertools.pairwise(points):
         n = sum(e for d, e in zip(days, events, strict=True) if a <= d < b)
         assert n == 0 or n >= K, (a, b, n)
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_no_hidden_count_follows_from_the_shown_and_tiles_match_trends(sample_db, site):
+    """A count hidden only to protect others is hidden for nothing when the shown figures
+    give it: none is (the auditor recovers no hidden count at all), and so a figure of the
+    document and its month in the trends are hidden alike (a tile's rate never reads
+    "suppressed" beside the chart's point for the same month)."""
+    import duckdb
+    from auditor import audit
+
+    from iop_metrics.privacy import suppression_block
+    from iop_metrics.report.data import gather
+
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        d = gather(con, m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), site)), suppress=K)
+    finally:
+        con.close()
+    ext = {**d.shown, "suppression": suppression_block(d.k, d.reasons, d.behind)}
+    labels = {c: why for c, why in d.reasons.items() if "[" in c}
+    found = audit(ext, tables=d.published(), context=d.context(), labels=labels)
+    assert not [c for c in found.recovered if c in d.reasons], found.recovered
+    assert "complementary" in d.reasons.values()
+    row = d.monthly.iloc[-1]
+    for key, column in (
+        ("attendance.attendance_rate", "attendance_rate"),
+        ("attendance.attended", "attended"),
+        ("census.admissions", "admissions"),
+        ("census.discharges", "discharges"),
+        ("census.active_at_end", "active_at_end"),
+        ("discharges.completion_rate", "completion_rate"),
+        ("transitions.step_down_rate", "step_down_rate"),
+        ("dosage.share_meeting_threshold", "share_meeting_threshold"),
+    ):
+        assert (key in d.reasons) == (row[column] != row[column]), (key, d.reasons.get(key))
