@@ -366,10 +366,10 @@ def _read_together(con, queries, k, *, joint, page=False):
 
     from iop_metrics.privacy import protect, suppression_block
     from iop_metrics.report.data import gather
-    from iop_metrics.report.figures import exact_model
+    from iop_metrics.report.figures import exact
     from iop_metrics.run import hides
 
-    models = {s: exact_model(con, q) for s, q in queries.items()}
+    models = {s: exact(con, q).cells() for s, q in queries.items()}
     if page:
         models["sites"] = hides.sites_cells(con, queries["all"])
     alone = {s: protect(models[s], k) for s in queries}  # as the run's model jobs do

@@ -90,12 +90,12 @@ def _parameters(
     exact: str | None = None,
 ) -> dict[str, Any]:
     spark = {"engine": "spark", "data_path": data_path} if data_path else {}
-    forced = {"hide": json.dumps(hide, sort_keys=True)} if hide else {}
+    run = {"hide": json.dumps(hide, sort_keys=True)} if hide else {}
     if exact:
-        forced["exact"] = str(exact)
+        run["exact"] = str(exact)
     return {
         **spark,
-        **forced,
+        **run,
         "period": period.label,
         "as_of": as_of.isoformat() if as_of else "",
         "db_path": str(db),
@@ -277,7 +277,7 @@ def render(
     report the process renders, instead of a kernel of its own, and print the PDF in its one
     Chromium (``browser.py``). ``hide``: figures hidden besides the report's own suppression,
     with why (what a run hides so that its external reports read together leak nothing).
-    ``exact``: a file of the report's figures already read (``data.save_exact``), for the
+    ``exact``: a file of the report's figures already read (``figures.save_exact``), for the
     notebook to use instead of reading the database again.
     """
     from ..imports import UNUSED, hidden

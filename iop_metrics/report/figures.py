@@ -93,11 +93,6 @@ def exact(con: m.Con, q: m.Query) -> Exact:
             shared.__exit__()
 
 
-def exact_model(con: m.Con, q: m.Query) -> Cells:
-    """``exact(con, q).cells()``: the report's exact counts with their identities."""
-    return exact(con, q).cells()
-
-
 def _breakdown(con: m.Con, q: m.Query, by: str) -> pd.DataFrame:
     """Attendance by ``by`` (weekday, service type), exact: suppressed with the document."""
     return m.attendance(con, q, by=by)

@@ -21,9 +21,7 @@ from typing import Any
 
 from ..periods import Period
 from ..privacy import Cells, protect
-
-ALL = "all"
-
+from .plan import ALL
 
 SITES = "sites"  # the model of the external sites page, joined like a report's
 WINDOWS = ("period", "12m")
@@ -133,8 +131,9 @@ def plan(
     """What each report (``all`` and its sites, and ``sites``, the sites page) hides, with
     why, when all are published together: ``privacy.protect`` over ``joint(models)``, split
     back by scope. ``alone``: what each hides protected by itself (``privacy.protect`` on its
-    own model), the joint model's starting point: no report shows what it hides alone, and
-    the joint model only adds what the sums across reports call for (much faster too).
+    own model), the joint model's starting point: it then adds what the sums across reports
+    call for (much faster than from nothing), and shows again only a count the other
+    reports give away anyway (``privacy._reveal``).
 
     >>> from iop_metrics.privacy import Cells
     >>> def one(n):

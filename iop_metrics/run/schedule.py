@@ -153,7 +153,7 @@ def execute(
     # report and for the joint plan; the external outputs wait for that plan.
     scopes = [rec["scope"] for rec, _, _ in todo if rec["kind"] == "report"]
     scopes = list(dict.fromkeys([*scopes, *joined]))
-    held: list[Task] | None = [t for t in todo if joined and _external(t[0])]
+    held: list[Task] | None = [t for t in todo if _external(t[0])] if joined else None
     waiting: dict[str, list[Task]] = {}
     workers = worker_count(len(todo))
     ctx = multiprocessing.get_context("spawn")
@@ -171,11 +171,12 @@ def execute(
 
         for i, s in enumerate(scopes):
             path = None if s == hides.SITES else str(Path(tmp) / f"exact-{i}.pkl")
-            fut = pool.submit(hides.model_job, db, plan.period, s, config.levels, k, path)
+            alone = k if s in joined else 0  # what it hides alone: for the joint plan only
+            fut = pool.submit(hides.model_job, db, plan.period, s, config.levels, alone, path)
             pending[fut] = ("model", s)
         for task in todo:
-            if held is not None and task in held:
-                continue
+            if held is not None and _external(task[0]):
+                continue  # released with its share of the plan
             if task[0]["kind"] == "report":
                 waiting.setdefault(task[0]["scope"], []).append(task)
             else:

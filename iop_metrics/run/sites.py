@@ -32,6 +32,7 @@ from ..compute.casemix import FACTOR_WORDS
 from ..periods import Period
 from ..privacy import is_small
 from .archive import write_atomically
+from .plan import ALL
 
 ORANGE = "#dd6b20"
 
@@ -261,7 +262,7 @@ def measure_section(
         if row["reading"] not in ("as expected", "too few", "suppressed")
     ]
     network_small = k > 1 and (
-        any(is_small(v, k) for v in (adj.n, adj.observed, adj.n - adj.observed)) or "all" in hide
+        any(is_small(v, k) for v in (adj.n, adj.observed, adj.n - adj.observed)) or ALL in hide
     )
     charts = {}
     if adj.rate is not None and 0 < adj.rate < 1 and not network_small:
@@ -280,8 +281,8 @@ def measure_section(
         "rows": marked(_records(rows), adj.sites, "12m"),
         "month_rows": marked(_records(mo), month.sites, "period"),
         "network": {
-            "n": mark("12m", "all", "n", adj.n) if network_small else adj.n,
-            "observed": mark("12m", "all", "observed", adj.observed)
+            "n": mark("12m", ALL, "n", adj.n) if network_small else adj.n,
+            "observed": mark("12m", ALL, "observed", adj.observed)
             if network_small
             else adj.observed,
             "rate": None if network_small else adj.rate,
