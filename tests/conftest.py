@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,22 @@ from iop_metrics.ingest.load import load  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item) -> None:
+    """Fail a test of an ``xdist_group`` that ``--dist loadgroup`` did not group: its expensive
+    module fixture (a network run, the report renders) would be built on every worker while the
+    others wait on its lock. pytest 9.2 silently broke the grouping (pytest-xdist#1386)."""
+    config = item.config
+    if not (os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup")):
+        return
+    if item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+        pytest.fail(
+            f"--dist loadgroup did not group {item.nodeid}: this pytest ({pytest.__version__}) "
+            "and pytest-xdist disagree (pytest-xdist#1386); install requirements.lock",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")
