@@ -15,6 +15,8 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from iop_metrics.contract import TABLES
 from iop_metrics.report.build import find_chromium
 
@@ -118,26 +120,26 @@ def memory_db(tables: dict[str, list[dict]]):
     from iop_metrics.contract import BUILTIN_INSTRUMENTS, BUILTIN_LEVELS
 
     con = duckdb.connect()
-    con.execute(
-        "create table levels_of_care (code varchar, name varchar, intensity double, "
-        "setting varchar)"
-    )
-    con.executemany(
-        "insert into levels_of_care values (?, ?, ?, ?)", [list(r) for r in BUILTIN_LEVELS]
-    )
-    con.execute(
-        "create table instruments (code varchar, name varchar, min_score double, max_score "
-        "double, lower_is_better boolean, caseness double, reliable_change double, source varchar)"
-    )
     instruments = [
-        [i.code, i.name, i.min_score, i.max_score, i.lower_is_better, i.caseness]
-        + [i.reliable_change, i.source]
-        for i in BUILTIN_INSTRUMENTS
+        dict(zip(TABLE_INSTRUMENT_COLUMNS, row, strict=True))
+        for row in (
+            [i.code, i.name, i.min_score, i.max_score, i.lower_is_better, i.caseness]
+            + [i.reliable_change, i.source]
+            for i in BUILTIN_INSTRUMENTS
+        )
     ]
-    extra = tables.get("instruments", [])
-    instruments += [[r.get(c) for c in TABLE_INSTRUMENT_COLUMNS] for r in extra]
-    con.executemany("insert into instruments values (?, ?, ?, ?, ?, ?, ?, ?)", instruments)
+    rows = {
+        "levels_of_care": [
+            dict(zip(("code", "name", "intensity", "setting"), r, strict=True))
+            for r in BUILTIN_LEVELS
+        ],
+        "instruments": instruments + list(tables.get("instruments", [])),
+        **{k: v for k, v in tables.items() if k != "instruments"},
+    }
     schemas = {
+        "levels_of_care": "code varchar, name varchar, intensity double, setting varchar",
+        "instruments": "code varchar, name varchar, min_score double, max_score double, "
+        "lower_is_better boolean, caseness double, reliable_change double, source varchar",
         "clients": "client_id varchar, birth_year integer, sex varchar, primary_substance varchar, "
         "payer varchar, referral_source varchar",
         "episodes": "episode_id varchar, client_id varchar, site varchar, level_of_care varchar, "
@@ -149,14 +151,24 @@ def memory_db(tables: dict[str, list[dict]]):
     }
     for name, schema in schemas.items():
         con.execute(f"create table {name} ({schema})")
-        cols = [c.split()[0] for c in schema.split(", ")]
-        rows = tables.get(name, [])
-        if rows:
-            con.executemany(
-                f"insert into {name} values ({', '.join('?' for _ in cols)})",
-                [[r.get(c) for c in cols] for r in rows],
+        cols = [c.split() for c in schema.split(", ")]
+        if rows.get(name):  # through Arrow, typed as the table: executemany took ~70 ms a dataset
+            arrow = pa.table(
+                {c: pa.array([r.get(c) for r in rows[name]], ARROW[t]) for c, t in cols}
             )
+            con.register("_rows", arrow)
+            con.execute(f"insert into {name} select * from _rows")
+            con.unregister("_rows")
     return con
+
+
+ARROW = {
+    "varchar": pa.string(),
+    "integer": pa.int32(),
+    "double": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+}
 
 
 def dom(html: Path) -> str:
