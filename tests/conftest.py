@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -20,8 +19,7 @@ def pytest_runtest_setup(item) -> None:
     """Fail a test of an ``xdist_group`` that ``--dist loadgroup`` did not group: its expensive
     module fixture (a network run, the report renders) would be built on every worker while the
     others wait on its lock. pytest 9.2 silently broke the grouping (pytest-xdist#1386)."""
-    config = item.config
-    if not (os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup")):
+    if not getattr(item.config.option, "loadgroup", False):  # set on xdist's workers only
         return
     if item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
         pytest.fail(
