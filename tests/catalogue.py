@@ -1,4 +1,4 @@
-"""Every query the package runs (41: each SQL file, with each grouping of attendance and each
+"""Every query the package runs (42: each SQL file, with each grouping of attendance and each
 slice), as (file, files it reads, extra parameters): compared across engines and frame paths."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ QUERIES: list[tuple[str, tuple[tuple[str, str], ...], dict[str, Any]]] = [
     ("retention", (("detail", "retention_cohort"), ("curve", "retention_curve")), {}),
     ("transitions_detail", (), {}),
     ("transitions", (("detail", "transitions_detail"),), {}),
+    ("transition_matrix", (("detail", "transitions_detail"),), {}),
     ("inflow_detail", (), {}),
     ("inflow", (("detail", "inflow_detail"),), {}),
     ("continuity_detail", (), {}),

@@ -24,14 +24,7 @@ def transitions(con: Con, q: Query) -> pd.DataFrame:
 def transition_matrix(con: Con, q: Query) -> pd.DataFrame:
     """From-level x to-level counts over all levels of care (outcome where there is no next)."""
     all_levels = Query(q.period, q.as_of, Scope(None, q.scope.site, q.scope.track), q.window_days)
-    rows = transitions_detail(con, all_levels)
-    rows["to_level"] = rows["to_level"].where(rows["to_level"].notna(), rows["outcome"])
-    return (
-        rows.groupby(["from_level", "to_level"], as_index=False)
-        .size()
-        .rename(columns={"size": "n"})
-        .sort_values(["from_level", "to_level"], ignore_index=True)
-    )
+    return run(con, "transition_matrix", all_levels, reads=detail_reads("transitions"))
 
 
 def inflow_detail(con: Con, q: Query) -> pd.DataFrame:

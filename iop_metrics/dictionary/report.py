@@ -245,7 +245,7 @@ TABLES_READ: tuple[tuple[str, str, str], ...] = (
     (
         "transitions",
         "episodes, episode_next (derived: each discharge's next episode, filtered by as_of and W)",
-        "transitions_detail.sql, transitions.sql",
+        "transitions_detail.sql, transitions.sql, transition_matrix.sql (the report's flow)",
     ),
     (
         "inflow",
