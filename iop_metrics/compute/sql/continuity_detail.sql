@@ -15,13 +15,20 @@ discharged as (
         and ($site is null or site = $site)
 ),
 
+-- the episodes of the discharged clients (only their contacts can follow a discharge)
+their_episodes as (
+    select o.client_id, o.episode_id, o.admit_date
+    from visible as o
+    where o.client_id in (select client_id from discharged)
+),
+
 contacts as (
     select o.client_id, o.episode_id, o.admit_date as contact_date
-    from visible as o
+    from their_episodes as o
     union all
     select o.client_id, o.episode_id, s.session_date as contact_date
     from main.sessions as s
-    inner join visible as o on o.episode_id = s.episode_id
+    inner join their_episodes as o on o.episode_id = s.episode_id
     where s.status = 'attended'
         and s.session_date between cast($start as date) + 1 and cast($end as date) + 14
         and s.session_date <= $as_of

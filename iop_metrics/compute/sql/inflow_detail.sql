@@ -21,6 +21,8 @@ previous as (
         ) as rank_for_admission
     from next_episode($as_of, $window) as n
     inner join visible_episodes($as_of) as p on p.episode_id = n.episode_id
+    -- only the admissions in P: each keeps all its candidates, so its rank is the same
+    where n.next_episode_id in (select episode_id from admissions)
 ),
 
 final as (
