@@ -260,6 +260,9 @@ def _guard(con: duckdb.DuckDBPyConnection, name: str, table: Table) -> None:
             f"create or replace temp table _suspects as select _line, {raw} from typed_{name} "
             f"where {raw} is not null and regexp_matches({raw}, '{anyone}')"
         )
+        if not scalar(con, "select count(*) from _suspects"):  # the usual case: none at all
+            con.execute("drop table _suspects")
+            continue
         for label, pat in patterns:
             quoted = pat.replace("'", "''")
             message = f"looks like {label}; refused by the de-identification guard (value withheld)"
