@@ -355,28 +355,25 @@ def test_a_small_total_over_small_parts_in_the_report_leaks_nothing(tmp_path):
     assert d.reasons["census.discharges"] == "complementary"  # 4: its "<5" would pin the bins
 
 
-def _read_together(con, queries, k, *, joint, page=False):
+def _read_together(con, queries, k, *, joint, page=False, read=None):
     """The external outputs of a run over ``queries`` (scope -> query; ``page``: with the
     sites page) as the auditor reads them all at once: every report's identities, the
     program's count as the sum of its sites' wherever the exact figures add up, and the
     page's (``_page_source``). ``joint``: each output with its share of the run's plan
-    (``run.hides.plan``) forced, else each protected alone. Returns the counts of 1..k-1
-    worked out, and the plan."""
+    (``run.hides.plan``) forced, else each protected alone. ``read``: what ``_read_models``
+    gave for these queries (read once for several calls, as a run reads each scope once).
+    Returns the counts of 1..k-1 worked out, and the plan."""
     from auditor import Source, audit_many
 
-    from iop_metrics.privacy import protect, suppression_block
-    from iop_metrics.report.data import gather
-    from iop_metrics.report.figures import exact
+    from iop_metrics.privacy import suppression_block
+    from iop_metrics.report.data import assemble
     from iop_metrics.run import hides
 
-    models = {s: exact(con, q).cells() for s, q in queries.items()}
-    if page:
-        models["sites"] = hides.sites_cells(con, queries["all"])
-    alone = {s: protect(models[s], k) for s in queries}  # as the run's model jobs do
+    xs, models, alone = read or _read_models(con, queries, k, page=page)
     plan = hides.plan(models, k=k, alone=alone) if joint else {s: {} for s in models}
     sources, truth = [], {}
-    for s, q in queries.items():
-        d = gather(con, q, suppress=k, hide=plan[s])
+    for s in queries:
+        d = assemble(xs[s], suppress=k, hide=plan[s])  # = gather (test_report)
         ext = {**d.shown, "suppression": suppression_block(d.k, d.reasons, d.behind)}
         labels = {c: why for c, why in d.reasons.items() if "[" in c}
         sources.append(Source(f"{s}:", ext, d.published(), d.context(), labels))
@@ -393,6 +390,21 @@ def _read_together(con, queries, k, *, joint, page=False):
         sources.append(source)
         extra += more
     return audit_many(sources, k, extra=tuple(extra)).small(k, truth), plan
+
+
+def _read_models(con, queries, k, *, page):
+    """Each scope's exact figures, the models of the run's plan (with the sites page's when
+    ``page``) and what each report hides alone, as the run's model jobs read them."""
+    from iop_metrics.privacy import protect
+    from iop_metrics.report.figures import exact
+    from iop_metrics.run import hides
+
+    xs = {s: exact(con, q) for s, q in queries.items()}
+    models = {s: x.cells() for s, x in xs.items()}
+    if page:
+        models["sites"] = hides.sites_cells(con, queries["all"])
+    alone = {s: protect(models[s], k) for s in queries}
+    return xs, models, alone
 
 
 def _page_source(con, q, k, share, models):
@@ -443,8 +455,9 @@ def test_the_program_and_its_sites_read_together_leak_nothing(sample_db):
             s: m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), None if s == "all" else s))
             for s in ("all", "main", "north")
         }
-        alone, _ = _read_together(con, queries, K, joint=False, page=True)
-        together, plan = _read_together(con, queries, K, joint=True, page=True)
+        read = _read_models(con, queries, K, page=True)
+        alone, _ = _read_together(con, queries, K, joint=False, page=True, read=read)
+        together, plan = _read_together(con, queries, K, joint=True, page=True, read=read)
     finally:
         con.close()
     assert alone, "protected alone, the outputs should leak through the sites' sums"
