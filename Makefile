@@ -63,7 +63,7 @@ report: $(DB) ## render the latest complete sample month into reports/<YYYY-MM>/
 test: $(STAMP) $(AXE) ## lint, type-check and run every test (unit, golden, property, notebook, browser)
 	$(BIN)/ruff check iop_metrics tests bench
 	$(BIN)/ruff format --check iop_metrics tests bench
-	$(BIN)/mypy
+	$(BIN)/mypy -n auto
 	$(BIN)/pytest -q -n $(JOBS) --dist loadgroup
 
 spark: $(STAMP) ## add the Spark engine to .venv (requirements-spark.lock; Java 17 via apt if none)
