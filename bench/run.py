@@ -346,8 +346,8 @@ def fresh() -> dict:
                 [
                     "sh",
                     "-c",
-                    f"uv venv -q {venv} && uv pip install -q -p {venv}/bin/python "
-                    f"-r {ROOT / 'requirements.lock'}",
+                    f"uv venv -q {venv} && uv pip install -q --compile-bytecode "
+                    f"-p {venv}/bin/python -r {ROOT / 'requirements.lock'}",
                 ]
             )
     floor = r.get("uv_floor")
