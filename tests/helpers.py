@@ -113,13 +113,30 @@ TABLE_INSTRUMENT_COLUMNS = (
 )
 
 
-def memory_db(tables: dict[str, list[dict]]):
-    """An in-memory DuckDB with the canonical schema holding these rows (built-in levels)."""
+_REUSED: list[Any] = []
+
+
+def memory_db(tables: dict[str, list[dict]], *, reuse: bool = False):
+    """An in-memory DuckDB with the canonical schema holding these rows (built-in levels).
+
+    ``reuse``: empty one connection of this process and fill it again, rather than open a
+    new database (13 ms, and 10 ms more for its macros): for the property tests, which use
+    one dataset at a time (a connection returned before then holds the new rows)."""
     import duckdb
 
     from iop_metrics.contract import BUILTIN_INSTRUMENTS, BUILTIN_LEVELS
 
-    con = duckdb.connect()
+    if reuse and _REUSED:
+        con = _REUSED[0]
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() "
+            "and schema_name = 'main'"
+        ).fetchall():
+            con.execute(f'drop table main."{name}"')  # the canonical and the derived tables
+    else:
+        con = duckdb.connect()
+        if reuse:
+            _REUSED.append(con)
     instruments = [
         dict(zip(TABLE_INSTRUMENT_COLUMNS, row, strict=True))
         for row in (

@@ -53,7 +53,7 @@ def _same(a, b) -> None:
 def test_derived_tables_change_no_figure(tables, as_of_extra, window, levels, kind):
     period = month(2026, 3) if kind == "month" else quarter(2026, 1)
     q = Query(period, period.end + dt.timedelta(days=as_of_extra), Scope(levels), window)
-    con = memory_db(tables)
+    con = memory_db(tables, reuse=True)
     assert not derived.present(con)
     full = _figures(con, q)
     derived.build(con)

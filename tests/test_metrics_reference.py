@@ -164,7 +164,7 @@ def _close(a, b, path="") -> None:
 
 
 def _compare(tables, period, as_of, scope, window) -> dict:
-    con = memory_db(tables)
+    con = memory_db(tables, reuse=True)
     ours = document(con, Query(period, as_of, scope, window))
     theirs = reference_document(
         tables,
@@ -224,10 +224,10 @@ def test_sql_matches_the_plain_python_reference(
 @given(tables=datasets(), seed=st.integers(0, 2**32 - 1))
 def test_shuffling_input_rows_changes_nothing(tables, seed):
     q = Query(month(2026, 3), dt.date(2026, 4, 20), Scope(), 14)
-    before = document(memory_db(tables), q)
+    before = document(memory_db(tables, reuse=True), q)
     rng = random.Random(seed)
     shuffled = {k: rng.sample(v, len(v)) for k, v in tables.items()}
-    assert document(memory_db(shuffled), q) == before
+    assert document(memory_db(shuffled, reuse=True), q) == before
 
 
 def _truncate(tables: dict[str, list[dict]], as_of: dt.date) -> dict[str, list[dict]]:
@@ -261,7 +261,9 @@ def test_as_of_stability_a_past_period_does_not_change_when_later_data_arrives(t
     period = month(2026, 3)
     as_of = period.end + dt.timedelta(days=extra)
     q = Query(period, as_of, Scope(("2.1", "2.5", "3.5")), 14)
-    assert document(memory_db(tables), q) == document(memory_db(_truncate(tables, as_of)), q)
+    assert document(memory_db(tables, reuse=True), q) == document(
+        memory_db(_truncate(tables, as_of), reuse=True), q
+    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -269,7 +271,7 @@ def test_as_of_stability_a_past_period_does_not_change_when_later_data_arrives(t
 def test_retention_agrees_with_lifelines(tables, as_of_extra):
     period = month(2026, 3)
     q = Query(period, period.end + dt.timedelta(days=as_of_extra), Scope(("2.1", "2.5")), 14)
-    con = memory_db(tables)
+    con = memory_db(tables, reuse=True)
     cohort = retention_cohort(con, q)
     doc = document(con, q)["retention"]
     if cohort.empty:
