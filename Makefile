@@ -63,14 +63,8 @@ report: $(DB) ## render the latest complete sample month into reports/<YYYY-MM>/
 test: $(STAMP) $(AXE) ## lint, type-check and run every test (unit, golden, property, notebook, browser)
 	$(BIN)/ruff check iop_metrics tests bench
 	$(BIN)/ruff format --check iop_metrics tests bench
-	@# mypy (one process, ~15 s) beside pytest, whose workers leave a core idle now and then
-	@# (waiting on kernels and Chromium); its report is printed once both are done, and either
-	@# failing fails the target
-	@log=$$(mktemp); $(BIN)/mypy >$$log 2>&1 & pid=$$!; \
-	$(BIN)/pytest -q -n $(JOBS) --dist loadgroup; tests=$$?; \
-	wait $$pid; types=$$?; echo "mypy: $$(tail -n 1 $$log)"; \
-	[ $$types -eq 0 ] || cat $$log; rm -f $$log; \
-	[ $$tests -eq 0 ] && [ $$types -eq 0 ]
+	$(BIN)/mypy -n auto
+	$(BIN)/pytest -q -n $(JOBS) --dist loadgroup
 
 spark: $(STAMP) ## add the Spark engine to .venv (requirements-spark.lock; Java 17 via apt if none)
 	@if [ -z "$$JAVA_HOME" ] && ! command -v java >/dev/null; then \
