@@ -242,3 +242,28 @@ def test_hand_made_scores_and_score_dates():
     assert (after[1]["measured_last_30d"], after[1]["open_30d"]) == (0, 0)
     # e1 scored on day 4; e2 (admitted Jan 25) reaches day 13 after as_of: not eligible
     assert (after[1]["measured_at_intake"], after[1]["intake_eligible"]) == (1, 1)
+
+
+def test_a_connection_makes_its_macros_again_when_the_derived_tables_come_or_go():
+    """The engine creates a connection's temp macros once (``engine._PREPARED``), and again
+    when the derived tables were built or dropped since: each query reads what is there."""
+    from iop_metrics.compute.engine import DuckDBEngine
+
+    def next_episode_reads() -> str:
+        (text,) = con.execute(
+            "select macro_definition from duckdb_functions() where function_name = 'next_episode'"
+        ).fetchone()
+        return "episode_next" if "episode_next" in text else "episodes"
+
+    con = memory_db(_case())
+    q = Query(month(2026, 1), dt.date(2026, 2, 28), Scope(("2.1",)), 14)
+    full = transitions_detail(con, q)
+    assert next_episode_reads() == "episodes"
+    derived.build(con)
+    DuckDBEngine(con).prepare()
+    assert next_episode_reads() == "episode_next"
+    pd.testing.assert_frame_equal(transitions_detail(con, q), full, check_exact=True)
+    con.execute("drop table episode_engagement")  # one derived table gone: the long way again
+    pd.testing.assert_frame_equal(transitions_detail(con, q), full, check_exact=True)
+    assert next_episode_reads() == "episodes"
+    assert full["to_level"].tolist() == ["1.0"]  # the case has its step down
