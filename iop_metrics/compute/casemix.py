@@ -303,6 +303,12 @@ def _glm(model: CaseMixModel, pats: pd.DataFrame) -> tuple[tuple[float, ...], tu
     return tuple(map(float, res.params)), tuple(map(float, se))
 
 
+def counts(pats: pd.DataFrame) -> pd.DataFrame:
+    """Per site: n (the episodes eligible) and observed O = sum y, for the raw funnel."""
+    out = pats.groupby("site", sort=True).agg(n=("trials", "sum"), observed=("successes", "sum"))
+    return out.reset_index()
+
+
 def expected(model: CaseMixModel, pats: pd.DataFrame) -> pd.DataFrame:
     """Per site: n, observed O = sum y, expected E = sum p_i, variance V = sum p_i (1 - p_i)."""
     p = model.predict(pats)

@@ -269,10 +269,11 @@ def compare(
         return funnel(per_site, measure=measure, adjusted=False, start=start, end=end)
     if pats is None:
         pats = casemix.patterns(con, wq, measure)
+    if not adjust:  # the raw funnel takes E = n p, V = n p (1 - p): its counts, no model
+        return funnel(casemix.counts(pats), measure=measure, adjusted=False, start=start, end=end)
     model = casemix.fit(pats, measure=measure)
     per_site = casemix.expected(model, pats)
-    kept = model if adjust else None
-    return funnel(per_site, measure=measure, adjusted=adjust, model=kept, start=start, end=end)
+    return funnel(per_site, measure=measure, adjusted=True, model=model, start=start, end=end)
 
 
 def site_comparison(
