@@ -101,23 +101,30 @@ def session(
     }
 
 
-TABLE_INSTRUMENT_COLUMNS = (
-    "code",
-    "name",
-    "min_score",
-    "max_score",
-    "lower_is_better",
-    "caseness",
-    "reliable_change",
-    "source",
-)
-
-
+# The canonical tables memory_db creates, as "column type" lists.
+SCHEMAS = {
+    "levels_of_care": "code varchar, name varchar, intensity double, setting varchar",
+    "instruments": "code varchar, name varchar, min_score double, max_score double, "
+    "lower_is_better boolean, caseness double, reliable_change double, source varchar",
+    "clients": "client_id varchar, birth_year integer, sex varchar, primary_substance varchar, "
+    "payer varchar, referral_source varchar",
+    "episodes": "episode_id varchar, client_id varchar, site varchar, level_of_care varchar, "
+    "track varchar, admit_date date, discharge_date date, discharge_reason varchar",
+    "sessions": "session_id varchar, episode_id varchar, session_date date, service_type "
+    "varchar, scheduled_minutes integer, status varchar, attended_minutes integer, "
+    "telehealth boolean",
+    "assessments": "episode_id varchar, assessed_on date, instrument varchar, score double",
+}
 _REUSED: list[Any] = []
 
 
+def _columns(table: str) -> list[tuple[str, str]]:
+    return [(c.split()[0], c.split()[1]) for c in SCHEMAS[table].split(", ")]
+
+
 def memory_db(tables: dict[str, list[dict]], *, reuse: bool = False):
-    """An in-memory DuckDB with the canonical schema holding these rows (built-in levels).
+    """An in-memory DuckDB with the canonical schema holding these rows (built-in levels and
+    instruments, then any instruments given).
 
     ``reuse``: empty one connection of this process and fill it again, rather than open a
     new database (13 ms, and 10 ms more for its macros): for the property tests, which use
@@ -137,40 +144,27 @@ def memory_db(tables: dict[str, list[dict]], *, reuse: bool = False):
         con = duckdb.connect()
         if reuse:
             _REUSED.append(con)
-    instruments = [
-        dict(zip(TABLE_INSTRUMENT_COLUMNS, row, strict=True))
-        for row in (
-            [i.code, i.name, i.min_score, i.max_score, i.lower_is_better, i.caseness]
-            + [i.reliable_change, i.source]
-            for i in BUILTIN_INSTRUMENTS
-        )
+
+    def named(table: str, row: tuple) -> dict:
+        return dict(zip([c for c, _ in _columns(table)], row, strict=True))
+
+    builtin = [
+        (i.code, i.name, i.min_score, i.max_score, i.lower_is_better, i.caseness)
+        + (i.reliable_change, i.source)
+        for i in BUILTIN_INSTRUMENTS
     ]
     rows = {
-        "levels_of_care": [
-            dict(zip(("code", "name", "intensity", "setting"), r, strict=True))
-            for r in BUILTIN_LEVELS
-        ],
-        "instruments": instruments + list(tables.get("instruments", [])),
-        **{k: v for k, v in tables.items() if k != "instruments"},
+        **tables,
+        "levels_of_care": [named("levels_of_care", tuple(r)) for r in BUILTIN_LEVELS],
+        "instruments": [named("instruments", r) for r in builtin]
+        + list(tables.get("instruments", [])),
     }
-    schemas = {
-        "levels_of_care": "code varchar, name varchar, intensity double, setting varchar",
-        "instruments": "code varchar, name varchar, min_score double, max_score double, "
-        "lower_is_better boolean, caseness double, reliable_change double, source varchar",
-        "clients": "client_id varchar, birth_year integer, sex varchar, primary_substance varchar, "
-        "payer varchar, referral_source varchar",
-        "episodes": "episode_id varchar, client_id varchar, site varchar, level_of_care varchar, "
-        "track varchar, admit_date date, discharge_date date, discharge_reason varchar",
-        "sessions": "session_id varchar, episode_id varchar, session_date date, service_type "
-        "varchar, scheduled_minutes integer, status varchar, attended_minutes integer, "
-        "telehealth boolean",
-        "assessments": "episode_id varchar, assessed_on date, instrument varchar, score double",
-    }
-    for name, schema in schemas.items():
+    for name, schema in SCHEMAS.items():
         con.execute(f"create table {name} ({schema})")
-        cols = [c.split() for c in schema.split(", ")]
         if rows.get(name):  # through Arrow, typed as the table: executemany took ~70 ms a dataset
-            arrow = pa.table({c: _arrow([r.get(c) for r in rows[name]], t) for c, t in cols})
+            arrow = pa.table(
+                {c: _arrow([r.get(c) for r in rows[name]], t) for c, t in _columns(name)}
+            )
             con.register("_rows", arrow)
             con.execute(f"insert into {name} select * from _rows")
             con.unregister("_rows")
