@@ -303,24 +303,19 @@ def _glm(model: CaseMixModel, pats: pd.DataFrame) -> tuple[tuple[float, ...], tu
     return tuple(map(float, res.params)), tuple(map(float, se))
 
 
-def counts(pats: pd.DataFrame) -> pd.DataFrame:
-    """Per site: n (the episodes eligible) and observed O = sum y, for the raw funnel."""
-    out = pats.groupby("site", sort=True).agg(n=("trials", "sum"), observed=("successes", "sum"))
-    return out.reset_index()
+def counts(pats: pd.DataFrame, **sums: str) -> pd.DataFrame:
+    """Per site: n (the episodes eligible) and observed O = sum y, for the raw funnel; and the
+    sum of each column named in ``sums`` (``expected="e"``: a column ``expected``)."""
+    aggs = {"n": ("trials", "sum"), "observed": ("successes", "sum")}
+    aggs |= {name: (column, "sum") for name, column in sums.items()}
+    return pats.groupby("site", sort=True).agg(**aggs).reset_index()
 
 
 def expected(model: CaseMixModel, pats: pd.DataFrame) -> pd.DataFrame:
     """Per site: n, observed O = sum y, expected E = sum p_i, variance V = sum p_i (1 - p_i)."""
     p = model.predict(pats)
     t = pats["trials"].to_numpy(dtype=float)
-    per = pats.assign(e=t * p, v=t * p * (1 - p))
-    out = per.groupby("site", sort=True).agg(
-        n=("trials", "sum"),
-        observed=("successes", "sum"),
-        expected=("e", "sum"),
-        variance=("v", "sum"),
-    )
-    return out.reset_index()
+    return counts(pats.assign(e=t * p, v=t * p * (1 - p)), expected="e", variance="v")
 
 
 def auc(model: CaseMixModel, pats: pd.DataFrame) -> float | None:
