@@ -355,13 +355,13 @@ def test_a_small_total_over_small_parts_in_the_report_leaks_nothing(tmp_path):
     assert d.reasons["census.discharges"] == "complementary"  # 4: its "<5" would pin the bins
 
 
-def _read_together(con, queries, k, *, joint, page=False, read=None):
-    """The external outputs of a run over ``queries`` (scope -> query; ``page``: with the
-    sites page) as the auditor reads them all at once: every report's identities, the
-    program's count as the sum of its sites' wherever the exact figures add up, and the
-    page's (``_page_source``). ``joint``: each output with its share of the run's plan
-    (``run.hides.plan``) forced, else each protected alone. ``read``: what ``_read_models``
-    gave for these queries (read once for several calls, as a run reads each scope once).
+def _read_together(con, queries, k, read, *, joint):
+    """The external outputs of a run over ``queries`` (scope -> query) as the auditor reads
+    them all at once: every report's identities, the program's count as the sum of its
+    sites' wherever the exact figures add up, and the sites page's when ``read`` has its
+    model (``_page_source``). ``read``: what ``_read_models`` gave for these queries (read
+    once for several readings, as a run reads each scope once). ``joint``: each output with
+    its share of the run's plan (``run.hides.plan``) forced, else each protected alone.
     Returns the counts of 1..k-1 worked out, and the plan."""
     from auditor import Source, audit_many
 
@@ -369,7 +369,7 @@ def _read_together(con, queries, k, *, joint, page=False, read=None):
     from iop_metrics.report.data import assemble
     from iop_metrics.run import hides
 
-    xs, models, alone = read or _read_models(con, queries, k, page=page)
+    xs, models, alone = read
     plan = hides.plan(models, k=k, alone=alone) if joint else {s: {} for s in models}
     sources, truth = [], {}
     for s in queries:
@@ -385,7 +385,7 @@ def _read_together(con, queries, k, *, joint, page=False, read=None):
         parts = tuple(f"{s}:{c}" for s in sites if c in models[s].values)
         if parts and sum(truth[p] for p in parts) == v and (v or any(truth[p] for p in parts)):
             extra.append(ids.Sum(f"all:{c}", parts))
-    if page:
+    if "sites" in models:
         source, more = _page_source(con, queries["all"], k, plan["sites"], models)
         sources.append(source)
         extra += more
@@ -456,8 +456,8 @@ def test_the_program_and_its_sites_read_together_leak_nothing(sample_db):
             for s in ("all", "main", "north")
         }
         read = _read_models(con, queries, K, page=True)
-        alone, _ = _read_together(con, queries, K, joint=False, page=True, read=read)
-        together, plan = _read_together(con, queries, K, joint=True, page=True, read=read)
+        alone, _ = _read_together(con, queries, K, read, joint=False)
+        together, plan = _read_together(con, queries, K, read, joint=True)
     finally:
         con.close()
     assert alone, "protected alone, the outputs should leak through the sites' sums"
