@@ -131,6 +131,7 @@ def memory_db(tables: dict[str, list[dict]], *, reuse: bool = False):
     one dataset at a time (a connection returned before then holds the new rows)."""
     import duckdb
 
+    from iop_metrics.compute.engine import forget
     from iop_metrics.contract import BUILTIN_INSTRUMENTS, BUILTIN_LEVELS
 
     if reuse and _REUSED:
@@ -140,6 +141,7 @@ def memory_db(tables: dict[str, list[dict]], *, reuse: bool = False):
             "and schema_name = 'main'"
         ).fetchall():
             con.execute(f'drop table main."{name}"')  # the canonical and the derived tables
+        forget(con)  # the engine looks again at which tables it holds
     else:
         con = duckdb.connect()
         if reuse:

@@ -245,9 +245,13 @@ def test_hand_made_scores_and_score_dates():
 
 
 def test_a_connection_makes_its_macros_again_when_the_derived_tables_come_or_go():
-    """The engine creates a connection's temp macros once (``engine._PREPARED``), and again
-    when the derived tables were built or dropped since: each query reads what is there."""
-    from iop_metrics.compute.engine import DuckDBEngine
+    """The engine creates a connection's temp macros once (``engine._PREPARED``) and looks up
+    its tables once (``engine._CHECKED``): again after ``derived.build``, and when a query
+    finds a derived table its macros read dropped since: each query reads what is there."""
+    import duckdb
+    import pytest
+
+    from iop_metrics.compute.engine import _CHECKED, DuckDBEngine
 
     def next_episode_reads() -> str:
         (text,) = con.execute(
@@ -257,13 +261,22 @@ def test_a_connection_makes_its_macros_again_when_the_derived_tables_come_or_go(
 
     con = memory_db(_case())
     q = Query(month(2026, 1), dt.date(2026, 2, 28), Scope(("2.1",)), 14)
-    full = transitions_detail(con, q)
-    assert next_episode_reads() == "episodes"
+    full, cohort = transitions_detail(con, q), retention_cohort(con, q)
+    assert next_episode_reads() == "episodes" and con in _CHECKED
     derived.build(con)
+    assert con not in _CHECKED  # built: looked up again at the next query
     DuckDBEngine(con).prepare()
     assert next_episode_reads() == "episode_next"
     pd.testing.assert_frame_equal(transitions_detail(con, q), full, check_exact=True)
-    con.execute("drop table episode_engagement")  # one derived table gone: the long way again
+    con.execute("drop table episode_engagement")  # one derived table gone by hand
+    # a query that does not read it still reads the others (the same figures) ...
     pd.testing.assert_frame_equal(transitions_detail(con, q), full, check_exact=True)
+    assert next_episode_reads() == "episode_next"
+    # ... and one that reads it finds it gone, and runs again the long way
+    pd.testing.assert_frame_equal(retention_cohort(con, q), cohort, check_exact=True)
     assert next_episode_reads() == "episodes"
+    pd.testing.assert_frame_equal(transitions_detail(con, q), full, check_exact=True)
+    con.execute("drop table sessions")  # a canonical table gone: its error, not a retry
+    with pytest.raises(duckdb.CatalogException, match="sessions"):
+        retention_cohort(con, q)
     assert full["to_level"].tolist() == ["1.0"]  # the case has its step down

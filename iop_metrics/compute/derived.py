@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import duckdb
 
+from .engine import forget
 from .sqlfiles import sql_code
 
 TABLES = (
@@ -50,6 +51,7 @@ def build(con: duckdb.DuckDBPyConnection, schema: str = "main") -> None:
     """Create every derived table in ``schema`` from the canonical tables there."""
     for name in TABLES:
         con.execute(f"create or replace table {schema}.{name} as {select_sql(name, schema)}")
+    forget(con)  # its next query makes the macros that read them
 
 
 def present(con: duckdb.DuckDBPyConnection) -> bool:

@@ -137,8 +137,16 @@ def used_params(text: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: params[k] for k in sorted(set(PARAM.findall(text)))}
 
 
-# Which connections hold the temp macros, and whether those read the derived tables.
+# Which connections hold the temp macros, and whether those read the derived tables; and which
+# of them had their tables looked up since the last ``forget``.
 _PREPARED: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, bool] = weakref.WeakKeyDictionary()
+_CHECKED: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+
+
+def forget(con: duckdb.DuckDBPyConnection) -> None:
+    """Have the engine look again at which tables ``con`` holds before its next query (after
+    building or dropping the derived tables on it: ``derived.build`` calls this)."""
+    _CHECKED.discard(con)
 
 
 class DuckDBEngine(Engine):
@@ -151,22 +159,45 @@ class DuckDBEngine(Engine):
 
     def prepare(self) -> None:
         """Create the shared temp macros (idempotent; works on read-only connections); on a
-        database with the derived tables, the macros that read them. A connection keeps its
-        temp macros, so they are created again only when the derived tables came or went
-        (creating them cost ~10 ms, more than a metric query on a small database)."""
+        database with the derived tables, the macros that read them.
+
+        A connection keeps its temp macros, so they are created once (~10 ms, more than a
+        metric query on a small database), and which tables it holds is looked up once too
+        (~1 ms, as much as a small query): again after ``forget`` (``derived.build`` calls it),
+        or when a query finds a derived table gone (``execute``). Derived tables created by
+        hand on a live connection are not noticed: its figures come the long way, the same."""
+        if self.con in _CHECKED:
+            return
         from .derived import present
 
         derived = present(self.con)
-        if _PREPARED.get(self.con) is derived:
-            return
-        for statement in macro_statements(derived=derived):
-            self.con.execute(statement)
-        _PREPARED[self.con] = derived
+        if _PREPARED.get(self.con) is not derived:
+            for statement in macro_statements(derived=derived):
+                self.con.execute(statement)
+            _PREPARED[self.con] = derived
+        _CHECKED.add(self.con)
+
+    def execute(self, text: str, params: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
+        """Run ``text`` (metric SQL, which may call the macros) with the ``$parameters`` it
+        uses from ``params``; when its macros read a derived table that was dropped since,
+        make them again and run it once more (the long way)."""
+        import duckdb
+
+        from .derived import TABLES
+
+        self.prepare()
+        values = used_params(text, params)
+        try:
+            return self.con.execute(text, values)
+        except duckdb.CatalogException as e:
+            if not _PREPARED.get(self.con) or not any(t in str(e) for t in TABLES):
+                raise
+            forget(self.con)
+            self.prepare()
+            return self.con.execute(text, values)
 
     def query(self, name: str, params: Mapping[str, Any], *, reads: Reads = ()) -> Rows:
-        self.prepare()
-        text = compose(name, reads)
-        return self._rows(self.con.execute(text, used_params(text, params)))
+        return self._rows(self.execute(compose(name, reads), params))
 
     def sql(self, text: str) -> Rows:
         return self._rows(self.con.execute(text))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .engine import DuckDBEngine, engine_of, sql_code, used_params, with_ctes
+from .engine import DuckDBEngine, engine_of, sql_code, with_ctes
 from .query import Con, Query, records, run
 
 if TYPE_CHECKING:
@@ -104,20 +104,16 @@ def _shared(
     tables for the two queries and dropped after: the rows those files compose, computed once
     instead of twice (DuckDB; other engines run the two queries as composed); and
     outcomes_cadence.sql's row, on the same prepared connection."""
-    eng.prepare()
     params = q.params()
     reads: list[tuple[str, str]] = []
 
     def rows(text: str) -> list[dict[str, Any]]:
-        return eng._rows(eng.con.execute(text, used_params(text, params))).records()
+        return eng._rows(eng.execute(text, params)).records()
 
     try:
         for cte in SHARED:  # detail reads ended
             text = with_ctes(reads, sql_code(f"outcomes_{cte}"))
-            eng.con.execute(
-                f"create or replace temp table outcomes_{cte}_rows as {text}",
-                used_params(text, params),
-            )
+            eng.execute(f"create or replace temp table outcomes_{cte}_rows as {text}", params)
             reads.append((cte, f"select * from temp.outcomes_{cte}_rows"))
         courses = [*reads, ("courses", sql_code("outcomes_episodes"))]
         combined = rows(with_ctes(courses, sql_code("outcomes")))[0]

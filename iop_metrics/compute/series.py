@@ -24,7 +24,7 @@ import datetime as dt
 from typing import Any
 
 from ..periods import Period, month
-from .engine import DuckDBEngine, Rows, engine_of, sql_code, used_params, with_ctes
+from .engine import DuckDBEngine, Rows, engine_of, sql_code, with_ctes
 from .metrics import document
 from .outcomes import COURSES
 from .query import Con, Query, records
@@ -69,9 +69,7 @@ def _months_cte(months: list[Period]) -> str:
 def _records(
     eng: DuckDBEngine, text: str, q: Query, extra: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    eng.prepare()
-    cur = eng.con.execute(text, used_params(text, {**q.params(), **(extra or {})}))
-    return eng._rows(cur).records()
+    return eng._rows(eng.execute(text, {**q.params(), **(extra or {})})).records()
 
 
 def _by_month(
@@ -122,10 +120,8 @@ class Cohorts:
         return _records(self.eng, text, self._query(end))[0]
 
     def curve(self, end: dt.date) -> Rows:
-        self.eng.prepare()
         text = self._slice("retention_curve", end, [])
-        params = used_params(text, self._query(end).params())
-        return self.eng._rows(self.eng.con.execute(text, params))
+        return self.eng._rows(self.eng.execute(text, self._query(end).params()))
 
     def __enter__(self) -> Cohorts:
         return self
