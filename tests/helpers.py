@@ -8,10 +8,7 @@ import hashlib
 import json
 import os
 import pickle
-import re
-import subprocess
 from collections.abc import Callable
-from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -191,59 +188,47 @@ ARROW = {
 }
 
 
+_BROWSER: list = []  # this test process's Chromium for dom and axe (its own, not the PDFs')
+
+
+def _browser():
+    """One headless Chromium per test process, started on first use (again if it died), with
+    the PDFs' flags: every host unresolvable, a throwaway profile; closed at exit."""
+    import atexit
+
+    from iop_metrics.report.browser import Browser
+
+    if _BROWSER and not _BROWSER[0].alive():
+        _BROWSER.pop().close()
+    if not _BROWSER:
+        chromium = find_chromium()
+        assert chromium, "apt-get install -y chromium"
+        _BROWSER.append(Browser(chromium))
+        atexit.register(lambda: _BROWSER and _BROWSER.pop().close())
+    return _BROWSER[0]
+
+
 def dom(html: Path) -> str:
-    """The page's DOM after its scripts ran, in headless Chromium with every host unresolvable."""
-    chromium = find_chromium()
-    assert chromium, "apt-get install -y chromium"
-    return subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-            html.resolve().as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
+    """The page's DOM after it loaded and its scripts ran, in headless Chromium with every
+    host unresolvable (a tab of this process's browser)."""
+    return _browser().evaluate(html, "document.documentElement.outerHTML")
 
 
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def axe(html: Path, out: Path) -> list[dict]:
+def axe(html: Path) -> list[dict]:
     """axe-core's violations on the page, run inside headless Chromium with no network.
 
-    A copy of the page at ``out`` gets axe's script (from node_modules, fetched by
-    ``make install``) appended at the end of its body; that script runs axe over the document
-    and writes the results into a ``<pre id="axe-results">`` after it has finished, which the
-    DOM dump returns. The copy sits in the page's folder, so relative links stay valid.
+    The page is loaded as a reader opens it; then axe's script (from node_modules, fetched by
+    ``make install``) runs in it over the document, and its violations come back as JSON.
     """
     assert AXE.is_file(), f"{AXE} is missing: run `make install` (it fetches axe-core with npm)"
-    runner = (
-        "axe.run(document, {resultTypes: ['violations']}).then(r => {"
-        " const pre = document.createElement('pre'); pre.id = 'axe-results';"
-        " pre.textContent = JSON.stringify(r.violations); document.body.appendChild(pre); })"
-        ".catch(e => { const pre = document.createElement('pre'); pre.id = 'axe-results';"
-        " pre.textContent = JSON.stringify({error: String(e)}); document.body.appendChild(pre); });"
-    )
-    page = html.read_text(encoding="utf-8")
-    script = f"<script>{AXE.read_text(encoding='utf-8')}</script><script>{runner}</script>"
-    at = page.rfind("</body>")
-    out.write_text(page[:at] + script + page[at:], encoding="utf-8")
-    try:
-        found = re.search(r'<pre id="axe-results">(.*?)</pre>', dom(out), flags=re.S)
-    finally:
-        out.unlink()
-    assert found, f"axe-core did not finish on {html}"
-    results = json.loads(unescape(found.group(1)))
+    runner = "axe.run(document, {resultTypes: ['violations']})"
+    runner += ".then(r => JSON.stringify(r.violations))"
+    found = _browser().evaluate(html, f"{AXE.read_text(encoding='utf-8')};\n{runner}")
+    assert isinstance(found, str), f"axe-core did not finish on {html}: {found!r}"
+    results = json.loads(found)
     assert isinstance(results, list), results
     return results
 

@@ -23,6 +23,7 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,24 @@ class Browser:
 
     def print_pdf(self, html_path: Path, pdf_path: Path) -> None:
         """Print ``html_path`` to ``pdf_path`` in a new tab, closed afterwards."""
+        with self.tab(html_path) as session:
+            data = self.send("Page.printToPDF", PRINT, session=session)["data"]
+        pdf_path.write_bytes(base64.b64decode(data))
+
+    def evaluate(self, html_path: Path, expression: str) -> Any:
+        """The value of JavaScript ``expression`` (a promise is awaited) in ``html_path``
+        loaded in a new tab, closed afterwards; a thrown error is a ``BrowserError``."""
+        with self.tab(html_path) as session:
+            params = {"expression": expression, "awaitPromise": True, "returnByValue": True}
+            result = self.send("Runtime.evaluate", params, session=session)
+        if "exceptionDetails" in result:
+            details = result["exceptionDetails"]
+            raise BrowserError(details.get("exception", {}).get("description") or str(details))
+        return result["result"].get("value")
+
+    @contextlib.contextmanager
+    def tab(self, html_path: Path) -> Iterator[str]:
+        """A new tab's session with ``html_path`` loaded and its fonts ready; closed after."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         try:
             session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
@@ -149,11 +168,10 @@ class Browser:
                 {"expression": "document.fonts.ready.then(() => true)", "awaitPromise": True},
                 session=session,
             )
-            data = self.send("Page.printToPDF", PRINT, session=session)["data"]
+            yield session
         finally:
             with contextlib.suppress(BrowserError):
                 self.send("Target.closeTarget", {"targetId": target})
-        pdf_path.write_bytes(base64.b64decode(data))
 
     def stderr(self) -> str:
         try:
