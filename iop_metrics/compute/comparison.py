@@ -25,6 +25,8 @@ from ..periods import Period
 from . import casemix
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
 
     from .casemix import CaseMixModel
@@ -335,9 +337,17 @@ def attendance_by_site(con: Con, wq: Query) -> pd.DataFrame:
 
 
 def document(
-    con: Con, q: Query, *, measures: tuple[str, ...] = MEASURES, window: str = "12m"
+    con: Con,
+    q: Query,
+    *,
+    measures: tuple[str, ...] = MEASURES,
+    window: str = "12m",
+    given: Mapping[str, Comparison] | None = None,
 ) -> dict[str, Any]:
-    """The comparison as the JSON document of comparison.md (every measure by default)."""
+    """The comparison as the JSON document of comparison.md (every measure by default).
+    ``given``: comparisons of ``q`` in ``window`` already at hand, by measure (adjusted but for
+    attendance, as here), used as they are; the others are computed."""
+    given = given or {}
     wq = window_query(q, window)
     out: dict[str, Any] = {
         "period": {
@@ -349,9 +359,12 @@ def document(
         "window": {"start": wq.period.start.isoformat(), "end": wq.period.end.isoformat()},
         "measures": {},
     }
-    pats = casemix.patterns_of(con, wq, tuple(m for m in measures if m in ADJUSTED))
+    fitted = tuple(m for m in measures if m in ADJUSTED and m not in given)
+    pats = casemix.patterns_of(con, wq, fitted)
     for m in measures:
-        c = compare(con, q, m, adjust=m != "attendance", window=window, pats=pats.get(m))
+        c = given.get(m) or compare(
+            con, q, m, adjust=m != "attendance", window=window, pats=pats.get(m)
+        )
         out["measures"][m] = c.as_dict()
     return out
 

@@ -207,12 +207,19 @@ def _na(v: Any) -> bool:
 
 
 def measure_section(
-    con: Any, q: Any, meas: Measure, k: int, share: dict[str, str] | None = None
+    con: Any,
+    q: Any,
+    meas: Measure,
+    k: int,
+    share: dict[str, str] | None = None,
+    comparisons: dict[str, cmp.Comparison] | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows for one measure, suppressed for ``k`` > 1; ``share``: the
     page's cells a run's plan hides besides, with why (``hides.plan``; a row is hidden whole
     when any of its counts is). A hidden count reads "<K" when it is 1..K-1 (and the plan
-    did not take that label away), else "suppressed"."""
+    did not take that label away), else "suppressed". ``comparisons`` gets the measure's
+    exact comparison of the 12 months (adjusted but for attendance), as sites.json has it:
+    kept out of the section, which holds only what the page may show."""
     from markupsafe import Markup
 
     from ..report.charts import to_svg
@@ -241,6 +248,8 @@ def measure_section(
     raw = cmp.compare(con, q, meas.key, adjust=False, pats=pats)
     adj = cmp.compare(con, q, meas.key, pats=pats) if adjusted else raw
     month = cmp.compare(con, q, meas.key, adjust=adjusted, window="period")
+    if comparisons is not None:
+        comparisons[meas.key] = adj
     hide = hidden_sites([adj.sites, raw.sites], k) | forced.get(f"{meas.key}.12m", set())
     hide_month = hidden_sites([month.sites], k) | forced.get(f"{meas.key}.period", set())
 
@@ -365,8 +374,9 @@ def write_sites_page(
     wq = cmp.window_query(q, "12m")
     con = connect(db)
     try:
-        measures = [measure_section(con, q, m, k, hide if k else None) for m in MEASURES]
-        doc = None if k else cmp.document(con, q)
+        exact: dict[str, cmp.Comparison] = {}
+        measures = [measure_section(con, q, m, k, hide if k else None, exact) for m in MEASURES]
+        doc = None if k else cmp.document(con, q, given=exact)
         names = dict(con.execute("select code, name from levels_of_care").fetchall())
     finally:
         con.close()
