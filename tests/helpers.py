@@ -188,24 +188,14 @@ ARROW = {
 }
 
 
-_BROWSER: list = []  # this test process's Chromium for dom and axe (its own, not the PDFs')
-
-
 def _browser():
-    """One headless Chromium per test process, started on first use (again if it died), with
-    the PDFs' flags: every host unresolvable, a throwaway profile; closed at exit."""
-    import atexit
+    """This test process's Chromium (``report.browser.current``: the one the PDFs use, started
+    on first use and again if it died; every host unresolvable, a throwaway profile)."""
+    from iop_metrics.report import browser
 
-    from iop_metrics.report.browser import Browser
-
-    if _BROWSER and not _BROWSER[0].alive():
-        _BROWSER.pop().close()
-    if not _BROWSER:
-        chromium = find_chromium()
-        assert chromium, "apt-get install -y chromium"
-        _BROWSER.append(Browser(chromium))
-        atexit.register(lambda: _BROWSER and _BROWSER.pop().close())
-    return _BROWSER[0]
+    chromium = find_chromium()
+    assert chromium, "apt-get install -y chromium"
+    return browser.current(chromium)
 
 
 def dom(html: Path) -> str:
