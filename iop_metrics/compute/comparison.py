@@ -362,9 +362,10 @@ def document(
     fitted = tuple(m for m in measures if m in ADJUSTED and m not in given)
     pats = casemix.patterns_of(con, wq, fitted)
     for m in measures:
-        c = given.get(m) or compare(
-            con, q, m, adjust=m != "attendance", window=window, pats=pats.get(m)
-        )
+        if m in given:
+            c = given[m]
+        else:
+            c = compare(con, q, m, adjust=m != "attendance", window=window, pats=pats.get(m))
         out["measures"][m] = c.as_dict()
     return out
 

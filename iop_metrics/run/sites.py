@@ -374,8 +374,9 @@ def write_sites_page(
     wq = cmp.window_query(q, "12m")
     con = connect(db)
     try:
-        exact: dict[str, cmp.Comparison] = {}
-        measures = [measure_section(con, q, m, k, hide if k else None, exact) for m in MEASURES]
+        exact: dict[str, cmp.Comparison] = {}  # the internal page's, for its sites.json
+        keep = None if k else exact
+        measures = [measure_section(con, q, m, k, hide if k else None, keep) for m in MEASURES]
         doc = None if k else cmp.document(con, q, given=exact)
         names = dict(con.execute("select code, name from levels_of_care").fetchall())
     finally:
