@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -284,25 +285,10 @@ def _pinned(
     """The target cells that the exact equations and the bounds a reader knows (labels, no
     negative count) narrow to one whole number (linear programming over the unknowns)."""
     import numpy as np
-    from scipy.optimize import linprog
 
     order = sorted(unknown)
     col = {c: j for j, c in enumerate(order)}
-    rows = [eq for eq in cells.exact if any(c in col for c in eq)]
-    a = np.zeros((len(rows), len(order)))
-    b = np.zeros(len(rows))
-    for i, eq in enumerate(rows):
-        for c, coef in eq.items():
-            if c in col:
-                a[i, col[c]] = coef
-            else:
-                b[i] -= coef * cells.values[c]
-    box = [bounds.get(c, (0, None)) for c in order]
-    system: dict[str, Any] = {"A_eq": a, "b_eq": b} if len(rows) else {}
-
-    def solve(goal: Any) -> Any:
-        res = linprog(goal, **system, bounds=box, method="highs")
-        return res.x if res.status == 0 else None
+    solve = _programme(cells, order, bounds)
 
     # A few vertices first (objectives over every target, deterministic): a target that
     # takes values 2 or more apart at two feasible points has two whole values, so it is
@@ -315,9 +301,9 @@ def _pinned(
         for sign in (1.0, -1.0, *rng.choice([-1.0, 1.0], size=(4, len(cols)))):
             goal = np.zeros(len(order))
             goal[cols] = sign
-            x = solve(goal)
-            if x is not None:
-                seen.append(x[cols])
+            found = solve(goal)
+            if found is not None:
+                seen.append(found[0][cols])
         if len(seen) >= 2:
             spread = np.ptp(np.array(seen), axis=0)
             ordered = [t for t, w in zip(ordered, spread, strict=True) if w < 2 - 1e-6]
@@ -327,12 +313,64 @@ def _pinned(
         for sense in (1.0, -1.0):
             goal = np.zeros(len(order))
             goal[col[t]] = sense
-            res = linprog(goal, **system, bounds=box, method="highs")
-            ends.append(sense * res.fun if res.status == 0 else None)
+            found = solve(goal)
+            ends.append(sense * found[1] if found is not None else None)
         lo, hi = ends
         if lo is not None and hi is not None and math.floor(hi + 1e-6) - math.ceil(lo - 1e-6) < 1:
             out.add(t)
     return out
+
+
+def _programme(
+    cells: Cells, order: list[str], bounds: dict[str, tuple[int, float | None]]
+) -> Callable[[Any], tuple[Any, float] | None]:
+    """The unknowns ``order`` under the exact equations (the other cells at their values) and
+    ``bounds`` (default: no negative count), as one HiGHS model: ``solve(goal)`` minimizes
+    ``goal @ x`` and gives ``(x, goal @ x)``, or None when it has no least value. Only the
+    objective changes between solves, so each starts from the last one's basis (a fresh
+    ``scipy.optimize.linprog`` per objective, the same solver, cost 10x more: most of the
+    time of a plan)."""
+    import highspy
+    import numpy as np
+
+    col = {c: j for j, c in enumerate(order)}
+    rows = [eq for eq in cells.exact if any(c in col for c in eq)]
+    rhs = np.zeros(len(rows))
+    start, index, value = [0], [], []
+    for i, eq in enumerate(rows):
+        for c, coef in eq.items():
+            if c in col:
+                index.append(col[c])
+                value.append(float(coef))
+            else:
+                rhs[i] -= coef * cells.values[c]
+        start.append(len(index))
+    n = len(order)
+    box = [bounds.get(c, (0, None)) for c in order]
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, len(rows)
+    lp.col_cost_ = np.zeros(n)
+    lp.col_lower_ = np.array([float(lo) for lo, _ in box])
+    lp.col_upper_ = np.array([highspy.kHighsInf if hi is None else float(hi) for _, hi in box])
+    lp.row_lower_ = lp.row_upper_ = rhs
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, len(rows)
+    lp.a_matrix_.start_ = np.array(start, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    every = np.arange(n, dtype=np.int32)
+
+    def solve(goal: Any) -> tuple[Any, float] | None:
+        h.changeColsCost(n, every, np.asarray(goal, dtype=float))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.array(h.getSolution().col_value), h.getInfo().objective_function_value
+
+    return solve
 
 
 def protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> dict[str, str]:
@@ -341,8 +379,7 @@ def protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> di
     ``forced``: cells hidden whatever this model finds, with their reason (what a run hides
     so that the reports it publishes together leak nothing, ``run.hides``)."""
     forced = {c: r for c, r in (forced or {}).items() if c in cells.published}
-    import scipy.linalg
-    import scipy.optimize  # noqa: F401 - loaded before the limit, so that it applies to them
+    import scipy.linalg  # noqa: F401 - loaded before the limit, so that it applies to its BLAS
     from threadpoolctl import threadpool_limits
 
     reasons: dict[str, str] = {}

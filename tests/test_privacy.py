@@ -17,7 +17,7 @@ from iop_metrics.compute import metrics as m
 from iop_metrics.ingest.load import load_memory
 from iop_metrics.ingest.sample import generate
 from iop_metrics.periods import month
-from iop_metrics.privacy import external_document
+from iop_metrics.privacy import Cells, external_document
 
 K = 11
 MONTHS = (month(2026, 8), month(2026, 9), month(2026, 10))
@@ -532,3 +532,101 @@ def test_no_hidden_count_follows_from_the_shown_and_tiles_match_trends(sample_db
         ("dosage.share_meeting_threshold", "share_meeting_threshold"),
     ):
         assert (key in d.reasons) == (row[column] != row[column]), (key, d.reasons.get(key))
+
+
+def _pinned_by_linprog(cells, unknown, bounds, targets):
+    """What ``privacy._pinned`` decides, the plain way: each target's least and greatest value
+    from its own ``scipy.optimize.linprog`` (a fresh LP each time, no vertex pre-pass)."""
+    import math
+
+    import numpy as np
+    from scipy.optimize import linprog
+
+    order = sorted(unknown)
+    col = {c: j for j, c in enumerate(order)}
+    rows = [eq for eq in cells.exact if any(c in col for c in eq)]
+    a = np.zeros((len(rows), len(order)))
+    b = np.zeros(len(rows))
+    for i, eq in enumerate(rows):
+        for c, coef in eq.items():
+            if c in col:
+                a[i, col[c]] = coef
+            else:
+                b[i] -= coef * cells.values[c]
+    system = {"A_eq": a, "b_eq": b} if rows else {}
+    box = [bounds.get(c, (0, None)) for c in order]
+    out = set()
+    for t in targets:
+        ends = []
+        for sense in (1.0, -1.0):
+            goal = np.zeros(len(order))
+            goal[col[t]] = sense
+            res = linprog(goal, **system, bounds=box, method="highs")
+            ends.append(sense * res.fun if res.status == 0 else None)
+        lo, hi = ends
+        if lo is not None and hi is not None and math.floor(hi + 1e-6) - math.ceil(lo - 1e-6) < 1:
+            out.add(t)
+    return out
+
+
+@st.composite
+def _systems(draw):
+    """A few counts under sums (a total over its parts, some totals parts of others), some
+    shown, the rest hidden with a reader's bounds: "<K" (1..K-1), K or more, or just >= 0."""
+    n = draw(st.integers(2, 9))
+    values = {f"c{i}": draw(st.sampled_from([0, 1, 2, 3, 5, 10, 11, 12, 40])) for i in range(n)}
+    exact = []
+    for j in range(draw(st.integers(1, 4))):
+        parts = draw(st.lists(st.sampled_from(sorted(values)), min_size=1, max_size=4, unique=True))
+        total = f"t{j}"
+        values[total] = sum(values[p] for p in parts)
+        exact.append({total: -1, **dict.fromkeys(parts, 1)})
+    names = sorted(values)
+    unknown = set(draw(st.lists(st.sampled_from(names), min_size=1, unique=True)))
+    bounds = {}
+    for c in sorted(unknown):
+        v = values[c]
+        kind = draw(st.sampled_from(["small", "big", "free"]))
+        if kind == "small" and 0 < v < K:
+            bounds[c] = (1, K - 1)
+        elif kind == "big" and v >= K:
+            bounds[c] = (K, None)
+    targets = set(draw(st.lists(st.sampled_from(sorted(unknown)), min_size=1, unique=True)))
+    return Cells(values, frozenset(names), tuple(exact)), unknown, bounds, targets
+
+
+@settings(max_examples=60, deadline=None)
+@given(_systems())
+def test_pinned_cells_are_the_ones_plain_linear_programmes_pin(system):
+    """``_pinned`` (one HiGHS model, only its objective changed between solves, a vertex
+    pre-pass) finds exactly the cells that a fresh ``linprog`` per bound finds."""
+    from iop_metrics.privacy import _pinned
+
+    assert _pinned(*system) == _pinned_by_linprog(*system)
+
+
+def test_a_hand_made_total_pins_its_small_parts():
+    """2 = a + b with a and b each "<11" (1..10): both are 1; 3 = a + b leaves each 1 or 2."""
+    from iop_metrics.privacy import _pinned
+
+    for total, pinned in ((2, {"a", "b"}), (3, set())):
+        cells = Cells(
+            {"t": total, "a": 1, "b": total - 1}, frozenset("tab"), ({"t": -1, "a": 1, "b": 1},)
+        )
+        assert _pinned(cells, {"a", "b"}, {"a": (1, K - 1), "b": (1, K - 1)}, {"a", "b"}) == pinned
+
+
+def test_the_solver_writes_nothing_to_the_processs_output():
+    """The linear programmes run in a report's kernel and in a scheduler's run: nothing may
+    reach the process's stdout or stderr, where C libraries write (HiGHS 1.16 prints a banner
+    when a model is made, before any option can stop it, so it is kept below 1.16)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from iop_metrics.privacy import Cells, protect\n"
+        "cells = Cells({'t': 3, 'a': 1, 'b': 2}, frozenset('tab'), ({'t': -1, 'a': 1, 'b': 1},))\n"
+        "assert protect(cells, 11) == {'a': 'small', 'b': 'small', 't': 'small'}\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert (out.stdout, out.stderr) == ("", "")
