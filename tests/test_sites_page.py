@@ -104,8 +104,10 @@ def test_external_page_shows_no_count_from_1_to_10(pages):
     )
     assert len(figures) == 8
     for fig in figures:  # small and the next smallest site (it would give small away) are not drawn
-        drawn = re.findall(r'<text aria-label="([^"]*)" role="graphics-symbol"', fig)
-        assert len(drawn) == 13 and not any("small" in label for label in drawn)
+        drawn = re.findall(r'<text aria-label="[^"]*label: ([^"]*)" role="graphics-symbol"', fig)
+        # sites at one point (the same n and rate) share a label: "s02, s09"
+        named = [site for label in drawn for site in label.split(", ")]
+        assert len(named) == 13 == len(set(named)) and "small" not in named
     assert "No chart: the program has no discharges with a known next step" in html
 
 
@@ -127,3 +129,24 @@ def test_cli_prints_the_json_and_the_csv(pages, capsys):
     assert month["window"] == {"start": "2026-10-01", "end": "2026-10-31"}
     assert main(["sites", "--db", db, "--period", "2026-10", "--measure", "nonsense"]) == 2
     assert "invalid choice: 'nonsense'" in capsys.readouterr().err
+
+
+def test_sites_at_one_point_of_a_funnel_are_named_together_not_over_each_other():
+    """Two sites with the same n and rate are one point: its label names both, once."""
+    import pandas as pd
+
+    from iop_metrics.report.charts import to_svg
+    from iop_metrics.run.sites import chart
+
+    df = pd.DataFrame(
+        {
+            "site": ["north", "main", "east"],
+            "n": [40.0, 40.0, 90.0],
+            "rate": [0.55, 0.55, 0.6],
+            "reading": ["as expected", "as expected", "possibly higher"],
+        }
+    )
+    svg = to_svg(chart(df, 0.58, x="n", y="rate", tau2=0.0, title="Raw rate", x_title="n"))
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert texts.count("main, north") == 1 and texts.count("east") == 1
+    assert "main" not in texts and "north" not in texts

@@ -194,8 +194,30 @@ def chart(
         .mark_point(filled=True, size=70)
         .encode(**enc, color=alt.Color("reading:N", scale=colours, legend=None))
     )
-    labels = alt.Chart(pts).mark_text(dx=7, align="left", fontSize=11).encode(**enc, text="site:N")
+    labels = (
+        alt.Chart(point_labels(pts))
+        .mark_text(dx=7, align="left", fontSize=11)
+        .encode(**enc, text="label:N")
+    )
     return alt.layer(outer, inner, centre, dots, labels)
+
+
+def point_labels(pts: pd.DataFrame) -> pd.DataFrame:
+    """One label per place on a funnel: sites drawn at the same point (the same n and rate)
+    are named together, "main, north", instead of over each other.
+
+    >>> import pandas as pd
+    >>> pts = pd.DataFrame({"site": ["north", "main", "east"], "x": [20, 20, 30], "y": [0.5] * 3})
+    >>> point_labels(pts)[["x", "label"]].to_dict("records")
+    [{'x': 20, 'label': 'main, north'}, {'x': 30, 'label': 'east'}]
+    """
+    if pts.empty:
+        return pts.assign(label=pd.Series(dtype=str))
+    return (
+        pts.groupby(["x", "y"], as_index=False, sort=True)["site"]
+        .agg(lambda names: ", ".join(sorted(map(str, names))))
+        .rename(columns={"site": "label"})
+    )
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
