@@ -362,6 +362,34 @@ def test_generator_is_deterministic_and_loading_twice_gives_identical_tables(tmp
     assert tables[0] == tables[1]
 
 
+def test_sessions_are_stored_by_date_then_line(tmp_path):
+    """The sessions table holds its rows by session_date, then file line (so a period's
+    queries skip other dates' row groups), loaded clean or with rows set aside; the other
+    tables keep the file's order."""
+    tables = copy.deepcopy(BASE)
+    tables["sessions"] = [
+        session("E3", "2026-05-20", session_id="S-a"),
+        session("E2", "2026-05-06", session_id="S-b"),
+        session("E3", "2026-05-06", session_id="S-c"),
+        session("E2", "2026-05-06", session_id="S-d"),
+        session("E2", "2026-05-04", session_id="S-e"),
+    ]
+    tables["clients"] = tables["clients"][::-1]
+    expected = ["S-e", "S-b", "S-c", "S-d", "S-a"]
+    clean = write_dataset(tmp_path / "clean", tables)
+    tables["sessions"].insert(2, session("E2", "2026-05-05", status="gone", session_id="S-x"))
+    dirty = write_dataset(tmp_path / "dirty", tables)
+    for folder, quarantine in ((clean, False), (dirty, True)):
+        db = tmp_path / f"{folder.name}.duckdb"
+        load(folder, db, quarantine=quarantine)
+        with duckdb.connect(str(db), read_only=True) as con:
+            assert [r[0] for r in con.execute("select session_id from sessions").fetchall()] == (
+                expected
+            ), folder.name
+            clients = con.execute("select client_id from clients").fetchall()
+            assert [r[0] for r in clients] == ["C2", "C1"]
+
+
 def test_load_replaces_while_a_reader_holds_the_old_snapshot(tmp_path, good_db):
     reader = subprocess.Popen(
         [

@@ -150,15 +150,25 @@ CANONICAL = {
 }
 
 
+# Sessions are stored by date (then line of the file: a total order, so one folder always
+# gives the same table): a period's queries then read only the row groups of its dates
+# (DuckDB's zone maps): the metrics document at 10M sessions 0.37 -> 0.30 s, for ~3.5 s more
+# in a 10M load (17 -> 21 s). Every other table keeps the file's order.
+STORED_ORDER = {"sessions": "session_date, _line"}
+
+
 def _write_tables(con: duckdb.DuckDBPyConnection, summary: LoadSummary, schema: str) -> None:
     """Create the canonical tables, rejected_rows and load_log in ``schema`` from staging."""
     for name, sql in CANONICAL.items():
+        order = STORED_ORDER.get(name)
         if name in summary.rows_read and summary.rows_loaded.get(name) == summary.rows_read[name]:
             # Nothing set aside: the typed rows, already in file order (a fresh table keeps its
-            # insertion order), saving a sort of every row.
-            con.execute(f"create table {schema}.{name} as {sql.replace('valid_', 'typed_')}")
-        else:
-            con.execute(f"create table {schema}.{name} as {sql} order by _line")
+            # insertion order), saving a sort of every row where the file's order is kept.
+            sql = sql.replace("valid_", "typed_")
+            if order is None:
+                con.execute(f"create table {schema}.{name} as {sql}")
+                continue
+        con.execute(f"create table {schema}.{name} as {sql} order by {order or '_line'}")
     from ..compute.derived import build
 
     build(con, schema)
