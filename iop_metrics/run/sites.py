@@ -213,11 +213,8 @@ def point_labels(pts: pd.DataFrame) -> pd.DataFrame:
     """
     if pts.empty:
         return pts.assign(label=pd.Series(dtype=str))
-    return (
-        pts.groupby(["x", "y"], as_index=False, sort=True)["site"]
-        .agg(lambda names: ", ".join(sorted(map(str, names))))
-        .rename(columns={"site": "label"})
-    )
+    names = pts.groupby(["x", "y"], sort=True)["site"].agg(lambda s: ", ".join(sorted(map(str, s))))
+    return names.rename("label").reset_index()
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
