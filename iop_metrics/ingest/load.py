@@ -152,8 +152,8 @@ CANONICAL = {
 
 # Sessions are stored by date (then line of the file: a total order, so one folder always
 # gives the same table): a period's queries then read only the row groups of its dates
-# (DuckDB's zone maps): the metrics document at 10M sessions 0.37 -> 0.30 s, for ~3.5 s more
-# in a 10M load (17 -> 21 s). Every other table keeps the file's order.
+# (DuckDB's zone maps): the metrics document at 10M sessions 0.37 -> 0.30 s, for ~3 s more
+# in a 10M load (16.7 -> 19.8 s on a quiet machine). Every other table keeps the file's order.
 STORED_ORDER = {"sessions": "session_date, _line"}
 
 
