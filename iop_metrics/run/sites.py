@@ -210,9 +210,9 @@ def point_labels(pts: pd.DataFrame) -> pd.DataFrame:
     >>> pts = pd.DataFrame({"site": ["north", "main", "east"], "x": [20, 20, 30], "y": [0.5] * 3})
     >>> point_labels(pts)[["x", "label"]].to_dict("records")
     [{'x': 20, 'label': 'main, north'}, {'x': 30, 'label': 'east'}]
+    >>> point_labels(pts.iloc[:0]).columns.tolist()
+    ['x', 'y', 'label']
     """
-    if pts.empty:
-        return pts.assign(label=pd.Series(dtype=str))
     names = pts.groupby(["x", "y"], sort=True)["site"].agg(lambda s: ", ".join(sorted(map(str, s))))
     return names.rename("label").reset_index()
 
