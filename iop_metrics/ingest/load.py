@@ -160,15 +160,14 @@ STORED_ORDER = {"sessions": "session_date, _line"}
 def _write_tables(con: duckdb.DuckDBPyConnection, summary: LoadSummary, schema: str) -> None:
     """Create the canonical tables, rejected_rows and load_log in ``schema`` from staging."""
     for name, sql in CANONICAL.items():
-        order = STORED_ORDER.get(name)
         if name in summary.rows_read and summary.rows_loaded.get(name) == summary.rows_read[name]:
             # Nothing set aside: the typed rows, already in file order (a fresh table keeps its
             # insertion order), saving a sort of every row where the file's order is kept.
-            sql = sql.replace("valid_", "typed_")
-            if order is None:
-                con.execute(f"create table {schema}.{name} as {sql}")
-                continue
-        con.execute(f"create table {schema}.{name} as {sql} order by {order or '_line'}")
+            sql, order = sql.replace("valid_", "typed_"), STORED_ORDER.get(name)
+        else:
+            order = STORED_ORDER.get(name, "_line")
+        by = f" order by {order}" if order else ""
+        con.execute(f"create table {schema}.{name} as {sql}{by}")
     from ..compute.derived import build
 
     build(con, schema)
