@@ -37,6 +37,24 @@ SERVICE_TYPES = (
 )
 STATUSES = ("attended", "no_show", "cancelled_client", "cancelled_program")
 SETTINGS = ("inpatient", "residential", "ambulatory")
+# The NOMS items (spec/recovery.md, contract table `noms`); TEDS's codes in the comments.
+NOMS_TIME_POINTS = ("admission", "discharge", "follow_up")
+NOMS_CONTACTS = ("reached", "not_reached", "declined", "deceased")
+# FREQ: none [1]; 1-3 days a month, 1-2 a week, 3-6 a week [2, "some use"]; daily [3].
+USE_FREQUENCIES = ("none", "1_3_month", "1_2_week", "3_6_week", "daily")
+# EMPLOY 1..3, then not in the labour force [EMPLOY 4] by DETNLF 1..5.
+EMPLOYMENTS = (
+    "full_time",
+    "part_time",
+    "unemployed",
+    "homemaker",
+    "student",
+    "retired_disabled",
+    "institution",
+    "other_not_in_labor_force",
+)
+LIVING = ("homeless", "dependent", "independent")  # LIVARAG 1..3
+SELF_HELP = ("none", "1_3", "4_7", "8_30", "some")  # FREQ_ATND_SELF_HELP 1..5
 
 
 @dataclass(frozen=True)
@@ -209,11 +227,34 @@ TABLES: dict[str, Table] = {
             ),
             required=False,
         ),
+        Table(
+            "noms",
+            (
+                Column("episode_id", "text", required=True, free_text=True),
+                Column("time_point", "text", required=True, codes=NOMS_TIME_POINTS),
+                Column("collected_on", "date", required=True),
+                Column("contact", "text", codes=NOMS_CONTACTS),
+                Column("use_frequency", "text", codes=USE_FREQUENCIES),
+                Column("employment", "text", codes=EMPLOYMENTS),
+                Column("living", "text", codes=LIVING),
+                Column("arrests", "integer"),
+                Column("self_help", "text", codes=SELF_HELP),
+            ),
+            required=False,
+        ),
     )
 }
 
 # Load order: a table is checked after the tables it refers to.
-LOAD_ORDER = ("levels_of_care", "instruments", "clients", "episodes", "sessions", "assessments")
+LOAD_ORDER = (
+    "levels_of_care",
+    "instruments",
+    "clients",
+    "episodes",
+    "sessions",
+    "assessments",
+    "noms",
+)
 
 # What `iop-metrics export` writes and an engine over an export reads: the canonical tables
 # plus the load's provenance and set-aside rows, which the report shows.

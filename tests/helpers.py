@@ -111,6 +111,9 @@ SCHEMAS = {
     "varchar, scheduled_minutes integer, status varchar, attended_minutes integer, "
     "telehealth boolean",
     "assessments": "episode_id varchar, assessed_on date, instrument varchar, score double",
+    "noms": "episode_id varchar, time_point varchar, collected_on date, contact varchar, "
+    "use_frequency varchar, employment varchar, living varchar, arrests integer, "
+    "self_help varchar",
 }
 _REUSED: list[Any] = []
 

@@ -139,6 +139,27 @@ def test_each_broken_rule_exits_2_naming_file_line_column_value(
     assert f"{table}.csv:{line}: {column}:" in errors_file.read_text()
 
 
+def test_the_optional_noms_table_is_always_created_with_the_contract_schema(good_db):
+    """No noms.csv in BASE: the load still makes `noms`, empty, typed as recovery.md says."""
+    with duckdb.connect(str(good_db), read_only=True) as con:
+        cols = con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_name = 'noms' order by ordinal_position"
+        ).fetchall()
+        assert con.execute("select count(*) from noms").fetchone()[0] == 0
+    assert cols == [
+        ("episode_id", "VARCHAR"),
+        ("time_point", "VARCHAR"),
+        ("collected_on", "DATE"),
+        ("contact", "VARCHAR"),
+        ("use_frequency", "VARCHAR"),
+        ("employment", "VARCHAR"),
+        ("living", "VARCHAR"),
+        ("arrests", "INTEGER"),
+        ("self_help", "VARCHAR"),
+    ]
+
+
 def test_every_problem_is_reported_not_just_the_first(tmp_path, capsys):
     tables = copy.deepcopy(BASE)
     tables["clients"][0]["sex"] = "woman"
@@ -299,6 +320,7 @@ def test_quarantine_sets_aside_bad_rows_and_their_dependents(tmp_path):
         "episodes": 2,
         "sessions": 1,
         "assessments": 1,
+        "noms": 0,
     }
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute(

@@ -147,6 +147,8 @@ CANONICAL = {
     "else 0 end) as integer) as attended_minutes, coalesce(telehealth, false) as telehealth "
     "from valid_sessions",
     "assessments": "select episode_id, assessed_on, instrument, score from valid_assessments",
+    "noms": "select episode_id, time_point, collected_on, contact, use_frequency, employment, "
+    "living, cast(arrests as integer) as arrests, self_help from valid_noms",
 }
 
 
