@@ -13,6 +13,7 @@ from ..contract import LOAD_ORDER, TABLES, Column, Table
 from ..db import scalar
 from ..errors import Violation
 from ..privacy import IDENTIFIER_PATTERNS
+from .noms_rules import noms_rules
 
 INT_RE = r"[+-]?[0-9]+"
 DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
@@ -232,6 +233,7 @@ DEPENDS = (
     ("sessions", "episode_id", "episodes", "episode_id"),
     ("assessments", "episode_id", "episodes", "episode_id"),
     ("assessments", "instrument", "instruments", "code"),
+    ("noms", "episode_id", "episodes", "episode_id"),
 )
 
 
@@ -312,7 +314,7 @@ def table_checks(
                 f"join (select {k}, min(_line) as first from typed_{name} where {k} is not null "
                 f"group by {k} having count(*) > 1) d on d.{k} = t.{k} where t._line > d.first"
             )
-    for name, col, sql, msg in _table_rules(_data_year(con)):
+    for name, col, sql, msg in _table_rules(_data_year(con)) + noms_rules():
         con.execute(
             f"insert into _violations select '{name}', q._line, '{col}', $m, "
             f"cast(q.v as varchar) from ({sql}) q(_line, v)",

@@ -83,14 +83,18 @@ def _traced(con: duckdb.DuckDBPyConnection, v: Violation) -> Violation:
     def where(encoded: int) -> tuple[str, int]:
         return str(files.get(encoded // LINE_BITS, v.file)), encoded % LINE_BITS
 
-    message = re.sub(
-        r"first used on line (\d+)",
-        lambda m: "first used on {}:{}".format(*where(int(m.group(1)))),
-        v.message,
-    )
+    def traced(text: str) -> str:  # "first used on line N" of a message or a value (noms)
+        return re.sub(
+            r"first used on line (\d+)",
+            lambda m: "first used on {}:{}".format(*where(int(m.group(1)))),
+            text,
+        )
+
+    message = traced(v.message)
+    value = None if v.value is None else traced(v.value)
     if not v.line:
-        return Violation(v.file, 0, v.column, message, v.value)
-    return Violation(*where(v.line), v.column, message, v.value)
+        return Violation(v.file, 0, v.column, message, value)
+    return Violation(*where(v.line), v.column, message, value)
 
 
 def _check(con: duckdb.DuckDBPyConnection, tables: dict[str, list[str]], fmt: str) -> None:
