@@ -31,6 +31,7 @@ from .import_columns import (
     _skipped,
 )
 from .import_source import _account, _Import, _stage
+from .import_teds import build_teds
 from .mapping import Mapping, TableMap, read_mapping
 from .pseudonym import hmac_params, read_key
 from .writer import KEPT, SCRATCH, write_contract_folder
@@ -46,6 +47,8 @@ def _table(imp: _Import, t: TableMap) -> dict[str, Any] | None:
     _account(imp, t, header, names[0])
     if imp.problems:
         return None
+    if t.teds is not None:
+        return build_teds(imp, t, names)
     keep = _keep(imp, t)
     cols = [_column(imp, t, cm) for cm in t.columns.values()]
     codes = _codes(imp, t, cols, keep)
@@ -96,7 +99,15 @@ def build_tables(
         "mapping": {"file": mapping.path.name, "sha256": mapping.sha256},
         "tables": {},
     }
-    for name in ("clients", "episodes", "sessions", "assessments", "levels_of_care", "instruments"):
+    for name in (
+        "clients",
+        "episodes",
+        "sessions",
+        "assessments",
+        "noms",
+        "levels_of_care",
+        "instruments",
+    ):
         if name in mapping.tables:
             out = _table(imp, mapping.tables[name])
             if out is not None:

@@ -23,7 +23,8 @@ from ..privacy import IDENTIFIER_PATTERNS
 
 SOURCE_KEYS = {"date_format", "encoding", "site"}
 PSEUDO_KEYS = {"key_file", "columns"}
-TABLE_KEYS = {"file", "sheet", "drop", "keep", "columns"}
+TABLE_KEYS = {"file", "sheet", "drop", "keep", "columns", "teds"}
+TEDS_KEYS = {"admission_date", "discharge_date", "date_format"}
 COLUMN_KEYS = {"column", "codes", "other", "date_format", "part", "value", "ignore_case"}
 TOP_KEYS = {"source", "pseudonymize", "tables", "fhir"}
 DEFAULT_DATE_FORMAT = "%Y-%m-%d"
@@ -78,10 +79,15 @@ class TableMap:
     drop: tuple[str, ...]
     keep: dict[str, tuple[str, ...]]
     columns: dict[str, ColumnMap]
+    teds: dict[str, str] | None = None  # noms from a state-submission extract (import_teds)
 
     def source_columns(self) -> set[str]:
         """The source columns this table reads (mapped or used by ``keep``)."""
         used = {c.column for c in self.columns.values() if c.column}
+        if self.teds is not None:
+            from .import_teds import teds_columns
+
+            used |= teds_columns(self.teds)
         return used | set(self.keep)
 
 
@@ -202,8 +208,10 @@ def _table(p: _Problems, name: str, spec: Any, *, site: str | None) -> TableMap 
             columns[target] = cm
     if name == "episodes" and "site" not in columns and site:
         columns["site"] = ColumnMap(target="site", value=site)
+    teds = _teds(p, name, spec.get("teds"), columns)
     for c in contract.columns:
-        if c.required and c.name not in columns:
+        made = teds is not None and c.name != "episode_id"  # the layout makes the others
+        if c.required and c.name not in columns and not made:
             p.add(f"{where}.columns", f"required column {c.name} is not mapped")
     return TableMap(
         name=name,
@@ -212,7 +220,29 @@ def _table(p: _Problems, name: str, spec: Any, *, site: str | None) -> TableMap 
         drop=_strings(p, where + ".drop", spec.get("drop")),
         keep=keep,
         columns=columns,
+        teds=teds,
     )
+
+
+def _teds(p: _Problems, name: str, spec: Any, columns: dict[str, ColumnMap]) -> dict | None:
+    """``[tables.noms.teds]``: the extract's two date columns (and their format), checked."""
+    if spec is None:
+        return None
+    where = f"tables.{name}.teds"
+    if name != "noms" or not isinstance(spec, dict):
+        p.add(where, "is a table that only `tables.noms` takes (a state-submission extract)")
+        return None
+    p.unknown(where, spec, TEDS_KEYS)
+    out = {k: v for k in TEDS_KEYS if (v := _str(p, f"{where}.{k}", spec.get(k))) is not None}
+    for k in ("admission_date", "discharge_date"):
+        if k not in out:
+            p.add(where, f"needs `{k}` (the source column of the {k.split('_')[0]} date)")
+    for target in sorted(set(columns) - {"episode_id"}):
+        p.add(
+            f"tables.{name}.columns.{target}",
+            "is filled from the TEDS columns in a teds layout; map only episode_id",
+        )
+    return out
 
 
 def read_mapping(path: str | os.PathLike[str]) -> Mapping:

@@ -1,0 +1,121 @@
+"""`tables.noms` of a mapping: a state-submission extract (one row per episode, TEDS-named
+columns) becomes an admission and a discharge row with the contract's codes; its problems are
+named with the extract's file and line."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+from test_import import MAPPING, _small, _write
+
+from iop_metrics.cli import main
+from iop_metrics.ingest.importer import import_export
+from iop_metrics.ingest.load import load
+from iop_metrics.ingest.pseudonym import pseudonym
+
+HEADER = ["Casefile ID", "Admit Date", "Discharge Date", "SUB1", "FREQ1", "FREQ1_D", "EMPLOY",
+          "EMPLOY_D", "DETNLF", "DETNLF_D", "LIVARAG", "LIVARAG_D", "ARRESTS", "ARRESTS_D",
+          "FREQ_ATND_SELF_HELP", "FREQ_ATND_SELF_HELP_D"]  # fmt: skip
+# CF-1 discharged 02/20/2025 (the census says so too); CF-2 still in care.
+STATE = [
+    HEADER,
+    ["CF-1", "01/06/2025", "02/20/2025", "5", "2", "1", "4", "1", "2", "-9", "1", "3", "2", "0",
+     "1", "5"],
+    ["CF-2", "01/13/2025", "", "7", "3", "-9", "4", "-9", "-9", "-9", "-9", "-9", "97", "-9",
+     "-9", "-9"],
+]  # fmt: skip
+NOMS = """
+[tables.noms]
+file = "State.csv"
+drop = ["SUB1"]
+[tables.noms.teds]
+admission_date = "Admit Date"
+discharge_date = "Discharge Date"
+[tables.noms.columns]
+episode_id = "Casefile ID"
+"""
+
+
+def _export(tmp_path, state=STATE, mapping=MAPPING + NOMS):
+    export, m = _small(tmp_path, mapping=mapping)
+    _write(export / "State.csv", state)
+    return export, m
+
+
+def test_a_state_extract_row_becomes_an_admission_and_a_discharge_row(tmp_path):
+    export, m = _export(tmp_path)
+    report, written = import_export(export, m, tmp_path / "contract")
+    assert written["noms"] == 3 and report["tables"]["noms"]["rows_read"] == 2
+    db = tmp_path / "x.duckdb"
+    load(tmp_path / "contract", db)
+    key = (tmp_path / "k").read_bytes()
+    cf1, cf2 = pseudonym(key, "CF-1"), pseudonym(key, "CF-2")
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("select * from noms order by episode_id = $a desc, 2", {"a": cf1})
+        got = rows.fetchall()
+    d = dt.date
+    assert got == [
+        # FREQ1 2 -> 1_3_month; EMPLOY 4 + DETNLF 2 -> student; ARRESTS kept as a count
+        (cf1, "admission", d(2025, 1, 6), None, "1_3_month", "student", "homeless", 2, "none"),
+        # FREQ1_D 1 -> none; EMPLOY_D 1 -> full_time (DETNLF_D -9 unread); self-help 5 -> some
+        (cf1, "discharge", d(2025, 2, 20), None, "none", "full_time", "independent", 0, "some"),
+        # -9, and a raw submission's 97, are empty; EMPLOY 4 with DETNLF -9 too; no discharge date
+        (cf2, "admission", d(2025, 1, 13), None, "daily", None, None, None, None),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value", "shown"),
+    [
+        (1, "FREQ1", "4", "State.csv:2: FREQ1: is not a TEDS code of FREQ1"),
+        (2, "LIVARAG_D", "0", "State.csv:3: LIVARAG_D: is not a TEDS code of LIVARAG"),
+        (1, "EMPLOY", "9", "State.csv:2: EMPLOY: is not a TEDS code of EMPLOY"),
+        (2, "FREQ_ATND_SELF_HELP_D", "6", "State.csv:3: FREQ_ATND_SELF_HELP_D: is not a TEDS"),
+        (1, "Admit Date", "2025-01-06", "State.csv:2: Admit Date: is not a date in the format"),
+        # the contract's rules, traced to the extract: the discharge half names its columns
+        (1, "ARRESTS_D", "97.5", "State.csv (discharge columns):2: arrests: is not a whole"),
+        (2, "ARRESTS", "120", "State.csv:3: arrests: is outside 0..96"),
+        (
+            1,
+            "Discharge Date",
+            "04/01/2025",
+            "State.csv (discharge columns):2: collected_on: a discharge row is collected within 30",
+        ),
+        (
+            2,
+            "Discharge Date",
+            "02/01/2025",
+            "State.csv (discharge columns):3: time_point: needs an episode with a discharge_date",
+        ),
+        (2, "Admit Date", "03/01/2025", "State.csv:3: collected_on: an admission row is"),
+    ],
+)
+def test_a_bad_value_of_the_extract_is_refused_with_its_file_and_line(
+    tmp_path, capsys, row, column, value, shown
+):
+    state = [list(r) for r in STATE]
+    state[row][HEADER.index(column)] = value
+    export, m = _export(tmp_path, state=state)
+    out = tmp_path / "out"
+    assert main(["import", str(export), "--mapping", str(m), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert shown in err, err
+    assert not out.exists()
+
+
+def test_a_teds_layout_maps_only_episode_id_and_names_both_dates(tmp_path, capsys):
+    bad = NOMS.replace('discharge_date = "Discharge Date"\n', "") + 'living = "LIVARAG"\n'
+    export, m = _export(tmp_path, mapping=MAPPING + bad)
+    assert main(["import", str(export), "--mapping", str(m), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "tables.noms.teds: needs `discharge_date`" in err, err
+    assert "tables.noms.columns.living: is filled from the TEDS columns" in err
+    (tmp_path / "2").mkdir()
+    on_sessions = MAPPING.replace("[tables.sessions]\n", "[tables.sessions]\nteds = {}\n")
+    export, m = _export(tmp_path / "2", mapping=on_sessions + NOMS)
+    assert main(["import", str(export), "--mapping", str(m), "--out", str(tmp_path / "o")]) == 2
+    assert "tables.sessions.teds: is a table that only `tables.noms` takes" in (
+        capsys.readouterr().err
+    )
