@@ -119,3 +119,29 @@ def test_a_teds_layout_maps_only_episode_id_and_names_both_dates(tmp_path, capsy
     assert "tables.sessions.teds: is a table that only `tables.noms` takes" in (
         capsys.readouterr().err
     )
+
+
+def test_a_draft_writes_the_teds_layout_for_a_state_extract_and_it_imports(tmp_path):
+    from iop_metrics.ingest.draft import draft
+
+    export, _ = _export(tmp_path)
+    text = draft(export)
+    block = text[text.index("[tables.noms]") :]
+    assert block.splitlines()[:2] == ["[tables.noms]", 'file = "State.csv"']
+    assert '# not matched: keep or drop each of these: "SUB1"' in block
+    assert block.splitlines()[-7:] == [
+        "",
+        "[tables.noms.teds]",
+        'admission_date = "Admit Date"',
+        'discharge_date = "Discharge Date"',
+        "",
+        "[tables.noms.columns]",
+        'episode_id = "Casefile ID"',
+    ]
+    assert text.count("State.csv") == 1  # it feeds no other table
+    decided = block.replace("# not matched: keep or drop each of these:", "drop = [") + "\n"
+    decided = decided.replace('"SUB1"\n', '"SUB1"]\n', 1)
+    m = tmp_path / "decided.toml"
+    m.write_text(MAPPING.replace("KEY", str(tmp_path / "k")) + decided)
+    _, written = import_export(export, m, tmp_path / "contract")
+    assert written["noms"] == 3

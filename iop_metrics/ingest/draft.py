@@ -53,6 +53,14 @@ NAMES: dict[str, tuple[str, ...]] = {
     "lower_is_better": ("lowerisbetter", "lowerbetter", "direction"),
     "caseness": ("caseness", "cutoff", "clinicalcutoff", "casenesscutoff"),
     "reliable_change": ("reliablechange", "rci", "reliablechangeindex"),
+    "time_point": ("timepoint", "collectionpoint", "interviewtype", "nomspoint"),
+    "collected_on": ("collectedon", "collectiondate", "interviewdate", "contactdate"),
+    "contact": ("contact", "contactresult", "contactoutcome", "followupresult"),
+    "use_frequency": ("usefrequency", "frequencyofuse", "usefreq"),
+    "employment": ("employment", "employmentstatus"),
+    "living": ("living", "livingarrangement", "livingsituation", "housing"),
+    "arrests": ("arrests", "arrests30days", "numberofarrests"),
+    "self_help": ("selfhelp", "selfhelpattendance", "mutualhelp", "selfhelpgroups"),
 }
 # Words in a source value that point to a contract code, first match wins.
 HINTS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -91,8 +99,13 @@ HINTS: dict[str, tuple[tuple[str, str], ...]] = {
     "telehealth": (("tele", "true"), ("video", "true"), ("virtual", "true"),
                    ("person", "false"), ("office", "false")),
     "instrument": (("phq", "PHQ-9"), ("gad", "GAD-7"), ("bam", "BAM-use")),
+    "time_point": (("admi", "admission"), ("intake", "admission"), ("disch", "discharge"),
+                   ("follow", "follow_up")),
+    "contact": (("not", "not_reached"), ("no answer", "not_reached"), ("declin", "declined"),
+                ("refus", "declined"), ("deceas", "deceased"), ("died", "deceased"),
+                ("reach", "reached"), ("complet", "reached")),
 }  # fmt: skip
-TABLE_ORDER = ("clients", "episodes", "sessions", "assessments", "instruments")
+TABLE_ORDER = ("clients", "episodes", "sessions", "assessments", "noms", "instruments")
 
 
 def _norm(text: str) -> str:
@@ -188,8 +201,13 @@ def draft(export_dir: str | os.PathLike[str]) -> str:
         headers[p], _ = stage_file(con, p, f"f{i}")
     # which file feeds which table: the one whose columns match most of the table's columns
     matched = {p: {c: match_column(c) for c in cols} for p, cols in headers.items()}
+    teds = next((p for p, cols in headers.items() if is_teds_extract(cols)), None)
+    if teds is not None:
+        del matched[teds]
     feeds: dict[str, Path] = {}
     for t in TABLE_ORDER:
+        if t == "noms" and teds is not None:
+            continue
         names = set(TABLES[t].column_names)
         score = {p: sum(1 for v in m.values() if v in names) for p, m in matched.items()}
         best = max(score, key=lambda p: score[p], default=None)
@@ -213,6 +231,9 @@ def draft(export_dir: str | os.PathLike[str]) -> str:
                     cells |= len(text) < len(values)
                     values = text
                 dates += values
+    if teds is not None:
+        dated = [c for c in headers[teds] if match_column(c) in ("admit_date", "discharge_date")]
+        dates += [v for c in dated for v, _ in _values(con, f"f{files.index(teds)}", c)][:20]
     guess = _date_format(dates) if dates or not cells else DEFAULT_DATE_FORMAT
     why = "the text dates' values" + ("; .xlsx date cells are dates anyway" if cells else "")
     out += [
@@ -237,6 +258,9 @@ def draft(export_dir: str | os.PathLike[str]) -> str:
         group = _group(con, root, p, files, t)
         covered |= set(group)
         out += _table(con, t, p, f"g_{t}", matched[p], used, seen, _pattern(root, p))
+    if teds is not None:
+        covered.add(teds)
+        out += _teds_table(teds.name, headers[teds])
     loose = [p.name for p in files if p not in covered]
     if loose:
         out += ["", f"# files not matched to any table: {', '.join(loose)}"]
@@ -312,4 +336,49 @@ def _table(
             out.append(f"{_toml(v)} = {_toml(guess_code(target, v))}   # {n:,} row(s)")
         if len(values) > MAX_CODES:
             out.append(f"# more than {MAX_CODES} distinct values: is this really a coded column?")
+    return out
+
+
+def is_teds_extract(columns: list[str]) -> bool:
+    """True when a file's header has TEDS's admission/discharge twins (a state submission).
+
+    >>> is_teds_extract(["CASEID", "FREQ1", "FREQ1_D", "EMPLOY"]), is_teds_extract(["Status"])
+    (True, False)
+    """
+    return {"FREQ1", "FREQ1_D"} <= set(columns)
+
+
+def _teds_table(name: str, header: list[str]) -> list[str]:
+    """``[tables.noms]`` in the teds layout for a state-submission extract."""
+    from .import_teds import COLUMNS
+
+    found = {match_column(c): c for c in reversed(header)}
+    missing = [c for c in COLUMNS if c not in header]
+    used = {*COLUMNS, *(found.get(k) for k in ("episode_id", "admit_date", "discharge_date"))}
+    rest = [c for c in header if c not in used]
+    ids = [c for c in rest if looks_like_identifier(c)]
+    other = [c for c in rest if c not in ids]
+    out = ["", "[tables.noms]", f"file = {_toml(name)}"]
+    out.append("# a state-submission extract: one row per episode, TEDS-named columns; each row")
+    out.append("# becomes an admission row and (when discharged) a discharge row (docs/mapping.md)")
+    if missing:
+        out.append(f"# missing TEDS columns (the import needs all twelve): {', '.join(missing)}")
+    if ids:
+        out.append(f"drop = [{', '.join(_toml(c) for c in ids)}]   # identifier-looking: dropped")
+    if other:
+        listed = ", ".join(_toml(c) for c in other)
+        out.append(f"# not matched: keep or drop each of these: {listed}")
+
+    def col(target: str) -> str:
+        return _toml(found[target]) if target in found else '"?"'
+
+    out += [
+        "",
+        "[tables.noms.teds]",
+        f"admission_date = {col('admit_date')}",
+        f"discharge_date = {col('discharge_date')}",
+        "",
+        "[tables.noms.columns]",
+        f"episode_id = {col('episode_id')}",
+    ]
     return out
