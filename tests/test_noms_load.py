@@ -150,6 +150,7 @@ ACCEPTED = [
     (NOT_REACHED, {"collected_on": "2026-05-20"}),  # not reached, then reached the same day
     (NEW, _follow("2026-06-20", "not_reached")),  # two attempts that failed on one day
     (NEW, _follow("2026-05-21", "reached", arrests="96")),  # reached again the next day
+    (NEW, _follow("2026-05-19", "reached")),  # and the day before, on a later line
     (NEW, _follow("2027-09-01", "deceased")),  # any time after discharge
     (REACHED, {"use_frequency": "", "living": ""}),  # a reached contact with no item
     (ADMISSION, {"arrests": "0"}),

@@ -1,13 +1,14 @@
 """Contract tables in a DuckDB connection -> a validated contract folder, all or nothing.
 
 ``write_contract_folder`` checks the tables named like the contract's
-(``clients``, ``episodes``, ``sessions``, optional ``assessments``,
+(``clients``, ``episodes``, ``sessions``, optional ``assessments``, ``noms``,
 ``levels_of_care`` and ``instruments``) that exist in the connection with the loader's own rules,
 then writes them, plus ``import_report.json``, into a scratch folder beside
 the target and moves it into place: a folder that ``validate`` would refuse is
 never written. Columns starting with ``_`` are not written; when the tables
 carry ``_fid`` and ``_line`` and the connection has ``_origin_files(fid,
-name)``, an error names the source ``file:line`` the row came from.
+name)``, an error names the source ``file:line`` the row came from (in its message and in a
+value's "first used on line N").
 """
 
 from __future__ import annotations
