@@ -145,3 +145,71 @@ def test_a_draft_writes_the_teds_layout_for_a_state_extract_and_it_imports(tmp_p
     m.write_text(MAPPING.replace("KEY", str(tmp_path / "k")) + decided)
     _, written = import_export(export, m, tmp_path / "contract")
     assert written["noms"] == 3
+
+
+CALLS = [
+    ["Casefile ID", "Call Date", "Result", "Drinking", "Housing"],
+    ["CF-1", "03/20/2025", "Reached", "No", "Own place"],
+    ["CF-1", "03/19/2025", "No answer", "", ""],
+    ["CF-1", "04/30/2025", "Refused", "", ""],
+]
+FOLLOW_UPS = """
+[tables.noms]
+file = "Calls.csv"
+[tables.noms.columns]
+episode_id = "Casefile ID"
+time_point = { value = "follow_up" }
+collected_on = "Call Date"
+use_frequency = { column = "Drinking", codes = { No = "none", Daily = "daily" } }
+living = { column = "Housing", codes = { "Own place" = "independent", Shelter = "homeless" } }
+[tables.noms.columns.contact]
+column = "Result"
+codes = { Reached = "reached", "No answer" = "not_reached", Refused = "declined" }
+"""
+
+
+def test_a_follow_up_call_log_maps_through_the_ordinary_columns(tmp_path, capsys):
+    export, m = _export(tmp_path, mapping=MAPPING + FOLLOW_UPS)
+    _write(export / "Calls.csv", CALLS)
+    (export / "State.csv").unlink()
+    import_export(export, m, tmp_path / "contract")
+    db = tmp_path / "x.duckdb"
+    load(tmp_path / "contract", db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        got = con.execute(
+            "select collected_on, contact, use_frequency, living from noms"
+        ).fetchall()
+    d = dt.date
+    assert got == [
+        (d(2025, 3, 20), "reached", "none", "independent"),
+        (d(2025, 3, 19), "not_reached", None, None),
+        (d(2025, 4, 30), "declined", None, None),
+    ]
+    # a call logged on the discharge day is no follow-up: refused at the log's line
+    _write(export / "Calls.csv", [*CALLS, ["CF-1", "02/20/2025", "No answer", "", ""]])
+    assert main(["import", str(export), "--mapping", str(m), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "Calls.csv:5: collected_on: a follow_up contact is after the episode's" in err, err
+
+
+def test_a_draft_maps_a_contract_shaped_noms_file_to_noms(tmp_path):
+    from iop_metrics.ingest.draft import draft
+
+    export, _ = _export(tmp_path)
+    (export / "State.csv").unlink()
+    _write(
+        export / "FollowUp.csv",
+        [["Casefile ID", "Time Point", "Contact Date", "Contact Result", "Living Situation"],
+         ["CF-1", "Follow-up", "03/20/2025", "Not reached", ""]],
+    )  # fmt: skip
+    text = draft(export)
+    block = text[text.index("[tables.noms]") :]
+    for line in (
+        'file = "FollowUp.csv"',
+        'episode_id = "Casefile ID"',
+        'collected_on = "Contact Date"',
+        '"Follow-up" = "follow_up"   # 1 row(s)',
+        '"Not reached" = "not_reached"   # 1 row(s)',
+        "[tables.noms.columns.living]",
+    ):
+        assert line in block, block
