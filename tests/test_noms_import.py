@@ -48,6 +48,13 @@ def test_a_state_extract_row_becomes_an_admission_and_a_discharge_row(tmp_path):
     export, m = _export(tmp_path)
     report, written = import_export(export, m, tmp_path / "contract")
     assert written["noms"] == 3 and report["tables"]["noms"]["rows_read"] == 2
+    codes = report["tables"]["noms"]["codes"]
+    assert codes["FREQ1"] == {"2": {"to": "1_3_month", "rows": 1}, "3": {"to": "daily", "rows": 1}}
+    assert codes["EMPLOY"] == {"4": {"to": "(by DETNLF)", "rows": 2}}
+    assert codes["LIVARAG_D"] == {
+        "-9": {"to": "", "rows": 1},
+        "3": {"to": "independent", "rows": 1},
+    }
     db = tmp_path / "x.duckdb"
     load(tmp_path / "contract", db)
     key = (tmp_path / "k").read_bytes()

@@ -98,6 +98,21 @@ def _bad_codes(imp: _Import, t: TableMap, keep: str) -> None:
                 imp.problems.append(Violation(*imp.where(fid, line), src, msg, value))
 
 
+def _code_counts(imp: _Import, t: TableMap, keep: str) -> dict[str, Any]:
+    """Rows per value of each coded TEDS column and what it became (the import report's codes;
+    an empty ``to`` is not collected, EMPLOY 4 is read with DETNLF)."""
+    out: dict[str, Any] = {}
+    for base, codes in CODES.items():
+        for src in (base, f"{base}_D"):
+            rows = imp.sql(
+                f"select trim({_q(src)}) v, count(*) from in_{t.name} where {keep} and "
+                f"nullif(trim({_q(src)}), '') is not null group by v order by 2 desc, 1"
+            )
+            to = {**codes, **({"4": "(by DETNLF)"} if base == "EMPLOY" else {})}
+            out[src] = {v: {"to": to.get(v, ""), "rows": int(n)} for v, n in rows}
+    return out
+
+
 def build_teds(imp: _Import, t: TableMap, names: list[str]) -> dict[str, Any] | None:
     """Create temp table ``noms`` (two rows per source row) from the staged ``in_noms``."""
     assert t.teds is not None
@@ -140,5 +155,5 @@ def build_teds(imp: _Import, t: TableMap, names: list[str]) -> dict[str, Any] | 
         "constants": {},
         "dropped": list(t.drop),
         "pseudonymized": ["episode_id"] if "episode_id" in imp.mapping.pseudonymize else [],
-        "codes": {},
+        "codes": _code_counts(imp, t, keep),
     }
