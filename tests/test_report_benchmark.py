@@ -45,6 +45,7 @@ def test_report_names_source_year_and_place_and_says_withheld(with_benchmark):
             "withheld": True,
             "completion_rate": None,
             "median_stay": None,
+            "recovery": None,
         },
         {
             "label": "TEDS-D 2019, United States",
@@ -53,6 +54,7 @@ def test_report_names_source_year_and_place_and_says_withheld(with_benchmark):
             "withheld": False,
             "completion_rate": pytest.approx(28 / 52),
             "median_stay": "31–45 days",
+            "recovery": None,  # a file without discharge twins
         },
     ]
 

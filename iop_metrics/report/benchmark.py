@@ -5,6 +5,8 @@ of the program's state (the file's ``--state``) and of the nation, e.g. "TEDS-D 
 Without one, the built-in TEDS 2004 figures stay, labelled with their tables: all-ages Table 2.5
 for reasons and completion, adult Table 4.11 for the median stay. The program's own lengths of
 stay are binned in TEDS's bins (grouped below 31 days into weeks, unions of TEDS's day bins).
+A reference from a 2015+ file also carries the five recovery domains admission to discharge
+(``recovery``, the keys of the document's ``noms``), for the report to set beside the program's.
 
 >>> [r.label for r in builtin()]
 ['TEDS-D 2004, all ages (Table 2.5)']
@@ -59,6 +61,9 @@ class Reference:
     withheld: bool = False
     year: int | None = None
     state: str | None = None
+    # The five domains admission to discharge, keyed as the document's ``noms`` (recovery.md);
+    # None without TEDS-D discharge twins (the 2004 figures, files before 2015).
+    recovery: dict[str, Any] | None = None
 
 
 def los_group(days: int) -> str:
@@ -105,6 +110,7 @@ def _reference(doc: dict[str, Any], state: str | None, age_group: str) -> Refere
         n=cell["n"],
         year=cell["year"],
         state=state,
+        recovery=cell.get("recovery"),
     )
 
 

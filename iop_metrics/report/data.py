@@ -351,6 +351,7 @@ def _references_json(d: ReportData) -> list[dict[str, Any]]:
             "withheld": r.withheld,
             "completion_rate": r.completion_rate,
             "median_stay": r.median_stay,
+            "recovery": r.recovery,
         }
         for r in d.references
     ]

@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 from .codes import AGE_GROUPS, LOS_BINS, REASONS, STATE_NAMES, los_label
+from .recovery import NOT_IN_FILE, describe_recovery, recovery_block
 
 MIN_CELL = 30
 MISSING = -9
@@ -49,19 +50,43 @@ def _cell(counts: Counter[tuple[int, int]], **key: Any) -> dict[str, Any]:
     }
 
 
-def cells_of(counts: Counter, state: str | None) -> list[dict[str, Any]]:
-    """Every cell: the nation and each state (only ``state`` when given), by age group."""
-    grouped: dict[tuple[int, str | None, str], Counter[tuple[int, int]]] = {}
-    for (y, s, ag, r, lc), v in counts.items():
+def _grouped(counts: Counter, state: str | None) -> dict[tuple, Counter]:
+    """(year, place, age group) -> the counts of its rest of the key; a discharge counts in the
+    nation and its state (only ``state`` when given), in all ages and its age group."""
+    grouped: dict[tuple, Counter] = {}
+    for (y, s, ag, *rest), v in counts.items():
         for where in (None, s) if s is not None else (None,):
             if where is not None and state is not None and where != state:
                 continue
             for group in ("all", ag) if ag else ("all",):
-                grouped.setdefault((y, where, group), Counter())[(r, lc)] += v
+                grouped.setdefault((y, where, group), Counter())[tuple(rest)] += v
+    return grouped
+
+
+def cells_of(
+    counts: Counter,
+    state: str | None,
+    *,
+    recovery: Counter | None = None,
+    domains: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """Every cell: the nation and each state (only ``state`` when given), by age group.
+
+    ``recovery`` holds the paired domains' counts (``recovery.py``); None when the file has no
+    discharge twins, and then every cell's ``recovery`` is None."""
+    grouped = _grouped(counts, state)
+    pairs = _grouped(recovery, state) if recovery is not None else {}
     out = []
     for y, s, group in sorted(grouped, key=lambda k: (k[0], k[1] or "", AGE_GROUPS.index(k[2]))):
         name = "United States" if s is None else STATE_NAMES.get(s, f"FIPS {s}")
-        out.append(_cell(grouped[(y, s, group)], year=y, state=s, state_name=name, age_group=group))
+        cell = _cell(grouped[(y, s, group)], year=y, state=s, state_name=name, age_group=group)
+        ended = sum(grouped[(y, s, group)].values())
+        cell["recovery"] = (
+            None
+            if recovery is None
+            else recovery_block(pairs.get((y, s, group), Counter()), ended, domains)
+        )
+        out.append(cell)
     return out
 
 
@@ -90,4 +115,7 @@ def describe(doc: dict[str, Any]) -> str:
             f"discharges, {c['completion_rate']:.1%} completed, median stay "
             f"{los_label(c['los']['median_bin'])}"
         )
+        lines += [line] if (line := describe_recovery(c)) else []
+    if not doc.get("recovery", {}).get("available", True):
+        lines.append(f"No recovery figures: {NOT_IN_FILE}.")
     return "\n".join(lines)

@@ -7,7 +7,9 @@ its own ``AGE`` codes), the 2015+ layout (``SERVICES_D``) and the 2021 text labe
 The result counts intensive outpatient discharges (service 6) by year, state and age group:
 n, each ``REASON``'s share, completion over all discharges and length of stay in TEDS's bins.
 Cells of fewer than ``MIN_CELL`` discharges are withheld; provenance names the file (sha256),
-the rows read and the filters. Facts and quirks: shared/research/teds-d.md.
+the rows read and the filters. From 2015 each cell also carries the five recovery domains
+admission to discharge from the ``_D`` twins (``recovery.py``); an older file says it has none.
+Facts and quirks: shared/research/teds-d.md.
 
 >>> los_code(1), los_code(30), los_code(31), los_code(90), los_code(366)
 (1, 30, 31, 33, 37)
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import itertools
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import InputError, Violation
+from . import recovery as rec
 from .cells import MIN_CELL, cells_of, describe, latest_cell
 from .codes import (
     LOS_BINS,
@@ -90,10 +94,12 @@ def _open_text(path: Path) -> Iterator[tuple[io.TextIOBase, str | None]]:
             yield f, None
 
 
+def _names(header: list[str]) -> list[str]:
+    return [h.strip().strip('"').upper().removeprefix("ï»¿").removeprefix("\ufeff") for h in header]
+
+
 def _columns(header: list[str], where: str, *, year_given: bool, include_mat: bool) -> dict:
-    names = [
-        h.strip().strip('"').upper().removeprefix("ï»¿").removeprefix("\ufeff") for h in header
-    ]
+    names = _names(header)
     found: dict[str, tuple[int, str]] = {}
     for key, options in NAMES.items():
         for name in options:
@@ -170,10 +176,40 @@ def _state(value: Any) -> str | None:
 
 
 @dataclass
+class _Twins:
+    """The admission/discharge columns of the recovery domains the file carries (2015+)."""
+
+    domains: tuple[str, ...]
+    index: dict[str, int]
+    cols: dict[str, _Column]
+
+    @classmethod
+    def of(cls, header: list[str]) -> _Twins:
+        names = _names(header)
+        domains = rec.domains_in(names)
+        index: dict[str, int] = {}
+        cols: dict[str, _Column] = {}
+        for d in domains:
+            items, adm, dis = rec.COLUMNS[d]
+            for item, a, b in zip(items, adm, dis, strict=True):
+                for c in (a, b):
+                    index[c] = names.index(c)
+                    cols[c] = _Column(c, functools.partial(rec.parse_label, item))
+        return cls(domains, index, cols)
+
+    def pairs(self, row: list[str]) -> list[tuple[str, int, int]]:
+        return rec.paired_values(self.domains, lambda c: self.cols[c](row[self.index[c]]))
+
+
+@dataclass
 class _Tally:
-    """Counts of intensive outpatient discharges by (year, state, age group, reason, LOS)."""
+    """Counts of intensive outpatient discharges by (year, state, age group, reason, LOS), and
+    of their paired recovery domains by (year, state, age group, domain, admission, discharge)."""
 
     counts: Counter[tuple[int, str | None, str | None, int, int]] = field(default_factory=Counter)
+    recovery: Counter[tuple[int, str | None, str | None, str, int, int]] = field(
+        default_factory=Counter
+    )
     stats: Counter[str] = field(default_factory=Counter)
     rows: int = 0
 
@@ -182,6 +218,7 @@ def _tally(
     reader: Iterator[list[str]],
     found: dict[str, tuple[int, str]],
     cols: dict[str, _Column],
+    twins: _Twins,
     *,
     where: str,
     header_width: int,
@@ -191,7 +228,7 @@ def _tally(
     t = _Tally()
     old = found["service"][1] == "SERVSETD"
     i = {k: n for k, (n, _) in found.items()}
-    width = max(i.values()) + 1
+    width = max([*i.values(), *twins.index.values()]) + 1
     svc, rsn, los, age, st, yr, mat = (
         cols[k] for k in ("service", "reason", "los", "age", "state", "year", "mat")
     )
@@ -225,6 +262,8 @@ def _tally(
         )
         t.counts[key] += 1
         t.stats["rows_used"] += 1
+        for d, a, b in twins.pairs(row):
+            t.recovery[(*key[:3], d, a, b)] += 1
     return t
 
 
@@ -248,10 +287,12 @@ def _scan(path: Path, *, year: int | None, state: str | None, include_mat: bool)
             raise InputError(f"{where}: the file is empty")
         found = _columns(header, where, year_given=year is not None, include_mat=include_mat)
         cols = _parsers()
+        twins = _Twins.of(header)
         t = _tally(
             reader,
             found,
             cols,
+            twins,
             where=where,
             header_width=len(header),
             year=year,
@@ -261,8 +302,11 @@ def _scan(path: Path, *, year: int | None, state: str | None, include_mat: bool)
         seen = ", ".join(sorted(k.strip() for k in cols["service"].cache)[:8])
         why = f"no intensive outpatient discharges (code 6) among {t.rows:,} rows"
         raise InputError([Violation(where, 0, found["service"][1], why, seen)])
+    unrecognised = [*cols.values(), *twins.cols.values()]
     return {
         "counts": t.counts,
+        "recovery": t.recovery,
+        "domains": twins.domains,
         "provenance": {
             "file": path.name,
             "member": member,
@@ -273,7 +317,7 @@ def _scan(path: Path, *, year: int | None, state: str | None, include_mat: bool)
             "rows_iop_other_years": t.stats["rows_other_years"],
             "rows_used": t.stats["rows_used"],
             "unrecognised_values": {
-                c.name: sorted(c.unrecognised) for c in cols.values() if c.unrecognised
+                c.name: sorted(c.unrecognised) for c in unrecognised if c.unrecognised
             },
         },
     }
@@ -323,7 +367,13 @@ def read_teds_d(
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "package_version": __version__,
         },
-        "cells": cells_of(scan["counts"], fips),
+        "recovery": rec.document_block(scan["domains"]),
+        "cells": cells_of(
+            scan["counts"],
+            fips,
+            recovery=scan["recovery"] if scan["domains"] else None,
+            domains=scan["domains"],
+        ),
     }
 
 
