@@ -353,7 +353,7 @@ def test_csv_gz_and_parquet_load_the_same_tables(tmp_path):
             dumps.append(
                 {
                     t: con.execute(f"select * from {t}").fetchall()
-                    for t in ("clients", "episodes", "sessions", "assessments")
+                    for t in ("clients", "episodes", "sessions", "assessments", "noms")
                 }
             )
     assert dumps[0] == dumps[1] == dumps[2]
@@ -378,7 +378,7 @@ def test_generator_is_deterministic_and_loading_twice_gives_identical_tables(tmp
             tables.append(
                 {
                     t: con.execute(f"select * from {t}").fetchall()
-                    for t in ("clients", "episodes", "sessions", "assessments")
+                    for t in ("clients", "episodes", "sessions", "assessments", "noms")
                 }
             )
     assert tables[0] == tables[1]

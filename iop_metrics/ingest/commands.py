@@ -22,7 +22,7 @@ def cmd_sample(a: argparse.Namespace) -> int:
     )
     print(
         f"wrote {s.clients:,} clients, {s.episodes:,} episodes, {s.sessions:,} sessions, "
-        f"{s.assessments:,} assessments to {s.out_dir}/ ({a.format})"
+        f"{s.assessments:,} assessments, {s.noms:,} noms rows to {s.out_dir}/ ({a.format})"
     )
     return 0
 

@@ -10,7 +10,9 @@ into IOP (2.1), a few direct IOP admissions, step-down to outpatient (1.0),
 some step-ups back to PHP or residential, and some readmissions. Attendance
 falls off in the weeks before a drop-out; most drop-outs leave early;
 completions come around 8-12 weeks. The program is closed on holidays, some
-weeks run as telehealth, and PHQ-9 / GAD-7 are taken at intake and every 30 days.
+weeks run as telehealth, and PHQ-9 / GAD-7 are taken at intake and every 30 days. The NOMS
+items (``noms``) are asked at IOP admission and discharge and at follow-up contacts after it
+(``sample_noms``), from their own random stream, so the other tables do not depend on them.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from .sample_model import (
     _pathways,
     _sessions,
 )
+from .sample_noms import CODES, _noms
 
 CHUNK = 20_000
 SITES = ("main", "north", "east", "west")
@@ -48,6 +51,7 @@ class SampleSummary:
     sessions: int
     assessments: int
     out_dir: Path
+    noms: int = 0
 
 
 def _holidays(start: dt.date, end: dt.date) -> np.ndarray:
@@ -117,7 +121,7 @@ def generate(
         [s * 100_000 + storm_rng.choice(weeks, 3, replace=False) for s in range(sites)]
     )
     writer = _Writer(out, fmt)
-    n_ep = n_sess = n_ass = 0
+    n_ep = n_sess = n_ass = n_noms = 0
     try:
         for c, child in enumerate(root.spawn((clients + CHUNK - 1) // CHUNK)):
             rng = np.random.default_rng(child)
@@ -149,12 +153,16 @@ def generate(
                     }
                 ),
             )
+            # the NOMS items too: their own stream, drawn after everything else of the chunk
+            nm = _noms(np.random.default_rng([seed, 29, c]), e, attend, s1)
+            writer.write("noms", _noms_table(nm, ep_ids))
+            n_noms += len(nm["episode"])
             n_ep += len(ep_ids)
             n_sess += len(sess_ids)
             n_ass += len(a["episode"])
     finally:
         writer.close()
-    return SampleSummary(clients, n_ep, n_sess, n_ass, out)
+    return SampleSummary(clients, n_ep, n_sess, n_ass, out, n_noms)
 
 
 def _clients_table(rng, ids, birth_year, e) -> pa.Table:
@@ -224,6 +232,25 @@ def _sessions_table(s, ep_ids, sess_ids) -> pa.Table:
             "status": pa.array(s["status"]),
             "attended_minutes": pa.array(att, mask=att < 0),
             "telehealth": pa.array(s["telehealth"]),
+        }
+    )
+
+
+def _noms_table(r, ep_ids) -> pa.Table:
+    def coded(name: str) -> pa.Array:
+        return pa.array(CODES[name][np.maximum(r[name], 0)], mask=r[name] < 0)
+
+    return pa.table(
+        {
+            "episode_id": pa.array(ep_ids[r["episode"]]),
+            "time_point": pa.array(CODES["time_point"][r["time_point"]]),
+            "collected_on": _dates(r["day"]),
+            "contact": coded("contact"),
+            "use_frequency": coded("use"),
+            "employment": coded("employment"),
+            "living": coded("living"),
+            "arrests": pa.array(r["arrests"], mask=r["arrests"] < 0),
+            "self_help": coded("self_help"),
         }
     )
 
