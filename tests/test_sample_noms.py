@@ -114,6 +114,17 @@ def test_admission_and_discharge_items_tell_the_story(sample_con) -> None:
     assert no_use["discharge/completed"] >= no_use["discharge/dropped_out"] + 0.15
 
 
+def test_every_discharge_record_completes_an_admission_record(sample_con) -> None:
+    """As in a TEDS submission, so the EHR example's state extract (one row per episode) carries
+    every admission and discharge row of the sample."""
+    orphans = _one(
+        sample_con,
+        "select count(*) from noms d where d.time_point = 'discharge' and not exists "
+        "(select 1 from noms a where a.episode_id = d.episode_id and a.time_point = 'admission')",
+    )[0]
+    assert orphans == 0
+
+
 @pytest.mark.parametrize(
     "item, positive",
     [

@@ -6,7 +6,8 @@ scores stay byte for byte what they were without it. Only intensive outpatient e
 rows, as only they have scores:
 
 - admission items for about 9 in 10, collected around the admission day;
-- discharge items for about 9 in 10 completers, half of those who dropped out or were
+- discharge items, for an episode with admission items only (a TEDS discharge record completes
+  its admission record), for about 9 in 10 completers, half of those who dropped out or were
   terminated, fewer after an incarceration, none after a death; collected around the discharge
   day (a few days later for a drop-out, whose form is closed after they stop coming);
 - follow-up attempts in the 1, 3, 6 and 12 month windows (days 15..59, 60..134, 135..269,
@@ -43,7 +44,7 @@ RELAPSE = (0.05, 0.18, 0.18, 0.18)  # per window: no use -> use (discharge to 1m
 RETURN = 0.06  # per window: use -> no use
 ANSWERS = (1.25, 0.75)  # the chance of being reached, times this when not using / using
 # Reason index (sample_model.REASONS) -> chance of a discharge row and of no use at discharge.
-DISCHARGE_ROW = np.array([0.9, 0.45, 0.55, 0.75, 0.3, 0.0, 0.5])
+DISCHARGE_ROW = np.array([0.96, 0.47, 0.58, 0.8, 0.32, 0.0, 0.55])
 NO_USE_AT_DISCHARGE = np.array([0.66, 0.22, 0.25, 0.45, 0.3, 0.0, 0.35])
 # Empty items: admission, discharge (completer), discharge (anyone else), follow-up.
 EMPTY = (0.03, 0.07, 0.22, 0.05)
@@ -176,12 +177,14 @@ def _noms(rng: np.random.Generator, e, attend: np.ndarray, end: int):
     dis = _at_discharge(rng, base, completer, attend[client], reason)
     parts = []
     # admission: 9 in 10, on the day or within a few days either side, never after the end
-    has = rng.random(n) < 0.9
+    admitted = rng.random(n) < 0.92
+    has = admitted
     day = np.minimum(e["admit"][idx] + rng.choice([-2, -1, 0, 0, 0, 0, 1, 2, 3], size=n), end)
     items = _items(rng, base["abstinent"], **_rest(base), empty=np.full(n, EMPTY[0]))
     parts.append(_rows(np.flatnonzero(has), 0, day, -1, items))
-    # discharge: by reason; drop-outs' forms a few days later
-    has = closed & (rng.random(n) < DISCHARGE_ROW[reason])
+    # discharge: by reason, and only with an admission record (as in a TEDS submission, whose
+    # discharge record completes the admission's); drop-outs' forms a few days later
+    has = admitted & closed & (rng.random(n) < DISCHARGE_ROW[reason])
     late = np.where(np.isin(reason, (1, 2)), rng.integers(0, 10, size=n), rng.integers(-2, 1, n))
     day = np.minimum(e["discharge"][idx] + late, end)
     empty = np.where(completer, EMPTY[1], EMPTY[2])
