@@ -69,6 +69,37 @@ def test_the_example_export_imports_to_exactly_the_metrics_of_the_sample(importe
         theirs.close()
 
 
+# The sample's admission and discharge NOMS rows in TEDS's three use levels: what a state
+# submission carries (follow-up contacts are no part of it).
+NOMS_ROWS = """
+    select time_point, collected_on, case when use_frequency in ('1_3_month', '1_2_week',
+        '3_6_week') then 'some' else use_frequency end, employment, living, arrests, self_help
+    from noms where time_point <> 'follow_up' order by all
+"""
+
+
+def test_the_state_submission_imports_to_the_samples_admission_and_discharge_rows(
+    imported, sample_db
+):
+    _, db, report = imported
+    with duckdb.connect(str(db), read_only=True) as ours:
+        got = ours.execute(NOMS_ROWS).fetchall()
+        episodes = ours.execute(
+            "select count(distinct n.episode_id), count(*) filter (where e.level_of_care <> '2.1')"
+            " from noms n join episodes e using (episode_id)"
+        ).fetchone()
+    with duckdb.connect(str(sample_db), read_only=True) as theirs:
+        want = theirs.execute(NOMS_ROWS).fetchall()
+    assert got == want
+    times = [r[0] for r in got]
+    assert (times.count("admission"), times.count("discharge")) == (512, 347)
+    assert episodes == (512, 0)  # one source row per episode, each an IOP episode
+    assert (report["tables"]["noms"]["rows_read"], report["tables"]["noms"]["rows_written"]) == (
+        512,
+        859,
+    )
+
+
 def test_the_import_report_accounts_for_skips_collapses_and_codes(imported):
     tmp, _, report = imported
     on_disk = json.loads((tmp / "contract" / "import_report.json").read_text())
@@ -361,10 +392,13 @@ def test_a_draft_lists_every_column_and_code_and_once_decided_imports_like_the_h
         .replace('drop = ["MR #"]   # identifier-looking: dropped\n# not matched: map, keep '
                  'or drop each of these: "Rendering Clinician"',
                  'drop = ["MR #", "Rendering Clinician"]')
+        .replace('drop = ["MR #"]   # identifier-looking: dropped\n# not matched: keep or drop '
+                 'each of these: "SERVICES", "SERVICES_D"',
+                 'drop = ["MR #", "SERVICES", "SERVICES_D"]')
     )  # fmt: skip
     (tmp_path / "draft.toml").write_text(decided)
     report, _ = import_export(EXAMPLE / "export", tmp_path / "draft.toml", tmp_path / "out")
-    for name in ("clients", "episodes", "sessions", "assessments"):  # the same key and codes
+    for name in ("clients", "episodes", "sessions", "assessments", "noms"):  # same key, codes
         ours = (tmp_path / "out" / f"{name}.csv").read_text()
         assert ours == (hand / f"{name}.csv").read_text(), name
     assert report["tables"]["episodes"]["rows_written"] == 1345

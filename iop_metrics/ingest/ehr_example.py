@@ -4,7 +4,9 @@ The export looks like what a program's EHR hands its analyst: a ``Census.xlsx``
 (one row per admission, with the client's details repeated, synthetic names,
 phones and MRNs, labels instead of codes, US dates, and cancelled admissions
 that must be skipped), ``Appointments_<year>.csv`` saved by Excel as "CSV
-UTF-8" (byte-order mark, CRLF), and ``Measures.csv``. Imported with
+UTF-8" (byte-order mark, CRLF), ``Measures.csv``, and ``TEDS_Submission.csv``, the NOMS
+items as the program sends them to its state: one row per episode, TEDS's column names and
+codes for admission and discharge (the five use levels collapse to TEDS's three). Imported with
 ``data/examples/ehr/mapping.toml`` it gives back exactly the contract tables
 it came from, apart from the pseudonymized ids. Deterministic for a given input.
 """
@@ -74,6 +76,32 @@ MEASURE = {"PHQ-9": "PHQ9 Total", "GAD-7": "GAD7 Total", "BAM-use": "BAM Use"}
 FIRST = ("Avery", "Jordan", "Riley", "Casey", "Morgan", "Quinn", "Rowan", "Sage", "Emery", "Reese")
 LAST = ("Testperson", "Sampleton", "Fakename", "Synthetic", "Notreal", "Demoson", "Placeholder")
 CLINICIAN = ("Dr. Ada Example", "Lee Demo, LCSW", "Pat Sample, LADC")
+# Contract codes -> TEDS's (recovery.md); an empty item is -9. Employment gives EMPLOY, DETNLF.
+# Written out here, not inverted from import_teds.CODES: the example's round trip then checks
+# the importer's table against an independent one.
+TEDS_CODES = {
+    "use_frequency": {
+        "none": "1",
+        "1_3_month": "2",
+        "1_2_week": "2",
+        "3_6_week": "2",
+        "daily": "3",
+    },
+    "living": {"homeless": "1", "dependent": "2", "independent": "3"},
+    "self_help": {"none": "1", "1_3": "2", "4_7": "3", "8_30": "4", "some": "5"},
+}
+EMPLOY = {"full_time": ("1", "-9"), "part_time": ("2", "-9"), "unemployed": ("3", "-9")}
+EMPLOY |= {
+    code: ("4", str(n))
+    for n, code in enumerate(
+        ("homemaker", "student", "retired_disabled", "institution", "other_not_in_labor_force"), 1
+    )
+}
+TEDS_HEADER = [
+    "Casefile ID", "MR #", "Admission Date", "Discharge Date", "SERVICES",
+    "SERVICES_D", "FREQ1", "FREQ1_D", "EMPLOY", "EMPLOY_D", "DETNLF", "DETNLF_D", "LIVARAG",
+    "LIVARAG_D", "ARRESTS", "ARRESTS_D", "FREQ_ATND_SELF_HELP", "FREQ_ATND_SELF_HELP_D",
+]  # fmt: skip
 
 
 def _rows(folder: Path, name: str) -> list[dict[str, str]]:
@@ -162,6 +190,41 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
         w.writerows(rows)
 
 
+def _teds_items(row: dict[str, str] | None) -> dict[str, str]:
+    """One time point's NOMS items in TEDS's codes (no row: every item -9)."""
+    r = row or {}
+    employ, detnlf = EMPLOY.get(r.get("employment", ""), ("-9", "-9"))
+    return {
+        "FREQ1": TEDS_CODES["use_frequency"].get(r.get("use_frequency", ""), "-9"),
+        "EMPLOY": employ,
+        "DETNLF": detnlf,
+        "LIVARAG": TEDS_CODES["living"].get(r.get("living", ""), "-9"),
+        "ARRESTS": r.get("arrests") or "-9",
+        "FREQ_ATND_SELF_HELP": TEDS_CODES["self_help"].get(r.get("self_help", ""), "-9"),
+    }
+
+
+def _teds_submission(src: Path, mrn: dict[str, str]) -> list[list[str]]:
+    """One row per episode with NOMS admission items (and its discharge items, if any), dated
+    when the items were collected; the discharge columns are empty without a discharge row."""
+    if not (src / "noms.csv").is_file():
+        return []
+    rows: dict[str, dict[str, dict[str, str]]] = {}
+    for n in _rows(src, "noms"):
+        if n["time_point"] != "follow_up":
+            rows.setdefault(n["episode_id"], {})[n["time_point"]] = n
+    out = []
+    for episode, at in rows.items():
+        adm, dis = _teds_items(at["admission"]), at.get("discharge")
+        dis_items = _teds_items(dis) if dis else dict.fromkeys(adm, "")
+        line = [f"CF-{int(episode[1:]):06d}", mrn[episode], _us(at["admission"]["collected_on"])]
+        line += [_us(dis["collected_on"]) if dis else "", "6", "6" if dis else ""]
+        for base in ("FREQ1", "EMPLOY", "DETNLF", "LIVARAG", "ARRESTS", "FREQ_ATND_SELF_HELP"):
+            line += [adm[base], dis_items[base]]
+        out.append(line)
+    return out
+
+
 def make_export(
     sample: str | os.PathLike[str], out: str | os.PathLike[str], *, seed: int = 7
 ) -> Path:
@@ -200,6 +263,8 @@ def make_export(
     _write_csv(
         dst / "Measures.csv", ["Casefile ID", "MR #", "Date Given", "Measure", "Score"], measures
     )
+    if teds := _teds_submission(src, mrn):
+        _write_csv(dst / "TEDS_Submission.csv", TEDS_HEADER, teds)
     return dst
 
 
