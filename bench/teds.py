@@ -30,8 +30,24 @@ print(took, peak, doc["provenance"]["rows_read"], doc["provenance"]["rows_iop"])
 """
 
 
-def write_file(path: Path, rows: int) -> None:
-    fillers = ", ".join(f"floor(random() * 9)::int as X{j:02d}" for j in range(69))
+# The recovery domains' admission/discharge twins (2015+), each with its codes and -9.
+TWINS = {
+    "FREQ1": "-9, 1, 2, 3",
+    "EMPLOY": "-9, 1, 2, 3, 4",
+    "DETNLF": "-9, 1, 2, 3, 4, 5",
+    "LIVARAG": "-9, 1, 2, 3",
+    "ARRESTS": "-9, 0, 1, 2",
+    "FREQ_ATND_SELF_HELP": "-9, 1, 2, 3, 4, 5",
+}
+
+
+def write_file(path: Path, rows: int, *, twins: bool = True) -> None:
+    pick = [(f"[{codes}][1 + floor(random() * {codes.count(',') + 1})::int]", name)
+            for base, codes in TWINS.items() for name in (base, f"{base}_D")]  # fmt: skip
+    twin_cols = [f"{v} as {name}" for v, name in pick] if twins else []
+    fillers = ", ".join(
+        [f"floor(random() * 9)::int as X{j:02d}" for j in range(69 - len(twin_cols))] + twin_cols
+    )
     con = duckdb.connect()
     con.execute("set enable_progress_bar = false").fetchall()
     con.execute("select setseed(0.2019)").fetchall()

@@ -59,7 +59,10 @@ def _grouped(counts: Counter, state: str | None) -> dict[tuple, Counter]:
             if where is not None and state is not None and where != state:
                 continue
             for group in ("all", ag) if ag else ("all",):
-                grouped.setdefault((y, where, group), Counter())[tuple(rest)] += v
+                key = (y, where, group)
+                if key not in grouped:
+                    grouped[key] = Counter()
+                grouped[key][tuple(rest)] += v
     return grouped
 
 

@@ -24,6 +24,7 @@ import hashlib
 import io
 import itertools
 import json
+import operator
 import os
 import re
 import zipfile
@@ -177,11 +178,23 @@ def _state(value: Any) -> str | None:
 
 @dataclass
 class _Twins:
-    """The admission/discharge columns of the recovery domains the file carries (2015+)."""
+    """The admission/discharge columns of the recovery domains the file carries (2015+).
+
+    A domain's result is memoised by its columns' raw text (a domain has few combinations),
+    so a row costs one lookup per domain."""
 
     domains: tuple[str, ...]
     index: dict[str, int]
     cols: dict[str, _Column]
+    getters: list[tuple[Callable[[list[str]], Any], dict[Any, Any]]] = field(
+        default_factory=list, init=False
+    )
+
+    def __post_init__(self) -> None:
+        for d in self.domains:
+            _, adm, dis = rec.COLUMNS[d]
+            get = operator.itemgetter(*(self.index[c] for c in (*adm, *dis)))
+            self.getters.append((get, {}))
 
     @classmethod
     def of(cls, header: list[str]) -> _Twins:
@@ -198,7 +211,15 @@ class _Twins:
         return cls(domains, index, cols)
 
     def pairs(self, row: list[str]) -> list[tuple[str, int, int]]:
-        return rec.paired_values(self.domains, lambda c: self.cols[c](row[self.index[c]]))
+        out = []
+        for d, (get, memo) in zip(self.domains, self.getters, strict=True):
+            raw = get(row)
+            if raw not in memo:  # first sight of these values: read them through the parsers
+                read = lambda c: self.cols[c](row[self.index[c]])  # noqa: E731
+                memo[raw] = next(iter(rec.paired_values((d,), read)), None)
+            if (hit := memo[raw]) is not None:
+                out.append(hit)
+        return out
 
 
 @dataclass
