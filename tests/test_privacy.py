@@ -487,15 +487,76 @@ def test_the_external_retention_curve_and_its_estimates_stand_for_k_or_more():
         {"day": days, "at_risk": at_risk, "events": events, "retention": retention}
     ).assign(ci_low=lambda d: d.retention * 0.9, ci_high=lambda d: d.retention)
     drawn, unshown = pooled_curve(df, K)
-    # steps: day 11 (12 events on days 3 and 10); 30 would stand for 3 (day 20): hidden;
-    # day 46 for 15 (20 and 45); 60 for none: shown; 90 for 2 (day 70): hidden
-    assert drawn["day"].tolist() == [1, 11, 46, 60]
-    assert unshown == {30, 90}
+    # the estimates first: 30 stands for 15 (days 3, 10, 20): shown; 60 for 12 (day 45):
+    # shown; 90 for 2 (day 70): hidden. The step at day 11 (12 on days 3 and 10) would leave
+    # 30 standing for 3 (day 20): it is not drawn; day 46 (12) leaves 60 none: drawn; the
+    # tail after 60 (6 on days 70 and 100) is not drawn
+    assert drawn["day"].tolist() == [1, 30, 46, 60]
+    assert unshown == {90}
     assert "events" not in drawn and "at_risk" not in drawn
     points = [1, *sorted(set(drawn["day"]) | ({30, 60, 90} - unshown))]
     for a, b in itertools.pairwise(points):
         n = sum(e for d, e in zip(days, events, strict=True) if a <= d < b)
         assert n == 0 or n >= K, (a, b, n)
+
+
+def test_the_programs_30_day_estimate_is_shown_when_its_disengagements_allow(sample_db):
+    """The sample program's cohort of 252 has 71 disengagements before day 30: its 30-day
+    estimate stands for K or more and is shown (a drawn step before it once took all but 7 of
+    them and hid it, with the curve); 60 days stands for fewer than K since 30 and is hidden;
+    90 days for K or more since 30 and is shown. Each drawn point stands for none or K or
+    more disengagements since the one before it."""
+    import duckdb
+
+    from iop_metrics.report.data import gather
+
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        q = m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), None))
+        d = gather(con, q, suppress=K)
+        full = m.retention_curve(con, q)
+    finally:
+        con.close()
+    r = d.shown["retention"]
+    assert r["cohort_admissions"] == 252
+    assert round(r["day_30"], 4) == 0.7071 and round(r["day_90"], 4) == 0.6545
+    assert r["day_60"] is None and d.reasons["retention.day_60"] == "estimate"
+    assert "retention.day_30" not in d.reasons and "retention.day_90" not in d.reasons
+    assert d.curve["day"].tolist() == [1, 5, 7, 11, 15, 30, 65, 90]
+    before = dict(zip(full["day"], full["events"].cumsum() - full["events"], strict=True))
+    assert before[30] == 71
+    for a, b in itertools.pairwise(d.curve["day"].tolist()):
+        n = before[b] - before[a]
+        assert n == 0 or n >= K, (a, b, n)
+
+
+def test_a_hidden_90_day_estimate_is_hidden_in_its_trend_and_sparkline(sample_db):
+    """Main's 90-day estimate for October 2026 is hidden (fewer than K disengagements since
+    day 30): the monthly trend's October point is the same estimate, so it is hidden there
+    too (named in ``suppression.hidden``) and the tile's sparkline stops at September: 11
+    points, none in the last month's slot."""
+    import re
+
+    import duckdb
+
+    from iop_metrics.report.data import gather
+    from iop_metrics.report.sections import tile_data
+
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        d = gather(con, m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), "main")), suppress=K)
+    finally:
+        con.close()
+    assert d.shown["retention"]["day_90"] is None
+    assert d.monthly["day_90"].iloc[:-1].notna().all()
+    assert d.monthly["day_90"].isna().iloc[-1]
+    assert d.reasons["monthly[2026-10].day_90"] == "estimate"
+    tile = next(t for t in tile_data(d) if t["label"] == "90-day retention")
+    assert str(tile["value"]) == "suppressed" and tile["gaps"] == 1
+    points = re.search(r'class="mark-symbol[^"]*"[^>]*>(.*?)</g>', str(tile["spark"])).group(1)
+    xs = [float(x) for x in re.findall(r'translate\(([\d.]+),', points)]
+    # 12 slots of 130 / 12 px: the last month's centre is at 124.6, September's at 113.75
+    assert len(xs) == 11 and max(xs) < 120, xs
 
 
 @pytest.mark.parametrize("site", SITES)

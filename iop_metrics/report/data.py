@@ -265,6 +265,15 @@ def assemble(
                 figures.shown["retention"][f"day_{day}"] = None
                 figures.reasons[f"retention.day_{day}"] = ESTIMATE
     hidden = figures.hidden
+    monthly = frames["monthly"]
+    if k and "retention.day_90" in hidden and len(monthly):
+        # the last month's 90-day estimate is the report's own (the same cohort, as of the
+        # same day): hidden in the trends and the tile's sparkline as in the figures
+        last = pub.cell("monthly", pub.rows("monthly", monthly)[-1], "day_90")
+        figures.reasons.setdefault(last, figures.reasons["retention.day_90"])
+        monthly = monthly.assign(day_90=monthly["day_90"].astype("float64"))
+        monthly.loc[monthly.index[-1], "day_90"] = float("nan")
+        hidden = figures.hidden
     if k and ("retention.day_30" in hidden or int(full_curve["events"].sum()) < k):
         curve = curve.iloc[0:0]
     return ReportData(
@@ -274,7 +283,7 @@ def assemble(
         shown=figures.shown,
         hidden=frozenset(hidden),
         previous=previous,
-        monthly=frames["monthly"],
+        monthly=monthly,
         weekday=frames["weekday"],
         service=frames["service"],
         hours=frames["hours"],
@@ -299,10 +308,15 @@ def pooled_curve(curve: pd.DataFrame, k: int) -> tuple[pd.DataFrame, set[int]]:
     """The retention curve as an external report draws it, and the days of 30, 60 and 90
     whose estimate it must not show. Every point published (the curve's steps and those
     estimates) stands for 0 or ``k`` or more disengagements since the point before it: a drop
-    of the Kaplan–Meier curve over the shown cohort would give a small count away. A step is
-    drawn where ``k`` or more have gathered; an estimate at 30/60/90 days is shown (and drawn)
-    when none or ``k`` or more have since the last point, else hidden; the tail with fewer
-    than ``k`` is left undrawn. The counts at risk and the events are not carried.
+    of the Kaplan–Meier curve over the shown cohort would give a small count away.
+
+    The estimates come first: each of 30, 60 and 90 days is shown when none or ``k`` or more
+    disengagements fell since the last one shown (since day 1 for the first), else hidden.
+    Between them, a step is drawn where ``k`` or more have gathered, and a segment's last step
+    is dropped when fewer than ``k`` (but some) would be left before the estimate that ends it,
+    so a step never takes the count an estimate needs; after the last estimate shown, the
+    tail with fewer than ``k`` is left undrawn. The counts at risk and the events are not
+    carried.
 
     >>> df = pd.DataFrame({"day": [1, 2, 3, 4], "at_risk": [40, 35, 30, 20],
     ...     "events": [5, 3, 4, 2], "retention": [1, .875, .8, .69],
@@ -311,18 +325,28 @@ def pooled_curve(curve: pd.DataFrame, k: int) -> tuple[pd.DataFrame, set[int]]:
     >>> drawn["day"].tolist(), unshown
     ([1, 2, 4], set())
     """
-    keep, since, unshown = [0], 0, set()
     days, events = curve["day"].tolist(), curve["events"].tolist()
-    for j in range(1, len(curve)):
-        since += int(events[j - 1])  # the drop at row j is the events of the rows before it
-        if days[j] in (30, 60, 90):
+    before = [0]  # before[j]: the disengagements of the rows before row j (the drop at j)
+    for e in events[:-1]:
+        before.append(before[-1] + int(e))
+    ends, unshown, last = [], set(), 0
+    for j, day in enumerate(days):
+        if j and day in (30, 60, 90):
+            since = before[j] - before[last]
             if since and since < k:
-                unshown.add(int(days[j]))
-                continue
-        elif since < k:
-            continue
-        keep.append(j)
-        since = 0
+                unshown.add(int(day))
+            else:
+                ends.append(j)
+                last = j
+    keep = [0]
+    for end in [*ends, None]:
+        steps, start = [], keep[-1]
+        for j in range(start + 1, len(days) if end is None else end):
+            if before[j] - before[(steps or [start])[-1]] >= k:
+                steps.append(j)
+        if end is not None and steps and 0 < before[end] - before[steps[-1]] < k:
+            steps.pop()  # what it leaves before the estimate joins the step before it
+        keep.extend(steps if end is None else [*steps, end])
     out = curve.iloc[keep].drop(columns=["at_risk", "events"])
     return out.reset_index(drop=True), unshown
 
