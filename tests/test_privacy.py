@@ -551,10 +551,10 @@ def test_a_hidden_90_day_estimate_is_hidden_in_its_trend_and_sparkline(sample_db
     assert d.monthly["day_90"].iloc[:-1].notna().all()
     assert d.monthly["day_90"].isna().iloc[-1]
     assert d.reasons["monthly[2026-10].day_90"] == "estimate"
-    tile = next(t for t in tile_data(d) if t["label"] == "90-day retention")
+    tile = next(t for t in tile_data(d) if t["label"] == "Estimated 90-day retention")
     assert str(tile["value"]) == "suppressed" and tile["gaps"] == 1
     points = re.search(r'class="mark-symbol[^"]*"[^>]*>(.*?)</g>', str(tile["spark"])).group(1)
-    xs = [float(x) for x in re.findall(r'translate\(([\d.]+),', points)]
+    xs = [float(x) for x in re.findall(r"translate\(([\d.]+),", points)]
     # 12 slots of 130 / 12 px: the last month's centre is at 124.6, September's at 113.75
     assert len(xs) == 11 and max(xs) < 120, xs
 

@@ -171,6 +171,37 @@ def test_index_links_every_file_and_every_link_resolves(runs):
     assert "Last run" in html and "every report written" in html
 
 
+def test_the_two_90_day_figures_are_named_apart_wherever_a_reader_sees_them(runs):
+    """The report's and the index's Kaplan-Meier estimate (everyone admitted in 12 months,
+    followed as long as they have been) and the sites page's yes/no over the admissions whose
+    90 days have passed are different figures: the first reads "Estimated 90-day retention"
+    everywhere, the second "Not disengaged within 90 days", and the sites page says why it
+    differs from the report's. No page calls either by a bare or the other's name."""
+    from html import unescape
+
+    out = runs["out"]
+    index = unescape((out / "index.html").read_text())
+    sites = unescape((out / "2026-10" / "sites.html").read_text())
+    reports = [
+        unescape((out / f"2026-10/{scope}/{audience}/monthly_report.html").read_text())
+        for scope in SCOPES
+        for audience in ("internal", "external")
+    ]
+    assert "<th>Estimated 90-day retention</th>" in index
+    for html in reports:
+        assert '<div class="label">Estimated 90-day retention</div>' in html
+        assert "<td>Estimated 90-day retention</td>" in html  # the rates table
+        assert "<dt>Estimated 30/60/90-day retention</dt>" in html  # the definitions
+    part = sites.split('id="retained_90d"')[1].split("</section>")[0]
+    assert "<h2>Not disengaged within 90 days</h2>" in part
+    assert "not the monthly report's estimated 90-day retention and differs from it" in part
+    assert "Kaplan–Meier estimate that also counts the people admitted less than 90" in part
+    for html in (index, sites, *reports):
+        assert "Retained 90 days" not in html
+        bare = re.findall(r"(?i)(?<!estimated )(?<!estimated 30/60/)\b90-day retention", html)
+        assert not bare, bare
+
+
 def test_sites_page_draws_an_adjusted_and_a_raw_funnel_per_measure_offline(runs, capsys):
     page = runs["out"] / "2026-10" / "sites.html"
     dom = _dom(page)

@@ -278,7 +278,7 @@ def rate_table(doc: dict[str, Any], ret: dict[str, Any], curve: pd.DataFrame) ->
         rows.append(
             {
                 "figure": f"retention.day_{n_days}",
-                "label": f"{n_days}-day retention",
+                "label": f"Estimated {n_days}-day retention",
                 "numerator": None,
                 "denominator": doc["retention"]["cohort_admissions"],
                 "rate": r,

@@ -1,6 +1,6 @@
 """Figures by a client attribute (metrics.md, Slices; ``slices.sql``): admissions, discharges,
-completion, disengagement, 90-day retention and attendance per slice, each rate with its
-95% Wilson interval, and the small-count suppression of the result."""
+completion, disengagement, not disengaged within 90 days and attendance per slice, each rate
+with its 95% Wilson interval, and the small-count suppression of the result."""
 
 from __future__ import annotations
 
@@ -59,16 +59,18 @@ def _with_intervals(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def slices(con: Con, q: Query, *, by: str, suppress: int = 0) -> pd.DataFrame:
-    """Admissions, discharges, completion, disengagement, 90-day retention and attendance by a
-    client attribute, each rate with its numerator, denominator and 95% Wilson interval.
+    """Admissions, discharges, completion, disengagement, not disengaged within 90 days (a
+    yes/no, not the report's estimated 90-day retention) and attendance by a client attribute,
+    each rate with its numerator, denominator and 95% Wilson interval.
 
     ``by`` is one of payer, primary_substance, referral_source, sex, age_band. Disengaged
-    discharges are dropped_out or terminated ones in the period; 90-day retention counts the
-    retention cohort's episodes whose 90 days have passed by as_of (``retention_trials``), retained
-    unless discharged disengaged within 90 days. ``suppress`` = K > 1 hides counts of 1..K-1 and
-    the rates and intervals built on them: a hidden count is ``<NA>`` (counts stay integers), and
-    every hidden cell of a row is named in its ``suppressed`` column, so a hidden rate can be told
-    from an undefined one (NaN: no denominator), which ``suppressed`` does not name.
+    discharges are dropped_out or terminated ones in the period; not disengaged within 90 days
+    counts the retention cohort's episodes whose 90 days have passed by as_of
+    (``retention_trials``), retained unless discharged disengaged within 90 days.
+    ``suppress`` = K > 1 hides counts of 1..K-1 and the rates and intervals built on them: a
+    hidden count is ``<NA>`` (counts stay integers), and every hidden cell of a row is named in
+    its ``suppressed`` column, so a hidden rate can be told from an undefined one (NaN: no
+    denominator), which ``suppressed`` does not name.
 
     Examples
     --------

@@ -73,7 +73,7 @@ ENTRIES: tuple[Entry, ...] = (
     ),
     Entry(
         "retention.day_N",
-        "30/60/90-day retention",
+        "Estimated 30/60/90-day retention",
         "Kaplan-Meier estimate of the share still engaged (not disengaged) for at least N "
         "days, over in-scope episodes admitted in the 12 months ending at P.end. A disengaged "
         "discharge on or before as_of is an event at t = LOS; everyone else is censored at "

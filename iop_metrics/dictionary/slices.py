@@ -17,7 +17,7 @@ SLICES = [
     ),
     Entry(
         "slices.retention_90d",
-        "90-day retention by slice",
+        "Not disengaged within 90 days, by slice",
         "Our reading for a slice (a Kaplan-Meier curve per slice would rest on few episodes): a "
         "proportion, as the site comparison's case-mix outcome counts it. The trials are the "
         "retention cohort's episodes (admitted in the 12 months ending at P.end) whose 90 days "

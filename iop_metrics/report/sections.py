@@ -65,7 +65,7 @@ TILES = (
         True,
     ),
     ("Completion rate", "discharges.completion_rate", "completion_rate", True),
-    ("90-day retention", "retention.day_90", "day_90", True),
+    ("Estimated 90-day retention", "retention.day_90", "day_90", True),
     ("Step-down rate", "step_down_rate", "step_down_rate", True),
 )
 

@@ -56,11 +56,15 @@ MEASURES = (
     ),
     Measure(
         "retained_90d",
-        "Retained 90 days",
+        "Not disengaged within 90 days",
         "admissions",
         "were expected to stay engaged 90 days",
         "Admissions in the window whose 90 days have passed by the as-of date that did not end "
-        "disengaged (dropped out or terminated) within 90 days.",
+        "disengaged (dropped out or terminated) within 90 days: a plain yes or no for each, so "
+        "that sites can be compared and adjusted for case mix. It is not the monthly report's "
+        "estimated 90-day retention and differs from it: that one is a Kaplan\u2013Meier "
+        "estimate that also counts the people admitted less than 90 days ago, for as long as "
+        "they have been followed.",
     ),
     Measure(
         "step_down",
