@@ -203,15 +203,13 @@ def _rates(f: _Figures, curve: pd.DataFrame, k: int) -> pd.DataFrame:
 
 
 def _band_labels(df: pd.DataFrame, k: int) -> pd.DataFrame:
-    """The grid's cell labels: the count, blank for none, a dash where it is hidden."""
+    """The grid's cell labels: the count; for none, blank in an internal report and "0" in an
+    external one (where a blank cell could be taken for a hidden one); a hidden cell has none
+    (the chart draws it grey)."""
     out = df.copy()
-    out["label"] = ["" if pd.isna(v) else ("" if v == 0 else f"{int(v)}") for v in out["n"]]
-    if k:
-        out.loc[out["n"].isna(), "label"] = SUPPRESSED_MARK
+    zero = "0" if k else ""
+    out["label"] = ["" if pd.isna(v) else (zero if v == 0 else f"{int(v)}") for v in out["n"]]
     return out
-
-
-SUPPRESSED_MARK = "–"
 
 
 def gather(
@@ -340,7 +338,8 @@ def pooled_curve(curve: pd.DataFrame, k: int) -> tuple[pd.DataFrame, set[int]]:
                 last = j
     keep = [0]
     for end in [*ends, None]:
-        steps, start = [], keep[-1]
+        steps: list[int] = []
+        start = keep[-1]
         for j in range(start + 1, len(days) if end is None else end):
             if before[j] - before[(steps or [start])[-1]] >= k:
                 steps.append(j)

@@ -28,6 +28,12 @@ def _hidden(df: pd.DataFrame, col: str) -> dict[str, int]:
     return {"hidden": int(df[col].isna().sum()), "total": len(df)}
 
 
+def _left(df: pd.DataFrame, name: str, value: str) -> str:
+    """The figures an undrawn chart still shows, in words ("Psychoeducation 11.0%")."""
+    shown = df[df[value].notna()]
+    return ", ".join(f"{n} {v:.1%}" for n, v in zip(shown[name], shown[value], strict=True))
+
+
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(c): v for c, v in r.items()} for r in df.to_dict("records")]
 
@@ -67,23 +73,26 @@ def attendance(d: ReportData) -> str:
         (d.weekday, "weekdays", "No-show rate by weekday", list(d.weekday["key"]), None),
         (service, "service types", "No-show rate by service type", None, "label"),
     ):
-        if df["no_show_rate"].notna().any():
+        shown = int(df["no_show_rate"].notna().sum())
+        if shown and not charts.too_little(shown, len(df), d.k):
             bars = charts.bar_rate(
                 df, "key", "no_show_rate", "No-show rate", sort=sort, label=name, missing=miss
             )
             chart = _chart(bars)
         elif len(df):
-            chart = None  # every rate hidden: the template says so instead
+            chart = None  # every rate hidden, or almost: the template says so instead
         else:
             continue
-        no_show.append({"svg": chart, "title": title, "noun": noun, **_hidden(df, "no_show_rate")})
+        left = _left(df, name or "key", "no_show_rate")
+        hidden = _hidden(df, "no_show_rate")
+        no_show.append({"svg": chart, "title": title, "noun": noun, "left": left, **hidden})
     hours: dict[str, Any] = {"svg": None, "suppressed": bool(d.k and len(d.hours))}
-    if d.hours["client_weeks"].notna().any():
-        hours.update(
-            _hidden(d.hours, "client_weeks"),
-            svg=_chart(charts.hours_histogram(d.hours, missing=miss)),
-        )
-    drawn = limits["attendance_rate"].notna().any()
+    hours.update(_hidden(d.hours, "client_weeks"))
+    shown = int(d.hours["client_weeks"].notna().sum())
+    if shown and not charts.too_little(shown, len(d.hours), d.k):
+        hours["svg"] = _chart(charts.hours_histogram(d.hours, missing=miss))
+    months = int(limits["attendance_rate"].notna().sum())
+    drawn = months and not charts.too_little(months, len(limits), d.k)
     return render(
         "attendance.html.j2",
         k=d.k,
@@ -93,11 +102,9 @@ def attendance(d: ReportData) -> str:
         verdict=None if _missing(a["attendance_rate"]) else _verdict(d, limits),
         flagged=limits.loc[limits["flag"].astype(bool), "month"].tolist(),
         pchart={
-            "svg": _chart(charts.pchart(limits, missing=miss)),
+            "svg": _chart(charts.pchart(limits, missing=miss)) if drawn else None,
             **_hidden(limits, "attendance_rate"),
-        }
-        if drawn
-        else None,
+        },
         no_show=no_show,
         service=[
             {**r, **{c: m[c] for c in ATTENDANCE}}
@@ -108,6 +115,17 @@ def attendance(d: ReportData) -> str:
     )
 
 
+def _heat_drawn(df: pd.DataFrame, k: int) -> bool:
+    """Whether a heat map of counts (``n``) is drawn: some cell is shown, and in an external
+    report some shown cell is more than 0 (a grid of zeros and hidden cells shows nothing)."""
+    return bool(df["n"].notna().any() and (not k or df["n"].gt(0).any()))
+
+
+def _cells(df: pd.DataFrame) -> dict[str, int]:
+    """A heat map's cells: how many are hidden, shown as 0, and in all."""
+    return {**_hidden(df, "n"), "zeros": int(df["n"].eq(0).sum())}
+
+
 def census_and_flow(d: ReportData) -> str:
     bars = d.monthly.melt(id_vars="month", value_vars=["admissions", "discharges"])
     flows = []
@@ -115,14 +133,14 @@ def census_and_flow(d: ReportData) -> str:
         (d.flow, "Level-of-care flow this period"),
         (d.flow_12m, "Level-of-care flow, trailing 12 months"),
     ):
-        drawn = df["n"].notna().any()
         flows.append(
             {
                 "title": title,
                 "svg": _chart(charts.flow_matrix(_levels_named(df, d.level_names), title))
-                if drawn
+                if _heat_drawn(df, d.k)
                 else None,
                 "suppressed": bool(d.k and len(df)),
+                **_cells(df),
             }
         )
     return render(
@@ -133,7 +151,9 @@ def census_and_flow(d: ReportData) -> str:
         t=d.view("transitions"),
         i=d.view("inflow"),
         trend={
-            "svg": _chart(charts.census_trend(d.monthly, missing=charts.missing_label(d.k))),
+            "svg": None
+            if charts.too_little(int(bars["value"].notna().sum()), len(bars), d.k)
+            else _chart(charts.census_trend(d.monthly, missing=charts.missing_label(d.k))),
             **_hidden(bars, "value"),
         },
         flows=flows,
@@ -333,12 +353,17 @@ def _trend(d: ReportData) -> dict[str, Any] | None:
     months = list(d.monthly["month"])
     over_courses = d.monthly[[den for *_, den in TREND_PARTS]].ne(0).to_numpy().ravel()
     total = int(over_courses.sum())
-    gone = total - int(df["rate"].notna().sum())
-    if df["rate"].notna().any():
+    shown = int(df["rate"].notna().sum())
+    gone = total - shown
+    if shown and not charts.too_little(shown, total, d.k):
         svg_ = _chart(charts.outcome_trend(df, months, hidden))
         return {"svg": svg_, "hidden": gone, "total": total}
     if d.k and total:
-        return {"svg": None, "hidden": gone, "total": total}
+        left = ", ".join(
+            f"{r['month']} {r['measure'].lower()} {r['rate']:.1%}"
+            for r in df[df["rate"].notna()].to_dict("records")
+        )
+        return {"svg": None, "hidden": gone, "total": total, "left": left}
     return None
 
 
@@ -352,7 +377,8 @@ def outcomes(d: ReportData) -> str:
         change = {"svg": _chart(bars), **_hidden(shares, "share")}
     bands = None
     if d.bands is not None and not d.bands.empty and d.bands["n"].notna().any():
-        bands = {"svg": _chart(charts.band_shift(d.bands)), **_hidden(d.bands, "n")}
+        drawn = _heat_drawn(d.bands, d.k)
+        bands = {"svg": _chart(charts.band_shift(d.bands)) if drawn else None, **_cells(d.bands)}
     return render(
         "outcomes.html.j2",
         k=d.k,

@@ -111,7 +111,9 @@ def tile_data(d: ReportData) -> list[dict[str, Any]]:
                 "value": now if marked is None else marked,
                 "is_rate": is_rate,
                 "change": change,
-                "spark": svg(charts.to_svg(charts.sparkline(d.monthly, series))),
+                "spark": None
+                if charts.too_little(int(d.monthly[series].notna().sum()), len(d.monthly), d.k)
+                else svg(charts.to_svg(charts.sparkline(d.monthly, series))),
                 "gaps": int(d.monthly[series].isna().sum()) if d.k else 0,
             }
         )

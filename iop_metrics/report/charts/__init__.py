@@ -25,6 +25,7 @@ from .base import (
     pd,
     sparkline,
     to_svg,
+    too_little,
     vlc,
 )
 from .flow import CENSUS_LINE, census_trend, flow_matrix
@@ -57,6 +58,7 @@ __all__ = [
     "change_bars",
     "flow_matrix",
     "hidden_marks",
+    "too_little",
     "hours_histogram",
     "missing_label",
     "outcome_trend",

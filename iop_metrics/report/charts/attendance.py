@@ -26,18 +26,11 @@ def pchart(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLevelMixin:
         color=alt.condition("datum.flag", alt.value(RED), alt.value(BLUE)),
         tooltip=[alt.Tooltip("month:O"), alt.Tooltip("attendance_rate:Q", format=".1%")],
     )
-    layers = [limits, centre, line, points]
-    if df["centre"].notna().any() and (
-        marks := hidden_marks(
-            df,
-            "month:O",
-            "attendance_rate",
-            at=float(df["centre"].dropna().iloc[0]),
-            label=missing,
-        )
-    ):
-        layers.append(marks)
-    return alt.layer(*layers)
+    chart = alt.layer(limits, centre, line, points)
+    if not df["centre"].notna().any():
+        return chart
+    at = float(df["centre"].dropna().iloc[0])
+    return _with_hidden(chart, hidden_marks(df, "month:O", "attendance_rate", at=at, label=missing))
 
 
 def bar_rate(
@@ -141,5 +134,8 @@ def hours_histogram(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLe
         for side in ("left", "right")
         if (lines["align"] == side).any()
     ]
-    marks = hidden_marks(df, "mid:Q", "client_weeks", label=missing)
-    return alt.layer(bars, rules, *labels, *([marks] if marks is not None else []))
+    if missing == SUPPRESSED:  # a grey band from the bin's start to its end
+        marks = hidden_marks(df, "hours_bin:Q", "client_weeks", x2="bin_end", label=missing)
+    else:
+        marks = hidden_marks(df, "mid:Q", "client_weeks", label=missing)
+    return _with_hidden(alt.layer(bars, rules, *labels), marks)

@@ -50,6 +50,10 @@ def missing_label(k: int) -> str:
     return SUPPRESSED if k else NO_DATA
 
 
+HIDDEN_FILL = "#d9d9d9"  # a hidden slot's grey, named once in the chart's legend
+STATUS = "_status"  # the hidden layer's own field, never one of the chart's columns
+
+
 def hidden_marks(
     df: pd.DataFrame,
     x: str,
@@ -57,22 +61,39 @@ def hidden_marks(
     *,
     sort: list[str] | None = None,
     x_offset: str | None = None,
+    x2: str | None = None,
     at: float = 0.0,
     label: str = SUPPRESSED,
 ) -> alt.Chart | None:
-    """A grey ``label`` ("suppressed", or "no data" in an internal report), written upward from
-    ``at``, in every slot whose ``value`` is missing, so a reader sees that a bar or point was
-    left out and not that it is 0. Only the slot's name goes into the layer's data: no figure
-    of a hidden cell is carried."""
-    keys = [c for c in (x.split(":")[0], x_offset) if c]
+    """The slots whose ``value`` is missing, so a reader sees that a bar or point was left out
+    and not that it is 0. In an external report (``label`` "suppressed") each hidden slot is a
+    grey band the height of the plot, named once in the legend ("suppressed"); in an internal
+    one, which hides nothing, an empty slot reads "no data", written upward from ``at``. Only
+    the slot's name goes into the layer's data: no figure of a hidden cell is carried.
+    ``x2``: the column where a quantitative slot ends."""
+    keys = [c for c in (x.split(":")[0], x_offset, x2) if c]
     hidden = df.loc[df[value].isna(), keys].drop_duplicates()
     if hidden.empty:
         return None
-    enc: dict = {"x": alt.X(x, sort=sort) if sort else x, "y": alt.datum(at)}
+    enc: dict = {"x": alt.X(x, sort=sort) if sort else x}
     if x_offset:
         enc["xOffset"] = f"{x_offset}:N"
+    if label == SUPPRESSED:
+        if x2:
+            enc["x2"] = f"{x2}:Q"
+        colour = alt.Color(
+            f"{STATUS}:N",
+            title=None,
+            scale=alt.Scale(domain=[SUPPRESSED], range=[HIDDEN_FILL]),
+            legend=alt.Legend(orient="bottom", symbolType="square"),
+        )
+        return (
+            alt.Chart(hidden.assign(**{STATUS: SUPPRESSED}))
+            .mark_rect(opacity=0.6)
+            .encode(color=colour, **enc)
+        )
     return (
-        alt.Chart(hidden.assign(label=label))
+        alt.Chart(hidden.assign(**{STATUS: label}))
         .mark_text(
             angle=270,
             align="left",
@@ -83,12 +104,58 @@ def hidden_marks(
             fontStyle="italic",
             color=GREY,
         )
-        .encode(text="label:N", **enc)
+        .encode(text=f"{STATUS}:N", y=alt.datum(at), **enc)
     )
 
 
-def _with_hidden(chart: alt.Chart, marks: alt.Chart | None) -> alt.TopLevelMixin:
-    return chart if marks is None else alt.layer(chart, marks)
+def with_hidden_cells(base: alt.Chart, cells: alt.Chart, text: alt.Chart, value: str):
+    """A heat map's ``cells`` and ``text`` (layers of ``base``) with its hidden cells (``value``
+    missing) grey, named once in the legend ("suppressed") and carrying no mark of their own;
+    as before when none is hidden."""
+    if base.data[value].notna().all():  # type: ignore[union-attr]
+        return alt.layer(cells, text)
+    colour = alt.Color(
+        f"{STATUS}:N",
+        title=None,
+        scale=alt.Scale(domain=[SUPPRESSED], range=[HIDDEN_FILL]),
+        legend=alt.Legend(orient="bottom", symbolType="square"),
+    )
+    grey = (
+        base.transform_filter(f"!isValid(datum['{value}'])")
+        .transform_calculate(**{STATUS: f"'{SUPPRESSED}'"})
+        .mark_rect()
+        .encode(color=colour)
+    )
+    return alt.layer(grey, cells, text).resolve_scale(color="independent")
+
+
+def _with_hidden(chart: alt.TopLevelMixin, marks: alt.Chart | None) -> alt.TopLevelMixin:
+    """``chart`` with the marks of its hidden slots: grey bands behind it, on a colour scale
+    of their own (the chart's legend stays its own), or "no data" words over it."""
+    if marks is None:
+        return chart
+    layers = list(chart.layer) if isinstance(chart, alt.LayerChart) else [chart]
+    if marks.mark.type != "rect":  # type: ignore[union-attr]
+        return alt.layer(*layers, marks)
+    size = next(
+        {"width": c.width, "height": c.height}
+        for c in (chart, *layers)
+        if c.width is not alt.Undefined
+    )
+    return alt.layer(marks.properties(**size), alt.layer(*layers)).resolve_scale(
+        color="independent"
+    )
+
+
+def too_little(shown: int, total: int, k: int) -> bool:
+    """Whether an external chart has almost nothing left to draw once its hidden slots are
+    left out: fewer than 2 of its ``total`` slots shown, or fewer than a quarter. The report
+    then says so in words instead (an internal report, which hides nothing, always draws).
+
+    >>> too_little(1, 8, 11), too_little(1, 24, 11), too_little(4, 14, 11), too_little(1, 8, 0)
+    (True, True, False, False)
+    """
+    return bool(k) and total > 0 and (shown < 2 or 4 * shown < total)
 
 
 def _pct(field: str, title: str) -> alt.Y:

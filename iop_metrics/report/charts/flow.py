@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .base import BLUE, GREEN, GREY, SUPPRESSED, WIDTH, alt, hidden_marks
+from .base import (
+    BLUE,
+    GREEN,
+    GREY,
+    SUPPRESSED,
+    WIDTH,
+    _with_hidden,
+    alt,
+    hidden_marks,
+    with_hidden_cells,
+)
 
 CENSUS_LINE = "Active census (end of month)"
 
@@ -51,13 +61,14 @@ def census_trend(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLevel
         )
     )
     marks = hidden_marks(long, "month:O", "n", x_offset="what", label=missing)
-    return alt.layer(bars, active) if marks is None else alt.layer(bars, active, marks)
+    return _with_hidden(alt.layer(bars, active), marks)
 
 
 def flow_matrix(df: pd.DataFrame, title: str) -> alt.TopLevelMixin:
     """Heat map of discharges from-level x to-level, by level name (``from_name``, ``to_name``;
-    the codes in the tooltip), in the codes' order; hidden cells are blank and labelled '–'."""
-    df = df.assign(label=df["n"].map(lambda v: "–" if pd.isna(v) else f"{v:.0f}"))
+    the codes in the tooltip), in the codes' order; hidden cells are grey, named once in the
+    legend."""
+    df = df.assign(label=df["n"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"))
     order = df.sort_values("from_level")["from_name"].drop_duplicates().tolist()
     ends = ("no_next_care", "pending")  # after the levels, in this order
     pairs = dict(zip(df["to_level"], df["to_name"], strict=True))
@@ -85,4 +96,4 @@ def flow_matrix(df: pd.DataFrame, title: str) -> alt.TopLevelMixin:
         ],
     )
     text = base.mark_text(fontSize=11).encode(text="label:N")
-    return alt.layer(heat, text).properties(title=title)
+    return with_hidden_cells(base, heat, text, "n").properties(title=title)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import base
 from .base import BLUE, GREEN, GREY, SUPPRESSED, WIDTH, _with_hidden, alt, hidden_marks
 
 CHANGE_COLOURS = {"Improved reliably": "#2c7fb8", "No reliable change": "#bdbdbd"}
@@ -57,18 +58,19 @@ def change_bars(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLevelM
 
 def band_shift(df: pd.DataFrame) -> alt.TopLevelMixin:
     """Severity band at the first score (rows) against the band at the last (columns): the
-    number of courses in each cell (``start``, ``end``, ``n``; a hidden cell has no number)."""
+    number of courses in each cell (``start``, ``end``, ``n``, its ``label``); a hidden cell is
+    grey, named once in the legend."""
     bands = list(dict.fromkeys(df["band_order"]))
-    base = alt.Chart(df, width=WIDTH // 3, height=WIDTH // 3).encode(
+    grid = alt.Chart(df, width=WIDTH // 3, height=WIDTH // 3).encode(
         y=alt.Y("start:N", title="Band at the first score", sort=bands),
         x=alt.X("end:N", title="Band at the last score", sort=bands),
     )
-    cells = base.mark_rect().encode(
+    cells = grid.mark_rect().encode(
         color=alt.Color("n:Q", title="Courses", scale=alt.Scale(scheme="blues")),
         tooltip=[alt.Tooltip("start:N"), alt.Tooltip("end:N"), alt.Tooltip("n:Q")],
     )
-    text = base.mark_text(fontSize=11).encode(text="label:N")
-    return alt.layer(cells, text)
+    text = grid.mark_text(fontSize=11).encode(text="label:N")
+    return base.with_hidden_cells(grid, cells, text, "n")
 
 
 OUTCOME_TREND_COLOURS = {"Reliable improvement": BLUE, "Recovery": GREEN}
