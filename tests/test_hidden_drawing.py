@@ -57,6 +57,23 @@ def test_hidden_bars_are_grey_slots_named_once_each_in_its_own_place():
     assert "no data" not in _texts(svg)
 
 
+def test_a_trends_hidden_month_is_a_grey_slot():
+    """An outcome trend drawn with a month hidden: that month is one grey slot, named once."""
+    months = ["2026-07", "2026-08", "2026-09", "2026-10"]
+    df = pd.DataFrame(
+        {
+            "month": months * 2,
+            "measure": ["Reliable improvement"] * 4 + ["Recovery"] * 4,
+            "rate": [0.5, None, 0.4, 0.6, 0.3, None, 0.5, 0.2],
+            "numerator": [20, None, 16, 30, 12, None, 20, 11],
+            "denominator": [40, None, 40, 50, 40, None, 40, 55],
+        }
+    )
+    svg = charts.to_svg(charts.outcomes.outcome_trend(df, months, ["2026-08"]))
+    assert len(_grey_rects(svg)) == 1
+    assert _texts(svg).count("suppressed") == 1
+
+
 def test_an_internal_charts_empty_slot_still_reads_no_data():
     """An internal report hides nothing: a slot with no figure keeps its "no data" words and
     no grey band (its charts are unchanged)."""

@@ -350,18 +350,20 @@ def test_without_chromium_the_html_is_still_written_with_a_clear_message(
 
 
 def test_suppressed_chart_slots_are_marked_and_explained(small_site):
-    """A hidden bar keeps its slot with a "suppressed" label, and a sentence says how many."""
+    """A hidden bar keeps its slot as a grey band (named "suppressed" in its legend), carrying
+    the slot's name and no figure, and a sentence says how many."""
+    from iop_metrics.report.charts.base import HIDDEN_FILL
+
     folder, _ = small_site
     html = (folder / "monthly_report.html").read_text()
-    marks = re.findall(r'<text aria-label="([^"]*)"[^>]*>suppressed</text>', html)
+    marks = re.findall(rf'<path aria-label="([^"]*)"[^>]*fill="{HIDDEN_FILL}"', html)
     assert marks, "no chart marks a hidden bar"
-    assert all("label: suppressed" in m for m in marks)
-    assert not any(re.search(r"(?<![\w-])(n|value|no_show_rate): ", m) for m in marks)
-    notes = re.findall(r"(\d+) of (\d+) ([a-z ]+) are hidden and marked", html)
+    assert not any(re.search(r"(?<![\w-])(n|value|no_show_rate|client_weeks): ", m) for m in marks)
+    notes = re.findall(r"(\d+) of (\d+) ([a-z ]+) are hidden \(grey, “suppressed”\)", html)
     assert notes and all(int(a) > 0 for a, _, _ in notes)
     # a chart is drawn only with something in it: all slots hidden is a note, not a frame
     assert all(int(a) < int(b) for a, b, _ in notes), notes
-    assert {what for _, _, what in notes} & {"monthly bars", "weekdays", "service types", "bars"}
+    assert {what for _, _, what in notes} & {"monthly bars", "months", "bars", "cells"}
     # every chart whose slots are all hidden says so instead of drawing an empty frame
     for title in ("No-show rate by weekday", "No-show rate by service type"):
         assert title in html
@@ -502,8 +504,10 @@ def test_suppressed_outcome_section_shows_no_count_of_1_to_10(small_site):
 
 
 def test_suppressed_outcome_trend_hides_small_months_and_marks_them(sample_con):
-    """The whole sample at K = 11: the months with 11 or more paired courses are drawn, the others
-    are marked "suppressed", and no point carries a count of 1 to 10."""
+    """The whole sample at K = 11: one monthly point of 24 has 11 or more courses under it, too
+    little to draw a trend: the section says so, names the point left, and no figure in it
+    carries a count of 1 to 10. Drawn, a trend's hidden months are grey slots
+    (tests/test_hidden_drawing.py)."""
     from iop_metrics.compute.metrics import Query
     from iop_metrics.periods import parse_period
     from iop_metrics.report.data import gather
@@ -511,13 +515,14 @@ def test_suppressed_outcome_trend_hides_small_months_and_marks_them(sample_con):
 
     d = gather(sample_con, Query.of(parse_period("2026-10")), suppress=11)
     section = outcomes(d)
-    figures = re.findall(r'<figure class="chart">(.*?)</figure>', section, flags=re.S)
-    [trend] = [f for f in figures if TREND_CAPTION in f]
-    counts = _counts_in_tooltips(trend)
-    assert counts and all(v == 0 or v >= 11 for _, v in counts), counts
-    assert re.search(r"<text aria-label=\"[^\"]*\"[^>]*>suppressed</text>", trend)
-    note = re.search(r"(\d+) of (\d+) monthly points are hidden", trend)
-    assert note and 0 < int(note.group(1)) < int(note.group(2)) == 24
+    assert TREND_CAPTION not in section
+    assert (
+        "The 12-month trend of reliable improvement and recovery is not drawn: small-cell "
+        "suppression hides 23 of its 24 monthly points" in section
+    )
+    assert "the one shown: 2026-01 reliable improvement 100.0%." in section
+    counts = _counts_in_tooltips(section)
+    assert all(v == 0 or v >= 11 for _, v in counts), counts
 
 
 @pytest.mark.parametrize("k", [0, 11])
