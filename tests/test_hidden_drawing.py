@@ -34,6 +34,19 @@ def _texts(svg: str) -> list[str]:
     return re.findall(r"<text[^>]*>([^<]*)</text>", svg)
 
 
+def _mark_texts(svg: str) -> list[str]:
+    """The text marks drawn in the plot (cell labels), axes and legends left out."""
+    groups = re.findall(r'<g class="mark-text role-mark[^"]*"[^>]*>(.*?)</g>', svg, flags=re.S)
+    return [t for g in groups for t in _texts(g)]
+
+
+def test_almost_nothing_is_fewer_than_two_slots_or_a_quarter():
+    """The rule for a chart not drawn (``charts.too_little``), on both of its arms."""
+    assert charts.too_little(1, 4, K) and charts.too_little(0, 3, K)  # fewer than 2
+    assert charts.too_little(2, 9, K) and not charts.too_little(3, 12, K)  # a quarter
+    assert not charts.too_little(2, 4, K) and not charts.too_little(1, 4, 0)
+
+
 def test_hidden_bars_are_grey_slots_named_once_each_in_its_own_place():
     """Two of four service types hidden: each keeps its slot as a grey band (at two different
     places, not stacked on the first: the slots are named by a ``label`` column, which the
@@ -103,7 +116,7 @@ def test_a_heat_maps_hidden_cell_is_grey_and_its_zero_reads_0():
     texts = _texts(svg)
     assert len(_grey_rects(svg)) == 1
     assert texts.count("suppressed") == 1 and "–" not in texts
-    assert {"12", "0", "30"} <= set(texts)
+    assert sorted(t for t in _mark_texts(svg) if t) == ["0", "12", "30"]
     internal = _band_labels(bands.assign(n=[12, 0, 4, 30]), 0)
     assert internal["label"].tolist() == ["12", "", "4", "30"]  # internal: as before
 
@@ -172,4 +185,7 @@ def test_the_external_report_draws_each_hidden_mark_once_in_chromium(sample_db, 
         assert _texts(svg).count("suppressed") == (1 if _grey_rects(svg) else 0), fig[-300:]
         assert "–" not in _texts(svg)
     assert "not drawn: small-cell suppression hides 7 of its 8 service types" in html
+    # the grey slots' legend is the chart's own: the others are not repeated beside it
+    [hours] = [f for f in with_hidden if "Hours attended" in f]
+    assert _texts(hours).count("Adults (9 h)") == 1
     assert Path(out / "2026-10" / "monthly_report.html").stat().st_size > 0
