@@ -183,14 +183,14 @@ def test_loading_an_export_without_its_mapping_says_it_needs_one(tmp_path, capsy
     assert main(["load", str(export), "--db", str(tmp_path / "iop.duckdb")]) == 2
     err = capsys.readouterr().err
     assert "required table clients is missing" in err
-    assert f"{export}: holds no contract table but 5 export file(s) (Appointments_2024.csv" in err
+    assert f"{export}: holds no contract table but 6 export file(s) (Appointments_2024.csv" in err
     assert "add --mapping MAPPING (`iop-metrics mapping draft" in err
     assert (tmp_path / "iop.duckdb.errors.txt").is_file() and not (tmp_path / "iop.duckdb").exists()
 
 
 def test_a_misspelt_column_suggests_the_close_one_and_nothing_unrelated(tmp_path, capsys):
     text = (EXAMPLE / "mapping.toml").read_text()
-    mapping = _example_mapping(tmp_path, text.replace('"Admission Date"', '"Admision Date"'))
+    mapping = _example_mapping(tmp_path, text.replace('"Admission Date"', '"Admision Date"', 1))
     db = tmp_path / "ehr.duckdb"
     assert main(["load", str(EXAMPLE / "export"), "--mapping", str(mapping), "--db", str(db)]) == 2
     err = capsys.readouterr().err
