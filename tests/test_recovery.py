@@ -82,8 +82,9 @@ def noms_dataset() -> dict[str, list[dict]]:
         add(eid, "2.1", "2026-06-10", "died" if eid == "N15" else "completed")
         if adm is not None:
             t["noms"].append(_row(eid, "admission", "2026-05-01", **adm))
-        if dis is not None:
-            t["noms"].append(_row(eid, "discharge", "2026-06-10", **dis))
+        if dis is not None:  # N14's on the as_of date itself: it exists
+            on = "2026-06-30" if eid == "N14" else "2026-06-10"
+            t["noms"].append(_row(eid, "discharge", on, **dis))
     # the discharge row is dated after as_of (06-30): it does not exist yet
     add("N09", "2.1", "2026-06-25")
     t["noms"] += [
@@ -272,7 +273,10 @@ def follow_dataset() -> dict[str, list[dict]]:
         for day, contact, items in contacts:
             on = (discharged + dt.timedelta(days=day)).isoformat()
             t["noms"].append(_row(eid, "follow_up", on, contact, **items))
-    t["noms"].append(_row("F21", "discharge", (D0 + dt.timedelta(days=20)).isoformat(), u="none"))
+    # F21's discharge row, dated in its 1m window and even marked reached (which the contract
+    # refuses), is still no contact
+    on = (D0 + dt.timedelta(days=20)).isoformat()
+    t["noms"].append(_row("F21", "discharge", on, "reached", u="none"))
     return t
 
 
