@@ -382,3 +382,10 @@ def test_scope_site_and_track():
     assert (evening["1m"]["due"], evening["1m"]["abstinent_known"]) == (1, 1)
     every_level = im.follow_up(con, Query.of(JUNE, scope=Scope(levels=None)))
     assert every_level["1m"]["due"] == 16  # F22 (residential) joins
+
+
+def test_a_later_as_of_does_not_make_windows_closing_after_p_due():
+    # as of 2026-07-31, F23's 12m window (closing 2026-07-01) has closed, but after P.end
+    later = Query.of(JUNE, as_of=dt.date(2026, 7, 31))
+    got = im.follow_up(memory_db(follow_dataset()), later)
+    assert (got["12m"]["due"], got["1m"]["due"]) == (3, 15)
