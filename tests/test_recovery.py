@@ -78,13 +78,18 @@ def noms_dataset() -> dict[str, list[dict]]:
         t["clients"].append(client(f"C{eid}"))
         t["episodes"].append(episode(eid, f"C{eid}", level, "2026-05-01", discharge, reason))
 
+    # Rows dated at the contract's limits: N14's discharge row on the as_of date itself; N16,
+    # discharged on P.start, has its admission row 30 days before admission and its discharge
+    # row 30 days before discharge.
+    admitted_on = {"N16": "2026-04-01"}
+    discharged = {"N16": "2026-06-01"}
+    discharge_on = {"N14": "2026-06-30", "N16": "2026-05-02"}
     for eid, (adm, dis) in PAIRS.items():
-        add(eid, "2.1", "2026-06-10", "died" if eid == "N15" else "completed")
+        add(eid, "2.1", discharged.get(eid, "2026-06-10"), "died" if eid == "N15" else "completed")
         if adm is not None:
-            t["noms"].append(_row(eid, "admission", "2026-05-01", **adm))
-        if dis is not None:  # N14's on the as_of date itself: it exists
-            on = "2026-06-30" if eid == "N14" else "2026-06-10"
-            t["noms"].append(_row(eid, "discharge", on, **dis))
+            t["noms"].append(_row(eid, "admission", admitted_on.get(eid, "2026-05-01"), **adm))
+        if dis is not None:
+            t["noms"].append(_row(eid, "discharge", discharge_on.get(eid, "2026-06-10"), **dis))
     # the discharge row is dated after as_of (06-30): it does not exist yet
     add("N09", "2.1", "2026-06-25")
     t["noms"] += [
