@@ -32,6 +32,10 @@ _WHERE = {
     "outcome_courses": ".compute.outcomes",
     "outcomes": ".compute.outcomes",
     "outcomes_detail": ".compute.outcomes",
+    "noms": ".compute.recovery",
+    "noms_detail": ".compute.recovery",
+    "follow_up": ".compute.recovery",
+    "follow_up_detail": ".compute.recovery",
     "rates": ".compute.metrics",
     "resolve_period": ".compute.query",
     "retention": ".compute.retention",
@@ -70,6 +74,7 @@ if TYPE_CHECKING:
         latest_complete_month,
         resolve_period,
     )
+    from .compute.recovery import follow_up, follow_up_detail, noms, noms_detail
     from .compute.retention import retention, retention_cohort, retention_curve
     from .compute.slices import slices
     from .compute.transitions import (
@@ -122,6 +127,8 @@ __all__ = [
     "dosage",
     "dosage_weeks",
     "example_connection",
+    "follow_up",
+    "follow_up_detail",
     "generate",
     "inflow",
     "inflow_detail",
@@ -129,6 +136,8 @@ __all__ = [
     "load",
     "load_memory",
     "monthly_series",
+    "noms",
+    "noms_detail",
     "outcome_courses",
     "outcomes",
     "outcomes_detail",

@@ -63,6 +63,56 @@ def _attendance(*parts: str) -> tuple[str, ...]:
     return tuple(f"attendance.{p}" for p in parts)
 
 
+# Recovery (spec recovery.md): the identities it states exactly (at_discharge = at_admission +
+# gained - lost; the five categories sum to due; known <= reached, as a count of the rest).
+_DOMAINS = ("abstinent", "employed_or_student", "housed", "no_arrests", "self_help")
+_WINDOWS = ("1m", "3m", "6m", "12m")
+
+
+def _noms_totals() -> tuple[Identity, ...]:
+    return (
+        Sum("~noms:no_admission", ("noms.ended", "-noms.with_admission")),
+        Sum("~noms:no_discharge", ("noms.ended", "-noms.with_discharge")),
+    )
+
+
+def _noms(domain: str) -> tuple[Identity, ...]:
+    k = f"noms.{domain}."
+    out: tuple[Identity, ...] = (
+        Sum(f"{k}at_discharge", (f"{k}at_admission", f"{k}gained", f"-{k}lost")),
+        Sum(f"~noms:{domain}:unpaired", ("noms.ended", f"-{k}paired")),
+        Rate(f"{k}paired_rate", f"{k}paired", "noms.ended"),
+        Rate(f"{k}admission_rate", f"{k}at_admission", f"{k}paired"),
+        Rate(f"{k}discharge_rate", f"{k}at_discharge", f"{k}paired"),
+        Estimate(f"{k}change", f"{k}paired"),
+    )
+    if domain == "abstinent":
+        out += (
+            Sum(f"{k}using_at_admission", (f"{k}paired", f"-{k}at_admission")),
+            Rate(f"{k}reduced_rate", f"{k}reduced", f"{k}using_at_admission"),
+        )
+    return out
+
+
+def _follow_up(window: str) -> tuple[Identity, ...]:
+    k = f"follow_up.{window}."
+    parts = ("reached", "not_reached", "declined", "deceased", "not_attempted")
+    return (
+        Sum(f"{k}due", tuple(k + p for p in parts)),
+        Rate(f"{k}response_rate", f"{k}reached", f"{k}due"),
+        Rate(f"{k}abstinent_rate_responders", f"{k}abstinent", f"{k}abstinent_known"),
+        Rate(f"{k}abstinent_rate_all", f"{k}abstinent", f"{k}due"),
+        *(
+            x
+            for d in _DOMAINS[:4]
+            for x in (
+                Sum(f"~follow_up:{window}:{d}_unknown", (f"{k}reached", f"-{k}{d}_known")),
+                Sum(f"~follow_up:{window}:{d}_negative", (f"{k}{d}_known", f"-{k}{d}")),
+            )
+        ),
+    )
+
+
 FAMILIES: tuple[Family, ...] = (
     Family("period", (), ("period.*", "scope.*")),
     Family(
@@ -231,6 +281,8 @@ FAMILIES: tuple[Family, ...] = (
             Estimate("outcomes.by_instrument.{i}.mean_last", "outcomes.by_instrument.{i}.paired"),
         ),
     ),
+    Family("noms", tuple(x for d in _DOMAINS for x in _noms(d)) + _noms_totals()),
+    Family("follow_up", tuple(x for w in _WINDOWS for x in _follow_up(w))),
     Family(
         "continuity",
         tuple(

@@ -1,4 +1,4 @@
-"""Every query the package runs (42: each SQL file, with each grouping of attendance and each
+"""Every query the package runs (46: each SQL file, with each grouping of attendance and each
 slice), as (file, files it reads, extra parameters): compared across engines and frame paths."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from typing import Any
 
 from iop_metrics.compute import metrics as m
 from iop_metrics.compute import outcomes as o
+from iop_metrics.compute import recovery as r
 from iop_metrics.compute.casemix import OUTCOME_READS, SHARED_READS
 from iop_metrics.periods import us_federal_holidays
 
@@ -38,6 +39,11 @@ QUERIES: list[tuple[str, tuple[tuple[str, str], ...], dict[str, Any]]] = [
     ("outcomes", o.COURSES, {}),
     ("outcomes_by_instrument", o.DETAIL, {}),
     ("outcomes_cadence", (), {}),
+    # recovery (spec recovery.md): admission to discharge, after discharge
+    ("noms_detail", r.NOMS_READS, {}),
+    ("noms", (*r.NOMS_READS, ("detail", "noms_detail")), {}),
+    ("follow_up_detail", r.FOLLOW_UP_READS, {}),
+    ("follow_up", (*r.FOLLOW_UP_READS, ("detail", "follow_up_detail")), {}),
     # the outcome figures of the 12-month trend, by month of discharge
     ("series_outcomes", o.COURSES, {}),
     *[("slices", (), {"attribute": a}) for a in m.SLICES],

@@ -84,6 +84,18 @@ KEYS = {
         "open_30d",
         "measured_last_30d_rate",
     ],
+    # spec recovery.md: admission to discharge, after discharge
+    "noms": [
+        "ended",
+        "with_admission",
+        "with_discharge",
+        "abstinent",
+        "employed_or_student",
+        "housed",
+        "no_arrests",
+        "self_help",
+    ],
+    "follow_up": ["1m", "3m", "6m", "12m"],
 }
 
 
@@ -97,6 +109,22 @@ def test_json_document_has_exactly_the_spec_keys_and_types(capsys, sample_db):
     assert list(doc) == list(KEYS)
     for section, keys in KEYS.items():
         assert list(doc[section]) == keys, section
+    domain = [
+        *("paired", "paired_rate", "at_admission", "at_discharge", "gained", "lost"),
+        *("admission_rate", "discharge_rate", "change"),
+    ]
+    assert list(doc["noms"]["abstinent"]) == [
+        *domain,
+        *("using_at_admission", "reduced", "reduced_rate"),
+    ]
+    assert all(list(doc["noms"][d]) == domain for d in KEYS["noms"][4:])
+    window = [
+        *("due", "reached", "not_reached", "declined", "deceased", "not_attempted"),
+        *("response_rate", "abstinent", "abstinent_known", "abstinent_rate_responders"),
+        *("abstinent_rate_all", "employed_or_student", "employed_or_student_known"),
+        *("housed", "housed_known", "no_arrests", "no_arrests_known"),
+    ]
+    assert all(list(doc["follow_up"][w]) == window for w in KEYS["follow_up"])
     assert list(doc["discharges"]["by_reason"]) == [
         "completed",
         "dropped_out",

@@ -6,7 +6,7 @@ import re
 
 from conftest import ROOT
 
-from iop_metrics.dictionary import ENTRIES, markdown
+from iop_metrics.dictionary import ENTRIES, RECOVERY, markdown
 
 
 def test_docs_metrics_md_is_up_to_date():
@@ -27,6 +27,25 @@ def test_every_json_section_has_a_dictionary_entry():
         "outcomes",
     ):
         assert section in keys
+
+
+def test_every_recovery_key_has_a_dictionary_entry():
+    """Every key of the noms and follow_up keys is named by an entry (<domain>, <window> for
+    each of them; a rate's entry names its numerator and denominator)."""
+    from iop_metrics.compute.recovery import (
+        ABSTINENT_KEYS,
+        DOMAIN_KEYS,
+        DOMAINS,
+        FOLLOW_UP_KEYS,
+        NOMS_TOTALS,
+    )
+
+    text = " ".join(f"{e.key} {e.definition} {e.numerator} {e.denominator}" for e in RECOVERY)
+    words = set(re.findall(r"[a-z_<>]+", text))
+    for key in (*NOMS_TOTALS, *DOMAIN_KEYS, *ABSTINENT_KEYS, *FOLLOW_UP_KEYS):
+        names = {key, *(key.replace(d, "<domain>") for d in DOMAINS)}
+        assert names & words, key
+    assert {e.key.split(".")[0] for e in RECOVERY} == {"noms", "follow_up"}
 
 
 def test_report_appendix_comes_from_the_same_dictionary():

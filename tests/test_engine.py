@@ -47,6 +47,7 @@ def test_frame_keeps_nulls_and_dtypes():
     assert df["n"].isna().tolist() == [False, True] and df.loc[0, "d"] == pd.Timestamp("2026-05-04")
     assert df.loc[0, "l"] is pd.NA and df.loc[1, "l"] == [1]
     assert Rows(("s",), ("str",), []).frame()["s"].dtype == object
+    assert Rows(("s",), ("str",), [(None,)]).frame()["s"].dtype == object  # only nulls
 
 
 @pytest.mark.parametrize("period", ["2026-09", "2023-01"])

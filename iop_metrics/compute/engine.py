@@ -79,8 +79,9 @@ class Rows:
         cols = {}
         for i, (name, kind) in enumerate(zip(self.columns, self.kinds, strict=True)):
             values = [row[i] for row in self.data]
-            if kind == "str":  # pandas' string dtype, but object for no rows (as DuckDB)
-                cols[name] = pd.Series(values, dtype="str" if values else "object")
+            if kind == "str":  # pandas' string dtype, but object for no rows or only nulls
+                known = any(v is not None for v in values)  # (as DuckDB)
+                cols[name] = pd.Series(values, dtype="str" if known else "object")
             elif kind in _DTYPES:
                 plain, nullable = _DTYPES[kind]
                 dtype = nullable if any(v is None for v in values) else plain
@@ -102,6 +103,11 @@ class Engine(ABC):
     @abstractmethod
     def sql(self, text: str) -> Rows:
         """Run one plain query over the canonical tables (named ``main.<table>``)."""
+
+    @abstractmethod
+    def has_table(self, name: str) -> bool:
+        """Whether canonical table ``name`` exists (an optional table added after a database
+        or an export was made may be absent)."""
 
     @abstractmethod
     def close(self) -> None:
@@ -201,6 +207,14 @@ class DuckDBEngine(Engine):
 
     def sql(self, text: str) -> Rows:
         return self._rows(self.con.execute(text))
+
+    def has_table(self, name: str) -> bool:
+        found = self.con.execute(
+            "select count(*) from duckdb_tables() where database_name = current_database() "
+            "and schema_name = 'main' and table_name = $name",
+            {"name": name},
+        ).fetchall()
+        return found[0][0] > 0
 
     def close(self) -> None:
         self.con.close()

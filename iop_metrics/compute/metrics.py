@@ -88,6 +88,7 @@ def document(con: Con, q: Query, *, retention: dict[str, Any] | None = None) -> 
     (0.667, 1, 1)
     """
     from .outcomes import outcomes_key
+    from .recovery import follow_up, noms
 
     p = q.period
 
@@ -135,6 +136,8 @@ def document(con: Con, q: Query, *, retention: dict[str, Any] | None = None) -> 
         "inflow": one("inflow", detail_reads("inflow")),
         "continuity": one("continuity", detail_reads("continuity")),
         "outcomes": outcomes_key(con, q),
+        "noms": noms(con, q),
+        "follow_up": follow_up(con, q),
     }
 
 

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 # The canonical tables and the load records the report shows; export writes each as a folder.
+# An export made before an optional table existed has no folder for it: the engine then has no
+# such table (``has_table``) and the figures read it as empty (``recovery.py``).
+OPTIONAL = ("noms",)
 _KINDS = {
     "LongType": "int64",
     "IntegerType": "int32",
@@ -96,6 +99,8 @@ class SparkEngine(Engine):
             try:
                 frame = spark.read.parquet(path)
             except Exception as err:  # pyspark raises AnalysisException for a missing path
+                if table in OPTIONAL:  # an export made before the table existed
+                    continue
                 raise InputError(
                     f"{path}: no exported table here; write one with "
                     "`iop-metrics export --db DB --parquet DIR`"
@@ -130,6 +135,9 @@ class SparkEngine(Engine):
 
     def sql(self, text: str) -> Rows:
         return self._rows(self.spark.sql(to_spark(text, {}, prefix=self.prefix)))
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.spark.catalog.tableExists(table_name(name, self.prefix)))
 
     def close(self) -> None:
         """Drop the views; the session stays for the next engine (starting one takes seconds)."""

@@ -14,10 +14,20 @@ from collections.abc import Sequence
 
 from .comparison import COMPARISON
 from .entry import COMMON, Entry
+from .recovery import RECOVERY
 from .report import ENTRIES, TABLES_READ
 from .slices import SLICES
 
-__all__ = ["COMMON", "COMPARISON", "ENTRIES", "SLICES", "TABLES_READ", "Entry", "markdown"]
+__all__ = [
+    "COMMON",
+    "COMPARISON",
+    "ENTRIES",
+    "RECOVERY",
+    "SLICES",
+    "TABLES_READ",
+    "Entry",
+    "markdown",
+]
 
 
 def markdown() -> str:
@@ -34,6 +44,14 @@ def markdown() -> str:
     lines += [f"| {what} | {tables} | {files} |" for what, tables, files in TABLES_READ]
     lines.append("")
     lines += _sections(ENTRIES)
+    lines += [
+        "# Recovery",
+        "",
+        "The document's `noms` (admission to discharge) and `follow_up` (after discharge) keys; "
+        "`im.noms`, `im.noms_detail`, `im.follow_up`, `im.follow_up_detail` (recovery.md).",
+        "",
+        *_sections(RECOVERY),
+    ]
     lines += [
         "# Site comparison",
         "",

@@ -269,6 +269,17 @@ TABLES_READ: tuple[tuple[str, str, str], ...] = (
         "outcomes_by_instrument.sql, outcomes_cadence.sql",
     ),
     (
+        "noms",
+        "episodes, noms (admission and discharge rows dated on or before as_of; none on a "
+        "database loaded before the table existed)",
+        "noms_domains.sql, noms_items.sql, noms_detail.sql, noms.sql",
+    ),
+    (
+        "follow_up",
+        "episodes (every discharge whose window closed in the 12 months), noms (follow_up rows)",
+        "follow_up_windows.sql, noms_items.sql, follow_up_detail.sql, follow_up.sql",
+    ),
+    (
         "12-month trends (report)",
         "episodes, sessions, clients, episode_next, episode_engagement, episode_treatment, "
         "episode_scores: one query per family",

@@ -212,3 +212,36 @@ create or replace temp macro ended_episodes(
     select episode_id, client_id, site, track, level_of_care, admit_date, discharge_date
     from scoped_episodes(as_of, scope_levels, scope_site, scope_track)
     where discharge_date between first_discharge and last_discharge;
+
+-- noms_item (noms_detail.sql, follow_up_detail.sql): a noms row's item for one recovery domain
+-- (spec recovery.md, Five domains), as text (arrests as its count); null when not collected.
+create or replace temp macro noms_item(
+    domain, use_frequency, employment, living, arrests, self_help
+) as
+    case domain
+        when 'abstinent' then use_frequency
+        when 'employed_or_student' then employment
+        when 'housed' then living
+        when 'no_arrests' then cast(arrests as varchar)
+        when 'self_help' then self_help
+    end;
+
+-- noms_positive: the domain's yes/no for an item given by noms_item; null (unknown) when the
+-- item is null (TEDS -9).
+create or replace temp macro noms_positive(domain, item) as
+    case
+        when item is null then null
+        when domain = 'abstinent' then item = 'none'
+        when domain = 'employed_or_student' then item in ('full_time', 'part_time', 'student')
+        when domain = 'housed' then item in ('dependent', 'independent')
+        when domain = 'no_arrests' then item = '0'
+        when domain = 'self_help' then item <> 'none'
+    end;
+
+-- noms_use_level: use_frequency on TEDS's three levels, none 0 < some 1 < daily 2.
+create or replace temp macro noms_use_level(use_frequency) as
+    case
+        when use_frequency = 'none' then 0
+        when use_frequency in ('1_3_month', '1_2_week', '3_6_week') then 1
+        when use_frequency = 'daily' then 2
+    end;
