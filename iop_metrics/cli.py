@@ -117,6 +117,17 @@ def _add_scope(p: argparse.ArgumentParser) -> None:
         help="report a period that begins after the data's last activity date (a stale export "
         "is an error otherwise)",
     )
+    _add_partial(p)
+
+
+def _add_partial(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="report a period (or --as-of) that reaches past the end of the data: the date the "
+        "export was taken (load --export-date), else its last activity date plus 4 days (an "
+        "error otherwise); every page then says where the data ends",
+    )
 
 
 def _add_look(p: argparse.ArgumentParser, *, default: str | None) -> None:
@@ -183,6 +194,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ld.add_argument(
         "--mapping", help="DATA_DIR is an EHR export: import it through this mapping file first"
+    )
+    ld.add_argument(
+        "--export-date",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="the day the export was taken: reports take the data as complete through it (a "
+        "month whose last sessions fell before a weekend is then not refused as partial); "
+        "default: the mapping's source.export_date, else not recorded",
     )
     _add_wait(ld, "load into the same database")
     ld.set_defaults(func=cmd_load)
@@ -258,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compare a period that begins after the data's last activity date",
     )
+    _add_partial(st)
     st.set_defaults(func=cmd_sites)
 
     r = sub.add_parser("report", help="render the HTML/PDF report, notebook and metrics.json")
@@ -319,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="render a period that begins after the export's last activity date (a stale "
         "export stops the run otherwise)",
     )
+    _add_partial(rn)
     rn.add_argument(
         "--resume",
         action="store_true",

@@ -32,12 +32,21 @@ def _source(a: argparse.Namespace) -> str:
 
 
 def check_coverage(a: argparse.Namespace, con, periods) -> None:
-    """A site or track the data does not have, or a period after its last activity: exit 2."""
+    """A level, site or track the data does not have, or a period it does not cover (before
+    it begins, after it ends, or reaching past its end without --allow-partial): exit 2."""
     from .coverage import check_period, check_scope
 
-    check_scope(con, site=a.site, track=a.track, source=_source(a))
+    levels = tuple(a.level) if a.level else None
+    check_scope(con, site=a.site, track=a.track, levels=levels, source=_source(a))
     for period in periods:
-        check_period(con, period, source=_source(a), allow_empty=a.allow_empty)
+        check_period(
+            con,
+            period,
+            source=_source(a),
+            allow_empty=a.allow_empty,
+            allow_partial=a.allow_partial,
+            as_of=a.as_of if a.as_of and a.as_of > period.end else None,
+        )
 
 
 def _query(a: argparse.Namespace, con, today: dt.date):
@@ -72,13 +81,21 @@ def cmd_sites(a: argparse.Namespace) -> int:
     from ..db import connect
     from ..periods import parse_period
     from . import comparison
-    from .coverage import check_period
+    from .coverage import check_period, check_scope
     from .query import Query, Scope
 
     con = connect(a.db)
     try:
         period = parse_period(a.period, today=dt.date.today())
-        check_period(con, period, source=a.db, allow_empty=a.allow_empty)
+        check_period(
+            con,
+            period,
+            source=a.db,
+            allow_empty=a.allow_empty,
+            allow_partial=a.allow_partial,
+            as_of=a.as_of,
+        )
+        check_scope(con, site=None, track=None, levels=tuple(a.level or ()), source=a.db)
         levels = tuple(a.level) if a.level else Scope().levels
         q = Query.of(period, as_of=a.as_of, scope=Scope(levels, None))
         measures = tuple(dict.fromkeys(a.measure)) if a.measure else comparison.MEASURES

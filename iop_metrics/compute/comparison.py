@@ -294,7 +294,14 @@ def site_comparison(
     >>> site_comparison(example_connection(), q, "completion")[["site", "n", "observed", "reading"]]
        site  n  observed  reading
     0  main  2         1  too few
+
+    A level or track no episode has is a ``ValueError`` naming the known codes (the scope's
+    site is not used: every site is compared).
     """
+    from .coverage import check_query
+    from .query import Query, Scope
+
+    check_query(con, Query(q.period, q.as_of, Scope(q.scope.levels, None, q.scope.track)))
     return compare(con, q, measure, adjust=adjust, window=window).sites
 
 

@@ -86,10 +86,15 @@ def document(con: Con, q: Query, *, retention: dict[str, Any] | None = None) -> 
     (2, 1)
     >>> round(doc["retention"]["day_30"], 3), doc["transitions"]["pending"], doc["inflow"]["direct"]
     (0.667, 1, 1)
+
+    A level, site or track no episode has is a ``ValueError`` (``coverage.ScopeError``)
+    naming the known codes, not a document of zeros.
     """
+    from .coverage import check_query
     from .outcomes import outcomes_key
     from .recovery import follow_up, noms
 
+    check_query(con, q)
     p = q.period
 
     def one(name: str, reads: Reads = ()) -> dict[str, Any]:

@@ -25,11 +25,33 @@ Con: TypeAlias = "Engine | duckdb.DuckDBPyConnection"
 
 @dataclass(frozen=True)
 class Scope:
-    """Which episodes a report is about: levels of care (``None`` = all), site, track."""
+    """Which episodes a report is about: levels of care (``None`` = all), site, track.
+
+    One level may be given as a string, several as any sequence of strings:
+
+    >>> Scope(levels="2.1").levels, Scope(levels=["2.1", "2.5"]).levels
+    (('2.1',), ('2.1', '2.5'))
+
+    Whether the data has them is checked when a figure is computed (``coverage.check_query``).
+    """
 
     levels: tuple[str, ...] | None = DEFAULT_LEVELS
     site: str | None = None
     track: str | None = None
+
+    def __post_init__(self) -> None:
+        levels: Any = self.levels
+        if isinstance(levels, str):
+            levels = (levels,)
+        elif levels is not None:
+            levels = tuple(levels)
+            if not levels or not all(isinstance(v, str) and v for v in levels):
+                raise ValueError(f"levels must be level codes such as '2.1', not {self.levels!r}")
+        object.__setattr__(self, "levels", levels)
+        for name in ("site", "track"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"{name} must be a code (a string) or None, not {value!r}")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,12 +73,25 @@ class Query:
     @classmethod
     def of(
         cls,
-        period: Period,
+        period: Period | str,
         *,
-        as_of: dt.date | None = None,
+        as_of: dt.date | str | None = None,
         scope: Scope | None = None,
         window_days: int = 14,
     ) -> Query:
+        """The query of ``period`` (a ``Period`` or its label, ``"2026-10"``, ``"2026-Q4"``),
+        as of ``as_of`` (a date or ``"YYYY-MM-DD"``; default the period's end).
+
+        >>> q = Query.of("2026-10", as_of="2026-11-15")
+        >>> q.period.label, q.as_of
+        ('2026-10', datetime.date(2026, 11, 15))
+        """
+        if isinstance(period, str):
+            from ..periods import parse_period
+
+            period = parse_period(period)
+        if isinstance(as_of, str):
+            as_of = dt.date.fromisoformat(as_of)
         return cls(period, resolve_as_of(period, as_of), scope or Scope(), window_days)
 
     def params(self) -> dict[str, Any]:

@@ -54,13 +54,15 @@ def say(message: str) -> None:
 def cmd_load(a: argparse.Namespace) -> int:
     from .load import load
 
-    q = a.quarantine
+    q, taken = a.quarantine, a.export_date
     if a.mapping:  # import the export through the mapping into a scratch folder, then load it
         from .importer import load_mapped
 
-        summary = load_mapped(a.data_dir, a.db, a.mapping, quarantine=q, wait=a.wait, log=say)
+        summary = load_mapped(
+            a.data_dir, a.db, a.mapping, quarantine=q, wait=a.wait, log=say, export_date=taken
+        )
     else:
-        summary = load(a.data_dir, a.db, quarantine=q, wait=a.wait, log=say)
+        summary = load(a.data_dir, a.db, quarantine=q, wait=a.wait, log=say, export_date=taken)
     print(f"loaded {a.data_dir} into {a.db}")
     print(summary.describe())
     if summary.rejected:

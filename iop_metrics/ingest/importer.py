@@ -11,6 +11,7 @@ written, and a refused import writes nothing.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -161,6 +162,18 @@ def import_export(
     return report, written
 
 
+def export_taken(m: Mapping, export_dir: Path) -> dt.date | None:
+    """The day the export was taken as the mapping's ``source.export_date`` says: a date, or
+    ``"modified"``, the day the newest of the export's files was last written (the files'
+    modification times in local time: copy them keeping their times, ``cp -p``)."""
+    if m.export_date is None:
+        return None
+    if m.export_date != "modified":
+        return dt.date.fromisoformat(m.export_date)
+    times = [f.stat().st_mtime for f in export_dir.rglob("*") if f.is_file()]
+    return dt.datetime.fromtimestamp(max(times)).date() if times else None
+
+
 def load_mapped(
     export_dir: str | os.PathLike[str],
     db_path: str | os.PathLike[str],
@@ -169,12 +182,14 @@ def load_mapped(
     quarantine: bool = False,
     wait: float = 0.0,
     log: Callable[[str], None] | None = None,
+    export_date: dt.date | None = None,
 ) -> Any:
     """Import ``export_dir`` through ``mapping`` into a scratch folder, then ``load`` it atomically.
 
-    The mapping's sha256 and the import report are recorded in ``load_log``; on
-    ``InputError`` nothing is written and the previous database stays as it was.
-    Returns the loader's ``LoadSummary``.
+    The mapping's sha256 and the import report are recorded in ``load_log``, with the day the
+    export was taken: ``export_date``, else as the mapping's ``source.export_date`` says
+    (``export_taken``); on ``InputError`` nothing is written and the previous database stays
+    as it was. Returns the loader's ``LoadSummary``.
     """
     import json
 
@@ -193,7 +208,14 @@ def load_mapped(
                     record_errors(target, exc)
                 raise
             imported = (report["mapping"]["sha256"], json.dumps(report))
-            summary = load(contract / "contract", target, quarantine=quarantine, imported=imported)
+            taken = export_date or export_taken(read_mapping(mapping), Path(export_dir))
+            summary = load(
+                contract / "contract",
+                target,
+                quarantine=quarantine,
+                imported=imported,
+                export_date=taken,
+            )
         finally:
             remove(contract)
     for name, table in report["tables"].items():  # the export's files, not the scratch folder's

@@ -57,6 +57,7 @@ class LoadSummary:
     snapshot: str = ""
     mapping_sha256: str | None = None  # set when the folder came from an import with a mapping
     import_report: str | None = None  # the import report (JSON) of that import
+    export_date: dt.date | None = None  # the day the export was taken, when told (load_log)
 
     def describe(self) -> str:
         lines = []
@@ -70,6 +71,8 @@ class LoadSummary:
             n_rows = len({(v.file, v.line) for v in self.rejected})
             lines.append(f"  {n_rows:,} row(s) set aside in rejected_rows (quarantine)")
         lines.append(f"  snapshot {self.snapshot[:16]}")
+        if self.export_date is not None:
+            lines.append(f"  export taken on {self.export_date.isoformat()}")
         return "\n".join(lines)
 
 
@@ -190,11 +193,11 @@ def _write_tables(con: duckdb.DuckDBPyConnection, summary: LoadSummary, schema: 
         f"create table {schema}.load_log (table_name varchar, file varchar, sha256 varchar, "
         "bytes bigint, rows_read bigint, rows_loaded bigint, loaded_at timestamp, "
         "package_version varchar, snapshot varchar, mapping_sha256 varchar, "
-        "import_report varchar)"
+        "import_report varchar, export_date date)"
     )
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     con.executemany(
-        f"insert into {schema}.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {schema}.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [
                 name,
@@ -208,6 +211,7 @@ def _write_tables(con: duckdb.DuckDBPyConnection, summary: LoadSummary, schema: 
                 summary.snapshot,
                 summary.mapping_sha256,
                 summary.import_report,
+                summary.export_date,
             ]
             for name, path in summary.paths.items()
         ],
@@ -252,11 +256,14 @@ def load(
     imported: tuple[str, str] | None = None,
     wait: float = 0.0,
     log: Callable[[str], None] | None = None,
+    export_date: dt.date | None = None,
 ) -> LoadSummary:
     """Validate ``data_dir`` and replace the database at ``db_path`` with its contents.
 
     ``imported`` (mapping sha256, import report JSON) is recorded in ``load_log``
-    when the folder was made by ``import`` from an export.
+    when the folder was made by ``import`` from an export. ``export_date``, the day the
+    export was taken, is recorded in ``load_log`` too: reports take the data as complete
+    through that day (``compute.coverage``); a date before the data's last activity is refused.
 
     The new database is written to a temporary file beside ``db_path`` and
     moved over it only when complete. On ``InputError`` every violation is also
@@ -278,11 +285,18 @@ def load(
     target.parent.mkdir(parents=True, exist_ok=True)
     with hold(lock_path(target), what=f"load {data_dir} into {target}", wait=wait, log=log):
         sweep(target)
-        return _load_locked(Path(data_dir), target, quarantine=quarantine, imported=imported)
+        return _load_locked(
+            Path(data_dir), target, quarantine=quarantine, imported=imported, taken=export_date
+        )
 
 
 def _load_locked(
-    data_dir: Path, target: Path, *, quarantine: bool, imported: tuple[str, str] | None
+    data_dir: Path,
+    target: Path,
+    *,
+    quarantine: bool,
+    imported: tuple[str, str] | None,
+    taken: dt.date | None = None,
 ) -> LoadSummary:
     errors_file = Path(f"{target}.errors.txt")
     tmp = beside(target, "tmp")
@@ -302,6 +316,9 @@ def _load_locked(
             summary = check(con, data_dir, quarantine=quarantine)
             if imported:
                 summary.mapping_sha256, summary.import_report = imported
+            summary.export_date = taken
+            if taken is not None:
+                check_export_date(con, taken)
         except InputError as exc:
             with contextlib.suppress(OSError):  # a full disk must not hide the problems
                 record_errors(target, exc)
@@ -340,6 +357,21 @@ def _load_locked(
     with contextlib.suppress(FileNotFoundError):
         errors_file.unlink()
     return summary
+
+
+def check_export_date(con: duckdb.DuckDBPyConnection, taken: dt.date) -> None:
+    """An export cannot be taken before the last activity it holds (a mistyped date would
+    make reports of complete months look partial, or partial ones complete)."""
+    last = con.execute(
+        "select max(d) from (select max(session_date) as d from valid_sessions "
+        "union all select max(coalesce(discharge_date, admit_date)) from valid_episodes)"
+    ).fetchone()
+    if last and last[0] is not None and last[0] > taken:
+        raise InputError(
+            f"export date {taken.isoformat()} is before the data's last activity date "
+            f"{last[0].isoformat()}: an export holds nothing after the day it was taken "
+            "(check --export-date, or the mapping's source.export_date)"
+        )
 
 
 def load_memory(data_dir: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:

@@ -9,6 +9,7 @@ importer and is kept as is. Every option is described in ``docs/mapping.md``.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
@@ -21,7 +22,7 @@ from ..contract import TABLES
 from ..errors import InputError, Violation, toml_line
 from ..privacy import IDENTIFIER_PATTERNS
 
-SOURCE_KEYS = {"date_format", "encoding", "site"}
+SOURCE_KEYS = {"date_format", "encoding", "site", "export_date"}
 PSEUDO_KEYS = {"key_file", "columns"}
 TABLE_KEYS = {"file", "sheet", "drop", "keep", "columns", "teds"}
 TEDS_KEYS = {"admission_date", "discharge_date", "date_format"}
@@ -102,6 +103,7 @@ class Mapping:
     pseudonymize: tuple[str, ...]
     tables: dict[str, TableMap]
     fhir: dict[str, Any] = field(default_factory=dict)
+    export_date: str | None = None  # "modified" or YYYY-MM-DD: the day the export was taken
 
 
 class _Problems:
@@ -290,6 +292,17 @@ def read_mapping(path: str | os.PathLike[str]) -> Mapping:
             'is still "?" from the draft: make a key with `iop-metrics keygen PATH` (outside the '
             "export and the repository) and give its path here",
         )
+    taken = source.get("export_date")  # a TOML date (2026-11-01) or a string
+    where = "source.export_date"
+    taken = taken.isoformat() if isinstance(taken, dt.date) else _str(p, where, taken)
+    if taken is not None and taken != "modified":
+        try:
+            dt.date.fromisoformat(taken)
+        except ValueError:
+            p.add(
+                "source.export_date",
+                f'must be "modified" (the newest file\'s date) or a date YYYY-MM-DD, not {taken!r}',
+            )
     if p.items:
         raise InputError(p.items)
     key_path = None
@@ -307,4 +320,5 @@ def read_mapping(path: str | os.PathLike[str]) -> Mapping:
         pseudonymize=pseudonymize,
         tables=tables,
         fhir=doc.get("fhir", {}),
+        export_date=taken,
     )

@@ -149,9 +149,14 @@ def _run_note(entry: dict[str, Any] | None) -> str:
         when = str(entry.get("start") or "")[:16].replace("T", " ")
         return f"Last run {when} UTC failed: stopped before it finished (see runs.jsonl; --resume)."
     failed = [r.get("path", "?") for r in entry.get("reports", []) if r.get("status") != "ok"]
-    if entry.get("stage") == "load":
-        failed = ["the load"]
     when = str(entry.get("end", ""))[:16].replace("T", " ")
+    if entry.get("stage") == "load" and entry.get("status") == "failed":
+        failed = ["the load"]
+    elif entry.get("status") in ("refused", "failed") and not failed:  # stopped before any report
+        how = "was refused (exit 2)" if entry.get("status") == "refused" else "failed"
+        first = str(entry.get("error") or "").splitlines()[:1]
+        why = f": {first[0]}" if first else ""
+        return f"Last run {when} UTC {how} before writing any report{why} (see runs.jsonl)."
     if failed:
         return f"Last run {when} UTC: failed for {', '.join(failed)} (see runs.jsonl)."
     return f"Last run {when} UTC: every report written."
@@ -210,6 +215,12 @@ def write_index(
     runs = last_runs(root)
     if current:
         runs[str(current["period"])] = current
+    on_disk = {f.name for f in folders}
+    attempts = [  # runs that stopped before writing a period's folder: the archive shows them
+        {"label": label if label != "None" else "(no period)", "note": _run_note(e)}
+        for label, e in sorted(runs.items(), key=lambda x: str(x[1].get("start")), reverse=True)
+        if label not in on_disk and e.get("status") in ("refused", "failed")
+    ]
     page = render_page(
         "index.html.j2",
         title=f"{program}: IOP reports" if program else "IOP reports",
@@ -218,6 +229,7 @@ def write_index(
         periods=[
             {**period_entry(f, root, sites), "note": _run_note(runs.get(f.name))} for f in folders
         ],
+        attempts=attempts,
     )
     path = root / "index.html"
     write_atomically(path, page)

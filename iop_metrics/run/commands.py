@@ -26,4 +26,5 @@ def cmd_run(a: argparse.Namespace) -> int:
         wait=a.wait,
         today=dt.date.today(),
         allow_empty=a.allow_empty,
+        allow_partial=a.allow_partial,
     )

@@ -130,25 +130,35 @@ def left_by_killed_runs(out: Path) -> list[tuple[Path, dict[str, Any]]]:
     return found
 
 
-def last_attempt(out: Path, config_path: Path) -> dict[str, Any] | None:
-    """The latest line of ``runs.jsonl`` for the config at ``config_path``."""
+def last_attempt(out: Path, config_path: Path, period: str | None = None) -> dict[str, Any] | None:
+    """The latest line of ``runs.jsonl`` for the config at ``config_path`` and, when given, for
+    ``period`` (a label): the run ``--period 2019-01 --resume`` continues is 2019-01's, not
+    whichever period ran last."""
     mine = [e for e in read_lines(out) if e.get("config") == str(config_path)]
+    if period is not None:
+        mine = [e for e in mine if e.get("period") == period]
     return mine[-1] if mine else None
 
 
 def tidy(
-    out: Path, config_path: Path, *, keep_in: Path | None, log: Callable[[str], None]
+    out: Path,
+    config_path: Path,
+    *,
+    keep_in: Path | None,
+    log: Callable[[str], None],
+    period: str | None = None,
 ) -> dict[str, Any] | None:
     """Record the runs killed in ``out`` and sweep what they left (hold ``out``'s lock).
 
-    With ``keep_in`` (resuming), the snapshot of the last attempt of the config, when it was
-    killed, is moved there instead of removed. Returns that attempt's line.
+    With ``keep_in`` (resuming), the snapshot of the last attempt of the config (for
+    ``period``, a label, when given), when it was killed, is moved there instead of removed.
+    Returns that attempt's line.
     """
     left = left_by_killed_runs(out)
     for _, entry in left:
         append_line(out, entry)
         log(f"recorded the run of {entry['start'] or '?'} (pid {entry['pid']}) as killed")
-    last = last_attempt(out, config_path)
+    last = last_attempt(out, config_path, period)
     killed = {e["pid"]: f for f, e in left}
     if keep_in and last and last.get("status") == "killed" and last.get("pid") in killed:
         snap = killed[last["pid"]] / "snapshot.duckdb"
@@ -164,12 +174,14 @@ def tidy(
 def resumable(
     config: RunConfig, last: dict[str, Any] | None, period: str | None, today: dt.date
 ) -> dict[str, Any]:
-    """The attempt ``--resume`` continues: ``last`` unless it wrote everything (then empty);
-    bad input (exit 2) when there is none, or ``--period`` names another period."""
+    """The attempt ``--resume`` continues: ``last`` (the last attempt of the config for the
+    period asked, ``tidy``) unless it wrote everything (then empty); bad input (exit 2) when
+    there is none, or ``period`` (a label) names another period."""
     from ..periods import parse_period
 
     if last is None:
-        raise InputError(f"--resume: {config.out / 'runs.jsonl'} has no run of {config.path}")
+        what = f" for {period}" if period else ""
+        raise InputError(f"--resume: {config.out / 'runs.jsonl'} has no run of {config.path}{what}")
     if last.get("status") == "ok":
         return {}
     if period and last.get("period") and parse_period(period, today=today).label != last["period"]:

@@ -12,6 +12,7 @@ killed part way is recorded and swept by the next one, or resumed (``journal``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -22,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import WriteError
+from ..errors import InputError, WriteError
 from ..locks import hold
 from ..periods import Period
 from . import journal
@@ -48,16 +49,44 @@ def resolve_period(config: RunConfig, override: str | None, today: dt.date, db: 
         con.close()
 
 
-def check_period(db: Path, period: Period, config: RunConfig, *, allow_empty: bool) -> None:
-    """A period after the data's last activity date (a stale export) is an error (exit 2)."""
+def check_period(
+    db: Path, period: Period, config: RunConfig, *, allow_empty: bool, allow_partial: bool = False
+) -> None:
+    """A period the data does not cover (before it begins, after it ends: a stale export, or
+    reaching past its end without ``allow_partial``), or a level of care the data does not
+    know, is an error (exit 2)."""
     from ..compute.coverage import check_period as check
     from ..db import connect
 
     con = connect(db)
     try:
-        check(con, period, source=str(config.export), allow_empty=allow_empty)
+        check_levels(con, config)
+        check(
+            con,
+            period,
+            source=str(config.export),
+            allow_empty=allow_empty,
+            allow_partial=allow_partial,
+        )
     finally:
         con.close()
+
+
+def check_levels(con: Any, config: RunConfig) -> None:
+    """The config's levels of care are codes of the database's levels table (exit 2 else)."""
+    from ..compute.coverage import check_scope
+
+    where = f"{config.path}: reports.levels: "
+    check_scope(con, site=None, track=None, levels=config.levels, source=str(config.db), flag=where)
+
+
+def requested_label(config: RunConfig, override: str | None, today: dt.date) -> str | None:
+    """The label of the period asked for (``--period``, else the config's), checked before
+    anything is loaded (a bad one is exit 2); ``None`` when the data will say (latest month)."""
+    from ..periods import parse_period
+
+    text = override or config.period
+    return parse_period(text, today=today).label if text else None
 
 
 def dry_run_plan(
@@ -67,11 +96,12 @@ def dry_run_plan(
     today: dt.date,
     allow_empty: bool,
     log: Callable[[str], None],
+    allow_partial: bool = False,
 ) -> int:
     """Print the plan, loading and writing nothing. Before the first load there is no database:
     the plan then shows what the config alone says (the period when it is given, the program's
     reports) and that the sites come after the load."""
-    from ..compute.coverage import last_activity
+    from ..compute.coverage import data_end, last_activity
     from ..db import connect
     from ..periods import parse_period
 
@@ -92,18 +122,26 @@ def dry_run_plan(
             )
         return 0
     plan = make_plan(config, resolve_period(config, period, today, db), site_codes(db))
-    log("dry run: nothing loaded or written; sites as in the current database")
-    log(plan.describe(config))
     con = connect(db)
     try:
+        check_levels(con, config)
         last = last_activity(con)
+        end = data_end(con)
     finally:
         con.close()
+    log("dry run: nothing loaded or written; sites as in the current database")
+    log(plan.describe(config))
     if last is not None and plan.period.start > last and not allow_empty:
         log(
             f"warning: the current database {db} ends {last.isoformat()}, before period "
             f"{plan.period.label} begins: unless the export brings later data the run stops "
             "(exit 2). Is the export stale?"
+        )
+    elif end is not None and end.shortens(plan.period.end) and not allow_partial:
+        log(
+            f"warning: the current database {db} ends {end.last.isoformat()}, before period "
+            f"{plan.period.label} ends: unless the export brings later data the run stops "
+            "(exit 2; --allow-partial renders it, saying so on every page)"
         )
     return 0
 
@@ -166,20 +204,31 @@ def run(
     wait: float = 0.0,
     today: dt.date,
     allow_empty: bool = False,
+    allow_partial: bool = False,
     log: Callable[[str], None] = print,
 ) -> int:
     """Do the run described by ``config``; returns the exit code (0 all written, 1 a failure).
 
-    A period that begins after the loaded data's last activity date stops the run (exit 2,
-    nothing rendered, no line in runs.jsonl) unless ``allow_empty``. Holds the reports
-    folder's lock throughout (``locks.Busy`` when another run holds it past ``wait``
-    seconds). ``resume``: render only what the last run of this config did not write
-    (``journal``).
+    A bad period is refused before anything is loaded. A period the loaded data does not
+    cover stops the run (exit 2, nothing rendered): one that ends before the data begins,
+    one that begins after it ends unless ``allow_empty``, one that reaches past its end unless
+    ``allow_partial``. A run that stops so, or fails before its reports are rendered, appends
+    its line to runs.jsonl (``"status": "refused"`` or ``"failed"``, the ``stage`` and the
+    ``error``) and the index shows it. Holds the reports folder's lock throughout
+    (``locks.Busy`` when another run holds it past ``wait`` seconds). ``resume``: render only
+    what the last run of this config for the period asked did not write (``journal``).
     """
     from ..scratch import LOCK_NAME
 
     if dry_run:
-        return dry_run_plan(config, period=period, today=today, allow_empty=allow_empty, log=log)
+        return dry_run_plan(
+            config,
+            period=period,
+            today=today,
+            allow_empty=allow_empty,
+            allow_partial=allow_partial,
+            log=log,
+        )
     with hold(config.out / LOCK_NAME, what=f"run {config.path}", wait=wait, log=log):
         return _run_locked(
             config,
@@ -187,7 +236,7 @@ def run(
             resume=resume,
             wait=wait,
             today=today,
-            allow_empty=allow_empty,
+            allow=(allow_empty, allow_partial),
             log=log,
         )
 
@@ -199,32 +248,59 @@ def _run_locked(
     resume: bool,
     wait: float,
     today: dt.date,
-    allow_empty: bool,
+    allow: tuple[bool, bool],
     log: Callable[[str], None],
 ) -> int:
-    from .archive import write_index
-
     started = dt.datetime.now(dt.UTC)
     work = config.out / f".run-{os.getpid()}"
     state: dict[str, Any] = {"pid": os.getpid(), "start": started.isoformat(timespec="seconds")}
     state |= {"config": str(config.path), "config_sha256": config.sha256}
+    record = {"start": state["start"], "period": None, "snapshot": None, **state}
+    record.pop("pid")
     try:
-        last = journal.tidy(config.out, config.path, keep_in=work if resume else None, log=log)
-        prior = journal.resumable(config, last, period, today) if resume else {}
+        try:
+            asked = requested_label(config, period, today)
+        except InputError as exc:  # a bad --period: refused before the database is touched
+            stopped(config, record, "period", exc)
+            raise
+        record["period"] = asked
+        keep = work if resume else None
+        last = journal.tidy(config.out, config.path, keep_in=keep, period=asked, log=log)
+        prior = journal.resumable(config, last, asked, today) if resume else {}
         if resume and not prior:
-            log(f"nothing to resume: the last run of {config.path} wrote every output")
+            what = f"for {asked} " if asked else ""
+            log(f"nothing to resume: the last run of {config.path} {what}wrote every output")
             return 0
         if prior and prior.get("config_sha256") != config.sha256:
             log(f"{config.path} changed since the run of {prior.get('start')}: a full run instead")
             prior = {}
         work.mkdir(parents=True, exist_ok=True)
         journal.write_state(work, state)
-        record = {"start": state["start"], "period": None, "snapshot": None, **state}
-        record.pop("pid")
-        ctx = (period, wait, today, allow_empty, log, write_index)
+        ctx = (period, wait, today, allow, log)
         return _attempt(config, work, state, record, prior, *ctx)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def stopped(config: RunConfig, record: dict[str, Any], stage: str, exc: BaseException) -> None:
+    """Leave the trace of a run that stopped before its reports were rendered: its line in
+    runs.jsonl (``refused`` for bad input, exit 2; ``failed`` otherwise) and the index, which
+    shows it. A trace that cannot be written does not hide the error that stopped the run."""
+    from .archive import write_index
+
+    refused = isinstance(exc, InputError)
+    error = exc.render() if isinstance(exc, InputError) else str(exc) or type(exc).__name__
+    line = {
+        **record,
+        "end": journal.now(),
+        "status": "refused" if refused else "failed",
+        "stage": stage,
+        "error": error,
+        "reports": [],
+    }
+    with contextlib.suppress(WriteError, OSError):
+        append_line(config.out, line)
+        write_index(config.out, current=line, program=config.program)
 
 
 def _attempt(
@@ -236,54 +312,67 @@ def _attempt(
     period: str | None,
     wait: float,
     today: dt.date,
-    allow_empty: bool,
+    allow: tuple[bool, bool],
     log: Callable[[str], None],
-    write_index: Callable[..., Path],
 ) -> int:
     pinned = work / "snapshot.duckdb"
     summary: Any = None
     load_seconds = 0.0
-    if prior and pinned.is_file() and snapshot_id(pinned) == prior.get("snapshot"):
-        log(f"resuming the run of {prior['start']} against its snapshot (no reload)")
-    else:
-        if prior:
-            log(f"resuming the run of {prior.get('start')}: its snapshot is gone, so reloading")
-        t0 = time.perf_counter()
-        try:
+    stage = "load"
+    try:
+        if prior and pinned.is_file() and snapshot_id(pinned) == prior.get("snapshot"):
+            log(f"resuming the run of {prior['start']} against its snapshot (no reload)")
+        else:
+            if prior:
+                log(f"resuming the run of {prior.get('start')}: its snapshot is gone, so reloading")
+            t0 = time.perf_counter()
             summary = load_export(config, wait=wait, log=log)
             load_seconds = time.perf_counter() - t0
             log(f"loaded {config.export} into {config.db} ({load_seconds:.1f} s)")
             db = pin_snapshot(config.db, work)
-        except WriteError as exc:
-            append_line(
-                config.out,
-                {
-                    **record,
-                    "end": journal.now(),
-                    "status": "failed",
-                    "stage": "load",
-                    "error": str(exc),
-                    "reports": [],
-                },
-            )
-            raise
-        if prior and snapshot_id(db) != prior.get("snapshot"):
-            log("the data changed since that run (another snapshot): every output is rendered")
-            prior = {}
-    db = pinned
-    if prior.get("period"):
-        period = prior["period"]
-    the_period = resolve_period(config, period, today, db)
-    check_period(db, the_period, config, allow_empty=allow_empty)
-    plan = make_plan(config, the_period, site_codes(db))
-    snapshot = snapshot_id(db)
-    state |= {"period": plan.period.label, "snapshot": snapshot}
-    journal.write_state(work, state)
-    log(plan.describe(config))
-    kept = {r["path"]: r for r in prior.get("reports", []) if r.get("status") == "ok"}
-    t0 = time.perf_counter()
-    records = execute(config, plan, db, log=log, kept=kept, work=work)
-    render_seconds = time.perf_counter() - t0
+            if prior and snapshot_id(db) != prior.get("snapshot"):
+                log("the data changed since that run (another snapshot): every output is rendered")
+                prior = {}
+        db = pinned
+        stage = "plan"
+        if prior.get("period"):
+            period = prior["period"]
+        the_period = resolve_period(config, period, today, db)
+        record = {**record, "period": the_period.label, "snapshot": snapshot_id(db)}
+        check_period(db, the_period, config, allow_empty=allow[0], allow_partial=allow[1])
+        plan = make_plan(config, the_period, site_codes(db))
+        snapshot = record["snapshot"]
+        state |= {"period": plan.period.label, "snapshot": snapshot}
+        journal.write_state(work, state)
+        log(plan.describe(config))
+        kept = {r["path"]: r for r in prior.get("reports", []) if r.get("status") == "ok"}
+        stage = "render"
+        t0 = time.perf_counter()
+        records = execute(config, plan, db, log=log, kept=kept, work=work)
+    except Exception as exc:  # noqa: BLE001 - recorded, then raised as it was
+        stopped(config, record, stage, exc)
+        raise
+    seconds = (load_seconds, time.perf_counter() - t0)
+    return _finish(config, record, prior, plan, db, summary, records, kept, seconds, log)
+
+
+def _finish(
+    config: RunConfig,
+    record: dict[str, Any],
+    prior: dict[str, Any],
+    plan: Any,
+    db: Path,
+    summary: Any,
+    records: list[dict[str, Any]],
+    kept: dict[str, Any],
+    seconds: tuple[float, float],
+    log: Callable[[str], None],
+) -> int:
+    """Write the index and the run's line in runs.jsonl; say what was written."""
+    from .archive import write_index
+
+    snapshot = record["snapshot"]
+    load_seconds, render_seconds = seconds
     line = {
         **record,
         "end": journal.now(),
