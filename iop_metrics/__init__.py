@@ -21,6 +21,8 @@ _WHERE = {
     "census": ".compute.census",
     "continuity": ".compute.transitions",
     "continuity_detail": ".compute.transitions",
+    "check_period": ".compute.coverage",
+    "data_end": ".compute.coverage",
     "discharges": ".compute.census",
     "document": ".compute.metrics",
     "dosage": ".compute.attendance",
@@ -63,6 +65,7 @@ if TYPE_CHECKING:
     from .compute.attendance import attendance, dosage, dosage_weeks
     from .compute.census import census, discharges
     from .compute.comparison import case_mix_model, site_comparison
+    from .compute.coverage import check_period, data_end
     from .compute.formats import compare
     from .compute.intervals import wilson
     from .compute.metrics import document, rates
@@ -118,10 +121,12 @@ __all__ = [
     "attendance",
     "case_mix_model",
     "census",
+    "check_period",
     "compare",
     "connect",
     "continuity",
     "continuity_detail",
+    "data_end",
     "discharges",
     "document",
     "dosage",

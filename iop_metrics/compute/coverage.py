@@ -39,10 +39,10 @@ FIRST_ACTIVITY = (
 GAP_DAYS = 4
 # What a period reaching past the data's end shortens (the report's header and data quality).
 SHORTENED = (
-    "admissions, discharges and census; attendance and hours of care per client-week (weeks "
-    "after that date count no sessions); step-down and continuity (care after that date is "
-    "not seen, so it reads as no next care); retention (people look engaged up to the as-of "
-    "date); and the outcome scores"
+    "admissions, discharges, census, attendance and hours of care per client-week read low "
+    "(weeks after it count no sessions); step-down and continuity read low (care after it is "
+    "not seen); retention reads high (people look engaged up to the as-of date); outcome "
+    "scores after it are missing"
 )
 
 
@@ -70,7 +70,7 @@ def first_activity(con: Any) -> dt.date | None:
 
     >>> from iop_metrics.compute.query import example_connection
     >>> first_activity(example_connection())
-    datetime.date(2026, 1, 20)
+    datetime.date(2026, 2, 2)
     """
     return _date(engine_of(con).sql(FIRST_ACTIVITY).data[0][0])
 
@@ -109,8 +109,8 @@ class DataEnd:
         data-quality section)."""
         return (
             f"The data ends on {self.last.isoformat()} ({self.what} that date), before the "
-            f"as-of date {as_of.isoformat()}: whatever happened after it is missing, so these "
-            f"figures are short of the real ones: {SHORTENED}."
+            f"as-of date {as_of.isoformat()}: what happened after it is missing, so the "
+            f"figures that reach past it are off: {SHORTENED}."
         )
 
 

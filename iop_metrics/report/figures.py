@@ -20,6 +20,7 @@ import pandas as pd
 from .. import published as pub
 from ..compute import metrics as m
 from ..compute import series
+from ..compute.coverage import data_end
 from ..compute.engine import engine_of
 from ..compute.series import trailing_months
 from ..periods import Period, us_federal_holidays
@@ -200,7 +201,13 @@ def _provenance(con: m.Con) -> dict[str, Any]:
         .data
     )
     snapshot, loaded_at, version = rows[0] if rows else (None, None, None)
-    return {"snapshot": snapshot, "loaded_at": loaded_at, "loaded_by_version": version}
+    end = data_end(con)
+    return {
+        "snapshot": snapshot,
+        "loaded_at": loaded_at,
+        "loaded_by_version": version,
+        "data_end": end,  # where the data ends (coverage.DataEnd), None without data
+    }
 
 
 def _frames(

@@ -16,7 +16,7 @@ from .labels import REASONS, SERVICE_TYPES, level
 from .labels import label as word
 from .markup import Hidden, render, svg
 from .markup import missing as _missing
-from .sections import control_limits, month_name
+from .sections import control_limits, data_ends, month_name
 
 
 def _chart(chart: Any) -> Any:
@@ -420,6 +420,7 @@ def data_quality(d: ReportData) -> str:
     return render(
         "data_quality.html.j2",
         k=d.k,
+        data_ends=data_ends(d),
         loaded=_records(loaded),
         rejected=_records(rejected),
         imported=_import_summary(q["imported"], d.k) if q.get("imported") else None,

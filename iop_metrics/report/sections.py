@@ -28,6 +28,16 @@ def month_name(p: Period) -> str:
     return p.label
 
 
+def data_ends(d: ReportData) -> str | None:
+    """When the report's as-of date reaches past the end of its data (a partial export, or a
+    period not over yet, rendered with --allow-partial): the sentence its header and data
+    quality section say, naming the date and the figures it shortens; else ``None``."""
+    end = d.provenance.get("data_end")
+    if end is None or not end.shortens(d.query.as_of):
+        return None
+    return str(end.sentence(d.query.as_of))
+
+
 def header(d: ReportData, *, title: str, generated_at: dt.datetime, program: str = "") -> str:
     """The report's header; ``program`` is the program's name (empty: not named)."""
     q, prov = d.query, d.provenance
@@ -46,6 +56,7 @@ def header(d: ReportData, *, title: str, generated_at: dt.datetime, program: str
         start=q.period.start,
         end=q.period.end,
         as_of=q.as_of.isoformat(),
+        data_ends=data_ends(d),
         snapshot=str(prov.get("snapshot") or "")[:16],
         loaded_at=prov.get("loaded_at"),
         generated=f"{generated_at:%Y-%m-%d %H:%M}",

@@ -388,6 +388,7 @@ def write_sites_page(
     (no suppression) gets ``sites.json`` beside it. ``program`` names the program in the title;
     the levels of care in scope are named as in the loaded levels_of_care table. ``hide``: the
     page's share of a run's plan (``hides.plan``), whose rows are hidden besides its own."""
+    from ..compute.coverage import data_end
     from ..compute.query import Query, Scope
     from ..db import connect
     from .pages import render_page, report_css
@@ -402,6 +403,7 @@ def write_sites_page(
         measures = [measure_section(con, q, m, k, hide if k else None, keep) for m in MEASURES]
         doc = None if k else cmp.document(con, q, given=exact)
         names = dict(con.execute("select code, name from levels_of_care").fetchall())
+        end = data_end(con)
     finally:
         con.close()
     default_title = f"Sites compared, {period.label}"
@@ -413,6 +415,7 @@ def write_sites_page(
         external=bool(k),
         period_label=f"{period.label} ({period.start} – {period.end})",
         window_label=f"{wq.period.start} – {wq.period.end}",
+        data_ends=end.sentence(q.as_of) if end is not None and end.shortens(q.as_of) else None,
         levels=", ".join(f"{names.get(c, c)} ({c})" for c in levels) if levels else "all",
         generated=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         min_episodes=cmp.MIN_EPISODES,
