@@ -3,6 +3,7 @@ here (figures, verdicts, chart SVG), rendered by its template in ``templates/``.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -267,12 +268,16 @@ def continuity(d: ReportData) -> str:
         bars = charts.rate_bars(df, "Followed up", missing=charts.missing_label(d.k))
         chart = {"svg": _chart(bars), **_hidden(df, "rate")}
     windows = []
+    q = d.query
     for days in (7, 14):
         [row] = d.rates[d.rates["figure"] == f"continuity.rate_{days}d"].to_dict("records")
+        # the discharges a window counts: those of the period whose W days had passed by as_of
+        through = min(q.period.end, q.as_of - dt.timedelta(days=days))
         windows.append(
             {
                 "window": f"Within {days} days",
                 "days": days,
+                "counted": f"{q.period.start} – {through}" if through >= q.period.start else "none",
                 "closed": _or_mark(row["denominator"], row.get("denominator_mark")),
                 "followed": _or_mark(row["numerator"], row.get("numerator_mark")),
                 "rate": row["rate"],
@@ -383,6 +388,7 @@ def outcomes(d: ReportData) -> str:
         "outcomes.html.j2",
         k=d.k,
         o=d.view("outcomes"),
+        admissions=d.view("census")["admissions"],
         any_course=bool(d.doc["outcomes"]["courses"]),
         rates=_records(d.rates[d.rates["figure"].str.startswith("outcomes.")]),
         change=change,
