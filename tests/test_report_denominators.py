@@ -51,3 +51,19 @@ def test_continuity_names_the_discharges_each_window_counts(october):
     ) in text
     assert "Within 7 days 2026-10-01 – 2026-10-24 13 7 53.8%" in text
     assert "Within 14 days 2026-10-01 – 2026-10-17 7 5 71.4%" in text
+
+
+def test_measurement_based_care_when_not_every_admission_was_scored(sample_db):
+    import duckdb
+
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        text = _text(pages.outcomes(gather(con, Query.of(parse_period("2026-08")))))
+    finally:
+        con.close()
+    assert (
+        "of the 10 admissions of this period whose first 14 days had passed by the as-of date "
+        "(of 17 admissions in all), 9 ( 90.0% ) were scored"
+    ) in text
+    said = "of the 13 people in care for 30 days or more at the end of the period, 11 ( 84.6% )"
+    assert said in text
