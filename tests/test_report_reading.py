@@ -75,10 +75,10 @@ def test_continuity_says_each_rate_is_over_its_own_closed_windows(october):
     text = _text(pages.continuity(october))
     assert "7 of 13 (53.8%) were followed up within 7 days" in text
     assert "5 of 7 (71.4%) within 14 days" in text
-    assert "leaves out the 10 whose 14 days had not yet passed" in text
-    assert "the 7-day rate the 4 whose 7 days had not" in text
-    assert "Within 7 days 13 7 53.8% 29.1% – 76.8% 4" in text
-    assert "Within 14 days 7 5 71.4% 35.9% – 91.8% 10" in text
+    assert "leaves out the 10 discharged later, even those already followed up within 7" in text
+    assert "the 7-day rate leaves out 4" in text
+    assert "Within 7 days 2026-10-01 – 2026-10-24 13 7 53.8% 29.1% – 76.8% 4" in text
+    assert "Within 14 days 2026-10-01 – 2026-10-17 7 5 71.4% 35.9% – 91.8% 10" in text
 
 
 def test_census_chart_legend_names_the_census_line(october):
