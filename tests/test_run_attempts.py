@@ -128,3 +128,22 @@ def test_resume_reads_the_line_of_the_period_it_is_asked_for(tmp_path, capsys, a
     assert (last["period"], last["status"]) == ("2026-04", "ok")
     assert last["resumed"]["start"] == failed["start"]
     assert (out / "2026-04" / "all" / "internal" / "metrics.json").is_file()
+
+
+def test_a_partial_period_is_refused_unless_allowed_and_then_every_page_says_so(tmp_path, capsys):
+    cfg = _config(tmp_path)
+    cfg.write_text(cfg.read_text().replace('sites = "all"', 'sites = "each"'))
+    assert main(["run", str(cfg), "--period", "2026-06"]) == 2
+    assert "its last activity date is 2026-06-03" in capsys.readouterr().err
+    assert main(["run", str(cfg), "--period", "2026-06", "--allow-partial"]) == 0
+    capsys.readouterr()
+    refused, done = _lines(tmp_path)
+    assert (refused["status"], done["status"], done["data_ends"]) == ("refused", "ok", "2026-06-03")
+    assert "data_ends" not in refused
+    said = "The data ends on 2026-06-03 (its last activity is on that date)"
+    out = tmp_path / "reports" / "2026-06"
+    for page in ("all/internal/monthly_report.html", "main/internal/monthly_report.html"):
+        html = (out / page).read_text()
+        assert said in html.split("</header>")[0] and "Partial data: " + said in html, page
+    assert said in (out / "sites.html").read_text().split("</header>")[0]
+    assert "Partial data: the data ends on 2026-06-03, before the period's end." in _index(tmp_path)

@@ -157,9 +157,14 @@ def _run_note(entry: dict[str, Any] | None) -> str:
         first = str(entry.get("error") or "").splitlines()[:1]
         why = f": {first[0]}" if first else ""
         return f"Last run {when} UTC {how} before writing any report{why} (see runs.jsonl)."
+    partial = (
+        f" Partial data: the data ends on {entry['data_ends']}, before the period's end."
+        if entry.get("data_ends")
+        else ""
+    )
     if failed:
-        return f"Last run {when} UTC: failed for {', '.join(failed)} (see runs.jsonl)."
-    return f"Last run {when} UTC: every report written."
+        return f"Last run {when} UTC: failed for {', '.join(failed)} (see runs.jsonl).{partial}"
+    return f"Last run {when} UTC: every report written.{partial}"
 
 
 def _order(label: str) -> tuple[Any, ...]:

@@ -51,11 +51,13 @@ def resolve_period(config: RunConfig, override: str | None, today: dt.date, db: 
 
 def check_period(
     db: Path, period: Period, config: RunConfig, *, allow_empty: bool, allow_partial: bool = False
-) -> None:
+) -> str | None:
     """A period the data does not cover (before it begins, after it ends: a stale export, or
     reaching past its end without ``allow_partial``), or a level of care the data does not
-    know, is an error (exit 2)."""
+    know, is an error (exit 2). Returns the date the data ends when the period, allowed,
+    reaches past it (the run's line and the index say so), else ``None``."""
     from ..compute.coverage import check_period as check
+    from ..compute.coverage import data_end
     from ..db import connect
 
     con = connect(db)
@@ -68,8 +70,10 @@ def check_period(
             allow_empty=allow_empty,
             allow_partial=allow_partial,
         )
+        end = data_end(con)
     finally:
         con.close()
+    return end.last.isoformat() if end is not None and end.shortens(period.end) else None
 
 
 def check_levels(con: Any, config: RunConfig) -> None:
@@ -339,7 +343,9 @@ def _attempt(
             period = prior["period"]
         the_period = resolve_period(config, period, today, db)
         record = {**record, "period": the_period.label, "snapshot": snapshot_id(db)}
-        check_period(db, the_period, config, allow_empty=allow[0], allow_partial=allow[1])
+        ends = check_period(db, the_period, config, allow_empty=allow[0], allow_partial=allow[1])
+        if ends:  # rendered with --allow-partial (or --allow-empty): every page says so
+            record["data_ends"] = ends
         plan = make_plan(config, the_period, site_codes(db))
         snapshot = record["snapshot"]
         state |= {"period": plan.period.label, "snapshot": snapshot}
