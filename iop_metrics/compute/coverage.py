@@ -39,10 +39,11 @@ FIRST_ACTIVITY = (
 GAP_DAYS = 4
 # What a period reaching past the data's end shortens (the report's header and data quality).
 SHORTENED = (
-    "admissions, discharges, census, attendance and hours of care per client-week read low "
-    "(weeks after it count no sessions); step-down and continuity read low (care after it is "
-    "not seen); retention reads high (people look engaged up to the as-of date); outcome "
-    "scores after it are missing"
+    "admissions, discharges, attendance and hours of care per client-week read low (weeks "
+    "after it count no sessions); the census at the end is off (its admissions and discharges "
+    "after it are missing); step-down and continuity read low (care after it is not seen); "
+    "retention reads high (people look engaged up to the as-of date); outcome scores after it "
+    "are missing"
 )
 
 
