@@ -148,3 +148,35 @@ def test_a_partial_period_is_refused_unless_allowed_and_then_every_page_says_so(
     assert said in (out / "sites.html").read_text().split("</header>")[0]
     index = _index(tmp_path).replace("&#39;", "'")
     assert "Partial data: the data ends on 2026-06-03, before the period's end." in index
+
+
+def test_the_run_config_can_take_the_export_date_from_the_files(tmp_path, capsys):
+    import datetime as dt
+    import os
+
+    import duckdb
+
+    from iop_metrics.run.config import read_config
+    from iop_metrics.run.runner import check_period, load_export
+
+    cfg = _config(tmp_path)
+    text = cfg.read_text()
+    db = 'db = "iop.duckdb"'
+    cfg.write_text(text.replace(db, db + '\nexport_date = "2026-07-01"'))
+    assert main(["run", str(cfg), "--dry-run"]) == 2
+    assert 'run.toml:4: data.export_date: "modified" is the one value' in capsys.readouterr().err
+    cfg.write_text(text.replace(db, db + '\nexport_date = "modified"'))
+    stamp = dt.datetime(2026, 7, 1, 9, 0).timestamp()
+    for f in (tmp_path / "export").iterdir():
+        os.utime(f, (stamp, stamp))
+    config = read_config(cfg)
+    load_export(config)
+    con = duckdb.connect(str(config.db), read_only=True)
+    assert con.execute("select distinct export_date from load_log").fetchall() == [
+        (dt.date(2026, 7, 1),)
+    ]
+    con.close()
+    from iop_metrics.periods import parse_period
+
+    # June is complete: the export was taken on 07-01 (its last activity is 06-03)
+    assert check_period(config.db, parse_period("2026-06"), config, allow_empty=False) is None

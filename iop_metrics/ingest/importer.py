@@ -162,14 +162,15 @@ def import_export(
     return report, written
 
 
-def export_taken(m: Mapping, export_dir: Path) -> dt.date | None:
-    """The day the export was taken as the mapping's ``source.export_date`` says: a date, or
-    ``"modified"``, the day the newest of the export's files was last written (the files'
-    modification times in local time: copy them keeping their times, ``cp -p``)."""
-    if m.export_date is None:
+def export_taken(how: str | None, export_dir: Path) -> dt.date | None:
+    """The day the export was taken as ``how`` (the mapping's ``source.export_date``, a run
+    config's ``data.export_date``) says: a date, or ``"modified"``, the day the newest of the
+    export's files was last written (the files' modification times in local time: copy them
+    keeping their times, ``cp -p``)."""
+    if how is None:
         return None
-    if m.export_date != "modified":
-        return dt.date.fromisoformat(m.export_date)
+    if how != "modified":
+        return dt.date.fromisoformat(how)
     times = [f.stat().st_mtime for f in export_dir.rglob("*") if f.is_file()]
     return dt.datetime.fromtimestamp(max(times)).date() if times else None
 
@@ -208,7 +209,7 @@ def load_mapped(
                     record_errors(target, exc)
                 raise
             imported = (report["mapping"]["sha256"], json.dumps(report))
-            taken = export_date or export_taken(read_mapping(mapping), Path(export_dir))
+            taken = export_date or export_taken(read_mapping(mapping).export_date, Path(export_dir))
             summary = load(
                 contract / "contract",
                 target,

@@ -33,7 +33,7 @@ AUDIENCES = ("internal", "external")
 FORMATS = ("html", "pdf")
 SITE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 KEYS: dict[str, tuple[str, ...]] = {
-    "data": ("export", "mapping", "db", "quarantine"),
+    "data": ("export", "mapping", "db", "quarantine", "export_date"),
     "reports": (
         "period",
         "out",
@@ -70,6 +70,7 @@ class RunConfig:
     benchmark: Path | None
     program: str | None = None  # the program's name, shown in each report's header
     paper: str = "letter"  # the PDF's page size: letter or a4
+    export_date: str | None = None  # "modified": the export's newest file's day, in load_log
 
 
 def _line_of(text: str, table: str, key: str) -> int:
@@ -167,6 +168,11 @@ def read_config(path: str | Path) -> RunConfig:
     mapping = r.path_of("data", "mapping", must_exist=True, default=None)
     db = r.path_of("data", "db", must_exist=False, default="data/iop.duckdb")
     quarantine = r.get("data", "quarantine", bool, False)
+    export_date = r.get("data", "export_date", str, None)
+    if export_date not in (None, "modified"):
+        r.bad("data", "export_date", '"modified" is the one value (the day the newest file of '
+              "the export was written); a fixed date is for `iop-metrics load --export-date`",
+              export_date)  # fmt: skip
     period = r.get("reports", "period", str, "")
     if period:
         try:  # the label only: last-month is resolved against the run's date later
@@ -205,6 +211,7 @@ def read_config(path: str | Path) -> RunConfig:
         benchmark=r.path_of("reports", "benchmark", must_exist=True, default=None),
         program=program.strip() if program and program.strip() else None,
         paper=paper.lower() if paper.lower() in PAPERS else "letter",
+        export_date=export_date if export_date == "modified" else None,
     )
     if r.problems:
         raise InputError(sorted(r.problems, key=lambda v: v.line))

@@ -153,17 +153,28 @@ def dry_run_plan(
 def load_export(
     config: RunConfig, *, wait: float = 0.0, log: Callable[[str], None] | None = None
 ) -> Any:
-    """Load the export into ``config.db`` atomically; with a mapping, through the importer."""
+    """Load the export into ``config.db`` atomically; with a mapping, through the importer.
+    ``data.export_date = "modified"`` records the day of the export's newest file as the day
+    it was taken (else the mapping's ``source.export_date`` does, or nothing)."""
+    from ..ingest.importer import export_taken
+
     q = config.quarantine
+    taken = export_taken(config.export_date, config.export)
     if config.mapping is not None:
         from ..ingest.importer import load_mapped
 
         return load_mapped(
-            config.export, config.db, config.mapping, quarantine=q, wait=wait, log=log
+            config.export,
+            config.db,
+            config.mapping,
+            quarantine=q,
+            wait=wait,
+            log=log,
+            export_date=taken,
         )
     from ..ingest.load import load
 
-    return load(config.export, config.db, quarantine=q, wait=wait, log=log)
+    return load(config.export, config.db, quarantine=q, wait=wait, log=log, export_date=taken)
 
 
 def pin_snapshot(db: Path, folder: Path) -> Path:
