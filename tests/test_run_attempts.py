@@ -180,3 +180,14 @@ def test_the_run_config_can_take_the_export_date_from_the_files(tmp_path, capsys
 
     # June is complete: the export was taken on 07-01 (its last activity is 06-03)
     assert check_period(config.db, parse_period("2026-06"), config, allow_empty=False) is None
+
+
+def test_an_export_refused_at_load_leaves_a_refused_line(tmp_path, capsys):
+    cfg = _config(tmp_path)
+    (tmp_path / "export" / "sessions.csv").write_text("session_id\n")  # a broken table
+    assert main(["run", str(cfg), "--period", "2026-05"]) == 2
+    assert "sessions.csv" in capsys.readouterr().err
+    [line] = _lines(tmp_path)
+    assert (line["status"], line["stage"], line["period"]) == ("refused", "load", "2026-05")
+    assert "sessions.csv" in line["error"] and not (tmp_path / "iop.duckdb").exists()
+    assert "2026-05: Last run" in _index(tmp_path)
