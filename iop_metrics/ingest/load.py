@@ -25,6 +25,7 @@ from ..contract import (
     DEFAULT_SITE,
     LOAD_ORDER,
     TABLES,
+    folder_code_problem,
 )
 from ..db import scalar
 from ..errors import InputError, Violation, WriteError, folder_bytes
@@ -57,6 +58,8 @@ class LoadSummary:
     snapshot: str = ""
     mapping_sha256: str | None = None  # set when the folder came from an import with a mapping
     import_report: str | None = None  # the import report (JSON) of that import
+    # site and track codes that cannot name a report folder (contract.folder_code_problem)
+    folder_codes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         lines = []
@@ -69,6 +72,11 @@ class LoadSummary:
         if self.rejected:
             n_rows = len({(v.file, v.line) for v in self.rejected})
             lines.append(f"  {n_rows:,} row(s) set aside in rejected_rows (quarantine)")
+        lines += [
+            f"  note: {why}: `report` and `run` refuse it; rename it in the export or through "
+            "the mapping's codes"
+            for why in self.folder_codes
+        ]
         lines.append(f"  snapshot {self.snapshot[:16]}")
         return "\n".join(lines)
 
@@ -126,11 +134,24 @@ def check(
         # with an instruments file, the built-in rows it keeps (lines below 1) are not its rows
         only_file = " where _line > 0" if name == "instruments" and name in sources else ""
         summary.rows_loaded[name] = scalar(con, f"select count(*) from valid_{name}{only_file}")
+    summary.folder_codes = _folder_codes(con)
     summary.paths = {n: s.path for n, s in sorted(sources.items())}
     summary.sha256 = {n: sha256_of(p) for n, p in summary.paths.items()}
     listing = "\n".join(f"{n}:{h}" for n, h in summary.sha256.items())
     summary.snapshot = hashlib.sha256(listing.encode()).hexdigest()
     return summary
+
+
+def _folder_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Why each valid site or track code cannot name a report folder, if any cannot."""
+    out = []
+    for column in ("site", "track"):
+        codes = con.execute(
+            f"select distinct {column} from valid_episodes where {column} is not null "
+            f"order by {column}"
+        ).fetchall()
+        out += [why for (code,) in codes if (why := folder_code_problem(code, column=column))]
+    return out
 
 
 CANONICAL = {

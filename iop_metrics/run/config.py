@@ -18,20 +18,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..contract import DEFAULT_LEVELS
+from ..contract import DEFAULT_LEVELS, FOLDER_CODE
 from ..errors import InputError, Violation, toml_line
 from ..periods import parse_period
 from ..report.markup import PAPERS
 
 AUDIENCES = ("internal", "external")
 FORMATS = ("html", "pdf")
-SITE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+SITE_CODE = FOLDER_CODE
 KEYS: dict[str, tuple[str, ...]] = {
     "data": ("export", "mapping", "db", "quarantine"),
     "reports": (
