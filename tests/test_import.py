@@ -584,3 +584,22 @@ def test_a_draft_maps_an_instruments_file_to_the_instruments_table(tmp_path):
                  'lower_is_better = "Lower Is Better"', 'caseness = "Caseness"',
                  'reliable_change = "RCI"'):  # fmt: skip
         assert line in text
+
+
+def test_a_wrong_date_format_is_one_line_per_column_with_its_count_and_the_guessed_format(
+    tmp_path, capsys
+):
+    appts = [*APPTS, *[[f"A{i}", "CF-2", f"01/{i}/2025", *APPTS[4][3:]] for i in range(16, 26)]]
+    mapping = MAPPING.replace('date_format = "%m/%d/%Y"', 'date_format = "%Y-%m-%d"')
+    err = _refused(tmp_path, capsys, mapping=mapping, appts=appts)
+    lines = [ln for ln in err.splitlines() if "is not a date" in ln]
+    fmt = "is not a date in the format %Y-%m-%d (with a four-digit year)"
+    guess = (
+        "; they read as %m/%d/%Y (the format `mapping draft` guesses): "
+        'date_format = "%m/%d/%Y" in [source] or on this column'
+    )
+    assert lines == [
+        f"error: Appointments.csv:2: Appt Date: {fmt}, first of 14 row(s){guess} (01/07/2025)",
+        f"Census.csv:2: Admission Date: {fmt}, first of 2 row(s){guess} (01/06/2025)",
+        f"Census.csv:2: Discharge Date: {fmt}{guess} (02/20/2025)",
+    ], err

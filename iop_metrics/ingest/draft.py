@@ -172,7 +172,12 @@ def _toml(text: str) -> str:
 XLSX_DATE_CELL = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?")  # as stage_xlsx reads one
 
 
-def _date_format(values: list[str]) -> str:
+def guess_date_format(values: list[str]) -> str:
+    """The ``date_format`` the draft suggests for these text dates, ``"?"`` when none fits.
+
+    >>> guess_date_format(["3/9/2026", "12/31/2025"]), guess_date_format(["2026-03-09"])
+    ('%m/%d/%Y', '%Y-%m-%d')
+    """
     if values and all(re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", v) for v in values):
         return "%m/%d/%Y"
     if values and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) for v in values):
@@ -234,7 +239,7 @@ def draft(export_dir: str | os.PathLike[str]) -> str:
     if teds is not None:
         dated = [c for c in headers[teds] if match_column(c) in ("admit_date", "discharge_date")]
         dates += [v for c in dated for v, _ in _values(con, f"f{files.index(teds)}", c)][:20]
-    guess = _date_format(dates) if dates or not cells else DEFAULT_DATE_FORMAT
+    guess = guess_date_format(dates) if dates or not cells else DEFAULT_DATE_FORMAT
     why = "the text dates' values" + ("; .xlsx date cells are dates anyway" if cells else "")
     out += [
         f"date_format = {_toml(guess)}   # guessed from {why}",
