@@ -90,6 +90,16 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_ignore(p: argparse.ArgumentParser, when: str = "") -> None:
+    p.add_argument(
+        "--ignore",
+        action="append",
+        metavar="FILE",
+        help=f"{when}load the folder without this file, which is no contract table's (a data "
+        "file the contract does not know is refused otherwise); repeat for several",
+    )
+
+
 def _add_scope(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
@@ -99,6 +109,7 @@ def _add_scope(p: argparse.ArgumentParser) -> None:
         help="2026-10, 2026-Q4, 2026, last-month or last-quarter "
         "(default: the latest complete month in the data)",
     )
+    _add_ignore(p, "with --data: ")
     p.add_argument("--as-of", type=_date, help="compute as of this date (default: period end)")
     p.add_argument(
         "--level",
@@ -169,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         "data_dir", help="a contract folder: clients, episodes, sessions ... as CSV/Parquet"
     )
     v.add_argument("--errors-out", help="also write every problem to this file")
+    _add_ignore(v)
     v.set_defaults(func=cmd_validate)
 
     ld = sub.add_parser("load", help="validate a folder and load it into the database atomically")
@@ -184,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     ld.add_argument(
         "--mapping", help="DATA_DIR is an EHR export: import it through this mapping file first"
     )
+    _add_ignore(ld)
     _add_wait(ld, "load into the same database")
     ld.set_defaults(func=cmd_load)
 

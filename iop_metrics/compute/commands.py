@@ -20,7 +20,7 @@ def _open(a: argparse.Namespace):  # -> duckdb connection (read-only) or a Spark
     if a.data:
         from ..ingest.load import load_memory  # the readers bring numpy: only when loading
 
-        return load_memory(a.data)
+        return load_memory(a.data, ignore=a.ignore or ())
     from ..db import connect
 
     return connect(a.db)

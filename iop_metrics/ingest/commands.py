@@ -34,7 +34,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
     con = duckdb.connect()
     try:
-        summary = check(con, a.data_dir)
+        summary = check(con, a.data_dir, ignore=a.ignore or ())
     except InputError as exc:
         if a.errors_out:
             Path(a.errors_out).write_text("\n".join(str(v) for v in exc.violations) + "\n")
@@ -60,7 +60,7 @@ def cmd_load(a: argparse.Namespace) -> int:
 
         summary = load_mapped(a.data_dir, a.db, a.mapping, quarantine=q, wait=a.wait, log=say)
     else:
-        summary = load(a.data_dir, a.db, quarantine=q, wait=a.wait, log=say)
+        summary = load(a.data_dir, a.db, quarantine=q, ignore=a.ignore or (), wait=a.wait, log=say)
     print(f"loaded {a.data_dir} into {a.db}")
     print(summary.describe())
     if summary.rejected:

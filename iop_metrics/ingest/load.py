@@ -14,7 +14,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,16 +90,21 @@ def sha256_of(path: Path) -> str:
 
 
 def check(
-    con: duckdb.DuckDBPyConnection, data_dir: str | os.PathLike[str], *, quarantine: bool = False
+    con: duckdb.DuckDBPyConnection,
+    data_dir: str | os.PathLike[str],
+    *,
+    quarantine: bool = False,
+    ignore: Collection[str] = (),
 ) -> LoadSummary:
     """Validate ``data_dir`` into typed staging tables of ``con`` (``typed_<table>``).
 
     With ``quarantine`` off, any violation raises ``InputError`` listing all of
     them. With it on, bad rows and the rows that depend on them are left out of
     the ``valid_<table>`` views and listed in the summary; file-level problems
-    (unreadable file, missing or unknown column) still raise.
+    (unreadable file, missing or unknown column, a data file that is no contract table's
+    unless its name is in ``ignore``) still raise.
     """
-    sources = find_sources(data_dir)
+    sources = find_sources(data_dir, ignore=ignore)
     summary = LoadSummary()
     structural: list[Violation] = []
     for name in LOAD_ORDER:
@@ -270,6 +275,7 @@ def load(
     db_path: str | os.PathLike[str],
     *,
     quarantine: bool = False,
+    ignore: Collection[str] = (),
     imported: tuple[str, str] | None = None,
     wait: float = 0.0,
     log: Callable[[str], None] | None = None,
@@ -299,11 +305,18 @@ def load(
     target.parent.mkdir(parents=True, exist_ok=True)
     with hold(lock_path(target), what=f"load {data_dir} into {target}", wait=wait, log=log):
         sweep(target)
-        return _load_locked(Path(data_dir), target, quarantine=quarantine, imported=imported)
+        return _load_locked(
+            Path(data_dir), target, quarantine=quarantine, ignore=ignore, imported=imported
+        )
 
 
 def _load_locked(
-    data_dir: Path, target: Path, *, quarantine: bool, imported: tuple[str, str] | None
+    data_dir: Path,
+    target: Path,
+    *,
+    quarantine: bool,
+    ignore: Collection[str] = (),
+    imported: tuple[str, str] | None,
 ) -> LoadSummary:
     errors_file = Path(f"{target}.errors.txt")
     tmp = beside(target, "tmp")
@@ -320,7 +333,7 @@ def _load_locked(
     written = False
     try:
         try:
-            summary = check(con, data_dir, quarantine=quarantine)
+            summary = check(con, data_dir, quarantine=quarantine, ignore=ignore)
             if imported:
                 summary.mapping_sha256, summary.import_report = imported
         except InputError as exc:
@@ -363,10 +376,12 @@ def _load_locked(
     return summary
 
 
-def load_memory(data_dir: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
+def load_memory(
+    data_dir: str | os.PathLike[str], *, ignore: Collection[str] = ()
+) -> duckdb.DuckDBPyConnection:
     """Validate ``data_dir`` and return an in-memory database holding it (``--data DIR``)."""
     con = duckdb.connect()
-    _write_tables(con, check(con, data_dir), "main")
+    _write_tables(con, check(con, data_dir, ignore=ignore), "main")
     for name in TABLES:
         con.execute(f"drop view if exists valid_{name}")
         for prefix in ("raw_", "typed_", "valid_"):

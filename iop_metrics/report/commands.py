@@ -26,7 +26,7 @@ def cmd_report(a: argparse.Namespace) -> int:
 
         with tempfile.TemporaryDirectory(prefix=temp_name("report")) as tmp:
             db = str(Path(tmp) / "iop.duckdb")
-            load(a.data, db)
+            load(a.data, db, ignore=a.ignore or ())
             return _report(argparse.Namespace(**{**vars(a), "db": db, "data": None}))
     return _report(a)
 

@@ -31,8 +31,9 @@ from ..report.markup import PAPERS
 AUDIENCES = ("internal", "external")
 FORMATS = ("html", "pdf")
 SITE_CODE = FOLDER_CODE
+KIND_NAMES = {int: "an integer", str: "a string", bool: "true or false", list: "a list"}
 KEYS: dict[str, tuple[str, ...]] = {
-    "data": ("export", "mapping", "db", "quarantine"),
+    "data": ("export", "mapping", "db", "quarantine", "ignore"),
     "reports": (
         "period",
         "out",
@@ -69,6 +70,7 @@ class RunConfig:
     benchmark: Path | None
     program: str | None = None  # the program's name, shown in each report's header
     paper: str = "letter"  # the PDF's page size: letter or a4
+    ignore: tuple[str, ...] = ()  # files of the export folder that are no contract table's
 
 
 def _line_of(text: str, table: str, key: str) -> int:
@@ -94,8 +96,8 @@ class _Reader:
             return value
         if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
             kinds = kind if isinstance(kind, tuple) else (kind,)
-            names = " or ".join(k.__name__ for k in kinds)
-            self.bad(table, key, f"must be a {names}", value)
+            names = " or ".join(KIND_NAMES.get(k, k.__name__) for k in kinds)
+            self.bad(table, key, f"must be {names}", value)
             return default
         return value
 
@@ -166,6 +168,10 @@ def read_config(path: str | Path) -> RunConfig:
     mapping = r.path_of("data", "mapping", must_exist=True, default=None)
     db = r.path_of("data", "db", must_exist=False, default="data/iop.duckdb")
     quarantine = r.get("data", "quarantine", bool, False)
+    ignore = r.get("data", "ignore", list, [])
+    if not all(isinstance(v, str) and v for v in ignore):
+        r.bad("data", "ignore", "must be a list of file names in the export folder", ignore)
+        ignore = []
     period = r.get("reports", "period", str, "")
     if period:
         try:  # the label only: last-month is resolved against the run's date later
@@ -204,6 +210,7 @@ def read_config(path: str | Path) -> RunConfig:
         benchmark=r.path_of("reports", "benchmark", must_exist=True, default=None),
         program=program.strip() if program and program.strip() else None,
         paper=paper.lower() if paper.lower() in PAPERS else "letter",
+        ignore=tuple(ignore),
     )
     if r.problems:
         raise InputError(sorted(r.problems, key=lambda v: v.line))

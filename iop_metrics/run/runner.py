@@ -121,7 +121,7 @@ def load_export(
         )
     from ..ingest.load import load
 
-    return load(config.export, config.db, quarantine=q, wait=wait, log=log)
+    return load(config.export, config.db, quarantine=q, ignore=config.ignore, wait=wait, log=log)
 
 
 def pin_snapshot(db: Path, folder: Path) -> Path:
