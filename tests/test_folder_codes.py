@@ -8,6 +8,7 @@ The other writing commands (``sample``, ``load``, ``import``, ``export``, ``benc
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,9 @@ def test_load_and_validate_name_every_code_that_cannot_name_a_folder(odd, capsys
     loaded = capsys.readouterr().out
     assert main(["validate", str(odd["data"])]) == 0
     validated = capsys.readouterr().out
+    assert re.search(r"episodes +6 rows loaded  \(episodes.csv", loaded), loaded
+    assert re.search(r"episodes +6 rows valid  \(episodes.csv", validated), validated
+    assert "rows loaded" not in validated
     for out in (loaded, validated):
         notes = [line for line in out.splitlines() if "cannot name a report folder" in line]
         named = sorted(line.split("code ")[1].split(" cannot")[0] for line in notes)

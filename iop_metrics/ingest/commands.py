@@ -43,7 +43,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
     finally:
         con.close()
     print(f"{a.data_dir}: valid against the data contract")
-    print(summary.describe())
+    print(summary.describe(verb="valid"))
     return 0
 
 

@@ -61,12 +61,14 @@ class LoadSummary:
     # site and track codes that cannot name a report folder (contract.folder_code_problem)
     folder_codes: list[str] = field(default_factory=list)
 
-    def describe(self) -> str:
+    def describe(self, *, verb: str = "loaded") -> str:
+        """Rows per table (``verb``: "loaded", or "valid" for a validation that loads nothing),
+        rows set aside, codes that cannot name a folder, and the snapshot."""
         lines = []
         for t in LOAD_ORDER:
             if t in self.rows_read:
                 lines.append(
-                    f"  {t:<15} {self.rows_loaded.get(t, 0):>10,} rows loaded"
+                    f"  {t:<15} {self.rows_loaded.get(t, 0):>10,} rows {verb}"
                     f"  ({self.files[t]}, {self.rows_read[t]:,} read)"
                 )
         if self.rejected:
