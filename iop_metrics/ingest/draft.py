@@ -262,7 +262,17 @@ def draft(export_dir: str | os.PathLike[str]) -> str:
         }
         group = _group(con, root, p, files, t)
         covered |= set(group)
-        out += _table(con, t, p, f"g_{t}", matched[p], used, seen, _pattern(root, p))
+        out += _table(
+            con,
+            t,
+            p,
+            f"g_{t}",
+            matched[p],
+            used,
+            seen,
+            _pattern(root, p),
+            status_in_episodes=feeds.get("episodes") == p,
+        )
     if teds is not None:
         covered.add(teds)
         out += _teds_table(teds.name, headers[teds])
@@ -299,10 +309,21 @@ def _table(
     used: set[str],
     seen: set[tuple[Path, str]],
     name: str,
+    *,
+    status_in_episodes: bool = False,
 ) -> list[str]:
     cols = TABLES[t].column_names
     mine = {c: m for c, m in matched.items() if m in cols}
-    todo = [c for c in matched if c not in used and (path, c) not in seen]
+    # an admission's status (Active, Discharged, Cancelled) is the episodes' to decide (keep
+    # some of its values, or drop it): listed there, whichever table of its file comes first
+    status = {c for c in matched if _norm(c) == "status" and c not in used}
+    todo = [
+        c
+        for c in matched
+        if c not in used
+        and (path, c) not in seen
+        and (t == "episodes" or c not in status or not status_in_episodes)
+    ]
     seen.update((path, c) for c in todo)
     ids = [c for c in todo if looks_like_identifier(c)]
     other = [c for c in todo if c not in ids]
