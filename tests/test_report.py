@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from auditor import audit
+from helpers import axe, sha256
 from helpers import dom as _dom
-from helpers import sha256
 
 from iop_metrics.cli import main
 from iop_metrics.ingest.load import load
@@ -372,6 +372,14 @@ def test_suppressed_chart_slots_are_marked_and_explained(small_site):
     assert undrawn, "the small site has no chart whose every slot is hidden"
     for title in undrawn:
         assert not any(c.startswith(title) for c in captions), title
+
+
+def test_a_small_sites_external_report_passes_axe_core(small_site):
+    """A site's external report with most slots hidden (2026-09, as north's was when a layer
+    with every bar hidden left an unnamed graphics-symbol): no serious or critical finding."""
+    folder, _ = small_site
+    found = axe(folder / "monthly_report.html")
+    assert not [(v["id"], v["impact"]) for v in found if v["impact"] in ("serious", "critical")]
 
 
 def test_hidden_counts_read_small_or_suppressed_as_they_are(small_site):

@@ -15,8 +15,8 @@ from urllib.parse import unquote
 
 import pytest
 from conftest import SAMPLE
+from helpers import axe, once_per_session, sha256
 from helpers import dom as _dom
-from helpers import once_per_session, sha256
 
 from iop_metrics.cli import main
 
@@ -140,6 +140,19 @@ def test_layout_of_a_complete_run(runs):
     assert doc["scope"]["site"] == "north" and doc["scope"]["levels_of_care"] == ["2.1"]
     ext = json.loads((runs["out"] / "2026-10/all/external/metrics.json").read_text())
     assert ext["suppression"]["k"] == 11
+
+
+def test_every_page_of_the_run_passes_axe_core(runs):
+    """Every page a reader of the run opens, each scope internal and external, the sites pages
+    and the index: no serious or critical accessibility violation (the run's own renders)."""
+    pages = sorted(runs["out"].rglob("*.html"))
+    assert len(pages) == 2 * len(SCOPES) + 3, pages
+    bad = {
+        p.relative_to(runs["out"]).as_posix(): [(v["id"], v["impact"]) for v in found]
+        for p in pages
+        if (found := [v for v in axe(p) if v["impact"] in ("serious", "critical")])
+    }
+    assert not bad, bad
 
 
 def test_rerun_writes_byte_identical_metrics(runs):
