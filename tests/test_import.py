@@ -608,3 +608,32 @@ def test_a_wrong_date_format_is_one_line_per_column_with_its_count_and_the_guess
         f"Census.csv:2: Admission Date: {fmt}, first of 2 row(s){guess} (01/06/2025)",
         f"Census.csv:2: Discharge Date: {fmt}{guess} (02/20/2025)",
     ], err
+
+
+def test_the_header_names_a_site_as_the_index_does(tmp_path, imported):
+    """The export's label for a site code ("North Campus" for north) reaches the report's
+    header as the index names the scope; a database loaded without a mapping keeps the code."""
+
+    from iop_metrics.compute.query import Scope
+    from iop_metrics.ingest.importer import load_mapped
+    from iop_metrics.report.data import gather
+    from iop_metrics.report.sections import header
+    from iop_metrics.run.archive import scope_name, site_names
+
+    export, mapping = _example(tmp_path)
+    db = tmp_path / "mapped.duckdb"
+    load_mapped(export, db, mapping)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        q = Query.of(parse_period("2026-09", today=TODAY), scope=Scope(site="north"))
+        html = header(gather(con, q), title="t", generated_at=dt.datetime(2026, 10, 2))
+    finally:
+        con.close()
+    assert "<tr><th>Site</th><td>North Campus (site north)</td></tr>" in html
+    assert scope_name("north", site_names(db)) == "North Campus (site north)"
+    con = duckdb.connect(str(imported[1]), read_only=True)  # loaded from the contract folder
+    try:
+        html = header(gather(con, q), title="t", generated_at=dt.datetime(2026, 10, 2))
+    finally:
+        con.close()
+    assert "<tr><th>Site</th><td>north</td></tr>" in html
