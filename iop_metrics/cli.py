@@ -245,7 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser(
         "sites",
-        help="compare every site: case-mix adjusted rates, over-dispersed funnels (json, csv)",
+        help="compare every site: case-mix adjusted rates, over-dispersed funnels "
+        "(json, table, csv)",
     )
     st.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
     st.add_argument("--period", required=True, help="2026-10, 2026-Q4, 2026, last-month ...")
@@ -265,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="12m",
         help="compare over the 12 months ending with the period (default) or the period alone",
     )
-    st.add_argument("--format", choices=("json", "csv"), default="json")
+    st.add_argument("--format", choices=("json", "table", "csv"), default="json")
     st.add_argument(
         "--allow-empty",
         action="store_true",

@@ -87,6 +87,10 @@ def cmd_sites(a: argparse.Namespace) -> int:
         con.close()
     if a.format == "json":
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    elif a.format == "table":
+        from .formats import render_sites
+
+        sys.stdout.write(render_sites(doc))
     else:
         rows = comparison.csv_rows(doc)
         fields = ["measure", *(c for c in comparison.COLUMNS)]
