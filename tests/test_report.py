@@ -408,6 +408,24 @@ def test_hidden_counts_read_small_or_suppressed_as_they_are(small_site):
             assert "sup" not in tile.group(1), (label, tile.group(1))
 
 
+def test_pdf_last_page_is_not_nearly_empty(monthly, browser, tmp_path):
+    """The definitions appendix prints in two columns of smaller type, so that the sample's
+    report does not end on a page holding one entry (it took 12 pages, the last ~12% full)."""
+    from PIL import Image
+
+    pdf = monthly / "monthly_report.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    n = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+    last = tmp_path / "last"
+    subprocess.run(["pdftoppm", "-f", str(n), "-l", str(n), "-r", "30", "-gray", "-png",
+                    "-singlefile", str(pdf), str(last)], check=True)  # fmt: skip
+    page = Image.open(f"{last}.png").convert("L")
+    width, height = page.size
+    px = page.load()
+    inked = [y for y in range(height) if any(px[x, y] < 160 for x in range(width))]
+    assert inked and inked[-1] / height > 0.3, (n, inked[-1] / height if inked else 0)
+
+
 def test_pdf_keeps_tables_and_headings_with_their_content(monthly, browser):
     """No short table is split over two pages, and no section heading ends a page."""
     pdf = monthly / "monthly_report.pdf"
