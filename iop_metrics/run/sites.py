@@ -202,8 +202,7 @@ def chart(
     placed = spread_labels(point_labels(pts), x_span=top, y_span=math.ceil(y_top * 10) / 10)
     # a screen reader hears the point's own rate, not where its label was moved to
     placed["description"] = [
-        f"{x_title}: {r.x:.12g}; {title}: {r.y:.6%}; label: {r.label}"
-        for r in placed.itertuples()
+        f"{x_title}: {r.x:.12g}; {title}: {r.y:.6%}; label: {r.label}" for r in placed.itertuples()
     ]
     labels = (
         alt.Chart(placed)
@@ -254,11 +253,12 @@ def spread_labels(
     [0.483, 0.54, 0.53]
     """
     out = labels.assign(label_y=labels["y"].astype(float))
+    xs, ys = out["x"].astype(float).to_dict(), out["y"].astype(float).to_dict()
     placed: list[tuple[float, float, float]] = []  # left, right, baseline in pixels
     for i in out.sort_values(["y", "x"], ascending=[False, True]).index:
-        left = float(out.at[i, "x"]) / x_span * width + 7
+        left = xs[i] / x_span * width + 7
         right = left + len(str(out.at[i, "label"])) * char
-        py = (1 - float(out.at[i, "y"]) / y_span) * height
+        py = (1 - ys[i] / y_span) * height
         moved = True
         while moved:
             moved = False
