@@ -10,7 +10,7 @@ AXE    := node_modules/axe-core/axe.min.js
 JOBS   ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help install sample db report test lint typecheck bench lab docs clean spark test-spark bench-spark
+.PHONY: help install sysdeps sample db report test lint typecheck bench lab docs clean spark test-spark bench-spark
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,10 +57,16 @@ $(DB): $(STAMP) $(wildcard data/sample/*.csv)
 
 db: $(DB) ## build data/iop.duckdb from data/sample
 
-report: $(DB) ## render the latest complete sample month into reports/<YYYY-MM>/
-	$(BIN)/iop-metrics report --db $(DB) --out reports
+report: $(DB) ## render the latest complete sample month into reports/<YYYY-MM>/ (Chromium via apt if it can, for the PDF)
+	@sh .ci/sysdeps report
+	$(BIN)/iop-metrics report --db $(DB) --out reports --program-name "Sample program"
 
-test: $(STAMP) $(AXE) ## lint, type-check and run every test (unit, golden, property, notebook, browser)
+# Chromium, pdftoppm and npm: installed via apt when it can (root or passwordless sudo), else
+# make test stops here, before anything else runs, naming the one command (.ci/sysdeps).
+sysdeps: ## install the system packages the tests need (chromium poppler-utils npm) via apt
+	@sh .ci/sysdeps test
+
+test: sysdeps $(STAMP) $(AXE) ## lint, type-check and run every test (unit, golden, property, notebook, browser)
 	$(BIN)/ruff check iop_metrics tests bench
 	$(BIN)/ruff format --check iop_metrics tests bench
 	$(BIN)/mypy -n auto
@@ -88,7 +94,7 @@ lint: $(STAMP) ## ruff lint and format check only
 	$(BIN)/ruff check iop_metrics tests bench
 	$(BIN)/ruff format --check iop_metrics tests bench
 
-bench: $(STAMP) ## #11 and #16: the sample report cold and warm, ~1M and ~10M beside peers/floors, the 10M network run (BENCH_ARGS="--sizes 1M --run-size 1M --no-fresh"), EHR and FHIR imports, the sites comparison, the outcomes key and the recovery keys at ~10M
+bench: $(STAMP) ## the sample report cold and warm, ~1M and ~10M beside peers/floors, the 10M network run (BENCH_ARGS="--sizes 1M --run-size 1M --no-fresh"), EHR and FHIR imports, the sites comparison, the outcomes key and the recovery keys at ~10M
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/import_export.py
 	$(BIN)/python bench/fhir.py

@@ -90,6 +90,16 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_ignore(p: argparse.ArgumentParser, when: str = "") -> None:
+    p.add_argument(
+        "--ignore",
+        action="append",
+        metavar="FILE",
+        help=f"{when}load the folder without this file, which is no contract table's (a data "
+        "file the contract does not know is refused otherwise); repeat for several",
+    )
+
+
 def _add_scope(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
@@ -99,6 +109,7 @@ def _add_scope(p: argparse.ArgumentParser) -> None:
         help="2026-10, 2026-Q4, 2026, last-month or last-quarter "
         "(default: the latest complete month in the data)",
     )
+    _add_ignore(p, "with --data: ")
     p.add_argument("--as-of", type=_date, help="compute as of this date (default: period end)")
     p.add_argument(
         "--level",
@@ -180,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         "data_dir", help="a contract folder: clients, episodes, sessions ... as CSV/Parquet"
     )
     v.add_argument("--errors-out", help="also write every problem to this file")
+    _add_ignore(v)
     v.set_defaults(func=cmd_validate)
 
     ld = sub.add_parser("load", help="validate a folder and load it into the database atomically")
@@ -203,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
         "month whose last sessions fell before a weekend is then not refused as partial); "
         "default: the mapping's source.export_date, else not recorded",
     )
+    _add_ignore(ld)
     _add_wait(ld, "load into the same database")
     ld.set_defaults(func=cmd_load)
 
@@ -251,7 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser(
         "sites",
-        help="compare every site: case-mix adjusted rates, over-dispersed funnels (json, csv)",
+        help="compare every site: case-mix adjusted rates, over-dispersed funnels "
+        "(json, table, csv)",
     )
     st.add_argument("--db", default=DEFAULT_DB, help=f"database file (default {DEFAULT_DB})")
     st.add_argument("--period", required=True, help="2026-10, 2026-Q4, 2026, last-month ...")
@@ -271,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="12m",
         help="compare over the 12 months ending with the period (default) or the period alone",
     )
-    st.add_argument("--format", choices=("json", "csv"), default="json")
+    st.add_argument("--format", choices=("json", "table", "csv"), default="json")
     st.add_argument(
         "--allow-empty",
         action="store_true",

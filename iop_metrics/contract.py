@@ -7,6 +7,7 @@ same source (``shared/spec/data-contract.md`` is the human version).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 SEXES = ("F", "M", "X", "U")
@@ -293,3 +294,30 @@ def _builtin_levels() -> list[tuple[str, str, float, str]]:
 
 
 BUILTIN_LEVELS: tuple[tuple[str, str, float, str], ...] = tuple(_builtin_levels())
+
+
+# A site or track code names a report folder (``<period>/<site>/``, ``.../track-<track>/``), so
+# it must be one plain folder name: letters, digits and ``.-_``, beginning with a letter or a
+# digit (no ``..``, ``/``, leading dot or markup), at most 64 characters. A code that is not is
+# refused where a folder would be made of it (``report``, ``run``) rather than mapped to some
+# other name, so that a folder always reads as the code the reader asked for and two codes can
+# never share one; the loader names such codes at load (the mapping's ``codes`` renames them).
+FOLDER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PROGRAM_FOLDER = "all"  # the whole program's scope folder in a run, so no site may be called so
+
+
+def folder_code_problem(code: str, *, column: str) -> str | None:
+    """Why ``code`` (of the episodes' ``site`` or ``track``) cannot name a folder, else None.
+
+    >>> [folder_code_problem(c, column="site") for c in ("north", "../x", "all")]
+    [None, "site code '../x' cannot name a report folder (letters, digits and .-_ only, \
+beginning with a letter or digit)", "site code 'all' cannot name a report folder ('all' is \
+the whole program's folder)"]
+    """
+    if not FOLDER_CODE.match(code):
+        why = "letters, digits and .-_ only, beginning with a letter or digit"
+    elif column == "site" and code == PROGRAM_FOLDER:
+        why = f"{PROGRAM_FOLDER!r} is the whole program's folder"
+    else:
+        return None
+    return f"{column} code {code!r} cannot name a report folder ({why})"

@@ -210,6 +210,18 @@ def test_table_and_csv_formats(capsys, sample_db):
     assert lines[0] == "figure,value" and any(x.startswith("census.admissions,") for x in lines)
 
 
+def test_sites_has_the_table_format_metrics_has(capsys, sample_db):
+    argv = ["sites", "--db", str(sample_db), "--period", "2026-09", "--format", "table"]
+    assert main([*argv, "--measure", "completion", "--measure", "attendance"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "COMPLETION (2025-10-01 – 2026-09-30; program 45.3% of 247)"
+    # main: 53 of 125 completed, 58.3 expected from its case mix; adjusted 41.2%
+    assert lines[2].split() == ["main", "125", "53", "58.3", "0.91", "42.4%", "41.2%", "37.1%",
+                                "–", "53.5%", "as", "expected"]  # fmt: skip
+    assert lines[5] == "ATTENDANCE (2025-10-01 – 2026-09-30; program 82.1% of 7,412)"
+    assert lines[7].split()[:7] == ["main", "3,594", "2,965", "2,951.5", "1.00", "82.5%", "—"]
+
+
 def test_bad_arguments_exit_2_with_a_readable_message(capsys, sample_db, tmp_path):
     assert main(["metrics", "--db", str(sample_db), "--period", "2026-13"]) == 2
     assert "month must be 01..12" in capsys.readouterr().err

@@ -74,6 +74,16 @@ def test_every_relative_link_in_the_readme_and_docs_resolves():
     assert checked >= 8  # README -> docs/metrics.md, docs/mapping.md, the examples ...
 
 
+def test_every_markdown_file_a_doc_names_is_in_the_repository():
+    """A bare name such as `comparison.md` (a spec that lives outside the repository) is no
+    reference a reader can follow: every *.md a page names must be a file of the repository."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    files = {p.name for p in ROOT.rglob("*.md") if "node_modules" not in p.parts}
+    named = {(p.name, n) for p in pages for n in re.findall(r"\b([\w-]+\.md)\b", p.read_text())}
+    assert named, "the check reads the pages"
+    assert sorted(n for n in named if n[1] not in files) == []
+
+
 def test_the_mapping_reference_documents_every_key_the_reader_accepts():
     from iop_metrics.contract import TABLES
     from iop_metrics.ingest import mapping

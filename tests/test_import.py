@@ -376,6 +376,14 @@ def test_a_draft_lists_every_column_and_code_and_once_decided_imports_like_the_h
     assert '"Main Campus" = "main"   # 700 row(s)' in text
     assert '"North Campus" = "north"   # 669 row(s)' in text
     assert '"IOP Evening" = "iop-evening"   # 206 row(s)' in text
+    # a clinician's name is a person's name: dropped like the client's own
+    assert 'drop = ["MR #", "Rendering Clinician"]   # identifier-looking: dropped' in text
+    # the admission's Status is left to the episodes (keep some values, or drop it), named
+    # there as not matched and not under clients, which read the same file first
+    clients, episodes = (text.split(f"[tables.{t}]\n")[1].split("\n\n")[0] for t in
+                         ("clients", "episodes"))  # fmt: skip
+    assert '# not matched: map, keep or drop each of these: "Status"' in episodes
+    assert "Status" not in clients
     (tmp_path / "draft.toml").write_text(text)
     with pytest.raises(InputError) as exc:
         read_mapping(tmp_path / "draft.toml")
@@ -389,9 +397,6 @@ def test_a_draft_lists_every_column_and_code_and_once_decided_imports_like_the_h
         .replace('"IOP Day" = "iop-day"', '"IOP Day" = "adult-day"')
         .replace('"IOP Evening" = "iop-evening"', '"IOP Evening" = "adult-evening"')
         .replace('"Adolescent IOP" = "adolescent-iop"', '"Adolescent IOP" = "adolescent"')
-        .replace('drop = ["MR #"]   # identifier-looking: dropped\n# not matched: map, keep '
-                 'or drop each of these: "Rendering Clinician"',
-                 'drop = ["MR #", "Rendering Clinician"]')
         .replace('drop = ["MR #"]   # identifier-looking: dropped\n# not matched: keep or drop '
                  'each of these: "SERVICES", "SERVICES_D"',
                  'drop = ["MR #", "SERVICES", "SERVICES_D"]')
@@ -584,3 +589,51 @@ def test_a_draft_maps_an_instruments_file_to_the_instruments_table(tmp_path):
                  'lower_is_better = "Lower Is Better"', 'caseness = "Caseness"',
                  'reliable_change = "RCI"'):  # fmt: skip
         assert line in text
+
+
+def test_a_wrong_date_format_is_one_line_per_column_with_its_count_and_the_guessed_format(
+    tmp_path, capsys
+):
+    appts = [*APPTS, *[[f"A{i}", "CF-2", f"01/{i}/2025", *APPTS[4][3:]] for i in range(16, 26)]]
+    mapping = MAPPING.replace('date_format = "%m/%d/%Y"', 'date_format = "%Y-%m-%d"')
+    err = _refused(tmp_path, capsys, mapping=mapping, appts=appts)
+    lines = [ln for ln in err.splitlines() if "is not a date" in ln]
+    fmt = "is not a date in the format %Y-%m-%d (with a four-digit year)"
+    guess = (
+        "; they read as %m/%d/%Y (the format `mapping draft` guesses): "
+        'date_format = "%m/%d/%Y" in [source] or on this column'
+    )
+    assert lines == [
+        f"error: Appointments.csv:2: Appt Date: {fmt}, first of 14 row(s){guess} (01/07/2025)",
+        f"Census.csv:2: Admission Date: {fmt}, first of 2 row(s){guess} (01/06/2025)",
+        f"Census.csv:2: Discharge Date: {fmt}{guess} (02/20/2025)",
+    ], err
+
+
+def test_the_header_names_a_site_as_the_index_does(tmp_path, imported):
+    """The export's label for a site code ("North Campus" for north) reaches the report's
+    header as the index names the scope; a database loaded without a mapping keeps the code."""
+
+    from iop_metrics.compute.query import Scope
+    from iop_metrics.ingest.importer import load_mapped
+    from iop_metrics.report.data import gather
+    from iop_metrics.report.sections import header
+    from iop_metrics.run.archive import scope_name, site_names
+
+    export, mapping = _example(tmp_path)
+    db = tmp_path / "mapped.duckdb"
+    load_mapped(export, db, mapping)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        q = Query.of(parse_period("2026-09", today=TODAY), scope=Scope(site="north"))
+        html = header(gather(con, q), title="t", generated_at=dt.datetime(2026, 10, 2))
+    finally:
+        con.close()
+    assert "<tr><th>Site</th><td>North Campus (site north)</td></tr>" in html
+    assert scope_name("north", site_names(db)) == "North Campus (site north)"
+    con = duckdb.connect(str(imported[1]), read_only=True)  # loaded from the contract folder
+    try:
+        html = header(gather(con, q), title="t", generated_at=dt.datetime(2026, 10, 2))
+    finally:
+        con.close()
+    assert "<tr><th>Site</th><td>north</td></tr>" in html

@@ -59,8 +59,10 @@ def test_no_python_under_report_builds_html_tags(tmp_path):
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> dict[str, Path]:
-    """data/sample with the site north renamed, and its track set, to ``<b>x</b>``; its report
-    (internal and external), the sites pages and an index over a scope folder ``<b>x``."""
+    """data/sample with the site north renamed, and its track set, to ``<b>x</b>``; the
+    program's report (internal and external) under a program named so (a code that cannot name
+    a folder has no report of its own: tests/test_folder_codes.py), the sites pages and an
+    index over a scope folder ``<b>x``."""
     root = tmp_path_factory.mktemp("markup")
     data = root / "data"
     shutil.copytree(SAMPLE, data)
@@ -80,7 +82,7 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     for audience, extra in (("internal", []), ("external", ["--suppress", "11"])):
         folder = root / audience
         args = ["report", "--db", str(db), "--period", "2026-10", "--out", str(folder)]
-        args += ["--site", MARKUP, "--track", MARKUP, "--formats", "html", *extra]
+        args += ["--program-name", MARKUP, "--formats", "html", *extra]
         assert main(args) == 0
         [out[f"report {audience}"]] = folder.rglob("monthly_report.html")
     period = parse_period("2026-10")
@@ -103,8 +105,7 @@ def test_a_name_with_markup_reaches_every_page_escaped(pages):
         assert ("&lt;b&gt;x" if kind == "index" else ESCAPED) in html, kind
     for kind in ("report internal", "report external"):
         html = pages[kind].read_text(encoding="utf-8")
-        assert f"<td>{ESCAPED}</td>" in html  # the header's site
-        assert f"track {ESCAPED}</td>" in html
+        assert f"<td>{ESCAPED}</td>" in html  # the header's program
 
 
 def test_every_page_kind_passes_axe_core(pages):
@@ -134,3 +135,28 @@ def test_axe_core_finds_what_it_should_on_a_bad_page(tmp_path):
     found = {v["id"]: v["impact"] for v in axe(page)}
     assert found.get("image-alt") == "critical"
     assert "empty-table-header" in found
+
+
+def test_a_chart_layer_with_every_mark_hidden_is_no_unnamed_graphic(tmp_path):
+    """A layer whose every value is missing (all of an external report's bars suppressed)
+    draws no mark; Vega still calls its container a graphics-symbol, which axe-core reports as
+    a serious svg-img-alt, so ``to_svg`` hides it from screen readers."""
+    import altair as alt
+    import pandas as pd
+    import vl_convert as vlc
+
+    from iop_metrics.report.charts import to_svg
+
+    bars = alt.Chart(pd.DataFrame({"m": ["a", "b"], "n": [None, None]})).mark_bar()
+    line = alt.Chart(pd.DataFrame({"m": ["a", "b"], "n": [3, 4]})).mark_line()
+    chart = alt.layer(bars.encode(x="m:N", y="n:Q"), line.encode(x="m:N", y="n:Q"))
+    found = {}
+    for name, svg in (("raw", vlc.vegalite_to_svg(chart.to_json())), ("ours", to_svg(chart))):
+        page = tmp_path / f"{name}.html"
+        page.write_text(
+            '<!doctype html><html lang="en"><head><title>t</title></head><body><main>'
+            f"<figure>{svg}<figcaption>c</figcaption></figure></main></body></html>"
+        )
+        found[name] = {v["id"] for v in axe(page) if v["impact"] in ("serious", "critical")}
+    assert found == {"raw": {"svg-img-alt"}, "ours": set()}
+    assert 'class="mark-line role-mark' in to_svg(chart)  # the drawn layer keeps its role

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from auditor import audit
+from helpers import axe, sha256
 from helpers import dom as _dom
-from helpers import sha256
 
 from iop_metrics.cli import main
 from iop_metrics.ingest.load import load
@@ -374,6 +374,14 @@ def test_suppressed_chart_slots_are_marked_and_explained(small_site):
         assert not any(c.startswith(title) for c in captions), title
 
 
+def test_a_small_sites_external_report_passes_axe_core(small_site):
+    """A site's external report with most slots hidden (2026-09, as north's was when a layer
+    with every bar hidden left an unnamed graphics-symbol): no serious or critical finding."""
+    folder, _ = small_site
+    found = axe(folder / "monthly_report.html")
+    assert not [(v["id"], v["impact"]) for v in found if v["impact"] in ("serious", "critical")]
+
+
 def test_hidden_counts_read_small_or_suppressed_as_they_are(small_site):
     """A count hidden because it is small reads "<11"; one hidden only to protect another
     reads "suppressed" (never "<11", which would be false): on tiles, sentences, tables."""
@@ -398,6 +406,24 @@ def test_hidden_counts_read_small_or_suppressed_as_they_are(small_site):
             assert ">suppressed<" in tile.group(1), (label, tile.group(1))
         else:
             assert "sup" not in tile.group(1), (label, tile.group(1))
+
+
+def test_pdf_last_page_is_not_nearly_empty(monthly, browser, tmp_path):
+    """The definitions appendix prints in two columns of smaller type, so that the sample's
+    report does not end on a page holding one entry (it took 12 pages, the last ~12% full)."""
+    from PIL import Image
+
+    pdf = monthly / "monthly_report.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    n = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+    last = tmp_path / "last"
+    subprocess.run(["pdftoppm", "-f", str(n), "-l", str(n), "-r", "30", "-gray", "-png",
+                    "-singlefile", str(pdf), str(last)], check=True)  # fmt: skip
+    page = Image.open(f"{last}.png").convert("L")
+    width, height = page.size
+    px = page.load()
+    inked = [y for y in range(height) if any(px[x, y] < 160 for x in range(width))]
+    assert inked and inked[-1] / height > 0.3, (n, inked[-1] / height if inked else 0)
 
 
 def test_pdf_keeps_tables_and_headings_with_their_content(monthly, browser):

@@ -15,8 +15,8 @@ from urllib.parse import unquote
 
 import pytest
 from conftest import SAMPLE
+from helpers import axe, once_per_session, sha256
 from helpers import dom as _dom
-from helpers import once_per_session, sha256
 
 from iop_metrics.cli import main
 
@@ -140,6 +140,61 @@ def test_layout_of_a_complete_run(runs):
     assert doc["scope"]["site"] == "north" and doc["scope"]["levels_of_care"] == ["2.1"]
     ext = json.loads((runs["out"] / "2026-10/all/external/metrics.json").read_text())
     assert ext["suppression"]["k"] == 11
+
+
+def test_every_page_of_the_run_passes_axe_core(runs):
+    """Every page a reader of the run opens, each scope internal and external, the sites pages
+    and the index: no serious or critical accessibility violation (the run's own renders)."""
+    pages = sorted(runs["out"].rglob("*.html"))
+    assert len(pages) == 2 * len(SCOPES) + 3, pages
+    bad = {
+        p.relative_to(runs["out"]).as_posix(): [(v["id"], v["impact"]) for v in found]
+        for p in pages
+        if (found := [v for v in axe(p) if v["impact"] in ("serious", "critical")])
+    }
+    assert not bad, bad
+
+
+def test_sites_page_reads_in_words_keeps_labels_apart_and_does_not_adjust_attendance(runs):
+    html = (runs["out"] / "2026-10" / "sites.html").read_text()
+    merged = re.findall(
+        r"Merged into their factor's most common level \([^)]*\): ([^<]*?)\.(?=\n|</p>)", html
+    )
+    assert merged, "the sample's models merge levels"
+    assert all("=" not in m and "_" not in m for m in merged), merged
+    assert "sex: unknown" in " ".join(merged)  # sex=U, age_band=unknown read as words
+    sections = dict(re.findall(r'<section class="part" id="([a-z_0-9]+)">(.*?)</section>', html,
+                               flags=re.S))  # fmt: skip
+    assert "Adjusted rate</th>" in sections["completion"]
+    assert "Adjusted rate" not in sections["attendance"]  # a raw rate: not adjusted
+    # no two site labels of one funnel are drawn over each other (11px text, ~6.5px a letter)
+    for fig in re.findall(r"<svg.*?</svg>", html, flags=re.S):
+        labels = [
+            (float(x), float(y), len(name))
+            for x, y, name in re.findall(
+                r'<text aria-label="[^"]*label: [^"]*"[^>]*translate\(([\d.]+),([\d.]+)\)[^>]*>'
+                r"([^<]+)</text>",
+                fig,
+            )
+        ]
+        for i, (x1, y1, n1) in enumerate(labels):
+            for x2, y2, n2 in labels[i + 1 :]:
+                apart = x1 + 6.5 * n1 <= x2 or x2 + 6.5 * n2 <= x1 or abs(y1 - y2) >= 12.9
+                assert apart, (labels, fig[:200])
+
+
+def test_funnel_labels_move_down_a_line_only_where_they_would_overlap():
+    import pandas as pd
+
+    from iop_metrics.run.sites import spread_labels
+
+    # north and main 8.9 px apart on a 230 px chart: main goes exactly one line (13 px) below
+    df = pd.DataFrame({"x": [93.0, 95.0, 10.0], "y": [0.6559139784946236, 0.6210526315789474,
+                       0.62], "label": ["north", "main", "far"]})  # fmt: skip
+    out = spread_labels(df, x_span=109.25, y_span=0.9)
+    px = [(1 - y / 0.9) * 230 for y in out["label_y"]]
+    assert round(px[1] - px[0], 6) == 13.0
+    assert list(out["label_y"][[0, 2]]) == [0.6559139784946236, 0.62]  # not in the way: kept
 
 
 def test_rerun_writes_byte_identical_metrics(runs):

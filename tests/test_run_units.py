@@ -98,13 +98,15 @@ def test_unknown_keys_are_refused_with_their_line(tmp_path, capsys):
     [
         ('export = "export"', 'export = "nowhere"', ":3: data.export: no such file or folder"),
         ("suppress = 11", "suppress = 1", ":10: reports.suppress: must be 2 or more"),
-        ("suppress = 11", 'suppress = "11"', ":10: reports.suppress: must be a int"),
+        ("suppress = 11", 'suppress = "11"', ":10: reports.suppress: must be an integer"),
         ('sites = "each"', 'sites = "some"', ':8: reports.sites: must be "each"'),
         ('formats = ["html"]', 'formats = ["docx"]', ":11: reports.formats: must be a non-empty"),
         ('"external"]', '"public"]', ":9: reports.audiences: must be a non-empty list"),
         ('period = "last-month"', 'period = "Oct"', "period 'Oct' is not understood"),
         ("suppress = 11", 'suppress = 11\npaper = "legal"', ":11: reports.paper: must be letter"),
         ("suppress = 11", 'suppress = 11\nprogram = " "', ":11: reports.program: must name"),
+        ("suppress = 11", "suppress = 11\nprogram = 7", ":11: reports.program: must be a string"),
+        ('db = "data/iop.duckdb"', "db = 1", ":4: data.db: must be a string ("),
     ],
 )
 def test_bad_values_exit_2_naming_line_and_key(tmp_path, sample_db, capsys, old, new, message):

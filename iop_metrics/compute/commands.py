@@ -20,7 +20,7 @@ def _open(a: argparse.Namespace):  # -> duckdb connection (read-only) or a Spark
     if a.data:
         from ..ingest.load import load_memory  # the readers bring numpy: only when loading
 
-        return load_memory(a.data)
+        return load_memory(a.data, ignore=a.ignore or ())
     from ..db import connect
 
     return connect(a.db)
@@ -104,6 +104,10 @@ def cmd_sites(a: argparse.Namespace) -> int:
         con.close()
     if a.format == "json":
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    elif a.format == "table":
+        from .formats import render_sites
+
+        sys.stdout.write(render_sites(doc))
     else:
         rows = comparison.csv_rows(doc)
         fields = ["measure", *(c for c in comparison.COLUMNS)]

@@ -95,3 +95,47 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> pd.DataFrame:
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (va, vb))
         rows.append({"figure": key, "a": va, "b": vb, "change": vb - va if numeric else None})
     return pd.DataFrame(rows)
+
+
+def render_sites(doc: dict[str, Any]) -> str:
+    """The site comparison (``comparison.document``) as a terminal table, one block a measure;
+    a measure with no case-mix model (attendance) shows no adjusted rate.
+
+    >>> site = {"site": "main", "n": 125, "observed": 53, "expected": 58.3, "ratio": 0.909,
+    ...         "rate": 0.424, "adjusted_rate": 0.412, "limits": {"95": [0.371, 0.535]},
+    ...         "reading": "as expected"}
+    >>> doc = {"window": {"start": "2025-10-01", "end": "2026-09-30"}, "measures": {
+    ...     "completion": {"model": {}, "network": {"n": 247, "rate": 0.453}, "sites": [site]}}}
+    >>> print(render_sites(doc), end="")
+    COMPLETION (2025-10-01 – 2026-09-30; program 45.3% of 247)
+      site            n  observed  expected    O/E    rate  adjusted      95% limits  reading
+      main          125        53      58.3   0.91   42.4%     41.2%   37.1% – 53.5%  as expected
+    """
+    window = doc["window"]
+    lines = []
+    head = f"  {'site':<10} {'n':>6} {'observed':>9} {'expected':>9} {'O/E':>6} {'rate':>7}"
+    head += f" {'adjusted':>9} {'95% limits':>15}  reading"
+    for measure, body in doc["measures"].items():
+        net = body["network"]
+        lines += [
+            f"{measure.upper()} ({window['start']} – {window['end']}; program "
+            f"{_pct(net.get('rate'))} of {_show('n', net.get('n'))})",
+            head,
+        ]
+        for s in body["sites"]:
+            lo, hi = (s.get("limits") or {}).get("95") or (None, None)
+            limits = "—" if lo is None or hi is None else f"{lo:.1%} – {hi:.1%}"
+            ratio = "—" if s.get("ratio") is None else f"{s['ratio']:.2f}"
+            adjusted = _pct(s.get("adjusted_rate")) if body.get("model") is not None else "—"
+            lines.append(
+                f"  {str(s['site']):<10} {_show('n', s.get('n')):>6} "
+                f"{_show('observed', s.get('observed')):>9} "
+                f"{_show('expected', s.get('expected')):>9} {ratio:>6} "
+                f"{_pct(s.get('rate')):>7} {adjusted:>9} {limits:>15}  {s.get('reading') or ''}"
+            )
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _pct(v: Any) -> str:
+    return "—" if v is None else f"{v:.1%}"

@@ -48,14 +48,14 @@ def markdown() -> str:
         "# Recovery",
         "",
         "The document's `noms` (admission to discharge) and `follow_up` (after discharge) keys; "
-        "`im.noms`, `im.noms_detail`, `im.follow_up`, `im.follow_up_detail` (recovery.md).",
+        "`im.noms`, `im.noms_detail`, `im.follow_up`, `im.follow_up_detail`.",
         "",
         *_sections(RECOVERY),
     ]
     lines += [
         "# Site comparison",
         "",
-        "The sites page, `iop-metrics sites` and a run's `sites.json` (comparison.md).",
+        "The sites page, `iop-metrics sites` and a run's `sites.json`.",
         "",
     ]
     lines += _sections(COMPARISON)

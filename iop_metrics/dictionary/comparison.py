@@ -21,14 +21,14 @@ COMPARISON: tuple[Entry, ...] = (
         "determined "
         "(step down, up, lateral, no next care; pending left out), y = step_down. Reliable "
         "improvement: the courses of treatment ended in the window paired on PHQ-9 or GAD-7 "
-        "(outcomes.md's combined classification), y = reliable_improvement (one improved "
-        "reliably, none deteriorated reliably). Recovery: those of them that were a case at "
-        "start (at_caseness, recovery's denominator), y = recovery (none of the paired "
-        "instruments a case at end). Attendance: "
+        "(the combined classification of *Paired scores* above), y = reliable_improvement "
+        "(one improved reliably, none deteriorated reliably). Recovery: those of them that "
+        "were a case at start (at_caseness, recovery's denominator), y = recovery (none of "
+        "the paired instruments a case at end). Attendance: "
         "client-scheduled sessions in the window, y = attended; it stays a raw rate (one "
         "client's sessions are not independent trials) but its limits get the over-dispersion "
         "rule. Episodes without a site count as site `(none)`.",
-        standard="comparison.md; Hospital Compare's indirect standardization; NHS Talking "
+        standard="Hospital Compare's indirect standardization; NHS Talking "
         "Therapies' case-mix adjusted reliable improvement and recovery",
     ),
     Entry(

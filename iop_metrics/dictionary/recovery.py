@@ -35,7 +35,8 @@ RECOVERY: tuple[Entry, ...] = (
         "with an admission / a discharge row dated on or before as_of (a row dated later does "
         "not exist yet). The figures read an empty table when the program ships no noms.csv, "
         "and when the database was loaded before the table existed (counts 0, rates null).",
-        standard="spec recovery.md (Admission to discharge)",
+        standard="iop-metrics' own definition, as written here (no published standard fixes the "
+        "cohort)",
     ),
     Entry(
         "noms.<domain>.paired_rate",
@@ -95,7 +96,8 @@ RECOVERY: tuple[Entry, ...] = (
         "(a not_reached contact in the window), else not_attempted. The five sum to due. Our "
         "reading of 'until someone is reached': a refusal counts only when no reached contact "
         "is dated on or after the latest refusal (on the same day, the answer wins).",
-        standard="spec recovery.md (After discharge)",
+        standard="iop-metrics' own definition, as written here (no published standard fixes the "
+        "categories)",
     ),
     Entry(
         "follow_up.<window>.response_rate",

@@ -34,7 +34,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
     con = duckdb.connect()
     try:
-        summary = check(con, a.data_dir)
+        summary = check(con, a.data_dir, ignore=a.ignore or ())
     except InputError as exc:
         if a.errors_out:
             Path(a.errors_out).write_text("\n".join(str(v) for v in exc.violations) + "\n")
@@ -43,7 +43,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
     finally:
         con.close()
     print(f"{a.data_dir}: valid against the data contract")
-    print(summary.describe())
+    print(summary.describe(verb="valid"))
     return 0
 
 
@@ -62,7 +62,15 @@ def cmd_load(a: argparse.Namespace) -> int:
             a.data_dir, a.db, a.mapping, quarantine=q, wait=a.wait, log=say, export_date=taken
         )
     else:
-        summary = load(a.data_dir, a.db, quarantine=q, wait=a.wait, log=say, export_date=taken)
+        summary = load(
+            a.data_dir,
+            a.db,
+            quarantine=q,
+            ignore=a.ignore or (),
+            wait=a.wait,
+            log=say,
+            export_date=taken,
+        )
     print(f"loaded {a.data_dir} into {a.db}")
     print(summary.describe())
     if summary.rejected:

@@ -172,7 +172,12 @@ def _toml(text: str) -> str:
 XLSX_DATE_CELL = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?")  # as stage_xlsx reads one
 
 
-def _date_format(values: list[str]) -> str:
+def guess_date_format(values: list[str]) -> str:
+    """The ``date_format`` the draft suggests for these text dates, ``"?"`` when none fits.
+
+    >>> guess_date_format(["3/9/2026", "12/31/2025"]), guess_date_format(["2026-03-09"])
+    ('%m/%d/%Y', '%Y-%m-%d')
+    """
     if values and all(re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", v) for v in values):
         return "%m/%d/%Y"
     if values and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) for v in values):
@@ -234,7 +239,7 @@ def draft(export_dir: str | os.PathLike[str]) -> str:
     if teds is not None:
         dated = [c for c in headers[teds] if match_column(c) in ("admit_date", "discharge_date")]
         dates += [v for c in dated for v, _ in _values(con, f"f{files.index(teds)}", c)][:20]
-    guess = _date_format(dates) if dates or not cells else DEFAULT_DATE_FORMAT
+    guess = guess_date_format(dates) if dates or not cells else DEFAULT_DATE_FORMAT
     why = "the text dates' values" + ("; .xlsx date cells are dates anyway" if cells else "")
     out += [
         f"date_format = {_toml(guess)}   # guessed from {why}",
@@ -257,7 +262,17 @@ def draft(export_dir: str | os.PathLike[str]) -> str:
         }
         group = _group(con, root, p, files, t)
         covered |= set(group)
-        out += _table(con, t, p, f"g_{t}", matched[p], used, seen, _pattern(root, p))
+        out += _table(
+            con,
+            t,
+            p,
+            f"g_{t}",
+            matched[p],
+            used,
+            seen,
+            _pattern(root, p),
+            status_in_episodes=feeds.get("episodes") == p,
+        )
     if teds is not None:
         covered.add(teds)
         out += _teds_table(teds.name, headers[teds])
@@ -294,10 +309,21 @@ def _table(
     used: set[str],
     seen: set[tuple[Path, str]],
     name: str,
+    *,
+    status_in_episodes: bool = False,
 ) -> list[str]:
     cols = TABLES[t].column_names
     mine = {c: m for c, m in matched.items() if m in cols}
-    todo = [c for c in matched if c not in used and (path, c) not in seen]
+    # an admission's status (Active, Discharged, Cancelled) is the episodes' to decide (keep
+    # some of its values, or drop it): listed there, whichever table of its file comes first
+    status = {c for c in matched if _norm(c) == "status" and c not in used}
+    todo = [
+        c
+        for c in matched
+        if c not in used
+        and (path, c) not in seen
+        and (t == "episodes" or c not in status or not status_in_episodes)
+    ]
     seen.update((path, c) for c in todo)
     ids = [c for c in todo if looks_like_identifier(c)]
     other = [c for c in todo if c not in ids]

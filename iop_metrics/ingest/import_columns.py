@@ -11,11 +11,10 @@ from typing import Any
 
 from ..contract import TABLES
 from ..errors import Violation
+from .draft import guess_date_format
 from .import_source import _Import, _q
 from .mapping import ColumnMap, TableMap, shown_value
 from .pseudonym import hmac_sql
-
-LISTED_PER_COLUMN = 100
 
 
 @dataclass
@@ -134,30 +133,40 @@ def _code_counts(imp: _Import, t: TableMap, col: _Col, rows: list[tuple[Any, ...
 
 
 def _dates(imp: _Import, t: TableMap, cols: list[_Col], keep: str) -> None:
-    """Dates that do not parse with their format, in one pass (the first 100 per column)."""
+    """Dates that do not parse with their format: one problem per column, at its first such
+    row, with how many rows fail and the format the draft would guess from their values."""
     dated = [c for c in cols if c.parsed]
     if not dated:
         return
     bad = [f"({c.source} is not null and {c.parsed} is null)" for c in dated]
-    rows = imp.sql(
-        f"select _fid, _line, {', '.join(bad)}, {', '.join(c.source or '' for c in dated)} "
-        f"from in_{t.name} where {keep} and ({' or '.join(bad)}) "
-        f"order by _fid, _line limit {LISTED_PER_COLUMN * len(dated) + 1}"
+    counts = ", ".join(
+        f"count(*) filter (where {b}), "
+        f"min(struct_pack(f := _fid, l := _line, v := {c.source})) filter (where {b})"
+        for b, c in zip(bad, dated, strict=True)
     )
+    (row,) = imp.sql(f"select {counts} from in_{t.name} where {keep}")
     for i, col in enumerate(dated):
+        n, first = row[2 * i], row[2 * i + 1]
+        if not n:
+            continue
         fmt = col.cm.date_format or imp.mapping.date_format
         hidden = col.cm.target in imp.mapping.pseudonymize or col.cm.part == "year"
-        mine = [(r[0], r[1], r[2 + len(dated) + i]) for r in rows if r[2 + i]]
         four = " (with a four-digit year)" if "%Y" in fmt else ""
-        for fid, line, value in mine[:LISTED_PER_COLUMN]:
-            msg = f"is not a date in the format {fmt}{four}"
-            where = imp.where(fid, line)
-            imp.problems.append(
-                Violation(*where, col.cm.column or "", msg, shown_value(value, hidden=hidden))
-            )
-        if len(mine) > LISTED_PER_COLUMN:
-            msg = f"more dates that do not parse with {fmt} (the first {LISTED_PER_COLUMN} listed)"
-            imp.problems.append(Violation(imp.files[mine[0][0]], 0, col.cm.column or "", msg))
+        values = imp.sql(
+            f"select distinct {col.source} from in_{t.name} where {keep} and {bad[i]} limit 20"
+        )
+        guess = guess_date_format([str(v) for (v,) in values])
+        count = f", first of {n:,} row(s)" if n > 1 else ""
+        hint = (
+            f"; they read as {guess} (the format `mapping draft` guesses): date_format = "
+            f'"{guess}" in [source] or on this column'
+            if guess not in ("?", fmt)
+            else ""
+        )
+        msg = f"is not a date in the format {fmt}{four}{count}{hint}"
+        where = imp.where(first["f"], first["l"])
+        shown = shown_value(first["v"], hidden=hidden)
+        imp.problems.append(Violation(*where, col.cm.column or "", msg, shown))
 
 
 def _build(imp: _Import, t: TableMap, cols: list[_Col], keep: str) -> None:

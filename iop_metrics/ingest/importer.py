@@ -41,12 +41,14 @@ IMPORT_MEMORY_LIMIT = "1400MB"  # DuckDB's buffers; the process stays under ~2 G
 
 
 def _table(imp: _Import, t: TableMap) -> dict[str, Any] | None:
+    # each table is checked whatever an earlier one's problems, so all are listed in one go
+    before = len(imp.problems)
     staged = _stage(imp, t)
     if staged is None:
         return None
     header, names = staged
     _account(imp, t, header, names[0])
-    if imp.problems:
+    if len(imp.problems) > before:
         return None
     if t.teds is not None:
         return build_teds(imp, t, names)
@@ -54,7 +56,7 @@ def _table(imp: _Import, t: TableMap) -> dict[str, Any] | None:
     cols = [_column(imp, t, cm) for cm in t.columns.values()]
     codes = _codes(imp, t, cols, keep)
     _dates(imp, t, cols, keep)
-    if imp.problems:
+    if len(imp.problems) > before:
         return None
     _build(imp, t, cols, keep)
     read = imp.sql(f"select count(*) from in_{t.name}")[0][0]

@@ -14,7 +14,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from ..contract import (
     DEFAULT_SITE,
     LOAD_ORDER,
     TABLES,
+    folder_code_problem,
 )
 from ..db import scalar
 from ..errors import InputError, Violation, WriteError, folder_bytes
@@ -58,18 +59,27 @@ class LoadSummary:
     mapping_sha256: str | None = None  # set when the folder came from an import with a mapping
     import_report: str | None = None  # the import report (JSON) of that import
     export_date: dt.date | None = None  # the day the export was taken, when told (load_log)
+    # site and track codes that cannot name a report folder (contract.folder_code_problem)
+    folder_codes: list[str] = field(default_factory=list)
 
-    def describe(self) -> str:
+    def describe(self, *, verb: str = "loaded") -> str:
+        """Rows per table (``verb``: "loaded", or "valid" for a validation that loads nothing),
+        rows set aside, codes that cannot name a folder, and the snapshot."""
         lines = []
         for t in LOAD_ORDER:
             if t in self.rows_read:
                 lines.append(
-                    f"  {t:<15} {self.rows_loaded.get(t, 0):>10,} rows loaded"
+                    f"  {t:<15} {self.rows_loaded.get(t, 0):>10,} rows {verb}"
                     f"  ({self.files[t]}, {self.rows_read[t]:,} read)"
                 )
         if self.rejected:
             n_rows = len({(v.file, v.line) for v in self.rejected})
             lines.append(f"  {n_rows:,} row(s) set aside in rejected_rows (quarantine)")
+        lines += [
+            f"  note: {why}: `report` and `run` refuse it; rename it in the export or through "
+            "the mapping's codes"
+            for why in self.folder_codes
+        ]
         lines.append(f"  snapshot {self.snapshot[:16]}")
         if self.export_date is not None:
             lines.append(f"  export taken on {self.export_date.isoformat()}")
@@ -85,16 +95,21 @@ def sha256_of(path: Path) -> str:
 
 
 def check(
-    con: duckdb.DuckDBPyConnection, data_dir: str | os.PathLike[str], *, quarantine: bool = False
+    con: duckdb.DuckDBPyConnection,
+    data_dir: str | os.PathLike[str],
+    *,
+    quarantine: bool = False,
+    ignore: Collection[str] = (),
 ) -> LoadSummary:
     """Validate ``data_dir`` into typed staging tables of ``con`` (``typed_<table>``).
 
     With ``quarantine`` off, any violation raises ``InputError`` listing all of
     them. With it on, bad rows and the rows that depend on them are left out of
     the ``valid_<table>`` views and listed in the summary; file-level problems
-    (unreadable file, missing or unknown column) still raise.
+    (unreadable file, missing or unknown column, a data file that is no contract table's
+    unless its name is in ``ignore``) still raise.
     """
-    sources = find_sources(data_dir)
+    sources = find_sources(data_dir, ignore=ignore)
     summary = LoadSummary()
     structural: list[Violation] = []
     for name in LOAD_ORDER:
@@ -129,11 +144,24 @@ def check(
         # with an instruments file, the built-in rows it keeps (lines below 1) are not its rows
         only_file = " where _line > 0" if name == "instruments" and name in sources else ""
         summary.rows_loaded[name] = scalar(con, f"select count(*) from valid_{name}{only_file}")
+    summary.folder_codes = _folder_codes(con)
     summary.paths = {n: s.path for n, s in sorted(sources.items())}
     summary.sha256 = {n: sha256_of(p) for n, p in summary.paths.items()}
     listing = "\n".join(f"{n}:{h}" for n, h in summary.sha256.items())
     summary.snapshot = hashlib.sha256(listing.encode()).hexdigest()
     return summary
+
+
+def _folder_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Why each valid site or track code cannot name a report folder, if any cannot."""
+    out = []
+    for column in ("site", "track"):
+        codes = con.execute(
+            f"select distinct {column} from valid_episodes where {column} is not null "
+            f"order by {column}"
+        ).fetchall()
+        out += [why for (code,) in codes if (why := folder_code_problem(code, column=column))]
+    return out
 
 
 CANONICAL = {
@@ -253,6 +281,7 @@ def load(
     db_path: str | os.PathLike[str],
     *,
     quarantine: bool = False,
+    ignore: Collection[str] = (),
     imported: tuple[str, str] | None = None,
     wait: float = 0.0,
     log: Callable[[str], None] | None = None,
@@ -286,7 +315,12 @@ def load(
     with hold(lock_path(target), what=f"load {data_dir} into {target}", wait=wait, log=log):
         sweep(target)
         return _load_locked(
-            Path(data_dir), target, quarantine=quarantine, imported=imported, taken=export_date
+            Path(data_dir),
+            target,
+            quarantine=quarantine,
+            ignore=ignore,
+            imported=imported,
+            taken=export_date,
         )
 
 
@@ -295,6 +329,7 @@ def _load_locked(
     target: Path,
     *,
     quarantine: bool,
+    ignore: Collection[str] = (),
     imported: tuple[str, str] | None,
     taken: dt.date | None = None,
 ) -> LoadSummary:
@@ -313,7 +348,7 @@ def _load_locked(
     written = False
     try:
         try:
-            summary = check(con, data_dir, quarantine=quarantine)
+            summary = check(con, data_dir, quarantine=quarantine, ignore=ignore)
             if imported:
                 summary.mapping_sha256, summary.import_report = imported
             summary.export_date = taken
@@ -374,10 +409,12 @@ def check_export_date(con: duckdb.DuckDBPyConnection, taken: dt.date) -> None:
         )
 
 
-def load_memory(data_dir: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
+def load_memory(
+    data_dir: str | os.PathLike[str], *, ignore: Collection[str] = ()
+) -> duckdb.DuckDBPyConnection:
     """Validate ``data_dir`` and return an in-memory database holding it (``--data DIR``)."""
     con = duckdb.connect()
-    _write_tables(con, check(con, data_dir), "main")
+    _write_tables(con, check(con, data_dir, ignore=ignore), "main")
     for name in TABLES:
         con.execute(f"drop view if exists valid_{name}")
         for prefix in ("raw_", "typed_", "valid_"):

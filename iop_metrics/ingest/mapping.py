@@ -35,7 +35,9 @@ IDENTIFIER_NAME = re.compile(
     r"(?i)((patient|client|first|last|full|middle|member|legal|preferred)[ _]*name|^name$"
     r"|phone|fax|mobile|ssn|social security|address|street|zip|postal|e-?mail"
     r"|(^|[^a-z])mrn([^a-z]|$)|mr *#|medical record|(^|[^a-z])dob([^a-z]|$)"
-    r"|birth *date|date of birth|(^|[^a-z])url([^a-z]|$)|ip address)"
+    r"|birth *date|date of birth|(^|[^a-z])url([^a-z]|$)|ip address"
+    # a member of staff by name ("Rendering Clinician", "Therapist"): a person's name too
+    r"|(clinician|therapist|counsel+or|physician|prescriber|case manager|staff)( *name)?$)"
 )
 
 
@@ -44,6 +46,8 @@ def looks_like_identifier(column: str) -> bool:
 
     >>> [looks_like_identifier(c) for c in ("Patient Name", "MR #", "DOB", "Program", "Admit")]
     [True, True, True, False, False]
+    >>> [looks_like_identifier(c) for c in ("Rendering Clinician", "Clinician Type", "Staff")]
+    [True, False, True]
     """
     return bool(IDENTIFIER_NAME.search(column))
 

@@ -8,7 +8,9 @@ and its rows read by DuckDB with every column as trimmed text and the file's lin
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,11 +36,15 @@ class SourceFile:
         return not self.path.name.endswith(".parquet")
 
 
-def find_sources(data_dir: str | os.PathLike[str]) -> dict[str, SourceFile]:
+def find_sources(
+    data_dir: str | os.PathLike[str], *, ignore: Collection[str] = ()
+) -> dict[str, SourceFile]:
     """Locate each contract table's file in ``data_dir``.
 
     Raises ``InputError`` when the folder is missing, a required table has no
-    file, or a table has more than one.
+    file, a table has more than one, or a data file is no contract table's (a typo such as
+    ``assesments.csv``, or a table this version does not know: refused, never skipped in
+    silence) unless its name is in ``ignore``.
     """
     root = Path(data_dir)
     if not root.is_dir():
@@ -66,9 +72,39 @@ def find_sources(data_dir: str | os.PathLike[str]) -> dict[str, SourceFile]:
             )
     if problems and not found:
         problems += _looks_like_an_export(root)
+    elif found:
+        problems += _unknown_files(root, ignore)
     if problems:
         raise InputError(problems)
     return found
+
+
+def _unknown_files(root: Path, ignore: Collection[str]) -> list[Violation]:
+    """A data file of a contract folder that is no contract table's file, with a close match."""
+    known = [f"{t}{s}" for t in TABLES for s in SUFFIXES]
+    out = []
+    for p in sorted(root.iterdir()):
+        name = p.name
+        if not p.is_file() or not name.lower().endswith(EXPORT_SUFFIXES) or name in known:
+            continue
+        if name in ignore:
+            continue
+        close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.75)
+        hint = (
+            f"did you mean {close[0]}?"
+            if close
+            else f"the contract's tables are {', '.join(TABLES)}"
+        )
+        out.append(
+            Violation(
+                str(p),
+                0,
+                "",
+                f"is not a contract table ({hint}): rename it, or pass --ignore {name} to "
+                "load the folder without it",
+            )
+        )
+    return out
 
 
 def _looks_like_an_export(root: Path) -> list[Violation]:

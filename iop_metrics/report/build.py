@@ -26,6 +26,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ..compute.query import Scope
+from ..contract import folder_code_problem
 from ..errors import InputError, WriteError, folder_bytes, free_bytes
 from ..periods import Period
 from ..scratch import temp_name
@@ -54,7 +55,22 @@ def report_folder(out: Path, period: Period, scope: Scope) -> Path:
     >>> [str(report_folder(Path("reports"), p, Scope(site=s, track=t)))
     ...  for s, t in ((None, None), ("north", None), (None, "adolescent"))]
     ['reports/2026-10', 'reports/2026-10/north', 'reports/2026-10/all/track-adolescent']
+
+    A site or track code that cannot name a folder (``contract.folder_code_problem``) is
+    refused, never used as a path:
+
+    >>> report_folder(Path("reports"), p, Scope(site="../escaped"))
+    Traceback (most recent call last):
+    ...
+    iop_metrics.errors.InputError: site code '../escaped' cannot name a report folder ...
     """
+    for column, code in (("site", scope.site), ("track", scope.track)):
+        why = folder_code_problem(code, column=column) if code else None
+        if why:
+            raise InputError(
+                f"{why}; rename it in the export, or give it a code through the mapping "
+                f"(tables.episodes.columns.{column}.codes)"
+            )
     folder = out / period.label
     if scope.site or scope.track:
         folder /= scope.site or "all"

@@ -26,7 +26,7 @@ def cmd_report(a: argparse.Namespace) -> int:
 
         with tempfile.TemporaryDirectory(prefix=temp_name("report")) as tmp:
             db = str(Path(tmp) / "iop.duckdb")
-            load(a.data, db)
+            load(a.data, db, ignore=a.ignore or ())
             return _report(argparse.Namespace(**{**vars(a), "db": db, "data": None}))
     return _report(a)
 
@@ -38,6 +38,7 @@ def _report(a: argparse.Namespace) -> int:
     from ..db import connect
     from ..periods import parse_period, periods_between
     from ..scratch import reports_folder
+    from .build import report_folder
 
     today = dt.date.today()
     spark = uses_spark(a)
@@ -61,6 +62,7 @@ def _report(a: argparse.Namespace) -> int:
             con.close()
     scope = Scope(tuple(a.level) if a.level else Scope().levels, a.site, a.track)
     out = Path(a.out)
+    report_folder(out, first, scope)  # a site or track that cannot name a folder: exit 2 here
     with reports_folder(out, what=f"report into {out}", wait=a.wait, log=say):
         return _render_periods(a, periods, scope, spark=spark)
 

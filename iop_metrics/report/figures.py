@@ -182,7 +182,10 @@ def _imported(con: m.Con) -> dict[str, Any] | None:
             for name, t in report["tables"].items()
         ]
     )
-    return {"mapping": report["mapping"], "tables": tables}
+    from ..ingest.labels import code_names
+
+    sites = code_names(report, "episodes", "site")
+    return {"mapping": report["mapping"], "tables": tables, "site_names": sites}
 
 
 def _level_names(con: m.Con) -> dict[str, str]:

@@ -38,6 +38,18 @@ def data_ends(d: ReportData) -> str | None:
     return str(end.sentence(d.query.as_of))
 
 
+def site_name(code: str | None, names: dict[str, str] | None) -> str | None:
+    """A site as the index names it: "North Campus (site north)" when the import named the
+    code, else the code.
+
+    >>> site_name("north", {"north": "North Campus"}), site_name("main", {}), site_name(None, {})
+    ('North Campus (site north)', 'main', None)
+    """
+    if code and names and names.get(code):
+        return f"{names[code]} (site {code})"
+    return code
+
+
 def header(d: ReportData, *, title: str, generated_at: dt.datetime, program: str = "") -> str:
     """The report's header; ``program`` is the program's name (empty: not named)."""
     q, prov = d.query, d.provenance
@@ -47,7 +59,7 @@ def header(d: ReportData, *, title: str, generated_at: dt.datetime, program: str
         title=title,
         k=d.k,
         program=program.strip(),
-        site=scope.site,
+        site=site_name(scope.site, (d.quality.get("imported") or {}).get("site_names")),
         levels=", ".join(f"{d.level_names.get(c, c)} ({c})" for c in scope.levels)
         if scope.levels
         else "",

@@ -189,14 +189,9 @@ def site_names(db: Path) -> dict[str, str]:
         con.close()
     if not rows:
         return {}
-    report = json.loads(rows[0][0])
-    codes = report.get("tables", {}).get("episodes", {}).get("codes", {}).get("site", {})
-    best: dict[str, tuple[int, str]] = {}
-    for value, mapped in codes.items():
-        code, n = str(mapped.get("to")), int(mapped.get("rows") or 0)
-        if mapped.get("to") is not None and n > best.get(code, (-1, ""))[0]:
-            best[code] = (n, str(value))
-    return {code: value for code, (_, value) in best.items()}
+    from ..ingest.labels import code_names
+
+    return code_names(json.loads(rows[0][0]), "episodes", "site")
 
 
 def write_index(

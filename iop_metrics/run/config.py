@@ -18,22 +18,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..contract import DEFAULT_LEVELS
+from ..contract import DEFAULT_LEVELS, FOLDER_CODE
 from ..errors import InputError, Violation, toml_line
 from ..periods import parse_period
 from ..report.markup import PAPERS
 
 AUDIENCES = ("internal", "external")
 FORMATS = ("html", "pdf")
-SITE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+SITE_CODE = FOLDER_CODE
+KIND_NAMES = {int: "an integer", str: "a string", bool: "true or false", list: "a list"}
 KEYS: dict[str, tuple[str, ...]] = {
-    "data": ("export", "mapping", "db", "quarantine", "export_date"),
+    "data": ("export", "mapping", "db", "quarantine", "export_date", "ignore"),
     "reports": (
         "period",
         "out",
@@ -71,6 +71,7 @@ class RunConfig:
     program: str | None = None  # the program's name, shown in each report's header
     paper: str = "letter"  # the PDF's page size: letter or a4
     export_date: str | None = None  # "modified": the export's newest file's day, in load_log
+    ignore: tuple[str, ...] = ()  # files of the export folder that are no contract table's
 
 
 def _line_of(text: str, table: str, key: str) -> int:
@@ -96,8 +97,8 @@ class _Reader:
             return value
         if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
             kinds = kind if isinstance(kind, tuple) else (kind,)
-            names = " or ".join(k.__name__ for k in kinds)
-            self.bad(table, key, f"must be a {names}", value)
+            names = " or ".join(KIND_NAMES.get(k, k.__name__) for k in kinds)
+            self.bad(table, key, f"must be {names}", value)
             return default
         return value
 
@@ -173,6 +174,10 @@ def read_config(path: str | Path) -> RunConfig:
         r.bad("data", "export_date", '"modified" is the one value (the day the newest file of '
               "the export was written); a fixed date is for `iop-metrics load --export-date`",
               export_date)  # fmt: skip
+    ignore = r.get("data", "ignore", list, [])
+    if not all(isinstance(v, str) and v for v in ignore):
+        r.bad("data", "ignore", "must be a list of file names in the export folder", ignore)
+        ignore = []
     period = r.get("reports", "period", str, "")
     if period:
         try:  # the label only: last-month is resolved against the run's date later
@@ -212,6 +217,7 @@ def read_config(path: str | Path) -> RunConfig:
         program=program.strip() if program and program.strip() else None,
         paper=paper.lower() if paper.lower() in PAPERS else "letter",
         export_date=export_date if export_date == "modified" else None,
+        ignore=tuple(ignore),
     )
     if r.problems:
         raise InputError(sorted(r.problems, key=lambda v: v.line))

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..contract import PROGRAM_FOLDER, folder_code_problem
 from ..errors import InputError
 from ..periods import Period
 from .config import RunConfig
 
-ALL = "all"
+ALL = PROGRAM_FOLDER
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,6 @@ def site_codes(db: Path) -> tuple[str, ...]:
 def make_plan(config: RunConfig, period: Period, sites: tuple[str, ...]) -> Plan:
     """Every report the run writes; a site named in the config but absent from the data is an
     error (exit 2) naming it."""
-    from .config import SITE_CODE
-
     if config.sites == "each":
         chosen: tuple[str, ...] = (ALL, *sites)
     elif config.sites == "all":
@@ -91,18 +90,17 @@ def make_plan(config: RunConfig, period: Period, sites: tuple[str, ...]) -> Plan
                 f"data ({', '.join(sites) or 'none'})"
             )
         chosen = tuple(config.sites)
-    odd = [s for s in chosen if s != ALL and not SITE_CODE.match(s)]
-    if ALL in sites or odd:
+    odd = [why for s in chosen if s != ALL and (why := folder_code_problem(s, column="site"))]
+    if ALL in sites:
+        odd.insert(0, folder_code_problem(ALL, column="site") or "")
+    if odd:
         fix = (
             f"give each site a code in {config.mapping} (tables.episodes.columns.site.codes; "
             "`iop-metrics mapping draft` suggests them)"
             if config.mapping
             else "rename the site in the export"
         )
-        raise InputError(
-            f"site code(s) {', '.join(odd) or ALL!r} cannot name a report folder (letters, digits "
-            f"and .-_ only, and not {ALL!r}, the whole program); {fix}"
-        )
+        raise InputError(f"{'; '.join(odd)}; {fix}")
     base = config.out / period.label
     jobs = tuple(Job(s, a, base / s / a) for s in chosen for a in config.audiences)
     compared = tuple(s for s in chosen if s != ALL)

@@ -174,7 +174,15 @@ def load_export(
         )
     from ..ingest.load import load
 
-    return load(config.export, config.db, quarantine=q, wait=wait, log=log, export_date=taken)
+    return load(
+        config.export,
+        config.db,
+        quarantine=q,
+        ignore=config.ignore,
+        wait=wait,
+        log=log,
+        export_date=taken,
+    )
 
 
 def pin_snapshot(db: Path, folder: Path) -> Path:

@@ -198,10 +198,21 @@ def chart(
         .mark_point(filled=True, size=70)
         .encode(**enc, color=alt.Color("reading:N", scale=colours, legend=None))
     )
+    y_top = max([float(r["hi998"]) for r in band] + [float(v) for v in pts["y"]] + [0.01])
+    placed = spread_labels(point_labels(pts), x_span=top, y_span=math.ceil(y_top * 10) / 10)
+    # a screen reader hears the point's own rate, not where its label was moved to
+    placed["description"] = [
+        f"{x_title}: {r.x:.12g}; {title}: {r.y:.6%}; label: {r.label}" for r in placed.itertuples()
+    ]
     labels = (
-        alt.Chart(point_labels(pts))
+        alt.Chart(placed)
         .mark_text(dx=7, align="left", fontSize=11)
-        .encode(**enc, text="label:N")
+        .encode(
+            x=enc["x"],
+            y=alt.Y("label_y:Q", axis=axis, title=title),
+            text="label:N",
+            description="description:N",
+        )
     )
     return alt.layer(outer, inner, centre, dots, labels)
 
@@ -219,6 +230,44 @@ def point_labels(pts: pd.DataFrame) -> pd.DataFrame:
     """
     names = pts.groupby(["x", "y"], sort=True)["site"].agg(lambda s: ", ".join(sorted(map(str, s))))
     return names.rename("label").reset_index()
+
+
+def spread_labels(
+    labels: pd.DataFrame,
+    *,
+    x_span: float,
+    y_span: float,
+    width: float = 330,
+    height: float = 230,
+    line: float = 13,
+    char: float = 6.5,
+) -> pd.DataFrame:
+    """``labels`` with ``label_y``, where each label is written: at its point, or moved down a
+    line at a time until it overlaps no label placed above it (two sites with close rates and
+    sizes, "main" and "north", are otherwise printed over each other). Sizes are in pixels of
+    the chart (``width`` x ``height`` over ``x_span`` and ``y_span`` of data, from 0).
+
+    >>> df = pd.DataFrame({"x": [70, 72, 20], "y": [0.53, 0.54, 0.53],
+    ...                    "label": ["main", "north", "far"]})
+    >>> [round(v, 3) for v in spread_labels(df, x_span=100, y_span=1.0)["label_y"]]
+    [0.483, 0.54, 0.53]
+    """
+    out = labels.assign(label_y=labels["y"].astype(float))
+    xs, ys = out["x"].astype(float).to_dict(), out["y"].astype(float).to_dict()
+    placed: list[tuple[float, float, float]] = []  # left, right, baseline in pixels
+    for i in out.sort_values(["y", "x"], ascending=[False, True]).index:
+        left = xs[i] / x_span * width + 7
+        right = left + len(str(out.at[i, "label"])) * char
+        py = (1 - ys[i] / y_span) * height
+        moved = True
+        while moved:
+            moved = False
+            for a, b, q in placed:
+                if left < b and a < right and abs(py - q) < line - 1e-6:  # float-safe
+                    py, moved = q + line, True
+        placed.append((left, right, py))
+        out.at[i, "label_y"] = (1 - py / height) * y_span
+    return out
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -342,13 +391,29 @@ def dispersion_text(c: cmp.Comparison, k: int) -> str:
     return f"{kind}: {test}; no more spread than chance, so the limits are not widened."
 
 
+SEX_WORDS = {"F": "female", "M": "male", "X": "another sex (X)", "U": "unknown"}
+
+
+def level_words(merged: str) -> str:
+    """A merged case-mix level ("variable=level", as the model names it) in a reader's words.
+
+    >>> [level_words(m) for m in ("sex=U", "age_band=unknown", "payer=self_pay")]
+    ['sex: unknown', 'age band: unknown', 'payer: self pay']
+    """
+    var, _, level = merged.partition("=")
+    word = SEX_WORDS.get(level, level) if var == "sex" else level.replace("_", " ")
+    return f"{var.replace('_', ' ')}: {word}"
+
+
 def model_view(model: Any, k: int) -> dict[str, Any] | None:
     if model is None:
         return None
     return {
         "factors": [f.replace("_", " ") for f in model.factors],
         "merged": list(model.merged),
+        "merged_words": [level_words(m) for m in model.merged],
         "left_out": list(model.left_out),
+        "left_out_words": [v.replace("_", " ") for v in model.left_out],
         "episodes": model.episodes,
         "parameters": model.parameters,
         "auc": model.auc,

@@ -7,6 +7,8 @@ altair is imported here, once, with the optional modules it does not need hidden
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import vl_convert as vlc
 
@@ -35,9 +37,17 @@ COUNT_TITLES = (
 )
 
 
+# A mark container with no mark in it (a layer whose every value was hidden or missing, such as
+# the census bars of an external report where all 24 are suppressed): Vega still gives it the
+# role graphics-symbol, with nothing to name it by, which axe-core reports as a serious
+# svg-img-alt. It draws nothing, so it is hidden from assistive technology instead.
+EMPTY_MARKS = re.compile(r'(<g\b[^>]*?) role="graphics-symbol"([^>]*?(?:/>|></g>))')
+
+
 def to_svg(chart: alt.TopLevelMixin) -> str:
-    """Render a chart to an SVG string (no network, no browser)."""
-    return vlc.vegalite_to_svg(chart.to_json())
+    """Render a chart to an SVG string (no network, no browser); a layer with no mark is
+    hidden from screen readers (``EMPTY_MARKS``)."""
+    return EMPTY_MARKS.sub(r'\1 aria-hidden="true"\2', vlc.vegalite_to_svg(chart.to_json()))
 
 
 SUPPRESSED = "suppressed"
