@@ -33,7 +33,8 @@ def _rows() -> dict[str, list[dict]]:
     return {
         "clients": [client(f"C{i}") for i in range(n)],
         "episodes": eps,
-        "sessions": [session(f"E{i}", "2026-03-03") for i in range(n)],
+        # a session on the month's last day: March is complete, not a partial period
+        "sessions": [session(f"E{i}", d) for i in range(n) for d in ("2026-03-03", "2026-03-31")],
     }
 
 
@@ -105,4 +106,13 @@ def test_run_refuses_sites_that_cannot_name_a_folder_before_writing_a_report(odd
     err = capsys.readouterr().err
     for code in BAD_SITES:
         assert f"site code {code!r} cannot name a report folder" in err, err
-    _nothing_written(odd["root"], odd["root"] / "reports")
+    # the refused attempt leaves its trace (a runs.jsonl line, the index), and no report
+    out = odd["root"] / "reports"
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".iop-metrics.lock",
+        "index.html",
+        "runs.jsonl",
+    ]
+    assert '"status": "refused"' in (out / "runs.jsonl").read_text()
+    assert not any(p.is_dir() for p in out.iterdir())
+    _nothing_written(odd["root"], odd["root"] / "elsewhere")

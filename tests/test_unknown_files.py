@@ -21,7 +21,8 @@ def _folder(root: Path) -> Path:
         {
             "clients": [client("C1")],
             "episodes": [episode("E1", "C1", "2.1", "2026-03-02")],
-            "sessions": [session("E1", "2026-03-03")],
+            # a session on the month's last day: March is complete, not a partial period
+            "sessions": [session("E1", "2026-03-03"), session("E1", "2026-03-31")],
         },
     )
     # the outcomes, under a misspelt name, and a table this version does not know
