@@ -72,24 +72,34 @@ def _parts(path: str) -> tuple[str, ...]:
 def toml_line(text: str, dotted: str) -> int:
     """The line of TOML ``text`` where the key or table ``dotted`` is set, or else its nearest
     enclosing key or table (a problem inside an inline table points at the line that opens it);
-    0 when none is in the text.
+    0 when none is in the text. ``name[i]`` is the i-th table of an array ``[[name]]``.
 
     >>> doc = '[source]\\nsite = "x"\\n[tables.clients.columns]\\nsex = { column = "G" }\\n'
     >>> toml_line(doc, "source.site"), toml_line(doc, "tables.clients.columns.sex.codes")
     (2, 4)
     >>> toml_line(doc, "tables.clients"), toml_line(doc, "pseudonymize")
     (3, 0)
+    >>> doc = '[[t.n]]\\nfile = "a"\\n[[t.n]]\\nfile = "b"\\n[t.n.columns]\\nx = "X"\\n'
+    >>> toml_line(doc, "t.n[1].file"), toml_line(doc, "t.n[1].columns.x"), toml_line(doc, "t.n[0]")
+    (4, 6, 1)
     """
     first: dict[tuple[str, ...], int] = {}
+    arrays: dict[tuple[str, ...], int] = {}  # an array of tables -> the index of its last table
     table: tuple[str, ...] = ()
     for n, line in enumerate(text.splitlines(), 1):
         if m := _HEADER.match(line):
-            table = _parts(m.group(1))
-            for i in range(1, len(table) + 1):
-                first.setdefault(table[:i], n)
+            named = _parts(m.group(1))
+            if line.lstrip().startswith("[["):
+                arrays[named] = arrays.get(named, -1) + 1
+            table = ()
+            for i, part in enumerate(named):
+                table += (part,)
+                if named[: i + 1] in arrays:
+                    table += (str(arrays[named[: i + 1]]),)
+                first.setdefault(table, n)
         elif m := _KEY_PATH.match(line):
             first.setdefault(table + _parts(m.group(1)), n)
-    want = _parts(dotted)
+    want = _parts(re.sub(r"\[(\d+)\]", r".\1", dotted))
     for i in range(len(want), 0, -1):
         if want[:i] in first:
             return first[want[:i]]

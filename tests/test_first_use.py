@@ -183,7 +183,7 @@ def test_loading_an_export_without_its_mapping_says_it_needs_one(tmp_path, capsy
     assert main(["load", str(export), "--db", str(tmp_path / "iop.duckdb")]) == 2
     err = capsys.readouterr().err
     assert "required table clients is missing" in err
-    assert f"{export}: holds no contract table but 6 export file(s) (Appointments_2024.csv" in err
+    assert f"{export}: holds no contract table but 7 export file(s) (Appointments_2024.csv" in err
     assert "add --mapping MAPPING (`iop-metrics mapping draft" in err
     assert (tmp_path / "iop.duckdb.errors.txt").is_file() and not (tmp_path / "iop.duckdb").exists()
 

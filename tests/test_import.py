@@ -61,20 +61,32 @@ def test_the_example_export_imports_to_exactly_the_metrics_of_the_sample(importe
         for by in ("sex", "payer", "primary_substance", "referral_source", "age_band"):
             assert slices(ours, q, by=by).equals(slices(theirs, q, by=by)), by
         counts = "select (select count(*) from clients), (select count(*) from episodes), "
-        counts += "(select count(*) from sessions), (select count(*) from assessments)"
+        counts += "(select count(*) from sessions), (select count(*) from assessments), "
+        counts += "(select count(*) from noms)"
         assert ours.execute(counts).fetchone() == theirs.execute(counts).fetchone()
-        assert ours.execute(counts).fetchone() == (700, 1345, 21923, 3188)
+        assert ours.execute(counts).fetchone() == (700, 1345, 21923, 3188, 3084)
+        # the document's noms and follow_up keys are equal as a whole: noms reads only TEDS's
+        # three use levels (abstinent, reduced), and the call log carries every follow-up item
+        doc = document(ours, Query.of(parse_period("2025", today=TODAY)))
+        assert doc["noms"]["ended"] > 0 and doc["follow_up"]["3m"]["reached"] > 0
     finally:
         ours.close()
         theirs.close()
 
 
 # The sample's admission and discharge NOMS rows in TEDS's three use levels: what a state
-# submission carries (follow-up contacts are no part of it).
+# submission carries (follow-up contacts are no part of it), each with its episode's dates.
 NOMS_ROWS = """
     select time_point, collected_on, case when use_frequency in ('1_3_month', '1_2_week',
-        '3_6_week') then 'some' else use_frequency end, employment, living, arrests, self_help
-    from noms where time_point <> 'follow_up' order by all
+        '3_6_week') then 'some' else use_frequency end, employment, living, arrests, self_help,
+        admit_date, discharge_date
+    from noms join episodes using (episode_id) where time_point <> 'follow_up' order by all
+"""
+# Its follow-up contacts, every column as given: what the call log carries.
+FOLLOW_UP_ROWS = """
+    select collected_on, contact, use_frequency, employment, living, arrests, self_help,
+        admit_date, discharge_date
+    from noms join episodes using (episode_id) where time_point = 'follow_up' order by all
 """
 
 
@@ -86,7 +98,7 @@ def test_the_state_submission_imports_to_the_samples_admission_and_discharge_row
         got = ours.execute(NOMS_ROWS).fetchall()
         episodes = ours.execute(
             "select count(distinct n.episode_id), count(*) filter (where e.level_of_care <> '2.1')"
-            " from noms n join episodes e using (episode_id)"
+            " from noms n join episodes e using (episode_id) where time_point <> 'follow_up'"
         ).fetchone()
     with duckdb.connect(str(sample_db), read_only=True) as theirs:
         want = theirs.execute(NOMS_ROWS).fetchall()
@@ -94,10 +106,42 @@ def test_the_state_submission_imports_to_the_samples_admission_and_discharge_row
     times = [r[0] for r in got]
     assert (times.count("admission"), times.count("discharge")) == (512, 347)
     assert episodes == (512, 0)  # one source row per episode, each an IOP episode
-    assert (report["tables"]["noms"]["rows_read"], report["tables"]["noms"]["rows_written"]) == (
+    teds = report["tables"]["noms"]["sources"][0]
+    assert (teds["files"], teds["rows_read"], teds["rows_written"]) == (
+        ["TEDS_Submission.csv"],
         512,
         859,
     )
+
+
+def test_the_call_log_imports_to_exactly_the_samples_follow_up_contacts(imported, sample_db):
+    _, db, report = imported
+    with duckdb.connect(str(db), read_only=True) as ours:
+        got = ours.execute(FOLLOW_UP_ROWS).fetchall()
+    with duckdb.connect(str(sample_db), read_only=True) as theirs:
+        want = theirs.execute(FOLLOW_UP_ROWS).fetchall()
+    assert got == want
+    assert len(got) == 2225 and {r[1] for r in got} == {
+        "reached",
+        "not_reached",
+        "declined",
+        "deceased",
+    }
+    assert {r[2] for r in got} == {None, "none", "1_3_month", "1_2_week", "3_6_week", "daily"}
+    noms = report["tables"]["noms"]
+    calls = noms["sources"][1]
+    assert (calls["files"], calls["rows_read"], calls["rows_written"]) == (
+        ["FollowUp_Calls.csv"],
+        2225,
+        2225,
+    )
+    assert (noms["files"], noms["rows_read"], noms["rows_written"]) == (
+        ["TEDS_Submission.csv", "FollowUp_Calls.csv"],
+        512 + 2225,
+        859 + 2225,
+    )
+    assert noms["codes"]["contact"]["Deceased"]["to"] == "deceased"
+    assert noms["codes"]["FREQ1"] == noms["sources"][0]["codes"]["FREQ1"]
 
 
 def test_the_import_report_accounts_for_skips_collapses_and_codes(imported):
@@ -400,6 +444,8 @@ def test_a_draft_lists_every_column_and_code_and_once_decided_imports_like_the_h
         .replace('drop = ["MR #"]   # identifier-looking: dropped\n# not matched: keep or drop '
                  'each of these: "SERVICES", "SERVICES_D"',
                  'drop = ["MR #", "SERVICES", "SERVICES_D"]')
+        .replace('drop = ["MR #"]   # identifier-looking: dropped\n# not matched: map, keep '
+                 'or drop each of these: "Caller"', 'drop = ["MR #", "Caller"]')
     )  # fmt: skip
     (tmp_path / "draft.toml").write_text(decided)
     report, _ = import_export(EXAMPLE / "export", tmp_path / "draft.toml", tmp_path / "out")
@@ -490,7 +536,7 @@ def test_a_mapping_is_checked_whole_before_any_data_is_read(tmp_path):
     m.write_text(m.read_text().replace('"female"', '"F"'))
     mapping = read_mapping(m)
     assert mapping.fhir == {"codes": {"anything": "goes"}}
-    assert mapping.tables["clients"].columns["sex"].codes == {"Female": "F"}
+    assert mapping.tables["clients"][0].columns["sex"].codes == {"Female": "F"}
 
 
 def test_a_monthly_reimport_replaces_the_folder_but_never_a_folder_of_other_files(tmp_path):

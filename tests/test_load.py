@@ -280,6 +280,52 @@ def test_identifier_guard_scans_site_and_track_but_allows_pseudonyms(tmp_path, c
     assert main(["validate", str(write_dataset(tmp_path / "ok", tables))]) == 0
 
 
+def test_no_message_prints_a_value_the_guard_withholds(tmp_path, capsys):
+    """An SSN-shaped episode id that names no episode: the guard withholds it on its row, so the
+    rows' "refers to no row of episodes" (sessions, assessments, noms) and a second use of the
+    key or of a time point name the row but never print the value."""
+    ssn = "123-45-6789"
+    tables = copy.deepcopy(BASE)
+    tables["sessions"][1]["episode_id"] = ssn
+    tables["assessments"][0]["episode_id"] = ssn
+    tables["noms"] = [
+        {"episode_id": ssn, "time_point": "admission", "collected_on": "2026-05-04"},
+        {"episode_id": "E3", "time_point": "admission", "collected_on": "2026-05-04"},
+        {"episode_id": ssn, "time_point": "admission", "collected_on": "2026-05-05"},
+    ]
+    bad = write_dataset(tmp_path / "bad", tables)
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    refs = sorted(e.split("/")[-1] for e in err.splitlines() if "refers to no row" in e)
+    assert refs == [
+        "assessments.csv:2: episode_id: refers to no row of episodes ((value withheld))",
+        "noms.csv:2: episode_id: refers to no row of episodes ((value withheld))",
+        "noms.csv:4: episode_id: refers to no row of episodes ((value withheld))",
+        "sessions.csv:3: episode_id: refers to no row of episodes ((value withheld))",
+    ], err
+    second = "noms.csv:4: time_point: a second admission row for this episode (at most one per "
+    assert second + "episode) ((value withheld); first used on line 2)" in err, err
+    assert ssn not in err and "45-6789" not in err
+    # Quarantine: an episode id refused by the guard, used twice, and a session that refers to it.
+    tables = copy.deepcopy(BASE)
+    for row in (tables["episodes"][2], tables["sessions"][1]):
+        row["episode_id"] = ssn
+    tables["episodes"].append(episode(ssn, "C1", "3.5", "2026-06-01"))  # and a second use
+    db = tmp_path / "q.duckdb"
+    assert main(["load", str(write_dataset(tmp_path / "q", tables)), "--db", str(db),
+                 "--quarantine"]) == 0  # fmt: skip
+    with duckdb.connect(str(db), read_only=True) as con:
+        rejected = con.execute(
+            "select table_name, line, column_name, value from rejected_rows order by all"
+        ).fetchall()
+    assert rejected == [
+        ("episodes", 4, "episode_id", None),  # the guard
+        ("episodes", 5, "episode_id", "(value withheld)"),  # is not unique: first used on line 4
+        ("episodes", 5, "episode_id", None),
+        ("sessions", 3, "episode_id", None),
+    ]
+
+
 def test_unknown_and_missing_columns_and_files_are_refused(tmp_path, capsys):
     good = write_dataset(tmp_path / "d", BASE)
     text = (good / "clients.csv").read_text().splitlines()

@@ -220,3 +220,116 @@ def test_a_draft_maps_a_contract_shaped_noms_file_to_noms(tmp_path):
         "[tables.noms.columns.living]",
     ):
         assert line in block, block
+
+
+# Both sources of noms: the state extract and the call log, each an element of [[tables.noms]].
+BOTH = NOMS.replace("[tables.noms]\n", "[[tables.noms]]\n") + FOLLOW_UPS.replace(
+    "[tables.noms]\n", "[[tables.noms]]\n"
+)
+
+
+def _both(tmp_path, state=STATE, calls=CALLS, mapping=MAPPING + BOTH):
+    tmp_path.mkdir(exist_ok=True)
+    export, m = _export(tmp_path, state=state, mapping=mapping)
+    _write(export / "Calls.csv", calls)
+    return export, m
+
+
+def test_a_state_extract_and_a_call_log_feed_noms_together(tmp_path):
+    export, m = _both(tmp_path)
+    report, written = import_export(export, m, tmp_path / "contract")
+    assert written["noms"] == 3 + 3
+    noms = report["tables"]["noms"]
+    assert (noms["files"], noms["rows_read"], noms["rows_written"]) == (
+        ["State.csv", "Calls.csv"],
+        2 + 3,
+        3 + 3,
+    )
+    assert [s["rows_written"] for s in noms["sources"]] == [3, 3]
+    assert noms["codes"]["contact"]["Refused"] == {"to": "declined", "rows": 1}
+    assert noms["codes"]["FREQ1"]["3"] == {"to": "daily", "rows": 1}
+    db = tmp_path / "x.duckdb"
+    load(tmp_path / "contract", db)
+    cf1 = pseudonym((tmp_path / "k").read_bytes(), "CF-1")
+    with duckdb.connect(str(db), read_only=True) as con:
+        got = con.execute(
+            "select time_point, collected_on, contact, use_frequency, living from noms "
+            "where episode_id = $a order by all",
+            {"a": cf1},
+        ).fetchall()
+    d = dt.date
+    assert got == [
+        ("admission", d(2025, 1, 6), None, "1_3_month", "homeless"),
+        ("discharge", d(2025, 2, 20), None, "none", "independent"),
+        ("follow_up", d(2025, 3, 19), "not_reached", None, None),
+        ("follow_up", d(2025, 3, 20), "reached", "none", "independent"),
+        ("follow_up", d(2025, 4, 30), "declined", None, None),
+    ]
+
+
+def test_each_sources_problems_name_its_own_file_and_line(tmp_path, capsys):
+    state = [list(r) for r in STATE]
+    state[1][HEADER.index("FREQ1")] = "4"
+    calls = [list(r) for r in CALLS]
+    calls[2][2] = "Maybe"
+    export, m = _both(tmp_path, state=state, calls=calls)
+    assert main(["import", str(export), "--mapping", str(m), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "State.csv:2: FREQ1: is not a TEDS code of FREQ1" in err, err
+    assert "Calls.csv:3: Result: has no entry in tables.noms[1].columns.contact.codes" in err, err
+    # the contract's rules, after both are put together: each row at its own file and line
+    state = [list(r) for r in STATE]
+    state[2][HEADER.index("ARRESTS")] = "120"
+    on_discharge_day = ["CF-1", "02/20/2025", "No answer", "", ""]
+    export, m = _both(tmp_path / "2", state=state, calls=[*CALLS, on_discharge_day])
+    assert main(["import", str(export), "--mapping", str(m), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "State.csv:3: arrests: is outside 0..96" in err, err
+    assert "Calls.csv:5: collected_on: a follow_up contact is after the episode's" in err, err
+    assert len(err.strip().splitlines()) == 2, err
+
+
+def test_only_noms_takes_several_sources_and_each_is_checked_at_its_line(tmp_path, capsys):
+    month = 'episode_id = { column = "Casefile ID", part = "month" }'
+    calls = FOLLOW_UPS.replace('episode_id = "Casefile ID"', month)
+    bad = (NOMS + calls).replace("[tables.noms]\n", "[[tables.noms]]\n")
+    export, m = _both(tmp_path, mapping=MAPPING + bad)
+    assert main(["import", str(export), "--mapping", str(m), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    line = (MAPPING + bad).splitlines().index(month) + 1
+    assert f"m.toml:{line}: tables.noms[1].columns.episode_id: part 'month'" in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    twice = MAPPING.replace("[tables.sessions]", "[[tables.sessions]]") + BOTH
+    export, m = _both(tmp_path / "2", mapping=twice)
+    assert main(["import", str(export), "--mapping", str(m), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "tables.sessions: is given more than once; only tables.noms takes a list" in err, err
+
+
+def test_a_draft_writes_both_sources_of_noms_when_both_files_are_there(tmp_path):
+    from iop_metrics.ingest.draft import draft
+
+    export, _ = _both(tmp_path, calls=[["Casefile ID", "Call Date", "Call Result", "Drinking",
+                                        "Housing"], *CALLS[1:]])  # fmt: skip
+    text = draft(export)
+    assert text.count("[[tables.noms]]") == 2 and "[tables.noms]\n" not in text
+    teds, calls = text.split("[[tables.noms]]")[1:]
+    assert 'file = "State.csv"' in teds and "[tables.noms.teds]" in teds
+    for line in (
+        'file = "Calls.csv"',
+        'collected_on = "Call Date"',
+        'time_point = { value = "follow_up" }   # no column: a follow-up call log',
+        '"Refused" = "declined"   # 1 row(s)',
+        '"No answer" = "not_reached"   # 1 row(s)',
+    ):
+        assert line in calls, calls
+    decided = "[[tables.noms]]" + teds.replace(
+        '# not matched: keep or drop each of these: "SUB1"', 'drop = ["SUB1"]'
+    )
+    decided += "[[tables.noms]]" + calls.replace(
+        "# not matched: map, keep or drop each of these:", "drop = ["
+    ).replace('"Drinking"\n', '"Drinking"]\n', 1)
+    m = tmp_path / "decided.toml"
+    m.write_text(MAPPING.replace("KEY", str(tmp_path / "k")) + decided)
+    _, written = import_export(export, m, tmp_path / "contract")
+    assert written["noms"] == 3 + 3

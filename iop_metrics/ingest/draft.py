@@ -54,14 +54,18 @@ NAMES: dict[str, tuple[str, ...]] = {
     "caseness": ("caseness", "cutoff", "clinicalcutoff", "casenesscutoff"),
     "reliable_change": ("reliablechange", "rci", "reliablechangeindex"),
     "time_point": ("timepoint", "collectionpoint", "interviewtype", "nomspoint"),
-    "collected_on": ("collectedon", "collectiondate", "interviewdate", "contactdate"),
-    "contact": ("contact", "contactresult", "contactoutcome", "followupresult"),
-    "use_frequency": ("usefrequency", "frequencyofuse", "usefreq"),
-    "employment": ("employment", "employmentstatus"),
+    "collected_on": ("collectedon", "collectiondate", "interviewdate", "contactdate", "calldate",
+                     "followupdate"),
+    "contact": ("contact", "contactresult", "contactoutcome", "followupresult", "callresult",
+                "calloutcome"),
+    "use_frequency": ("usefrequency", "frequencyofuse", "usefreq", "substanceuse",
+                      "substanceuse30days"),
+    "employment": ("employment", "employmentstatus", "workschool"),
     "living": ("living", "livingarrangement", "livingsituation", "housing"),
     "arrests": ("arrests", "arrests30days", "numberofarrests"),
-    "self_help": ("selfhelp", "selfhelpattendance", "mutualhelp", "selfhelpgroups"),
-}
+    "self_help": ("selfhelp", "selfhelpattendance", "mutualhelp", "selfhelpgroups",
+                  "selfhelpmeetings", "selfhelpmeetings30days"),
+}  # fmt: skip
 # Words in a source value that point to a contract code, first match wins.
 HINTS: dict[str, tuple[tuple[str, str], ...]] = {
     "sex": (("non", "X"), ("female", "F"), ("woman", "F"), ("male", "M"), ("man", "M"),
@@ -104,6 +108,18 @@ HINTS: dict[str, tuple[tuple[str, str], ...]] = {
     "contact": (("not", "not_reached"), ("no answer", "not_reached"), ("declin", "declined"),
                 ("refus", "declined"), ("deceas", "deceased"), ("died", "deceased"),
                 ("reach", "reached"), ("complet", "reached")),
+    "use_frequency": (("not used", "none"), ("no use", "none"), ("none", "none"),
+                      ("never", "none"), ("daily", "daily"),
+                      ("month", "1_3_month"), ("1-2", "1_2_week"), ("3-6", "3_6_week")),
+    "employment": (("full", "full_time"), ("part", "part_time"), ("unemploy", "unemployed"),
+                   ("homemak", "homemaker"), ("student", "student"), ("school", "student"),
+                   ("retire", "retired_disabled"), ("disab", "retired_disabled"),
+                   ("institution", "institution"), ("not in labor", "other_not_in_labor_force")),
+    "living": (("homeless", "homeless"), ("shelter", "homeless"), ("independ", "independent"),
+               ("own", "independent"), ("depend", "dependent"), ("family", "dependent"),
+               ("supervis", "dependent")),
+    "self_help": (("none", "none"), ("1-3", "1_3"), ("4-7", "4_7"), ("8", "8_30"),
+                  ("some", "some"), ("unknown", "some")),
 }  # fmt: skip
 TABLE_ORDER = ("clients", "episodes", "sessions", "assessments", "noms", "instruments")
 
@@ -211,8 +227,6 @@ def draft(export_dir: str | os.PathLike[str]) -> str:
         del matched[teds]
     feeds: dict[str, Path] = {}
     for t in TABLE_ORDER:
-        if t == "noms" and teds is not None:
-            continue
         names = set(TABLES[t].column_names)
         score = {p: sum(1 for v in m.values() if v in names) for p, m in matched.items()}
         best = max(score, key=lambda p: score[p], default=None)
@@ -262,6 +276,9 @@ def draft(export_dir: str | os.PathLike[str]) -> str:
         }
         group = _group(con, root, p, files, t)
         covered |= set(group)
+        if t == "noms" and teds is not None:  # the state extract first, the call log second
+            covered.add(teds)
+            out += _teds_table(teds.name, headers[teds], array=True)
         out += _table(
             con,
             t,
@@ -271,9 +288,10 @@ def draft(export_dir: str | os.PathLike[str]) -> str:
             used,
             seen,
             _pattern(root, p),
+            teds,
             status_in_episodes=feeds.get("episodes") == p,
         )
-    if teds is not None:
+    if teds is not None and teds not in covered:
         covered.add(teds)
         out += _teds_table(teds.name, headers[teds])
     loose = [p.name for p in files if p not in covered]
@@ -309,9 +327,12 @@ def _table(
     used: set[str],
     seen: set[tuple[Path, str]],
     name: str,
+    teds: Path | None = None,
     *,
     status_in_episodes: bool = False,
 ) -> list[str]:
+    """``[tables.<t>]`` for one file; with a state extract beside it, noms's second source
+    ``[[tables.noms]]`` (a call log of follow-up contacts)."""
     cols = TABLES[t].column_names
     mine = {c: m for c, m in matched.items() if m in cols}
     # an admission's status (Active, Discharged, Cancelled) is the episodes' to decide (keep
@@ -327,7 +348,10 @@ def _table(
     seen.update((path, c) for c in todo)
     ids = [c for c in todo if looks_like_identifier(c)]
     other = [c for c in todo if c not in ids]
-    out = ["", f"[tables.{t}]", f"file = {_toml(name)}"]
+    several = t == "noms" and teds is not None
+    out = ["", f"[[tables.{t}]]" if several else f"[tables.{t}]", f"file = {_toml(name)}"]
+    if several:
+        out.append("# a second source of noms, beside the state extract: the follow-up contacts")
     if ids:
         out.append(f"drop = [{', '.join(_toml(c) for c in ids)}]   # identifier-looking: dropped")
     if other:
@@ -348,7 +372,9 @@ def _table(
         else:
             out.append(f"{target} = {_toml(c)}")
     for col in TABLES[t].columns:
-        if col.required and col.name not in mine.values():
+        if col.name == "time_point" and "time_point" not in mine.values() and several:
+            out.append('time_point = { value = "follow_up" }   # no column: a follow-up call log')
+        elif col.required and col.name not in mine.values():
             out.append(f'{col.name} = "?"   # required; no source column matched')
     for c, target in coded:
         values = _values(con, view, c)
@@ -374,8 +400,9 @@ def is_teds_extract(columns: list[str]) -> bool:
     return {"FREQ1", "FREQ1_D"} <= set(columns)
 
 
-def _teds_table(name: str, header: list[str]) -> list[str]:
-    """``[tables.noms]`` in the teds layout for a state-submission extract."""
+def _teds_table(name: str, header: list[str], *, array: bool = False) -> list[str]:
+    """``[tables.noms]`` in the teds layout for a state-submission extract (``[[tables.noms]]``,
+    the first of two sources, when a call log feeds noms too)."""
     from .import_teds import COLUMNS
 
     found = {match_column(c): c for c in reversed(header)}
@@ -384,7 +411,7 @@ def _teds_table(name: str, header: list[str]) -> list[str]:
     rest = [c for c in header if c not in used]
     ids = [c for c in rest if looks_like_identifier(c)]
     other = [c for c in rest if c not in ids]
-    out = ["", "[tables.noms]", f"file = {_toml(name)}"]
+    out = ["", "[[tables.noms]]" if array else "[tables.noms]", f"file = {_toml(name)}"]
     out.append("# a state-submission extract: one row per episode, TEDS-named columns; each row")
     out.append("# becomes an admission row and (when discharged) a discharge row (docs/mapping.md)")
     if missing:

@@ -6,9 +6,11 @@ phones and MRNs, labels instead of codes, US dates, and cancelled admissions
 that must be skipped), ``Appointments_<year>.csv`` saved by Excel as "CSV
 UTF-8" (byte-order mark, CRLF), ``Measures.csv``, and ``TEDS_Submission.csv``, the NOMS
 items as the program sends them to its state: one row per episode, TEDS's column names and
-codes for admission and discharge (the five use levels collapse to TEDS's three). Imported with
-``data/examples/ehr/mapping.toml`` it gives back exactly the contract tables
-it came from, apart from the pseudonymized ids. Deterministic for a given input.
+codes for admission and discharge (the five use levels collapse to TEDS's three), and
+``FollowUp_Calls.csv``, the program's log of follow-up calls after discharge (its own labels,
+one row per call). Imported with ``data/examples/ehr/mapping.toml`` it gives back exactly the
+contract tables it came from, apart from the pseudonymized ids and the use levels of the state
+submission. Deterministic for a given input.
 """
 
 from __future__ import annotations
@@ -97,6 +99,48 @@ EMPLOY |= {
         ("homemaker", "student", "retired_disabled", "institution", "other_not_in_labor_force"), 1
     )
 }
+# The follow-up call log: the program's own labels for what a caller records (a CRM export).
+CALL_LABELS = {
+    "contact": {
+        "reached": "Reached - survey done",
+        "not_reached": "No answer / left message",
+        "declined": "Declined survey",
+        "deceased": "Deceased",
+    },
+    "use_frequency": {
+        "none": "Not used",
+        "1_3_month": "1-3 times in month",
+        "1_2_week": "1-2 times a week",
+        "3_6_week": "3-6 times a week",
+        "daily": "Daily",
+    },
+    "employment": {
+        "full_time": "Employed full time",
+        "part_time": "Employed part time",
+        "unemployed": "Unemployed, looking",
+        "homemaker": "Homemaker",
+        "student": "Student",
+        "retired_disabled": "Retired/disabled",
+        "institution": "In an institution",
+        "other_not_in_labor_force": "Not in labor force (other)",
+    },
+    "living": {
+        "homeless": "Homeless/shelter",
+        "dependent": "Lives with family/supervised",
+        "independent": "Own home/apartment",
+    },
+    "self_help": {
+        "none": "None",
+        "1_3": "1-3 meetings",
+        "4_7": "4-7 meetings",
+        "8_30": "8+ meetings",
+        "some": "Some, count unknown",
+    },
+}
+CALL_HEADER = [
+    "Casefile ID", "MR #", "Call Date", "Call Result", "Substance Use (30 days)", "Work/School",
+    "Living Situation", "Arrests (30 days)", "Self-Help Meetings (30 days)", "Caller",
+]  # fmt: skip
 TEDS_HEADER = [
     "Casefile ID", "MR #", "Admission Date", "Discharge Date", "SERVICES",
     "SERVICES_D", "FREQ1", "FREQ1_D", "EMPLOY", "EMPLOY_D", "DETNLF", "DETNLF_D", "LIVARAG",
@@ -225,6 +269,21 @@ def _teds_submission(src: Path, mrn: dict[str, str]) -> list[list[str]]:
     return out
 
 
+def _calls(src: Path, mrn: dict[str, str]) -> list[list[str]]:
+    """The follow-up call log: one row per follow-up contact of the sample, in its order, with
+    the caller's labels (an empty item stays empty) and the caller's name."""
+    if not (src / "noms.csv").is_file():
+        return []
+    out: list[list[str]] = []
+    for n in (r for r in _rows(src, "noms") if r["time_point"] == "follow_up"):
+        line = [f"CF-{int(n['episode_id'][1:]):06d}", mrn[n["episode_id"]], _us(n["collected_on"])]
+        line += [CALL_LABELS["contact"][n["contact"]]]
+        for item in ("use_frequency", "employment", "living", "arrests", "self_help"):
+            line.append(n[item] if item == "arrests" else CALL_LABELS[item].get(n[item], ""))
+        out.append([*line, CLINICIAN[len(out) % len(CLINICIAN)]])
+    return out
+
+
 def make_export(
     sample: str | os.PathLike[str], out: str | os.PathLike[str], *, seed: int = 7
 ) -> Path:
@@ -265,6 +324,8 @@ def make_export(
     )
     if teds := _teds_submission(src, mrn):
         _write_csv(dst / "TEDS_Submission.csv", TEDS_HEADER, teds)
+    if calls := _calls(src, mrn):
+        _write_csv(dst / "FollowUp_Calls.csv", CALL_HEADER, calls)
     return dst
 
 

@@ -121,7 +121,7 @@ def _code_counts(imp: _Import, t: TableMap, col: _Col, rows: list[tuple[Any, ...
     for value, mapped, unmapped, n, key in rows:
         if unmapped and col.cm.other is None:
             msg = (
-                f"has no entry in tables.{t.name}.columns.{col.cm.target}.codes and no `other`: "
+                f"has no entry in {t.key}.columns.{col.cm.target}.codes and no `other`: "
                 f"{n:,} row(s), first on this line"
             )
             shown = shown_value(value, hidden=hidden)

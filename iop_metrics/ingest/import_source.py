@@ -52,7 +52,7 @@ def _stage(imp: _Import, t: TableMap) -> tuple[list[str], list[str]] | None:
     paths = sorted(p for p in imp.export_dir.glob(t.file) if p.is_file())
     if not paths:
         msg = f"no file in {imp.export_dir} matches {t.file!r}"
-        imp.problems.append(Violation(str(imp.mapping.path), 0, f"tables.{t.name}.file", msg))
+        imp.problems.append(Violation(str(imp.mapping.path), 0, f"{t.key}.file", msg))
         return None
     parts, names, header = [], [], None
     for p in paths:
@@ -86,7 +86,7 @@ def _accounted(imp: _Import, t: TableMap) -> set[str]:
     """Columns accounted for in ``t``'s files: by ``t`` or another table reading the same file."""
     mine = set(imp.export_dir.glob(t.file))
     out: set[str] = set()
-    for other in imp.mapping.tables.values():
+    for other in imp.mapping.sources():
         if mine & set(imp.export_dir.glob(other.file)):
             out |= other.source_columns() | set(other.drop)
     return out
@@ -106,11 +106,11 @@ def _account(imp: _Import, t: TableMap, header: list[str], first: str) -> None:
     meant = {m for c in accounted - have for m in close(c)}
     for c in sorted((used | dropped) - have):
         hint = f"; did you mean {close(c)[0]!r}?" if close(c) else ""
-        msg = f"is named in tables.{t.name} of the mapping but is not in the file{hint}"
+        msg = f"is named in {t.key} of the mapping but is not in the file{hint}"
         imp.problems.append(Violation(first, 1, c, msg))
     for c in loose:
         if c not in meant:
-            msg = f"is not mapped, used by keep or listed in drop (tables.{t.name})"
+            msg = f"is not mapped, used by keep or listed in drop ({t.key})"
             imp.problems.append(Violation(first, 1, c, msg))
     for cm in t.columns.values():
         if cm.column and looks_like_identifier(cm.column):

@@ -75,6 +75,52 @@ def _table(imp: _Import, t: TableMap) -> dict[str, Any] | None:
     }
 
 
+def _several(imp: _Import, name: str, sources: tuple[TableMap, ...]) -> dict[str, Any] | None:
+    """A table fed by several sources (noms: a state extract and a call log): each is built as
+    one table would be, in turn, then their rows are put together; each row keeps its own file
+    and line. The import report sums the sources and lists each under ``sources``."""
+    if len(sources) == 1:
+        return _table(imp, sources[0])
+    parts, earlier = [], imp.problems
+    for i, t in enumerate(sources):
+        imp.problems = []  # each source is checked whatever an earlier one's problems
+        out = _table(imp, t)
+        if out is not None:
+            imp.con.execute(f"alter table {name} rename to _{name}_{i}")
+            parts.append((f"_{name}_{i}", out))
+        earlier += imp.problems
+    imp.problems = earlier
+    if imp.problems:
+        return None
+    union = " union all by name ".join(f"select * from {p}" for p, _ in parts)
+    imp.con.execute(f"create or replace temp table {name} as {union}")
+    for part, _ in parts:
+        imp.con.execute(f"drop table {part}")
+    return _summed([out for _, out in parts])
+
+
+def _summed(outs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One import-report entry for a table's several sources (counts added, codes side by side;
+    a coded column named by two sources is listed under its name and the second's file)."""
+    skipped: dict[str, dict[str, int]] = {}
+    codes: dict[str, Any] = {}
+    for out in outs:
+        for column, values in out["rows_skipped"].items():
+            for v, n in values.items():
+                skipped.setdefault(column, {})[v] = skipped.get(column, {}).get(v, 0) + n
+        for column, counts in out["codes"].items():
+            codes[column if column not in codes else f"{column} ({out['files'][0]})"] = counts
+    return {
+        "files": [f for out in outs for f in out["files"]],
+        **{k: sum(out[k] for out in outs) for k in ("rows_read", "rows_collapsed", "rows_written")},
+        "rows_skipped": skipped,
+        "dropped": sorted({c for out in outs for c in out["dropped"]}),
+        "pseudonymized": sorted({c for out in outs for c in out["pseudonymized"]}),
+        "codes": codes,
+        "sources": outs,
+    }
+
+
 def _drop_sources(imp: _Import) -> None:
     """Free the staged export once the contract tables are built."""
     for name in imp.mapping.tables:
@@ -112,7 +158,7 @@ def build_tables(
         "instruments",
     ):
         if name in mapping.tables:
-            out = _table(imp, mapping.tables[name])
+            out = _several(imp, name, mapping.tables[name])
             if out is not None:
                 report["tables"][name] = out
     if imp.problems:

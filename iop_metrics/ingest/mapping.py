@@ -85,6 +85,11 @@ class TableMap:
     keep: dict[str, tuple[str, ...]]
     columns: dict[str, ColumnMap]
     teds: dict[str, str] | None = None  # noms from a state-submission extract (import_teds)
+    where: str = ""  # the mapping's name of this source: tables.<name>, or tables.noms[i]
+
+    @property
+    def key(self) -> str:
+        return self.where or f"tables.{self.name}"
 
     def source_columns(self) -> set[str]:
         """The source columns this table reads (mapped or used by ``keep``)."""
@@ -105,9 +110,13 @@ class Mapping:
     site: str | None
     key_file: Path | None
     pseudonymize: tuple[str, ...]
-    tables: dict[str, TableMap]
+    tables: dict[str, tuple[TableMap, ...]]  # each table's sources (several only for noms)
     fhir: dict[str, Any] = field(default_factory=dict)
     export_date: str | None = None  # "modified" or YYYY-MM-DD: the day the export was taken
+
+    def sources(self) -> list[TableMap]:
+        """Every source of every table, in the mapping's order."""
+        return [t for sources in self.tables.values() for t in sources]
 
 
 class _Problems:
@@ -143,8 +152,8 @@ def _strings(p: _Problems, where: str, v: Any) -> tuple[str, ...]:
     return ()
 
 
-def _column(p: _Problems, table: str, target: str, spec: Any) -> ColumnMap | None:
-    where = f"tables.{table}.columns.{target}"
+def _column(p: _Problems, table: str, target: str, spec: Any, *, at: str) -> ColumnMap | None:
+    where = f"{at}.columns.{target}"
     if isinstance(spec, str):
         spec = {"column": spec}
     if not isinstance(spec, dict):
@@ -181,8 +190,7 @@ def _column(p: _Problems, table: str, target: str, spec: Any) -> ColumnMap | Non
     )
 
 
-def _table(p: _Problems, name: str, spec: Any, *, site: str | None) -> TableMap | None:
-    where = f"tables.{name}"
+def _table(p: _Problems, name: str, spec: Any, *, site: str | None, where: str) -> TableMap | None:
     if name not in TABLES:
         p.add(where, f"is not a table of the data contract ({', '.join(TABLES)})")
         return None
@@ -209,12 +217,12 @@ def _table(p: _Problems, name: str, spec: Any, *, site: str | None) -> TableMap 
         if target not in contract.column_names:
             p.add(f"{where}.columns.{target}", f"is not a column of {name}")
             continue
-        cm = _column(p, name, target, cspec)
+        cm = _column(p, name, target, cspec, at=where)
         if cm:
             columns[target] = cm
     if name == "episodes" and "site" not in columns and site:
         columns["site"] = ColumnMap(target="site", value=site)
-    teds = _teds(p, name, spec.get("teds"), columns)
+    teds = _teds(p, name, spec.get("teds"), columns, at=where)
     for c in contract.columns:
         made = teds is not None and c.name != "episode_id"  # the layout makes the others
         if c.required and c.name not in columns and not made:
@@ -227,14 +235,17 @@ def _table(p: _Problems, name: str, spec: Any, *, site: str | None) -> TableMap 
         keep=keep,
         columns=columns,
         teds=teds,
+        where=where,
     )
 
 
-def _teds(p: _Problems, name: str, spec: Any, columns: dict[str, ColumnMap]) -> dict | None:
+def _teds(
+    p: _Problems, name: str, spec: Any, columns: dict[str, ColumnMap], *, at: str
+) -> dict | None:
     """``[tables.noms.teds]``: the extract's two date columns (and their format), checked."""
     if spec is None:
         return None
-    where = f"tables.{name}.teds"
+    where = f"{at}.teds"
     if name != "noms" or not isinstance(spec, dict):
         p.add(where, "is a table that only `tables.noms` takes (a state-submission extract)")
         return None
@@ -245,10 +256,26 @@ def _teds(p: _Problems, name: str, spec: Any, columns: dict[str, ColumnMap]) -> 
             p.add(where, f"needs `{k}` (the source column of the {k.split('_')[0]} date)")
     for target in sorted(set(columns) - {"episode_id"}):
         p.add(
-            f"tables.{name}.columns.{target}",
+            f"{at}.columns.{target}",
             "is filled from the TEDS columns in a teds layout; map only episode_id",
         )
     return out
+
+
+SEVERAL = "noms"  # the table that may have several sources: a state extract and a call log
+
+
+def _sources(p: _Problems, name: str, spec: Any, *, site: str | None) -> tuple[TableMap, ...]:
+    """A table's sources: ``[tables.<name>]``, or for noms an array ``[[tables.noms]]`` of them
+    (each in the same format, e.g. the state-submission extract and a follow-up call log)."""
+    if not isinstance(spec, list):
+        t = _table(p, name, spec, site=site, where=f"tables.{name}")
+        return (t,) if t else ()
+    if name != SEVERAL:
+        p.add(f"tables.{name}", f"is given more than once; only tables.{SEVERAL} takes a list")
+        return ()
+    found = [_table(p, name, s, site=site, where=f"tables.{name}[{i}]") for i, s in enumerate(spec)]
+    return tuple(t for t in found if t)
 
 
 def read_mapping(path: str | os.PathLike[str]) -> Mapping:
@@ -281,9 +308,9 @@ def read_mapping(path: str | os.PathLike[str]) -> Mapping:
     site = _str(p, "source.site", source.get("site"))
     tables = {}
     for name, spec in doc.get("tables", {}).items():
-        t = _table(p, name, spec, site=site)
-        if t:
-            tables[name] = t
+        sources = _sources(p, name, spec, site=site)
+        if sources:
+            tables[name] = sources
     if not tables and "fhir" not in doc:
         p.add("tables", "no table is mapped")
     key_file = _str(p, "pseudonymize.key_file", pseudo.get("key_file"))

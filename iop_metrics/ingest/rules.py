@@ -265,6 +265,7 @@ def _guard(con: duckdb.DuckDBPyConnection, name: str, table: Table) -> None:
         if not scalar(con, "select count(*) from _suspects"):  # the usual case: none at all
             con.execute("drop table _suspects")
             continue
+        con.execute(f"insert into _withheld select distinct {raw} from _suspects")
         for label, pat in patterns:
             quoted = pat.replace("'", "''")
             message = f"looks like {label}; refused by the de-identification guard (value withheld)"
@@ -296,6 +297,7 @@ def table_checks(
         "create or replace temp table _violations (tbl varchar, line bigint, col varchar, "
         "msg varchar, val varchar)"
     )
+    con.execute("create or replace temp table _withheld (value varchar)")
     for name in LOAD_ORDER:
         table = TABLES[name]
         for col, cond, msg, val in _column_checks(table):
@@ -320,23 +322,32 @@ def table_checks(
             f"cast(q.v as varchar) from ({sql}) q(_line, v)",
             {"m": msg},
         )
-    violations = [
-        Violation(files.get(t, t), int(line), col, msg, val)
-        for t, line, col, msg, val in con.execute(
-            "select tbl, line, col, msg, val from _violations"
-        ).fetchall()
-        if t in files
-    ]
     # Built-in levels and instruments (lines <= 0) cannot be wrong; keep violations of files.
+    violations = _shown(con, "_violations", files)
     _define_valid(con, quarantine=quarantine)
     if quarantine:
-        violations += [
-            Violation(files[t], int(line), col, msg, val)
-            for t, line, col, msg, val in con.execute(
-                "select tbl, line, col, msg, val from _dependents"
-            ).fetchall()
-        ]
+        violations += _shown(con, "_dependents", files)
+    con.execute("drop table _withheld")
     return violations
+
+
+def _shown(con: duckdb.DuckDBPyConnection, table: str, files: dict[str, str]) -> list[Violation]:
+    """The violations of ``table`` (those of the given files) as they may be shown: each value
+    the identifier guard withheld, on any row of any table, is cut out of every violation's
+    value, so a rule that names a value (a reference to no row, a second row, an overlap)
+    never prints it."""
+    rows = con.execute(
+        f"select tbl, line, col, msg, val, (select list(w.value order by length(w.value) desc) "
+        f"from _withheld w where contains(v.val, w.value)) from {table} v"
+    ).fetchall()
+    out = []
+    for t, line, col, msg, val, withheld in rows:
+        if t not in files:
+            continue
+        for w in withheld or ():
+            val = val.replace(w, "(value withheld)")
+        out.append(Violation(files[t], int(line), col, msg, val))
+    return out
 
 
 def _define_valid(con: duckdb.DuckDBPyConnection, *, quarantine: bool) -> None:
