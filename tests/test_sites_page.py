@@ -69,7 +69,7 @@ def test_internal_page_draws_both_funnels_and_says_the_finding(pages):
             text,
         ), title
     assert "Merged into their factor's most common level" in text
-    assert "primary_substance=sedatives, payer=self_pay" in text
+    assert "primary substance: sedatives, payer: self pay" in text
     assert "phi = " in text and "over 14 sites" in text  # the over-dispersion rule ran
     assert "Case-mix adjustment accounts only for what was measured" in text
     assert "c-statistic (AUC) 0.6" in text and "Decile of predicted chance" in text

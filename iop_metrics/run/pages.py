@@ -4,7 +4,9 @@ The templates here extend the report's ``base.html.j2`` and use its macros (``co
 ``rate``), which write the same spans as the report (``<span class="n">``; suppressed:
 ``<span class="n sup">&lt;11``), so one test can read every figure on any page.
 
->>> page = render_page("index.html.j2", title="<IOP>", css="", folder="r", periods=[])
+>>> page = render_page(
+...     "index.html.j2", title="<IOP>", css="", folder="r", periods=[], attempts=[]
+... )
 >>> "<h1>&lt;IOP&gt;</h1>" in page, "No report yet" in page
 (True, True)
 """
