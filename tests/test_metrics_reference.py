@@ -10,7 +10,7 @@ from helpers import memory_db
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
-from reference import REASONS
+from reference import REASONS, km_pairs, visible
 from reference import document as reference_document
 
 from iop_metrics.compute.metrics import Query, Scope, document, retention_cohort, retention_curve
@@ -41,7 +41,10 @@ def datasets(draw) -> dict[str, list[dict]]:
     for c in range(n_clients):
         cid = f"c{c}"
         clients.append(
-            {"client_id": cid, "birth_year": draw(st.sampled_from([None, 1970, 1990, 2009, 2012]))}
+            {
+                "client_id": cid,
+                "birth_year": draw(st.sampled_from([None, 1970, 1990, 2007, 2008, 2009, 2012])),
+            }
         )
         taken: list[tuple[str, dt.date, dt.date | None]] = []
         for k in range(draw(st.integers(1, 4))):
@@ -281,10 +284,18 @@ def test_retention_agrees_with_lifelines(tables, as_of_extra):
     con = memory_db(tables, reuse=True)
     cohort = retention_cohort(con, q)
     doc = document(con, q)["retention"]
-    if cohort.empty:
+    # (t, event) from the records themselves, not from the SQL: the episodes visible at as_of
+    # in scope, a disengaged discharge an event at its LOS, the rest censored at as_of
+    scoped = [
+        e for e in visible(tables["episodes"], q.as_of) if e["level_of_care"] in q.scope.levels
+    ]
+    pairs = km_pairs(scoped, end=period.end, as_of=q.as_of)
+    assert sorted(zip(cohort["t"], cohort["event"], strict=True)) == sorted(pairs)
+    if not pairs:
         assert doc["day_30"] is None
         return
-    kmf = KaplanMeierFitter().fit(cohort["t"], cohort["event"])
+    t, event = zip(*pairs, strict=True)
+    kmf = KaplanMeierFitter().fit(list(t), list(event))
     for n in (30, 60, 90):
         assert doc[f"day_{n}"] == pytest.approx(float(kmf.predict(n - 1)), rel=1e-12)
     curve = retention_curve(con, q).set_index("day")

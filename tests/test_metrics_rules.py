@@ -190,13 +190,23 @@ def test_dosage_client_weeks_straddle_months_and_skip_admission_and_discharge_we
     }
 
 
-def test_unknown_birth_year_counts_as_adult_and_17_is_adolescent():
+def test_unknown_birth_year_counts_as_adult_17_is_adolescent_and_18_adult():
+    # admitted in 2026: born 2009 is 17 that year (6 hours), born 2008 is 18 (9 hours)
     con = db(
-        [ep("a", "1", "2.1", "2026-04-27"), ep("b", "2", "2.1", "2026-04-27")],
-        clients=[{"client_id": "1", "birth_year": None}, {"client_id": "2", "birth_year": 2009}],
+        [
+            ep("a", "1", "2.1", "2026-04-27"),
+            ep("b", "2", "2.1", "2026-04-27"),
+            ep("c", "3", "2.1", "2026-04-27"),
+        ],
+        clients=[
+            {"client_id": "1", "birth_year": None},
+            {"client_id": "2", "birth_year": 2009},
+            {"client_id": "3", "birth_year": 2008},
+        ],
     )
     weeks = dosage_weeks(con, Query.of(MAY))
-    assert dict(zip(weeks.episode_id, weeks.threshold_hours, strict=False)) == {"a": 9, "b": 6}
+    thresholds = dict(zip(weeks.episode_id, weeks.threshold_hours, strict=False))
+    assert thresholds == {"a": 9, "b": 6, "c": 9}
 
 
 def test_length_of_stay_counts_both_the_admission_and_discharge_day():
@@ -235,6 +245,25 @@ def test_kaplan_meier_with_censoring_and_completers_kept_at_risk():
     curve = retention_curve(con, Query.of(MAY)).set_index("day")
     assert curve.loc[10, "retention"] == 1.0 and curve.loc[11, "retention"] == pytest.approx(0.8)
     assert curve.loc[10, "at_risk"] == 5 and curve.loc[10, "events"] == 1
+
+
+def test_retention_censors_at_as_of_not_at_the_period_end():
+    # period May, as_of 2026-06-30 (30 days after the period end). a completes at LOS 20:
+    # censored at t = as_of - admit + 1 = 91 (at the period end it would be 61); b, admitted the
+    # same day, drops out on 06-15, after the period but by as_of: an event at LOS 76. At 76 both
+    # are at risk: R(90) = 1 - 1/2 = 0.5 (censoring a at 61 would leave b alone: R(90) = 0).
+    con = db(
+        [
+            ep("a", "1", "2.1", "2026-04-01", "2026-04-20", "completed"),
+            ep("b", "2", "2.1", "2026-04-01", "2026-06-15", "dropped_out"),
+        ]
+    )
+    r = doc(con, as_of="2026-06-30")["retention"]
+    assert r["cohort_admissions"] == 2
+    assert (r["day_30"], r["day_60"], r["day_90"]) == (1.0, 1.0, 0.5)
+    curve = retention_curve(con, Query.of(MAY, as_of=D("2026-06-30"))).set_index("day")
+    assert curve.loc[76, "at_risk"] == 2 and curve.loc[76, "events"] == 1
+    assert curve.loc[77, "retention"] == 0.5
 
 
 def test_retention_cohort_is_the_twelve_months_ending_at_period_end():
