@@ -453,6 +453,34 @@ def test_continuity_counts_day_1_through_w_and_excludes_died():
     }
 
 
+def test_continuity_windows_pass_on_day_w_exactly():
+    # as_of 05-31: r1 discharged 05-24 (D + 7 = as_of: its 7-day window has passed) and followed
+    # up on day 7; r2 discharged 05-17 (D + 14 = as_of), never followed up; r3 discharged 05-25
+    # (D + 7 = 06-01: still pending)
+    con = db(
+        [
+            ep("r1", "1", "3.5", "2026-05-01", "2026-05-24"),
+            ep("o1", "1", "2.1", "2026-05-20"),
+            ep("r2", "2", "3.5", "2026-05-01", "2026-05-17"),
+            ep("r3", "3", "3.5", "2026-05-01", "2026-05-25"),
+        ],
+        [ses("o1", "2026-05-31")],
+    )
+    rows = continuity_detail(con, Query.of(MAY)).set_index("episode_id")
+    assert rows.loc["r1", "days_to_follow_up"] == 7
+    assert list(rows["pending_7d"]) == [False, False, True]  # r2, r1, r3 by discharge date
+    assert list(rows["pending_14d"]) == [False, True, True]
+    assert doc(con)["continuity"] == {
+        "residential_discharges": 3,
+        "followed_up_7d": 1,
+        "followed_up_14d": 0,  # r1's 14 days have not passed
+        "pending_7d": 1,
+        "pending_14d": 2,
+        "rate_7d": 0.5,  # r1 of r1, r2
+        "rate_14d": 0.0,  # r2 alone
+    }
+
+
 def test_continuity_site_scope():
     con = db(
         [
