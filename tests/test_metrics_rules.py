@@ -190,6 +190,23 @@ def test_dosage_client_weeks_straddle_months_and_skip_admission_and_discharge_we
     }
 
 
+def test_a_week_from_an_admission_on_its_monday_to_a_discharge_on_its_sunday_is_counted():
+    # admitted Monday 03-02, discharged Sunday 03-08: open all seven days of that week, its
+    # one client-week (9 hours: meets the adult threshold); e, discharged Saturday 03-07, has none
+    con = db(
+        [
+            ep("c", "1", "2.1", "2026-03-02", "2026-03-08"),
+            ep("e", "2", "2.1", "2026-03-02", "2026-03-07"),
+        ],
+        [ses("c", "2026-03-02"), ses("c", "2026-03-04"), ses("c", "2026-03-08")],
+    )
+    weeks = dosage_weeks(con, Query.of(month(2026, 3)))
+    got = [
+        (r.episode_id, str(r.sunday.date()), r.hours, r.meets_threshold) for r in weeks.itertuples()
+    ]
+    assert got == [("c", "2026-03-08", 9.0, True)]
+
+
 def test_unknown_birth_year_counts_as_adult_17_is_adolescent_and_18_adult():
     # admitted in 2026: born 2009 is 17 that year (6 hours), born 2008 is 18 (9 hours)
     con = db(
@@ -338,6 +355,26 @@ def test_next_episode_overlap_same_day_and_ended_before_rules():
     assert out["x"] == ("step_up", "x-php")
     assert out["y"] == ("no_next_care", None)
     assert out["z"] == ("no_next_care", None)
+
+
+def test_a_next_episode_that_ends_on_the_discharge_day_counts_the_long_way_and_derived():
+    # w-op (outpatient) began after w and ended on w's discharge day D = 05-10: it "had not
+    # ended before D", so it is w's next episode (a step-down); v-op ended the day before D
+    from iop_metrics.compute import derived
+
+    con = db(
+        [
+            ep("w", "1", "2.1", "2026-04-01", "2026-05-10"),
+            ep("w-op", "1", "1.0", "2026-04-05", "2026-05-10"),
+            ep("v", "2", "2.1", "2026-04-01", "2026-05-10"),
+            ep("v-op", "2", "1.0", "2026-04-05", "2026-05-09"),
+        ]
+    )
+    for path in ("long way", "derived"):
+        if path == "derived":
+            derived.build(con)
+        out = _outcome(con)
+        assert (out["w"], out["v"]) == (("step_down", "w-op"), ("no_next_care", None)), path
 
 
 def test_next_episode_ties_prefer_higher_intensity_then_smaller_id():
