@@ -322,6 +322,30 @@ def test_early_engagement_initiation_and_two_further_sessions():
     assert r["engaged_34d"] == pytest.approx(1 / 3)  # a only; eligible a, b, c
 
 
+def test_engagement_window_f_plus_34_and_eligibility_at_admit_plus_47_on_both_paths():
+    # as_of 05-31. g admitted 04-14 (+ 47 = as_of: eligible), initiated that day, further
+    # sessions on f + 1 and f + 34: engaged. h admitted 04-15 (+ 47 = 06-01: not yet eligible
+    # for engagement, though it would be engaged). k initiated 04-01, further sessions on f + 1
+    # and f + 35 (outside): not engaged.
+    from iop_metrics.compute import derived
+
+    con = db(
+        [
+            ep("g", "1", "2.1", "2026-04-14"),
+            ep("h", "2", "2.1", "2026-04-15"),
+            ep("k", "3", "2.1", "2026-04-01"),
+        ],
+        [ses("g", "2026-04-14"), ses("g", "2026-04-15"), ses("g", "2026-05-18")]
+        + [ses("h", "2026-04-15"), ses("h", "2026-04-16"), ses("h", "2026-04-17")]
+        + [ses("k", "2026-04-01"), ses("k", "2026-04-02"), ses("k", "2026-05-06")],
+    )
+    for path in ("long way", "derived"):
+        if path == "derived":
+            derived.build(con)
+        r = doc(con)["retention"]
+        assert (r["initiated_14d"], r["engaged_34d"]) == (1.0, 0.5), path  # 3 of 3; g of g, k
+
+
 def _outcome(con, as_of="2026-06-30", window=14, levels=("2.1",)):
     rows = transitions_detail(
         con, Query.of(MAY, as_of=D(as_of), scope=Scope(levels), window_days=window)
