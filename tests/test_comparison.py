@@ -249,6 +249,44 @@ def test_merge_rule_by_hand():
     assert ors.loc[("payer", "medicaid"), "odds_ratio"] == pytest.approx(odds_ratio, rel=1e-6)
 
 
+def test_a_level_of_exactly_10_episodes_is_kept_and_one_of_9_merged():
+    # payer: commercial 30 (reference), medicaid exactly 10 with mixed outcomes (kept: the
+    # rule merges "fewer than 10"), other 9 (merged)
+    rows = [
+        ("a", "35-44", "F", "alcohol", "commercial", "self", 30, 15),
+        ("a", "35-44", "F", "alcohol", "medicaid", "self", 10, 4),
+        ("b", "35-44", "F", "alcohol", "other", "self", 9, 4),
+    ]
+    refs, merged = casemix.merge_rule(_pats(rows))
+    assert refs["payer"] == "commercial" and merged == ["payer=other"]
+    assert casemix.fit(_pats(rows), measure="completion").terms == ("intercept", "payer=medicaid")
+
+
+def test_expected_and_variance_are_sums_over_the_patterns_by_hand():
+    # one factor with two levels of 10 (saturated): the fitted p is each level's rate,
+    # commercial 2/10 = 0.2 and medicaid 8/10 = 0.8. Site a: commercial 10 and medicaid 5,
+    # E = 10 * 0.2 + 5 * 0.8 = 6, V = 10 * 0.2 * 0.8 + 5 * 0.8 * 0.2 = 2.4 (from E alone,
+    # n q (1 - q) at q = E / n = 0.4, it would be 3.6); site b, medicaid 5: E = 4, V = 0.8.
+    rows = [
+        ("a", "35-44", "F", "alcohol", "commercial", "self", 10, 2),
+        ("a", "35-44", "F", "alcohol", "medicaid", "self", 5, 4),
+        ("b", "35-44", "F", "alcohol", "medicaid", "self", 5, 4),
+    ]
+    model = casemix.fit(_pats(rows), measure="completion")
+    e = casemix.expected(model, _pats(rows)).set_index("site")
+    assert list(e["n"]) == [15, 5] and list(e["observed"]) == [6, 4]
+    assert list(e["expected"]) == pytest.approx([6, 4], rel=1e-6)
+    assert list(e["variance"]) == pytest.approx([2.4, 0.8], rel=1e-6)
+    comp = c.funnel(
+        e.reset_index(), measure="completion", adjusted=True, start=Q.period.start,
+        end=Q.period.end,
+    )  # fmt: skip
+    # O = E at both sites: z = 0; network p = 10 / 20, so n* = (E^2 / V) (1 - p) / p = E^2 / V:
+    # 36 / 2.4 = 15 and 16 / 0.8 = 20
+    assert list(comp.sites["z"]) == pytest.approx([0, 0], abs=1e-6)
+    assert list(comp.sites["n_star"]) == pytest.approx([15, 20])
+
+
 def test_a_level_separated_only_in_combination_is_merged_after_the_fit():
     # sex=M occurs only with court referrals; court without M always completes. Neither level
     # is rare or all one outcome, yet the fit runs away (quasi-separation: court -> +inf,
@@ -281,6 +319,11 @@ def test_dispersion_by_hand():
     few = c.dispersion(z[:7], w[:7])
     assert (few.phi, few.tau2, few.q, few.p_value, few.adjusted) == (None, 0.0, None, None, False)
     assert c.dispersion(z / 10, w).tau2 == 0.0  # I phi <= I - 1: no adjustment
+    # the floor is I phi <= I - 1, not phi <= 1: with I = 9, phi = 0.95 (above 8/9) adds
+    # (9 * 0.95 - 8) / (sum w - sum w^2 / sum w) = 0.55 / 610.0 ...; phi = 8/9 exactly adds 0
+    assert c.tau2(0.95, w) == pytest.approx(0.55 / (sw - sw2 / sw))
+    assert c.tau2(0.95, w) == pytest.approx(0.55 / (720 - 63600 / 720))
+    assert c.tau2(8 / 9, w) == 0.0
 
 
 def test_tau2_equals_statsmodels_dersimonian_laird(tmp_path):

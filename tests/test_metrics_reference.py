@@ -10,10 +10,11 @@ from helpers import memory_db
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
-from reference import REASONS
+from reference import REASONS, km_pairs, visible
 from reference import document as reference_document
 
 from iop_metrics.compute.metrics import Query, Scope, document, retention_cohort, retention_curve
+from iop_metrics.compute.retention import retention_summary
 from iop_metrics.periods import month, quarter
 
 P_START = dt.date(2026, 3, 1)
@@ -41,7 +42,10 @@ def datasets(draw) -> dict[str, list[dict]]:
     for c in range(n_clients):
         cid = f"c{c}"
         clients.append(
-            {"client_id": cid, "birth_year": draw(st.sampled_from([None, 1970, 1990, 2009, 2012]))}
+            {
+                "client_id": cid,
+                "birth_year": draw(st.sampled_from([None, 1970, 1990, 2007, 2008, 2009, 2012])),
+            }
         )
         taken: list[tuple[str, dt.date, dt.date | None]] = []
         for k in range(draw(st.integers(1, 4))):
@@ -54,6 +58,12 @@ def datasets(draw) -> dict[str, list[dict]]:
             )
             admit = P_START + dt.timedelta(days=offset)
             los = draw(st.one_of(st.none(), st.integers(1, 110), st.sampled_from([1, 2, 8, 15])))
+            course = draw(st.integers(0, 3)) > 0
+            if course:  # most episodes: a course that ends in March, so its outcomes count
+                level = draw(st.sampled_from(["2.1", "2.1", "2.5", "3.5"]))
+                los = draw(st.sampled_from([2, 8, 15, 40, 90]))
+                dis = P_START + dt.timedelta(days=draw(st.sampled_from([0, 1, 15, 29, 30])))
+                admit = dis - dt.timedelta(days=los - 1)
             dis = None if los is None else admit + dt.timedelta(days=los - 1)
             if any(
                 lv == level and admit <= (d2 or dt.date.max) and a2 <= (dis or dt.date.max)
@@ -63,9 +73,15 @@ def datasets(draw) -> dict[str, list[dict]]:
             taken.append((level, admit, dis))
             eid = f"e{c}_{k}"
             episodes.append(_episode(draw, eid, cid, level, admit, dis))
+            if course:  # mostly in the scopes the tests draw (site main, track adult-day)
+                episodes[-1]["site"] = draw(st.sampled_from(["main", "main", "north"]))
+                episodes[-1]["track"] = draw(st.sampled_from([None, "adult-day", "adult-day"]))
             span = (los or 150) - 1
             sessions += _sessions(draw, eid, admit, span)
             assessments += _assessments(draw, eid, admit, span)
+            if course:  # two attended treatment sessions make it a course
+                sessions += _treated(draw, eid, admit, span)
+                assessments += _paired(draw, eid, admit, span)
         _tied_next_episodes(draw, cid, taken, episodes, sessions)
     return {
         "clients": clients,
@@ -91,6 +107,42 @@ def _assessments(draw, eid: str, admit: dt.date, span: int) -> list[dict]:
             }
         )
     return out
+
+
+# caseness and reliable change by instrument (lower is better but WHO-5; BAM-use has neither)
+THRESHOLDS = {"PHQ-9": (10, 6), "GAD-7": (8, 4), "WHO-5": (13, 5), "BAM-use": (None, None)}
+
+
+def _treated(draw, eid: str, admit: dt.date, span: int) -> list[dict]:
+    """Two attended treatment sessions, on the admission day and on day ``span``."""
+    return [
+        {"session_id": f"t{eid}_{day}", "episode_id": eid,
+         "session_date": admit + dt.timedelta(days=day),
+         "service_type": draw(st.sampled_from(["group", "individual"])),
+         "scheduled_minutes": 180, "status": "attended", "attended_minutes": 180}
+        for day in (0, span)
+    ]  # fmt: skip
+
+
+def _paired(draw, eid: str, admit: dt.date, span: int) -> list[dict]:
+    """One instrument scored on the admission day and on the discharge day (day ``span``),
+    the scores on the thresholds' edges: caseness - 1, at, + 1 at the start (so non-cases at
+    both ends come up); at the end the start moved by the reliable change exactly, one short of
+    it, or onto caseness - 1, at, + 1."""
+    code = draw(st.sampled_from(list(SCORE_MAX)))
+    case, rc = THRESHOLDS[code]
+    top = SCORE_MAX[code]
+    if case is None:
+        first, last = (draw(st.integers(0, top)) for _ in range(2))
+    else:
+        first = case + draw(st.sampled_from([-1, 0, 1, -4]))
+        last = draw(st.sampled_from([first - rc, first + rc, first - rc + 1, first + rc - 1,
+                                     case - 1, case, case + 1]))  # fmt: skip
+    return [
+        {"episode_id": eid, "assessed_on": admit + dt.timedelta(days=day), "instrument": code,
+         "score": float(min(max(score, 0), top))}
+        for day, score in ((0, first), (span, last))
+    ]  # fmt: skip
 
 
 def _episode(draw, eid: str, cid: str, level: str, admit: dt.date, dis: dt.date | None) -> dict:
@@ -280,11 +332,19 @@ def test_retention_agrees_with_lifelines(tables, as_of_extra):
     q = Query(period, period.end + dt.timedelta(days=as_of_extra), Scope(("2.1", "2.5")), 14)
     con = memory_db(tables, reuse=True)
     cohort = retention_cohort(con, q)
-    doc = document(con, q)["retention"]
-    if cohort.empty:
+    doc = retention_summary(con, q)  # what document() shows as "retention"
+    # (t, event) from the records themselves, not from the SQL: the episodes visible at as_of
+    # in scope, a disengaged discharge an event at its LOS, the rest censored at as_of
+    scoped = [
+        e for e in visible(tables["episodes"], q.as_of) if e["level_of_care"] in q.scope.levels
+    ]
+    pairs = km_pairs(scoped, end=period.end, as_of=q.as_of)
+    assert sorted(zip(cohort["t"], cohort["event"], strict=True)) == sorted(pairs)
+    if not pairs:
         assert doc["day_30"] is None
         return
-    kmf = KaplanMeierFitter().fit(cohort["t"], cohort["event"])
+    t, event = zip(*pairs, strict=True)
+    kmf = KaplanMeierFitter().fit(list(t), list(event))
     for n in (30, 60, 90):
         assert doc[f"day_{n}"] == pytest.approx(float(kmf.predict(n - 1)), rel=1e-12)
     curve = retention_curve(con, q).set_index("day")

@@ -190,13 +190,40 @@ def test_dosage_client_weeks_straddle_months_and_skip_admission_and_discharge_we
     }
 
 
-def test_unknown_birth_year_counts_as_adult_and_17_is_adolescent():
+def test_a_week_from_an_admission_on_its_monday_to_a_discharge_on_its_sunday_is_counted():
+    # admitted Monday 03-02, discharged Sunday 03-08: open all seven days of that week, its
+    # one client-week (9 hours: meets the adult threshold); e, discharged Saturday 03-07, has none
     con = db(
-        [ep("a", "1", "2.1", "2026-04-27"), ep("b", "2", "2.1", "2026-04-27")],
-        clients=[{"client_id": "1", "birth_year": None}, {"client_id": "2", "birth_year": 2009}],
+        [
+            ep("c", "1", "2.1", "2026-03-02", "2026-03-08"),
+            ep("e", "2", "2.1", "2026-03-02", "2026-03-07"),
+        ],
+        [ses("c", "2026-03-02"), ses("c", "2026-03-04"), ses("c", "2026-03-08")],
+    )
+    weeks = dosage_weeks(con, Query.of(month(2026, 3)))
+    got = [
+        (r.episode_id, str(r.sunday.date()), r.hours, r.meets_threshold) for r in weeks.itertuples()
+    ]
+    assert got == [("c", "2026-03-08", 9.0, True)]
+
+
+def test_unknown_birth_year_counts_as_adult_17_is_adolescent_and_18_adult():
+    # admitted in 2026: born 2009 is 17 that year (6 hours), born 2008 is 18 (9 hours)
+    con = db(
+        [
+            ep("a", "1", "2.1", "2026-04-27"),
+            ep("b", "2", "2.1", "2026-04-27"),
+            ep("c", "3", "2.1", "2026-04-27"),
+        ],
+        clients=[
+            {"client_id": "1", "birth_year": None},
+            {"client_id": "2", "birth_year": 2009},
+            {"client_id": "3", "birth_year": 2008},
+        ],
     )
     weeks = dosage_weeks(con, Query.of(MAY))
-    assert dict(zip(weeks.episode_id, weeks.threshold_hours, strict=False)) == {"a": 9, "b": 6}
+    thresholds = dict(zip(weeks.episode_id, weeks.threshold_hours, strict=False))
+    assert thresholds == {"a": 9, "b": 6, "c": 9}
 
 
 def test_length_of_stay_counts_both_the_admission_and_discharge_day():
@@ -235,6 +262,25 @@ def test_kaplan_meier_with_censoring_and_completers_kept_at_risk():
     curve = retention_curve(con, Query.of(MAY)).set_index("day")
     assert curve.loc[10, "retention"] == 1.0 and curve.loc[11, "retention"] == pytest.approx(0.8)
     assert curve.loc[10, "at_risk"] == 5 and curve.loc[10, "events"] == 1
+
+
+def test_retention_censors_at_as_of_not_at_the_period_end():
+    # period May, as_of 2026-06-30 (30 days after the period end). a completes at LOS 20:
+    # censored at t = as_of - admit + 1 = 91 (at the period end it would be 61); b, admitted the
+    # same day, drops out on 06-15, after the period but by as_of: an event at LOS 76. At 76 both
+    # are at risk: R(90) = 1 - 1/2 = 0.5 (censoring a at 61 would leave b alone: R(90) = 0).
+    con = db(
+        [
+            ep("a", "1", "2.1", "2026-04-01", "2026-04-20", "completed"),
+            ep("b", "2", "2.1", "2026-04-01", "2026-06-15", "dropped_out"),
+        ]
+    )
+    r = doc(con, as_of="2026-06-30")["retention"]
+    assert r["cohort_admissions"] == 2
+    assert (r["day_30"], r["day_60"], r["day_90"]) == (1.0, 1.0, 0.5)
+    curve = retention_curve(con, Query.of(MAY, as_of=D("2026-06-30"))).set_index("day")
+    assert curve.loc[76, "at_risk"] == 2 and curve.loc[76, "events"] == 1
+    assert curve.loc[77, "retention"] == 0.5
 
 
 def test_retention_cohort_is_the_twelve_months_ending_at_period_end():
@@ -276,6 +322,30 @@ def test_early_engagement_initiation_and_two_further_sessions():
     assert r["engaged_34d"] == pytest.approx(1 / 3)  # a only; eligible a, b, c
 
 
+def test_engagement_window_f_plus_34_and_eligibility_at_admit_plus_47_on_both_paths():
+    # as_of 05-31. g admitted 04-14 (+ 47 = as_of: eligible), initiated that day, further
+    # sessions on f + 1 and f + 34: engaged. h admitted 04-15 (+ 47 = 06-01: not yet eligible
+    # for engagement, though it would be engaged). k initiated 04-01, further sessions on f + 1
+    # and f + 35 (outside): not engaged.
+    from iop_metrics.compute import derived
+
+    con = db(
+        [
+            ep("g", "1", "2.1", "2026-04-14"),
+            ep("h", "2", "2.1", "2026-04-15"),
+            ep("k", "3", "2.1", "2026-04-01"),
+        ],
+        [ses("g", "2026-04-14"), ses("g", "2026-04-15"), ses("g", "2026-05-18")]
+        + [ses("h", "2026-04-15"), ses("h", "2026-04-16"), ses("h", "2026-04-17")]
+        + [ses("k", "2026-04-01"), ses("k", "2026-04-02"), ses("k", "2026-05-06")],
+    )
+    for path in ("long way", "derived"):
+        if path == "derived":
+            derived.build(con)
+        r = doc(con)["retention"]
+        assert (r["initiated_14d"], r["engaged_34d"]) == (1.0, 0.5), path  # 3 of 3; g of g, k
+
+
 def _outcome(con, as_of="2026-06-30", window=14, levels=("2.1",)):
     rows = transitions_detail(
         con, Query.of(MAY, as_of=D(as_of), scope=Scope(levels), window_days=window)
@@ -309,6 +379,26 @@ def test_next_episode_overlap_same_day_and_ended_before_rules():
     assert out["x"] == ("step_up", "x-php")
     assert out["y"] == ("no_next_care", None)
     assert out["z"] == ("no_next_care", None)
+
+
+def test_a_next_episode_that_ends_on_the_discharge_day_counts_the_long_way_and_derived():
+    # w-op (outpatient) began after w and ended on w's discharge day D = 05-10: it "had not
+    # ended before D", so it is w's next episode (a step-down); v-op ended the day before D
+    from iop_metrics.compute import derived
+
+    con = db(
+        [
+            ep("w", "1", "2.1", "2026-04-01", "2026-05-10"),
+            ep("w-op", "1", "1.0", "2026-04-05", "2026-05-10"),
+            ep("v", "2", "2.1", "2026-04-01", "2026-05-10"),
+            ep("v-op", "2", "1.0", "2026-04-05", "2026-05-09"),
+        ]
+    )
+    for path in ("long way", "derived"):
+        if path == "derived":
+            derived.build(con)
+        out = _outcome(con)
+        assert (out["w"], out["v"]) == (("step_down", "w-op"), ("no_next_care", None)), path
 
 
 def test_next_episode_ties_prefer_higher_intensity_then_smaller_id():
@@ -421,6 +511,34 @@ def test_continuity_counts_day_1_through_w_and_excludes_died():
         "pending_14d": 2,
         "rate_7d": 0.25,
         "rate_14d": 1.0,
+    }
+
+
+def test_continuity_windows_pass_on_day_w_exactly():
+    # as_of 05-31: r1 discharged 05-24 (D + 7 = as_of: its 7-day window has passed) and followed
+    # up on day 7; r2 discharged 05-17 (D + 14 = as_of), never followed up; r3 discharged 05-25
+    # (D + 7 = 06-01: still pending)
+    con = db(
+        [
+            ep("r1", "1", "3.5", "2026-05-01", "2026-05-24"),
+            ep("o1", "1", "2.1", "2026-05-20"),
+            ep("r2", "2", "3.5", "2026-05-01", "2026-05-17"),
+            ep("r3", "3", "3.5", "2026-05-01", "2026-05-25"),
+        ],
+        [ses("o1", "2026-05-31")],
+    )
+    rows = continuity_detail(con, Query.of(MAY)).set_index("episode_id")
+    assert rows.loc["r1", "days_to_follow_up"] == 7
+    assert list(rows["pending_7d"]) == [False, False, True]  # r2, r1, r3 by discharge date
+    assert list(rows["pending_14d"]) == [False, True, True]
+    assert doc(con)["continuity"] == {
+        "residential_discharges": 3,
+        "followed_up_7d": 1,
+        "followed_up_14d": 0,  # r1's 14 days have not passed
+        "pending_7d": 1,
+        "pending_14d": 2,
+        "rate_7d": 0.5,  # r1 of r1, r2
+        "rate_14d": 0.0,  # r2 alone
     }
 
 

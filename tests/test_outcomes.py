@@ -297,3 +297,74 @@ def test_suppression_hides_every_small_outcome_count_and_what_would_give_it_away
     gad = o["by_instrument"]["GAD-7"]
     assert gad["case_at_start"] is None and gad["response_rate"] is None
     assert "outcomes.by_instrument.WHO-5.paired" in hidden
+
+
+def _boundary_tables() -> dict[str, list[dict]]:
+    """Courses on the rules' edges, May 2026, as_of 05-31. Each ended course (admitted 04-01,
+    discharged 05-20, two attended groups) is scored on its admission and its discharge day:
+    B1 PHQ-9 4 -> 3, a non-case at both ends (no recovery: it was never at caseness);
+    B2 PHQ-9 10 -> 9, a case at exactly 10, not at 9 (recovery, no reliable change);
+    B3 GAD-7 8 -> 3 on 05-19 -> 8 on the discharge day, the last score (still a case).
+    Cadence (open at May's end): O1 admitted 04-01, scored only on 05-01 = end - 30 (outside
+    the last 30 days); O2 admitted and scored on 05-02 = end - 29 (inside; and at intake);
+    O3 admitted 05-03, after end - 29 (not in open_30d; intake-eligible, unscored)."""
+    eps, sess, scores = [], [], []
+    for eid in ("B1", "B2", "B3"):
+        eps.append(
+            {"episode_id": eid, "client_id": f"C{eid}", "level_of_care": "2.1", "site": "main",
+             "admit_date": "2026-04-01", "discharge_date": "2026-05-20",
+             "discharge_reason": "completed"}
+        )  # fmt: skip
+        sess += [session(eid, "2026-04-06"), session(eid, "2026-04-07")]
+    for eid, admit in (("O1", "2026-04-01"), ("O2", "2026-05-02"), ("O3", "2026-05-03")):
+        eps.append(
+            {"episode_id": eid, "client_id": f"C{eid}", "level_of_care": "2.1", "site": "main",
+             "admit_date": admit}
+        )  # fmt: skip
+    rows = [
+        ("B1", "2026-04-01", "PHQ-9", 4), ("B1", "2026-05-20", "PHQ-9", 3),
+        ("B2", "2026-04-01", "PHQ-9", 10), ("B2", "2026-05-20", "PHQ-9", 9),
+        ("B3", "2026-04-01", "GAD-7", 8), ("B3", "2026-05-19", "GAD-7", 3),
+        ("B3", "2026-05-20", "GAD-7", 8),
+        ("O1", "2026-05-01", "PHQ-9", 12), ("O2", "2026-05-02", "PHQ-9", 12),
+    ]  # fmt: skip
+    scores = [_a(*r) for r in rows]
+    clients = [client(e["client_id"]) for e in eps]
+    return {"clients": clients, "episodes": eps, "sessions": sess, "assessments": scores}
+
+
+BOUNDARY = {
+    "ended": 3,
+    "courses": 3,
+    "paired": 3,  # the admission-day and discharge-day scores both count
+    "at_caseness": 2,  # B2 (10 is a case), B3 (8 is a case); not B1
+    "reliable_improvement": 0,
+    "reliable_deterioration": 0,
+    "no_reliable_change": 3,
+    "recovery": 1,  # B2 only: B1 was never a case, B3 ends a case on its discharge day
+    "recovery_rate": 0.5,
+    "reliable_recovery": 0,
+    "measured_at_intake": 1,  # O2 (day 0)
+    "intake_eligible": 2,  # O2, O3
+    "measured_last_30d": 1,  # O2 (05-02); not O1 (05-01)
+    "open_30d": 2,  # O1, O2; not O3 (admitted after end - 29)
+}
+
+
+def test_courses_on_the_boundaries_by_hand_the_long_way_and_from_the_derived_tables():
+    from helpers import memory_db
+
+    from iop_metrics.compute import derived
+
+    con = memory_db(_boundary_tables())
+    for path in ("long way", "derived tables"):
+        if path == "derived tables":
+            derived.build(con)
+            assert derived.present(con)
+        got = outcomes(con, Query.of(MAY))
+        assert {k: got[k] for k in BOUNDARY} == BOUNDARY, path
+        phq = got["by_instrument"]["PHQ-9"]
+        # not_case_at_end counts the cases at start only: B2, not B1
+        assert (phq["paired"], phq["case_at_start"], phq["not_case_at_end"]) == (2, 1, 1), path
+        gad = got["by_instrument"]["GAD-7"]
+        assert (gad["mean_first"], gad["mean_last"], gad["not_case_at_end"]) == (8, 8, 0), path

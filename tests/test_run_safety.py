@@ -192,6 +192,32 @@ def _kill_when(cmd: list[str], ready: Callable[[int], bool], timeout: float = 24
     return proc.pid
 
 
+def test_the_temp_sweep_keeps_a_live_processs_scratch_and_removes_a_dead_ones(
+    tmp_path, monkeypatch
+):
+    """A second ``report`` must not delete a running report's kernel scratch: in the shared
+    temporary folder only the scratch of a process that is gone is swept."""
+    import tempfile
+
+    from iop_metrics.scratch import sweep_temp
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    live = subprocess.Popen(["sleep", "60"])
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    try:
+        names = [f"iop-metrics-kernel-{live.pid}-abc", f"iop-metrics-kernel-{dead.pid}-abc"]
+        names += [f"iop-metrics-chromium-{live.pid}.log", f"iop-metrics-chromium-{dead.pid}.log"]
+        for name in names:
+            (tmp_path / name).mkdir() if "kernel" in name else (tmp_path / name).touch()
+        gone = sweep_temp()
+        assert sorted(p.name for p in gone) == sorted(names[1::2])
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[0::2])
+    finally:
+        live.kill()
+        live.wait()
+
+
 def test_a_load_killed_while_writing_leaves_scratch_the_next_load_sweeps(tmp_path):
     db = tmp_path / "iop.duckdb"
     pid = _kill_when(
@@ -247,6 +273,38 @@ def test_a_run_killed_mid_render_is_recorded_swept_and_resumed_exactly(tmp_path)
 
     nothing = cli("run", str(cfg), "--resume")
     assert nothing.returncode == 0 and "nothing to resume" in nothing.stdout
+
+
+def test_resume_retries_an_output_journalled_as_failed(tmp_path):
+    """A run whose one report fails (a file stands where its folder must go) is resumed once
+    the obstacle is gone: the failed output is rendered again, not kept as if written."""
+    from iop_metrics.cli import main
+
+    cfg = tmp_path / "run.toml"
+    cfg.write_text(
+        f'[data]\nexport = "{SAMPLE}"\ndb = "data/iop.duckdb"\n'
+        '[reports]\nperiod = "2026-10"\nout = "reports"\nsites = "all"\n'
+        'audiences = ["internal"]\nformats = ["html"]\n'
+    )
+    out = tmp_path / "reports"
+    blocker = out / "2026-10" / "all" / "internal"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("a file where the report's folder must go\n")
+    assert main(["run", str(cfg)]) == 1
+    blocker.unlink()
+    assert main(["run", str(cfg), "--resume"]) == 0
+    failed, resumed = (json.loads(x) for x in (out / "runs.jsonl").read_text().splitlines())
+    assert failed["status"] == "failed" and resumed["status"] == "ok"
+    assert [(r["path"], r["status"]) for r in failed["reports"]] == [
+        ("2026-10/all/internal/", "failed")
+    ]
+    # rendered again (a kept output would say "resumed": "kept" and count in "kept")
+    assert [(r["path"], r["status"]) for r in resumed["reports"]] == [
+        ("2026-10/all/internal/", "ok")
+    ]
+    assert resumed["reports"][0].get("resumed") != "kept"
+    assert resumed["resumed"] == {"start": failed["start"], "kept": 0}
+    assert (blocker / "metrics.json").is_file() and (blocker / "monthly_report.html").is_file()
 
 
 def test_a_second_run_started_during_a_run_is_refused_naming_it(tmp_path):

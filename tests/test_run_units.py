@@ -366,3 +366,21 @@ def test_funnel_chart_draws_limits_centre_and_a_red_point_for_the_outlier():
     east = next(p for p in points if "n: 200; Raw rate: 50" in p)
     assert f'fill="{RED}"' in east and "reading: outside 99.8%" in east
     assert "p: 0.8" in svg  # the centre line
+    # the bands as drawn: each area's path runs along its lower edge (larger pixel y) and back
+    # along its upper edge; at every x, lo99.8 < lo95 < p < hi95 < hi99.8 (pixel y reversed),
+    # and the 99.8% band is drawn first, under the 95% one
+    marks = re.findall(
+        r'<path aria-label="([^"]*)"[^>]*aria-roledescription="(area|line) mark" d="([^"]*)"', svg
+    )
+    edges = {}
+    for label, _, d in marks:
+        xy = [tuple(map(float, pt.split(","))) for pt in re.split("[ML]", d.rstrip("Z")) if pt]
+        name = "998" if "hi998" in label else "95" if "hi95" in label else "p"
+        edges[name] = xy
+    assert [m[0].split("; ")[-1].split(":")[0] for m in marks] == ["hi998", "hi95", "p"]
+    assert len(edges["p"]) == 121 and len(edges["998"]) == len(edges["95"]) == 242
+    for i, (x, centre) in enumerate(edges["p"]):
+        (x1, lo998), (x2, lo95) = edges["998"][i], edges["95"][i]
+        (x3, hi998), (x4, hi95) = edges["998"][-1 - i], edges["95"][-1 - i]
+        assert x == x1 == x2 == x3 == x4
+        assert lo998 > lo95 > centre > hi95 > hi998, (i, lo998, lo95, centre, hi95, hi998)
