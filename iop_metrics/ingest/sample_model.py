@@ -258,7 +258,8 @@ SCORE_MODEL = (("PHQ-9", 13.5, 4.5, 7.0, 27), ("GAD-7", 11.5, 4.0, 5.5, 21))
 def _assessments(rng, e, attend: np.ndarray, end: int):
     """PHQ-9 and GAD-7 (and BAM-use for a third) for most IOP admissions: at intake (day 0..3),
     then every 14..28 days (some follow-ups missed), and at discharge for most who complete.
-    Scores fall faster with attendance and over a longer stay; about 1 in 20 gets worse.
+    Scores fall faster with attendance and over a longer stay; about 1 in 20 gets worse and
+    1 in 4 barely moves.
     ``rng`` is the assessments' own stream: the other tables do not depend on it."""
     idx = np.flatnonzero(e["level"] == IOP)
     idx = idx[rng.random(len(idx)) < 0.9]  # measured at intake
@@ -277,7 +278,11 @@ def _assessments(rng, e, attend: np.ndarray, end: int):
     day = np.concatenate([day[keep], last[at_end]])
     elapsed = (day - start[local]) / 30.0
     p = attend[e["client"][idx]]
-    pace = np.where(rng.random(len(idx)) < 0.05, -0.35, (p**2) * np.where(completer, 1.0, 0.6))
+    # About 1 in 20 gets worse and 1 in 4 barely moves (a tenth of the pace); the rest improve
+    # with attendance, completers faster (reliable improvement 50-71% a quarter, NHS 67%).
+    u = rng.random(len(idx))
+    gain = (p**2) * np.where(completer, 1.0, 0.6)
+    pace = np.where(u < 0.05, -0.35, np.where(u < 0.30, 0.1, gain))
     out: dict[str, list[np.ndarray]] = {"episode": [], "assessed_on": [], "instrument": []}
     out["score"] = []
     models = [*SCORE_MODEL, ("BAM-use", 18.0, 9.0, 7.0, 90)]
