@@ -138,7 +138,7 @@ def external(sample_db):
 
 def test_a_chart_with_almost_nothing_left_says_so_in_words(external):
     """The sample program's external report, 2026-10: no-shows by service type keep 1 rate of
-    8, the PHQ-9 band grid only zeros beside 5 hidden cells, the outcome trend 1 point of 24,
+    8, the PHQ-9 band grid only zeros beside 7 hidden cells, the outcome trend none of its 24,
     the completion and step-down sparklines 2 and 0 months of 12: none is drawn, each is said
     in words with what is left."""
     from iop_metrics.report import pages
@@ -155,13 +155,13 @@ def test_a_chart_with_almost_nothing_left_says_so_in_words(external):
     assert "<svg" not in outcomes
     assert (
         "The chart of PHQ-9 severity bands at the first and last score is not drawn: small-cell "
-        "suppression hides 5 of its 25 cells (each rests on 1 to 10 records, or would let one "
-        "be worked out) and the other 20 are 0, which leaves nothing to draw." in outcomes
+        "suppression hides 7 of its 25 cells (each rests on 1 to 10 records, or would let one "
+        "be worked out) and the other 18 are 0, which leaves nothing to draw." in outcomes
     )
     assert (
-        "hides 23 of its 24 monthly points (each rests on 1 to 10 records, or would let one be "
-        "worked out), which leaves too little to draw; the one shown: 2026-01 reliable "
-        "improvement 100.0%." in outcomes
+        "The 12-month trend of reliable improvement and recovery is not drawn: small-cell "
+        "suppression hides every figure in it (each rests on 1 to 10 records, or would let one "
+        "be worked out)." in outcomes
     )
     page = tiles(external)
     assert page.count("<svg") == 6
