@@ -76,7 +76,16 @@ def header(d: ReportData, *, title: str, generated_at: dt.datetime, program: str
     )
 
 
+# The headline tiles, in the order a director asks (issue 29): first the outcomes (did people
+# get better, stop using, and how are they after discharge), then the program's size and
+# flow, then how well it holds people. Each: label, document key, monthly series column,
+# whether it is a rate.
 TILES = (
+    ("Reliable improvement", "outcomes.reliable_improvement_rate", "reliable_improvement_rate",
+     True),
+    ("Recovery (PHQ-9/GAD-7)", "outcomes.recovery_rate", "recovery_rate", True),
+    ("Abstinent at discharge", "noms.abstinent.discharge_rate", "abstinent_discharge_rate", True),
+    ("Reached at 3 months", "follow_up.3m.response_rate", "response_rate_3m", True),
     ("Active census", "census.active_at_end", "active_at_end", False),
     ("Admissions", "census.admissions", "admissions", False),
     ("Discharges", "census.discharges", "discharges", False),
@@ -90,7 +99,15 @@ TILES = (
     ("Completion rate", "discharges.completion_rate", "completion_rate", True),
     ("Estimated 90-day retention", "retention.day_90", "day_90", True),
     ("Step-down rate", "step_down_rate", "step_down_rate", True),
-)
+)  # fmt: skip
+# Said under a tile: abstinence at 3 months, never without the response rate (the tile's
+# figure) and abstinence counting everyone not reached as using beside it (recovery.md).
+TILE_NOTES = {
+    "follow_up.3m.response_rate": (
+        ("no use", "follow_up.3m.abstinent_rate_responders", "of those reached"),
+        ("", "follow_up.3m.abstinent_rate_all", "counting all not reached as using"),
+    ),
+}
 
 
 def step_down_rate(doc: dict[str, Any]) -> float | None:
@@ -138,6 +155,10 @@ def tile_data(d: ReportData) -> list[dict[str, Any]]:
                 if charts.too_little(int(d.monthly[series].notna().sum()), len(d.monthly), d.k)
                 else svg(charts.to_svg(charts.sparkline(d.monthly, series))),
                 "gaps": int(d.monthly[series].isna().sum()) if d.k else 0,
+                "notes": [
+                    {"before": a, "value": figure_at(d.shown, x), "after": b}
+                    for a, x, b in TILE_NOTES.get(key, ())
+                ],
             }
         )
     return out
