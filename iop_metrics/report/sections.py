@@ -104,8 +104,8 @@ TILES = (
 # figure) and abstinence counting everyone not reached as using beside it (recovery.md).
 TILE_NOTES = {
     "follow_up.3m.response_rate": (
-        ("no use", "follow_up.3m.abstinent_rate_responders", "of those reached"),
-        ("", "follow_up.3m.abstinent_rate_all", "counting all not reached as using"),
+        ("no use:", "follow_up.3m.abstinent_rate_responders", "of those reached,"),
+        ("", "follow_up.3m.abstinent_rate_all", "of all due (not reached = using)"),
     ),
 }
 
@@ -137,8 +137,14 @@ def _previous(d: ReportData, key: str, series: str) -> Any:
 def tile_data(d: ReportData) -> list[dict[str, Any]]:
     """Each headline figure, its change from the previous period (points or a count; None when
     either side is missing) and its 12-month sparkline."""
+    from .recovery import shipped
+
     out = []
+    noms = shipped(d)
     for label, key, series, is_rate in TILES:
+        if not noms and key.startswith(("noms.", "follow_up.")):
+            out.append({"label": label, "absent": "no noms table shipped", "is_rate": is_rate})
+            continue
         now, before = _tile_value(d.shown, key), _previous(d, key, series)
         marked = d.mark("transitions.step_down_rate" if key == "step_down_rate" else key)
         if _missing(now) or _missing(before):
@@ -148,6 +154,7 @@ def tile_data(d: ReportData) -> list[dict[str, Any]]:
         out.append(
             {
                 "label": label,
+                "absent": None,
                 "value": now if marked is None else marked,
                 "is_rate": is_rate,
                 "change": change,

@@ -82,9 +82,12 @@ def follow_up_windows(df: pd.DataFrame, windows: list[str]) -> alt.TopLevelMixin
         alt.Chart(shown, width=WIDTH - 160, height=200)
         .mark_line(point=alt.OverlayMarkDef(size=60, filled=True))
         .encode(
-            x=alt.X("window:O", title="Months after discharge", scale=alt.Scale(domain=windows)),
+            x=alt.X(
+                "window:O", title="Window after discharge", scale=alt.Scale(domain=windows),
+                axis=alt.Axis(labelAngle=0),
+            ),
             y=alt.Y(
-                "rate:Q", title="Share of those due", axis=alt.Axis(format="%"),
+                "rate:Q", title="Share", axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1]),
             ),
             color=alt.Color(
@@ -92,7 +95,7 @@ def follow_up_windows(df: pd.DataFrame, windows: list[str]) -> alt.TopLevelMixin
                 title=None,
                 sort=order,
                 scale=alt.Scale(domain=order, range=list(WINDOW_COLOURS.values())),
-                legend=alt.Legend(orient="bottom", direction="vertical"),
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400),
             ),
             tooltip=[
                 alt.Tooltip("window:O", title="Window"),
