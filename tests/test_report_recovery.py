@@ -266,3 +266,26 @@ def test_each_section_renders_alone_for_the_sample(sample_con):
     d = gather(sample_con, Query.of(OCTOBER, scope=Scope(("2.1",))), suppress=11)
     text = _text(recovery(d) + after_discharge(d))
     assert "suppressed" in text and "Internal only" not in text
+
+
+@pytest.mark.parametrize("period", ["2026-10", "2026-Q3", "2025-12"])
+def test_the_recovery_identities_hold_and_their_rests_are_counts(sample_con, period):
+    """Every equation of a report's one model (document and published frames) holds on the
+    exact figures, the new ones included (the ended episodes are the discharges; a month's
+    rolling 3-month follow-up is the period's; the months' paired episodes sum to it), and
+    every count it derives for the recovery figures (unpaired, admission only, kept, stayed
+    negative, unknown, negative) is a count: none is below 0."""
+    from iop_metrics.report.figures import exact
+
+    for scope in (Scope(("2.1",)), Scope(None, "north")):
+        cells = exact(sample_con, Query.of(parse_period(period), scope=scope)).cells()
+        v = cells.values
+        for eq in cells.exact:
+            assert sum(a * v[c] for c, a in eq.items()) == 0, eq
+        rec = {c: x for c, x in v.items() if "noms" in c or "follow_up" in c or "_3m" in c}
+        assert len(rec) > 150 and min(rec.values()) >= 0, min(rec.items(), key=lambda t: t[1])
+        names = {c for eq in cells.exact for c in eq}
+        assert {"noms.ended", "discharges.total", "~noms:housed:stayed_negative"} <= names
+        # the rolling identity: the period's last month's row is the period's own figure
+        last = {"2026-10": "2026-10", "2026-Q3": "2026-09", "2025-12": "2025-12"}[period]
+        assert {"follow_up.3m.due": -1, f"monthly[{last}].due_3m": 1} in cells.exact
