@@ -208,12 +208,16 @@ def test_the_auditor_would_find_deaths_left_to_a_sum():
     assert audit(doc).deaths() == {}
 
 
-def test_a_database_without_noms_rows_renders_and_says_the_table_was_not_shipped(tmp_path):
+@pytest.mark.parametrize("noms", ["absent", "header only"])
+def test_a_database_without_noms_rows_renders_and_says_the_table_was_not_shipped(tmp_path, noms):
     data = tmp_path / "data"
     data.mkdir()
     for f in SAMPLE.glob("*.csv"):
         if f.name != "noms.csv":
             shutil.copy(f, data / f.name)
+    if noms == "header only":
+        header = (SAMPLE / "noms.csv").read_text().splitlines()[0]
+        (data / "noms.csv").write_text(header + "\n")
     db = tmp_path / "iop.duckdb"
     load(data, db)
     out = tmp_path / "reports"
@@ -227,6 +231,38 @@ def test_a_database_without_noms_rows_renders_and_says_the_table_was_not_shipped
     assert "<figure" not in _section(html, "Recovery: substance use and life domains")
     tile = html.split("Abstinent at discharge</div>")[1].split("</div></div>")[0]
     assert "no noms table shipped" in tile
+
+
+def test_the_benchmark_s_move_is_beside_the_program_s(sample_con, tmp_path):
+    """With a TEDS-D benchmark carrying the discharge twins (test_teds_recovery's hand-built
+    2019 file, Texas as the program's state), each domain's table rows and dumbbell set the
+    state's and the nation's paired figures beside the program's; a domain under 30 paired
+    says withheld."""
+    from test_teds_recovery import _twin_file
+
+    bench = tmp_path / "teds.json"
+    args = ["benchmark", "teds-d", str(_twin_file(tmp_path)), "--state", "48", "--out"]
+    assert main([*args, str(bench)]) == 0
+    d = gather(sample_con, Query.of(OCTOBER, scope=Scope(("2.1",))), benchmark=str(bench))
+    html = recovery(d)
+    text = _text(html)
+    # the nation: no use 10 -> 49 of 69 paired (14.5% -> 71.0%, +57 points); Texas withheld
+    assert "TEDS-D 2019, United States 69 14.5% 71.0% +57 pts" in text
+    assert "TEDS-D 2019, Texas withheld (fewer than 30 discharges known at both)" in text
+    # Texas, employed or student: 0 -> 5 of 30 (0.0% -> 16.7%)
+    assert "TEDS-D 2019, Texas 30 0.0% 16.7% +17 pts" in text
+    [moves] = re.findall(r'<figure class="chart">(.*?)</figure>', html, flags=re.S)
+    assert "beside TEDS-D 2019, Texas and TEDS-D 2019, United States" in moves
+    sources = {
+        re.search(r"Source: ([^;]*);", x).group(1) for x in _tooltips(dom_of(moves, tmp_path))
+    }
+    assert sources == {"This program", "TEDS-D 2019, Texas", "TEDS-D 2019, United States"}
+
+
+def dom_of(fragment: str, tmp_path: Path) -> str:
+    page = tmp_path / "fragment.html"
+    page.write_text(f"<html><body>{fragment}</body></html>")
+    return dom(page)
 
 
 def test_recovery_sections_without_ended_episodes_or_due_windows(sample_con):
