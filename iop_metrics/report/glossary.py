@@ -136,6 +136,53 @@ PLAIN: dict[str, str] = {
         "figure from which one could be worked out, following the CMS cell-size policy. The "
         "header says whether this report does so."
     ),
+    "noms.<domain>": (
+        "The five recovery domains, from the items a program records for its state's treatment "
+        "data set at admission and at discharge: no use of the client's primary substance in "
+        "the 30 days before; working full or part time, or a student; housed (not homeless); "
+        "no arrests in the 30 days before; some self-help group attendance in the 30 days "
+        "before. An item left empty is unknown, never a no. Self-reported."
+    ),
+    "noms.ended": (
+        "The episodes that ended in the period, for any reason, and how many of them have the "
+        "items recorded at admission and at discharge."
+    ),
+    "noms.<domain>.paired_rate": (
+        "Of the episodes that ended in the period, the share whose admission and discharge "
+        "records both give the domain's item (data completeness). Only these count in the "
+        "domain's shares, so that a change is not a change of who answered."
+    ),
+    "noms.<domain>.change": (
+        "Of the episodes known at both, the share positive at admission and the share positive "
+        "at discharge, and the difference in percentage points, as SAMHSA states it (never a "
+        "relative change). No comparison group: not an effect of treatment."
+    ),
+    "noms.abstinent.reduced_rate": (
+        "Of the episodes known at both that were using at admission, the share using less "
+        "often at discharge (none, some, daily), stopping included."
+    ),
+    "follow_up.<window>.due": (
+        "Everyone discharged, except by death, is due a contact 15 to 59 days after discharge "
+        "(1 month), 60 to 134 (3 months), 135 to 269 (6 months) and 270 to 455 (12 months). "
+        "Each window counts the discharges whose window closed in the 12 months to the "
+        "period's end, whether or not anyone tried to reach them."
+    ),
+    "follow_up.<window>.reached": (
+        "Each person due is in one group: reached in the window; else found to have died; "
+        "else declined (a refusal holds until someone is reached again); else tried but not "
+        "reached; else not attempted. Deaths are shown in internal reports only."
+    ),
+    "follow_up.<window>.response_rate": "Of those due, the share reached in the window.",
+    "follow_up.<window>.abstinent_rate_responders": (
+        "Of those reached who answered, the share reporting no use of the primary substance in "
+        "the past 30 days; beside it, the same people over everyone due, as if all those not "
+        "reached were using. The first is a best case, the second a worst case; the response "
+        "rate says how far apart they can be."
+    ),
+    "follow_up.<window>.housed_known": (
+        "Among those reached who answered each item, the shares working or in school, housed, "
+        "and with no arrests in the past 30 days."
+    ),
 }
 
 # Where an entry's standard is written in notation, the appendix names its source in words.
@@ -157,6 +204,8 @@ SOURCES: dict[str, str] = {
     "about as many recover reliably)",
     "outcomes.by_instrument": "HEDIS depression response and remission (DRR-E) and ICSI; "
     "the thresholds of NHS Talking Therapies",
+    "noms.<domain>": "the National Outcome Measures domains of SAMHSA, read from the items of "
+    "its treatment episode data set (TEDS) at admission and at discharge",
 }
 FORMAL = (
     "The exact rules behind each figure, for analysts, are in the metric dictionary of "

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
-from ..dictionary import ENTRIES
+from ..dictionary import ENTRIES, RECOVERY
 from ..periods import Period
 from ..privacy import figure_at
 from . import charts, glossary
@@ -218,6 +218,6 @@ def definitions() -> str:
     return render(
         "definitions.html.j2",
         common=glossary.COMMON,
-        entries=glossary.appendix(ENTRIES),
+        entries=glossary.appendix((*ENTRIES, *RECOVERY)),
         formal=glossary.FORMAL,
     )

@@ -79,7 +79,7 @@ def follow_up_windows(df: pd.DataFrame, windows: list[str]) -> alt.TopLevelMixin
     order = list(WINDOW_COLOURS)
     shown = df[df["rate"].notna()]
     lines = (
-        alt.Chart(shown, width=WIDTH - 160, height=200)
+        alt.Chart(shown, width=WIDTH - 260, height=150)
         .mark_line(point=alt.OverlayMarkDef(size=60, filled=True))
         .encode(
             x=alt.X(
@@ -95,7 +95,7 @@ def follow_up_windows(df: pd.DataFrame, windows: list[str]) -> alt.TopLevelMixin
                 title=None,
                 sort=order,
                 scale=alt.Scale(domain=order, range=list(WINDOW_COLOURS.values())),
-                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400),
+                legend=alt.Legend(orient="right", labelLimit=260),
             ),
             tooltip=[
                 alt.Tooltip("window:O", title="Window"),
