@@ -325,3 +325,15 @@ def test_the_recovery_identities_hold_and_their_rests_are_counts(sample_con, per
         # the rolling identity: the period's last month's row is the period's own figure
         last = {"2026-10": "2026-10", "2026-Q3": "2026-09", "2025-12": "2025-12"}[period]
         assert {"follow_up.3m.due": -1, f"monthly[{last}].due_3m": 1} in cells.exact
+
+
+def test_abstinence_among_those_reached_is_never_shown_alone():
+    """recovery.md: the report never shows abstinence among those reached without the response
+    rate and abstinence counting everyone not reached beside it; a copy where suppression hid
+    one of those (the due, say) leaves it out too."""
+    from iop_metrics.report.recovery import beside
+
+    shown = {"response_rate": 0.5, "abstinent_rate_all": 0.3, "abstinent_rate_responders": 0.6}
+    assert beside(shown) == shown
+    for gone in ("response_rate", "abstinent_rate_all"):
+        assert beside({**shown, gone: None})["abstinent_rate_responders"] is None

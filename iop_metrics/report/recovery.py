@@ -163,12 +163,21 @@ def _not_reached_any(f: dict[str, Any]) -> Any:
     return int(f["due"]) - int(f["reached"]) - int(f["declined"]) - int(f["not_attempted"])
 
 
+def beside(f: dict[str, Any]) -> dict[str, Any]:
+    """A window's figures with abstinence among those reached left out (``None``) unless the
+    response rate and abstinence counting everyone not reached as using are shown beside it
+    (recovery.md: never the first without the other two); under suppression one of those may
+    be hidden while it is not."""
+    both = not missing(f["response_rate"]) and not missing(f["abstinent_rate_all"])
+    return f if both else {**f, "abstinent_rate_responders": None}
+
+
 def window_rows(d: ReportData) -> list[dict[str, Any]]:
     """Each window as the table shows it (marked counts, rates with intervals)."""
     view, shown = d.view("follow_up"), d.shown["follow_up"]
     rows = []
     for w in WINDOWS:
-        f, s = view[w], shown[w]
+        f, s = beside(view[w]), beside(shown[w])
         rows.append(
             {
                 "window": w,
@@ -207,7 +216,7 @@ WINDOW_PARTS = (
 def _windows_frame(d: ReportData) -> pd.DataFrame:
     rows = []
     for w in WINDOWS:
-        f = d.shown["follow_up"][w]
+        f = beside(d.shown["follow_up"][w])
         if not d.doc["follow_up"][w]["due"]:
             continue  # nobody due: no point, not a hidden one
         for label, rate, num, den in WINDOW_PARTS:

@@ -162,13 +162,25 @@ def tile_data(d: ReportData) -> list[dict[str, Any]]:
                 if charts.too_little(int(d.monthly[series].notna().sum()), len(d.monthly), d.k)
                 else svg(charts.to_svg(charts.sparkline(d.monthly, series))),
                 "gaps": int(d.monthly[series].isna().sum()) if d.k else 0,
-                "notes": [
-                    {"before": a, "value": figure_at(d.shown, x), "after": b}
-                    for a, x, b in TILE_NOTES.get(key, ())
-                ],
+                "notes": _notes(d, key),
             }
         )
     return out
+
+
+def _notes(d: ReportData, key: str) -> list[dict[str, Any]]:
+    """The lines under a tile (``TILE_NOTES``); abstinence among those reached only beside the
+    response and abstinence counting everyone not reached (``recovery.beside``)."""
+    from .recovery import beside
+
+    shown = d.shown
+    if key.startswith("follow_up."):
+        window = key.split(".")[1]
+        shown = {"follow_up": {window: beside(d.shown["follow_up"][window])}}
+    return [
+        {"before": a, "value": figure_at(shown, x), "after": b}
+        for a, x, b in TILE_NOTES.get(key, ())
+    ]
 
 
 def tiles(d: ReportData) -> str:
