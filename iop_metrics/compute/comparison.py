@@ -271,8 +271,10 @@ def compare(
     wq = window_query(q, window)
     start, end = wq.period.start, wq.period.end
     if measure in RAW:
-        by_site = attendance_by_site if measure == "attendance" else recovery_by_site
-        per_site = by_site(con, wq) if measure == "attendance" else by_site(con, wq, measure)
+        if measure == "attendance":
+            per_site = attendance_by_site(con, wq)
+        else:
+            per_site = recovery_by_site(con, wq, measure)
         return funnel(per_site, measure=measure, adjusted=False, start=start, end=end)
     if pats is None:
         pats = casemix.patterns(con, wq, measure)
