@@ -137,51 +137,43 @@ PLAIN: dict[str, str] = {
         "header says whether this report does so."
     ),
     "noms.<domain>": (
-        "The five recovery domains, from the items a program records for its state's treatment "
-        "data set at admission and at discharge: no use of the client's primary substance in "
-        "the 30 days before; working full or part time, or a student; housed (not homeless); "
-        "no arrests in the 30 days before; some self-help group attendance in the 30 days "
-        "before. An item left empty is unknown, never a no. Self-reported."
+        "From the items recorded at admission and at discharge: no use of the primary "
+        "substance, working or a student, housed, no arrests, and any self-help attendance "
+        "(each in the 30 days before). An empty item is unknown, never a no. Self-reported."
     ),
     "noms.ended": (
-        "The episodes that ended in the period, for any reason, and how many of them have the "
-        "items recorded at admission and at discharge."
+        "The episodes that ended in the period, for any reason, and how many have the items "
+        "recorded at admission and at discharge."
     ),
     "noms.<domain>.paired_rate": (
-        "Of the episodes that ended in the period, the share whose admission and discharge "
-        "records both give the domain's item (data completeness). Only these count in the "
-        "domain's shares, so that a change is not a change of who answered."
+        "Of the episodes that ended, the share known at both admission and discharge; only "
+        "these count, so a change is not a change of who answered."
     ),
     "noms.<domain>.change": (
-        "Of the episodes known at both, the share positive at admission and the share positive "
-        "at discharge, and the difference in percentage points, as SAMHSA states it (never a "
-        "relative change). No comparison group: not an effect of treatment."
+        "Of the episodes known at both, the shares positive at admission and at discharge, and "
+        "their difference in percentage points. Not an effect of treatment."
     ),
     "noms.abstinent.reduced_rate": (
-        "Of the episodes known at both that were using at admission, the share using less "
-        "often at discharge (none, some, daily), stopping included."
+        "Of those known at both who were using at admission, the share using less often at "
+        "discharge, stopping included."
     ),
     "follow_up.<window>.due": (
-        "Everyone discharged, except by death, is due a contact 15 to 59 days after discharge "
-        "(1 month), 60 to 134 (3 months), 135 to 269 (6 months) and 270 to 455 (12 months). "
-        "Each window counts the discharges whose window closed in the 12 months to the "
-        "period's end, whether or not anyone tried to reach them."
+        "Everyone discharged, except by death, is due a contact at 1, 3, 6 and 12 months "
+        "(days 15-59, 60-134, 135-269, 270-455); each window counts the discharges whose "
+        "window closed in the 12 months to the period's end, tried or not."
     ),
     "follow_up.<window>.reached": (
-        "Each person due is in one group: reached in the window; else found to have died; "
-        "else declined (a refusal holds until someone is reached again); else tried but not "
-        "reached; else not attempted. Deaths are shown in internal reports only."
+        "Each person due is reached, else found to have died, else declined, else tried but "
+        "not reached, else not attempted. Deaths show in internal reports only."
     ),
     "follow_up.<window>.response_rate": "Of those due, the share reached in the window.",
     "follow_up.<window>.abstinent_rate_responders": (
-        "Of those reached who answered, the share reporting no use of the primary substance in "
-        "the past 30 days; beside it, the same people over everyone due, as if all those not "
-        "reached were using. The first is a best case, the second a worst case; the response "
-        "rate says how far apart they can be."
+        "No use in the past 30 days among those reached (a best case), beside the same people "
+        "over everyone due, as if all not reached were using (a worst case)."
     ),
     "follow_up.<window>.housed_known": (
-        "Among those reached who answered each item, the shares working or in school, housed, "
-        "and with no arrests in the past 30 days."
+        "Among those reached who answered, the shares working or in school, housed, and with "
+        "no arrests."
     ),
 }
 
@@ -204,8 +196,16 @@ SOURCES: dict[str, str] = {
     "about as many recover reliably)",
     "outcomes.by_instrument": "HEDIS depression response and remission (DRR-E) and ICSI; "
     "the thresholds of NHS Talking Therapies",
-    "noms.<domain>": "the National Outcome Measures domains of SAMHSA, read from the items of "
-    "its treatment episode data set (TEDS) at admission and at discharge",
+    "noms.<domain>": "SAMHSA's National Outcome Measures, from its treatment data set (TEDS)",
+    "noms.ended": "",
+    "noms.<domain>.paired_rate": "SAMHSA's block grant outcome tables, over those known",
+    "noms.<domain>.change": "SAMHSA's block grant outcome tables, in percentage points",
+    "noms.abstinent.reduced_rate": "",
+    "follow_up.<window>.due": "CARF (outcomes at points in time after services)",
+    "follow_up.<window>.reached": "",
+    "follow_up.<window>.response_rate": "GPRA aims at 80%; the NAATP pilot reached 35% at 3 months",
+    "follow_up.<window>.abstinent_rate_responders": "Vista Recovery 20/20 (assume they are using)",
+    "follow_up.<window>.housed_known": "",
 }
 FORMAL = (
     "The exact rules behind each figure, for analysts, are in the metric dictionary of "
