@@ -50,6 +50,8 @@ MEASURE_CHOICES = (
     "reliable_improvement",
     "recovery",
     "attendance",
+    "abstinent_discharge",
+    "response_3m",
 )
 PAPERS = ("letter", "a4")  # report.markup.PAPERS, spelt out for the same reason
 

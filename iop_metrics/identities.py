@@ -73,6 +73,8 @@ def _noms_totals() -> tuple[Identity, ...]:
     return (
         Sum("~noms:no_admission", ("noms.ended", "-noms.with_admission")),
         Sum("~noms:no_discharge", ("noms.ended", "-noms.with_discharge")),
+        # The outcome cohort's ended episodes are the period's discharges (any reason).
+        Sum("noms.ended", ("discharges.total",)),
     )
 
 
@@ -81,6 +83,12 @@ def _noms(domain: str) -> tuple[Identity, ...]:
     out: tuple[Identity, ...] = (
         Sum(f"{k}at_discharge", (f"{k}at_admission", f"{k}gained", f"-{k}lost")),
         Sum(f"~noms:{domain}:unpaired", ("noms.ended", f"-{k}paired")),
+        # paired <= with_admission, with_discharge: a paired episode has both rows.
+        Sum(f"~noms:{domain}:admission_only", ("noms.with_admission", f"-{k}paired")),
+        Sum(f"~noms:{domain}:discharge_only", ("noms.with_discharge", f"-{k}paired")),
+        # The four moves of a paired episode: kept positive, gained, lost, stayed negative.
+        Sum(f"~noms:{domain}:kept", (f"{k}at_admission", f"-{k}lost")),
+        Sum(f"~noms:{domain}:stayed_negative", (f"{k}paired", f"-{k}at_admission", f"-{k}gained")),
         Rate(f"{k}paired_rate", f"{k}paired", "noms.ended"),
         Rate(f"{k}admission_rate", f"{k}at_admission", f"{k}paired"),
         Rate(f"{k}discharge_rate", f"{k}at_discharge", f"{k}paired"),

@@ -90,6 +90,23 @@ SMALL = "small"  # a count of 1..K-1: shown as "<K"
 COMPLEMENTARY = "complementary"  # hidden only so that a small one cannot be worked out
 RATE = "rate"  # a rate whose numerator or denominator is hidden
 ESTIMATE = "estimate"  # a median or estimate over a hidden group
+INTERNAL = "internal"  # shown only in internal reports: the deaths follow-up found
+
+
+def internal_only(doc: dict[str, Any]) -> dict[str, str]:
+    """The cells an external report never shows, whatever their size, with why: each
+    follow-up window's deaths (``deceased``, recovery.md: internal reports only) and its
+    ``not_reached``, without which the deaths would follow from ``due`` and the other
+    categories (a reader sees their sum, those not reached for either reason).
+
+    >>> sorted(internal_only({"follow_up": {"3m": {}}}).items())
+    [('follow_up.3m.deceased', 'internal'), ('follow_up.3m.not_reached', 'complementary')]
+    """
+    out: dict[str, str] = {}
+    for window in doc.get("follow_up") or {}:
+        out[f"follow_up.{window}.deceased"] = INTERNAL
+        out[f"follow_up.{window}.not_reached"] = COMPLEMENTARY
+    return out
 
 
 def mark(reason: str, k: int) -> str:

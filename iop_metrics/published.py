@@ -47,7 +47,13 @@ MONTHLY: dict[str, tuple[str, bool]] = {
     "reliable_improvement": ("outcomes.reliable_improvement", False),
     "at_caseness": ("outcomes.at_caseness", False),
     "recovery": ("outcomes.recovery", False),
+    "abstinent_paired": ("noms.abstinent.paired", False),
+    "abstinent_at_discharge": ("noms.abstinent.at_discharge", False),
+    # rolling: the windows closed in the 12 months ending with the month, as the document's
+    "due_3m": ("follow_up.3m.due", True),
+    "reached_3m": ("follow_up.3m.reached", True),
 }
+ROLLING = ("due_3m", "reached_3m")
 PHQ9 = "outcomes.by_instrument.PHQ-9."
 PHQ9_CASE_BANDS = ("moderate", "moderately severe", "severe")  # a first score of 10 or more
 PHQ9_BELOW_CASE = ("minimal", "mild")
@@ -74,6 +80,8 @@ TABLES: dict[str, Table] = {
             ("step_down_rate", "step_down", "determined"),
             ("reliable_improvement_rate", "reliable_improvement", "paired"),
             ("recovery_rate", "recovery", "at_caseness"),
+            ("abstinent_discharge_rate", "abstinent_at_discharge", "abstinent_paired"),
+            ("response_rate_3m", "reached_3m", "due_3m"),
         ),
     ),
     "weekday": Table(
@@ -101,6 +109,9 @@ class Context:
     period_months: tuple[str, ...] = ()
     levels: tuple[str, ...] | None = None
     phq9: bool = False  # the document holds PHQ-9 figures (the bands sum to them)
+    # the period is at most 365 days, so its follow-up cohort (windows closed in the 12 months
+    # ending with it) is the last month's row's
+    within_year: bool = True
 
 
 def cell(table: str, row: str, column: str) -> str:
@@ -159,6 +170,8 @@ def _monthly(name: str, df: pd.DataFrame, names: list[str], ctx: Context) -> lis
     months = [r for r in names if r in ctx.period_months]
     if months and len(months) == len(ctx.period_months):
         for col, (key, stock) in MONTHLY.items():
+            if col in ROLLING and not ctx.within_year:
+                continue
             parts = (months[-1],) if stock else tuple(months)
             out.append(Sum(key, tuple(cell(name, r, col) for r in parts)))
     return out

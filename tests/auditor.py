@@ -8,6 +8,11 @@ is 1..K-1, a "suppressed" one any count; a shown rate x/n fixes x/n in lowest
 terms, so n is a multiple of its reduced denominator) until nothing new follows. Then the
 near-identities (clients served = start + admissions) are taken as exact, as a reader would
 guess, and eliminated once more.
+
+The recovery figures (recovery.md) are also read with the identities the auditor takes from
+the spec itself (``recovery_identities``), beside the registry's, so that one the registry
+forgot still arms the attacker; deaths after discharge are internal only, and
+``Finding.deaths`` names any an external reader can pin, whatever its size.
 """
 
 from __future__ import annotations
@@ -46,6 +51,64 @@ class Finding:
         right = {c: v for c, v in self.guessed.items() if truth is None or truth.get(c) == v}
         both = {**right, **self.recovered}
         return {c: v for c, v in both.items() if 1 <= v <= k - 1}
+
+    def deaths(self, truth: dict[str, int] | None = None) -> dict[str, int]:
+        """Deaths after discharge (``follow_up.<w>.deceased``, internal only) worked out,
+        of any size, a guess only when it is right (with ``truth``)."""
+        right = {c: v for c, v in self.guessed.items() if truth is None or truth.get(c) == v}
+        both = {**right, **self.recovered}
+        return {c: v for c, v in both.items() if c.endswith(".deceased")}
+
+
+FOLLOW_UP_PARTS = ("reached", "not_reached", "declined", "deceased", "not_attempted")
+FOLLOW_UP_DOMAINS = ("abstinent", "employed_or_student", "housed", "no_arrests")
+
+
+def recovery_identities(doc: dict[str, Any]) -> tuple[ids.Identity, ...]:
+    """What ties the recovery figures, as recovery.md states it (read here, not from the
+    registry): the ended episodes are the period's discharges; per domain paired <= ended,
+    with_admission, with_discharge, at_discharge = at_admission + gained - lost, and the four
+    moves (kept, gained, lost, stayed negative) are counts; using = paired - abstinent at
+    admission; per window the five categories sum to due, known <= reached, positive <= known;
+    each rate over its counts. ``aud:`` cells are the non-negative rests the auditor names."""
+    out: list[ids.Identity] = []
+    noms = doc.get("noms") or {}
+    if noms:
+        out.append(ids.Sum("noms.ended", ("discharges.total",)))
+    for d, f in noms.items():
+        if not isinstance(f, dict):
+            continue
+        k, a = f"noms.{d}.", f"aud:noms:{d}:"
+        out += [
+            ids.Sum(f"{k}at_discharge", (f"{k}at_admission", f"{k}gained", f"-{k}lost")),
+            ids.Sum("noms.ended", (f"{k}paired", f"{a}unpaired")),
+            ids.Sum("noms.with_admission", (f"{k}paired", f"{a}admission_only")),
+            ids.Sum("noms.with_discharge", (f"{k}paired", f"{a}discharge_only")),
+            ids.Sum(f"{k}at_admission", (f"{k}lost", f"{a}kept")),
+            ids.Sum(f"{k}paired", (f"{k}at_admission", f"{k}gained", f"{a}stayed_negative")),
+            ids.Rate(f"{k}paired_rate", f"{k}paired", "noms.ended"),
+            ids.Rate(f"{k}admission_rate", f"{k}at_admission", f"{k}paired"),
+            ids.Rate(f"{k}discharge_rate", f"{k}at_discharge", f"{k}paired"),
+        ]
+        if "using_at_admission" in f:
+            out += [
+                ids.Sum(f"{k}paired", (f"{k}at_admission", f"{k}using_at_admission")),
+                ids.Rate(f"{k}reduced_rate", f"{k}reduced", f"{k}using_at_admission"),
+            ]
+    for w in doc.get("follow_up") or {}:
+        k, a = f"follow_up.{w}.", f"aud:follow_up:{w}:"
+        out += [
+            ids.Sum(f"{k}due", tuple(k + p for p in FOLLOW_UP_PARTS)),
+            ids.Rate(f"{k}response_rate", f"{k}reached", f"{k}due"),
+            ids.Rate(f"{k}abstinent_rate_responders", f"{k}abstinent", f"{k}abstinent_known"),
+            ids.Rate(f"{k}abstinent_rate_all", f"{k}abstinent", f"{k}due"),
+        ]
+        for d in FOLLOW_UP_DOMAINS:
+            out += [
+                ids.Sum(f"{k}reached", (f"{k}{d}_known", f"{a}{d}_unknown")),
+                ids.Sum(f"{k}{d}_known", (f"{k}{d}", f"{a}{d}_negative")),
+            ]
+    return tuple(out)
 
 
 def _row(terms: list[tuple[str, int]]) -> dict[str, Fraction]:
@@ -171,7 +234,11 @@ def audit_many(
                     if col in row:
                         v = row[col]
                         mine[pub.cell(name, r, col)] = None if v is None or v != v else v
-        found = ids.identities(src.doc) + pub.identities(src.tables, src.context or pub.Context())
+        found = (
+            ids.identities(src.doc)
+            + pub.identities(src.tables, src.context or pub.Context())
+            + recovery_identities(src.doc)
+        )
         # a "prefix.*" part is expanded over this report's own keys before renaming
         keys = list(mine)
         found = tuple(

@@ -70,6 +70,19 @@ def test_explore_notebook_runs_top_to_bottom_under_papermill(sample_db, tmp_path
     detail = json.dumps(by_tag["outcomes-detail"]["outputs"])
     for column in ("episode_id", "first_score", "last_score", "reliable_improvement", "PHQ-9"):
         assert column in detail, column
+    # the recovery tables (recovery.md: the explore notebook shows them), admission to
+    # discharge and after it, with the rows behind each
+    assert "'abstinent'" in json.dumps(by_tag["noms"]["outputs"])
+    assert "'3m'" in json.dumps(by_tag["follow-up"]["outputs"])
+    for tag, columns in (
+        ("noms-detail", ("admission_value", "discharge_value", "paired", "gained")),
+        ("follow-up-detail", ("window_name", "category", "reached_on")),
+        ("noms-peek", ("follow_up", "reached")),
+        ("recovery-raw", ("main", "north", "observed")),
+    ):
+        out = json.dumps(by_tag[tag]["outputs"])
+        for column in columns:
+            assert column in out, (tag, column)
     # the site comparison of an outcome measure (issue #14 item 4)
     sites = json.dumps(by_tag["site-outcomes"]["outputs"])
     assert "adjusted_rate" in sites and "main" in sites and "north" in sites

@@ -262,8 +262,8 @@ def test_sites_page_draws_an_adjusted_and_a_raw_funnel_per_measure_offline(runs,
     dom = _dom(page)
     figures = re.findall(r'<figure class="chart">(.*?)</figure>', dom, flags=re.S)
     # completion, retained 90 days, step-down, reliable improvement, recovery: adjusted and
-    # raw; attendance raw
-    assert len(figures) == 11
+    # raw; attendance, abstinent at discharge and the 3-month response raw
+    assert len(figures) == 13
     for fig in figures:
         assert "<svg" in fig and len(re.findall(r"<path\b", fig)) > 10, "an empty funnel"
         assert "main" in fig and "north" in fig  # the site labels
@@ -281,6 +281,16 @@ def test_sites_page_draws_an_adjusted_and_a_raw_funnel_per_measure_offline(runs,
         assert f'<span class="n">{a["attended"]:,}</span>' in row
         den = a["attended"] + a["no_show"] + a["cancelled_client"]
         assert f'<span class="n">{den:,}</span>' in row
+    # The 3-month response (raw, recovery.md): each site's period row is its document's
+    # follow_up.3m (the windows closed in the 12 months to the period's end).
+    response = text.split('id="response_3m"')[1].split("The period alone")[1]
+    for site in ("main", "north"):
+        doc = json.loads((runs["out"] / f"2026-10/{site}/internal/metrics.json").read_text())
+        f = doc["follow_up"]["3m"]
+        row = re.search(rf"<tr><td>{site}</td><td>(.*?)</tr>", response, flags=re.S).group(1)
+        assert f'<span class="n">{f["due"]:,}</span>' in row
+        assert f'<span class="n">{f["reached"]:,}</span>' in row
+    assert "<h2>Abstinent at discharge</h2>" in text and "<h2>Reached at 3 months</h2>" in text
     # sites.json beside the page is what `iop-metrics sites` prints for the same data
     saved = json.loads((runs["out"] / "2026-10" / "sites.json").read_text())
     capsys.readouterr()

@@ -68,6 +68,14 @@ def _by_documents(con, q: m.Query) -> pd.DataFrame:
                 "determined": determined,
                 "step_down_rate": t["step_down"] / determined if determined else None,
                 **{k: d["outcomes"][k] for k in OUTCOMES},
+                # recovery.md: abstinent at discharge over the month's paired episodes, and
+                # the 3-month follow-up of the windows closed in the 12 months to its end
+                "abstinent_paired": d["noms"]["abstinent"]["paired"],
+                "abstinent_at_discharge": d["noms"]["abstinent"]["at_discharge"],
+                "abstinent_discharge_rate": d["noms"]["abstinent"]["discharge_rate"],
+                "due_3m": d["follow_up"]["3m"]["due"],
+                "reached_3m": d["follow_up"]["3m"]["reached"],
+                "response_rate_3m": d["follow_up"]["3m"]["response_rate"],
             }
         )
     return pd.DataFrame(rows)
@@ -224,6 +232,10 @@ def test_suppressed_series_equals_the_documents_suppressed(sample_con):
         "reliable_improvement",
         "at_caseness",
         "recovery",
+        "abstinent_paired",
+        "abstinent_at_discharge",
+        "due_3m",
+        "reached_3m",
     )
     rates = {
         "attendance_rate": ("attended", "client_scheduled"),
@@ -232,6 +244,8 @@ def test_suppressed_series_equals_the_documents_suppressed(sample_con):
         "step_down_rate": ("step_down", "determined"),
         "reliable_improvement_rate": ("reliable_improvement", "paired"),
         "recovery_rate": ("recovery", "at_caseness"),
+        "abstinent_discharge_rate": ("abstinent_at_discharge", "abstinent_paired"),
+        "response_rate_3m": ("reached_3m", "due_3m"),
     }
     want = suppress_frame(
         _by_documents(sample_con, q), 11, across_rows=False, counts=counts, rates=rates

@@ -123,7 +123,11 @@ def test_cli_prints_the_json_and_the_csv(pages, capsys):
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     better = next(r for r in rows if r["measure"] == "completion" and r["site"] == "better")
     assert better["reading"] == "higher" and better["n"] == "300" and better["observed"] == "225"
-    assert {r["measure"] for r in rows} == set(comparison.MEASURES)
+    # the network ships no noms rows: no episode is paired on abstinence, so no site has a
+    # row of it (every discharge is still due a 3-month contact, never reached)
+    assert {r["measure"] for r in rows} == set(comparison.MEASURES) - {"abstinent_discharge"}
+    reached = [r for r in rows if r["measure"] == "response_3m"]
+    assert reached and all(r["observed"] == "0" for r in reached)
     assert main(["sites", "--db", db, "--period", "2026-10", "--window", "period"]) == 0
     month = json.loads(capsys.readouterr().out)
     assert month["window"] == {"start": "2026-10-01", "end": "2026-10-31"}

@@ -37,7 +37,11 @@ Z998 = 3.090232306167813  # two-sided 99.8%
 MIN_EPISODES = 25  # a site with fewer eligible has no reading (Hospital Compare's n < 25)
 MIN_SITES = 8  # sites with a reading needed before phi and tau2 are estimated
 ADJUSTED = tuple(casemix.OUTCOME_READS)
-MEASURES = (*ADJUSTED, "attendance")
+# Raw funnels only: attendance (one client's sessions are not independent trials) and the
+# recovery figures (recovery.md: abstinent at discharge over the paired episodes, the 3-month
+# follow-up's response over the due), which have no case-mix model.
+RAW = ("attendance", "abstinent_discharge", "response_3m")
+MEASURES = (*ADJUSTED, *RAW)
 READINGS = ("higher", "possibly higher", "as expected", "possibly lower", "lower", "too few")
 WINDOWS = ("12m", "period")
 COLUMNS = (
@@ -259,15 +263,18 @@ def compare(
     ``pats``: the measure's ``casemix.patterns`` in that window, when already at hand."""
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}, not {measure!r}")
-    if measure == "attendance" and adjust:
+    if measure in RAW and adjust:
         raise ValueError(
-            "attendance has no case-mix model (one client's sessions are not independent "
-            "trials): use adjust=False"
+            f"{measure} has no case-mix model (attendance: one client's sessions are not "
+            "independent trials; recovery figures: none fitted): use adjust=False"
         )
     wq = window_query(q, window)
     start, end = wq.period.start, wq.period.end
-    if measure == "attendance":
-        per_site = attendance_by_site(con, wq)
+    if measure in RAW:
+        if measure == "attendance":
+            per_site = attendance_by_site(con, wq)
+        else:
+            per_site = recovery_by_site(con, wq, measure)
         return funnel(per_site, measure=measure, adjusted=False, start=start, end=end)
     if pats is None:
         pats = casemix.patterns(con, wq, measure)
@@ -325,6 +332,28 @@ def case_mix_model(con: Con, q: Query, measure: str, *, window: str = "12m") -> 
     return casemix.fit(pats, measure=measure)
 
 
+def recovery_by_site(con: Con, wq: Query, measure: str) -> pd.DataFrame:
+    """Per site, in the window (recovery.md): ``abstinent_discharge``: n = ended episodes
+    paired on abstinence, observed = abstinent at discharge; ``response_3m``: n = episodes due
+    at 3 months (window closed in the window's last 12 months), observed = reached."""
+    import pandas as pd
+
+    from .recovery import follow_up_detail, noms_detail
+
+    if measure == "abstinent_discharge":
+        d = noms_detail(con, wq)
+        d = d[(d["domain"] == "abstinent") & d["paired"].astype(bool)]
+        hit = d["discharge"].astype(bool)
+    else:
+        d = follow_up_detail(con, wq)
+        d = d[d["window_name"] == "3m"]
+        hit = d["category"] == "reached"
+    site = d["site"].fillna("(none)").astype(str)
+    out = pd.DataFrame({"site": site, "n": 1, "observed": hit.astype(int)})
+    out = out.groupby("site", sort=True, as_index=False)[["n", "observed"]].sum()
+    return out[out["n"] > 0].reset_index(drop=True)[["site", "n", "observed"]]
+
+
 def attendance_by_site(con: Con, wq: Query) -> pd.DataFrame:
     """n = client-scheduled sessions and observed = attended, per site, in the window."""
     import pandas as pd
@@ -372,7 +401,7 @@ def document(
         if m in given:
             c = given[m]
         else:
-            c = compare(con, q, m, adjust=m != "attendance", window=window, pats=pats.get(m))
+            c = compare(con, q, m, adjust=m not in RAW, window=window, pats=pats.get(m))
         out["measures"][m] = c.as_dict()
     return out
 

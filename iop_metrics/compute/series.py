@@ -44,6 +44,15 @@ OUTCOME_KEYS = (
     "recovery",
     "recovery_rate",
 )
+# The recovery figures of each month's row (recovery.md): abstinent at discharge over the
+# episodes paired on abstinence that ended in the month (the document's noms.abstinent), and the
+# 3-month follow-up of the windows that closed in the 12 months ending with the month (its
+# follow_up.3m: a rolling figure, as the document's is for any period).
+RECOVERY_COUNTS = ("abstinent_paired", "abstinent_at_discharge", "due_3m", "reached_3m")
+RECOVERY_RATES = {
+    "abstinent_discharge_rate": ("abstinent_at_discharge", "abstinent_paired"),
+    "response_rate_3m": ("reached_3m", "due_3m"),
+}
 
 
 def trailing_months(period: Period, n: int = 12) -> list[Period]:
@@ -165,6 +174,7 @@ def monthly(con: Con, q: Query, *, shared: Cohorts | None = None) -> list[dict[s
     dos = _by_month(eng, "series_dosage", span, table, ("dosage_weeks",))
     tra = _by_month(eng, "series_transitions", span, table, ("transitions_detail",))
     out = _outcomes(eng, span)
+    rec = _recovery(con, q, months)
     ret = _retention(eng, q, months, shared)
     rows = []
     for p in months:
@@ -193,9 +203,55 @@ def monthly(con: Con, q: Query, *, shared: Cohorts | None = None) -> list[dict[s
                 "determined": determined,
                 "step_down_rate": t["step_down"] / determined if determined else None,
                 **{k: o[k] for k in OUTCOME_KEYS},
+                **rec[key],
             }
         )
     return rows
+
+
+def _rate(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def _recovery_row(paired: int, at_discharge: int, due: int, reached: int) -> dict[str, Any]:
+    return {
+        "abstinent_paired": paired,
+        "abstinent_at_discharge": at_discharge,
+        "abstinent_discharge_rate": _rate(at_discharge, paired),
+        "due_3m": due,
+        "reached_3m": reached,
+        "response_rate_3m": _rate(reached, due),
+    }
+
+
+def _recovery(con: Con, q: Query, months: list[Period]) -> dict[int, dict[str, Any]]:
+    """Each month's recovery figures from one run of noms_detail over the 12 months (grouped
+    by the month of discharge) and one of follow_up_detail over the windows closed in the 23
+    months the rolling 3-month figures cover (each month takes those closed in its own 12)."""
+    from .recovery import follow_up_detail, noms_detail
+
+    def span(start: dt.date) -> Query:
+        return Query(Period("span", start, months[-1].end, "span"), q.as_of, q.scope, q.window_days)
+
+    nd = noms_detail(con, span(months[0].start))
+    nd = nd[(nd["domain"] == "abstinent") & nd["paired"].astype(bool)]
+    fu = follow_up_detail(con, span(months[0].end - dt.timedelta(days=364)))
+    fu = fu[fu["window_name"] == "3m"]
+    import pandas as pd
+
+    ends, closes = pd.to_datetime(nd["discharge_date"]), pd.to_datetime(fu["closes_on"])
+    out = {}
+    for p in months:
+        first, last = pd.Timestamp(p.start), pd.Timestamp(p.end)
+        ended = nd[(ends >= first) & (ends <= last)]
+        due = fu[(closes >= last - pd.Timedelta(days=364)) & (closes <= last)]
+        out[p.start.year * 100 + p.start.month] = _recovery_row(
+            len(ended),
+            int(ended["discharge"].astype(bool).sum()),
+            len(due),
+            int((due["category"] == "reached").sum()),
+        )
+    return out
 
 
 # A month in which no in-scope episode ended: what its document's outcomes key says.
@@ -233,4 +289,10 @@ def _from_document(con: Con, p: Period, q: Query) -> dict[str, Any]:
         "determined": determined,
         "step_down_rate": t["step_down"] / determined if determined else None,
         **{k: d["outcomes"][k] for k in OUTCOME_KEYS},
+        **_recovery_row(
+            d["noms"]["abstinent"]["paired"],
+            d["noms"]["abstinent"]["at_discharge"],
+            d["follow_up"]["3m"]["due"],
+            d["follow_up"]["3m"]["reached"],
+        ),
     }

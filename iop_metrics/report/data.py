@@ -22,6 +22,7 @@ from ..privacy import (
     COMPLEMENTARY,
     ESTIMATE,
     SMALL,
+    internal_only,
     mark,
     suppress_document,
     suppress_frame,
@@ -167,6 +168,7 @@ def monthly_series(
             "step_down",
             "determined",
             *series.OUTCOME_COUNTS,
+            *series.RECOVERY_COUNTS,
         ),
         rates={
             "attendance_rate": ("attended", "client_scheduled"),
@@ -174,6 +176,7 @@ def monthly_series(
             "completion_rate": ("completed", "discharges"),
             "step_down_rate": ("step_down", "determined"),
             **series.OUTCOME_RATES,
+            **series.RECOVERY_RATES,
         },
     )
     if k > 1:
@@ -248,7 +251,7 @@ def assemble(
         derived=m.derived_counts(x.doc, x.ret),
         tables=present,
         context=context_of(q, x.doc),
-        forced=hide if k else None,
+        forced={**internal_only(x.doc), **(hide or {})} if k else None,
     )
     figures = _Figures(x.doc, x.ret, shown, reasons, behind)
     previous, _, _ = suppress_document(

@@ -38,6 +38,7 @@ def context_of(q: m.Query, doc: dict[str, Any]) -> pub.Context:
         period_months=tuple(p.label for p in months) if whole else (),
         levels=tuple(q.scope.levels) if q.scope.levels is not None else None,
         phq9=phq9.get("paired") is not None,
+        within_year=(q.period.end - q.period.start).days <= 364,
     )
 
 

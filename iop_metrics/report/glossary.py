@@ -136,6 +136,45 @@ PLAIN: dict[str, str] = {
         "figure from which one could be worked out, following the CMS cell-size policy. The "
         "header says whether this report does so."
     ),
+    "noms.<domain>": (
+        "From the items recorded at admission and at discharge: no use of the primary "
+        "substance, working or a student, housed, no arrests, and any self-help attendance "
+        "(each in the 30 days before). An empty item is unknown, never a no. Self-reported."
+    ),
+    "noms.ended": (
+        "The episodes that ended in the period, for any reason, and how many have the items "
+        "recorded at admission and at discharge."
+    ),
+    "noms.<domain>.paired_rate": (
+        "Of the episodes that ended, the share known at both admission and discharge; only "
+        "these count, so a change is not a change of who answered."
+    ),
+    "noms.<domain>.change": (
+        "Of the episodes known at both, the shares positive at admission and at discharge, and "
+        "their difference in percentage points. Not an effect of treatment."
+    ),
+    "noms.abstinent.reduced_rate": (
+        "Of those known at both who were using at admission, the share using less often at "
+        "discharge, stopping included."
+    ),
+    "follow_up.<window>.due": (
+        "Everyone discharged, except by death, is due a contact at 1, 3, 6 and 12 months "
+        "(days 15-59, 60-134, 135-269, 270-455); each window counts the discharges whose "
+        "window closed in the 12 months to the period's end, tried or not."
+    ),
+    "follow_up.<window>.reached": (
+        "Each person due is reached, else found to have died, else declined, else tried but "
+        "not reached, else not attempted. Deaths show in internal reports only."
+    ),
+    "follow_up.<window>.response_rate": "Of those due, the share reached in the window.",
+    "follow_up.<window>.abstinent_rate_responders": (
+        "No use in the past 30 days among those reached (a best case), beside the same people "
+        "over everyone due, as if all not reached were using (a worst case)."
+    ),
+    "follow_up.<window>.housed_known": (
+        "Among those reached who answered, the shares working or in school, housed, and with "
+        "no arrests."
+    ),
 }
 
 # Where an entry's standard is written in notation, the appendix names its source in words.
@@ -157,6 +196,16 @@ SOURCES: dict[str, str] = {
     "about as many recover reliably)",
     "outcomes.by_instrument": "HEDIS depression response and remission (DRR-E) and ICSI; "
     "the thresholds of NHS Talking Therapies",
+    "noms.<domain>": "SAMHSA's National Outcome Measures, from its treatment data set (TEDS)",
+    "noms.ended": "",
+    "noms.<domain>.paired_rate": "SAMHSA's block grant outcome tables, over those known",
+    "noms.<domain>.change": "SAMHSA's block grant outcome tables, in percentage points",
+    "noms.abstinent.reduced_rate": "",
+    "follow_up.<window>.due": "CARF (outcomes at points in time after services)",
+    "follow_up.<window>.reached": "",
+    "follow_up.<window>.response_rate": "GPRA aims at 80%; the NAATP pilot reached 35% at 3 months",
+    "follow_up.<window>.abstinent_rate_responders": "Vista Recovery 20/20 (assume they are using)",
+    "follow_up.<window>.housed_known": "",
 }
 FORMAL = (
     "The exact rules behind each figure, for analysts, are in the metric dictionary of "

@@ -433,3 +433,17 @@ def data_quality(d: ReportData) -> str:
         open_without_session=n(q["open_without_session_30d"]),
         closed_days=n(q["sessions_on_closed_days"]),
     )
+
+
+from .recovery import after_discharge, recovery  # noqa: E402 - the recovery sections' home
+
+__all__ = [
+    "after_discharge",
+    "attendance",
+    "census_and_flow",
+    "continuity",
+    "data_quality",
+    "outcomes",
+    "recovery",
+    "retention",
+]

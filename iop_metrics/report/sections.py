@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
-from ..dictionary import ENTRIES
+from ..dictionary import ENTRIES, RECOVERY
 from ..periods import Period
 from ..privacy import figure_at
 from . import charts, glossary
@@ -76,7 +76,16 @@ def header(d: ReportData, *, title: str, generated_at: dt.datetime, program: str
     )
 
 
+# The headline tiles, in the order a director asks (issue 29): first the outcomes (did people
+# get better, stop using, and how are they after discharge), then the program's size and
+# flow, then how well it holds people. Each: label, document key, monthly series column,
+# whether it is a rate.
 TILES = (
+    ("Reliable improvement", "outcomes.reliable_improvement_rate", "reliable_improvement_rate",
+     True),
+    ("Recovery (PHQ-9/GAD-7)", "outcomes.recovery_rate", "recovery_rate", True),
+    ("Abstinent at discharge", "noms.abstinent.discharge_rate", "abstinent_discharge_rate", True),
+    ("Reached at 3 months", "follow_up.3m.response_rate", "response_rate_3m", True),
     ("Active census", "census.active_at_end", "active_at_end", False),
     ("Admissions", "census.admissions", "admissions", False),
     ("Discharges", "census.discharges", "discharges", False),
@@ -90,7 +99,15 @@ TILES = (
     ("Completion rate", "discharges.completion_rate", "completion_rate", True),
     ("Estimated 90-day retention", "retention.day_90", "day_90", True),
     ("Step-down rate", "step_down_rate", "step_down_rate", True),
-)
+)  # fmt: skip
+# Said under a tile: abstinence at 3 months, never without the response rate (the tile's
+# figure) and abstinence counting everyone not reached as using beside it (recovery.md).
+TILE_NOTES = {
+    "follow_up.3m.response_rate": (
+        ("no use:", "follow_up.3m.abstinent_rate_responders", "of those reached,"),
+        ("", "follow_up.3m.abstinent_rate_all", "of all due (not reached = using)"),
+    ),
+}
 
 
 def step_down_rate(doc: dict[str, Any]) -> float | None:
@@ -120,8 +137,14 @@ def _previous(d: ReportData, key: str, series: str) -> Any:
 def tile_data(d: ReportData) -> list[dict[str, Any]]:
     """Each headline figure, its change from the previous period (points or a count; None when
     either side is missing) and its 12-month sparkline."""
+    from .recovery import shipped
+
     out = []
+    noms = shipped(d)
     for label, key, series, is_rate in TILES:
+        if not noms and key.startswith(("noms.", "follow_up.")):
+            out.append({"label": label, "absent": "no noms table shipped", "is_rate": is_rate})
+            continue
         now, before = _tile_value(d.shown, key), _previous(d, key, series)
         marked = d.mark("transitions.step_down_rate" if key == "step_down_rate" else key)
         if _missing(now) or _missing(before):
@@ -131,6 +154,7 @@ def tile_data(d: ReportData) -> list[dict[str, Any]]:
         out.append(
             {
                 "label": label,
+                "absent": None,
                 "value": now if marked is None else marked,
                 "is_rate": is_rate,
                 "change": change,
@@ -138,9 +162,25 @@ def tile_data(d: ReportData) -> list[dict[str, Any]]:
                 if charts.too_little(int(d.monthly[series].notna().sum()), len(d.monthly), d.k)
                 else svg(charts.to_svg(charts.sparkline(d.monthly, series))),
                 "gaps": int(d.monthly[series].isna().sum()) if d.k else 0,
+                "notes": _notes(d, key),
             }
         )
     return out
+
+
+def _notes(d: ReportData, key: str) -> list[dict[str, Any]]:
+    """The lines under a tile (``TILE_NOTES``); abstinence among those reached only beside the
+    response and abstinence counting everyone not reached (``recovery.beside``)."""
+    from .recovery import beside
+
+    shown = d.shown
+    if key.startswith("follow_up."):
+        window = key.split(".")[1]
+        shown = {"follow_up": {window: beside(d.shown["follow_up"][window])}}
+    return [
+        {"before": a, "value": figure_at(shown, x), "after": b}
+        for a, x, b in TILE_NOTES.get(key, ())
+    ]
 
 
 def tiles(d: ReportData) -> str:
@@ -190,6 +230,6 @@ def definitions() -> str:
     return render(
         "definitions.html.j2",
         common=glossary.COMMON,
-        entries=glossary.appendix(ENTRIES),
+        entries=glossary.appendix((*ENTRIES, *RECOVERY)),
         formal=glossary.FORMAL,
     )

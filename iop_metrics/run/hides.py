@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..periods import Period
-from ..privacy import Cells, protect
+from ..privacy import Cells, internal_only, protect
 from .plan import ALL
 
 SITES = "sites"  # the model of the external sites page, joined like a report's
@@ -41,6 +41,13 @@ LINKS = {
     ),
     "recovery": (("outcomes.at_caseness", "outcomes.recovery"), ("at_caseness", "recovery")),
     "attendance": (("~client_scheduled", "attendance.attended"), ("client_scheduled", "attended")),
+    "abstinent_discharge": (
+        ("noms.abstinent.paired", "noms.abstinent.at_discharge"),
+        ("abstinent_paired", "abstinent_at_discharge"),
+    ),
+    # rolling: the 3-month follow-up of a month and of its 12 months are the same cohort (the
+    # windows closed in the 12 months), the document's; no sum of monthly rows
+    "response_3m": (("follow_up.3m.due", "follow_up.3m.reached"), ()),
 }
 
 
@@ -88,6 +95,10 @@ def _links(models: dict[str, Cells]) -> list[dict[str, int]]:
                 if cell in page and doc_cells[i] in have and page[cell] == have[doc_cells[i]]:
                     out.append({f"{SITES}:{cell}": -1, f"{scope}:{doc_cells[i]}": 1})
                 cell = f"{meas}.12m[{scope}].{part}"
+                if not columns:
+                    if cell in page and doc_cells[i] in have and page[cell] == have[doc_cells[i]]:
+                        out.append({f"{SITES}:{cell}": -1, f"{scope}:{doc_cells[i]}": 1})
+                    continue
                 terms = [f"{m}.{columns[i]}" for m in months if f"{m}.{columns[i]}" in have]
                 if cell in page and terms and page[cell] == sum(have[t] for t in terms):
                     out.append({f"{SITES}:{cell}": -1, **{f"{scope}:{t}": 1 for t in terms}})
@@ -194,7 +205,7 @@ def model_job(
                 if path:
                     save_exact(figures, path)
                 cells = figures.cells()
-                alone = protect(cells, k) if k > 1 else {}
+                alone = protect(cells, k, forced=internal_only(figures.doc)) if k > 1 else {}
         finally:
             con.close()
     except Exception as exc:  # noqa: BLE001 - the run names it on the reports that needed it

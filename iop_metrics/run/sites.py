@@ -101,6 +101,24 @@ MEASURES = (
         "Sessions attended of those the client could attend (attended, no-show, cancelled by "
         "the client). Not adjusted for case mix: one client's sessions are not independent.",
     ),
+    Measure(
+        "abstinent_discharge",
+        "Abstinent at discharge",
+        "discharges paired on substance use",
+        "were expected to report no use at discharge",
+        "Episodes ended in the window whose admission and discharge records both give the use "
+        "of the primary substance (paired), reporting no use in the 30 days before discharge, "
+        "of every such paired episode. Self-reported; not adjusted for case mix.",
+    ),
+    Measure(
+        "response_3m",
+        "Reached at 3 months",
+        "discharges due a 3-month follow-up",
+        "were expected to be reached",
+        "Discharges (not by death) whose 3-month follow-up window (days 60 to 134 after "
+        "discharge) closed in the 12 months ending with the window, reached by follow-up in it, "
+        "of every one due. Not adjusted for case mix.",
+    ),
 )
 BY_KEY = {m.key: m for m in MEASURES}
 
@@ -314,7 +332,7 @@ def measure_section(
                     r[part] = mark(window, str(r["site"]), part, truth[str(r["site"])][part])
         return records
 
-    adjusted = meas.key != "attendance"
+    adjusted = meas.key not in cmp.RAW
     # one set of patterns for the adjusted and the raw funnel of the 12 months
     pats = casemix.patterns(con, cmp.window_query(q, "12m"), meas.key) if adjusted else None
     raw = cmp.compare(con, q, meas.key, adjust=False, pats=pats)

@@ -3,7 +3,8 @@
 Charts are rendered to static SVG by vl-convert inside the kernel, so a report
 needs no JavaScript and no network to show them. ``base`` holds what every chart shares
 (width, colours, ``to_svg``, the marks of hidden slots); one module per report section draws
-its charts (``attendance``, ``flow``, ``retention``, ``outcomes``). Every name is re-exported
+its charts (``attendance``, ``flow``, ``retention``,
+``outcomes``, ``recovery``). Every name is re-exported
 here, so ``from iop_metrics.report import charts; charts.pchart(...)`` reads as before.
 """
 
@@ -36,6 +37,13 @@ from .outcomes import (
     change_bars,
     outcome_trend,
 )
+from .recovery import (
+    RECOVERY_TREND_COLOURS,
+    WINDOW_COLOURS,
+    domain_moves,
+    follow_up_windows,
+    recovery_trend,
+)
 from .retention import rate_bars, reasons_vs_reference, retention_curve
 
 __all__ = [
@@ -47,16 +55,20 @@ __all__ = [
     "GREY",
     "NO_DATA",
     "OUTCOME_TREND_COLOURS",
+    "RECOVERY_TREND_COLOURS",
     "RED",
     "SUPPRESSED",
     "TOP_HOURS",
     "WIDTH",
+    "WINDOW_COLOURS",
     "alt",
     "band_shift",
     "bar_rate",
     "census_trend",
     "change_bars",
+    "domain_moves",
     "flow_matrix",
+    "follow_up_windows",
     "hidden_marks",
     "too_little",
     "hours_histogram",
@@ -66,6 +78,7 @@ __all__ = [
     "pd",
     "rate_bars",
     "reasons_vs_reference",
+    "recovery_trend",
     "retention_curve",
     "sparkline",
     "to_svg",

@@ -34,6 +34,8 @@ COUNT_TITLES = (
     "n",
     "Courses (numerator)",
     "Of courses (denominator)",
+    "Episodes (numerator)",
+    "Of episodes (denominator)",
 )
 
 
