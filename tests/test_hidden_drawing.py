@@ -139,7 +139,8 @@ def external(sample_db):
 def test_a_chart_with_almost_nothing_left_says_so_in_words(external):
     """The sample program's external report, 2026-10: no-shows by service type keep 1 rate of
     8, the PHQ-9 band grid only zeros beside 7 hidden cells, the outcome trend none of its 24,
-    the completion and step-down sparklines 2 and 0 months of 12: none is drawn, each is said
+    the completion and step-down sparklines 2 and 0 months of 12 (and the three outcome tiles'
+    too): none is drawn, each is said
     in words with what is left."""
     from iop_metrics.report import pages
     from iop_metrics.report.sections import tiles
@@ -164,8 +165,10 @@ def test_a_chart_with_almost_nothing_left_says_so_in_words(external):
         "be worked out)." in outcomes
     )
     page = tiles(external)
-    assert page.count("<svg") == 6
-    assert page.count("months suppressed (too few left to draw)") == 2
+    # twelve tiles: reliable improvement, recovery, abstinent at discharge, completion and
+    # step-down keep too few months to draw; the other seven draw their sparklines
+    assert page.count("<svg") == 7
+    assert page.count("months suppressed (too few left to draw)") == 5
 
 
 @pytest.mark.slow
