@@ -277,7 +277,8 @@ TABLES_READ: tuple[tuple[str, str, str], ...] = (
     (
         "follow_up",
         "episodes (every discharge whose window closed in the 12 months), noms (follow_up rows)",
-        "follow_up_windows.sql, noms_items.sql, follow_up_detail.sql, follow_up.sql",
+        "follow_up_windows.sql, noms_items.sql, follow_up_due.sql, follow_up_answers.sql, "
+        "follow_up_detail.sql, follow_up.sql",
     ),
     (
         "12-month trends (report)",
