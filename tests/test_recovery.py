@@ -6,15 +6,35 @@ from __future__ import annotations
 
 import datetime as dt
 
+import helpers
 import pandas as pd
 import pytest
-from helpers import client, episode, memory_db
+from helpers import client, episode, with_recovery_tables
 
 import iop_metrics as im
 from iop_metrics.compute.metrics import Query, Scope, document
 from iop_metrics.periods import Period, month
 
 JUNE = month(2026, 6)
+
+
+@pytest.fixture(autouse=True, params=["long", "derived"])
+def way(request, monkeypatch) -> str:
+    """Every test twice: the figures from the noms rows (a database loaded before the derived
+    tables existed), and from the derived tables episode_noms and episode_follow_up that load
+    builds (the same figures, issue #29's benchmark)."""
+    if request.param == "derived":
+        monkeypatch.setattr(helpers, "memory_db", lambda t: with_recovery_tables(_memory_db(t)))
+    return request.param
+
+
+_memory_db = helpers.memory_db
+
+
+def memory_db(tables):
+    return helpers.memory_db(tables)
+
+
 DOMAINS = ("abstinent", "employed_or_student", "housed", "no_arrests", "self_help")
 ITEM = {  # the keys of the short item tuples below
     "u": "use_frequency",
