@@ -43,7 +43,7 @@ QUERIES: list[tuple[str, tuple[tuple[str, str], ...], dict[str, Any]]] = [
     ("noms_detail", r.NOMS_READS, {}),
     ("noms", (*r.NOMS_READS, ("detail", "noms_detail")), {}),
     ("follow_up_detail", r.FOLLOW_UP_READS, {}),
-    ("follow_up", (*r.FOLLOW_UP_READS, ("detail", "follow_up_detail")), {}),
+    ("follow_up", r.FOLLOW_UP_READS, {}),
     # the outcome figures of the 12-month trend, by month of discharge
     ("series_outcomes", o.COURSES, {}),
     *[("slices", (), {"attribute": a}) for a in m.SLICES],

@@ -237,3 +237,15 @@ WHO5 = {
     "reliable_change": "5",
     "source": "program's own reading",
 }
+
+
+def with_recovery_tables(con):
+    """``con`` with the recovery derived tables (episode_noms, episode_follow_up) built from
+    its rows, as load builds them: the recovery figures then read them (compute.recovery)."""
+    from iop_metrics.compute.derived import RECOVERY, select_sql
+    from iop_metrics.compute.engine import forget
+
+    for name in RECOVERY:
+        con.execute(f"create or replace table main.{name} as {select_sql(name)}")
+    forget(con)
+    return con

@@ -6,15 +6,35 @@ from __future__ import annotations
 
 import datetime as dt
 
+import helpers
 import pandas as pd
 import pytest
-from helpers import client, episode, memory_db
+from helpers import client, episode, with_recovery_tables
 
 import iop_metrics as im
 from iop_metrics.compute.metrics import Query, Scope, document
 from iop_metrics.periods import Period, month
 
 JUNE = month(2026, 6)
+
+
+@pytest.fixture(autouse=True, params=["long", "derived"])
+def way(request, monkeypatch) -> str:
+    """Every test twice: the figures from the noms rows (a database loaded before the derived
+    tables existed), and from the derived tables episode_noms and episode_follow_up that load
+    builds (the same figures, issue #29's benchmark)."""
+    if request.param == "derived":
+        monkeypatch.setattr(helpers, "memory_db", lambda t: with_recovery_tables(_memory_db(t)))
+    return request.param
+
+
+_memory_db = helpers.memory_db
+
+
+def memory_db(tables):
+    return helpers.memory_db(tables)
+
+
 DOMAINS = ("abstinent", "employed_or_student", "housed", "no_arrests", "self_help")
 ITEM = {  # the keys of the short item tuples below
     "u": "use_frequency",
@@ -394,3 +414,29 @@ def test_a_later_as_of_does_not_make_windows_closing_after_p_due():
     later = Query.of(JUNE, as_of=dt.date(2026, 7, 31))
     got = im.follow_up(memory_db(follow_dataset()), later)
     assert (got["12m"]["due"], got["1m"]["due"]) == (3, 15)
+
+
+def test_admission_and_discharge_rows_dated_after_as_of_do_not_exist_yet():
+    # N1 admitted 06-20 and discharged 06-25: its admission row is dated 07-05 (admit + 15, a
+    # contract date), its discharge row 06-25; N2's rows are dated 06-20 and 06-25
+    t = {
+        "clients": [client("C1"), client("C2")],
+        "episodes": [
+            episode("N1", "C1", "2.1", "2026-06-20", "2026-06-25"),
+            episode("N2", "C2", "2.1", "2026-06-20", "2026-06-25"),
+        ],
+        "noms": [
+            _row("N1", "admission", "2026-07-05", u="daily", l="homeless"),
+            _row("N1", "discharge", "2026-06-25", u="none", l="independent"),
+            _row("N2", "admission", "2026-06-20", u="daily", l="homeless"),
+            _row("N2", "discharge", "2026-06-25", u="daily", l="homeless"),
+        ],
+    }
+    con = memory_db(t)
+    june = im.noms(con, Query.of(JUNE))
+    assert (june["ended"], june["with_admission"], june["with_discharge"]) == (2, 1, 2)
+    assert (june["abstinent"]["paired"], june["housed"]["gained"]) == (1, 0)
+    july = im.noms(con, Query.of(JUNE, as_of=dt.date(2026, 7, 5)))
+    assert (july["with_admission"], july["with_discharge"]) == (2, 2)
+    assert (july["abstinent"]["paired"], july["abstinent"]["reduced"]) == (2, 1)
+    assert (july["housed"]["gained"], july["housed"]["at_discharge"]) == (1, 1)

@@ -178,6 +178,7 @@ def _recovery_export(tables: dict, out) -> None:
 
     from helpers import SCHEMAS, memory_db
 
+    from iop_metrics.compute.derived import RECOVERY
     from iop_metrics.compute.derived import TABLES as DERIVED
 
     export_connection(m.example_connection(), out)
@@ -187,8 +188,8 @@ def _recovery_export(tables: dict, out) -> None:
         shutil.rmtree(folder)
         folder.mkdir()
         con.execute(f"copy main.{table} to '{folder / 'part-0.parquet'}' (format parquet)")
-    for table in DERIVED:
-        shutil.rmtree(out / table)
+    for table in (*DERIVED, *RECOVERY):  # the engine builds them from these rows
+        shutil.rmtree(out / table, ignore_errors=True)
 
 
 RECOVERY_SCENARIOS = {

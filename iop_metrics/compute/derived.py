@@ -21,6 +21,15 @@ derived table; a database loaded before they existed gives the same figures the 
 - ``episode_score_dates``: each episode's dates with a score, sorted by date;
   ``score_dates(first, last)`` reads it (the measurement-based care cadence).
 
+Two more, built only on a database with the (optional) noms table, are read by the recovery
+SQL through the files ``compute.recovery`` chooses (noms_time_points_derived.sql,
+follow_up_due_derived.sql), the long way where they are absent (issue #29's benchmark):
+
+- ``episode_noms``: each discharged episode's admission and discharge noms rows pivoted, with
+  their dates (the query keeps a side only when dated on or before as_of);
+- ``episode_follow_up``: each discharged episode's follow-up windows with the category and
+  items of its contacts, sorted by the window's close.
+
 The outcome tables are sorted by the date a period filters them on, so that a period's rows are
 a few row groups.
 """
@@ -29,7 +38,7 @@ from __future__ import annotations
 
 import duckdb
 
-from .engine import forget
+from .engine import Reads, forget, with_ctes
 from .sqlfiles import sql_code
 
 TABLES = (
@@ -39,17 +48,40 @@ TABLES = (
     "episode_scores",
     "episode_score_dates",
 )
+RECOVERY = ("episode_noms", "episode_follow_up")  # only where the noms table is
+# The files a derived table's select reads as CTEs (all over the canonical tables).
+READS: dict[str, Reads] = {
+    "episode_follow_up": (
+        ("windows", "follow_up_windows"),
+        ("items", "follow_up_items_all"),
+        ("due", "follow_up_due_all"),
+        ("answers", "follow_up_answers"),
+    ),
+}
 
 
 def select_sql(name: str, schema: str = "main") -> str:
     """The portable select of derived table ``name``, reading the canonical tables in ``schema``."""
-    body = sql_code(f"derived_{name}")
+    body = with_ctes(
+        [(c, sql_code(f)) for c, f in READS.get(name, ())], sql_code(f"derived_{name}")
+    )
     return body if schema == "main" else body.replace("main.", f"{schema}.")
 
 
+def tables_for(con: duckdb.DuckDBPyConnection, schema: str = "main") -> tuple[str, ...]:
+    """The derived tables ``schema`` can hold: ``TABLES``, and ``RECOVERY`` when it has noms."""
+    has_noms = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = $schema and table_name = 'noms'",
+        {"schema": schema},
+    ).fetchall()[0][0]
+    return TABLES + RECOVERY if has_noms else TABLES
+
+
 def build(con: duckdb.DuckDBPyConnection, schema: str = "main") -> None:
-    """Create every derived table in ``schema`` from the canonical tables there."""
-    for name in TABLES:
+    """Create every derived table in ``schema`` from the canonical tables there (the recovery
+    ones when it holds the noms table)."""
+    for name in tables_for(con, schema):
         con.execute(f"create or replace table {schema}.{name} as {select_sql(name, schema)}")
     forget(con)  # its next query makes the macros that read them
 

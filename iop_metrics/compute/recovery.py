@@ -55,26 +55,54 @@ FOLLOW_UP_KEYS = (
 )
 
 
-NOMS_READS: Reads = (("domains", "noms_domains"), ("items", "noms_items"))
-FOLLOW_UP_READS: Reads = (("windows", "follow_up_windows"), ("items", "noms_items"))
+NOMS_READS: Reads = (
+    ("domains", "noms_domains"),
+    ("items", "noms_items"),
+    ("ended", "noms_ended"),
+    ("time_points", "noms_time_points"),
+)
+FOLLOW_UP_READS: Reads = (
+    ("windows", "follow_up_windows"),
+    ("items", "noms_items"),
+    ("due", "follow_up_due"),
+    ("answers", "follow_up_answers"),
+)
+# On a database with the derived tables episode_noms and episode_follow_up (compute.derived,
+# built at load where the noms table is): the same rows from them, not from the noms rows.
+NOMS_DERIVED_READS: Reads = (
+    ("domains", "noms_domains"),
+    ("ended", "noms_ended"),
+    ("time_points", "noms_time_points_derived"),
+)
+FOLLOW_UP_DERIVED_READS: Reads = (
+    ("windows", "follow_up_windows"),
+    ("due", "follow_up_due_derived"),
+    ("answers", "follow_up_answers_derived"),
+)
 
 
-def _reads(con: Con, reads: Reads) -> Reads:
-    """``reads`` as they are, or on a database without the noms table (loaded before it
-    existed) with no rows as ``items`` (noms_items_none.sql)."""
-    if engine_of(con).has_table("noms"):
-        return reads
-    return tuple((cte, "noms_items_none" if cte == "items" else f) for cte, f in reads)
+def _reads(con: Con, reads: Reads, derived: Reads) -> Reads:
+    """``derived`` on a database with the recovery derived tables; else ``reads`` as they are,
+    or on a database without the noms table (loaded before it existed) with no rows as
+    ``items`` (noms_items_none.sql)."""
+    from .derived import RECOVERY
+
+    engine = engine_of(con)
+    if not engine.has_table("noms"):
+        return tuple((cte, "noms_items_none" if cte == "items" else f) for cte, f in reads)
+    return derived if all(engine.has_table(t) for t in RECOVERY) else reads
 
 
 def noms_reads(con: Con) -> Reads:
     """What noms_detail.sql reads on ``con``."""
-    return _reads(con, NOMS_READS)
+    return _reads(con, NOMS_READS, NOMS_DERIVED_READS)
 
 
 def follow_up_reads(con: Con) -> Reads:
-    """What follow_up_detail.sql reads on ``con``."""
-    return _reads(con, FOLLOW_UP_READS)
+    """What follow_up_detail.sql and follow_up.sql read on ``con`` (the summary counts the due
+    episode-windows and those with contacts without making the detail's rows: issue #29's
+    benchmark)."""
+    return _reads(con, FOLLOW_UP_READS, FOLLOW_UP_DERIVED_READS)
 
 
 def noms_detail(con: Con, q: Query) -> pd.DataFrame:
@@ -147,6 +175,5 @@ def follow_up(con: Con, q: Query) -> dict[str, Any]:
     >>> f["1m"]["due"], f["1m"]["not_attempted"], f["1m"]["response_rate"], f["12m"]["due"]
     (2, 2, 0.0, 0)
     """
-    reads = (*follow_up_reads(con), ("detail", "follow_up_detail"))
-    rows = records(con, "follow_up", q, reads=reads)
+    rows = records(con, "follow_up", q, reads=follow_up_reads(con))
     return {row["window_name"]: {k: row[k] for k in FOLLOW_UP_KEYS} for row in rows}

@@ -111,10 +111,12 @@ class SparkEngine(Engine):
     def _derived(self) -> None:
         """The derived tables (``compute.derived``) as views: read from the export when it has
         them, else built here from their portable SQL and cached, so the derived macros hold."""
+        from .derived import RECOVERY, select_sql
         from .derived import TABLES as DERIVED
-        from .derived import select_sql
 
-        for table in DERIVED:
+        # the recovery ones only where the export has the noms table (compute.recovery reads
+        # the noms rows the long way where they are absent)
+        for table in (*DERIVED, *(RECOVERY if self.has_table("noms") else ())):
             try:
                 frame = self.spark.read.parquet(f"{self.data_path}/{table}")
             except Exception:  # an export made before derived tables existed: build them
@@ -141,9 +143,10 @@ class SparkEngine(Engine):
 
     def close(self) -> None:
         """Drop the views; the session stays for the next engine (starting one takes seconds)."""
+        from .derived import RECOVERY
         from .derived import TABLES as DERIVED
 
-        for table in (*TABLES, *DERIVED):
+        for table in (*TABLES, *DERIVED, *RECOVERY):
             self.spark.catalog.dropTempView(table_name(table, self.prefix))
 
     @staticmethod

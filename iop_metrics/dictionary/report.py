@@ -271,13 +271,19 @@ TABLES_READ: tuple[tuple[str, str, str], ...] = (
     (
         "noms",
         "episodes, noms (admission and discharge rows dated on or before as_of; none on a "
-        "database loaded before the table existed)",
-        "noms_domains.sql, noms_items.sql, noms_detail.sql, noms.sql",
+        "database loaded before the table existed); derived at load: episode_noms (each "
+        "discharged episode's admission and discharge rows pivoted, with their dates)",
+        "noms_domains.sql, noms_items.sql, noms_ended.sql, noms_time_points.sql (or "
+        "noms_time_points_derived.sql), noms_detail.sql, noms.sql",
     ),
     (
         "follow_up",
-        "episodes (every discharge whose window closed in the 12 months), noms (follow_up rows)",
-        "follow_up_windows.sql, noms_items.sql, follow_up_detail.sql, follow_up.sql",
+        "episodes (every discharge whose window closed in the 12 months), noms (follow_up rows); "
+        "derived at load: episode_follow_up (each discharged episode's windows with the "
+        "category and items of its contacts)",
+        "follow_up_windows.sql, noms_items.sql, follow_up_due.sql, follow_up_answers.sql (or "
+        "follow_up_due_derived.sql, follow_up_answers_derived.sql), follow_up_detail.sql, "
+        "follow_up.sql",
     ),
     (
         "12-month trends (report)",

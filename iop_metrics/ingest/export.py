@@ -32,11 +32,11 @@ def export_connection(
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     written = {}
-    from ..compute.derived import TABLES as DERIVED
-    from ..compute.derived import select_sql
+    from ..compute.derived import select_sql, tables_for
 
     sources = {t: f"select * from main.{t}" for t in TABLES}
-    sources.update({t: select_sql(t) for t in DERIVED})  # computed, so older databases export too
+    # computed, so older databases export too (the recovery ones where the noms table is)
+    sources.update({t: select_sql(t) for t in tables_for(con)})
     for table, source in sources.items():
         final, partial = root / table, root / f".{table}.partial"
         shutil.rmtree(partial, ignore_errors=True)

@@ -6,40 +6,10 @@
 -- and its yes/no (noms_positive; null = unknown). Paired = both rows know the domain; gained =
 -- positive at discharge, not at admission; lost = the reverse; for abstinence the use levels
 -- (noms_use_level: none < some < daily) and reduced = a lower level at discharge (stopping
--- counts). The flags are null where the episode is not paired on the domain. For speed, only the
--- rows a contract rule allows are read: an admission row is dated from admit_date - 30, a
--- discharge row from discharge_date - 30 (so from the earliest admission / P.start, less 30).
-with ended as (
-    select episode_id, site, track, level_of_care, admit_date, discharge_date
-    from ended_episodes($as_of, $levels, $site, $track, $start, $end)
-),
-
-time_points as (
-    select
-        i.episode_id,
-        max(case when i.time_point = 'admission' then 1 else 0 end) = 1 as with_admission,
-        max(case when i.time_point = 'discharge' then 1 else 0 end) = 1 as with_discharge,
-        max(case when i.time_point = 'admission' then i.use_frequency end) as a_use,
-        max(case when i.time_point = 'admission' then i.employment end) as a_employment,
-        max(case when i.time_point = 'admission' then i.living end) as a_living,
-        max(case when i.time_point = 'admission' then i.arrests end) as a_arrests,
-        max(case when i.time_point = 'admission' then i.self_help end) as a_self_help,
-        max(case when i.time_point = 'discharge' then i.use_frequency end) as d_use,
-        max(case when i.time_point = 'discharge' then i.employment end) as d_employment,
-        max(case when i.time_point = 'discharge' then i.living end) as d_living,
-        max(case when i.time_point = 'discharge' then i.arrests end) as d_arrests,
-        max(case when i.time_point = 'discharge' then i.self_help end) as d_self_help
-    from items as i
-    inner join ended as e on e.episode_id = i.episode_id
-    where (i.time_point = 'discharge' and i.collected_on >= cast($start as date) - 30)
-        or (
-            i.time_point = 'admission'
-            and i.collected_on >= (select min(admit_date) from ended) - 30
-        )
-    group by i.episode_id
-),
-
-values_by_domain as (
+-- counts). The flags are null where the episode is not paired on the domain. Reads `ended`
+-- (noms_ended.sql) and `time_points` (noms_time_points.sql, or on a database with the derived
+-- table episode_noms, noms_time_points_derived.sql: the same rows).
+with values_by_domain as (
     select
         e.episode_id,
         e.site,
