@@ -68,7 +68,11 @@ def test_make_test_stops_at_once_naming_the_one_command_when_it_cannot_install(t
 
 def test_make_test_checks_the_system_packages_before_anything_else():
     out = subprocess.run(
-        ["make", "-n", "-B", "test"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["make", "--no-print-directory", "-n", "-B", "test"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.splitlines()
     first = next(i for i, line in enumerate(out) if ".ci/sysdeps test" in line)
     assert first == 0, out[:3]
