@@ -159,6 +159,48 @@ def _with_hidden(chart: alt.TopLevelMixin, marks: alt.Chart | None) -> alt.TopLe
     )
 
 
+def monthly_rates(
+    df: pd.DataFrame,
+    months: list[str],
+    hidden: list[str],
+    colours: dict[str, str],
+    *,
+    x_title: str,
+    y_title: str,
+    unit: str,
+) -> alt.TopLevelMixin:
+    """Monthly rates, one line per ``measure`` coloured by ``colours`` (``month``, ``rate``,
+    with ``numerator`` and ``denominator`` of ``unit`` in the tooltip); a month in ``hidden``
+    (every rate suppressed) keeps its slot, marked "suppressed"."""
+    order = list(colours)
+    lines = (
+        alt.Chart(df[df["rate"].notna()], width=WIDTH, height=200)
+        .mark_line(point=alt.OverlayMarkDef(size=50, filled=True))
+        .encode(
+            x=alt.X("month:O", title=x_title, scale=alt.Scale(domain=months)),
+            y=alt.Y(
+                "rate:Q", title=y_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
+            ),
+            color=alt.Color(
+                "measure:N",
+                title=None,
+                sort=order,
+                scale=alt.Scale(domain=order, range=list(colours.values())),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("month:O", title="Month"),
+                alt.Tooltip("measure:N", title="Measure"),
+                alt.Tooltip("rate:Q", title="Rate", format=".1%"),
+                alt.Tooltip("numerator:Q", title=f"{unit} (numerator)", format=","),
+                alt.Tooltip("denominator:Q", title=f"Of {unit.lower()} (denominator)", format=","),
+            ],
+        )
+    )
+    slots = pd.DataFrame({"month": months, "value": [None if m in hidden else 1 for m in months]})
+    return _with_hidden(lines, hidden_marks(slots, "month:O", "value", at=0.0))
+
+
 def too_little(shown: int, total: int, k: int) -> bool:
     """Whether an external chart has almost nothing left to draw once its hidden slots are
     left out: fewer than 2 of its ``total`` slots shown, or fewer than a quarter. The report

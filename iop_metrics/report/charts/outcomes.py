@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import base
-from .base import BLUE, GREEN, GREY, SUPPRESSED, WIDTH, _with_hidden, alt, hidden_marks
+from .base import BLUE, GREEN, GREY, SUPPRESSED, WIDTH, alt
 
 CHANGE_COLOURS = {"Improved reliably": "#2c7fb8", "No reliable change": "#bdbdbd"}
 CHANGE_COLOURS["Deteriorated reliably"] = "#d95f0e"
@@ -80,36 +80,12 @@ def outcome_trend(df: pd.DataFrame, months: list[str], hidden: list[str]) -> alt
     """Reliable improvement and recovery by the month the courses ended: one line each
     (``month``, ``measure``, ``rate``, with ``numerator`` and ``denominator`` in the tooltip);
     a month in ``hidden`` (both rates suppressed) keeps its slot, marked "suppressed"."""
-    order = list(OUTCOME_TREND_COLOURS)
-    shown = df[df["rate"].notna()]
-    x = alt.X("month:O", title="Month the course ended", scale=alt.Scale(domain=months))
-    y = alt.Y(
-        "rate:Q",
-        title="Share of courses",
-        axis=alt.Axis(format="%"),
-        scale=alt.Scale(domain=[0, 1]),
+    return base.monthly_rates(
+        df,
+        months,
+        hidden,
+        OUTCOME_TREND_COLOURS,
+        x_title="Month the course ended",
+        y_title="Share of courses",
+        unit="Courses",
     )
-    lines = (
-        alt.Chart(shown, width=WIDTH, height=200)
-        .mark_line(point=alt.OverlayMarkDef(size=50, filled=True))
-        .encode(
-            x=x,
-            y=y,
-            color=alt.Color(
-                "measure:N",
-                title=None,
-                sort=order,
-                scale=alt.Scale(domain=order, range=list(OUTCOME_TREND_COLOURS.values())),
-                legend=alt.Legend(orient="bottom"),
-            ),
-            tooltip=[
-                alt.Tooltip("month:O", title="Month"),
-                alt.Tooltip("measure:N", title="Measure"),
-                alt.Tooltip("rate:Q", title="Rate", format=".1%"),
-                alt.Tooltip("numerator:Q", title="Courses (numerator)", format=","),
-                alt.Tooltip("denominator:Q", title="Of courses (denominator)", format=","),
-            ],
-        )
-    )
-    slots = pd.DataFrame({"month": months, "value": [None if m in hidden else 1 for m in months]})
-    return _with_hidden(lines, hidden_marks(slots, "month:O", "value", at=0.0))

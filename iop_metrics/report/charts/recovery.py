@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .base import BLUE, GREY, SUPPRESSED, WIDTH, _with_hidden, alt, hidden_marks
+from .base import BLUE, GREY, SUPPRESSED, WIDTH, _with_hidden, alt, hidden_marks, monthly_rates
 
 PROGRAM = "This program"
 BENCHMARK_GREY = "#a0aec0"
@@ -118,30 +118,12 @@ def recovery_trend(df: pd.DataFrame, months: list[str], hidden: list[str]) -> al
     (the windows closed in the 12 months ending with the month): one line each (``month``,
     ``measure``, ``rate``, ``numerator``, ``denominator``); a month in ``hidden`` (both rates
     suppressed) keeps its slot, marked "suppressed"."""
-    order = list(RECOVERY_TREND_COLOURS)
-    lines = (
-        alt.Chart(df[df["rate"].notna()], width=WIDTH, height=200)
-        .mark_line(point=alt.OverlayMarkDef(size=50, filled=True))
-        .encode(
-            x=alt.X("month:O", title="Month", scale=alt.Scale(domain=months)),
-            y=alt.Y(
-                "rate:Q", title="Share", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])
-            ),
-            color=alt.Color(
-                "measure:N",
-                title=None,
-                sort=order,
-                scale=alt.Scale(domain=order, range=list(RECOVERY_TREND_COLOURS.values())),
-                legend=alt.Legend(orient="bottom"),
-            ),
-            tooltip=[
-                alt.Tooltip("month:O", title="Month"),
-                alt.Tooltip("measure:N", title="Measure"),
-                alt.Tooltip("rate:Q", title="Rate", format=".1%"),
-                alt.Tooltip("numerator:Q", title="Episodes (numerator)", format=","),
-                alt.Tooltip("denominator:Q", title="Of episodes (denominator)", format=","),
-            ],
-        )
+    return monthly_rates(
+        df,
+        months,
+        hidden,
+        RECOVERY_TREND_COLOURS,
+        x_title="Month",
+        y_title="Share",
+        unit="Episodes",
     )
-    slots = pd.DataFrame({"month": months, "value": [None if m in hidden else 1 for m in months]})
-    return _with_hidden(lines, hidden_marks(slots, "month:O", "value", at=0.0))
