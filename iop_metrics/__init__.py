@@ -57,7 +57,7 @@ _WHERE = {
     "Period": ".periods",
     "parse_period": ".periods",
     "run_date": ".periods",
-    "suppress_frame": ".privacy",
+    "suppress_frame": ".disclosure.suppress",
     "monthly_series": ".report.data",
 }
 
@@ -90,11 +90,11 @@ if TYPE_CHECKING:
         transitions_detail,
     )
     from .db import connect
+    from .disclosure.suppress import suppress_frame
     from .errors import InputError, Violation
     from .ingest.load import load, load_memory
     from .ingest.sample import generate
     from .periods import Period, parse_period, run_date
-    from .privacy import suppress_frame
     from .report.data import monthly_series
 
 

@@ -269,7 +269,7 @@ def test_row_order_does_not_change_the_figures(tmp_path, con):
 
 def test_suppression_hides_every_small_outcome_count_and_what_would_give_it_away(con):
     from iop_metrics.compute.formats import flatten
-    from iop_metrics.privacy import suppress_document
+    from iop_metrics.disclosure.suppress import suppress_document
 
     doc = document(con, Query.of(MAY))
     shown, hidden, _ = suppress_document(doc, 11, derived={})
@@ -285,7 +285,7 @@ def test_suppression_hides_every_small_outcome_count_and_what_would_give_it_away
     # at k = 2 a "<2" label would itself say 1, so the audit is at 11)
     from auditor import audit
 
-    from iop_metrics.privacy import external_document
+    from iop_metrics.disclosure.suppress import external_document
 
     assert not audit(external_document(doc, 11, derived={})).small(11)
     # with k = 2, only the counts of 1 go, and the groups they belong to keep them hidden

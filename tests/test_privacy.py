@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from iop_metrics import identities as ids
 from iop_metrics.compute import metrics as m
+from iop_metrics.disclosure.suppress import Cells, external_document
 from iop_metrics.ingest.load import load_memory
 from iop_metrics.ingest.sample import generate
 from iop_metrics.periods import month
-from iop_metrics.privacy import Cells, external_document
 
 K = 11
 MONTHS = (month(2026, 8), month(2026, 9), month(2026, 10))
@@ -305,7 +305,7 @@ def _audit_report(con, q, k):
     """The external report for ``q`` (its document and every frame it publishes) against
     the auditor: the hidden counts it works out, with the exact figures to judge guesses."""
     from iop_metrics import published as pub
-    from iop_metrics.privacy import suppression_block
+    from iop_metrics.disclosure.suppress import suppression_block
     from iop_metrics.report.data import gather
 
     exact = gather(con, q, suppress=0)
@@ -365,7 +365,7 @@ def _read_together(con, queries, k, read, *, joint):
     Returns the counts of 1..k-1 worked out, and the plan."""
     from auditor import Source, audit_many
 
-    from iop_metrics.privacy import suppression_block
+    from iop_metrics.disclosure.suppress import suppression_block
     from iop_metrics.report.data import assemble
     from iop_metrics.run import hides
 
@@ -395,7 +395,7 @@ def _read_together(con, queries, k, read, *, joint):
 def _read_models(con, queries, k, *, page):
     """Each scope's exact figures, the models of the run's plan (with the sites page's when
     ``page``) and what each report hides alone, as the run's model jobs read them."""
-    from iop_metrics.privacy import protect
+    from iop_metrics.disclosure.suppress import protect
     from iop_metrics.report.figures import exact
     from iop_metrics.run import hides
 
@@ -568,7 +568,7 @@ def test_no_hidden_count_follows_from_the_shown_and_tiles_match_trends(sample_db
     import duckdb
     from auditor import audit
 
-    from iop_metrics.privacy import suppression_block
+    from iop_metrics.disclosure.suppress import suppression_block
     from iop_metrics.report.data import gather
 
     con = duckdb.connect(str(sample_db), read_only=True)
@@ -661,14 +661,14 @@ def _systems(draw):
 def test_pinned_cells_are_the_ones_plain_linear_programmes_pin(system):
     """``_pinned`` (one HiGHS model, only its objective changed between solves, a vertex
     pre-pass) finds exactly the cells that a fresh ``linprog`` per bound finds."""
-    from iop_metrics.privacy import _pinned
+    from iop_metrics.disclosure.suppress import _pinned
 
     assert _pinned(*system) == _pinned_by_linprog(*system)
 
 
 def test_a_hand_made_total_pins_its_small_parts():
     """2 = a + b with a and b each "<11" (1..10): both are 1; 3 = a + b leaves each 1 or 2."""
-    from iop_metrics.privacy import _pinned
+    from iop_metrics.disclosure.suppress import _pinned
 
     for total, pinned in ((2, {"a", "b"}), (3, set())):
         cells = Cells(
@@ -685,7 +685,7 @@ def test_the_solver_writes_nothing_to_the_processs_output():
     import sys
 
     code = (
-        "from iop_metrics.privacy import Cells, protect\n"
+        "from iop_metrics.disclosure.suppress import Cells, protect\n"
         "cells = Cells({'t': 3, 'a': 1, 'b': 2}, frozenset('tab'), ({'t': -1, 'a': 1, 'b': 1},))\n"
         "assert protect(cells, 11) == {'a': 'small', 'b': 'small', 't': 'small'}\n"
     )

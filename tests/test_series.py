@@ -210,7 +210,7 @@ def test_outcome_series_on_a_hand_made_case(outcome_case):
 
 
 def test_suppressed_series_equals_the_documents_suppressed(sample_con):
-    from iop_metrics.privacy import suppress_frame
+    from iop_metrics.disclosure.suppress import suppress_frame
 
     q = m.Query.of(parse_period("2026-10"), scope=m.Scope(site="north"))
     got = monthly_series(sample_con, q, suppress=11)

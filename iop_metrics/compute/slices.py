@@ -82,7 +82,7 @@ def slices(con: Con, q: Query, *, by: str, suppress: int = 0) -> pd.DataFrame:
     0  26-34           1              0.0
     1  45-54           1              1.0
     """
-    from ..privacy import suppress_frame
+    from ..disclosure.suppress import suppress_frame
 
     if by not in SLICES:
         raise ValueError(f"by must be one of {SLICES}")

@@ -18,7 +18,7 @@ from .. import published as pub
 from ..compute import metrics as m
 from ..compute import series
 from ..compute.series import trailing_months  # noqa: F401 - kept importable from here
-from ..privacy import (
+from ..disclosure.suppress import (
     COMPLEMENTARY,
     ESTIMATE,
     SMALL,

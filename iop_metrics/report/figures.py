@@ -23,8 +23,8 @@ from ..compute import series
 from ..compute.coverage import data_end
 from ..compute.engine import engine_of
 from ..compute.series import trailing_months
+from ..disclosure.suppress import Cells, document_cells
 from ..periods import Period, us_federal_holidays
-from ..privacy import Cells, document_cells
 from . import benchmark as bm
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ..contract import DISCHARGE_REASONS
-from ..privacy import is_small
+from ..disclosure.suppress import is_small
 from ..published import ATTENDANCE
 from . import charts
 from .data import ReportData

@@ -14,8 +14,8 @@ import pandas as pd
 
 from .. import __version__
 from ..dictionary import ENTRIES, RECOVERY
+from ..disclosure.suppress import figure_at
 from ..periods import Period
-from ..privacy import figure_at
 from . import charts, glossary
 from .data import ReportData
 from .markup import missing as _missing

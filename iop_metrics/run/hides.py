@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..disclosure.suppress import Cells, internal_only, protect
 from ..periods import Period
-from ..privacy import Cells, internal_only, protect
 from .plan import ALL
 
 SITES = "sites"  # the model of the external sites page, joined like a report's
@@ -109,7 +109,7 @@ def joint(models: dict[str, Cells]) -> Cells:
     """The reports' cells as one model: every cell named ``scope:cell``, each report's
     equations, and ``all:cell = sum of the sites' cell`` where the exact figures add up.
 
-    >>> from iop_metrics.privacy import Cells
+    >>> from iop_metrics.disclosure.suppress import Cells
     >>> def one(n, m):
     ...     return Cells({"n": n, "m": m}, frozenset({"n", "m"}), ({"n": -1, "m": 1},))
     >>> j = joint({"all": one(9, 9), "a": one(5, 5), "b": one(4, 4)})
@@ -146,7 +146,7 @@ def plan(
     call for (much faster than from nothing), and shows again only a count the other
     reports give away anyway (``privacy._reveal``).
 
-    >>> from iop_metrics.privacy import Cells
+    >>> from iop_metrics.disclosure.suppress import Cells
     >>> def one(n):
     ...     return Cells({"n": n}, frozenset({"n"}), ())
     >>> plan({"all": one(40), "a": one(35), "b": one(5)}, k=11)

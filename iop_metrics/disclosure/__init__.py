@@ -1,0 +1,1 @@
+"""What an outside reader may see: small-cell suppression, one home, one model."""
