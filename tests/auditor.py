@@ -1,7 +1,7 @@
 """A reader with a pencil: what can be worked out from an external metrics document?
 
 Independent of the suppression code: it takes the identities from the registry
-(``iop_metrics.identities``, the one place they are declared) and solves them with its own
+(``iop_metrics.disclosure.relations``, the one place they are declared) and solves them with its own
 exact arithmetic (fractions): known figures are substituted, the equations reduced by
 Gauss-Jordan elimination, and integer bounds propagated (no count is negative; a "<K" count
 is 1..K-1, a "suppressed" one any count; a shown rate x/n fixes x/n in lowest
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from typing import Any
 
-from iop_metrics import identities as ids
 from iop_metrics import published as pub
+from iop_metrics.disclosure import relations as ids
 
 SMALL, COMPLEMENTARY = "small", "complementary"
 

@@ -12,8 +12,8 @@ from auditor import audit, leaves
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from iop_metrics import identities as ids
 from iop_metrics.compute import metrics as m
+from iop_metrics.disclosure import relations as ids
 from iop_metrics.disclosure.suppress import Cells, external_document
 from iop_metrics.ingest.load import load_memory
 from iop_metrics.ingest.sample import generate

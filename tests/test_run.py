@@ -349,7 +349,7 @@ def test_the_external_reports_read_together_leak_nothing(runs):
     wherever the exact figures add up, give away no count of 1 to 10."""
     from auditor import Source, audit_many, leaves
 
-    from iop_metrics import identities as ids
+    from iop_metrics.disclosure import relations as ids
 
     out = runs["out"] / "2026-10"
     shares = {}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from .contract import DISCHARGE_REASONS
+from ..contract import DISCHARGE_REASONS
 
 
 @dataclass(frozen=True)
