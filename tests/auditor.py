@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from typing import Any
 
-from iop_metrics import published as pub
+from iop_metrics.disclosure import published as pub
 from iop_metrics.disclosure import relations as ids
 
 SMALL, COMPLEMENTARY = "small", "complementary"

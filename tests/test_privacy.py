@@ -304,7 +304,7 @@ def test_the_issue_tiles_read_suppressed_not_small(sample_db):
 def _audit_report(con, q, k):
     """The external report for ``q`` (its document and every frame it publishes) against
     the auditor: the hidden counts it works out, with the exact figures to judge guesses."""
-    from iop_metrics import published as pub
+    from iop_metrics.disclosure import published as pub
     from iop_metrics.disclosure.suppress import suppression_block
     from iop_metrics.report.data import gather
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .. import published as pub
 from ..compute.formats import flatten
+from . import published as pub
 from . import relations as ids
 
 if TYPE_CHECKING:  # pandas is imported where a frame is suppressed, not at load

@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from .. import published as pub
 from ..compute import metrics as m
 from ..compute import series
 from ..compute.series import trailing_months  # noqa: F401 - kept importable from here
+from ..disclosure import published as pub
 from ..disclosure.suppress import (
     COMPLEMENTARY,
     ESTIMATE,

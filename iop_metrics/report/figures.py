@@ -17,12 +17,12 @@ from typing import Any
 
 import pandas as pd
 
-from .. import published as pub
 from ..compute import metrics as m
 from ..compute import series
 from ..compute.coverage import data_end
 from ..compute.engine import engine_of
 from ..compute.series import trailing_months
+from ..disclosure import published as pub
 from ..disclosure.suppress import Cells, document_cells
 from ..periods import Period, us_federal_holidays
 from . import benchmark as bm

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .disclosure.relations import Estimate, Identity, Rate, Sum
+from .relations import Estimate, Identity, Rate, Sum
 
 if TYPE_CHECKING:
     import pandas as pd
