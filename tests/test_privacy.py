@@ -361,16 +361,16 @@ def _read_together(con, queries, k, read, *, joint):
     sites' wherever the exact figures add up, and the sites page's when ``read`` has its
     model (``_page_source``). ``read``: what ``_read_models`` gave for these queries (read
     once for several readings, as a run reads each scope once). ``joint``: each output with
-    its share of the run's plan (``run.hides.plan``) forced, else each protected alone.
+    its share of the run's plan (``disclosure.linked.plan``) forced, else each protected alone.
     Returns the counts of 1..k-1 worked out, and the plan."""
     from auditor import Source, audit_many
 
+    from iop_metrics.disclosure import linked
     from iop_metrics.disclosure.suppress import suppression_block
     from iop_metrics.report.data import assemble
-    from iop_metrics.run import hides
 
     xs, models, alone = read
-    plan = hides.plan(models, k=k, alone=alone) if joint else {s: {} for s in models}
+    plan = linked.plan(models, k=k, alone=alone) if joint else {s: {} for s in models}
     sources, truth = [], {}
     for s in queries:
         d = assemble(xs[s], suppress=k, hide=plan[s])  # = gather (test_report)
@@ -395,14 +395,14 @@ def _read_together(con, queries, k, read, *, joint):
 def _read_models(con, queries, k, *, page):
     """Each scope's exact figures, the models of the run's plan (with the sites page's when
     ``page``) and what each report hides alone, as the run's model jobs read them."""
+    from iop_metrics.disclosure import linked
     from iop_metrics.disclosure.suppress import protect
     from iop_metrics.report.figures import exact
-    from iop_metrics.run import hides
 
     xs = {s: exact(con, q) for s, q in queries.items()}
     models = {s: x.cells() for s, x in xs.items()}
     if page:
-        models["sites"] = hides.sites_cells(con, queries["all"])
+        models["sites"] = linked.sites_cells(con, queries["all"])
     alone = {s: protect(models[s], k) for s in queries}
     return xs, models, alone
 
@@ -411,10 +411,11 @@ def _page_source(con, q, k, share, models):
     """The external sites page as its reader has it (each site's n and observed per window
     and the program's for the 12 months; a hidden one missing, "<K" labelled) and what the
     reader knows of them: n = observed + the rest, the sites adding up to the program, each
-    count tied to the reports' where the definitions coincide (``run.hides.LINKS``)."""
+    count tied to the reports' where the definitions coincide (``disclosure.linked.LINKS``)."""
     from auditor import Source
 
-    from iop_metrics.run import hides, sites
+    from iop_metrics.disclosure import linked
+    from iop_metrics.run import sites
 
     doc, labels, more = {}, {}, []
     for meas in sites.MEASURES:
@@ -435,7 +436,7 @@ def _page_source(con, q, k, share, models):
             for part in ("n", "observed"):
                 parts = tuple(f"sites:{meas.key}.{window}[{r['site']}].{part}" for r in rows)
                 more.append(ids.Sum(f"sites:{meas.key}.{window}[all].{part}", parts))
-    for eq in hides._links(models):
+    for eq in linked._links(models):
         (total,) = [c for c, a in eq.items() if a == -1]
         more.append(ids.Sum(total, tuple(c for c, a in eq.items() if a == 1)))
     doc["suppression"] = {"k": k, "hidden": labels}
@@ -445,7 +446,7 @@ def _page_source(con, q, k, share, models):
 def test_the_program_and_its_sites_read_together_leak_nothing(sample_db):
     """Each external output protected alone leaks through the sums of the sites (north's
     monthly admissions follow from the program's and main's; a month's discharges from a
-    site's 12 months on the sites page); protected as one model (``run.hides.plan``), the
+    site's 12 months on the sites page); protected as one model (``disclosure.linked.plan``), the
     three reports and the sites page read together give away no count of 1 to 10."""
     import duckdb
 

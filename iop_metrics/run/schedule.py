@@ -1,8 +1,8 @@
 """Executing a run's plan: every output rendered in worker processes, in parallel.
 
-Each scope's figures are read once (a model job, ``hides.model_job``) for its internal and
+Each scope's figures are read once (a model job, ``linked.model_job``) for its internal and
 external report and for the joint suppression plan of the external outputs, which wait
-for it (``hides``). A report that fails is a record, never an exception; each finished
+for it (``disclosure.linked``). A report that fails is a record, never an exception; each finished
 output is journalled (``journal.note_done``) so that a killed run can be resumed.
 """
 
@@ -19,9 +19,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from pathlib import Path
 from typing import Any
 
+from ..disclosure import linked
 from ..errors import InputError, WriteError
 from ..periods import Period
-from . import hides
 from .config import RunConfig
 from .journal import note_done
 from .plan import ALL, Job, Plan, sites_page, suppression
@@ -37,8 +37,8 @@ def render_job(
     exact: str | None = None,
 ) -> dict[str, Any]:
     """Render one report in this (worker) process; a failure is returned, never raised.
-    ``hide``: what it hides besides its own suppression (``hides.plan``); ``exact``: its
-    figures, already read (``hides.model_job``)."""
+    ``hide``: what it hides besides its own suppression (``linked.plan``); ``exact``: its
+    figures, already read (``linked.model_job``)."""
     from ..compute.query import Scope
     from ..report.build import ReportError, render
 
@@ -170,9 +170,9 @@ def execute(
             pending[pool.submit(fn, *args, **kw)] = ("output", rec)
 
         for i, s in enumerate(scopes):
-            path = None if s == hides.SITES else str(Path(tmp) / f"exact-{i}.pkl")
+            path = None if s == linked.SITES else str(Path(tmp) / f"exact-{i}.pkl")
             alone = k if s in joined else 0  # what it hides alone: for the joint plan only
-            fut = pool.submit(hides.model_job, db, plan.period, s, config.levels, alone, path)
+            fut = pool.submit(linked.model_job, db, plan.period, s, config.levels, alone, path)
             pending[fut] = ("model", s)
         for task in todo:
             if held is not None and _external(task[0]):
@@ -224,7 +224,7 @@ def _release(
     """Start an external output held for the joint plan with its share (a report with its
     scope's figures too), or fail it when there is no plan."""
     rec = task[0]
-    scope = rec.get("scope", hides.SITES)
+    scope = rec.get("scope", linked.SITES)
     share = shares.get(scope)
     if share is None:
         error = next((r["error"] for r in got.values() if "error" in r), "no plan")
@@ -239,13 +239,13 @@ def _external(rec: dict[str, Any]) -> bool:
 
 
 def together(config: RunConfig, plan: Plan) -> tuple[str, ...]:
-    """The scopes whose external outputs are protected as one model (``hides``): the
-    program's report, its sites' and the sites page (``hides.SITES``), when the run publishes
+    """The scopes whose external outputs are protected as one model (``disclosure.linked``): the
+    program's report, its sites' and the sites page (``linked.SITES``), when the run publishes
     more than one of them for outside eyes with suppression on; none otherwise (each output
     then protects itself)."""
     scopes = tuple(j.scope for j in plan.jobs if j.audience == "external")
     if plan.sites and "external" in config.audiences:
-        scopes += (hides.SITES,)
+        scopes += (linked.SITES,)
     if suppression(config, "external") <= 1 or len(scopes) < 2:
         return ()
     return scopes
@@ -259,7 +259,7 @@ def _shares(
         return {}
     t0 = time.perf_counter()
     cells = {s: r["cells"] for s, r in got.items()}
-    shares = hides.plan(cells, k=k, alone={s: r["alone"] for s, r in got.items()})
+    shares = linked.plan(cells, k=k, alone={s: r["alone"] for s, r in got.items()})
     log(
         f"planned the suppression of {len(got)} external outputs read together "
         f"({sum(map(len, shares.values()))} figures hidden, {time.perf_counter() - t0:.1f} s)"

@@ -305,16 +305,16 @@ def measure_section(
     comparisons: dict[str, cmp.Comparison] | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows for one measure, suppressed for ``k`` > 1; ``share``: the
-    page's cells a run's plan hides besides, with why (``hides.plan``; a row is hidden whole
+    page's cells a run's plan hides besides, with why (``linked.plan``; a row is hidden whole
     when any of its counts is). A hidden count reads "<K" when it is 1..K-1 (and the plan
     did not take that label away), else "suppressed". ``comparisons`` gets the measure's
     exact comparison of the 12 months (adjusted but for attendance), as sites.json has it:
     kept out of the section, which holds only what the page may show."""
     from markupsafe import Markup
 
+    from ..disclosure.linked import page_rows
     from ..report.charts import to_svg
     from ..report.markup import Hidden
-    from .hides import page_rows
 
     share = share or {}
     forced = page_rows(share)
@@ -470,7 +470,7 @@ def write_sites_page(
     """Compute the comparison from ``db`` and write the page to ``path``; the internal page
     (no suppression) gets ``sites.json`` beside it. ``program`` names the program in the title;
     the levels of care in scope are named as in the loaded levels_of_care table. ``hide``: the
-    page's share of a run's plan (``hides.plan``), whose rows are hidden besides its own."""
+    page's share of a run's plan (``linked.plan``), whose rows are hidden besides its own."""
     from ..compute.coverage import data_end
     from ..compute.query import Query, Scope
     from ..db import connect

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..disclosure.suppress import Cells, internal_only, protect
 from ..periods import Period
-from .plan import ALL
+from ..run.plan import ALL
+from .suppress import Cells, internal_only, protect
 
 SITES = "sites"  # the model of the external sites page, joined like a report's
 WINDOWS = ("period", "12m")
