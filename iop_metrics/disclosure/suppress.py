@@ -1,8 +1,7 @@
-"""Privacy rules: the identifier guard used at load, and small-cell suppression.
+"""Small-cell suppression: what an outside reader may see of a metrics document.
 
-The guard follows the HIPAA Safe Harbor list of direct identifiers that can
-appear in free-text columns of an export. Patterns are RE2 (DuckDB's regex
-engine) so that the loader can scan tens of millions of values in SQL.
+No count of 1..K-1 is shown, nor one that can be worked out from the counts shown and
+the relations among them (``relations.py``, ``published.py``).
 """
 
 from __future__ import annotations
@@ -19,31 +18,6 @@ from . import relations as ids
 
 if TYPE_CHECKING:  # pandas is imported where a frame is suppressed, not at load
     import pandas as pd
-
-# (label, RE2 pattern, applies to id columns only)
-IDENTIFIER_PATTERNS: tuple[tuple[str, str, bool], ...] = (
-    (
-        "an e-mail address",
-        r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
-        False,
-    ),
-    ("a social security number", r"(^|[^0-9])[0-9]{3}-[0-9]{2}-[0-9]{4}([^0-9]|$)", False),
-    (
-        "a phone or fax number",
-        r"(^|[^0-9])(\+?1[ .-]?)?(\([0-9]{3}\)\s?|[0-9]{3}[ .-])[0-9]{3}[ .-][0-9]{4}([^0-9]|$)",
-        False,
-    ),
-    ("a URL", r"(?i)(https?://|ftp://|www\.)|\.(com|org|net|edu|gov|io)(/|$)", False),
-    ("an IP address", r"(^|[^0-9.])([0-9]{1,3}\.){3}[0-9]{1,3}([^0-9.]|$)", False),
-    (
-        "a street address",
-        r"(?i)(^|\s)[0-9]{1,6}\s+([A-Za-z]+\s+){1,3}(street|st|avenue|ave|road|rd|boulevard|blvd"
-        r"|lane|ln|drive|dr|court|ct|way|place|pl|terrace|highway|hwy)\.?(\s|,|$)",
-        False,
-    ),
-    ("a medical record number", r"(?i)(^|[^a-z])mrn([^a-z]|$)", False),
-    ("a person's name", r"^[A-Z][a-z]+(,\s*|\s+)([A-Z]\.?\s+)?[A-Z][a-z]+$", True),
-)
 
 
 def is_small(n: int | None, k: int) -> bool:

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ..contract import TABLES
-from ..disclosure.suppress import IDENTIFIER_PATTERNS
 from ..errors import InputError, Violation, toml_line
+from .identifiers import IDENTIFIER_PATTERNS
 
 SOURCE_KEYS = {"date_format", "encoding", "site", "export_date"}
 PSEUDO_KEYS = {"key_file", "columns"}

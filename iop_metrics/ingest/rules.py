@@ -11,8 +11,8 @@ import duckdb
 
 from ..contract import LOAD_ORDER, TABLES, Column, Table
 from ..db import scalar
-from ..disclosure.suppress import IDENTIFIER_PATTERNS
 from ..errors import Violation
+from .identifiers import IDENTIFIER_PATTERNS
 from .noms_rules import noms_rules
 
 INT_RE = r"[+-]?[0-9]+"
