@@ -15,13 +15,10 @@ model then finds nothing more to hide, since what it could work out the joint mo
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
 from typing import Any
 
-from ..periods import Period
-from ..run.plan import ALL
-from .suppress import Cells, internal_only, protect
+from ..contract import PROGRAM_FOLDER as ALL
+from .suppress import Cells, protect
 
 SITES = "sites"  # the model of the external sites page, joined like a report's
 WINDOWS = ("period", "12m")
@@ -175,40 +172,3 @@ def page_rows(share: dict[str, str]) -> dict[str, set[str]]:
         head, _, rest = cell.partition("[")
         out.setdefault(head, set()).add(rest.split("]", 1)[0])
     return out
-
-
-def model_job(
-    db: Path,
-    period: Period,
-    scope: str,
-    levels: tuple[str, ...] | None,
-    k: int,
-    path: str | None = None,
-) -> dict[str, Any]:
-    """In a worker: one scope's figures, read once (``report.figures.exact``, kept at ``path``
-    for its reports), their model and what it hides alone under ``k``; or the sites page's
-    model (``sites_cells``). A failure is returned, never raised."""
-    from ..compute import metrics as m
-    from ..db import connect
-    from ..report.figures import exact, save_exact
-
-    t0 = time.perf_counter()
-    try:
-        con = connect(db, read_only=True)
-        try:
-            site = None if scope in (ALL, SITES) else scope
-            q = m.Query.of(period, scope=m.Scope(levels, site))
-            if scope == SITES:
-                cells, alone = sites_cells(con, q), {}
-            else:
-                figures = exact(con, q)
-                if path:
-                    save_exact(figures, path)
-                cells = figures.cells()
-                alone = protect(cells, k, forced=internal_only(figures.doc)) if k > 1 else {}
-        finally:
-            con.close()
-    except Exception as exc:  # noqa: BLE001 - the run names it on the reports that needed it
-        return {"status": "failed", "error": repr(exc), "seconds": time.perf_counter() - t0}
-    seconds = time.perf_counter() - t0
-    return {"status": "ok", "cells": cells, "alone": alone, "exact": path, "seconds": seconds}

@@ -1,6 +1,6 @@
 """Executing a run's plan: every output rendered in worker processes, in parallel.
 
-Each scope's figures are read once (a model job, ``linked.model_job``) for its internal and
+Each scope's figures are read once (a model job, ``model_job``) for its internal and
 external report and for the joint suppression plan of the external outputs, which wait
 for it (``disclosure.linked``). A report that fails is a record, never an exception; each finished
 output is journalled (``journal.note_done``) so that a killed run can be resumed.
@@ -38,7 +38,7 @@ def render_job(
 ) -> dict[str, Any]:
     """Render one report in this (worker) process; a failure is returned, never raised.
     ``hide``: what it hides besides its own suppression (``linked.plan``); ``exact``: its
-    figures, already read (``linked.model_job``)."""
+    figures, already read (``model_job``)."""
     from ..compute.query import Scope
     from ..report.build import ReportError, render
 
@@ -172,7 +172,7 @@ def execute(
         for i, s in enumerate(scopes):
             path = None if s == linked.SITES else str(Path(tmp) / f"exact-{i}.pkl")
             alone = k if s in joined else 0  # what it hides alone: for the joint plan only
-            fut = pool.submit(linked.model_job, db, plan.period, s, config.levels, alone, path)
+            fut = pool.submit(model_job, db, plan.period, s, config.levels, alone, path)
             pending[fut] = ("model", s)
         for task in todo:
             if held is not None and _external(task[0]):
@@ -265,3 +265,41 @@ def _shares(
         f"({sum(map(len, shares.values()))} figures hidden, {time.perf_counter() - t0:.1f} s)"
     )
     return shares
+
+
+def model_job(
+    db: Path,
+    period: Period,
+    scope: str,
+    levels: tuple[str, ...] | None,
+    k: int,
+    path: str | None = None,
+) -> dict[str, Any]:
+    """In a worker: one scope's figures, read once (``report.figures.exact``, kept at ``path``
+    for its reports), their model and what it hides alone under ``k``; or the sites page's
+    model (``linked.sites_cells``). A failure is returned, never raised."""
+    from ..compute import metrics as m
+    from ..db import connect
+    from ..disclosure.suppress import internal_only, protect
+    from ..report.figures import exact, save_exact
+
+    t0 = time.perf_counter()
+    try:
+        con = connect(db, read_only=True)
+        try:
+            site = None if scope in (ALL, linked.SITES) else scope
+            q = m.Query.of(period, scope=m.Scope(levels, site))
+            if scope == linked.SITES:
+                cells, alone = linked.sites_cells(con, q), {}
+            else:
+                figures = exact(con, q)
+                if path:
+                    save_exact(figures, path)
+                cells = figures.cells()
+                alone = protect(cells, k, forced=internal_only(figures.doc)) if k > 1 else {}
+        finally:
+            con.close()
+    except Exception as exc:  # noqa: BLE001 - the run names it on the reports that needed it
+        return {"status": "failed", "error": repr(exc), "seconds": time.perf_counter() - t0}
+    seconds = time.perf_counter() - t0
+    return {"status": "ok", "cells": cells, "alone": alone, "exact": path, "seconds": seconds}
