@@ -26,6 +26,37 @@ def flatten(doc: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
             yield key, v
 
 
+NEXT_LEVEL = "transitions.by_next_level."
+BY_INSTRUMENT = "outcomes.by_instrument."
+
+
+def key_path(key: str) -> list[str]:
+    """A document key's path; level codes (``2.1``) under by_next_level keep their dots."""
+    if key.startswith(NEXT_LEVEL):
+        return ["transitions", "by_next_level", key[len(NEXT_LEVEL) :]]
+    if key.startswith(BY_INSTRUMENT):
+        code, _, figure = key[len(BY_INSTRUMENT) :].rpartition(".")
+        return ["outcomes", "by_instrument", code, figure]
+    return key.split(".")
+
+
+def figure_at(doc: dict[str, Any], key: str) -> Any:
+    """The value at a dotted key of a metrics document (``census.admissions``)."""
+    node: Any = doc
+    for part in key_path(key):
+        node = node[part]
+    return node
+
+
+def set_figure(doc: dict[str, Any], key: str, value: Any) -> None:
+    """Set the value at a dotted key of a metrics document."""
+    *path, last = key_path(key)
+    node = doc
+    for part in path:
+        node = node[part]
+    node[last] = value
+
+
 RATE_KEYS = frozenset(
     {
         "attendance_rate",

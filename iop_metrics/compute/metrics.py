@@ -255,7 +255,7 @@ def rate_table(doc: dict[str, Any], ret: dict[str, Any], curve: pd.DataFrame) ->
     retention curve."""
     import pandas as pd
 
-    from ..disclosure.suppress import figure_at
+    from .formats import figure_at
 
     extra = derived_counts(doc, ret)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..compute.formats import flatten
+from ..compute.formats import figure_at, flatten, set_figure
 from . import published as pub
 from . import relations as ids
 
@@ -27,36 +27,6 @@ def is_small(n: int | None, k: int) -> bool:
     (True, False, False, False)
     """
     return n is not None and not (isinstance(n, float) and math.isnan(n)) and 0 < n < k
-
-
-NEXT_LEVEL = "transitions.by_next_level."
-BY_INSTRUMENT = "outcomes.by_instrument."
-
-
-def _path(key: str) -> list[str]:
-    """A document key's path; level codes (``2.1``) under by_next_level keep their dots."""
-    if key.startswith(NEXT_LEVEL):
-        return ["transitions", "by_next_level", key[len(NEXT_LEVEL) :]]
-    if key.startswith(BY_INSTRUMENT):
-        code, _, figure = key[len(BY_INSTRUMENT) :].rpartition(".")
-        return ["outcomes", "by_instrument", code, figure]
-    return key.split(".")
-
-
-def figure_at(doc: dict[str, Any], key: str) -> Any:
-    """The value at a dotted key of a metrics document (``census.admissions``)."""
-    node: Any = doc
-    for part in _path(key):
-        node = node[part]
-    return node
-
-
-def _set(doc: dict[str, Any], key: str, value: Any) -> None:
-    *path, last = _path(key)
-    node = doc
-    for part in path:
-        node = node[part]
-    node[last] = value
 
 
 # Why a figure is hidden (``suppression.hidden`` of an external metrics.json).
@@ -545,7 +515,7 @@ def suppress_report(
     keys = {key for key, _ in flatten(doc)}
     for key in sorted(reasons):
         if key in keys:
-            _set(shown, key, None)
+            set_figure(shown, key, None)
     frames = {n: _hide_frame(n, df, reasons) for n, df in tables.items()}
     return (
         shown,

@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
+from ..compute.formats import figure_at
 from ..dictionary import ENTRIES, RECOVERY
-from ..disclosure.suppress import figure_at
 from ..periods import Period
 from . import charts, glossary
 from .data import ReportData
