@@ -27,7 +27,7 @@ _WHERE = {
     "document": ".compute.metrics",
     "dosage": ".compute.attendance",
     "dosage_weeks": ".compute.attendance",
-    "example_connection": ".compute.query",
+    "example_connection": ".ingest.sample",
     "inflow": ".compute.transitions",
     "inflow_detail": ".compute.transitions",
     "latest_complete_month": ".compute.query",
@@ -73,7 +73,6 @@ if TYPE_CHECKING:
     from .compute.query import (
         Query,
         Scope,
-        example_connection,
         latest_complete_month,
         resolve_period,
     )
@@ -93,7 +92,7 @@ if TYPE_CHECKING:
     from .disclosure.suppress import suppress_frame
     from .errors import InputError, Violation
     from .ingest.load import load, load_memory
-    from .ingest.sample import generate
+    from .ingest.sample import example_connection, generate
     from .periods import Period, parse_period, run_date
     from .report.data import monthly_series
 

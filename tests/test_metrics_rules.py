@@ -13,13 +13,13 @@ from iop_metrics.compute.metrics import (
     continuity_detail,
     document,
     dosage_weeks,
-    example_connection,
     inflow_detail,
     retention_curve,
     transitions_detail,
 )
 from iop_metrics.compute.outcomes import outcomes_detail
 from iop_metrics.errors import InputError
+from iop_metrics.ingest.sample import example_connection
 from iop_metrics.periods import month, parse_period
 
 D = dt.date.fromisoformat

@@ -16,6 +16,7 @@ from catalogue import QUERIES, extra_for
 
 from iop_metrics.compute import metrics as m
 from iop_metrics.ingest.export import export, export_connection
+from iop_metrics.ingest.sample import example_connection
 from iop_metrics.periods import parse_period
 from iop_metrics.report import data as report_data
 
@@ -66,7 +67,7 @@ def sample_spark(spark_session, sample_db, tmp_path_factory):
 def worked(spark_session, tmp_path_factory):
     from iop_metrics.compute.spark import SparkEngine
 
-    con = m.example_connection()
+    con = example_connection()
     out = tmp_path_factory.mktemp("parquet") / "worked"
     export_connection(con, out)
     return con, SparkEngine(spark_session, str(out))
@@ -181,7 +182,7 @@ def _recovery_export(tables: dict, out) -> None:
     from iop_metrics.compute.derived import RECOVERY
     from iop_metrics.compute.derived import TABLES as DERIVED
 
-    export_connection(m.example_connection(), out)
+    export_connection(example_connection(), out)
     con = memory_db(tables)
     for table in SCHEMAS:
         folder = out / table

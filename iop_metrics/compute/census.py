@@ -18,7 +18,7 @@ def census(con: Con, q: Query) -> pd.DataFrame:
     Examples
     --------
     >>> from iop_metrics.periods import parse_period
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> con = example_connection()
     >>> census(con, Query.of(parse_period("2026-05")))[["admissions", "active_at_end"]]
        admissions  active_at_end
@@ -35,7 +35,7 @@ def discharges(con: Con, q: Query, *, by: str | None = None, suppress: int = 0) 
     Wilson intervals, e.g. "which payer group drops out most?".
 
     >>> from iop_metrics.periods import parse_period
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> df = discharges(example_connection(), Query.of(parse_period("2026-05")), by="age_band")
     >>> df[["slice", "discharges", "disengaged", "disengaged_rate"]]
        slice  discharges  disengaged  disengaged_rate

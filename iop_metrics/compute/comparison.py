@@ -296,7 +296,8 @@ def site_comparison(
     Examples
     --------
     >>> from iop_metrics.periods import parse_period
-    >>> from iop_metrics.compute.query import Query, example_connection
+    >>> from iop_metrics.compute.query import Query
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> q = Query.of(parse_period("2026-05"))
     >>> site_comparison(example_connection(), q, "completion")[["site", "n", "observed", "reading"]]
        site  n  observed  reading
@@ -320,7 +321,8 @@ def case_mix_model(con: Con, q: Query, measure: str, *, window: str = "12m") -> 
     Examples
     --------
     >>> from iop_metrics.periods import parse_period
-    >>> from iop_metrics.compute.query import Query, example_connection
+    >>> from iop_metrics.compute.query import Query
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> q = Query.of(parse_period("2026-05"))
     >>> model = case_mix_model(example_connection(), q, "completion")
     >>> model.episodes, model.parameters, model.merged  # two episodes: every level is rare

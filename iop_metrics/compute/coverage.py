@@ -59,7 +59,7 @@ def _date(value: Any) -> dt.date | None:
 def last_activity(con: Any) -> dt.date | None:
     """The last date anything happens in the data: a session, an admission or a discharge.
 
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> last_activity(example_connection())
     datetime.date(2026, 6, 3)
     """
@@ -69,7 +69,7 @@ def last_activity(con: Any) -> dt.date | None:
 def first_activity(con: Any) -> dt.date | None:
     """The first date anything happens in the data: a session or an admission.
 
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> first_activity(example_connection())
     datetime.date(2026, 2, 2)
     """
@@ -118,7 +118,7 @@ class DataEnd:
 def data_end(con: Any) -> DataEnd | None:
     """Where the data ends (``None``: it holds no episode or session).
 
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> end = data_end(example_connection())
     >>> end.last, end.taken, end.limit
     (datetime.date(2026, 6, 3), False, datetime.date(2026, 6, 7))
@@ -174,7 +174,7 @@ def check_period(
     as-of date (default its end) reaches past the end of the data (unless ``allow_partial``
     or ``allow_empty``).
 
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> from iop_metrics.periods import parse_period
     >>> check_period(example_connection(), parse_period("2026-07"), source="the example")
     Traceback (most recent call last):
@@ -231,7 +231,7 @@ def check_scope(
     no episode has, naming the known ones and the closest (``ScopeError``: bad input, and a
     ``ValueError``). ``flag`` is put before the word (``--site`` for the command line).
 
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> check_scope(example_connection(), site="mian", track=None, source="the example")
     Traceback (most recent call last):
     ...

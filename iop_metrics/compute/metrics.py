@@ -32,7 +32,6 @@ from .query import Con as Con
 from .query import Query as Query
 from .query import Scope as Scope
 from .query import detail_reads, records
-from .query import example_connection as example_connection
 from .query import latest_complete_month as latest_complete_month
 from .query import prepare as prepare
 from .query import resolve_period as resolve_period
@@ -80,6 +79,7 @@ def document(con: Con, q: Query, *, retention: dict[str, Any] | None = None) -> 
 
     Examples
     --------
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> from iop_metrics.periods import parse_period
     >>> doc = document(example_connection(), Query.of(parse_period("2026-05")))
     >>> doc["census"]["admissions"], doc["census"]["active_at_end"]
@@ -240,6 +240,7 @@ def rates(con: Con, q: Query) -> pd.DataFrame:
 
     Examples
     --------
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> from iop_metrics.periods import parse_period
     >>> df = rates(example_connection(), Query.of(parse_period("2026-05")))
     >>> df.loc[df.figure == "discharges.completion_rate", ["numerator", "denominator", "rate"]]

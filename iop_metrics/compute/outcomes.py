@@ -72,7 +72,7 @@ def outcomes_key(con: Con, q: Query) -> dict[str, Any]:
 
     Examples
     --------
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> from iop_metrics.periods import parse_period
     >>> o = outcomes_key(example_connection(), Query.of(parse_period("2026-05")))
     >>> o["ended"], o["courses"], o["paired"], o["paired_rate"], o["by_instrument"]
@@ -130,7 +130,7 @@ def outcomes(con: Con, q: Query, *, frame: bool = False) -> dict[str, Any] | pd.
 
     Examples
     --------
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> from iop_metrics.periods import parse_period
     >>> outcomes(example_connection(), Query.of(parse_period("2026-05")))["intake_eligible"]
     2
@@ -153,7 +153,7 @@ def outcomes_detail(con: Con, q: Query) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> from iop_metrics.periods import parse_period
     >>> d = outcomes_detail(example_connection(), Query.of(parse_period("2026-05")))
     >>> len(d), list(d.columns[:4])  # the worked example has no scores

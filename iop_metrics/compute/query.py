@@ -162,14 +162,3 @@ def resolve_period(con: Con, text: str, *, today: dt.date | None = None) -> Peri
     from ..periods import parse_period
 
     return parse_period(text, today=today) if text else latest_complete_month(con)
-
-
-def example_connection() -> duckdb.DuckDBPyConnection:
-    """An in-memory database holding the worked example of metrics.md (clients A, B, C)."""
-    import tempfile
-
-    from ..ingest.load import load_memory
-    from ..ingest.sample import write_worked_example
-
-    with tempfile.TemporaryDirectory() as folder:
-        return load_memory(write_worked_example(folder))

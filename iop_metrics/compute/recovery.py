@@ -113,7 +113,7 @@ def noms_detail(con: Con, q: Query) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> from iop_metrics.periods import parse_period
     >>> d = noms_detail(example_connection(), Query.of(parse_period("2026-05")))
     >>> len(d), sorted(set(d.domain))[:2], d.paired.any()  # 2 ended episodes, no noms rows
@@ -129,7 +129,7 @@ def noms(con: Con, q: Query) -> dict[str, Any]:
 
     Examples
     --------
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> from iop_metrics.periods import parse_period
     >>> n = noms(example_connection(), Query.of(parse_period("2026-05")))
     >>> n["ended"], n["abstinent"]["paired"], n["abstinent"]["paired_rate"], n["housed"]["change"]
@@ -152,7 +152,7 @@ def follow_up_detail(con: Con, q: Query) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> from iop_metrics.periods import parse_period
     >>> d = follow_up_detail(example_connection(), Query.of(parse_period("2026-07")))
     >>> d[["episode_id", "window_name", "category"]].to_records(index=False).tolist()
@@ -169,7 +169,7 @@ def follow_up(con: Con, q: Query) -> dict[str, Any]:
 
     Examples
     --------
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> from iop_metrics.periods import parse_period
     >>> f = follow_up(example_connection(), Query.of(parse_period("2026-07")))
     >>> f["1m"]["due"], f["1m"]["not_attempted"], f["1m"]["response_rate"], f["12m"]["due"]

@@ -11,7 +11,8 @@ once and runs the Kaplan-Meier summary of ``retention.sql`` on each month's slic
 so every figure is the one the document computes, not an approximation of it. On an engine
 other than DuckDB (Spark) the series is the 12 one-month documents (same figures, slower).
 
->>> from iop_metrics.compute.query import Query, example_connection
+>>> from iop_metrics.compute.query import Query
+>>> from iop_metrics.ingest.sample import example_connection
 >>> from iop_metrics.periods import parse_period
 >>> rows = monthly(example_connection(), Query.of(parse_period("2026-05")))
 >>> len(rows), rows[-1]["month"], rows[-1]["admissions"], rows[-1]["active_at_end"]

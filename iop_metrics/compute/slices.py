@@ -75,7 +75,7 @@ def slices(con: Con, q: Query, *, by: str, suppress: int = 0) -> pd.DataFrame:
     Examples
     --------
     >>> from iop_metrics.periods import parse_period
-    >>> from iop_metrics.compute.query import example_connection
+    >>> from iop_metrics.ingest.sample import example_connection
     >>> df = slices(example_connection(), Query.of(parse_period("2026-05")), by="age_band")
     >>> df[["slice", "admissions", "attendance_rate"]]
        slice  admissions  attendance_rate

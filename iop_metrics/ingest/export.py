@@ -6,7 +6,7 @@ and for the load records (``load_log``, ``rejected_rows``) the report shows. A t
 written beside its final place and renamed into it, so a reader never sees half a table.
 
 >>> import tempfile, pathlib
->>> from iop_metrics.compute.query import example_connection
+>>> from iop_metrics.ingest.sample import example_connection
 >>> out = pathlib.Path(tempfile.mkdtemp())
 >>> written = export_connection(example_connection(), out)
 >>> written["episodes"], sorted(p.name for p in (out / "episodes").iterdir())

@@ -21,6 +21,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -39,6 +40,9 @@ from .sample_model import (
     _sessions,
 )
 from .sample_noms import CODES, _noms
+
+if TYPE_CHECKING:
+    import duckdb
 
 CHUNK = 20_000
 SITES = ("main", "north", "east", "west")
@@ -280,3 +284,13 @@ def write_worked_example(out_dir: str | os.PathLike[str]) -> Path:
     for name, text in files.items():
         (out / f"{name}.csv").write_text(text)
     return out
+
+
+def example_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory database holding the worked example of metrics.md (clients A, B, C)."""
+    import tempfile
+
+    from .load import load_memory
+
+    with tempfile.TemporaryDirectory() as folder:
+        return load_memory(write_worked_example(folder))
