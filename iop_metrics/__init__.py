@@ -23,7 +23,7 @@ _WHERE = {
     "continuity_detail": ".compute.transitions",
     "check_period": ".compute.coverage",
     "data_end": ".compute.coverage",
-    "discharges": ".compute.census",
+    "discharges": ".disclosure.slices",
     "document": ".compute.metrics",
     "dosage": ".compute.attendance",
     "dosage_weeks": ".compute.attendance",
@@ -43,7 +43,7 @@ _WHERE = {
     "retention": ".compute.retention",
     "retention_cohort": ".compute.retention",
     "retention_curve": ".compute.retention",
-    "slices": ".compute.slices",
+    "slices": ".disclosure.slices",
     "transition_matrix": ".compute.transitions",
     "transitions": ".compute.transitions",
     "transitions_detail": ".compute.transitions",
@@ -63,7 +63,7 @@ _WHERE = {
 
 if TYPE_CHECKING:
     from .compute.attendance import attendance, dosage, dosage_weeks
-    from .compute.census import census, discharges
+    from .compute.census import census
     from .compute.comparison import case_mix_model, site_comparison
     from .compute.coverage import check_period, data_end
     from .compute.formats import compare
@@ -78,7 +78,6 @@ if TYPE_CHECKING:
     )
     from .compute.recovery import follow_up, follow_up_detail, noms, noms_detail
     from .compute.retention import retention, retention_cohort, retention_curve
-    from .compute.slices import slices
     from .compute.transitions import (
         continuity,
         continuity_detail,
@@ -89,6 +88,7 @@ if TYPE_CHECKING:
         transitions_detail,
     )
     from .db import connect
+    from .disclosure.slices import discharges, slices
     from .disclosure.suppress import suppress_frame
     from .errors import InputError, Violation
     from .ingest.load import load, load_memory

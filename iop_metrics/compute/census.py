@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .query import Con, Query, run
-from .slices import SLICE_COLUMNS, SLICE_DISCHARGE, slices
+from .slices import DISCHARGE_SLICE_COLUMNS, slices
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,7 +27,7 @@ def census(con: Con, q: Query) -> pd.DataFrame:
     return run(con, "census", q)
 
 
-def discharges(con: Con, q: Query, *, by: str | None = None, suppress: int = 0) -> pd.DataFrame:
+def discharges(con: Con, q: Query, *, by: str | None = None) -> pd.DataFrame:
     """Discharges in the period by TEDS-D reason, completion rate, median length of stay.
 
     With ``by`` (a client attribute, see ``slices``): one row per slice with its discharges,
@@ -44,9 +44,7 @@ def discharges(con: Con, q: Query, *, by: str | None = None, suppress: int = 0) 
     """
     if by is None:
         return run(con, "discharges", q)
-    cols = ["slice", "discharges", *(c for c in SLICE_COLUMNS if c.startswith(SLICE_DISCHARGE))]
-    df = slices(con, q, by=by, suppress=suppress)
-    return df[[*cols, *(["suppressed"] if suppress > 1 else [])]]
+    return slices(con, q, by=by)[list(DISCHARGE_SLICE_COLUMNS)]
 
 
 def length_of_stay_bins(con: Con, q: Query) -> pd.DataFrame:

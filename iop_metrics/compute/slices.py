@@ -1,6 +1,7 @@
 """Figures by a client attribute (metrics.md, Slices; ``slices.sql``): admissions, discharges,
 completion, disengagement, not disengaged within 90 days and attendance per slice, each rate
-with its 95% Wilson interval, and the small-count suppression of the result."""
+with its 95% Wilson interval. The exact figures: what an outside reader may see of them is
+``disclosure.slices``'s (``im.slices(..., suppress=K)``)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,14 @@ SLICE_COLUMNS = tuple(
 )
 
 
+# the columns of discharges by a client attribute (``census.discharges(..., by=...)``)
+DISCHARGE_SLICE_COLUMNS = (
+    "slice",
+    "discharges",
+    *(c for c in SLICE_COLUMNS if c.startswith(SLICE_DISCHARGE)),
+)
+
+
 def _with_intervals(df: pd.DataFrame) -> pd.DataFrame:
     """Each slice rate followed by its 95% Wilson interval (None where it is undefined)."""
     out = df.copy()
@@ -58,7 +67,7 @@ def _with_intervals(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def slices(con: Con, q: Query, *, by: str, suppress: int = 0) -> pd.DataFrame:
+def slices(con: Con, q: Query, *, by: str) -> pd.DataFrame:
     """Admissions, discharges, completion, disengagement, not disengaged within 90 days (a
     yes/no, not the report's estimated 90-day retention) and attendance by a client attribute,
     each rate with its numerator, denominator and 95% Wilson interval.
@@ -67,10 +76,6 @@ def slices(con: Con, q: Query, *, by: str, suppress: int = 0) -> pd.DataFrame:
     discharges are dropped_out or terminated ones in the period; not disengaged within 90 days
     counts the retention cohort's episodes whose 90 days have passed by as_of
     (``retention_trials``), retained unless discharged disengaged within 90 days.
-    ``suppress`` = K > 1 hides counts of 1..K-1 and the rates and intervals built on them: a
-    hidden count is ``<NA>`` (counts stay integers), and every hidden cell of a row is named in
-    its ``suppressed`` column, so a hidden rate can be told from an undefined one (NaN: no
-    denominator), which ``suppressed`` does not name.
 
     Examples
     --------
@@ -82,20 +87,6 @@ def slices(con: Con, q: Query, *, by: str, suppress: int = 0) -> pd.DataFrame:
     0  26-34           1              0.0
     1  45-54           1              1.0
     """
-    from ..disclosure.suppress import suppress_frame
-
     if by not in SLICES:
         raise ValueError(f"by must be one of {SLICES}")
-    df = _with_intervals(run(con, "slices", q, extra={"attribute": by}))
-    if suppress <= 1:
-        return df
-    hidden = suppress_frame(df, suppress, counts=SLICE_COUNTS, rates=dict(SLICE_RATES))
-    for rate in SLICE_RATES:  # an interval goes with its rate
-        for bound in ("ci_low", "ci_high"):
-            hidden[f"{rate}_{bound}"] = hidden[f"{rate}_{bound}"].mask(hidden[rate].isna())
-    gone = hidden.isna() & df.notna()
-    for c in SLICE_COUNTS:
-        hidden[c] = hidden[c].astype("Int64")
-    names = [", ".join(c for c in df.columns if row[c]) for _, row in gone.iterrows()]
-    hidden["suppressed"] = names
-    return hidden
+    return _with_intervals(run(con, "slices", q, extra={"attribute": by}))
