@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from iop_metrics.compute import metrics as m
 from iop_metrics.disclosure import relations as ids
-from iop_metrics.disclosure.suppress import Cells, external_document
+from iop_metrics.disclosure.model import Cells
+from iop_metrics.disclosure.suppress import external_document
 from iop_metrics.ingest.load import load_memory
 from iop_metrics.ingest.sample import generate
 from iop_metrics.periods import month
@@ -396,7 +397,7 @@ def _read_models(con, queries, k, *, page):
     """Each scope's exact figures, the models of the run's plan (with the sites page's when
     ``page``) and what each report hides alone, as the run's model jobs read them."""
     from iop_metrics.disclosure import linked
-    from iop_metrics.disclosure.suppress import protect
+    from iop_metrics.disclosure.model import protect
     from iop_metrics.report.figures import exact
 
     xs = {s: exact(con, q) for s, q in queries.items()}
@@ -597,7 +598,7 @@ def test_no_hidden_count_follows_from_the_shown_and_tiles_match_trends(sample_db
 
 
 def _pinned_by_linprog(cells, unknown, bounds, targets):
-    """What ``privacy._pinned`` decides, the plain way: each target's least and greatest value
+    """What ``model._pinned`` decides, the plain way: each target's least and greatest value
     from its own ``scipy.optimize.linprog`` (a fresh LP each time, no vertex pre-pass)."""
     import math
 
@@ -662,14 +663,14 @@ def _systems(draw):
 def test_pinned_cells_are_the_ones_plain_linear_programmes_pin(system):
     """``_pinned`` (one HiGHS model, only its objective changed between solves, a vertex
     pre-pass) finds exactly the cells that a fresh ``linprog`` per bound finds."""
-    from iop_metrics.disclosure.suppress import _pinned
+    from iop_metrics.disclosure.model import _pinned
 
     assert _pinned(*system) == _pinned_by_linprog(*system)
 
 
 def test_a_hand_made_total_pins_its_small_parts():
     """2 = a + b with a and b each "<11" (1..10): both are 1; 3 = a + b leaves each 1 or 2."""
-    from iop_metrics.disclosure.suppress import _pinned
+    from iop_metrics.disclosure.model import _pinned
 
     for total, pinned in ((2, {"a", "b"}), (3, set())):
         cells = Cells(
@@ -686,7 +687,7 @@ def test_the_solver_writes_nothing_to_the_processs_output():
     import sys
 
     code = (
-        "from iop_metrics.disclosure.suppress import Cells, protect\n"
+        "from iop_metrics.disclosure.model import Cells, protect\n"
         "cells = Cells({'t': 3, 'a': 1, 'b': 2}, frozenset('tab'), ({'t': -1, 'a': 1, 'b': 1},))\n"
         "assert protect(cells, 11) == {'a': 'small', 'b': 'small', 't': 'small'}\n"
     )

@@ -344,7 +344,7 @@ def test_external_copies_show_no_count_of_1_to_10(runs):
 
 def test_the_external_reports_read_together_leak_nothing(runs):
     """The run protects the program's and its sites' external reports as one model
-    (``run.hides``): each external notebook was given its share of that plan (``hide``), and
+    (``disclosure.linked``): each external notebook was given its share of that plan (``hide``), and
     the three metrics.json read together, the program's counts as the sums of the sites'
     wherever the exact figures add up, give away no count of 1 to 10."""
     from auditor import Source, audit_many, leaves

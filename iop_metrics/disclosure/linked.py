@@ -1,13 +1,13 @@
 """Suppression across the external reports of one run: the sites add up to the program.
 
 Each external report is suppressed as one model of its document and the frames it
-publishes (``privacy.suppress_report``). Published together, the program's report and its
+publishes (``suppress.suppress_report``). Published together, the program's report and its
 sites' reports are tied by one more identity per count: the program's figure is the sum of
 its sites' (a row a site's frame does not have is a zero to a reader). Those identities are
 taken where they hold on the exact figures (distinct clients add up only when no one was
 at two sites; a reader may guess they do, so where they hold they are protected against
 too). ``plan`` joins every report's cells (named ``scope:cell``) and equations with them
-into one model and protects it as a single report is protected (``privacy.protect``): no
+into one model and protects it as a single report is protected (``model.protect``): no
 count of 1..K-1 in any report can be worked out from all of them read together. Each report
 is then rendered with its share of that model's hidden cells forced (``hide``); its own
 model then finds nothing more to hide, since what it could work out the joint model could.
@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..contract import PROGRAM_FOLDER as ALL
-from .suppress import Cells, protect
+from .model import Cells, protect
 
 SITES = "sites"  # the model of the external sites page, joined like a report's
 WINDOWS = ("period", "12m")
@@ -106,7 +106,7 @@ def joint(models: dict[str, Cells]) -> Cells:
     """The reports' cells as one model: every cell named ``scope:cell``, each report's
     equations, and ``all:cell = sum of the sites' cell`` where the exact figures add up.
 
-    >>> from iop_metrics.disclosure.suppress import Cells
+    >>> from iop_metrics.disclosure.model import Cells
     >>> def one(n, m):
     ...     return Cells({"n": n, "m": m}, frozenset({"n", "m"}), ({"n": -1, "m": 1},))
     >>> j = joint({"all": one(9, 9), "a": one(5, 5), "b": one(4, 4)})
@@ -137,13 +137,13 @@ def plan(
     models: dict[str, Cells], *, k: int, alone: dict[str, dict[str, str]] | None = None
 ) -> dict[str, dict[str, str]]:
     """What each report (``all`` and its sites, and ``sites``, the sites page) hides, with
-    why, when all are published together: ``privacy.protect`` over ``joint(models)``, split
-    back by scope. ``alone``: what each hides protected by itself (``privacy.protect`` on its
+    why, when all are published together: ``model.protect`` over ``joint(models)``, split
+    back by scope. ``alone``: what each hides protected by itself (``model.protect`` on its
     own model), the joint model's starting point: it then adds what the sums across reports
     call for (much faster than from nothing), and shows again only a count the other
-    reports give away anyway (``privacy._reveal``).
+    reports give away anyway (``model._reveal``).
 
-    >>> from iop_metrics.disclosure.suppress import Cells
+    >>> from iop_metrics.disclosure.model import Cells
     >>> def one(n):
     ...     return Cells({"n": n}, frozenset({"n"}), ())
     >>> plan({"all": one(40), "a": one(35), "b": one(5)}, k=11)

@@ -1,11 +1,11 @@
 """The tables and chart data a report publishes beside its document, and the arithmetic that
 ties their cells to each other and to the document, declared once.
 
-Suppression (``privacy.protect_report``) and the test suite's auditor both read this: the
+Suppression (``suppress.suppress_report``) and the test suite's auditor both read this: the
 cells of a published table are named ``table[row].column``, and ``identities`` gives the
-sums, rates and estimates over them (in the registry's terms, ``identities.Sum`` ...), from
+sums, rates and estimates over them (in the registry's terms, ``relations.Sum`` ...), from
 the published frame itself (its row labels and label columns, never its counts), so a new
-table cannot skip them. The document's own identities are in ``identities.py``.
+table cannot skip them. The document's own relations are in ``relations.py``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""The arithmetic that ties a metrics document's figures together, declared once.
+"""The relations among a metrics document's published counts (sums, rates, estimates: the
+arithmetic that ties its figures together), declared once.
 
-Small-cell suppression (``privacy.py``) and the test suite's auditor both read this
+Small-cell suppression (``suppress.py``) and the test suite's auditor both read this
 registry, so a figure cannot skip it: a test fails when a numeric leaf of the document is
 neither named by an identity here nor listed as not additive. Keys are the document's dotted
 keys; a key starting with ``~`` is a count the document does not list itself (it is shown in

@@ -18,10 +18,8 @@ from ..compute import metrics as m
 from ..compute import series
 from ..compute.series import trailing_months  # noqa: F401 - kept importable from here
 from ..disclosure import published as pub
+from ..disclosure.model import COMPLEMENTARY, ESTIMATE, SMALL
 from ..disclosure.suppress import (
-    COMPLEMENTARY,
-    ESTIMATE,
-    SMALL,
     internal_only,
     mark,
     suppress_document,
@@ -58,8 +56,8 @@ class ReportData:
     benchmark_file: str | None = None
     bands: pd.DataFrame | None = None  # PHQ-9 band at first x band at last score, courses
     level_names: dict[str, str] = field(default_factory=dict)  # levels_of_care: code -> name
-    # Why each hidden figure is hidden (privacy.SMALL, COMPLEMENTARY, RATE, ESTIMATE), and the
-    # counts behind the rates (``~client_scheduled`` ...) as shown (None when hidden).
+    # Why each hidden figure is hidden (disclosure.model.SMALL, COMPLEMENTARY, RATE, ESTIMATE),
+    # and the counts behind the rates (``~client_scheduled`` ...) as shown (None when hidden).
     reasons: dict[str, str] = field(default_factory=dict)
     behind: dict[str, int | None] = field(default_factory=dict)
 
@@ -228,7 +226,7 @@ def gather(
     ``suppress`` = K > 1 applies small-cell suppression (no count 1..K-1). ``benchmark`` is a
     file from ``iop-metrics benchmark teds-d``; without one the TEDS 2004 figures are used.
     ``hide``: cells hidden besides what the report's own model hides, with why (what a run
-    hides so that its reports read together leak nothing, ``run.hides``).
+    hides so that its reports read together leak nothing, ``disclosure.linked``).
     """
     return assemble(exact(con, q), suppress=suppress, benchmark=benchmark, hide=hide)
 

@@ -23,7 +23,8 @@ from ..compute.coverage import data_end
 from ..compute.engine import engine_of
 from ..compute.series import trailing_months
 from ..disclosure import published as pub
-from ..disclosure.suppress import Cells, document_cells
+from ..disclosure.model import Cells
+from ..disclosure.suppress import document_cells
 from ..periods import Period, us_federal_holidays
 from . import benchmark as bm
 
@@ -61,7 +62,7 @@ class Exact:
 
     def cells(self) -> Cells:
         """The model its suppression protects, for a run to join with the models of the
-        reports it publishes beside it (``run.hides``)."""
+        reports it publishes beside it (``disclosure.linked``)."""
         present = {n: df for n, df in self.frames.items() if df is not None}
         return document_cells(
             self.doc,

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from ..contract import DISCHARGE_REASONS
+from ..disclosure.model import is_small
 from ..disclosure.published import ATTENDANCE
-from ..disclosure.suppress import is_small
 from . import charts
 from .data import ReportData
 from .labels import REASONS, SERVICE_TYPES, level

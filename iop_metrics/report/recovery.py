@@ -6,8 +6,8 @@
 Promises: completeness comes first (the paired count of ended episodes); a share is never
 shown without its count and Wilson interval; abstinence among those reached is never shown
 without the response rate and abstinence counting everyone not reached as using; deaths
-after discharge appear only in internal reports (``privacy.internal_only``); a database
-without ``noms`` rows renders both sections saying the table was not shipped.
+after discharge appear only in internal reports (``disclosure.suppress.internal_only``); a
+database without ``noms`` rows renders both sections saying the table was not shipped.
 """
 
 from __future__ import annotations

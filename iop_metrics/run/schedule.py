@@ -280,7 +280,8 @@ def model_job(
     model (``linked.sites_cells``). A failure is returned, never raised."""
     from ..compute import metrics as m
     from ..db import connect
-    from ..disclosure.suppress import internal_only, protect
+    from ..disclosure.model import protect
+    from ..disclosure.suppress import internal_only
     from ..report.figures import exact, save_exact
 
     t0 = time.perf_counter()

@@ -29,7 +29,7 @@ import pandas as pd
 from ..compute import casemix
 from ..compute import comparison as cmp
 from ..compute.casemix import FACTOR_WORDS
-from ..disclosure.suppress import is_small
+from ..disclosure.model import is_small
 from ..periods import Period
 from .archive import write_atomically
 from .plan import ALL

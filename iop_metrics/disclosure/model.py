@@ -1,0 +1,344 @@
+"""The suppression model: a document's counts as cells tied by equations, and which of them
+to hide so that no count of 1..K-1 can be worked out from the ones shown.
+
+``protect`` decides, over ``Cells`` (every count, the ones published, the exact and near
+equations among them); ``suppress.py`` builds the cells of a document and applies the
+decision, ``linked.py`` joins a run's reports into one model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+def is_small(n: int | None, k: int) -> bool:
+    """True when a count ``n`` must not be shown under threshold ``k`` (1..k-1).
+
+    >>> is_small(3, 11), is_small(0, 11), is_small(11, 11), is_small(None, 11)
+    (True, False, False, False)
+    """
+    return n is not None and not (isinstance(n, float) and math.isnan(n)) and 0 < n < k
+
+
+# Why a figure is hidden (``suppression.hidden`` of an external metrics.json).
+SMALL = "small"  # a count of 1..K-1: shown as "<K"
+COMPLEMENTARY = "complementary"  # hidden only so that a small one cannot be worked out
+RATE = "rate"  # a rate whose numerator or denominator is hidden
+ESTIMATE = "estimate"  # a median or estimate over a hidden group
+INTERNAL = "internal"  # shown only in internal reports: the deaths follow-up found
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The counts of a document (or of several tables) and the equations that tie them.
+
+    ``values`` holds every count, published or not; ``published`` the ones a reader sees
+    unless they are hidden; each equation maps cells to coefficients (sum = 0); ``near`` are
+    equations most programs meet (protected against, never used to bound).
+    """
+
+    values: dict[str, int]
+    published: frozenset[str]
+    exact: tuple[dict[str, int], ...]
+    near: tuple[dict[str, int], ...] = ()
+
+
+def _components(cells: Cells) -> list[Cells]:
+    """The cells split into groups that no equation joins (each protected on its own)."""
+    parent = {c: c for c in cells.values}
+
+    def root(c: str) -> str:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for eq in cells.exact + cells.near:
+        first, *rest = eq
+        for c in rest:
+            parent[root(c)] = root(first)
+    groups: dict[str, set[str]] = {}
+    for c in cells.values:
+        groups.setdefault(root(c), set()).add(c)
+    out = []
+    for group in groups.values():
+        out.append(
+            Cells(
+                {c: cells.values[c] for c in group},
+                frozenset(cells.published & group),
+                tuple(eq for eq in cells.exact if next(iter(eq)) in group),
+                tuple(eq for eq in cells.near if next(iter(eq)) in group),
+            )
+        )
+    return out
+
+
+def _determined(eqs: tuple[dict[str, int], ...], unknown: list[str]) -> set[str]:
+    """The unknown cells that the equations fix once every other cell is known."""
+    import numpy as np
+    from scipy.linalg import null_space
+
+    col = {c: j for j, c in enumerate(unknown)}
+    rows = [eq for eq in eqs if any(c in col for c in eq)]
+    if not rows:
+        return set()
+    a = np.zeros((len(rows), len(unknown)))
+    for i, eq in enumerate(rows):
+        for c, coef in eq.items():
+            if c in col:
+                a[i, col[c]] = coef
+    free = null_space(a)
+    return {c for c, j in col.items() if not free.size or np.abs(free[j]).max() < 1e-9}
+
+
+def _frees(eqs: tuple[dict[str, int], ...], unknown: list[str], target: str) -> list[str]:
+    """The cells that, hidden too, would no longer let the equations fix ``target`` (an
+    unknown they fix): hiding ``c`` frees it exactly when c's column lies in the span of the
+    unknowns' columns and the solution of that system moves ``target`` (one pseudo-inverse
+    for every candidate, instead of a null space each)."""
+    import numpy as np
+
+    col = {c: j for j, c in enumerate(unknown)}
+    others = sorted({c for eq in eqs for c in eq} - set(unknown))
+    if not eqs or not others:
+        return []
+    a = np.zeros((len(eqs), len(unknown)))
+    b = np.zeros((len(eqs), len(others)))
+    where = {c: j for j, c in enumerate(others)}
+    for i, eq in enumerate(eqs):
+        for c, coef in eq.items():
+            if c in col:
+                a[i, col[c]] = coef
+            else:
+                b[i, where[c]] = coef
+    x = np.linalg.pinv(a) @ b
+    fits = np.abs(a @ x - b).max(axis=0) < 1e-7
+    moves = np.abs(x[col[target]]) > 1e-9
+    return [c for c, j in where.items() if fits[j] and moves[j]]
+
+
+def _pinned(
+    cells: Cells, unknown: set[str], bounds: dict[str, tuple[int, float | None]], targets: set[str]
+) -> set[str]:
+    """The target cells that the exact equations and the bounds a reader knows (labels, no
+    negative count) narrow to one whole number (linear programming over the unknowns)."""
+    import numpy as np
+
+    order = sorted(unknown)
+    col = {c: j for j, c in enumerate(order)}
+    solve = _programme(cells, order, bounds)
+
+    # A few vertices first (objectives over every target, deterministic): a target that
+    # takes values 2 or more apart at two feasible points has two whole values, so it is
+    # not pinned, and only the rest need their own least and greatest value.
+    ordered = sorted(targets)
+    if len(ordered) > 4:
+        rng = np.random.default_rng(0)
+        cols = [col[t] for t in ordered]
+        seen = []
+        for sign in (1.0, -1.0, *rng.choice([-1.0, 1.0], size=(4, len(cols)))):
+            goal = np.zeros(len(order))
+            goal[cols] = sign
+            found = solve(goal)
+            if found is not None:
+                seen.append(found[0][cols])
+        if len(seen) >= 2:
+            spread = np.ptp(np.array(seen), axis=0)
+            ordered = [t for t, w in zip(ordered, spread, strict=True) if w < 2 - 1e-6]
+    out = set()
+    for t in ordered:
+        ends = []
+        for sense in (1.0, -1.0):
+            goal = np.zeros(len(order))
+            goal[col[t]] = sense
+            found = solve(goal)
+            ends.append(sense * found[1] if found is not None else None)
+        lo, hi = ends
+        if lo is not None and hi is not None and math.floor(hi + 1e-6) - math.ceil(lo - 1e-6) < 1:
+            out.add(t)
+    return out
+
+
+def _programme(
+    cells: Cells, order: list[str], bounds: dict[str, tuple[int, float | None]]
+) -> Callable[[Any], tuple[Any, float] | None]:
+    """The unknowns ``order`` under the exact equations (the other cells at their values) and
+    ``bounds`` (default: no negative count), as one HiGHS model: ``solve(goal)`` minimizes
+    ``goal @ x`` and gives ``(x, goal @ x)``, or None when it has no least value. Only the
+    objective changes between solves, so each starts from the last one's basis (a fresh
+    ``scipy.optimize.linprog`` per objective, the same solver, cost 10x more: most of the
+    time of a plan)."""
+    import highspy
+    import numpy as np
+
+    col = {c: j for j, c in enumerate(order)}
+    rows = [eq for eq in cells.exact if any(c in col for c in eq)]
+    rhs = np.zeros(len(rows))
+    start, index, value = [0], [], []
+    for i, eq in enumerate(rows):
+        for c, coef in eq.items():
+            if c in col:
+                index.append(col[c])
+                value.append(float(coef))
+            else:
+                rhs[i] -= coef * cells.values[c]
+        start.append(len(index))
+    n = len(order)
+    box = [bounds.get(c, (0, None)) for c in order]
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, len(rows)
+    lp.col_cost_ = np.zeros(n)
+    lp.col_lower_ = np.array([float(lo) for lo, _ in box])
+    lp.col_upper_ = np.array([highspy.kHighsInf if hi is None else float(hi) for _, hi in box])
+    lp.row_lower_ = lp.row_upper_ = rhs
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, len(rows)
+    lp.a_matrix_.start_ = np.array(start, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    every = np.arange(n, dtype=np.int32)
+
+    def solve(goal: Any) -> tuple[Any, float] | None:
+        h.changeColsCost(n, every, np.asarray(goal, dtype=float))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.array(h.getSolution().col_value), h.getInfo().objective_function_value
+
+    return solve
+
+
+def protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> dict[str, str]:
+    """Which published cells to hide, and why (``_protect`` on each group of cells that
+    equations join: what is hidden in one group cannot give away a cell of another).
+    ``forced``: cells hidden whatever this model finds, with their reason (what a run hides
+    so that the reports it publishes together leak nothing, ``linked.py``)."""
+    forced = {c: r for c, r in (forced or {}).items() if c in cells.published}
+    import scipy.linalg  # noqa: F401 - loaded before the limit, so that it applies to its BLAS
+    from threadpoolctl import threadpool_limits
+
+    reasons: dict[str, str] = {}
+    # The matrices are small: a BLAS thread pool only costs here (25x on a busy 2-core box).
+    with threadpool_limits(1):
+        groups = _components(cells)
+        for group in groups:
+            mine = {c: r for c, r in forced.items() if c in group.published}
+            if any(0 < v < k for v in group.values.values()) or mine:
+                reasons.update(_protect(group, k, forced=mine))
+    return dict(sorted(reasons.items()))
+
+
+def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> dict[str, str]:
+    """Which published cells to hide, and why, so that no count of 1..k-1 can be worked out.
+
+    Primary suppression hides every count of 1..k-1 (and ``forced``, with its reasons);
+    then, while some count of 1..k-1 (published or not) follows from the cells still shown,
+    by the equations alone or with the bounds a reader knows (a "<k" cell is 1..k-1, a
+    "suppressed" one taken to be k or more, no count is negative), the smallest shown nonzero
+    cell whose hiding frees it is hidden too (ties by name, so the choice is deterministic).
+    When only the labels pin it (a small total over parts that are each at least 1) and no
+    shown cell frees it, small cells lose their "<k" label for "suppressed" (they are then
+    known only to be counts): one when one will do, else as few as free it together.
+    """
+    values = cells.values
+    small = {c for c, v in values.items() if 0 < v < k}
+    reasons = {c: SMALL for c in sorted(small & cells.published)}
+    reasons.update(forced or {})
+    unknown = set(reasons) | (set(values) - cells.published)
+    both = cells.exact + cells.near
+
+    def by_value(c: str) -> tuple[int, str]:
+        return values[c], c
+
+    def bounds() -> dict[str, tuple[int, float | None]]:
+        # "<k": 1..k-1 (zeros are shown); "suppressed": k or more when it is (a reader who
+        # guesses so is stronger than the label allows), else a small count that carries no
+        # size label (``relabel``), known only to be a count
+        return {
+            c: (1, k - 1) if r == SMALL else (k, None) if values[c] >= k else (0, None)
+            for c, r in reasons.items()
+        }
+
+    def relabel(target: str) -> list[str]:
+        """The small hidden cells whose "<k" labels, dropped for "suppressed", free ``target``
+        when the labels' bounds pin it: one cell when one will do (the largest first, ties by
+        name), else the fewest of that order that together do (several small parts under a
+        small total each pin the rest); none when even every label dropped does not."""
+        labelled = sorted(
+            (c for c, r in reasons.items() if r == SMALL), key=lambda c: (-values[c], c)
+        )
+        for c in labelled:
+            trial = {**bounds(), c: (0, None)}
+            if target not in _pinned(cells, unknown, trial, {target}):
+                return [c]
+        trial = bounds()
+        for i, c in enumerate(labelled):
+            trial[c] = (0, None)
+            if i and target not in _pinned(cells, unknown, trial, {target}):
+                return labelled[: i + 1]
+        return []
+
+    def exposed(unk: set[str]) -> set[str]:
+        found = _determined(both, sorted(unk)) & small
+        return found
+
+    # Hiding more, or saying less of a hidden cell, only ever widens what a reader can
+    # allow: a small cell once found free stays free, so it is not checked again.
+    free: set[str] = set()
+    while True:
+        found = exposed(unknown)
+        linear = bool(found)
+        if not found:
+            found = _pinned(cells, unknown, bounds(), small - free)
+            free |= small - found
+        if not found:
+            return _reveal(cells, reasons, k)
+        target = min(found, key=by_value)
+        shown = sorted((c for c in cells.published - unknown if values[c] > 0), key=by_value)
+        near_target = [c for c in shown if any(target in eq and c in eq for eq in both)]
+        pick = None
+        if linear:
+            freeing = set(_frees(both, sorted(unknown), target))
+            pick = next((c for c in near_target + shown if c in freeing), None)
+        else:
+            # the target's neighbours (cells in an equation with it) first, then the rest
+            for c in near_target + [c for c in shown if c not in near_target]:
+                trial = unknown | {c}
+                if target not in _pinned(cells, trial, {**bounds(), c: (k, None)}, {target}):
+                    pick = c
+                    break
+        if pick is None and not linear:
+            dropped = relabel(target)
+            if dropped:
+                reasons.update(dict.fromkeys(dropped, COMPLEMENTARY))
+                continue
+        if pick is None:
+            loose = [c for c in near_target if c not in exposed(unknown | {c})]
+            options = loose or near_target or shown
+            pick = options[0] if options else None
+        if pick is None:
+            return _reveal(cells, reasons, k)  # nothing left: all that could protect is hidden
+        unknown.add(pick)
+        reasons[pick] = COMPLEMENTARY
+
+
+def _reveal(cells: Cells, reasons: dict[str, str], k: int) -> dict[str, str]:
+    """Show again every count hidden only to protect others ("complementary") that the exact
+    identities fix from what is shown: hiding it protects nothing (a reader works it out),
+    and its "suppressed" would stand where a number can be read, beside a rate or a chart
+    point that gives it. A revealed count is fixed by the shown ones, so showing it narrows
+    nothing a reader can allow for any other."""
+    while True:
+        unknown = set(reasons) | (set(cells.values) - cells.published)
+        fixed = _determined(cells.exact, sorted(unknown))
+        back = [c for c in fixed if reasons.get(c) == COMPLEMENTARY and not 0 < cells.values[c] < k]
+        if not back:
+            return reasons
+        for c in back:
+            del reasons[c]
