@@ -35,8 +35,8 @@ def _by_site(comp: c.Comparison) -> dict:
 
 
 def test_readings_come_out_as_planted(net):
-    adj = c.compare(net, Q, "completion")
-    raw = c.compare(net, Q, "completion", adjust=False)
+    adj = c.compare_sites(net, Q, "completion")
+    raw = c.compare_sites(net, Q, "completion", adjust=False)
     a, r = _by_site(adj), _by_site(raw)
     assert a["better"]["reading"] == "higher" and r["better"]["reading"] == "higher"
     # court: a high raw rate from its court referrals alone
@@ -56,7 +56,7 @@ def test_readings_come_out_as_planted(net):
 
 
 def test_adjusted_rate_ratio_z_and_n_star_follow_the_formulas(net):
-    adj = c.compare(net, Q, "completion")
+    adj = c.compare_sites(net, Q, "completion")
     p = adj.rate
     for s in adj.sites.to_dict(orient="records"):
         assert s["ratio"] == pytest.approx(s["observed"] / s["expected"])
@@ -111,11 +111,11 @@ def _independent_expected(df: pd.DataFrame, model: casemix.CaseMixModel):
 def test_expected_counts_equal_a_fit_on_one_row_per_episode(net):
     """statsmodels' formula GLM on one row per episode (its own design from the raw tables,
     ages banded in pandas) gives the same expected counts per site to 1e-6."""
-    model = c.compare(net, Q, "completion").model
+    model = c.compare_sites(net, Q, "completion").model
     df = _episode_rows(net)
     df["y"] = (df["discharge_reason"] == "completed").astype(int)
     independent, res, p = _independent_expected(df, model)
-    ours = c.compare(net, Q, "completion").sites.set_index("site")["expected"]
+    ours = c.compare_sites(net, Q, "completion").sites.set_index("site")["expected"]
     assert len(ours) == 15
     for site, e in ours.items():
         assert e == pytest.approx(independent[site], abs=1e-6), site
@@ -174,7 +174,7 @@ def test_outcome_expected_counts_equal_a_fit_on_one_row_per_episode(net, measure
     if measure == "recovery":
         df = df[df["at_caseness"]]
     df = df.assign(y=df[measure].astype(int))
-    comp = c.compare(net, Q, measure)
+    comp = c.compare_sites(net, Q, measure)
     ours = comp.sites.set_index("site")
     assert comp.n == len(df) and comp.observed == df["y"].sum()
     assert dict(ours["n"]) == dict(df.groupby("site").size())
@@ -192,9 +192,9 @@ def test_outcome_readings_come_out_as_planted(net):
     """better improves and recovers more for real; court's high raw rates come from its court
     referrals alone; small has too few; self_pay (5 clients) is merged."""
     for measure in ("reliable_improvement", "recovery"):
-        adj = _by_site(c.compare(net, Q, measure))
-        raw = _by_site(c.compare(net, Q, measure, adjust=False))
-        network = c.compare(net, Q, measure)
+        adj = _by_site(c.compare_sites(net, Q, measure))
+        raw = _by_site(c.compare_sites(net, Q, measure, adjust=False))
+        network = c.compare_sites(net, Q, measure)
         assert adj["better"]["reading"] == "higher", measure
         assert raw["better"]["reading"] in ("higher", "possibly higher"), measure
         assert raw["court"]["rate"] > network.rate + 0.15
@@ -204,7 +204,7 @@ def test_outcome_readings_come_out_as_planted(net):
         assert adj["small"]["reading"] == raw["small"]["reading"] == "too few"
         assert network.model.merged == ("payer=self_pay",) and network.dispersion.sites == 14
     # every 10th episode is unpaired and every 13th no course: 4215 - 421 - 324 + 32 = 3502
-    assert c.compare(net, Q, "reliable_improvement").n == 3502
+    assert c.compare_sites(net, Q, "reliable_improvement").n == 3502
 
 
 def _pats(rows):
@@ -333,7 +333,7 @@ def test_tau2_equals_statsmodels_dersimonian_laird(tmp_path):
 
     sizes = {f"s{i:02d}": 150 + 40 * i for i in range(12)}
     con = load_memory(write_network(tmp_path / "d", seed=3, sizes=sizes, site_sd=0.4))
-    raw = c.compare(con, Q, "completion", adjust=False).sites
+    raw = c.compare_sites(con, Q, "completion", adjust=False).sites
     z, e, o = (raw[k].to_numpy() for k in ("z", "expected", "observed"))
     w = raw["n_star"] * raw["observed"].sum() / (raw["n"].sum() - raw["observed"].sum())
     w = w.to_numpy()
@@ -341,7 +341,7 @@ def test_tau2_equals_statsmodels_dersimonian_laird(tmp_path):
     dl = combine_effects(o / e, 1 / w, method_re="dl").tau2
     assert ours > 0.005 and ours == pytest.approx(dl, rel=1e-9)
     # and the winsorized one widens the limits: the reading shows it
-    comp = c.compare(con, Q, "completion", adjust=False)
+    comp = c.compare_sites(con, Q, "completion", adjust=False)
     assert comp.dispersion.adjusted and comp.dispersion.tau2 > 0
 
 
@@ -380,8 +380,8 @@ def test_same_data_in_any_row_order_gives_the_same_json(tmp_path):
     shuffled = {k: random.Random(1).sample(v, len(v)) for k, v in t.items()}
     a = load_memory(write_dataset(tmp_path / "a", t))
     b = load_memory(write_dataset(tmp_path / "b", shuffled))
-    doc = json.dumps(c.document(a, Q), sort_keys=False)
-    assert doc == json.dumps(c.document(b, Q)) == json.dumps(c.document(a, Q))
+    doc = json.dumps(c.sites_document(a, Q), sort_keys=False)
+    assert doc == json.dumps(c.sites_document(b, Q)) == json.dumps(c.sites_document(a, Q))
     body = json.loads(doc)
     assert list(body) == ["period", "window", "measures"]
     assert list(body["measures"]) == list(c.MEASURES)
@@ -401,9 +401,9 @@ def test_same_data_in_any_row_order_gives_the_same_json(tmp_path):
 
 def test_attendance_is_never_adjusted(net):
     with pytest.raises(ValueError, match="attendance has no case-mix model"):
-        c.compare(net, Q, "attendance")
+        c.compare_sites(net, Q, "attendance")
     with pytest.raises(ValueError, match="measure must be one of"):
-        c.compare(net, Q, "nonsense")
+        c.compare_sites(net, Q, "nonsense")
 
 
 def test_retained_and_step_down_eligibility_by_hand(tmp_path):
@@ -504,7 +504,7 @@ def test_reliable_improvement_and_recovery_eligibility_by_hand(tmp_path):
     assert rec["successes"].sum().to_dict() == {"x": 1, "y": 1}
     # the network figures through the comparison agree: 2 of 5, 2 of 4
     for measure, (n, o) in (("reliable_improvement", (5, 2)), ("recovery", (4, 2))):
-        comp = c.compare(con, Q, measure, window="12m")
+        comp = c.compare_sites(con, Q, measure, window="12m")
         assert (comp.n, comp.observed) == (n, o)
         assert comp.sites["expected"].sum() == pytest.approx(o, rel=1e-9)
 

@@ -283,19 +283,21 @@ def test_sites_compare_abstinent_at_discharge_and_the_3_month_response_raw(sampl
     q = Query.of(OCTOBER, scope=Scope(("2.1",)))
     for site in ("main", "north"):
         mine = document(sample_con, Query.of(OCTOBER, scope=Scope(("2.1",), site)))
-        month = cmp.compare(sample_con, q, "abstinent_discharge", adjust=False, window="period")
+        month = cmp.compare_sites(
+            sample_con, q, "abstinent_discharge", adjust=False, window="period"
+        )
         [row] = month.sites[month.sites["site"] == site].to_dict("records")
         a = mine["noms"]["abstinent"]
         assert (row["n"], row["observed"]) == (a["paired"], a["at_discharge"])
         for window in ("period", "12m"):
-            c = cmp.compare(sample_con, q, "response_3m", adjust=False, window=window)
+            c = cmp.compare_sites(sample_con, q, "response_3m", adjust=False, window=window)
             [row] = c.sites[c.sites["site"] == site].to_dict("records")
             f = mine["follow_up"]["3m"]
             assert (row["n"], row["observed"]) == (f["due"], f["reached"])
-    year = cmp.compare(sample_con, q, "abstinent_discharge", adjust=False)
+    year = cmp.compare_sites(sample_con, q, "abstinent_discharge", adjust=False)
     assert (year.n, year.observed) == (137, 93) and not year.adjusted
     with pytest.raises(ValueError, match="no case-mix model"):
-        cmp.compare(sample_con, q, "response_3m")
+        cmp.compare_sites(sample_con, q, "response_3m")
 
 
 def test_each_section_renders_alone_for_the_sample(sample_con):

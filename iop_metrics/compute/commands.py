@@ -99,7 +99,7 @@ def cmd_sites(a: argparse.Namespace) -> int:
         levels = tuple(a.level) if a.level else Scope().levels
         q = Query.of(period, as_of=a.as_of, scope=Scope(levels, None))
         measures = tuple(dict.fromkeys(a.measure)) if a.measure else comparison.MEASURES
-        doc = comparison.document(con, q, measures=measures, window=a.window)
+        doc = comparison.sites_document(con, q, measures=measures, window=a.window)
     finally:
         con.close()
     if a.format == "json":

@@ -4,7 +4,7 @@ Promises: each formula is one small function with its source; an adjusted measur
 counts come from the case-mix reference model (``casemix.py``), a raw one's from the network
 rate (E = n p); over-dispersion (winsorized phi, additive random-effects tau2) is estimated over
 the sites with a reading and widens adjusted and raw limits alike; the same data give the same
-figures, and ``document`` is the JSON the CLI prints and a run writes as ``sites.json``.
+figures, and ``sites_document`` is the JSON the CLI prints and a run writes as ``sites.json``.
 
 >>> import numpy as np
 >>> z = np.array([-2.0, -1.0, -0.5, 0.0, 0.2, 0.5, 1.0, 3.0])
@@ -254,7 +254,7 @@ def _f(x: Any) -> float | None:
     return None if math.isnan(x) else x
 
 
-def compare(
+def compare_sites(
     con: Con, q: Query, measure: str, *, adjust: bool = True, window: str = "12m",
     pats: pd.DataFrame | None = None,
 ) -> Comparison:  # fmt: skip
@@ -310,7 +310,7 @@ def site_comparison(
     from .query import Query, Scope
 
     check_query(con, Query(q.period, q.as_of, Scope(q.scope.levels, None, q.scope.track)))
-    return compare(con, q, measure, adjust=adjust, window=window).sites
+    return compare_sites(con, q, measure, adjust=adjust, window=window).sites
 
 
 def case_mix_model(con: Con, q: Query, measure: str, *, window: str = "12m") -> CaseMixModel:
@@ -374,7 +374,7 @@ def attendance_by_site(con: Con, wq: Query) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def document(
+def sites_document(
     con: Con,
     q: Query,
     *,
@@ -403,13 +403,13 @@ def document(
         if m in given:
             c = given[m]
         else:
-            c = compare(con, q, m, adjust=m not in RAW, window=window, pats=pats.get(m))
+            c = compare_sites(con, q, m, adjust=m not in RAW, window=window, pats=pats.get(m))
         out["measures"][m] = c.as_dict()
     return out
 
 
 def csv_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per measure and site of ``document``'s output, for ``--format csv``."""
+    """One row per measure and site of ``sites_document``'s output, for ``--format csv``."""
     rows = []
     for measure, body in doc["measures"].items():
         for s in body["sites"]:

@@ -129,7 +129,7 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> pd.DataFrame:
 
 
 def render_sites(doc: dict[str, Any]) -> str:
-    """The site comparison (``comparison.document``) as a terminal table, one block a measure;
+    """The site comparison (``comparison.sites_document``) as a terminal table, one block a measure;
     a measure with no case-mix model (attendance) shows no adjusted rate.
 
     >>> site = {"site": "main", "n": 125, "observed": 53, "expected": 58.3, "ratio": 0.909,

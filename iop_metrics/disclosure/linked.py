@@ -58,7 +58,7 @@ def sites_cells(con: Any, q: Any) -> Cells:
     exact: list[dict[str, int]] = []
     for meas in cmp.MEASURES:
         for window in WINDOWS:
-            c = cmp.compare(con, q, meas, adjust=False, window=window)
+            c = cmp.compare_sites(con, q, meas, adjust=False, window=window)
             rows = [
                 (str(r["site"]), int(r["n"]), int(r["observed"]))
                 for r in c.sites.to_dict("records")

@@ -335,9 +335,9 @@ def measure_section(
     adjusted = meas.key not in cmp.RAW
     # one set of patterns for the adjusted and the raw funnel of the 12 months
     pats = casemix.patterns(con, cmp.window_query(q, "12m"), meas.key) if adjusted else None
-    raw = cmp.compare(con, q, meas.key, adjust=False, pats=pats)
-    adj = cmp.compare(con, q, meas.key, pats=pats) if adjusted else raw
-    month = cmp.compare(con, q, meas.key, adjust=adjusted, window="period")
+    raw = cmp.compare_sites(con, q, meas.key, adjust=False, pats=pats)
+    adj = cmp.compare_sites(con, q, meas.key, pats=pats) if adjusted else raw
+    month = cmp.compare_sites(con, q, meas.key, adjust=adjusted, window="period")
     if comparisons is not None:
         comparisons[meas.key] = adj
     hide = hidden_sites([adj.sites, raw.sites], k) | forced.get(f"{meas.key}.12m", set())
@@ -484,7 +484,7 @@ def write_sites_page(
         exact: dict[str, cmp.Comparison] = {}  # the internal page's, for its sites.json
         keep = None if k else exact
         measures = [measure_section(con, q, m, k, hide if k else None, keep) for m in MEASURES]
-        doc = None if k else cmp.document(con, q, given=exact)
+        doc = None if k else cmp.sites_document(con, q, given=exact)
         names = dict(con.execute("select code, name from levels_of_care").fetchall())
         end = data_end(con)
     finally:
