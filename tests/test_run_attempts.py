@@ -157,7 +157,7 @@ def test_the_run_config_can_take_the_export_date_from_the_files(tmp_path, capsys
     import duckdb
 
     from iop_metrics.run.config import read_config
-    from iop_metrics.run.runner import check_period, load_export
+    from iop_metrics.run.runner import check_run_coverage, load_export
 
     cfg = _config(tmp_path)
     text = cfg.read_text()
@@ -179,7 +179,7 @@ def test_the_run_config_can_take_the_export_date_from_the_files(tmp_path, capsys
     from iop_metrics.periods import parse_period
 
     # June is complete: the export was taken on 07-01 (its last activity is 06-03)
-    assert check_period(config.db, parse_period("2026-06"), config, allow_empty=False) is None
+    assert check_run_coverage(config.db, parse_period("2026-06"), config, allow_empty=False) is None
 
 
 def test_an_export_refused_at_load_leaves_a_refused_line(tmp_path, capsys):

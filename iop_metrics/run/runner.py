@@ -33,7 +33,7 @@ from .plan import make_plan, site_codes
 from .schedule import execute, worker_count
 
 
-def resolve_period(config: RunConfig, override: str | None, today: dt.date, db: Path) -> Period:
+def run_period(config: RunConfig, override: str | None, today: dt.date, db: Path) -> Period:
     """``--period``, else the config's period, else the latest complete month in the data."""
     from ..compute.query import latest_complete_month
     from ..db import connect
@@ -49,21 +49,20 @@ def resolve_period(config: RunConfig, override: str | None, today: dt.date, db: 
         con.close()
 
 
-def check_period(
+def check_run_coverage(
     db: Path, period: Period, config: RunConfig, *, allow_empty: bool, allow_partial: bool = False
 ) -> str | None:
     """A period the data does not cover (before it begins, after it ends: a stale export, or
     reaching past its end without ``allow_partial``), or a level of care the data does not
     know, is an error (exit 2). Returns the date the data ends when the period, allowed,
     reaches past it (the run's line and the index say so), else ``None``."""
-    from ..compute.coverage import check_period as check
-    from ..compute.coverage import data_end
+    from ..compute.coverage import check_period, data_end
     from ..db import connect
 
     con = connect(db)
     try:
         check_levels(con, config)
-        check(
+        check_period(
             con,
             period,
             source=str(config.export),
@@ -125,7 +124,7 @@ def dry_run_plan(
                 "from the sites in the export"
             )
         return 0
-    plan = make_plan(config, resolve_period(config, period, today, db), site_codes(db))
+    plan = make_plan(config, run_period(config, period, today, db), site_codes(db))
     con = connect(db)
     try:
         check_levels(con, config)
@@ -360,9 +359,11 @@ def _attempt(
         stage = "plan"
         if prior.get("period"):
             period = prior["period"]
-        the_period = resolve_period(config, period, today, db)
+        the_period = run_period(config, period, today, db)
         record = {**record, "period": the_period.label, "snapshot": snapshot_id(db)}
-        ends = check_period(db, the_period, config, allow_empty=allow[0], allow_partial=allow[1])
+        ends = check_run_coverage(
+            db, the_period, config, allow_empty=allow[0], allow_partial=allow[1]
+        )
         if ends:  # rendered with --allow-partial (or --allow-empty): every page says so
             record["data_ends"] = ends
         plan = make_plan(config, the_period, site_codes(db))
