@@ -30,16 +30,17 @@ MEASURE = r"""
 import json, statistics, sys, time
 import duckdb
 from iop_metrics.compute import metrics as m
+from iop_metrics.compute.query import Query, records
 from iop_metrics.compute import outcomes as o
 from iop_metrics.compute.series import trailing_months
 from iop_metrics.periods import Period, parse_period
 
 con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("set enable_progress_bar = false")
-q, runs = m.Query.of(parse_period(sys.argv[2])), int(sys.argv[3])
+q, runs = Query.of(parse_period(sys.argv[2])), int(sys.argv[3])
 with_key = o.outcomes_key
 months = trailing_months(q.period)
-span = m.Query(Period("12 months", months[0].start, months[-1].end, "span"), q.as_of, q.scope)
+span = Query(Period("12 months", months[0].start, months[-1].end, "span"), q.as_of, q.scope)
 
 
 def without_key(con, q):
@@ -62,7 +63,7 @@ def document(key):
 
 
 def series():
-    return timed(lambda: m.records(con, "series_outcomes", span, reads=o.COURSES))
+    return timed(lambda: records(con, "series_outcomes", span, reads=o.COURSES))
 
 
 document(with_key), document(without_key), series()  # warm-up: macros, caches

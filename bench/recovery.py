@@ -107,12 +107,13 @@ MEASURE = r"""
 import json, statistics, sys, time
 import duckdb
 from iop_metrics.compute import metrics as m
+from iop_metrics.compute.query import Query
 from iop_metrics.compute import recovery as r
 from iop_metrics.periods import parse_period
 
 con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("set enable_progress_bar = false")
-q, runs = m.Query.of(parse_period(sys.argv[2])), int(sys.argv[3])
+q, runs = Query.of(parse_period(sys.argv[2])), int(sys.argv[3])
 keys = (r.noms, r.follow_up)
 
 

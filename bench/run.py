@@ -97,7 +97,8 @@ con.execute("checkpoint")
 
 IN_PROCESS = r"""
 import sys, json, time, statistics, duckdb
-from iop_metrics.compute.metrics import Query, document
+from iop_metrics.compute.metrics import document
+from iop_metrics.compute.query import Query
 from iop_metrics.periods import parse_period
 con = duckdb.connect(sys.argv[1], read_only=True)
 q = Query.of(parse_period(sys.argv[2]))

@@ -86,7 +86,7 @@ def one_size(label: str, spark: Any, q: Any) -> dict[str, Any]:
 
 
 def main(labels: list[str]) -> int:
-    from iop_metrics.compute.metrics import Query
+    from iop_metrics.compute.query import Query
     from iop_metrics.compute.spark import session
     from iop_metrics.periods import month
 

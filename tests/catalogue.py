@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from iop_metrics.compute import metrics as m
 from iop_metrics.compute import outcomes as o
 from iop_metrics.compute import recovery as r
 from iop_metrics.compute.casemix import OUTCOME_READS, SHARED_READS
+from iop_metrics.compute.query import Query
+from iop_metrics.compute.slices import SLICES
 from iop_metrics.periods import us_federal_holidays
 
 WEEKS = (("detail", "dosage_weeks"),)
@@ -46,7 +47,7 @@ QUERIES: list[tuple[str, tuple[tuple[str, str], ...], dict[str, Any]]] = [
     ("follow_up", r.FOLLOW_UP_READS, {}),
     # the outcome figures of the 12-month trend, by month of discharge
     ("series_outcomes", o.COURSES, {}),
-    *[("slices", (), {"attribute": a}) for a in m.SLICES],
+    *[("slices", (), {"attribute": a}) for a in SLICES],
     ("quality", (), {"closed_days": "holidays"}),
     # the case-mix patterns of each adjusted measure of the site comparison
     *[("case_mix_patterns", reads, {}) for reads in OUTCOME_READS.values()],
@@ -54,7 +55,7 @@ QUERIES: list[tuple[str, tuple[tuple[str, str], ...], dict[str, Any]]] = [
 ]
 
 
-def extra_for(q: m.Query, extra: dict[str, Any]) -> dict[str, Any]:
+def extra_for(q: Query, extra: dict[str, Any]) -> dict[str, Any]:
     """The extra parameters with the period's federal holidays filled in."""
     if extra.get("closed_days") == "holidays":
         return {"closed_days": us_federal_holidays(q.period.start, q.period.end)}

@@ -18,11 +18,11 @@ from network import write as write_network
 
 from iop_metrics.compute import casemix
 from iop_metrics.compute import comparison as c
-from iop_metrics.compute import metrics as m
+from iop_metrics.compute.query import Query
 from iop_metrics.ingest.load import load_memory
 from iop_metrics.periods import parse_period
 
-Q = m.Query.of(parse_period("2026-10"))
+Q = Query.of(parse_period("2026-10"))
 
 
 @pytest.fixture(scope="module")

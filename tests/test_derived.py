@@ -13,15 +13,10 @@ from hypothesis import strategies as st
 from test_metrics_reference import datasets
 
 from iop_metrics.compute import derived
-from iop_metrics.compute.metrics import (
-    Query,
-    Scope,
-    document,
-    inflow_detail,
-    retention_cohort,
-    transition_matrix,
-    transitions_detail,
-)
+from iop_metrics.compute.metrics import document
+from iop_metrics.compute.query import Query, Scope
+from iop_metrics.compute.retention import retention_cohort
+from iop_metrics.compute.transitions import inflow_detail, transition_matrix, transitions_detail
 from iop_metrics.ingest.load import load_memory
 from iop_metrics.periods import Period, month, quarter
 

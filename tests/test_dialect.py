@@ -11,15 +11,15 @@ import pytest
 from catalogue import QUERIES, extra_for
 
 from iop_metrics.cli import main
-from iop_metrics.compute import metrics as m
 from iop_metrics.compute.dialect import PARAM_TYPES, inline_macros, literal, to_spark
 from iop_metrics.compute.engine import compose, used_params
+from iop_metrics.compute.query import Query, Scope
 from iop_metrics.periods import parse_period
 
 
 @pytest.mark.parametrize("period", ["2026-09", "2023-01"])
 def test_every_query_transpiles_to_self_contained_spark_sql(period):
-    q = m.Query.of(parse_period(period), scope=m.Scope(levels=None))
+    q = Query.of(parse_period(period), scope=Scope(levels=None))
     for name, reads, extra in QUERIES:
         text = compose(name, reads)
         out = to_spark(text, used_params(text, {**q.params(), **extra_for(q, extra)}))

@@ -14,13 +14,12 @@ from catalogue import QUERIES, extra_for
 
 from iop_metrics.compute import metrics as m
 from iop_metrics.compute.engine import DuckDBEngine, Rows, compose, engine_of, used_params
+from iop_metrics.compute.query import Query, prepare, run
 from iop_metrics.periods import parse_period
 
 
 def test_rows_hold_plain_python_values(sample_con):
-    rows = DuckDBEngine(sample_con).query(
-        "discharges", m.Query.of(parse_period("2026-09")).params()
-    )
+    rows = DuckDBEngine(sample_con).query("discharges", Query.of(parse_period("2026-09")).params())
     assert rows.columns[:2] == ("total", "completed")
     assert rows.kinds[:2] == ("int64", "int64") and rows.kinds[-1] == "float64"
     assert len(rows.data) == 1 and all(type(v) in (int, float) for v in rows.data[0])
@@ -52,14 +51,14 @@ def test_frame_keeps_nulls_and_dtypes():
 
 @pytest.mark.parametrize("period", ["2026-09", "2023-01"])
 def test_frames_equal_duckdbs_own_df_for_every_query(sample_con, period):
-    q = m.Query.of(parse_period(period))
+    q = Query.of(parse_period(period))
     for name, reads, extra in QUERIES:
         values = {**q.params(), **extra_for(q, extra)}
-        m.prepare(sample_con)
+        prepare(sample_con)
         text = compose(name, reads)
         native = sample_con.execute(text, used_params(text, values)).df()
         pd.testing.assert_frame_equal(
-            m.run(sample_con, name, q, reads=reads, extra=extra_for(q, extra)), native
+            run(sample_con, name, q, reads=reads, extra=extra_for(q, extra)), native
         )
 
 
@@ -78,6 +77,6 @@ def test_document_needs_no_pandas(sample_db):
     import duckdb
 
     con = duckdb.connect(str(sample_db), read_only=True)
-    expected = m.document(con, m.Query.of(parse_period("2026-09")))
+    expected = m.document(con, Query.of(parse_period("2026-09")))
     assert json.loads(out.stdout) == json.loads(json.dumps(expected))
     assert expected["census"]["admissions"] > 0

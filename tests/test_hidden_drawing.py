@@ -13,6 +13,7 @@ import pytest
 from helpers import dom
 
 from iop_metrics.cli import main
+from iop_metrics.compute.query import Query, Scope
 from iop_metrics.report import charts
 from iop_metrics.report.charts.base import HIDDEN_FILL
 
@@ -125,13 +126,12 @@ def test_a_heat_maps_hidden_cell_is_grey_and_its_zero_reads_0():
 def external(sample_db):
     import duckdb
 
-    from iop_metrics.compute import metrics as m
     from iop_metrics.periods import month
     from iop_metrics.report.data import gather
 
     con = duckdb.connect(str(sample_db), read_only=True)
     try:
-        return gather(con, m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), None)), suppress=K)
+        return gather(con, Query.of(month(2026, 10), scope=Scope(("2.1",), None)), suppress=K)
     finally:
         con.close()
 

@@ -19,7 +19,9 @@ import pytest
 from conftest import ROOT, SAMPLE
 
 from iop_metrics.cli import main
-from iop_metrics.compute.metrics import Query, document, slices
+from iop_metrics.compute.metrics import document
+from iop_metrics.compute.query import Query
+from iop_metrics.compute.slices import slices
 from iop_metrics.ingest.ehr_example import make_export
 from iop_metrics.ingest.importer import import_export
 from iop_metrics.ingest.load import load

@@ -13,8 +13,9 @@ from lifelines import KaplanMeierFitter
 from reference import REASONS, km_pairs, visible
 from reference import document as reference_document
 
-from iop_metrics.compute.metrics import Query, Scope, document, retention_cohort, retention_curve
-from iop_metrics.compute.retention import retention_summary
+from iop_metrics.compute.metrics import document
+from iop_metrics.compute.query import Query, Scope
+from iop_metrics.compute.retention import retention_cohort, retention_curve, retention_summary
 from iop_metrics.periods import month, quarter
 
 P_START = dt.date(2026, 3, 1)

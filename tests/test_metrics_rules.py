@@ -7,17 +7,12 @@ import datetime as dt
 import pytest
 from helpers import memory_db
 
-from iop_metrics.compute.metrics import (
-    Query,
-    Scope,
-    continuity_detail,
-    document,
-    dosage_weeks,
-    inflow_detail,
-    retention_curve,
-    transitions_detail,
-)
+from iop_metrics.compute.attendance import dosage_weeks
+from iop_metrics.compute.metrics import document
 from iop_metrics.compute.outcomes import outcomes_detail
+from iop_metrics.compute.query import Query, Scope
+from iop_metrics.compute.retention import retention_curve
+from iop_metrics.compute.transitions import continuity_detail, inflow_detail, transitions_detail
 from iop_metrics.errors import InputError
 from iop_metrics.ingest.sample import example_connection
 from iop_metrics.periods import month, parse_period
@@ -646,7 +641,8 @@ def test_period_labels():
 
 
 def test_rates_carry_numerator_denominator_and_wilson_interval():
-    from iop_metrics.compute.metrics import rates, wilson
+    from iop_metrics.compute.intervals import wilson
+    from iop_metrics.compute.metrics import rates
 
     df = rates(example_connection(), Query.of(MAY)).set_index("figure")
     row = df.loc["attendance.attendance_rate"]

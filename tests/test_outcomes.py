@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from helpers import WHO5, client, episode, session, write_dataset
 
-from iop_metrics.compute.metrics import Query, Scope, document
+from iop_metrics.compute.metrics import document
 from iop_metrics.compute.outcomes import outcome_courses, outcomes, outcomes_detail
+from iop_metrics.compute.query import Query, Scope
 from iop_metrics.ingest.load import load
 from iop_metrics.periods import month
 

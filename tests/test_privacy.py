@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from iop_metrics.compute import metrics as m
+from iop_metrics.compute.query import Query, Scope
+from iop_metrics.compute.retention import retention_curve, retention_summary
 from iop_metrics.disclosure import relations as ids
 from iop_metrics.disclosure.model import Cells
 from iop_metrics.disclosure.suppress import external_document
@@ -26,8 +28,8 @@ SITES = (None, "north", "main")
 
 
 def _doc(con, period, site=None, levels=("2.1",)):
-    q = m.Query.of(period, scope=m.Scope(levels, site))
-    ret = m.retention_summary(con, q)
+    q = Query.of(period, scope=Scope(levels, site))
+    ret = retention_summary(con, q)
     doc = m.document(con, q, retention=ret)
     return doc, m.derived_counts(doc, ret)
 
@@ -278,7 +280,7 @@ def test_the_issue_tiles_read_suppressed_not_small(sample_db):
 
     con = duckdb.connect(str(sample_db), read_only=True)
     try:
-        d = gather(con, m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), "north")), suppress=K)
+        d = gather(con, Query.of(month(2026, 10), scope=Scope(("2.1",), "north")), suppress=K)
     finally:
         con.close()
     tiles = {t["label"]: t["value"] for t in sections.tile_data(d)}
@@ -314,7 +316,7 @@ def _audit_report(con, q, k):
     ext = {**d.shown, "suppression": suppression_block(d.k, d.reasons, d.behind)}
     labels = {c: why for c, why in d.reasons.items() if "[" in c}
     found = audit(ext, tables=d.published(), context=d.context(), labels=labels)
-    truth = {**_counts(exact.doc), **m.derived_counts(exact.doc, m.retention_summary(con, q))}
+    truth = {**_counts(exact.doc), **m.derived_counts(exact.doc, retention_summary(con, q))}
     for name, df in exact.published().items():
         truth.update({c: int(v) for c, _, _, v in pub.count_cells(name, df) if v == v})
     return found.small(k, truth), d
@@ -328,7 +330,7 @@ def test_the_report_with_its_tables_and_trends_leaks_nothing_on_the_sample(sampl
 
     con = duckdb.connect(str(sample_db), read_only=True)
     try:
-        leaks, d = _audit_report(con, m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), site)), K)
+        leaks, d = _audit_report(con, Query.of(month(2026, 10), scope=Scope(("2.1",), site)), K)
     finally:
         con.close()
     assert not leaks, leaks
@@ -349,7 +351,7 @@ def test_a_small_total_over_small_parts_in_the_report_leaks_nothing(tmp_path):
         end=dt.date(2026, 10, 31),
     )
     con = load_memory(tmp_path)
-    leaks, d = _audit_report(con, m.Query.of(month(2026, 10), scope=m.Scope(None, "main")), 5)
+    leaks, d = _audit_report(con, Query.of(month(2026, 10), scope=Scope(None, "main")), 5)
     assert not leaks, leaks
     bins = [c for c in d.reasons if c.startswith("los[") and c.endswith("].n")]
     assert len(bins) == 4, bins  # the case is the one the hunt found
@@ -454,7 +456,7 @@ def test_the_program_and_its_sites_read_together_leak_nothing(sample_db):
     con = duckdb.connect(str(sample_db), read_only=True)
     try:
         queries = {
-            s: m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), None if s == "all" else s))
+            s: Query.of(month(2026, 10), scope=Scope(("2.1",), None if s == "all" else s))
             for s in ("all", "main", "north")
         }
         read = _read_models(con, queries, K, page=True)
@@ -514,9 +516,9 @@ def test_the_programs_30_day_estimate_is_shown_when_its_disengagements_allow(sam
 
     con = duckdb.connect(str(sample_db), read_only=True)
     try:
-        q = m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), None))
+        q = Query.of(month(2026, 10), scope=Scope(("2.1",), None))
         d = gather(con, q, suppress=K)
-        full = m.retention_curve(con, q)
+        full = retention_curve(con, q)
     finally:
         con.close()
     r = d.shown["retention"]
@@ -546,7 +548,7 @@ def test_a_hidden_90_day_estimate_is_hidden_in_its_trend_and_sparkline(sample_db
 
     con = duckdb.connect(str(sample_db), read_only=True)
     try:
-        d = gather(con, m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), "main")), suppress=K)
+        d = gather(con, Query.of(month(2026, 10), scope=Scope(("2.1",), "main")), suppress=K)
     finally:
         con.close()
     assert d.shown["retention"]["day_90"] is None
@@ -575,7 +577,7 @@ def test_no_hidden_count_follows_from_the_shown_and_tiles_match_trends(sample_db
 
     con = duckdb.connect(str(sample_db), read_only=True)
     try:
-        d = gather(con, m.Query.of(month(2026, 10), scope=m.Scope(("2.1",), site)), suppress=K)
+        d = gather(con, Query.of(month(2026, 10), scope=Scope(("2.1",), site)), suppress=K)
     finally:
         con.close()
     ext = {**d.shown, "suppression": suppression_block(d.k, d.reasons, d.behind)}

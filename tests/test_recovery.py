@@ -12,7 +12,8 @@ import pytest
 from helpers import client, episode, with_recovery_tables
 
 import iop_metrics as im
-from iop_metrics.compute.metrics import Query, Scope, document
+from iop_metrics.compute.metrics import document
+from iop_metrics.compute.query import Query, Scope
 from iop_metrics.periods import Period, month
 
 JUNE = month(2026, 6)

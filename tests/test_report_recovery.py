@@ -17,7 +17,8 @@ from helpers import dom
 
 from iop_metrics.cli import main
 from iop_metrics.compute import comparison as cmp
-from iop_metrics.compute.metrics import Query, Scope, document
+from iop_metrics.compute.metrics import document
+from iop_metrics.compute.query import Query, Scope
 from iop_metrics.compute.series import monthly as series
 from iop_metrics.ingest.load import load
 from iop_metrics.periods import parse_period

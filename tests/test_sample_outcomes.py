@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from iop_metrics.compute.metrics import Query, document
+from iop_metrics.compute.metrics import document
+from iop_metrics.compute.query import Query
 
 QUARTERS = (
     "2024-Q4",

@@ -11,6 +11,7 @@ import pytest
 from helpers import client, episode, session, write_dataset
 
 from iop_metrics.compute import metrics as m
+from iop_metrics.compute.query import Query, Scope
 from iop_metrics.compute.series import monthly, trailing_months
 from iop_metrics.ingest.load import load
 from iop_metrics.periods import month, parse_period
@@ -30,21 +31,21 @@ OUTCOMES = (
 
 # The one-month documents of the sample, computed once per process: the tests below compare
 # the series with the same months' documents (a document of the sample is ~0.2 s).
-_DOCUMENTS: dict[m.Query, dict] = {}
+_DOCUMENTS: dict[Query, dict] = {}
 
 
-def _document(con, q: m.Query) -> dict:
+def _document(con, q: Query) -> dict:
     """``m.document`` of the sample (``sample_con``) for ``q``, computed once."""
     if q not in _DOCUMENTS:
         _DOCUMENTS[q] = m.document(con, q)
     return _DOCUMENTS[q]
 
 
-def _by_documents(con, q: m.Query) -> pd.DataFrame:
+def _by_documents(con, q: Query) -> pd.DataFrame:
     """The series as 12 full documents, one per month (the implementation before #11)."""
     rows = []
     for p in trailing_months(q.period):
-        d = _document(con, m.Query(p, q.as_of, q.scope, q.window_days))
+        d = _document(con, Query(p, q.as_of, q.scope, q.window_days))
         a, t = d["attendance"], d["transitions"]
         determined = t["step_down"] + t["step_up"] + t["lateral"] + t["no_next_care"]
         rows.append(
@@ -82,13 +83,13 @@ def _by_documents(con, q: m.Query) -> pd.DataFrame:
 
 
 QUERIES = {
-    "month": m.Query.of(parse_period("2026-10")),
-    "quarter": m.Query.of(parse_period("2026-Q2")),
-    "early month": m.Query.of(parse_period("2025-03")),  # months before the data start
-    "as of later": m.Query.of(parse_period("2026-05"), as_of=dt.date(2026, 7, 10)),
-    "all levels, site": m.Query.of(parse_period("2026-08"), scope=m.Scope(None, "north", None)),
-    "track, window 30": m.Query.of(
-        parse_period("2026-06"), scope=m.Scope(track="adult-evening"), window_days=30
+    "month": Query.of(parse_period("2026-10")),
+    "quarter": Query.of(parse_period("2026-Q2")),
+    "early month": Query.of(parse_period("2025-03")),  # months before the data start
+    "as of later": Query.of(parse_period("2026-05"), as_of=dt.date(2026, 7, 10)),
+    "all levels, site": Query.of(parse_period("2026-08"), scope=Scope(None, "north", None)),
+    "track, window 30": Query.of(
+        parse_period("2026-06"), scope=Scope(track="adult-evening"), window_days=30
     ),
 }
 
@@ -116,7 +117,7 @@ def test_each_months_outcomes_are_that_months_document_figures(sample_con, name)
     q = QUERIES[name]
     rows = monthly(sample_con, q)
     for p, row in zip(trailing_months(q.period), rows, strict=True):
-        doc = _document(sample_con, m.Query(p, q.as_of, q.scope, q.window_days))["outcomes"]
+        doc = _document(sample_con, Query(p, q.as_of, q.scope, q.window_days))["outcomes"]
         got = {k: row[k] for k in OUTCOMES}
         want = {k: doc[k] for k in OUTCOMES}
         assert got == want, p.label  # exact: the same integers and the same divisions
@@ -191,28 +192,28 @@ BY_HAND = {
 
 
 def test_outcome_series_on_a_hand_made_case(outcome_case):
-    q = m.Query.of(month(2026, 5))
+    q = Query.of(month(2026, 5))
     rows = monthly(outcome_case, q)
     got = {r["month"]: tuple(r[k] for k in OUTCOMES) for r in rows}
     labels = [p.label for p in trailing_months(q.period)]
     assert list(got) == labels and labels[0] == "2025-06"
     assert got == {x: BY_HAND.get(x, NO_COURSE) for x in labels}
     # the same as each month's document, here and with the residential course in scope
-    for scoped in (q, m.Query.of(month(2026, 5), scope=m.Scope(levels=None))):
+    for scoped in (q, Query.of(month(2026, 5), scope=Scope(levels=None))):
         for p, row in zip(trailing_months(q.period), monthly(outcome_case, scoped), strict=True):
-            doc = m.document(outcome_case, m.Query(p, q.as_of, scoped.scope))["outcomes"]
+            doc = m.document(outcome_case, Query(p, q.as_of, scoped.scope))["outcomes"]
             assert {k: row[k] for k in OUTCOMES} == {k: doc[k] for k in OUTCOMES}, p.label
-    all_levels = monthly(outcome_case, m.Query.of(month(2026, 5), scope=m.Scope(levels=None)))
+    all_levels = monthly(outcome_case, Query.of(month(2026, 5), scope=Scope(levels=None)))
     assert tuple(all_levels[-1][k] for k in OUTCOMES) == (3, 3, 3, 1.0, 3, 3, 1.0)  # with Y5
     # as of 2026-06-30 Y4 has ended, but in June: May's row does not change
-    later = monthly(outcome_case, m.Query.of(month(2026, 5), as_of=dt.date(2026, 6, 30)))
+    later = monthly(outcome_case, Query.of(month(2026, 5), as_of=dt.date(2026, 6, 30)))
     assert [tuple(r[k] for k in OUTCOMES) for r in later] == list(got.values())
 
 
 def test_suppressed_series_equals_the_documents_suppressed(sample_con):
     from iop_metrics.disclosure.suppress import suppress_frame
 
-    q = m.Query.of(parse_period("2026-10"), scope=m.Scope(site="north"))
+    q = Query.of(parse_period("2026-10"), scope=Scope(site="north"))
     got = monthly_series(sample_con, q, suppress=11)
     counts = (
         "active_at_end",
@@ -273,7 +274,7 @@ def test_gather_with_shared_cohort_rows_equals_computing_each(
     from iop_metrics.compute import series
     from iop_metrics.report.data import gather
 
-    q = m.Query.of(parse_period(period))
+    q = Query.of(parse_period(period))
     fast = gather(sample_con, q, suppress=suppress)
     monkeypatch.setattr(series, "cohorts", lambda *a, **k: None)
     slow = gather(sample_con, q, suppress=suppress)

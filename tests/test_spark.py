@@ -15,6 +15,7 @@ import pytest
 from catalogue import QUERIES, extra_for
 
 from iop_metrics.compute import metrics as m
+from iop_metrics.compute.query import Query, Scope, latest_complete_month, records
 from iop_metrics.ingest.export import export, export_connection
 from iop_metrics.ingest.sample import example_connection
 from iop_metrics.periods import parse_period
@@ -23,15 +24,15 @@ from iop_metrics.report import data as report_data
 pytestmark = pytest.mark.spark
 REL = 1e-12
 SCENARIOS = {
-    "month": m.Query.of(parse_period("2026-09")),
-    "quarter-site": m.Query.of(parse_period("2026-Q2"), scope=m.Scope(site="north")),
-    "year-track-as-of": m.Query.of(
-        parse_period("2025"), as_of=dt.date(2026, 3, 31), scope=m.Scope(track="adult-day")
+    "month": Query.of(parse_period("2026-09")),
+    "quarter-site": Query.of(parse_period("2026-Q2"), scope=Scope(site="north")),
+    "year-track-as-of": Query.of(
+        parse_period("2025"), as_of=dt.date(2026, 3, 31), scope=Scope(track="adult-day")
     ),
-    "all-levels": m.Query.of(parse_period("2026-03"), scope=m.Scope(levels=None)),
-    "empty": m.Query.of(parse_period("2023-01")),
+    "all-levels": Query.of(parse_period("2026-03"), scope=Scope(levels=None)),
+    "empty": Query.of(parse_period("2023-01")),
 }
-WORKED = m.Query.of(parse_period("2026-05"))
+WORKED = Query.of(parse_period("2026-05"))
 
 
 @pytest.fixture(scope="session")
@@ -98,12 +99,12 @@ def test_same_helper_is_strict():
     assert same({"a": [1, None]}, {"a": [1, None]}) and not same([], None)
 
 
-def _compare_all(con, engine, q: m.Query) -> int:
+def _compare_all(con, engine, q: Query) -> int:
     compared = 0
     for name, reads, extra in QUERIES:
         ex = extra_for(q, extra)
-        expected = m.records(con, name, q, reads=reads, extra=ex)
-        got = m.records(engine, name, q, reads=reads, extra=ex)
+        expected = records(con, name, q, reads=reads, extra=ex)
+        got = records(engine, name, q, reads=reads, extra=ex)
         assert_same_rows(expected, got, f"{name} {extra}")
         compared += len(expected)
     return compared
@@ -142,7 +143,7 @@ def test_report_metrics_json(sample_spark, sample_con):
 def test_spark_sql_reads_main_tables_through_views(sample_spark):
     rows = sample_spark.sql("select count(*) as n from main.sessions")
     assert rows.columns == ("n",) and rows.data == [(21923,)]
-    assert m.latest_complete_month(sample_spark).label == "2026-10"
+    assert latest_complete_month(sample_spark).label == "2026-10"
 
 
 def test_cli_metrics_over_spark_connect_match_duckdb(worked, tmp_path):
@@ -194,11 +195,11 @@ def _recovery_export(tables: dict, out) -> None:
 
 
 RECOVERY_SCENARIOS = {
-    "june": m.Query.of(parse_period("2026-06")),
-    "june-north": m.Query.of(parse_period("2026-06"), scope=m.Scope(site="north")),
-    "june-every-level": m.Query.of(parse_period("2026-06"), scope=m.Scope(levels=None)),
-    "q2-track-as-of": m.Query.of(
-        parse_period("2026-Q2"), as_of=dt.date(2026, 9, 30), scope=m.Scope(track="evening")
+    "june": Query.of(parse_period("2026-06")),
+    "june-north": Query.of(parse_period("2026-06"), scope=Scope(site="north")),
+    "june-every-level": Query.of(parse_period("2026-06"), scope=Scope(levels=None)),
+    "q2-track-as-of": Query.of(
+        parse_period("2026-Q2"), as_of=dt.date(2026, 9, 30), scope=Scope(track="evening")
     ),
 }
 
@@ -233,8 +234,8 @@ def test_recovery_queries_and_keys(spark_session, recovery_data, tmp_path, scena
         names = ("noms_detail", "noms", "follow_up_detail", "follow_up")
         rows = 0
         for name, reads, _ in (x for x in QUERIES if x[0] in names):
-            expected = m.records(con, name, q, reads=reads)
-            assert_same_rows(expected, m.records(engine, name, q, reads=reads), name)
+            expected = records(con, name, q, reads=reads)
+            assert_same_rows(expected, records(engine, name, q, reads=reads), name)
             rows += len(expected)
         assert rows > 9  # 5 domain rows and 4 window rows at the least, and detail rows
         for key in (noms, follow_up):

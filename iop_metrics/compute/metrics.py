@@ -4,8 +4,7 @@ Every figure is computed by the SQL in ``iop_metrics/compute/sql`` (one metric, 
 through one module per family beside it: ``census``, ``attendance`` (and dosage),
 ``retention``, ``transitions`` (and inflow, continuity), ``slices``, ``outcomes``; ``query``
 holds ``Query``, ``Scope`` and ``run``. This module puts the headline figures together
-(``document``, ``rates``) and still re-exports the family functions, so
-``from iop_metrics.compute.metrics import census`` keeps working.
+(``document``, ``rates``); a family's functions are imported from their own module.
 
 ``document`` is built from plain rows and never imports pandas; the functions that return
 DataFrames convert the engine's rows above the boundary.
@@ -17,41 +16,10 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from ..contract import DISCHARGE_REASONS
-from .attendance import attendance as attendance
-from .attendance import dosage as dosage
-from .attendance import dosage_weeks as dosage_weeks
-from .census import census as census
-from .census import discharges as discharges
-from .census import length_of_stay_bins as length_of_stay_bins
 from .engine import Reads
-from .engine import compose as compose  # still importable from here
-from .engine import sql_text as sql_text
-from .intervals import Z95 as Z95
 from .intervals import wilson
-from .query import Con as Con
-from .query import Query as Query
-from .query import Scope as Scope
-from .query import detail_reads, records
-from .query import latest_complete_month as latest_complete_month
-from .query import prepare as prepare
-from .query import resolve_period as resolve_period
-from .query import run as run
-from .retention import retention as retention
-from .retention import retention_cohort as retention_cohort
+from .query import Con, Query, detail_reads, records
 from .retention import retention_curve, retention_summary
-from .slices import SLICE_COLUMNS as SLICE_COLUMNS
-from .slices import SLICE_COUNTS as SLICE_COUNTS
-from .slices import SLICE_DISCHARGE as SLICE_DISCHARGE
-from .slices import SLICE_RATES as SLICE_RATES
-from .slices import SLICES as SLICES
-from .slices import slices as slices
-from .transitions import continuity as continuity
-from .transitions import continuity_detail as continuity_detail
-from .transitions import inflow as inflow
-from .transitions import inflow_detail as inflow_detail
-from .transitions import transition_matrix as transition_matrix
-from .transitions import transitions as transitions
-from .transitions import transitions_detail as transitions_detail
 
 if TYPE_CHECKING:
     import pandas as pd

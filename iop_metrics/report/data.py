@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..compute import metrics as m
 from ..compute import series
+from ..compute.query import Con, Query, Scope
 from ..compute.series import trailing_months  # noqa: F401 - kept importable from here
 from ..disclosure import published as pub
 from ..disclosure.model import COMPLEMENTARY, ESTIMATE, SMALL
@@ -34,7 +35,7 @@ from .markup import Hidden
 
 @dataclass(frozen=True)
 class ReportData:
-    query: m.Query
+    query: Query
     k: int
     doc: dict[str, Any]
     shown: dict[str, Any]
@@ -138,7 +139,7 @@ class _Figures:
 
 
 def monthly_series(
-    con: m.Con, q: m.Query, *, suppress: int = 0, shared: series.Cohorts | None = None
+    con: Con, q: Query, *, suppress: int = 0, shared: series.Cohorts | None = None
 ) -> pd.DataFrame:
     """The 12 months ending with ``q``'s period, one row each, as of ``q.as_of``: census,
     attendance, dosage, completion, 90-day retention, step-down, reliable improvement and
@@ -214,8 +215,8 @@ def _band_labels(df: pd.DataFrame, k: int) -> pd.DataFrame:
 
 
 def gather(
-    con: m.Con,
-    q: m.Query,
+    con: Con,
+    q: Query,
     *,
     suppress: int = 0,
     benchmark: str | None = None,
@@ -406,12 +407,10 @@ def from_parameters(
     query: the database is then not read again."""
     from ..periods import parse_period, run_date
 
-    q = m.Query.of(
+    q = Query.of(
         parse_period(period, today=run_date(today)),
         as_of=dt.date.fromisoformat(as_of) if as_of else None,
-        scope=m.Scope(
-            tuple(x for x in levels.split(",") if x) or None, site or None, track or None
-        ),
+        scope=Scope(tuple(x for x in levels.split(",") if x) or None, site or None, track or None),
         window_days=int(window_days),
     )
     forced = json.loads(hide) if hide else None
@@ -425,7 +424,7 @@ def from_parameters(
         con.close()
 
 
-def _open(engine: str, db_path: str, data_path: str) -> m.Con:
+def _open(engine: str, db_path: str, data_path: str) -> Con:
     if engine == "spark":
         from ..compute.spark import SparkEngine
 

@@ -19,9 +19,14 @@ import pandas as pd
 
 from ..compute import metrics as m
 from ..compute import series
+from ..compute.attendance import attendance
+from ..compute.census import length_of_stay_bins
 from ..compute.coverage import data_end
 from ..compute.engine import engine_of
+from ..compute.query import Con, Query, records, run
+from ..compute.retention import retention_curve, retention_summary
 from ..compute.series import trailing_months
+from ..compute.transitions import transition_matrix
 from ..disclosure import published as pub
 from ..disclosure.model import Cells
 from ..disclosure.suppress import document_cells
@@ -29,7 +34,7 @@ from ..periods import Period, us_federal_holidays
 from . import benchmark as bm
 
 
-def context_of(q: m.Query, doc: dict[str, Any]) -> pub.Context:
+def context_of(q: Query, doc: dict[str, Any]) -> pub.Context:
     """What the published frames' identities need: the period's months (when it is whole
     months), the scope's levels, whether the document has PHQ-9 figures."""
     months = [p for p in trailing_months(q.period) if q.period.start <= p.start <= q.period.end]
@@ -49,7 +54,7 @@ class Exact:
     and its external copy share, so that a run reads them once per scope (``exact``) and
     renders both from them (the notebook's ``exact`` parameter). Nothing here is suppressed."""
 
-    query: m.Query
+    query: Query
     doc: dict[str, Any]
     ret: dict[str, Any]  # the retention summary behind the document's counts
     frames: dict[str, pd.DataFrame | None]  # the frames published beside it (``_frames``)
@@ -72,21 +77,21 @@ class Exact:
         )
 
 
-def exact(con: m.Con, q: m.Query) -> Exact:
+def exact(con: Con, q: Query) -> Exact:
     """Read every figure of the report for ``q`` (``Exact``)."""
-    prev_q = m.Query(q.period.previous(), q.as_of, q.scope, q.window_days)
+    prev_q = Query(q.period.previous(), q.as_of, q.scope, q.window_days)
     first_end = min(trailing_months(q.period)[0].end, prev_q.period.end)
     # The retention cohort rows, computed once for this period, the previous one and the 12
     # months of the trends (DuckDB; other engines compute each the usual way).
     shared = series.cohorts(con, q, first_end)
     try:
         frames = _frames(con, q, shared)
-        ret = shared.summary(q.period.end) if shared else m.retention_summary(con, q)
+        ret = shared.summary(q.period.end) if shared else retention_summary(con, q)
         doc = m.document(con, q, retention=ret)
         prev_ret = shared.summary(prev_q.period.end) if shared else None
-        prev_ret = prev_ret if prev_ret is not None else m.retention_summary(con, prev_q)
+        prev_ret = prev_ret if prev_ret is not None else retention_summary(con, prev_q)
         previous = m.document(con, prev_q, retention=prev_ret)
-        curve = shared.curve(q.period.end).frame() if shared else m.retention_curve(con, q)
+        curve = shared.curve(q.period.end).frame() if shared else retention_curve(con, q)
         return Exact(
             q, doc, ret, frames, previous, prev_ret, curve,
             _quality(con, q), _provenance(con), _level_names(con),
@@ -96,20 +101,20 @@ def exact(con: m.Con, q: m.Query) -> Exact:
             shared.__exit__()
 
 
-def _breakdown(con: m.Con, q: m.Query, by: str) -> pd.DataFrame:
+def _breakdown(con: Con, q: Query, by: str) -> pd.DataFrame:
     """Attendance by ``by`` (weekday, service type), exact: suppressed with the document."""
-    return m.attendance(con, q, by=by)
+    return attendance(con, q, by=by)
 
 
-def _flow(con: m.Con, q: m.Query) -> pd.DataFrame:
+def _flow(con: Con, q: Query) -> pd.DataFrame:
     """The level-of-care flow matrix, exact: suppressed with the document."""
-    return m.transition_matrix(con, q)
+    return transition_matrix(con, q)
 
 
 BANDS = ("minimal", "mild", "moderate", "moderately severe", "severe")
 
 
-def _bands(con: m.Con, q: m.Query) -> pd.DataFrame:
+def _bands(con: Con, q: Query) -> pd.DataFrame:
     """PHQ-9 severity band at the first against the last score of the paired courses: one row
     per cell of the grid (``n`` courses), exact: suppressed with the document."""
     from ..compute.outcomes import outcomes_detail
@@ -130,9 +135,9 @@ def _bands(con: m.Con, q: m.Query) -> pd.DataFrame:
     return df
 
 
-def _los_bins(con: m.Con, q: m.Query) -> pd.DataFrame:
+def _los_bins(con: Con, q: Query) -> pd.DataFrame:
     """The period's discharges in TEDS's LOS bins (grouped for display), exact."""
-    codes = m.length_of_stay_bins(con, q)
+    codes = length_of_stay_bins(con, q)
     counts = dict(zip(codes["los_code"].astype(int), codes["n"].astype(int), strict=True))
     df = pd.DataFrame(
         {
@@ -145,9 +150,9 @@ def _los_bins(con: m.Con, q: m.Query) -> pd.DataFrame:
     return df
 
 
-def _quality(con: m.Con, q: m.Query) -> dict[str, Any]:
+def _quality(con: Con, q: Query) -> dict[str, Any]:
     closed = us_federal_holidays(q.period.start, q.period.end)
-    figures = m.records(con, "quality", q, extra={"closed_days": closed})[0]
+    figures = records(con, "quality", q, extra={"closed_days": closed})[0]
     engine = engine_of(con)
     loaded = engine.sql(
         "select table_name, rows_read, rows_loaded from main.load_log order by table_name"
@@ -159,7 +164,7 @@ def _quality(con: m.Con, q: m.Query) -> dict[str, Any]:
     return {**figures, "loaded": loaded, "rejected": rejected, "imported": _imported(con)}
 
 
-def _imported(con: m.Con) -> dict[str, Any] | None:
+def _imported(con: Con) -> dict[str, Any] | None:
     """The import summary when the load came through a mapping (load_log.import_report)."""
     engine = engine_of(con)
     if "import_report" not in engine.sql("select * from main.load_log where 1 = 0").columns:
@@ -190,13 +195,13 @@ def _imported(con: m.Con) -> dict[str, Any] | None:
     return {"mapping": report["mapping"], "tables": tables, "site_names": sites}
 
 
-def _level_names(con: m.Con) -> dict[str, str]:
+def _level_names(con: Con) -> dict[str, str]:
     """The loaded levels_of_care table's names, by code (the report's labels for levels)."""
     rows = engine_of(con).sql("select code, name from main.levels_of_care order by code").data
     return {str(code): str(name) for code, name in rows}
 
 
-def _provenance(con: m.Con) -> dict[str, Any]:
+def _provenance(con: Con) -> dict[str, Any]:
     rows = (
         engine_of(con)
         .sql(
@@ -215,11 +220,9 @@ def _provenance(con: m.Con) -> dict[str, Any]:
     }
 
 
-def _frames(
-    con: m.Con, q: m.Query, shared: series.Cohorts | None
-) -> dict[str, pd.DataFrame | None]:
+def _frames(con: Con, q: Query, shared: series.Cohorts | None) -> dict[str, pd.DataFrame | None]:
     """Every frame the report publishes beside its document, exact."""
-    all_levels = m.Query(
+    all_levels = Query(
         Period(
             f"{q.period.label} (12 months)",
             q.period.end - dt.timedelta(days=364),
@@ -234,7 +237,7 @@ def _frames(
         "monthly": pd.DataFrame(series.monthly(con, q, shared=shared)),
         "weekday": _breakdown(con, q, "weekday"),
         "service": _breakdown(con, q, "service_type"),
-        "hours": m.run(con, "dosage_hours", q, reads=(("detail", "dosage_weeks"),)),
+        "hours": run(con, "dosage_hours", q, reads=(("detail", "dosage_weeks"),)),
         "flow": _flow(con, q),
         "flow_12m": _flow(con, all_levels),
         "los": _los_bins(con, q),
@@ -248,7 +251,7 @@ def save_exact(x: Exact, path: str | os.PathLike[str]) -> None:
         pickle.dump(x, f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def load_exact(path: str | os.PathLike[str], q: m.Query) -> Exact:
+def load_exact(path: str | os.PathLike[str], q: Query) -> Exact:
     """The figures ``save_exact`` kept, checked to be those of ``q``."""
     with open(path, "rb") as f:
         x = pickle.load(f)  # noqa: S301 - written by this run, in its own folder

@@ -278,7 +278,7 @@ def model_job(
     """In a worker: one scope's figures, read once (``report.figures.exact``, kept at ``path``
     for its reports), their model and what it hides alone under ``k``; or the sites page's
     model (``linked.sites_cells``). A failure is returned, never raised."""
-    from ..compute import metrics as m
+    from ..compute.query import Query, Scope
     from ..db import connect
     from ..disclosure.model import protect
     from ..disclosure.suppress import internal_only
@@ -289,7 +289,7 @@ def model_job(
         con = connect(db, read_only=True)
         try:
             site = None if scope in (ALL, linked.SITES) else scope
-            q = m.Query.of(period, scope=m.Scope(levels, site))
+            q = Query.of(period, scope=Scope(levels, site))
             if scope == linked.SITES:
                 cells, alone = linked.sites_cells(con, q), {}
             else:
