@@ -20,6 +20,7 @@ from .engine import Reads
 from .intervals import wilson
 from .query import Con, Query, detail_reads, records
 from .retention import retention_curve, retention_summary
+from .transitions import determined
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -192,7 +193,7 @@ def derived_counts(doc: dict[str, Any], ret: dict[str, Any]) -> dict[str, int]:
         "~client_scheduled": a["attended"] + a["no_show"] + a["cancelled_client"],
         "~continuity_den_7d": c["residential_discharges"] - c["pending_7d"],
         "~continuity_den_14d": c["residential_discharges"] - c["pending_14d"],
-        "~determined": t["step_down"] + t["step_up"] + t["lateral"] + t["no_next_care"],
+        "~determined": determined(t),
         "~initiated": ret["initiated"],
         "~initiation_eligible": ret["initiation_eligible"],
         "~engaged": ret["engaged"],

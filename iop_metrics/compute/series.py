@@ -29,6 +29,7 @@ from .engine import DuckDBEngine, Rows, engine_of, sql_code, with_ctes
 from .metrics import document
 from .outcomes import COURSES
 from .query import Con, Query, records
+from .transitions import determined, step_down_rate
 
 # The outcome figures of each month's row: the document's outcomes key of that month.
 OUTCOME_COUNTS = ("courses", "paired", "reliable_improvement", "at_caseness", "recovery")
@@ -182,7 +183,6 @@ def monthly(con: Con, q: Query, *, shared: Cohorts | None = None) -> list[dict[s
         key = p.start.year * 100 + p.start.month
         e, a, d, t, r = eps[key], att[key], dos[key], tra[key], ret[key]
         o = out.get(key, NO_OUTCOMES)
-        determined = t["step_down"] + t["step_up"] + t["lateral"] + t["no_next_care"]
         rows.append(
             {
                 "month": p.label,
@@ -201,8 +201,8 @@ def monthly(con: Con, q: Query, *, shared: Cohorts | None = None) -> list[dict[s
                 "cohort": r["cohort_admissions"],
                 "day_90": r["day_90"],
                 "step_down": t["step_down"],
-                "determined": determined,
-                "step_down_rate": t["step_down"] / determined if determined else None,
+                "determined": determined(t),
+                "step_down_rate": step_down_rate(t),
                 **{k: o[k] for k in OUTCOME_KEYS},
                 **rec[key],
             }
@@ -269,7 +269,6 @@ def _from_document(con: Con, p: Period, q: Query) -> dict[str, Any]:
     """One month's row from its full document (engines other than DuckDB)."""
     d = document(con, Query(p, q.as_of, q.scope, q.window_days))
     a, t = d["attendance"], d["transitions"]
-    determined = t["step_down"] + t["step_up"] + t["lateral"] + t["no_next_care"]
     return {
         "month": p.label,
         "active_at_end": d["census"]["active_at_end"],
@@ -287,8 +286,8 @@ def _from_document(con: Con, p: Period, q: Query) -> dict[str, Any]:
         "cohort": d["retention"]["cohort_admissions"],
         "day_90": d["retention"]["day_90"],
         "step_down": t["step_down"],
-        "determined": determined,
-        "step_down_rate": t["step_down"] / determined if determined else None,
+        "determined": determined(t),
+        "step_down_rate": step_down_rate(t),
         **{k: d["outcomes"][k] for k in OUTCOME_KEYS},
         **_recovery_row(
             d["noms"]["abstinent"]["paired"],

@@ -3,12 +3,38 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .query import Con, Query, Scope, detail_reads, run
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+# The discharges whose next care is known (metrics.md, Transitions): the step-down rate's
+# denominator; pending ones (the window still open) are left out.
+DETERMINED = ("step_down", "step_up", "lateral", "no_next_care")
+
+
+def determined(t: Mapping[str, Any]) -> int:
+    """The discharges of a transitions row whose outcome is determined (``DETERMINED``).
+
+    >>> determined({"step_down": 3, "step_up": 1, "lateral": 0, "no_next_care": 4, "pending": 2})
+    8
+    """
+    return t["step_down"] + t["step_up"] + t["lateral"] + t["no_next_care"]
+
+
+def step_down_rate(t: Mapping[str, Any]) -> float | None:
+    """Step-downs over the determined discharges of a transitions row; None when none is.
+
+    >>> step_down_rate({"step_down": 3, "step_up": 1, "lateral": 0, "no_next_care": 4})
+    0.375
+    >>> step_down_rate({"step_down": 0, "step_up": 0, "lateral": 0, "no_next_care": 0})
+    """
+    n = determined(t)
+    return t["step_down"] / n if n else None
 
 
 def transitions_detail(con: Con, q: Query) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import __version__
 from ..compute.formats import figure_at
+from ..compute.transitions import DETERMINED, step_down_rate
 from ..dictionary import ENTRIES, RECOVERY
 from ..periods import Period
 from . import charts, glossary
@@ -110,16 +111,14 @@ TILE_NOTES = {
 }
 
 
-def step_down_rate(doc: dict[str, Any]) -> float | None:
+def _step_down_rate(doc: dict[str, Any]) -> float | None:
+    """The tile's step-down rate (the document holds its parts); None when a part is hidden."""
     t = doc["transitions"]
-    parts = [t["step_down"], t["step_up"], t["lateral"], t["no_next_care"]]
-    if any(_missing(x) for x in parts) or not sum(parts):
-        return None
-    return t["step_down"] / sum(parts)
+    return None if any(_missing(t[k]) for k in DETERMINED) else step_down_rate(t)
 
 
 def _tile_value(doc: dict[str, Any], key: str) -> Any:
-    return step_down_rate(doc) if key == "step_down_rate" else figure_at(doc, key)
+    return _step_down_rate(doc) if key == "step_down_rate" else figure_at(doc, key)
 
 
 def _previous(d: ReportData, key: str, series: str) -> Any:
