@@ -23,7 +23,7 @@ _WHERE = {
     "continuity_detail": ".compute.transitions",
     "check_period": ".compute.coverage",
     "data_end": ".compute.coverage",
-    "discharges": ".disclosure.slices",
+    "discharges": ".disclosure.tables",
     "document": ".compute.metrics",
     "dosage": ".compute.attendance",
     "dosage_weeks": ".compute.attendance",
@@ -43,7 +43,7 @@ _WHERE = {
     "retention": ".compute.retention",
     "retention_cohort": ".compute.retention",
     "retention_curve": ".compute.retention",
-    "slices": ".disclosure.slices",
+    "slices": ".disclosure.tables",
     "transition_matrix": ".compute.transitions",
     "transitions": ".compute.transitions",
     "transitions_detail": ".compute.transitions",
@@ -88,8 +88,8 @@ if TYPE_CHECKING:
         transitions_detail,
     )
     from .db import connect
-    from .disclosure.slices import discharges, slices
     from .disclosure.suppress import suppress_frame
+    from .disclosure.tables import discharges, slices
     from .errors import InputError, Violation
     from .ingest.load import load, load_memory
     from .ingest.sample import example_connection, generate

@@ -1,7 +1,7 @@
 """Figures by a client attribute (metrics.md, Slices; ``slices.sql``): admissions, discharges,
 completion, disengagement, not disengaged within 90 days and attendance per slice, each rate
 with its 95% Wilson interval. The exact figures: what an outside reader may see of them is
-``disclosure.slices``'s (``im.slices(..., suppress=K)``)."""
+``disclosure.tables``'s (``im.slices(..., suppress=K)``)."""
 
 from __future__ import annotations
 
