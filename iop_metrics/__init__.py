@@ -58,7 +58,7 @@ _WHERE = {
     "parse_period": ".periods",
     "run_date": ".periods",
     "suppress_frame": ".disclosure.suppress",
-    "monthly_series": ".report.data",
+    "monthly_series": ".disclosure.tables",
 }
 
 if TYPE_CHECKING:
@@ -89,12 +89,11 @@ if TYPE_CHECKING:
     )
     from .db import connect
     from .disclosure.suppress import suppress_frame
-    from .disclosure.tables import discharges, slices
+    from .disclosure.tables import discharges, monthly_series, slices
     from .errors import InputError, Violation
     from .ingest.load import load, load_memory
     from .ingest.sample import example_connection, generate
     from .periods import Period, parse_period, run_date
-    from .report.data import monthly_series
 
 
 def __getattr__(name: str) -> Any:

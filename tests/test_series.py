@@ -13,9 +13,9 @@ from helpers import client, episode, session, write_dataset
 from iop_metrics.compute import metrics as m
 from iop_metrics.compute.query import Query, Scope
 from iop_metrics.compute.series import monthly, trailing_months
+from iop_metrics.disclosure.tables import monthly_series
 from iop_metrics.ingest.load import load
 from iop_metrics.periods import month, parse_period
-from iop_metrics.report.data import monthly_series
 
 # The document's outcomes figures each month's row carries (written out, not imported).
 OUTCOMES = (

@@ -76,9 +76,12 @@ def test_import_package_is_light_and_names_resolve_on_use():
         "listed = sorted(n for n in i.__all__ if n in dir(i))\n"
         "doc = i.document.__module__\n"
         "after_document = 'pandas' in sys.modules\n"
-        "i.monthly_series\n"
+        "series = i.monthly_series\n"
+        "after_name = 'pandas' in sys.modules\n"
+        "series(i.example_connection(), i.Query.of(i.parse_period('2026-05')))\n"
         "print(json.dumps({'before': before, 'all': i.__all__, 'listed': listed, 'doc': doc,"
-        " 'after_document': after_document, 'after_series': 'pandas' in sys.modules}))\n"
+        " 'after_document': after_document, 'after_name': after_name,"
+        " 'after_series': 'pandas' in sys.modules}))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
@@ -88,7 +91,8 @@ def test_import_package_is_light_and_names_resolve_on_use():
     assert r["listed"] == sorted(r["all"])  # dir() shows every public name
     assert r["doc"] == "iop_metrics.compute.metrics"
     assert r["after_document"] is False  # the document is computed without pandas
-    assert r["after_series"] is True  # pandas arrives with the names that need it
+    assert r["after_name"] is False  # naming the series imports no pandas,
+    assert r["after_series"] is True  # computing it does: pandas arrives when a frame does
 
 
 def test_every_public_name_resolves_and_unknown_names_raise():

@@ -22,7 +22,7 @@ other than DuckDB (Spark) the series is the 12 one-month documents (same figures
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..periods import Period, month
 from .engine import DuckDBEngine, Rows, engine_of, sql_code, with_ctes
@@ -30,6 +30,9 @@ from .metrics import document
 from .outcomes import COURSES
 from .query import Con, Query, records
 from .transitions import determined, step_down_rate
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The outcome figures of each month's row: the document's outcomes key of that month.
 OUTCOME_COUNTS = ("courses", "paired", "reliable_improvement", "at_caseness", "recovery")
@@ -54,6 +57,32 @@ RECOVERY_COUNTS = ("abstinent_paired", "abstinent_at_discharge", "due_3m", "reac
 RECOVERY_RATES = {
     "abstinent_discharge_rate": ("abstinent_at_discharge", "abstinent_paired"),
     "response_rate_3m": ("reached_3m", "due_3m"),
+}
+
+# What a month's row counts, and its rates over them (numerator, denominator).
+SERIES_COUNTS = (
+    "active_at_end",
+    "admissions",
+    "discharges",
+    "attended",
+    "client_scheduled",
+    "no_show",
+    "client_weeks",
+    "meeting",
+    "completed",
+    "cohort",
+    "step_down",
+    "determined",
+    *OUTCOME_COUNTS,
+    *RECOVERY_COUNTS,
+)
+SERIES_RATES = {
+    "attendance_rate": ("attended", "client_scheduled"),
+    "share_meeting_threshold": ("meeting", "client_weeks"),
+    "completion_rate": ("completed", "discharges"),
+    "step_down_rate": ("step_down", "determined"),
+    **OUTCOME_RATES,
+    **RECOVERY_RATES,
 }
 
 
@@ -208,6 +237,17 @@ def monthly(con: Con, q: Query, *, shared: Cohorts | None = None) -> list[dict[s
             }
         )
     return rows
+
+
+def monthly_series(con: Con, q: Query, *, shared: Cohorts | None = None) -> pd.DataFrame:
+    """The 12 months ending with ``q``'s period, one row each, as of ``q.as_of``: census,
+    attendance, dosage, completion, 90-day retention, step-down, reliable improvement and
+    recovery figures with their counts (for trends, sparklines and the attendance control
+    chart); ``monthly``'s rows as a frame, the same figures as 12 one-month documents. With
+    its small cells hidden: ``im.monthly_series(..., suppress=K)`` (``disclosure.tables``)."""
+    import pandas as pd
+
+    return pd.DataFrame(monthly(con, q, shared=shared))
 
 
 def _rate(num: int, den: int) -> float | None:

@@ -1,16 +1,19 @@
-"""Figures by a client attribute as an outside reader may see them: ``compute.slices`` and
-discharges by an attribute (``compute.census.discharges``) with their small cells hidden.
+"""The analyst's tables as an outside reader may see them: figures by a client attribute
+(``compute.slices``), discharges by an attribute (``compute.census.discharges``) and the
+12-month series (``compute.series.monthly_series``) with their small cells hidden.
 
-These are the analyst's ``im.slices`` and ``im.discharges``: with ``suppress`` = K > 1, counts
-of 1..K-1 and the rates and intervals built on them are hidden before a table is shared.
+These are ``im.slices``, ``im.discharges`` and ``im.monthly_series``: with ``suppress`` = K > 1,
+counts of 1..K-1 and the rates (and intervals) built on them are hidden before a table is
+shared.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..compute import census
+from ..compute import census, series
 from ..compute import slices as exact
+from ..compute.series import SERIES_COUNTS, SERIES_RATES
 from ..compute.slices import DISCHARGE_SLICE_COLUMNS, SLICE_COUNTS, SLICE_RATES
 from .suppress import suppress_frame
 
@@ -66,3 +69,17 @@ def discharges(con: Con, q: Query, *, by: str | None = None, suppress: int = 0) 
     if by is None or suppress <= 1:
         return census.discharges(con, q, by=by)
     return slices(con, q, by=by, suppress=suppress)[[*DISCHARGE_SLICE_COLUMNS, "suppressed"]]
+
+
+def monthly_series(
+    con: Con, q: Query, *, suppress: int = 0, shared: series.Cohorts | None = None
+) -> pd.DataFrame:
+    """``compute.series.monthly_series`` (the 12 months ending with ``q``'s period, one row
+    each), suppressed under ``suppress``: each month's counts of 1..K-1 and the rates built
+    on them hidden, month by month (a month's total is not shown beside its rows)."""
+    k = suppress if suppress > 1 else 0
+    df = series.monthly_series(con, q, shared=shared)
+    out = suppress_frame(df, k, across_rows=False, counts=SERIES_COUNTS, rates=SERIES_RATES)
+    if k > 1:
+        out["day_90"] = out["day_90"].astype("float64").mask(out["cohort"].isna())
+    return out

@@ -15,16 +15,13 @@ from typing import Any
 import pandas as pd
 
 from ..compute import metrics as m
-from ..compute import series
 from ..compute.query import Con, Query, Scope
-from ..compute.series import trailing_months  # noqa: F401 - kept importable from here
 from ..disclosure import published as pub
 from ..disclosure.model import COMPLEMENTARY, ESTIMATE, SMALL
 from ..disclosure.suppress import (
     internal_only,
     mark,
     suppress_document,
-    suppress_frame,
     suppress_report,
     suppression_block,
 )
@@ -136,51 +133,6 @@ class _Figures:
     @property
     def hidden(self) -> set[str]:
         return set(self.reasons)
-
-
-def monthly_series(
-    con: Con, q: Query, *, suppress: int = 0, shared: series.Cohorts | None = None
-) -> pd.DataFrame:
-    """The 12 months ending with ``q``'s period, one row each, as of ``q.as_of``: census,
-    attendance, dosage, completion, 90-day retention, step-down, reliable improvement and
-    recovery figures with their counts (for trends, sparklines and the attendance control
-    chart); one query per family
-    (``compute.series``), the same figures as 12 one-month documents."""
-    k = suppress if suppress > 1 else 0
-    rows = series.monthly(con, q, shared=shared)
-    df = pd.DataFrame(rows)
-    out = suppress_frame(
-        df,
-        k,
-        across_rows=False,
-        counts=(
-            "active_at_end",
-            "admissions",
-            "discharges",
-            "attended",
-            "client_scheduled",
-            "no_show",
-            "client_weeks",
-            "meeting",
-            "completed",
-            "cohort",
-            "step_down",
-            "determined",
-            *series.OUTCOME_COUNTS,
-            *series.RECOVERY_COUNTS,
-        ),
-        rates={
-            "attendance_rate": ("attended", "client_scheduled"),
-            "share_meeting_threshold": ("meeting", "client_weeks"),
-            "completion_rate": ("completed", "discharges"),
-            "step_down_rate": ("step_down", "determined"),
-            **series.OUTCOME_RATES,
-            **series.RECOVERY_RATES,
-        },
-    )
-    if k > 1:
-        out["day_90"] = out["day_90"].astype("float64").mask(out["cohort"].isna())
-    return out
 
 
 def _rates(f: _Figures, curve: pd.DataFrame, k: int) -> pd.DataFrame:
