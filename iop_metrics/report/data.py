@@ -36,7 +36,6 @@ class ReportData:
     k: int
     doc: dict[str, Any]
     shown: dict[str, Any]
-    hidden: frozenset[str]
     previous: dict[str, Any]
     monthly: pd.DataFrame
     weekday: pd.DataFrame
@@ -45,7 +44,6 @@ class ReportData:
     flow: pd.DataFrame
     flow_12m: pd.DataFrame
     curve: pd.DataFrame
-    outcomes: dict[str, Any]  # the document's outcomes key, suppressed as the report is
     quality: dict[str, Any]
     rates: pd.DataFrame
     provenance: dict[str, Any] = field(default_factory=dict)
@@ -62,6 +60,12 @@ class ReportData:
     @property
     def internal(self) -> bool:
         return self.k <= 1
+
+    @property
+    def hidden(self) -> frozenset[str]:
+        """The figures hidden (a ``~`` count and a published frame's cells too): ``reasons``'
+        keys."""
+        return frozenset(self.reasons)
 
     def view(self, family: str) -> dict[str, Any]:
         """One family of the document as the page shows it: each hidden count is a ``Hidden``
@@ -233,7 +237,6 @@ def assemble(
         k=k,
         doc=figures.doc,
         shown=figures.shown,
-        hidden=frozenset(hidden),
         previous=previous,
         monthly=monthly,
         weekday=frames["weekday"],
@@ -242,7 +245,6 @@ def assemble(
         flow=frames["flow"],
         flow_12m=frames["flow_12m"],
         curve=curve,
-        outcomes=figures.shown["outcomes"],
         quality=copy.deepcopy(x.quality),
         rates=_rates(figures, full_curve, k),
         provenance=copy.deepcopy(x.provenance),
