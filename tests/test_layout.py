@@ -134,3 +134,16 @@ def test_no_import_circles():
                 seen.add(m)
                 todo.extend(graph.get(m, ()))
     assert circles == []
+
+
+def test_the_readme_map_names_every_module():
+    """ "Where things live" names each module (``census.py``) and each package (``fhir/``)."""
+    readme = (ROOT / "README.md").read_text()
+    text = readme.split("### Where things live", 1)[1].split("To change what a report", 1)[0]
+    unnamed = sorted(
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if (p.name == "__init__.py" and f"{p.parent.name}/" not in text)
+        or (p.name != "__init__.py" and p.name not in text)
+    )
+    assert unnamed == []
