@@ -157,7 +157,7 @@ def test_the_run_config_can_take_the_export_date_from_the_files(tmp_path, capsys
     import duckdb
 
     from iop_metrics.run.config import read_config
-    from iop_metrics.run.runner import check_run_coverage, load_export
+    from iop_metrics.run.source import check_run_coverage, load_export
 
     cfg = _config(tmp_path)
     text = cfg.read_text()

@@ -130,7 +130,7 @@ def test_mapping_and_benchmark_keys_must_name_existing_files(tmp_path, capsys):
 
 def test_a_run_with_a_mapping_loads_the_export_through_it(tmp_path):
     from iop_metrics.ingest.pseudonym import keygen
-    from iop_metrics.run.runner import load_export
+    from iop_metrics.run.source import load_export
 
     example = Path(__file__).resolve().parents[1] / "data" / "examples" / "ehr"
     shutil.copy(example / "mapping.toml", tmp_path / "mapping.toml")

@@ -93,7 +93,7 @@ def test_a_run_refuses_the_file_unless_its_config_ignores_it(tmp_path, capsys):
     assert main(["run", str(cfg), "--dry-run"]) == 2
     assert "data.ignore: must be a list of file names" in capsys.readouterr().err
     from iop_metrics.run.config import read_config
-    from iop_metrics.run.runner import load_export
+    from iop_metrics.run.source import load_export
 
     cfg.write_text(
         body.replace('db = "iop.duckdb"\n', 'db = "iop.duckdb"\nignore = ["assesments.csv"]\n')
