@@ -21,6 +21,7 @@ ALLOWED = {
     ("iop_metrics.ingest.load", "iop_metrics.compute.derived"),
     ("iop_metrics.ingest.export", "iop_metrics.compute.derived"),
 }
+KNOWN_CIRCLES = [{"iop_metrics.compute.engine", "iop_metrics.compute.derived"}]
 
 
 def _module(path: Path) -> str:
@@ -49,19 +50,12 @@ def _targets(node: ast.AST, module: str, is_package: bool) -> list[str]:
     return [target, *(m for m in named if m in MODULES)] if node.module else named
 
 
-def arrows(top_level_only: bool = False) -> set[tuple[str, str]]:
-    """(importer, imported) for every module of the package; with ``top_level_only``, only
-    the imports run when the module is imported (not in functions or under TYPE_CHECKING)."""
+def arrows() -> set[tuple[str, str]]:
+    """(importer, imported) for every import of every module of the package."""
     out = set()
     for path in sorted(PACKAGE.rglob("*.py")):
         module = _module(path)
-        tree = ast.parse(path.read_text())
-        nodes = (
-            [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
-            if top_level_only
-            else list(ast.walk(tree))
-        )
-        for node in nodes:
+        for node in ast.walk(ast.parse(path.read_text())):
             out |= {(module, t) for t in _targets(node, module, path.name == "__init__.py")}
     return out
 
@@ -80,7 +74,7 @@ def test_the_arrows_are_read_from_the_source():
     # "from ..compute import metrics" names the module as well as its package
     assert ("iop_metrics.run.schedule", "iop_metrics.report.figures") in got
     assert ("iop_metrics.disclosure.suppress", "iop_metrics.disclosure.relations") in got
-    assert ("iop_metrics.run.schedule", "iop_metrics.compute.metrics") in got
+    assert ("iop_metrics.report.data", "iop_metrics.compute.metrics") in got
 
 
 def test_every_module_lives_on_the_ground_floor_or_in_a_stage():
@@ -118,10 +112,13 @@ def test_compute_reads_the_database_not_ingest():
 
 
 def test_no_import_circles():
-    """No module imports, at import time, one that imports it back (directly or around)."""
+    """No module imports one that imports it back, directly or around, whether at import time
+    or late inside a function (a late import only hides a circle). One is known and named:
+    ``compute.engine`` <-> ``compute.derived``, which #31's one path for derived tables ends."""
     graph: dict[str, set[str]] = {}
-    for a, b in arrows(top_level_only=True):
-        graph.setdefault(a, set()).add(b)
+    for a, b in arrows():
+        if b in MODULES and a != b and {a, b} not in KNOWN_CIRCLES:
+            graph.setdefault(a, set()).add(b)
     circles = []
     for start in sorted(graph):
         seen, todo = set(), list(graph[start])

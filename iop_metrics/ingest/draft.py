@@ -403,7 +403,7 @@ def is_teds_extract(columns: list[str]) -> bool:
 def _teds_table(name: str, header: list[str], *, array: bool = False) -> list[str]:
     """``[tables.noms]`` in the teds layout for a state-submission extract (``[[tables.noms]]``,
     the first of two sources, when a call log feeds noms too)."""
-    from .import_teds import COLUMNS
+    from .teds_layout import COLUMNS
 
     found = {match_column(c): c for c in reversed(header)}
     missing = [c for c in COLUMNS if c not in header]

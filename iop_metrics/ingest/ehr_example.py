@@ -79,7 +79,7 @@ FIRST = ("Avery", "Jordan", "Riley", "Casey", "Morgan", "Quinn", "Rowan", "Sage"
 LAST = ("Testperson", "Sampleton", "Fakename", "Synthetic", "Notreal", "Demoson", "Placeholder")
 CLINICIAN = ("Dr. Ada Example", "Lee Demo, LCSW", "Pat Sample, LADC")
 # Contract codes -> TEDS's (recovery.md); an empty item is -9. Employment gives EMPLOY, DETNLF.
-# Written out here, not inverted from import_teds.CODES: the example's round trip then checks
+# Written out here, not inverted from teds_layout.CODES: the example's round trip then checks
 # the importer's table against an independent one.
 TEDS_CODES = {
     "use_frequency": {

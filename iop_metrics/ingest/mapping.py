@@ -95,7 +95,7 @@ class TableMap:
         """The source columns this table reads (mapped or used by ``keep``)."""
         used = {c.column for c in self.columns.values() if c.column}
         if self.teds is not None:
-            from .import_teds import teds_columns
+            from .teds_layout import teds_columns
 
             used |= teds_columns(self.teds)
         return used | set(self.keep)
