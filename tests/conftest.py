@@ -8,6 +8,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from helpers import once_per_session  # noqa: E402
+
 from iop_metrics.imports import UNUSED, hidden  # noqa: E402
 from iop_metrics.ingest.load import load  # noqa: E402
 
@@ -48,3 +50,31 @@ def sample_con(sample_db):
     con = duckdb.connect(str(sample_db), read_only=True)
     yield con
     con.close()
+
+
+def _october(sample_db: Path, root: Path, *extra: str) -> Path:
+    from iop_metrics.cli import main
+
+    args = ["report", "--db", str(sample_db), "--period", "2026-10", "--out", str(root)]
+    assert main([*args, *extra]) == 0
+    return root / "2026-10"
+
+
+@pytest.fixture(scope="session")
+def october_internal(sample_db, tmp_path_factory) -> Path:
+    """`iop-metrics report --period 2026-10` of the sample (the program, internal, HTML and PDF),
+    rendered once per session for every test that reads it (``once_per_session``): a test
+    only reads its folder."""
+    return once_per_session(
+        tmp_path_factory, "october-internal", lambda root: _october(sample_db, root)
+    )
+
+
+@pytest.fixture(scope="session")
+def october_external(sample_db, tmp_path_factory) -> Path:
+    """The same report for outside eyes (``--suppress 11``, HTML only), once per session."""
+    return once_per_session(
+        tmp_path_factory,
+        "october-external",
+        lambda root: _october(sample_db, root, "--suppress", "11", "--formats", "html"),
+    )

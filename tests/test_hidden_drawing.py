@@ -5,6 +5,7 @@ pages' text on the sample, and the sample's external report in headless Chromium
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -12,7 +13,6 @@ import pandas as pd
 import pytest
 from helpers import dom
 
-from iop_metrics.cli import main
 from iop_metrics.compute.query import Query, Scope
 from iop_metrics.report import charts
 from iop_metrics.report.charts.base import HIDDEN_FILL
@@ -172,14 +172,13 @@ def test_a_chart_with_almost_nothing_left_says_so_in_words(external):
 
 
 @pytest.mark.slow
-def test_the_external_report_draws_each_hidden_mark_once_in_chromium(sample_db, tmp_path):
-    """The sample's external report as a reader opens it (headless Chromium, no network):
-    every drawn chart with hidden slots names "suppressed" once, in its legend, and has grey
-    slots; no chart writes a dash or a "suppressed" per slot."""
-    out = tmp_path / "reports"
-    args = ["report", "--db", str(sample_db), "--period", "2026-10", "--suppress", str(K)]
-    assert main([*args, "--out", str(out), "--formats", "html"]) == 0
-    html = dom(out / "2026-10" / "monthly_report.html")
+def test_the_external_report_draws_each_hidden_mark_once_in_chromium(october_external):
+    """The sample's external report (`iop-metrics report --suppress 11`, conftest) as a reader
+    opens it (headless Chromium, no network): every drawn chart with hidden slots names
+    "suppressed" once, in its legend, and has grey slots; no chart writes a dash or a
+    "suppressed" per slot."""
+    assert json.loads((october_external / "metrics.json").read_text())["suppression"]["k"] == K
+    html = dom(october_external / "monthly_report.html")
     figures = re.findall(r'<figure class="chart">(.*?)</figure>', html, flags=re.S)
     with_hidden = [f for f in figures if _grey_rects(f)]
     assert len(with_hidden) == 2, len(with_hidden)  # the hours and the 12-month flow
@@ -191,4 +190,4 @@ def test_the_external_report_draws_each_hidden_mark_once_in_chromium(sample_db, 
     # the grey slots' legend is the chart's own: the others are not repeated beside it
     [hours] = [f for f in with_hidden if "Hours attended" in f]
     assert _texts(hours).count("Adults (9 h)") == 1
-    assert Path(out / "2026-10" / "monthly_report.html").stat().st_size > 0
+    assert Path(october_external / "monthly_report.html").stat().st_size > 0

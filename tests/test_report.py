@@ -36,10 +36,9 @@ def browser() -> str:
 
 
 @pytest.fixture(scope="module")
-def monthly(sample_db, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reports")
-    assert main(["report", "--db", str(sample_db), "--period", "2026-10", "--out", str(out)]) == 0
-    return out / "2026-10"
+def monthly(october_internal) -> Path:
+    """`iop-metrics report --period 2026-10` of the sample, HTML and PDF (conftest)."""
+    return october_internal
 
 
 def test_report_writes_every_output_and_nothing_else(monthly):

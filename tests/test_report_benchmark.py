@@ -78,14 +78,12 @@ def test_program_length_of_stay_is_binned_as_teds_bins_it(with_benchmark, sample
     assert "40.0%" in rows[3]
 
 
-def test_without_a_benchmark_the_2004_figures_are_labelled(tmp_path, sample_db):
-    out = tmp_path / "reports"
-    args = ["report", "--db", str(sample_db), "--period", "2026-10", "--out", str(out)]
-    assert main([*args, "--formats", "html"]) == 0
-    html = (out / "2026-10" / "monthly_report.html").read_text()
+def test_without_a_benchmark_the_2004_figures_are_labelled(october_internal):
+    """`iop-metrics report` without ``--benchmark`` (the sample's 2026-10, conftest)."""
+    html = (october_internal / "monthly_report.html").read_text()
     assert "TEDS-D 2004, all ages (Table 2.5): 37.7%" in html
     assert "TEDS-D 2004, adult intensive outpatient (Table 4.11): 41 days" in html
-    assert "benchmark" not in json.loads((out / "2026-10" / "metrics.json").read_text())
+    assert "benchmark" not in json.loads((october_internal / "metrics.json").read_text())
 
 
 def test_a_missing_benchmark_file_is_bad_input(tmp_path, sample_db, capsys):

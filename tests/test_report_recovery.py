@@ -31,12 +31,10 @@ OCTOBER = parse_period("2026-10")
 
 
 @pytest.fixture(scope="module")
-def reports(sample_db, tmp_path_factory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("recovery")
-    args = ["report", "--db", str(sample_db), "--period", "2026-10", "--formats", "html"]
-    assert main([*args, "--out", str(out / "internal")]) == 0
-    assert main([*args, "--out", str(out / "external"), "--suppress", "11"]) == 0
-    return {a: out / a / "2026-10" for a in ("internal", "external")}
+def reports(october_internal, october_external) -> dict[str, Path]:
+    """The sample's 2026-10 report, internal and external (K = 11), rendered once per session
+    for the tests that read them (conftest)."""
+    return {"internal": october_internal, "external": october_external}
 
 
 def _section(html: str, heading: str) -> str:

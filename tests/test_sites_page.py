@@ -11,7 +11,7 @@ import json
 import re
 
 import pytest
-from helpers import dom
+from helpers import dom, once_per_session
 from network import write as write_network
 from test_run import _no_small_counts
 
@@ -26,7 +26,12 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sites")
+    """The network loaded and its two pages written once per session (``once_per_session``):
+    the module's tests land on both xdist workers, which built them each (6 s) before."""
+    return once_per_session(tmp_path_factory, "test_sites_page", _pages)
+
+
+def _pages(root):
     db = root / "net.duckdb"
     load(write_network(root / "data"), db)
     out = root / "2026-10"
