@@ -18,7 +18,9 @@ from iop_metrics.periods import parse_period
 from iop_metrics.report import kernel
 from iop_metrics.report.build import render
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
+# Both tests on one worker (the second kills the kernel the first warmed), in a group of their
+# own: they share no render with the report group, whose worker is the busier.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kernel")]
 
 PERIOD = parse_period("2026-10")
 

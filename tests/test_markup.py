@@ -19,7 +19,9 @@ from iop_metrics.periods import parse_period
 from iop_metrics.run.archive import write_index
 from iop_metrics.run.sites import write_sites_page
 
-pytestmark = pytest.mark.xdist_group("report")
+# The pages (two reports, two sites pages, an index over a renamed sample) are built once, on
+# one worker: a group of their own, not the report group, so that the groups balance.
+pytestmark = pytest.mark.xdist_group("markup")
 
 MARKUP = "<b>x</b>"
 ESCAPED = "&lt;b&gt;x&lt;/b&gt;"
