@@ -11,6 +11,7 @@ import pytest
 from helpers import client, episode, session, write_dataset
 
 from iop_metrics.compute import metrics as m
+from iop_metrics.compute.outcomes import outcomes_key
 from iop_metrics.compute.query import Query, Scope
 from iop_metrics.compute.series import monthly, trailing_months
 from iop_metrics.disclosure.tables import monthly_series
@@ -198,10 +199,12 @@ def test_outcome_series_on_a_hand_made_case(outcome_case):
     labels = [p.label for p in trailing_months(q.period)]
     assert list(got) == labels and labels[0] == "2025-06"
     assert got == {x: BY_HAND.get(x, NO_COURSE) for x in labels}
-    # the same as each month's document, here and with the residential course in scope
+    # the same as each month's document's outcomes (outcomes_key: what document() puts there,
+    # without the rest of the document; test_each_months_outcomes_are_that_months_document_figures
+    # compares with the whole document), here and with the residential course in scope
     for scoped in (q, Query.of(month(2026, 5), scope=Scope(levels=None))):
         for p, row in zip(trailing_months(q.period), monthly(outcome_case, scoped), strict=True):
-            doc = m.document(outcome_case, Query(p, q.as_of, scoped.scope))["outcomes"]
+            doc = outcomes_key(outcome_case, Query(p, q.as_of, scoped.scope))
             assert {k: row[k] for k in OUTCOMES} == {k: doc[k] for k in OUTCOMES}, p.label
     all_levels = monthly(outcome_case, Query.of(month(2026, 5), scope=Scope(levels=None)))
     assert tuple(all_levels[-1][k] for k in OUTCOMES) == (3, 3, 3, 1.0, 3, 3, 1.0)  # with Y5
