@@ -17,7 +17,7 @@ from helpers import sha256
 from iop_metrics.cli import main
 from iop_metrics.compute import comparison as cmp
 from iop_metrics.errors import InputError
-from iop_metrics.run import sites
+from iop_metrics.report import sites
 from iop_metrics.run.archive import site_names, write_index
 from iop_metrics.run.config import read_config
 

@@ -76,7 +76,7 @@ def render_job(
 def sites_job(
     db: Path, plan: Plan, config: RunConfig, audience: str, hide: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    from .sites import write_sites_page
+    from ..report.sites import write_sites_page
 
     t0 = time.perf_counter()
     path = sites_page(config.out, plan.period, audience)

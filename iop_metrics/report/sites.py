@@ -31,8 +31,8 @@ from ..compute import comparison as cmp
 from ..compute.casemix import FACTOR_WORDS
 from ..disclosure.model import is_small
 from ..periods import Period
-from .archive import write_atomically
-from .plan import ALL
+from ..run.archive import write_atomically
+from ..run.plan import ALL
 
 ORANGE = "#dd6b20"
 
@@ -181,7 +181,7 @@ def chart(
 ) -> Any:
     """A funnel: limits p (1 +/- z sqrt((1 - p) / (p x) + tau2)) along x, the centre line p,
     one point per site coloured by its reading (grey: too few)."""
-    from ..report.charts import BLUE, GREY, RED, alt
+    from .charts import BLUE, GREY, RED, alt
 
     domain = ["as expected", "possibly", "outside 99.8%", "too few"]
     colours = alt.Scale(domain=domain, range=[BLUE, ORANGE, RED, "#a0aec0"])
@@ -313,8 +313,8 @@ def measure_section(
     from markupsafe import Markup
 
     from ..disclosure.linked import page_rows
-    from ..report.charts import to_svg
-    from ..report.markup import Hidden
+    from .charts import to_svg
+    from .markup import Hidden
 
     share = share or {}
     forced = page_rows(share)
@@ -474,7 +474,7 @@ def write_sites_page(
     from ..compute.coverage import data_end
     from ..compute.query import Query, Scope
     from ..db import connect
-    from .pages import render_page, report_css
+    from ..run.pages import render_page, report_css
 
     k = suppress if suppress > 1 else 0
     q = Query.of(period, scope=Scope(levels, None))
