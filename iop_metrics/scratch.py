@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from .errors import WriteError
 from .locks import Lock, alive, hold
 
 LOCK_NAME = ".iop-metrics.lock"  # the lock of a reports folder (run and report)
@@ -45,6 +46,20 @@ def remove(path: Path) -> None:
 def beside(target: Path, kind: str) -> Path:
     """This process's scratch of ``kind`` beside ``target``: ``.<name>.<pid>.<kind>``."""
     return target.with_name(f".{target.name}.{os.getpid()}.{kind}")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``path`` through ``.<name>.<pid>.tmp`` beside it: whole, or as it was."""
+    tmp = beside(path, "tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        kept = f"the earlier {path.name} is as it was" if path.exists() else "nothing was written"
+        raise WriteError.of(
+            exc, path, writing=path.name, needed=len(text.encode()), kept=kept
+        ) from None
 
 
 def sweep_beside(target: Path, kinds: Iterable[str], *, locked: bool) -> list[Path]:

@@ -186,7 +186,7 @@ def test_sites_page_reads_in_words_keeps_labels_apart_and_does_not_adjust_attend
 def test_funnel_labels_move_down_a_line_only_where_they_would_overlap():
     import pandas as pd
 
-    from iop_metrics.report.sites import spread_labels
+    from iop_metrics.report.charts.sites import spread_labels
 
     # north and main 8.9 px apart on a 230 px chart: main goes exactly one line (13 px) below
     df = pd.DataFrame({"x": [93.0, 95.0, 10.0], "y": [0.6559139784946236, 0.6210526315789474,

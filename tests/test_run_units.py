@@ -356,9 +356,10 @@ def test_plan_scopes_and_site_codes_that_cannot_name_a_folder(tmp_path):
 
 def test_funnel_chart_draws_limits_centre_and_a_red_point_for_the_outlier():
     from iop_metrics.report.charts import RED, to_svg
+    from iop_metrics.report.charts.sites import chart as funnel
 
     comp = _raw([("east", 200, 100), ("west", 200, 160), ("rest", 400, 380)])
-    fig = sites.chart(comp.sites, 0.8, x="n", y="rate", tau2=0.0, title="Raw rate",
+    fig = funnel(comp.sites, 0.8, x="n", y="rate", tau2=0.0, title="Raw rate",
                       x_title="n")  # fmt: skip
     svg = to_svg(fig)
     points = re.findall(r'<path[^>]*aria-roledescription="point"[^>]*>', svg)

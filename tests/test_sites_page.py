@@ -145,7 +145,7 @@ def test_sites_at_one_point_of_a_funnel_are_named_together_not_over_each_other()
     import pandas as pd
 
     from iop_metrics.report.charts import to_svg
-    from iop_metrics.report.sites import chart
+    from iop_metrics.report.charts.sites import chart
 
     df = pd.DataFrame(
         {
