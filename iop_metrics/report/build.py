@@ -39,6 +39,12 @@ LOW_DISK = (
     1 << 20
 )  # under this free, a Chromium that printed no PDF is taken to have hit a full disk
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# A report's scratch, swept by the next report or run into the same folder after a kill
+# (``scratch.reports_folder``): its temporary folder, .tmp-<period>-<pid>-* (legacy names
+# without a pid too), and, in the shared temporary folder, the kernel's log, Chromium's
+# profile and the database ``report --data`` loads (``scratch.temp_name``).
+SCRATCH = (r"\.tmp-.+",)
+TEMP = ("kernel", "chromium", "report")
 
 
 class ReportError(Exception):
@@ -287,7 +293,7 @@ def render(
     try:
         executed = tmp / f"{name}.ipynb"
         t0 = time.perf_counter()
-        noise = Path(tempfile.gettempdir()) / f"iop-metrics-kernel-{os.getpid()}.log"
+        noise = Path(tempfile.gettempdir()) / f"{temp_name('kernel')[:-1]}.log"
         try:
             with _kernel_noise_to(noise):
                 pm.execute_notebook(

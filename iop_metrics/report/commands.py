@@ -38,7 +38,7 @@ def _report(a: argparse.Namespace) -> int:
     from ..db import connect
     from ..periods import parse_period, periods_between
     from ..scratch import reports_folder
-    from .build import report_folder
+    from .build import SCRATCH, TEMP, report_folder
 
     today = dt.date.today()
     spark = uses_spark(a)
@@ -63,7 +63,10 @@ def _report(a: argparse.Namespace) -> int:
     scope = Scope(tuple(a.level) if a.level else Scope().levels, a.site, a.track)
     out = Path(a.out)
     report_folder(out, first, scope)  # a site or track that cannot name a folder: exit 2 here
-    with reports_folder(out, what=f"report into {out}", wait=a.wait, log=say):
+    # a killed run's .run-<pid> is not among them: it waits for the next run, which records it
+    with reports_folder(
+        out, what=f"report into {out}", names=SCRATCH, kinds=TEMP, wait=a.wait, log=say
+    ):
         return _render_periods(a, periods, scope, spark=spark)
 
 
