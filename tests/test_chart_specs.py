@@ -16,7 +16,8 @@ import pytest
 
 from iop_metrics.report import pages, sections
 from iop_metrics.report.charts import base, to_svg
-from iop_metrics.report.data import from_parameters
+from iop_metrics.report.data import report_data
+from iop_metrics.report.request import from_parameters
 from iop_metrics.report.sites import chart
 
 SECTIONS = (
@@ -51,11 +52,11 @@ def checked(monkeypatch) -> list[dict]:
 
 def test_every_chart_of_the_report_is_valid_vega_lite(sample_db, checked):
     for site, k in (("", 0), ("north", 11)):
-        data = from_parameters(
+        data = report_data(from_parameters(
             period="2026-10", as_of="", db_path=str(sample_db), levels="2.1", site=site,
             track="", suppress=k, window_days=14, benchmark="", engine="duckdb", data_path="",
-            today="", hide="", exact="",
-        )  # fmt: skip
+            today="",
+        ))  # fmt: skip
         for section in SECTIONS:
             section(data)
     # 8 sparklines, the section charts and the recovery ones, in each copy
