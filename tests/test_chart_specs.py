@@ -16,9 +16,9 @@ import pytest
 
 from iop_metrics.report import pages, sections
 from iop_metrics.report.charts import base, to_svg
+from iop_metrics.report.charts.sites import chart
 from iop_metrics.report.data import report_data
 from iop_metrics.report.request import from_parameters
-from iop_metrics.report.sites import chart
 
 SECTIONS = (
     pages.attendance,
@@ -65,7 +65,8 @@ def test_every_chart_of_the_report_is_valid_vega_lite(sample_db, checked):
 
 
 def test_the_sites_pages_funnels_are_valid_vega_lite(checked):
-    """The sites page draws every measure's funnels with ``report.sites.chart`` (adjusted on n*,
+    """The sites page draws every measure's funnels with ``report.charts.sites.chart``
+    (adjusted on n*,
     raw on n): both, over each reading a site can have and a site hidden (no figures)."""
     nan = float("nan")
     df = pd.DataFrame(
