@@ -124,11 +124,12 @@ import json, sys, time
 from pathlib import Path
 from iop_metrics.periods import parse_period
 from iop_metrics.report.build import render
+from iop_metrics.report.request import Request
 out, runs = Path(sys.argv[2]), int(sys.argv[4])
 seconds = []
 for i in range(runs):
     t = time.perf_counter()
-    render(sys.argv[1], parse_period(sys.argv[3]), dest=out / str(i), warm=True)
+    render(Request(parse_period(sys.argv[3]), db_path=sys.argv[1]), dest=out / str(i), warm=True)
     seconds.append(time.perf_counter() - t)
 print(json.dumps(seconds))
 """

@@ -1,4 +1,4 @@
-"""Scratch files and folders: named for the process that owns them, swept when it is gone.
+r"""Scratch files and folders: named for the process that owns them, swept when it is gone.
 
 Every stage writes beside its target under a dot-name carrying the owner's pid
 (``.iop.duckdb.<pid>.tmp`` and its ``.tmp.wal``, ``.tmp-<period>-<pid>-*``, ``.run-<pid>``,
@@ -8,10 +8,14 @@ the target's lock (``locks.hold``) everyone else's scratch there is left over by
 so it goes whatever its pid says; scratch in the shared temporary folder goes only when
 its owner is gone.
 
+This module knows no stage's names but its own (``write_atomically``'s ``ATOMIC``): each
+stage declares its scratch where it makes it (``ingest.load.SCRATCH``, ``report.build.SCRATCH``
+and ``TEMP``, ``run.journal.WORK``) and hands it to the sweep.
+
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (d / ".tmp-2026-10-999999999-x").mkdir()
->>> [p.name for p in sweep_reports(d)]
+>>> [p.name for p in sweep_reports(d, [r"\.tmp-.+"])]
 ['.tmp-2026-10-999999999-x']
 """
 
@@ -25,12 +29,12 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from .errors import WriteError
 from .locks import Lock, alive, hold
 
 LOCK_NAME = ".iop-metrics.lock"  # the lock of a reports folder (run and report)
-# A report's scratch folder (legacy names without a pid included), a page's temporary file.
-REPORT_SCRATCH = re.compile(r"\.tmp-.+|\.[^/]+\.(html|json)(\.\d+)?\.tmp|\.run-\d+")
-TEMP_SCRATCH = re.compile(r"iop-metrics-(kernel|chromium|report|import)-(?P<pid>\d+)(\.log|-.*)")
+# ``write_atomically``'s temporary file, .<name>.<pid>.tmp (legacy names without a pid too)
+ATOMIC = r"\.[^/]+\.(html|json)(\.\d+)?\.tmp"
 
 
 def remove(path: Path) -> None:
@@ -45,6 +49,20 @@ def remove(path: Path) -> None:
 def beside(target: Path, kind: str) -> Path:
     """This process's scratch of ``kind`` beside ``target``: ``.<name>.<pid>.<kind>``."""
     return target.with_name(f".{target.name}.{os.getpid()}.{kind}")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``path`` through ``.<name>.<pid>.tmp`` beside it: whole, or as it was."""
+    tmp = beside(path, "tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        kept = f"the earlier {path.name} is as it was" if path.exists() else "nothing was written"
+        raise WriteError.of(
+            exc, path, writing=path.name, needed=len(text.encode()), kept=kept
+        ) from None
 
 
 def sweep_beside(target: Path, kinds: Iterable[str], *, locked: bool) -> list[Path]:
@@ -68,17 +86,19 @@ def sweep_beside(target: Path, kinds: Iterable[str], *, locked: bool) -> list[Pa
 
 
 def _mine(name: str) -> bool:
+    """Scratch of this process: its pid between separators, or at the end (``.run-<pid>``)."""
     pid = os.getpid()
-    return f"-{pid}-" in name or f".{pid}." in name or name == f".run-{pid}"
+    return f"-{pid}-" in name or f".{pid}." in name or name.endswith(f"-{pid}")
 
 
-def sweep_reports(out: Path, *, keep: Iterable[Path] = (), runs: bool = True) -> list[Path]:
-    """Remove what killed reports and runs left in the reports folder ``out``.
+def sweep_reports(out: Path, names: Iterable[str], *, keep: Iterable[Path] = ()) -> list[Path]:
+    """Remove what killed processes left in the reports folder ``out``: what matches one of
+    ``names`` (regular expressions on a name, each stage's own) or ``ATOMIC``.
 
     Looks in ``out``, its period folders and their scope folders (where ``report`` and
-    ``run`` write their scratch). Call it holding ``out``'s lock; ``keep`` is spared, and
-    with ``runs`` off so are killed runs' work folders (the next run records them).
+    ``run`` write their scratch). Call it holding ``out``'s lock; ``keep`` is spared.
     """
+    scratch = re.compile("|".join([ATOMIC, *names]))
     spared = {Path(p) for p in keep}
     gone: list[Path] = []
     level = [out] if out.is_dir() else []
@@ -86,9 +106,7 @@ def sweep_reports(out: Path, *, keep: Iterable[Path] = (), runs: bool = True) ->
         below = []
         for folder in level:
             for p in sorted(folder.iterdir()):
-                if REPORT_SCRATCH.fullmatch(p.name):
-                    if not runs and p.name.startswith(".run-"):
-                        continue
+                if scratch.fullmatch(p.name):
                     if p not in spared and not _mine(p.name):
                         remove(p)
                         gone.append(p)
@@ -103,13 +121,16 @@ def temp_name(kind: str) -> str:
     return f"iop-metrics-{kind}-{os.getpid()}-"
 
 
-def sweep_temp() -> list[Path]:
-    """Remove the scratch of gone processes from the shared temporary folder."""
+def sweep_temp(kinds: Iterable[str]) -> list[Path]:
+    """Remove the scratch of gone processes from the shared temporary folder: names made with
+    ``temp_name`` for one of ``kinds`` (each stage's own), or a ``.log`` of that name."""
+    names = "|".join(re.escape(k) for k in kinds)
+    scratch = re.compile(rf"iop-metrics-({names})-(?P<pid>\d+)(\.log|-.*)")
     gone = []
     root = Path(tempfile.gettempdir())
     with contextlib.suppress(OSError):
         for p in root.glob("iop-metrics-*"):
-            match = TEMP_SCRATCH.fullmatch(p.name)
+            match = scratch.fullmatch(p.name)
             if match and not alive(int(match.group("pid"))):
                 remove(p)
                 gone.append(p)
@@ -118,12 +139,19 @@ def sweep_temp() -> list[Path]:
 
 @contextlib.contextmanager
 def reports_folder(
-    out: Path, *, what: str, wait: float = 0.0, log: Callable[[str], None] | None = None
+    out: Path,
+    *,
+    what: str,
+    names: Iterable[str],
+    kinds: Iterable[str],
+    wait: float = 0.0,
+    log: Callable[[str], None] | None = None,
 ) -> Iterator[Lock]:
-    """Hold the lock of the reports folder ``out`` and sweep what killed reports left there
-    (a killed run's ``.run-<pid>`` waits for the next run, which records it)."""
+    """Hold the lock of the reports folder ``out`` and sweep what killed processes left there
+    (``names``, and in the shared temporary folder ``kinds``: see ``sweep_reports`` and
+    ``sweep_temp``)."""
     with hold(out / LOCK_NAME, what=what, wait=wait, log=log) as lock:
-        for p in sweep_reports(out, runs=False) + sweep_temp():
+        for p in sweep_reports(out, names) + sweep_temp(kinds):
             if log:
                 log(f"removed {p}, left by a process that was stopped")
         yield lock

@@ -16,8 +16,9 @@ import pytest
 
 from iop_metrics.report import pages, sections
 from iop_metrics.report.charts import base, to_svg
-from iop_metrics.report.data import from_parameters
-from iop_metrics.run.sites import chart
+from iop_metrics.report.charts.sites import chart
+from iop_metrics.report.data import report_data
+from iop_metrics.report.request import from_parameters
 
 SECTIONS = (
     pages.attendance,
@@ -51,11 +52,11 @@ def checked(monkeypatch) -> list[dict]:
 
 def test_every_chart_of_the_report_is_valid_vega_lite(sample_db, checked):
     for site, k in (("", 0), ("north", 11)):
-        data = from_parameters(
+        data = report_data(from_parameters(
             period="2026-10", as_of="", db_path=str(sample_db), levels="2.1", site=site,
             track="", suppress=k, window_days=14, benchmark="", engine="duckdb", data_path="",
-            today="", hide="", exact="",
-        )  # fmt: skip
+            today="",
+        ))  # fmt: skip
         for section in SECTIONS:
             section(data)
     # 8 sparklines, the section charts and the recovery ones, in each copy
@@ -64,7 +65,8 @@ def test_every_chart_of_the_report_is_valid_vega_lite(sample_db, checked):
 
 
 def test_the_sites_pages_funnels_are_valid_vega_lite(checked):
-    """The sites page draws every measure's funnels with ``run.sites.chart`` (adjusted on n*,
+    """The sites page draws every measure's funnels with ``report.charts.sites.chart``
+    (adjusted on n*,
     raw on n): both, over each reading a site can have and a site hidden (no figures)."""
     nan = float("nan")
     df = pd.DataFrame(

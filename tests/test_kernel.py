@@ -17,6 +17,7 @@ from iop_metrics.compute.query import Scope
 from iop_metrics.periods import parse_period
 from iop_metrics.report import kernel
 from iop_metrics.report.build import render
+from iop_metrics.report.request import Request
 
 # Both tests on one worker (the second kills the kernel the first warmed), in a group of their
 # own: they share no render with the report group, whose worker is the busier.
@@ -41,18 +42,12 @@ def _counts(folder) -> list[int | None]:
 
 
 def test_a_report_rendered_warm_equals_one_rendered_cold(sample_db, tmp_path):
-    external = {"scope": Scope(), "suppress": 11, "formats": ("html",)}
-    render(sample_db, PERIOD, dest=tmp_path / "cold", **external)
+    external = Request(PERIOD, db_path=str(sample_db), suppress=11, formats=("html",))
+    render(external, dest=tmp_path / "cold")
     # The warm kernel first renders another report (a site, internal), then is left dirty:
     # names a notebook might read, a database connection, a warning already shown once.
-    render(
-        sample_db,
-        PERIOD,
-        dest=tmp_path / "other",
-        scope=Scope(site="north"),
-        formats=("html",),
-        warm=True,
-    )
+    other = Request(PERIOD, db_path=str(sample_db), scope=Scope(site="north"), formats=("html",))
+    render(other, dest=tmp_path / "other", warm=True)
     warm = kernel.current()
     warm._run(
         "import duckdb, warnings\n"
@@ -61,7 +56,7 @@ def test_a_report_rendered_warm_equals_one_rendered_cold(sample_db, tmp_path):
         "warnings.warn('shown once', UserWarning)\n"
     )
     pid = warm.km.provisioner.pid
-    render(sample_db, PERIOD, dest=tmp_path / "warm", warm=True, **external)
+    render(external, dest=tmp_path / "warm", warm=True)
     assert kernel.current().km.provisioner.pid == pid  # the same kernel rendered both
     cold, hot = tmp_path / "cold", tmp_path / "warm"
     assert (hot / "metrics.json").read_bytes() == (cold / "metrics.json").read_bytes()
@@ -81,7 +76,8 @@ def test_a_kernel_that_died_is_replaced(sample_db, tmp_path):
             break
         time.sleep(0.05)
     assert not first.alive()
-    render(sample_db, PERIOD, dest=tmp_path / "after", formats=("html",), warm=True)
+    html = Request(PERIOD, db_path=str(sample_db), formats=("html",))
+    render(html, dest=tmp_path / "after", warm=True)
     second = kernel.current()
     assert second is not first and second.alive()
     doc = json.loads((tmp_path / "after" / "metrics.json").read_text())

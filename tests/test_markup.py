@@ -16,8 +16,8 @@ from helpers import axe
 from iop_metrics.cli import main
 from iop_metrics.ingest.load import load
 from iop_metrics.periods import parse_period
+from iop_metrics.report.sites import write_sites_page
 from iop_metrics.run.archive import write_index
-from iop_metrics.run.sites import write_sites_page
 
 # The pages (two reports, two sites pages, an index over a renamed sample) are built once, on
 # one worker: a group of their own, not the report group, so that the groups balance.

@@ -89,14 +89,90 @@ def test_explore_notebook_runs_top_to_bottom_under_papermill(sample_db, tmp_path
 
 
 def test_the_report_notebook_resolves_a_relative_period_itself(sample_db):
-    from iop_metrics.report.data import from_parameters
+    from iop_metrics.report.request import from_parameters
 
     common = dict(as_of="", db_path=str(sample_db), levels="2.1", site="", track="")
-    data = from_parameters(
+    req = from_parameters(
         period="last-quarter", today="2026-11-15", suppress=0, window_days=14, **common
     )
-    assert data.query.period.label == "2026-Q3"
-    data = from_parameters(
+    assert req.period.label == "2026-Q3"
+    req = from_parameters(
         period="last-month", today="2026-11-01", suppress=0, window_days=14, **common
     )
-    assert data.query.period.label == "2026-10"
+    assert req.period.label == "2026-10"
+
+
+def _report_notebook(tmp_path, parameters: dict) -> tuple[dict, dict, str]:
+    """The report notebook run under papermill with ``parameters``: its injected parameters,
+    its metrics.json and its header as HTML."""
+    import papermill as pm
+
+    out = tmp_path / "monthly_report.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "monthly_report.ipynb"),
+        str(out),
+        kernel_name="python3",
+        parameters=parameters,
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    cells = json.loads(out.read_text())["cells"]
+    by_tag = {t: c for c in cells for t in c["metadata"].get("tags", [])}
+    injected = ast.parse("".join(by_tag["injected-parameters"]["source"]))
+    given = {n.targets[0].id: n.value.value for n in injected.body}
+    [metrics] = by_tag["metrics"]["outputs"]
+    doc = json.loads(metrics["data"]["application/json"]["metrics_json"])
+    [header] = by_tag["header"]["outputs"]
+    return given, doc, "".join(header["data"]["text/html"])
+
+
+def test_an_analysts_notebook_with_only_period_and_site_set_runs(sample_db, tmp_path):
+    """In JupyterLab an analyst sets the human parameters, not a request: the notebook builds
+    the request from them (``from_parameters``), the other parameters keeping their defaults."""
+    given, doc, header = _report_notebook(
+        tmp_path, {"db_path": str(sample_db), "period": "2026-09", "site": "north"}
+    )
+    assert "request" not in given
+    assert doc["period"] == {
+        "label": "2026-09", "start": "2026-09-01", "end": "2026-09-30", "as_of": "2026-09-30"
+    }  # fmt: skip
+    assert doc["scope"] == {"levels_of_care": ["2.1"], "site": "north", "track": None}
+    assert "suppression" not in doc and doc["census"]["admissions"] > 0  # internal: all shown
+    assert "2026-09" in header
+
+
+def test_a_request_reaches_the_notebook_whole_and_wins_over_the_human_parameters(
+    sample_db, tmp_path
+):
+    """What ``iop-metrics report`` and a run hand the notebook: one ``request`` parameter,
+    read back in the kernel as the same request (its scope, audience, share and program)."""
+    import datetime as dt
+
+    from iop_metrics.compute.query import Scope
+    from iop_metrics.periods import month
+    from iop_metrics.report.request import Request
+
+    req = Request(
+        month(2026, 10),
+        as_of=dt.date(2026, 11, 20),
+        scope=Scope(("2.1",), "north"),
+        window_days=10,
+        suppress=11,
+        hide={"follow_up.6m.housed_known": "complementary"},
+        db_path=str(sample_db),
+        program="Riverside <IOP>",
+        paper="a4",
+        formats=("html",),
+    )
+    assert Request.from_json(req.to_json()) == req
+    human = {"period": "1999-01", "site": "south", "suppress": 0}  # ignored beside a request
+    given, doc, header = _report_notebook(tmp_path, {**human, "request": req.to_json()})
+    assert Request.from_json(given["request"]) == req
+    assert doc["period"]["label"] == "2026-10" and doc["period"]["as_of"] == "2026-11-20"
+    assert doc["scope"] == {"levels_of_care": ["2.1"], "site": "north", "track": None}
+    assert doc["suppression"]["k"] == 11
+    # the share is forced: 58 housed at 6 months known, shown when the report protects
+    # itself alone, is hidden
+    assert doc["follow_up"]["6m"]["housed_known"] is None
+    assert doc["suppression"]["hidden"]["follow_up.6m.housed_known"] == "complementary"
+    assert "Riverside &lt;IOP&gt;" in header

@@ -418,7 +418,7 @@ def _page_source(con, q, k, share, models):
     from auditor import Source
 
     from iop_metrics.disclosure import linked
-    from iop_metrics.run import sites
+    from iop_metrics.report import sites
 
     doc, labels, more = {}, {}, []
     for meas in sites.MEASURES:

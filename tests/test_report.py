@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -19,6 +20,7 @@ from iop_metrics.ingest.load import load
 from iop_metrics.ingest.sample import generate
 from iop_metrics.report.build import find_chromium
 from iop_metrics.report.charts import COUNT_TITLES
+from iop_metrics.report.request import Request, from_parameters
 
 CHROMIUM = find_chromium()
 # These tests share module-scoped report runs: under pytest-xdist (make test: --dist loadgroup)
@@ -137,7 +139,11 @@ def test_executed_notebook_is_kept_with_its_parameters(monthly):
     tags = [t for c in nb["cells"] for t in c.get("metadata", {}).get("tags", [])]
     assert "injected-parameters" in tags
     injected = next(c for c in nb["cells"] if "injected-parameters" in c["metadata"]["tags"])
-    assert 'period = "2026-10"' in "".join(injected["source"])
+    [line] = "".join(injected["source"]).splitlines()[1:]  # one parameter: the whole request
+    name, _, value = line.partition(" = ")
+    assert (
+        name == "request" and Request.from_json(ast.literal_eval(value)).period.label == "2026-10"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -557,7 +563,7 @@ def test_a_report_from_figures_read_once_equals_one_read_itself(sample_db, tmp_p
     import pandas as pd
 
     from iop_metrics.periods import month
-    from iop_metrics.report.data import assemble, from_parameters, gather, metrics_json
+    from iop_metrics.report.data import assemble, gather, metrics_json, report_data
     from iop_metrics.report.figures import exact, load_exact, save_exact
 
     q = Query.of(month(2026, 10), scope=Scope(("2.1",), "north"))
@@ -570,7 +576,8 @@ def test_a_report_from_figures_read_once_equals_one_read_itself(sample_db, tmp_p
     kept = assemble(load_exact(tmp_path / "x.pkl", q), suppress=k)
     params = dict(period="2026-10", as_of="", db_path=str(tmp_path / "absent.duckdb"),
                   levels="2.1", site="north", track="", suppress=k, window_days=14)  # fmt: skip
-    via = from_parameters(**params, exact=str(tmp_path / "x.pkl"))  # the database unread
+    req = from_parameters(**params).replace(exact=str(tmp_path / "x.pkl"))
+    via = report_data(req)  # the database unread
     for d in (kept, via):
         assert metrics_json(d) == metrics_json(direct)
         assert d.reasons == direct.reasons and d.previous == direct.previous

@@ -9,19 +9,22 @@ import re
 import pytest
 
 from iop_metrics.report import pages
-from iop_metrics.report.data import from_parameters
+from iop_metrics.report.data import report_data
+from iop_metrics.report.request import from_parameters
 
 
 def _data(sample_db, period: str, suppress: int = 0):
-    return from_parameters(
-        period=period,
-        as_of="",
-        db_path=str(sample_db),
-        levels="2.1",
-        site="",
-        track="",
-        suppress=suppress,
-        window_days=14,
+    return report_data(
+        from_parameters(
+            period=period,
+            as_of="",
+            db_path=str(sample_db),
+            levels="2.1",
+            site="",
+            track="",
+            suppress=suppress,
+            window_days=14,
+        )
     )
 
 

@@ -19,6 +19,7 @@ from helpers import axe, once_per_session, sha256
 from helpers import dom as _dom
 
 from iop_metrics.cli import main
+from iop_metrics.report.request import Request
 
 SCOPES = ("all", "main", "north")
 
@@ -186,7 +187,7 @@ def test_sites_page_reads_in_words_keeps_labels_apart_and_does_not_adjust_attend
 def test_funnel_labels_move_down_a_line_only_where_they_would_overlap():
     import pandas as pd
 
-    from iop_metrics.run.sites import spread_labels
+    from iop_metrics.report.charts.sites import spread_labels
 
     # north and main 8.9 px apart on a 230 px chart: main goes exactly one line (13 px) below
     df = pd.DataFrame({"x": [93.0, 95.0, 10.0], "y": [0.6559139784946236, 0.6210526315789474,
@@ -344,7 +345,8 @@ def test_external_copies_show_no_count_of_1_to_10(runs):
 
 def test_the_external_reports_read_together_leak_nothing(runs):
     """The run protects the program's and its sites' external reports as one model
-    (``disclosure.linked``): each external notebook was given its share of that plan (``hide``), and
+    (``disclosure.linked``): each external notebook was given its share of that plan (its
+    request's ``hide``), and
     the three metrics.json read together, the program's counts as the sums of the sites'
     wherever the exact figures add up, give away no count of 1 to 10."""
     from auditor import Source, audit_many, leaves
@@ -361,11 +363,13 @@ def test_the_external_reports_read_together_leak_nothing(runs):
                 for c in nb["cells"]
                 if "injected-parameters" in c["metadata"].get("tags", [])
             )
-            found = re.search(r"^hide = (.*)$", injected, re.M)
+            found = re.search(r"^request = (.*)$", injected, re.M)
+            assert found, scope  # one parameter, the report's request
+            share = Request.from_json(json.loads(found.group(1))).hide
             if audience == "internal":
-                assert found is None, scope
-            elif found:
-                shares[scope] = json.loads(json.loads(found.group(1)))
+                assert share == {}, scope
+            elif share:
+                shares[scope] = share
     assert shares.get("main") or shares.get("north"), shares
     ext = {s: json.loads((out / s / "external" / "metrics.json").read_text()) for s in SCOPES}
     exact = {

@@ -199,6 +199,7 @@ def test_the_temp_sweep_keeps_a_live_processs_scratch_and_removes_a_dead_ones(
     temporary folder only the scratch of a process that is gone is swept."""
     import tempfile
 
+    from iop_metrics.report.build import TEMP
     from iop_metrics.scratch import sweep_temp
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
@@ -210,7 +211,7 @@ def test_the_temp_sweep_keeps_a_live_processs_scratch_and_removes_a_dead_ones(
         names += [f"iop-metrics-chromium-{live.pid}.log", f"iop-metrics-chromium-{dead.pid}.log"]
         for name in names:
             (tmp_path / name).mkdir() if "kernel" in name else (tmp_path / name).touch()
-        gone = sweep_temp()
+        gone = sweep_temp(TEMP)  # the report stage's names (its kernel's, its Chromium's)
         assert sorted(p.name for p in gone) == sorted(names[1::2])
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[0::2])
     finally:

@@ -17,7 +17,7 @@ from helpers import sha256
 from iop_metrics.cli import main
 from iop_metrics.compute import comparison as cmp
 from iop_metrics.errors import InputError
-from iop_metrics.run import sites
+from iop_metrics.report import sites
 from iop_metrics.run.archive import site_names, write_index
 from iop_metrics.run.config import read_config
 
@@ -354,11 +354,72 @@ def test_plan_scopes_and_site_codes_that_cannot_name_a_folder(tmp_path):
             make_plan(c, parse_period("2026-10"), bad)
 
 
+def test_a_run_hands_each_report_its_request_with_exactly_its_share_of_the_plan(tmp_path):
+    """Each report starts with the request its plan built (scope, audience K, program, paper,
+    formats, the run's snapshot) and, once the joint plan is known, with its own share of it
+    and its own figures' file; the internal reports and the sites page get nothing of another's."""
+    from iop_metrics.compute.query import Scope
+    from iop_metrics.periods import parse_period
+    from iop_metrics.run.plan import make_plan
+    from iop_metrics.run.schedule import _release, handed, plan_tasks
+
+    c = read_config(_config(tmp_path, GOOD + 'program = "Riverside"\npaper = "a4"\n'))
+    plan = make_plan(c, parse_period("2026-10"), ("east", "west"))
+    snapshot = tmp_path / "snapshot.duckdb"
+    tasks = plan_tasks(c, plan, snapshot)
+    paths = [t[0]["path"] for t in tasks]
+    assert paths[:3] == [
+        "2026-10/sites.html",
+        "2026-10/sites-external.html",
+        "2026-10/all/internal/",
+    ]
+    shares = {
+        "all": {"census.admissions": "complementary"},
+        "east": {"census.discharges": "small"},
+        "west": {"retention.cohort_admissions": "complementary"},
+        "sites": {"completion.12m[east].n": "small"},
+    }
+    got = {s: {"status": "ok", "exact": f"exact-{s}.pkl"} for s in ("all", "east", "west")}
+    started: list[tuple] = []
+
+    def start(task, **added):
+        started.append((task[0], *handed(task, **added)))
+
+    for task in tasks:
+        if task[0]["audience"] == "external":
+            _release(task, shares, got, start)
+        elif task[0]["kind"] == "report":
+            start(task, exact=got[task[0]["scope"]]["exact"])
+        else:
+            start(task)
+    assert len(started) == len(tasks) == 8
+    for rec, args, kw in started:
+        if rec["kind"] == "sites":
+            external = rec["audience"] == "external"
+            assert kw == ({"hide": shares["sites"]} if external else {}), rec
+            continue
+        req, folder, pdf_required = args
+        scope, k = rec["scope"], 11 if rec["audience"] == "external" else 0
+        assert folder == c.out / "2026-10" / scope / rec["audience"] and not pdf_required
+        assert req.hide == (shares[scope] if k else {}), rec
+        assert req.exact == f"exact-{scope}.pkl" and req.suppress == k and kw == {}
+        assert req.scope == Scope(("2.1",), None if scope == "all" else scope)
+        assert (req.period.label, req.db_path, req.program, req.paper, req.formats) == (
+            "2026-10", str(snapshot), "Riverside", "a4", ("html",)
+        )  # fmt: skip
+    # no plan (a model failed): no external output starts, each names why
+    rec = {**tasks[-1][0]}
+    _release((rec, *tasks[-1][1:]), {}, {"east": {"error": "MemoryError()"}}, start)
+    assert rec["status"] == "failed" and "MemoryError" in rec["error"]
+    assert len(started) == 8
+
+
 def test_funnel_chart_draws_limits_centre_and_a_red_point_for_the_outlier():
     from iop_metrics.report.charts import RED, to_svg
+    from iop_metrics.report.charts.sites import chart as funnel
 
     comp = _raw([("east", 200, 100), ("west", 200, 160), ("rest", 400, 380)])
-    fig = sites.chart(comp.sites, 0.8, x="n", y="rate", tau2=0.0, title="Raw rate",
+    fig = funnel(comp.sites, 0.8, x="n", y="rate", tau2=0.0, title="Raw rate",
                       x_title="n")  # fmt: skip
     svg = to_svg(fig)
     points = re.findall(r'<path[^>]*aria-roledescription="point"[^>]*>', svg)

@@ -19,7 +19,7 @@ from iop_metrics.cli import MEASURE_CHOICES, main
 from iop_metrics.compute import comparison
 from iop_metrics.ingest.load import load
 from iop_metrics.periods import parse_period
-from iop_metrics.run.sites import write_sites_page
+from iop_metrics.report.sites import write_sites_page
 
 pytestmark = pytest.mark.slow
 
@@ -145,7 +145,7 @@ def test_sites_at_one_point_of_a_funnel_are_named_together_not_over_each_other()
     import pandas as pd
 
     from iop_metrics.report.charts import to_svg
-    from iop_metrics.run.sites import chart
+    from iop_metrics.report.charts.sites import chart
 
     df = pd.DataFrame(
         {

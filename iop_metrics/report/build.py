@@ -10,7 +10,6 @@ is full (the earlier report stays as it was).
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import errno
 import json
 import os
@@ -32,6 +31,7 @@ from ..periods import Period
 from ..scratch import temp_name
 from . import markup
 from .markup import PAPERS
+from .request import Request
 
 NOTEBOOK = "monthly_report.ipynb"
 NAMES = {"month": "monthly_report", "quarter": "quarterly_report", "year": "annual_report"}
@@ -39,6 +39,12 @@ LOW_DISK = (
     1 << 20
 )  # under this free, a Chromium that printed no PDF is taken to have hit a full disk
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# A report's scratch, swept by the next report or run into the same folder after a kill
+# (``scratch.reports_folder``): its temporary folder, .tmp-<period>-<pid>-* (legacy names
+# without a pid too), and, in the shared temporary folder, the kernel's log, Chromium's
+# profile and the database ``report --data`` loads (``scratch.temp_name``).
+SCRATCH = (r"\.tmp-.+",)
+TEMP = ("kernel", "chromium", "report")
 
 
 class ReportError(Exception):
@@ -90,39 +96,6 @@ def find_chromium() -> str | None:
         if path := shutil.which(name):
             return path
     return None
-
-
-def _parameters(
-    db: Path,
-    period: Period,
-    as_of: dt.date | None,
-    scope: Scope,
-    suppress: int,
-    window_days: int,
-    benchmark: Path | None = None,
-    data_path: str | None = None,
-    program: str | None = None,
-    hide: dict[str, str] | None = None,
-    exact: str | None = None,
-) -> dict[str, Any]:
-    spark = {"engine": "spark", "data_path": data_path} if data_path else {}
-    run = {"hide": json.dumps(hide, sort_keys=True)} if hide else {}
-    if exact:
-        run["exact"] = str(exact)
-    return {
-        **spark,
-        **run,
-        "period": period.label,
-        "as_of": as_of.isoformat() if as_of else "",
-        "db_path": str(db),
-        "levels": ",".join(scope.levels) if scope.levels else "",
-        "site": scope.site or "",
-        "track": scope.track or "",
-        "suppress": int(suppress),
-        "window_days": int(window_days),
-        "benchmark": str(benchmark) if benchmark else "",
-        "program": program or "",
-    }
 
 
 def _failure(nb_path: Path) -> str:
@@ -261,54 +234,44 @@ def _pdf_failed(pdf_path: Path, said: str) -> None:
 
 
 def render(
-    db: str | os.PathLike[str],
-    period: Period,
+    req: Request,
     *,
     out_dir: str | os.PathLike[str] = "reports",
     dest: str | os.PathLike[str] | None = None,
-    as_of: dt.date | None = None,
-    scope: Scope | None = None,
-    suppress: int = 0,
-    window_days: int = 14,
-    formats: tuple[str, ...] = ("html", "pdf"),
     pdf_required: bool = False,
     warn: Any = print,
-    benchmark: str | os.PathLike[str] | None = None,
-    data_path: str | None = None,
-    program: str | None = None,
-    paper: str = "letter",
     warm: bool = False,
-    hide: dict[str, str] | None = None,
-    exact: str | None = None,
 ) -> dict[str, float]:
-    """Render the report for ``period`` into ``out_dir/<period>/`` (or into the folder ``dest``
-    when given, as scheduled runs do); returns timings in seconds.
+    """Render the report ``req`` asks for (``request.Request``: its period, scope, audience,
+    a run's share and figures already read, program, paper, formats, benchmark, where the
+    figures are read) into ``out_dir/<period>/`` (or into the folder ``dest`` when given, as
+    scheduled runs do); returns timings in seconds. The notebook gets ``req`` as its one
+    ``request`` parameter.
 
-    ``benchmark`` is a file from ``iop-metrics benchmark teds-d``: the report then sets the
-    program beside its state's and the nation's latest TEDS-D figures instead of TEDS 2004's.
-    With ``data_path`` (tables written by ``iop-metrics export``) the figures are computed on
-    Spark instead of the database ``db``; the rendering stays local. ``program`` is the
-    program's name for the header; ``paper`` the PDF's page size (letter or a4). ``warm``: run
-    the notebook on this process's warm kernel (``kernel.py``), started once and reused by every
-    report the process renders, instead of a kernel of its own, and print the PDF in its one
-    Chromium (``browser.py``). ``hide``: figures hidden besides the report's own suppression,
-    with why (what a run hides so that its external reports read together leak nothing).
-    ``exact``: a file of the report's figures already read (``figures.save_exact``), for the
-    notebook to use instead of reading the database again.
+    The ``benchmark`` file and the database (unless the figures are read on Spark from
+    ``data_path``) are checked first (bad input: exit 2). ``warm``: run the notebook on this
+    process's warm kernel (``kernel.py``), started once and reused by every report the process
+    renders, instead of a kernel of its own, and print the PDF in its one Chromium
+    (``browser.py``).
     """
     from ..imports import UNUSED, hidden
 
     if warm:  # the kernel and Chromium start now, while papermill is imported and the rest
-        _start_soon(formats)
+        _start_soon(req.formats)
     with hidden(*UNUSED):
         import papermill as pm
 
-    db_path = Path(db).resolve()
-    if data_path is None:
-        require_db(db)
-    scope = scope or Scope()
-    paper = check_paper(paper)
-    bench = _benchmark_path(benchmark)
+    if not req.data_path:
+        require_db(req.db_path)
+    paper = check_paper(req.paper)
+    bench = _benchmark_path(req.benchmark)
+    req = req.replace(
+        db_path=str(Path(req.db_path).resolve()),
+        paper=paper,
+        benchmark=str(bench) if bench else None,
+        engine="spark" if req.data_path else req.engine,
+    )
+    period, formats = req.period, req.formats
     name = NAMES[period.kind]
     final = Path(dest) if dest is not None else Path(out_dir) / period.label
     created = not final.exists()  # removed again (when empty) if this report fails
@@ -330,25 +293,13 @@ def render(
     try:
         executed = tmp / f"{name}.ipynb"
         t0 = time.perf_counter()
-        noise = Path(tempfile.gettempdir()) / f"iop-metrics-kernel-{os.getpid()}.log"
+        noise = Path(tempfile.gettempdir()) / f"{temp_name('kernel')[:-1]}.log"
         try:
             with _kernel_noise_to(noise):
                 pm.execute_notebook(
                     str(notebook_path()),
                     str(executed),
-                    parameters=_parameters(
-                        db_path,
-                        period,
-                        as_of,
-                        scope,
-                        suppress,
-                        window_days,
-                        bench,
-                        data_path,
-                        program,
-                        hide,
-                        exact,
-                    ),
+                    parameters={"request": req.to_json()},
                     kernel_name="python3",
                     engine_name=_engine(warm),
                     progress_bar=False,

@@ -38,7 +38,7 @@ def _report(a: argparse.Namespace) -> int:
     from ..db import connect
     from ..periods import parse_period, periods_between
     from ..scratch import reports_folder
-    from .build import report_folder
+    from .build import SCRATCH, TEMP, report_folder
 
     today = dt.date.today()
     spark = uses_spark(a)
@@ -63,35 +63,41 @@ def _report(a: argparse.Namespace) -> int:
     scope = Scope(tuple(a.level) if a.level else Scope().levels, a.site, a.track)
     out = Path(a.out)
     report_folder(out, first, scope)  # a site or track that cannot name a folder: exit 2 here
-    with reports_folder(out, what=f"report into {out}", wait=a.wait, log=say):
+    # a killed run's .run-<pid> is not among them: it waits for the next run, which records it
+    with reports_folder(
+        out, what=f"report into {out}", names=SCRATCH, kinds=TEMP, wait=a.wait, log=say
+    ):
         return _render_periods(a, periods, scope, spark=spark)
 
 
 def _render_periods(a: argparse.Namespace, periods, scope, *, spark: bool) -> int:
     from .build import ReportError, render, report_folder
+    from .request import Request
 
     out = Path(a.out)
-    formats = a.formats or ("html", "pdf")
     failures = 0
     for i, period in enumerate(periods, 1):
         bar = "#" * (20 * i // len(periods))
         print(f"[{bar:<20}] {i}/{len(periods)} {period.label} ...", file=sys.stderr, flush=True)
+        req = Request(  # what this period's report is, built once
+            period,
+            as_of=a.as_of,
+            scope=scope,
+            window_days=a.window_days,
+            suppress=a.suppress,
+            db_path=str(a.db),
+            data_path=a.data_path if spark else None,
+            program=a.program_name or "",
+            paper=a.paper,
+            formats=a.formats or ("html", "pdf"),
+            benchmark=str(a.benchmark) if a.benchmark else None,
+        )
         try:
             timings = render(
-                a.db,
-                period,
+                req,
                 dest=report_folder(out, period, scope),
-                as_of=a.as_of,
-                scope=scope,
-                suppress=a.suppress,
-                window_days=a.window_days,
-                formats=formats,
                 pdf_required=a.formats is not None and "pdf" in a.formats,
                 warn=lambda m: print(m, file=sys.stderr),
-                benchmark=a.benchmark,
-                data_path=a.data_path if spark else None,
-                program=a.program_name,
-                paper=a.paper,
                 warm=True,  # one kernel and one Chromium for every period (started early)
             )
         except (ReportError, WriteError) as exc:

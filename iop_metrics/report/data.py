@@ -7,7 +7,6 @@ figures in the HTML, the PDF and metrics.json come from one computation.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..compute import metrics as m
-from ..compute.query import Con, Query, Scope
+from ..compute.query import Con, Query
 from ..disclosure import published as pub
 from ..disclosure.model import COMPLEMENTARY, ESTIMATE, SMALL
 from ..disclosure.suppress import (
@@ -28,6 +27,7 @@ from ..disclosure.suppress import (
 from . import benchmark as bm
 from .figures import Exact, context_of, exact, load_exact
 from .markup import Hidden
+from .request import Request
 
 
 @dataclass(frozen=True)
@@ -336,42 +336,17 @@ def _references_json(d: ReportData) -> list[dict[str, Any]]:
     ]
 
 
-def from_parameters(
-    *,
-    period: str,
-    as_of: str,
-    db_path: str,
-    levels: str,
-    site: str,
-    track: str,
-    suppress: int,
-    window_days: int,
-    benchmark: str = "",
-    engine: str = "duckdb",
-    data_path: str = "",
-    today: str = "",
-    hide: str = "",
-    exact: str = "",
-) -> ReportData:
-    """Validate the notebook's parameters, open the database read-only (or, with ``engine``
-    "spark", the exported tables at ``data_path`` on Spark) and gather the figures.
-    ``last-month`` and ``last-quarter`` resolve against ``today`` (empty: the day it runs).
-    ``hide``: JSON of the cells a run hides besides the report's own (``gather``'s ``hide``).
-    ``exact``: a file of the figures already read (``save_exact``, a run's), for this very
-    query: the database is then not read again."""
-    from ..periods import parse_period, run_date
-
-    q = Query.of(
-        parse_period(period, today=run_date(today)),
-        as_of=dt.date.fromisoformat(as_of) if as_of else None,
-        scope=Scope(tuple(x for x in levels.split(",") if x) or None, site or None, track or None),
-        window_days=int(window_days),
-    )
-    forced = json.loads(hide) if hide else None
-    options: dict[str, Any] = {"suppress": int(suppress), "benchmark": benchmark or None}
-    if exact:
-        return assemble(load_exact(exact, q), hide=forced, **options)
-    con = _open(engine, db_path, data_path)
+def report_data(req: Request) -> ReportData:
+    """Gather the figures of the report ``req`` asks for: from the file of figures a run has
+    already read (``req.exact``, for this very query: the database is then not read again), or
+    from the database read-only (with ``engine`` "spark", the exported tables at
+    ``data_path`` on Spark); suppressed for its K, with its share of a run's plan forced."""
+    q = req.query
+    options: dict[str, Any] = {"suppress": req.suppress, "benchmark": req.benchmark}
+    forced = req.hide or None
+    if req.exact:
+        return assemble(load_exact(req.exact, q), hide=forced, **options)
+    con = _open(req.engine, req.db_path, req.data_path or "")
     try:
         return gather(con, q, hide=forced, **options)
     finally:

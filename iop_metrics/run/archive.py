@@ -15,15 +15,14 @@ True
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..errors import WriteError
 from ..periods import parse_period
+from ..scratch import write_atomically
 
 PERIOD_DIR = re.compile(r"^\d{4}(-\d{2}|-Q[1-4])?$")
 KIND_ORDER = {"month": 0, "quarter": 1, "year": 2}
@@ -234,17 +233,3 @@ def write_index(
     path = root / "index.html"
     write_atomically(path, page)
     return path
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``path`` through ``.<name>.<pid>.tmp`` beside it: whole, or as it was."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        kept = f"the earlier {path.name} is as it was" if path.exists() else "nothing was written"
-        raise WriteError.of(
-            exc, path, writing=path.name, needed=len(text.encode()), kept=kept
-        ) from None

@@ -165,8 +165,10 @@ def tidy(
         if snap.is_file():
             keep_in.mkdir(parents=True, exist_ok=True)
             os.replace(snap, keep_in / "snapshot.duckdb")
+    from ..report.build import SCRATCH, TEMP  # what its reports leave, besides its own
+
     spared = [keep_in] if keep_in else []
-    for p in sweep_reports(out, keep=spared) + sweep_temp():
+    for p in sweep_reports(out, [*SCRATCH, WORK.pattern], keep=spared) + sweep_temp(TEMP):
         log(f"removed {p}, left by a run that was stopped")
     return last
 

@@ -1,8 +1,9 @@
-"""The run's HTML pages (index, sites) from Jinja2 templates (autoescaped), in the report's layout.
+"""The run's archive index from a Jinja2 template (autoescaped), in the report's layout.
 
-The templates here extend the report's ``base.html.j2`` and use its macros (``count``,
-``rate``), which write the same spans as the report (``<span class="n">``; suppressed:
-``<span class="n sup">&lt;11``), so one test can read every figure on any page.
+Its template extends the report's ``page.html.j2`` (as the sites page does) and uses the
+report's macros (``count``, ``rate``), which write the same spans as the report
+(``<span class="n">``; suppressed: ``<span class="n sup">&lt;11``), so one test
+can read every figure on any page.
 
 >>> page = render_page(
 ...     "index.html.j2", title="<IOP>", css="", folder="r", periods=[], attempts=[]

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..contract import PROGRAM_FOLDER, folder_code_problem
 from ..errors import InputError
 from ..periods import Period
 from .config import RunConfig
+
+if TYPE_CHECKING:
+    from ..report.request import Request
 
 ALL = PROGRAM_FOLDER
 
@@ -59,6 +63,25 @@ def sites_page(out: Path, period: Period, audience: str) -> Path:
 
 def suppression(config: RunConfig, audience: str) -> int:
     return config.suppress if audience == "external" else 0
+
+
+def report_request(config: RunConfig, period: Period, job: Job, db: Path) -> Request:
+    """The request of one report of the plan, read from the database ``db`` (the run's
+    snapshot); an external one gets its share of the joint plan and each the file of its
+    figures when the run has them (``Request.replace``)."""
+    from ..compute.query import Scope
+    from ..report.request import Request
+
+    return Request(
+        period,
+        scope=Scope(config.levels, None if job.scope == ALL else job.scope),
+        suppress=suppression(config, job.audience),
+        db_path=str(db),
+        program=config.program or "",
+        paper=config.paper,
+        formats=config.formats,
+        benchmark=str(config.benchmark) if config.benchmark else None,
+    )
 
 
 def site_codes(db: Path) -> tuple[str, ...]:

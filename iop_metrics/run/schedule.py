@@ -17,50 +17,34 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..disclosure import linked
 from ..errors import InputError, WriteError
 from ..periods import Period
 from .config import RunConfig
 from .journal import note_done
-from .plan import ALL, Job, Plan, sites_page, suppression
+from .plan import ALL, Plan, report_request, sites_page, suppression
+
+if TYPE_CHECKING:
+    from ..report.request import Request
 
 
-def render_job(
-    db: Path,
-    period: Period,
-    job: Job,
-    config: RunConfig,
-    levels: tuple[str, ...] | None,
-    hide: dict[str, str] | None = None,
-    exact: str | None = None,
-) -> dict[str, Any]:
-    """Render one report in this (worker) process; a failure is returned, never raised.
-    ``hide``: what it hides besides its own suppression (``linked.plan``); ``exact``: its
-    figures, already read (``model_job``)."""
-    from ..compute.query import Scope
+def render_job(req: Request, folder: Path, pdf_required: bool) -> dict[str, Any]:
+    """Render the report ``req`` (``plan.report_request``, with its share of the joint plan and
+    its figures already read when the run has them) into ``folder`` in this (worker) process;
+    a failure is returned, never raised."""
     from ..report.build import ReportError, render
 
     warnings: list[str] = []
-    extra: dict[str, Any] = {"benchmark": config.benchmark} if config.benchmark else {}
     t0 = time.perf_counter()
     try:
         timings = render(
-            db,
-            period,
-            dest=job.folder,
-            scope=Scope(levels, None if job.scope == ALL else job.scope),
-            suppress=suppression(config, job.audience),
-            formats=config.formats,
-            pdf_required=config.formats_given and "pdf" in config.formats,
+            req,
+            dest=folder,
+            pdf_required=pdf_required,
             warn=warnings.append,
-            program=config.program,
-            paper=config.paper,
             warm=True,  # this worker's kernel, reused by each report it renders
-            hide=hide,
-            exact=exact,
-            **extra,
         )
     except Exception as exc:  # noqa: BLE001 - isolated: reported in runs.jsonl and exit 1
         msg = str(exc) if isinstance(exc, ReportError | InputError | WriteError) else repr(exc)
@@ -76,7 +60,7 @@ def render_job(
 def sites_job(
     db: Path, plan: Plan, config: RunConfig, audience: str, hide: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    from .sites import write_sites_page
+    from ..report.sites import write_sites_page
 
     t0 = time.perf_counter()
     path = sites_page(config.out, plan.period, audience)
@@ -118,6 +102,33 @@ def die_with_parent() -> None:
             ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
+def plan_tasks(config: RunConfig, plan: Plan, db: Path) -> list[Task]:
+    """The plan's outputs as tasks, in plan order: the sites pages, then each report with its
+    request (``plan.report_request``, reading the run's snapshot ``db``)."""
+    tasks: list[Task] = []
+    for audience in config.audiences if plan.sites else ():
+        rec: dict[str, Any] = {"kind": "sites", "audience": audience}
+        rec["path"] = _rel(sites_page(config.out, plan.period, audience), config.out)
+        tasks.append((rec, sites_job, (db, plan, config, audience)))
+    for job in plan.jobs:
+        rec = {"kind": "report", "scope": job.scope, "audience": job.audience, "path": ""}
+        rec["path"] = _rel(job.folder, config.out) + "/"
+        req = report_request(config, plan.period, job, db)
+        pdf_required = config.formats_given and "pdf" in config.formats
+        tasks.append((rec, render_job, (req, job.folder, pdf_required)))
+    return tasks
+
+
+def handed(task: Task, **added: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The arguments an output starts with once the run has what it adds: a report's request
+    with them (its share of the joint plan as ``hide``, its figures' file as ``exact``), the
+    sites page's share as its ``hide``."""
+    rec, _, args = task
+    if rec["kind"] == "report":
+        return (args[0].replace(**added), *args[1:]), {}
+    return args, added
+
+
 def execute(
     config: RunConfig,
     plan: Plan,
@@ -132,15 +143,7 @@ def execute(
     ``kept``: outputs (by path) a resumed run already wrote, carried over, not rendered.
     ``work``: each finished output is journalled there (``journal.note_done``).
     """
-    tasks: list[Task] = []
-    for audience in config.audiences if plan.sites else ():
-        rec: dict[str, Any] = {"kind": "sites", "audience": audience}
-        rec["path"] = _rel(sites_page(config.out, plan.period, audience), config.out)
-        tasks.append((rec, sites_job, (db, plan, config, audience)))
-    for job in plan.jobs:
-        rec = {"kind": "report", "scope": job.scope, "audience": job.audience, "path": ""}
-        rec["path"] = _rel(job.folder, config.out) + "/"
-        tasks.append((rec, render_job, (db, plan.period, job, config, config.levels)))
+    tasks = plan_tasks(config, plan, db)
     kept = kept or {}
     todo = [(rec, fn, args) for rec, fn, args in tasks if rec["path"] not in kept]
     for rec, _, _ in tasks:
@@ -165,9 +168,9 @@ def execute(
     ):
         pending: dict[Future[dict[str, Any]], tuple[str, Any]] = {}
 
-        def start(task: Task, **kw: Any) -> None:
-            rec, fn, args = task
-            pending[pool.submit(fn, *args, **kw)] = ("output", rec)
+        def start(task: Task, **added: Any) -> None:
+            args, kw = handed(task, **added)
+            pending[pool.submit(task[1], *args, **kw)] = ("output", task[0])
 
         for i, s in enumerate(scopes):
             path = None if s == linked.SITES else str(Path(tmp) / f"exact-{i}.pkl")
