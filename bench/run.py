@@ -170,6 +170,15 @@ def cli(*args: str) -> list[str]:
     return [str(BIN / "iop-metrics"), *args]
 
 
+# Whether a database was loaded by an older version of the package (reports refuse it).
+OLDER = r"""
+import sys, duckdb
+from iop_metrics.db import SCHEMA_VERSION, schema_version
+older = (schema_version(duckdb.connect(sys.argv[1], read_only=True)) or 0) < SCHEMA_VERSION
+print("true" if older else "false")
+"""
+
+
 def row(
     what: str,
     ours: dict,
@@ -375,7 +384,7 @@ def main() -> int:
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     sample_db = ROOT / "data" / "iop.duckdb"
-    if not sample_db.is_file():
+    if not sample_db.is_file() or timed(py(OLDER, str(sample_db)))["stdout"].strip() == "true":
         timed(cli("load", str(ROOT / "data" / "sample"), "--db", str(sample_db)))
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     results: dict[str, dict] = {"sample": sample_report(sample_db, "2026-10", a.runs)}

@@ -237,7 +237,7 @@ def _frames(con: Con, q: Query, shared: series.Cohorts | None) -> dict[str, pd.D
         "monthly": pd.DataFrame(series.monthly(con, q, shared=shared)),
         "weekday": _breakdown(con, q, "weekday"),
         "service": _breakdown(con, q, "service_type"),
-        "hours": run(con, "dosage_hours", q, reads=(("detail", "dosage_weeks"),)),
+        "hours": run(con, "dosage_hours", q),
         "flow": _flow(con, q),
         "flow_12m": _flow(con, all_levels),
         "los": _los_bins(con, q),
