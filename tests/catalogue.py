@@ -1,4 +1,4 @@
-"""Every query the package runs (46: each SQL file, with each grouping of attendance and each
+"""Every query the package runs (56: each SQL file, with each grouping of attendance and each
 slice), as (file, binding of the CTEs its header leaves to the caller, extra parameters):
 compared across engines and frame paths. What each file reads comes from its header
 (``sqlfiles.compose``); ``test_every_file_is_run_here_or_read_by_one`` keeps this list whole."""
@@ -51,6 +51,10 @@ QUERIES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
     # the case-mix patterns of each adjusted measure of the site comparison
     *[("case_mix_patterns", {"outcome": f}, {}) for f in OUTCOME_FILES.values()],
     *[("case_mix_patterns", {"outcome": f}, {}) for f in SHARED_FILES.values()],
+    # not metrics: what the data covers and the load's records (coverage, the report, a run)
+    *[(f"data_{x}", {}, {}) for x in ("first_day", "last_day", "export_day")],
+    *[(f"data_{x}", {}, {}) for x in ("levels", "sites", "tracks")],
+    *[(f"load_{x}", {}, {}) for x in ("rows", "rejected", "import_report", "provenance")],
 ]
 
 

@@ -273,8 +273,7 @@ TABLES_READ: tuple[tuple[str, str, str], ...] = (
         "episodes, noms (admission and discharge rows dated on or before as_of); derived at "
         "load: episode_noms (each discharged episode's admission and discharge rows pivoted, "
         "with their dates)",
-        "noms_domains.sql, noms_ended.sql, noms_time_points_derived.sql, noms_detail.sql, "
-        "noms.sql",
+        "noms_domains.sql, noms_ended.sql, noms_time_points_derived.sql, noms_detail.sql, noms.sql",
     ),
     (
         "follow_up",
