@@ -87,6 +87,20 @@ def test_the_recovery_derived_tables_change_no_row(tables, as_of_extra, levels, 
     _recovery_same(memory_db(tables, reuse=True), q)
 
 
+def test_the_recovery_derived_tables_change_no_row_on_the_day_a_row_is_dated():
+    """test_recovery.py's hand-made data, as of each day a noms row is dated (the day a side
+    starts to count) and the day before, for the month before: the same rows both ways."""
+    from test_recovery import follow_dataset, noms_dataset
+
+    a, b = noms_dataset(), follow_dataset()
+    con = memory_db({k: a[k] + b[k] for k in a})
+    days = sorted({r["collected_on"] for r in a["noms"] + b["noms"]})
+    for day in (dt.date.fromisoformat(str(d)) for d in days):
+        for as_of in (day, day - dt.timedelta(days=1)):
+            q = Query(month(as_of.year, as_of.month).previous(), as_of, Scope(None), 14)
+            _recovery_same(con, q)
+
+
 def test_a_load_builds_them_and_the_sample_figures_agree():
     con = load_memory(SAMPLE)
     for table in derived.TABLES:
