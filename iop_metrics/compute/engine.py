@@ -122,7 +122,7 @@ def used_params(text: str, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class DuckDBEngine(Engine):
-    """The metric SQL on a DuckDB connection: native temp macros and parameters."""
+    """The metric SQL on a DuckDB connection: the macros the load made, native parameters."""
 
     name = "duckdb"
 
