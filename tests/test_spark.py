@@ -249,7 +249,7 @@ def test_an_export_of_an_older_schema_is_refused(spark_session, tmp_path):
     from iop_metrics.compute.spark import SparkEngine
     from iop_metrics.errors import InputError
 
-    export_connection(m.example_connection(), tmp_path / "old")
+    export_connection(example_connection(), tmp_path / "old")
     log = tmp_path / "old" / "load_log" / "part-0.parquet"
     con = duckdb.connect()
     con.execute(f"create table rows as select * exclude (schema_version) from '{log}'")
