@@ -10,8 +10,9 @@ and its children). Rows:
   and Chromium, as a run worker does (median of the reports after the first), against that
   process's first report.
 - per size (~1M, ~10M sessions): ``metrics --format json`` against one DuckDB scan of the
-  sessions (the floor) and a vectorized pandas script over the Parquet export (the peer,
-  bench/pandas_metrics.py, whose figures are checked against ours); the document in-process;
+  sessions (the floor, printed as information: no goal) and a vectorized pandas script over the
+  Parquet export (the peer, bench/pandas_metrics.py, whose figures are checked against ours),
+  judged by under 0.7 s at ~10M and at least 10x faster than the peer; the document in-process;
   ``report`` for one month against the same report on the sample (what the data adds);
   ``load`` against DuckDB's native Parquet readers (what validation adds).
 - ``run`` (``--run-size``, default 10M): ``iop-metrics run`` over ten sites, internal and
@@ -42,11 +43,12 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 BIN = Path(sys.executable).parent
 SIZES = {"100k": 3_200, "1M": 32_000, "10M": 320_000}  # clients; about 32 sessions each
-# Issue #16's goals: seconds unless named otherwise
+# Issue #16's goals: seconds unless named otherwise. The metrics row once also had "at most
+# twice one DuckDB scan": retired by issue #31 (the scan floor fell from 0.35 s to 0.11 s after
+# the goal was set, and the ratio would ask for a precomputed cube); the ratio is still printed.
 GOALS = {
-    "metrics": 0.7,
-    "metrics_vs_pandas": 0.1,  # at most a tenth of the pandas script's time
-    "metrics_vs_scan": 2.0,  # at most twice one DuckDB scan
+    "metrics": 0.7,  # at ~10M sessions
+    "metrics_vs_pandas": 0.1,  # at most a tenth of the pandas script's time (10x faster)
     "document": 0.4,
     "report_cold": 8.0,  # the sample, whole process
     "report_warm": 4.0,  # the sample, each report after the first in one process (a run worker)
@@ -167,6 +169,15 @@ def py(code: str, *args: str) -> list[str]:
 
 def cli(*args: str) -> list[str]:
     return [str(BIN / "iop-metrics"), *args]
+
+
+# Whether a database was loaded by an older version of the package (reports refuse it).
+OLDER = r"""
+import sys, duckdb
+from iop_metrics.db import SCHEMA_VERSION, schema_version
+older = (schema_version(duckdb.connect(sys.argv[1], read_only=True)) or 0) < SCHEMA_VERSION
+print("true" if older else "false")
+"""
 
 
 def row(
@@ -295,9 +306,8 @@ def size(label: str, clients: int, period: str, runs: int, sample_db: Path) -> d
             "metrics --format json (median)",
             r["metrics"],
             r["scan_floor"],
-            "one DuckDB scan",
-            GOALS["metrics"],
-            GOALS["metrics_vs_scan"],
+            "one DuckDB scan (information)",
+            GOALS["metrics"] if label == "10M" else None,
         )
     )
     print(
@@ -375,7 +385,7 @@ def main() -> int:
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     sample_db = ROOT / "data" / "iop.duckdb"
-    if not sample_db.is_file():
+    if not sample_db.is_file() or timed(py(OLDER, str(sample_db)))["stdout"].strip() == "true":
         timed(cli("load", str(ROOT / "data" / "sample"), "--db", str(sample_db)))
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     results: dict[str, dict] = {"sample": sample_report(sample_db, "2026-10", a.runs)}

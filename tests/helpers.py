@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import fcntl
 import hashlib
 import json
 import os
 import pickle
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,11 +129,12 @@ def memory_db(tables: dict[str, list[dict]], *, reuse: bool = False):
     instruments, then any instruments given).
 
     ``reuse``: empty one connection of this process and fill it again, rather than open a
-    new database (13 ms, and 10 ms more for its macros): for the property tests, which use
-    one dataset at a time (a connection returned before then holds the new rows)."""
+    new database (13 ms): for the property tests, which use one dataset at a time (a
+    connection returned before then holds the new rows). The derived tables and the macros are
+    built as the load builds them (``compute.derived.build``)."""
     import duckdb
 
-    from iop_metrics.compute.engine import forget
+    from iop_metrics.compute import derived
     from iop_metrics.contract import BUILTIN_INSTRUMENTS, BUILTIN_LEVELS
 
     if reuse and _REUSED:
@@ -141,7 +144,6 @@ def memory_db(tables: dict[str, list[dict]], *, reuse: bool = False):
             "and schema_name = 'main'"
         ).fetchall():
             con.execute(f'drop table main."{name}"')  # the canonical and the derived tables
-        forget(con)  # the engine looks again at which tables it holds
     else:
         con = duckdb.connect()
         if reuse:
@@ -170,6 +172,7 @@ def memory_db(tables: dict[str, list[dict]], *, reuse: bool = False):
             con.register("_rows", arrow)
             con.execute(f"insert into {name} select * from _rows")
             con.unregister("_rows")
+    derived.build(con)
     return con
 
 
@@ -239,13 +242,50 @@ WHO5 = {
 }
 
 
-def with_recovery_tables(con):
-    """``con`` with the recovery derived tables (episode_noms, episode_follow_up) built from
-    its rows, as load builds them: the recovery figures then read them (compute.recovery)."""
-    from iop_metrics.compute.derived import RECOVERY, select_sql
-    from iop_metrics.compute.engine import forget
+REFERENCE_SQL = Path(__file__).parent / "sql"
+LONG_WAY = REFERENCE_SQL / "long_way_macros.sql"
 
-    for name in RECOVERY:
-        con.execute(f"create or replace table main.{name} as {select_sql(name)}")
-    forget(con)
-    return con
+
+@contextlib.contextmanager
+def long_way(con) -> Iterator[None]:
+    """``con`` computing the long way: the reference macros as temp macros, which shadow the
+    database's own (those reading the derived tables) until the block ends."""
+    lines = LONG_WAY.read_text().splitlines()
+    code = "\n".join(line for line in lines if not line.startswith("--"))
+    made = []
+    for statement in filter(str.strip, code.split(";")):
+        con.execute(statement)
+        name, table = re.search(r"macro (\w+)\(.*?\) as (table)?", statement, re.S).groups()
+        made.append(f"drop macro {'table ' if table else ''}temp.{name}")
+    try:
+        yield
+    finally:
+        for drop in made:
+            con.execute(drop)
+
+
+def long_way_recovery(name: str) -> str:
+    """Recovery SQL file ``name`` (noms, noms_detail, follow_up, follow_up_detail) composed the
+    long way: from the noms rows through the reference files in tests/sql (noms_items.sql,
+    noms_time_points.sql, follow_up_due.sql), not from episode_noms and episode_follow_up."""
+    from iop_metrics.compute.sqlfiles import compose, sql_code
+
+    def ref(file: str) -> str:
+        lines = (REFERENCE_SQL / f"{file}.sql").read_text().splitlines()
+        return "\n".join(line for line in lines if not line.startswith("--")).strip()
+
+    if name.startswith("noms"):
+        given = {
+            "domains": sql_code("noms_domains"),
+            "items": ref("noms_items"),
+            "ended": sql_code("noms_ended"),
+            "time_points": ref("noms_time_points"),
+        }
+    else:
+        given = {
+            "windows": sql_code("follow_up_windows"),
+            "items": ref("noms_items"),
+            "due": ref("follow_up_due"),
+            "answers": sql_code("follow_up_answers"),
+        }
+    return compose(name, given=given)

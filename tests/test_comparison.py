@@ -510,7 +510,7 @@ def test_reliable_improvement_and_recovery_eligibility_by_hand(tmp_path):
 
 
 def test_the_outcome_measures_from_one_query_equal_each_alone(net):
-    """Both outcome measures read the one outcome cohort in one query (SHARED_READS); their
+    """Both outcome measures read the one outcome cohort in one query (SHARED_FILES); their
     patterns equal those of each measure's own query, as do the other measures'."""
     wq = c.window_query(Q, "12m")
     asked = ("recovery", "completion", "reliable_improvement")

@@ -1,21 +1,28 @@
-"""Derived tables built at load (episode_next) give exactly the figures of the full computation,
-for every as_of, window and scope."""
+"""The derived tables every load builds give exactly the figures of the long way (the macros
+computing from the canonical tables, kept as a reference in tests/sql/long_way_macros.sql), for
+every as_of, window and scope; and a database of an older schema is refused with the command
+that reloads it."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
+import pytest
 from conftest import SAMPLE
-from helpers import memory_db
+from helpers import long_way, long_way_recovery, memory_db
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_metrics_reference import datasets
+from test_recovery_reference import datasets as recovery_datasets
 
 from iop_metrics.compute import derived
+from iop_metrics.compute.engine import DuckDBEngine
 from iop_metrics.compute.metrics import document
 from iop_metrics.compute.query import Query, Scope
 from iop_metrics.compute.retention import retention_cohort
+from iop_metrics.compute.sqlfiles import compose
 from iop_metrics.compute.transitions import inflow_detail, transition_matrix, transitions_detail
 from iop_metrics.ingest.load import load_memory
 from iop_metrics.periods import Period, month, quarter
@@ -48,17 +55,56 @@ def _same(a, b) -> None:
 def test_derived_tables_change_no_figure(tables, as_of_extra, window, levels, kind):
     period = month(2026, 3) if kind == "month" else quarter(2026, 1)
     q = Query(period, period.end + dt.timedelta(days=as_of_extra), Scope(levels), window)
-    con = memory_db(tables, reuse=True)
-    assert not derived.present(con)
-    full = _figures(con, q)
-    derived.build(con)
-    assert derived.present(con)
+    con = memory_db(tables, reuse=True)  # with the derived tables, built as load builds them
+    with long_way(con):
+        full = _figures(con, q)
     _same(_figures(con, q), full)
+
+
+RECOVERY_FILES = ("noms_detail", "noms", "follow_up_detail", "follow_up")
+
+
+def _recovery_same(con, q: Query) -> int:
+    """The recovery rows from the derived tables equal the long way's; their number."""
+    engine, rows = DuckDBEngine(con), 0
+    for name in RECOVERY_FILES:
+        fast = engine.execute(compose(name), q.params()).fetchall()
+        assert fast == engine.execute(long_way_recovery(name), q.params()).fetchall(), name
+        rows += len(fast)
+    return rows
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tables=recovery_datasets(),
+    as_of_extra=st.sampled_from([0, 1, 5, 30, 60]),
+    levels=st.sampled_from([("2.1",), None]),
+    kind=st.sampled_from(["month", "quarter"]),
+)
+def test_the_recovery_derived_tables_change_no_row(tables, as_of_extra, levels, kind):
+    period = month(2026, 3) if kind == "month" else quarter(2026, 1)
+    q = Query(period, period.end + dt.timedelta(days=as_of_extra), Scope(levels), 14)
+    _recovery_same(memory_db(tables, reuse=True), q)
+
+
+def test_the_recovery_derived_tables_change_no_row_on_the_day_a_row_is_dated():
+    """test_recovery.py's hand-made data, as of each day a noms row is dated (the day a side
+    starts to count) and the day before, for the month before: the same rows both ways."""
+    from test_recovery import follow_dataset, noms_dataset
+
+    a, b = noms_dataset(), follow_dataset()
+    con = memory_db({k: a[k] + b[k] for k in a})
+    days = sorted({r["collected_on"] for r in a["noms"] + b["noms"]})
+    for day in (dt.date.fromisoformat(str(d)) for d in days):
+        for as_of in (day, day - dt.timedelta(days=1)):
+            q = Query(month(as_of.year, as_of.month).previous(), as_of, Scope(None), 14)
+            _recovery_same(con, q)
 
 
 def test_a_load_builds_them_and_the_sample_figures_agree():
     con = load_memory(SAMPLE)
-    assert derived.present(con)
+    for table in derived.TABLES:
+        assert con.execute(f"select count(*) from {table}").fetchall()[0][0] > 0, table
     n = con.execute("select count(*) from episode_next").fetchall()[0][0]
     assert n > 100
     queries = [
@@ -67,10 +113,10 @@ def test_a_load_builds_them_and_the_sample_figures_agree():
         Query.of(month(2026, 9), scope=Scope(None, "north", None)),
     ]
     fast = [_figures(con, q) for q in queries]
-    con.execute("drop table episode_next")
-    assert not derived.present(con)
-    for q, f in zip(queries, fast, strict=True):
-        _same(f, _figures(con, q))
+    with long_way(con):
+        for q, f in zip(queries, fast, strict=True):
+            _same(f, _figures(con, q))
+    assert _recovery_same(con, Query.of(quarter(2026, 2))) > 20
 
 
 def _case() -> dict[str, list[dict]]:
@@ -101,7 +147,6 @@ def _case() -> dict[str, list[dict]]:
 
 def test_hand_made_next_episode_by_as_of_and_window():
     con = memory_db(_case())
-    derived.build(con)
     span = Period("Jan 1-20", dt.date(2026, 1, 1), dt.date(2026, 1, 20), "span")
 
     def outcome(as_of: dt.date, window: int) -> tuple[str, object]:
@@ -134,7 +179,6 @@ def test_hand_made_engagement_by_as_of():
         )
     ]
     con = memory_db(tables)
-    derived.build(con)
     assert con.execute("select initiated_on, third_on from episode_engagement").fetchall() == [
         (dt.date(2026, 1, 5), dt.date(2026, 1, 17))
     ]
@@ -178,8 +222,8 @@ def test_hand_made_treatment_sessions_and_the_course_by_as_of():
     ]
     con = memory_db(tables)
     jan = month(2026, 1)
-    before = outcome_courses(con, Query.of(jan))  # the full computation
-    derived.build(con)
+    with long_way(con):
+        before = outcome_courses(con, Query.of(jan))  # the full computation
     got = "select episode_id, discharge_date, treatment_sessions from episode_treatment"
     assert con.execute(got).fetchall() == [("e1", dt.date(2026, 1, 20), 2)]
     after = outcome_courses(con, Query.of(jan))
@@ -217,8 +261,8 @@ def test_hand_made_scores_and_score_dates():
     ]  # fmt: skip
     con = memory_db(tables)
     jan = Query.of(month(2026, 1))
-    before = (outcomes_detail(con, jan), outcomes_key(con, jan))
-    derived.build(con)
+    with long_way(con):
+        before = (outcomes_detail(con, jan), outcomes_key(con, jan))
     assert con.execute("select * exclude (discharge_date) from episode_scores").fetchall() == [
         ("e1", "PHQ-9", 2, 3, dt.date(2026, 1, 5), dt.date(2026, 1, 19), 16.5, 6.0)
     ]
@@ -239,39 +283,63 @@ def test_hand_made_scores_and_score_dates():
     assert (after[1]["measured_at_intake"], after[1]["intake_eligible"]) == (1, 1)
 
 
-def test_a_connection_makes_its_macros_again_when_the_derived_tables_come_or_go():
-    """The engine creates a connection's temp macros once (``engine._PREPARED``) and looks up
-    its tables once (``engine._CHECKED``): again after ``derived.build``, and when a query
-    finds a derived table its macros read dropped since: each query reads what is there."""
-    import duckdb
-    import pytest
+def test_the_long_way_is_what_the_reference_block_reads():
+    """Inside ``long_way`` the macros read the canonical tables, outside the derived ones: the
+    comparisons above compare two computations, not one with itself."""
 
-    from iop_metrics.compute.engine import _CHECKED, DuckDBEngine
-
-    def next_episode_reads() -> str:
-        (text,) = con.execute(
+    def next_episode_reads(con) -> str:
+        rows = con.execute(
             "select macro_definition from duckdb_functions() where function_name = 'next_episode'"
-        ).fetchone()
-        return "episode_next" if "episode_next" in text else "episodes"
+        ).fetchall()
+        return " ".join(
+            sorted("episode_next" if "episode_next" in r[0] else "episodes" for r in rows)
+        )
 
     con = memory_db(_case())
-    q = Query(month(2026, 1), dt.date(2026, 2, 28), Scope(("2.1",)), 14)
-    full, cohort = transitions_detail(con, q), retention_cohort(con, q)
-    assert next_episode_reads() == "episodes" and con in _CHECKED
-    derived.build(con)
-    assert con not in _CHECKED  # built: looked up again at the next query
-    DuckDBEngine(con).prepare()
-    assert next_episode_reads() == "episode_next"
-    pd.testing.assert_frame_equal(transitions_detail(con, q), full, check_exact=True)
-    con.execute("drop table episode_engagement")  # one derived table gone by hand
-    # a query that does not read it still reads the others (the same figures) ...
-    pd.testing.assert_frame_equal(transitions_detail(con, q), full, check_exact=True)
-    assert next_episode_reads() == "episode_next"
-    # ... and one that reads it finds it gone, and runs again the long way
-    pd.testing.assert_frame_equal(retention_cohort(con, q), cohort, check_exact=True)
-    assert next_episode_reads() == "episodes"
-    pd.testing.assert_frame_equal(transitions_detail(con, q), full, check_exact=True)
-    con.execute("drop table sessions")  # a canonical table gone: its error, not a retry
-    with pytest.raises(duckdb.CatalogException, match="sessions"):
-        retention_cohort(con, q)
-    assert full["to_level"].tolist() == ["1.0"]  # the case has its step down
+    assert next_episode_reads(con) == "episode_next"
+    with long_way(con):
+        assert next_episode_reads(con) == "episode_next episodes"
+        rows = con.execute("select count(*) from next_episode(date '2026-01-31', 14)").fetchall()
+        assert rows == [(1,)]
+        con.execute("drop table episode_next")  # the long way does not read it
+        assert con.execute(
+            "select count(*) from next_episode(date '2026-01-31', 14)"
+        ).fetchall() == [(1,)]
+    assert next_episode_reads(con) == "episode_next"
+
+
+def _old(db: Path, version: int | None) -> None:
+    """``db`` as a database of schema ``version`` (None: loaded before the version existed)."""
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    if version is None:
+        con.execute("alter table load_log drop column schema_version")
+    else:
+        con.execute("update load_log set schema_version = $v", {"v": version})
+    con.close()
+
+
+@pytest.mark.parametrize("version", [None, 0])
+def test_an_older_database_is_refused_with_the_command_that_reloads_it(
+    sample_db, tmp_path, capsys, version
+):
+    """Every command opens a database through ``db.connect``: one of an older schema version
+    (or none) exits 2 with the reload command, instead of computing without its derived
+    tables; the current one opens."""
+    import shutil
+
+    from iop_metrics.cli import main
+    from iop_metrics.db import SCHEMA_VERSION, connect, schema_version
+    from iop_metrics.errors import InputError
+
+    assert schema_version(connect(sample_db)) == SCHEMA_VERSION == 1
+    db = tmp_path / "old.duckdb"
+    shutil.copy(sample_db, db)
+    _old(db, version)
+    with pytest.raises(InputError, match="loaded by an older version of iop-metrics"):
+        connect(db)
+    assert main(["metrics", "--db", str(db), "--period", "2026-09"]) == 2
+    err = capsys.readouterr().err
+    assert f"schema version 0; this one reads {SCHEMA_VERSION}" in err
+    assert f"iop-metrics load DATA_DIR --db {db}" in err

@@ -20,12 +20,12 @@ from iop_metrics.periods import parse_period
 @pytest.mark.parametrize("period", ["2026-09", "2023-01"])
 def test_every_query_transpiles_to_self_contained_spark_sql(period):
     q = Query.of(parse_period(period), scope=Scope(levels=None))
-    for name, reads, extra in QUERIES:
-        text = compose(name, reads)
+    for name, bind, extra in QUERIES:
+        text = compose(name, bind)
         out = to_spark(text, used_params(text, {**q.params(), **extra_for(q, extra)}))
         for leftover in ("$", "main.", "scoped_episodes(", "next_episode(", "PRODUCT("):
             assert leftover not in out, f"{name}: {leftover} left in {out[:200]}"
-        assert "CAST(NULL AS ARRAY<STRING>)" in out or "levels" not in text
+        assert "CAST(NULL AS ARRAY<STRING>)" in out or "$levels" not in text
 
 
 def test_iso_weekday_is_monday_one_sunday_seven():

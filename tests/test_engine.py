@@ -14,7 +14,7 @@ from catalogue import QUERIES, extra_for
 
 from iop_metrics.compute import metrics as m
 from iop_metrics.compute.engine import DuckDBEngine, Rows, compose, engine_of, used_params
-from iop_metrics.compute.query import Query, prepare, run
+from iop_metrics.compute.query import Query, run
 from iop_metrics.periods import parse_period
 
 
@@ -52,13 +52,12 @@ def test_frame_keeps_nulls_and_dtypes():
 @pytest.mark.parametrize("period", ["2026-09", "2023-01"])
 def test_frames_equal_duckdbs_own_df_for_every_query(sample_con, period):
     q = Query.of(parse_period(period))
-    for name, reads, extra in QUERIES:
+    for name, bind, extra in QUERIES:
         values = {**q.params(), **extra_for(q, extra)}
-        prepare(sample_con)
-        text = compose(name, reads)
+        text = compose(name, bind)
         native = sample_con.execute(text, used_params(text, values)).df()
         pd.testing.assert_frame_equal(
-            run(sample_con, name, q, reads=reads, extra=extra_for(q, extra)), native
+            run(sample_con, name, q, bind=bind, extra=extra_for(q, extra)), native
         )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
-from helpers import memory_db
+from helpers import long_way, memory_db
 
 from iop_metrics.compute.attendance import dosage_weeks
 from iop_metrics.compute.metrics import document
@@ -322,8 +323,6 @@ def test_engagement_window_f_plus_34_and_eligibility_at_admit_plus_47_on_both_pa
     # sessions on f + 1 and f + 34: engaged. h admitted 04-15 (+ 47 = 06-01: not yet eligible
     # for engagement, though it would be engaged). k initiated 04-01, further sessions on f + 1
     # and f + 35 (outside): not engaged.
-    from iop_metrics.compute import derived
-
     con = db(
         [
             ep("g", "1", "2.1", "2026-04-14"),
@@ -335,9 +334,8 @@ def test_engagement_window_f_plus_34_and_eligibility_at_admit_plus_47_on_both_pa
         + [ses("k", "2026-04-01"), ses("k", "2026-04-02"), ses("k", "2026-05-06")],
     )
     for path in ("long way", "derived"):
-        if path == "derived":
-            derived.build(con)
-        r = doc(con)["retention"]
+        with long_way(con) if path == "long way" else contextlib.nullcontext():
+            r = doc(con)["retention"]
         assert (r["initiated_14d"], r["engaged_34d"]) == (1.0, 0.5), path  # 3 of 3; g of g, k
 
 
@@ -379,8 +377,6 @@ def test_next_episode_overlap_same_day_and_ended_before_rules():
 def test_a_next_episode_that_ends_on_the_discharge_day_counts_the_long_way_and_derived():
     # w-op (outpatient) began after w and ended on w's discharge day D = 05-10: it "had not
     # ended before D", so it is w's next episode (a step-down); v-op ended the day before D
-    from iop_metrics.compute import derived
-
     con = db(
         [
             ep("w", "1", "2.1", "2026-04-01", "2026-05-10"),
@@ -390,9 +386,8 @@ def test_a_next_episode_that_ends_on_the_discharge_day_counts_the_long_way_and_d
         ]
     )
     for path in ("long way", "derived"):
-        if path == "derived":
-            derived.build(con)
-        out = _outcome(con)
+        with long_way(con) if path == "long way" else contextlib.nullcontext():
+            out = _outcome(con)
         assert (out["w"], out["v"]) == (("step_down", "w-op"), ("no_next_care", None)), path
 
 

@@ -9,7 +9,7 @@ import datetime as dt
 import helpers
 import pandas as pd
 import pytest
-from helpers import client, episode, with_recovery_tables
+from helpers import client, episode
 
 import iop_metrics as im
 from iop_metrics.compute.metrics import document
@@ -17,19 +17,6 @@ from iop_metrics.compute.query import Query, Scope
 from iop_metrics.periods import Period, month
 
 JUNE = month(2026, 6)
-
-
-@pytest.fixture(autouse=True, params=["long", "derived"])
-def way(request, monkeypatch) -> str:
-    """Every test twice: the figures from the noms rows (a database loaded before the derived
-    tables existed), and from the derived tables episode_noms and episode_follow_up that load
-    builds (the same figures, issue #29's benchmark)."""
-    if request.param == "derived":
-        monkeypatch.setattr(helpers, "memory_db", lambda t: with_recovery_tables(_memory_db(t)))
-    return request.param
-
-
-_memory_db = helpers.memory_db
 
 
 def memory_db(tables):

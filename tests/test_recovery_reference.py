@@ -13,7 +13,7 @@ import random
 
 import pytest
 import reference_recovery as ref
-from helpers import memory_db, with_recovery_tables
+from helpers import memory_db
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -113,17 +113,12 @@ def _close(a, b, path="") -> None:
     site=st.sampled_from([None, None, "main"]),
     track=st.sampled_from([None, None, "adult-day"]),
     kind=st.sampled_from(["month", "month", "quarter"]),
-    derived=st.booleans(),
 )
-def test_sql_matches_the_plain_python_reference(
-    tables, as_of_extra, levels, site, track, kind, derived
-):
+def test_sql_matches_the_plain_python_reference(tables, as_of_extra, levels, site, track, kind):
     period = month(2026, 3) if kind == "month" else quarter(2026, 1)
     as_of = period.end + dt.timedelta(days=as_of_extra)
     q = Query(period, as_of, Scope(levels, site, track), 14)
-    con = memory_db(tables, reuse=True)
-    if derived:  # from the derived tables load builds, else the long way
-        with_recovery_tables(con)
+    con = memory_db(tables, reuse=True)  # with the derived tables, as load builds them
     args = {
         "start": period.start,
         "end": period.end,
@@ -165,7 +160,7 @@ def test_shuffling_input_rows_changes_nothing(tables, seed):
     before = _both(memory_db(tables, reuse=True), q)
     rng = random.Random(seed)
     shuffled = {k: rng.sample(v, len(v)) for k, v in tables.items()}
-    assert _both(with_recovery_tables(memory_db(shuffled, reuse=True)), q) == before
+    assert _both(memory_db(shuffled, reuse=True), q) == before
 
 
 def _truncate(tables: dict[str, list[dict]], as_of: dt.date) -> dict[str, list[dict]]:
@@ -185,11 +180,11 @@ def _truncate(tables: dict[str, list[dict]], as_of: dt.date) -> dict[str, list[d
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables=datasets(), extra=st.sampled_from([0, 3, 20]))
 def test_as_of_stability_a_past_period_does_not_change_when_later_data_arrives(tables, extra):
-    """The data extracted at as_of gives, the long way, what every later row gives from the
-    derived tables (which hold rows dated after as_of: the query must not read them)."""
+    """The data extracted at as_of gives what every later row gives: the derived tables hold
+    rows dated after as_of, which the query must not read."""
     period = month(2026, 3)
     as_of = period.end + dt.timedelta(days=extra)
     q = Query(period, as_of, Scope(None), 14)
-    assert _both(with_recovery_tables(memory_db(tables, reuse=True)), q) == _both(
+    assert _both(memory_db(tables, reuse=True), q) == _both(
         memory_db(_truncate(tables, as_of), reuse=True), q
     )

@@ -101,10 +101,10 @@ def test_same_helper_is_strict():
 
 def _compare_all(con, engine, q: Query) -> int:
     compared = 0
-    for name, reads, extra in QUERIES:
+    for name, bind, extra in QUERIES:
         ex = extra_for(q, extra)
-        expected = records(con, name, q, reads=reads, extra=ex)
-        got = records(engine, name, q, reads=reads, extra=ex)
+        expected = records(con, name, q, bind=bind, extra=ex)
+        got = records(engine, name, q, bind=bind, extra=ex)
         assert_same_rows(expected, got, f"{name} {extra}")
         compared += len(expected)
     return compared
@@ -173,25 +173,22 @@ def test_cli_metrics_over_spark_connect_match_duckdb(worked, tmp_path):
 
 
 def _recovery_export(tables: dict, out) -> None:
-    """Parquet folders of hand-made tables as ``export`` writes them: the canonical tables from
-    memory_db, the load records from the worked example's export; no derived tables (the engine
-    builds them from the tables, as for an older export)."""
+    """Parquet folders of hand-made tables as ``export`` writes them: the canonical and derived
+    tables from memory_db (built as load builds them), the load records from the worked
+    example's export."""
     import shutil
 
     from helpers import SCHEMAS, memory_db
 
-    from iop_metrics.compute.derived import RECOVERY
     from iop_metrics.compute.derived import TABLES as DERIVED
 
     export_connection(example_connection(), out)
     con = memory_db(tables)
-    for table in SCHEMAS:
+    for table in (*SCHEMAS, *DERIVED):
         folder = out / table
         shutil.rmtree(folder)
         folder.mkdir()
         con.execute(f"copy main.{table} to '{folder / 'part-0.parquet'}' (format parquet)")
-    for table in (*DERIVED, *RECOVERY):  # the engine builds them from these rows
-        shutil.rmtree(out / table, ignore_errors=True)
 
 
 RECOVERY_SCENARIOS = {
@@ -233,9 +230,9 @@ def test_recovery_queries_and_keys(spark_session, recovery_data, tmp_path, scena
     try:
         names = ("noms_detail", "noms", "follow_up_detail", "follow_up")
         rows = 0
-        for name, reads, _ in (x for x in QUERIES if x[0] in names):
-            expected = records(con, name, q, reads=reads)
-            assert_same_rows(expected, records(engine, name, q, reads=reads), name)
+        for name, bind, _ in (x for x in QUERIES if x[0] in names):
+            expected = records(con, name, q, bind=bind)
+            assert_same_rows(expected, records(engine, name, q, bind=bind), name)
             rows += len(expected)
         assert rows > 9  # 5 domain rows and 4 window rows at the least, and detail rows
         for key in (noms, follow_up):
@@ -244,26 +241,18 @@ def test_recovery_queries_and_keys(spark_session, recovery_data, tmp_path, scena
         engine.close()
 
 
-def test_recovery_on_an_export_made_before_the_noms_table(spark_session, recovery_data, tmp_path):
-    """No noms folder: the engine opens, and the figures are those of a database without the
-    table (zeros; null rates), as on DuckDB."""
-    import shutil
+def test_an_export_of_an_older_schema_is_refused(spark_session, tmp_path):
+    """An export whose load_log records no schema version (made before the derived tables were
+    built at every load) is refused with the commands that make a current one (exit 2)."""
+    import duckdb
 
-    from helpers import memory_db
-
-    from iop_metrics.compute.recovery import follow_up, noms
     from iop_metrics.compute.spark import SparkEngine
+    from iop_metrics.errors import InputError
 
-    _recovery_export(recovery_data, tmp_path)
-    shutil.rmtree(tmp_path / "noms")
-    con = memory_db(recovery_data)
-    con.execute("drop table noms")
-    engine = SparkEngine(spark_session, str(tmp_path))
-    try:
-        q = RECOVERY_SCENARIOS["june"]
-        assert not engine.has_table("noms") and engine.has_table("episodes")
-        got = noms(engine, q)
-        assert got["ended"] > 0 and got["abstinent"]["paired"] == 0
-        assert same(got, noms(con, q)) and same(follow_up(engine, q), follow_up(con, q))
-    finally:
-        engine.close()
+    export_connection(example_connection(), tmp_path / "old")
+    log = tmp_path / "old" / "load_log" / "part-0.parquet"
+    con = duckdb.connect()
+    con.execute(f"create table rows as select * exclude (schema_version) from '{log}'")
+    con.execute(f"copy rows to '{log}' (format parquet)")
+    with pytest.raises(InputError, match="schema version 0.*export it again"):
+        SparkEngine(spark_session, str(tmp_path / "old"))

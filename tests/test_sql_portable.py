@@ -23,7 +23,7 @@ from sqlglot import exp
 
 SQL_DIR = resources.files("iop_metrics.compute").joinpath("sql")
 FILES = sorted(p.name for p in SQL_DIR.iterdir() if p.name.endswith(".sql"))
-MACRO = re.compile(r"create or replace temp macro (\w+)\s*\(([^)]*)\)\s+as\s+(table\s+)?(.*)", re.S)
+MACRO = re.compile(r"create or replace macro (\w+)\s*\(([^)]*)\)\s+as\s+(table\s+)?(.*)", re.S)
 REFUSED_FUNCTIONS = {
     exp.IsInf: "isinf: compare with cast('Infinity' as double)",
     exp.PercentileCont: "quantile_cont: use median(x)",

@@ -27,4 +27,4 @@ def dosage_weeks(con: Con, q: Query) -> pd.DataFrame:
 
 def dosage(con: Con, q: Query) -> pd.DataFrame:
     """Client-weeks, those meeting the threshold, their share and the median hours."""
-    return run(con, "dosage", q, reads=(("detail", "dosage_weeks"),))
+    return run(con, "dosage", q)

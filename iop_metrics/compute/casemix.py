@@ -21,8 +21,6 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .outcomes import COURSES
-
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -40,23 +38,19 @@ FACTOR_WORDS = {
 MIN_LEVEL = 10  # a level with fewer eligible episodes network-wide is merged
 MAX_SE = 10.0  # a standard error above this after the fit: separation the rule did not see
 Z95 = 1.959963984540054
-# The SQL each adjusted measure reads: its outcome file (episode_id, y), after what it needs.
-OUTCOME_READS: dict[str, tuple[tuple[str, str], ...]] = {
-    "completion": (("outcome", "case_mix_completion"),),
-    "retained_90d": (("outcome", "case_mix_retained_90d"),),
-    "step_down": (("detail", "transitions_detail"), ("outcome", "case_mix_step_down")),
-    "reliable_improvement": (*COURSES, ("outcome", "case_mix_reliable_improvement")),
-    "recovery": (*COURSES, ("outcome", "case_mix_recovery")),
+# The outcome file of each adjusted measure (episode_id, y), read by case_mix_patterns.sql as
+# `outcome`; each file's header says what it reads.
+OUTCOME_FILES: dict[str, str] = {
+    "completion": "case_mix_completion",
+    "retained_90d": "case_mix_retained_90d",
+    "step_down": "case_mix_step_down",
+    "reliable_improvement": "case_mix_reliable_improvement",
+    "recovery": "case_mix_recovery",
 }
 # Measures whose patterns come from one query: both outcome measures read the one outcome
 # cohort (ended episodes, their scores, the courses), which is then computed once.
-SHARED_READS: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {
-    ("reliable_improvement", "recovery"): (
-        *COURSES,
-        ("improvement_rows", "case_mix_reliable_improvement"),
-        ("recovery_rows", "case_mix_recovery"),
-        ("outcome", "case_mix_outcomes"),
-    ),
+SHARED_FILES: dict[tuple[str, ...], str] = {
+    ("reliable_improvement", "recovery"): "case_mix_outcomes",
 }
 
 
@@ -68,23 +62,23 @@ def patterns(con: Con, q: Query, measure: str) -> pd.DataFrame:
 
 def patterns_of(con: Con, q: Query, measures: tuple[str, ...]) -> dict[str, pd.DataFrame]:
     """``patterns`` of each of ``measures``, the outcome measures from one query when both
-    are asked for (``SHARED_READS``)."""
+    are asked for (``SHARED_FILES``)."""
     from .query import Query, Scope, run
 
     for measure in measures:
-        if measure not in OUTCOME_READS:
-            raise ValueError(f"measure must be one of {tuple(OUTCOME_READS)}, not {measure!r}")
+        if measure not in OUTCOME_FILES:
+            raise ValueError(f"measure must be one of {tuple(OUTCOME_FILES)}, not {measure!r}")
     network = Query(q.period, q.as_of, Scope(q.scope.levels, None, q.scope.track), q.window_days)
-    groups: list[tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = []
+    groups: list[tuple[tuple[str, ...], str]] = []
     left = list(dict.fromkeys(measures))
-    for shared, reads in SHARED_READS.items():
+    for shared, file in SHARED_FILES.items():
         if set(shared) <= set(left):
-            groups.append((shared, reads))
+            groups.append((shared, file))
             left = [m for m in left if m not in shared]
-    groups += [((m,), OUTCOME_READS[m]) for m in left]
+    groups += [((m,), OUTCOME_FILES[m]) for m in left]
     out: dict[str, pd.DataFrame] = {}
-    for names, reads in groups:
-        rows = run(con, "case_mix_patterns", network, reads=reads)
+    for names, file in groups:
+        rows = run(con, "case_mix_patterns", network, bind={"outcome": file})
         for m in names:
             one = rows[rows["measure"] == m] if len(rows) else rows
             out[m] = one.drop(columns="measure").reset_index(drop=True)

@@ -36,7 +36,7 @@ Z95 = 1.959963984540054  # two-sided 95%
 Z998 = 3.090232306167813  # two-sided 99.8%
 MIN_EPISODES = 25  # a site with fewer eligible has no reading (Hospital Compare's n < 25)
 MIN_SITES = 8  # sites with a reading needed before phi and tau2 are estimated
-ADJUSTED = tuple(casemix.OUTCOME_READS)
+ADJUSTED = tuple(casemix.OUTCOME_FILES)
 # Raw funnels only: attendance (one client's sessions are not independent trials) and the
 # recovery figures (recovery.md: abstinent at discharge over the paired episodes, the 3-month
 # follow-up's response over the due), which have no case-mix model.

@@ -26,14 +26,6 @@ from ..errors import InputError, Violation
 from ..periods import Period
 from .engine import engine_of
 
-LAST_ACTIVITY = (
-    "select max(d) as last_day from (select max(session_date) as d from main.sessions "
-    "union all select max(coalesce(discharge_date, admit_date)) as d from main.episodes)"
-)
-FIRST_ACTIVITY = (
-    "select min(d) as first_day from (select min(session_date) as d from main.sessions "
-    "union all select min(admit_date) as d from main.episodes)"
-)
 # Days with no activity allowed at the end of a period when the export date is not known: a
 # weekend and a holiday (Thanksgiving Thursday to Sunday), or a long weekend.
 GAP_DAYS = 4
@@ -63,7 +55,7 @@ def last_activity(con: Any) -> dt.date | None:
     >>> last_activity(example_connection())
     datetime.date(2026, 6, 3)
     """
-    return _date(engine_of(con).sql(LAST_ACTIVITY).data[0][0])
+    return _date(engine_of(con).query("data_last_day", {}).data[0][0])
 
 
 def first_activity(con: Any) -> dt.date | None:
@@ -73,15 +65,12 @@ def first_activity(con: Any) -> dt.date | None:
     >>> first_activity(example_connection())
     datetime.date(2026, 2, 2)
     """
-    return _date(engine_of(con).sql(FIRST_ACTIVITY).data[0][0])
+    return _date(engine_of(con).query("data_first_day", {}).data[0][0])
 
 
 def export_date(con: Any) -> dt.date | None:
     """The date the export was taken, when the load recorded it (``load_log.export_date``)."""
-    engine = engine_of(con)
-    if "export_date" not in engine.sql("select * from main.load_log where 1 = 0").columns:
-        return None  # a database loaded before the column existed
-    return _date(engine.sql("select max(export_date) as d from main.load_log").data[0][0])
+    return _date(engine_of(con).query("data_export_day", {}).data[0][0])
 
 
 @dataclass(frozen=True)
@@ -201,11 +190,7 @@ def check_period(
         raise InputError(partial_message(period, reach, end, source))
 
 
-KNOWN = {
-    "level": "select code from main.levels_of_care",
-    "site": "select distinct site as code from main.episodes where site is not null",
-    "track": "select distinct track as code from main.episodes where track is not null",
-}
+KNOWN = {"level": "data_levels", "site": "data_sites", "track": "data_tracks"}  # sql/<file>
 
 
 def known_codes(con: Any, column: str) -> tuple[str, ...]:
@@ -215,7 +200,7 @@ def known_codes(con: Any, column: str) -> tuple[str, ...]:
     or ``track`` codes of the episodes; sorted."""
     if column not in KNOWN:
         raise ValueError(f"column must be level, site or track, not {column!r}")
-    return tuple(sorted(str(r[0]) for r in engine_of(con).sql(KNOWN[column]).data))
+    return tuple(sorted(str(r[0]) for r in engine_of(con).query(KNOWN[column], {}).data))
 
 
 def check_scope(

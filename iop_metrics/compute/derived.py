@@ -1,11 +1,14 @@
-"""Derived tables: per-episode facts computed once at load, read by the metric SQL where the
-as_of rules stay exact (issue #11).
+"""Derived tables and the macros that read them: per-episode facts computed once at every load,
+read by the metric SQL where the as_of rules stay exact (issues #11, #14, #29, #31).
 
 Each derived table is one portable SQL file ``sql/derived_<name>.sql`` over the canonical
 tables (``main.<table>``), so any engine that holds the canonical tables can build it with a
-plain ``create table <name> as <that select>``. Macros that read them live in
-``sql/_macros_derived.sql`` and replace the full computation only on databases that have every
-derived table; a database loaded before they existed gives the same figures the long way.
+plain ``create table <name> as <that select>`` (the export writes them for Spark). ``build``
+makes them, then the macros of ``sql/_macros.sql`` in the database itself (DuckDB binds a table
+macro's tables when it is made, so after the tables they read); the load calls it and records
+``db.SCHEMA_VERSION`` in ``load_log``, and ``db.connect`` refuses a database of an older
+version with the command that reloads it. There is one way to a figure: the long way the
+macros once had survives as a test reference (tests/sql/long_way_macros.sql, test_derived.py).
 
 - ``episode_next``: each discharged episode's next episode with no window and no as_of;
   ``next_episode(as_of, w)`` filters it (read by transitions and inflow).
@@ -21,9 +24,8 @@ derived table; a database loaded before they existed gives the same figures the 
 - ``episode_score_dates``: each episode's dates with a score, sorted by date;
   ``score_dates(first, last)`` reads it (the measurement-based care cadence).
 
-Two more, built only on a database with the (optional) noms table, are read by the recovery
-SQL through the files ``compute.recovery`` chooses (noms_time_points_derived.sql,
-follow_up_due_derived.sql), the long way where they are absent (issue #29's benchmark):
+Two more are read by the recovery SQL (noms_time_points_derived.sql, follow_up_due_derived.sql
+and follow_up_answers_derived.sql; the noms table is always there, empty when not given):
 
 - ``episode_noms``: each discharged episode's admission and discharge noms rows pivoted, with
   their dates (the query keeps a side only when dated on or before as_of);
@@ -38,8 +40,7 @@ from __future__ import annotations
 
 import duckdb
 
-from .engine import Reads, forget, with_ctes
-from .sqlfiles import sql_code
+from .sqlfiles import compose, macro_statements
 
 TABLES = (
     "episode_next",
@@ -47,50 +48,26 @@ TABLES = (
     "episode_treatment",
     "episode_scores",
     "episode_score_dates",
+    "episode_noms",
+    "episode_follow_up",
 )
-RECOVERY = ("episode_noms", "episode_follow_up")  # only where the noms table is
-# The files a derived table's select reads as CTEs (all over the canonical tables).
-READS: dict[str, Reads] = {
-    "episode_follow_up": (
-        ("windows", "follow_up_windows"),
-        ("items", "follow_up_items_all"),
-        ("due", "follow_up_due_all"),
-        ("answers", "follow_up_answers"),
-    ),
-}
 
 
 def select_sql(name: str, schema: str = "main") -> str:
     """The portable select of derived table ``name``, reading the canonical tables in ``schema``."""
-    body = with_ctes(
-        [(c, sql_code(f)) for c, f in READS.get(name, ())], sql_code(f"derived_{name}")
-    )
+    body = compose(f"derived_{name}")
     return body if schema == "main" else body.replace("main.", f"{schema}.")
 
 
-def tables_for(con: duckdb.DuckDBPyConnection, schema: str = "main") -> tuple[str, ...]:
-    """The derived tables ``schema`` can hold: ``TABLES``, and ``RECOVERY`` when it has noms."""
-    has_noms = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = $schema and table_name = 'noms'",
-        {"schema": schema},
-    ).fetchall()[0][0]
-    return TABLES + RECOVERY if has_noms else TABLES
-
-
 def build(con: duckdb.DuckDBPyConnection, schema: str = "main") -> None:
-    """Create every derived table in ``schema`` from the canonical tables there (the recovery
-    ones when it holds the noms table)."""
-    for name in tables_for(con, schema):
+    """Create every derived table in ``schema`` from the canonical tables there, then the
+    macros of ``sql/_macros.sql`` (``schema`` is ``main`` or an attached database's name)."""
+    for name in TABLES:
         con.execute(f"create or replace table {schema}.{name} as {select_sql(name, schema)}")
-    forget(con)  # its next query makes the macros that read them
-
-
-def present(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the database behind ``con`` has every derived table (in its main schema)."""
-    names = ", ".join(f"'{t}'" for t in TABLES)
-    rows = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        f"and schema_name = 'main' and table_name in ({names})"
-    ).fetchall()
-    return rows[0][0] == len(TABLES)
+    (current,) = con.execute("select current_database()").fetchall()[0]
+    con.execute(f"use {schema}")  # the macros' main.<table> is that database's
+    try:
+        for statement in macro_statements():
+            con.execute(statement)
+    finally:
+        con.execute(f'use "{current}"')

@@ -2,7 +2,7 @@
 
 Three steps, so that one SQL file per metric stays the single source of truth:
 
-1. ``inline_macros``: the temp macros of ``sql/_macros.sql`` are expanded in place (table
+1. ``inline_macros``: the macros of ``sql/_macros.sql`` are expanded in place (table
    macros as subqueries, scalar macros as expressions), since Spark has no macros;
 2. ``bind``: each ``$parameter`` becomes a typed literal (``CAST(NULL AS STRING)``,
    ``ARRAY(DATE '...')``...), since Spark cannot infer the type of an untyped null or empty list;
@@ -31,7 +31,7 @@ from sqlglot import exp
 from sqlglot.dialects.spark import Spark
 from sqlglot.generators.spark import SparkGenerator
 
-from .engine import macro_statements
+from .sqlfiles import macro_statements
 
 TABLE_PREFIX = "iop_"
 # The type of each parameter the SQL files use, for typed nulls and empty lists.
@@ -47,9 +47,7 @@ PARAM_TYPES = {
     "attribute": "STRING",
     "closed_days": "ARRAY<DATE>",
 }
-_MACRO = re.compile(
-    r"create or replace temp macro (\w+)\s*\(([^)]*)\)\s+as\s+(table\s+)?(.*)", re.S
-)
+_MACRO = re.compile(r"create or replace macro (\w+)\s*\(([^)]*)\)\s+as\s+(table\s+)?(.*)", re.S)
 
 
 def table_name(name: str, prefix: str = TABLE_PREFIX) -> str:
@@ -76,11 +74,10 @@ def rename_tables(tree: exp.Expr, prefix: str = TABLE_PREFIX) -> exp.Expr:
 
 @cache
 def macros() -> dict[str, tuple[tuple[str, ...], bool, str]]:
-    """name -> (argument names, is a table macro, body text) from ``sql/_macros.sql``, with the
-    macros of ``sql/_macros_derived.sql`` in place of their long forms: the Spark engine always
-    holds the derived tables (read from the export, or built from their SQL)."""
+    """name -> (argument names, is a table macro, body text) from ``sql/_macros.sql`` (those
+    reading the derived tables read the export's)."""
     out = {}
-    for statement in macro_statements(derived=True):
+    for statement in macro_statements():
         match = _MACRO.match(statement)
         if not match:
             raise ValueError(f"_macros.sql: not a macro: {statement[:60]}")

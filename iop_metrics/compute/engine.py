@@ -1,12 +1,14 @@
 """The engine boundary: run a named metric query with parameters, get plain rows.
 
 Every figure comes from one SQL file in ``sql/`` (the single source of truth). An engine takes
-the file's name, the values of its ``$parameters`` and the files it reads (as CTEs), and returns
+the file's name and the values of its ``$parameters``, puts in front of it the files its header
+says it reads (``sqlfiles.compose``), and returns
 ``Rows``: column names, a neutral type per column and the rows as tuples of plain Python values
 (``int``, ``float``, ``str``, ``bool``, ``datetime.date``, ``None``, lists and dicts). Nothing here
 imports pandas; ``Rows.frame`` does, for the callers that want a DataFrame.
 
-``DuckDBEngine`` runs the SQL natively (temp macros, DuckDB parameters); the Spark engine in
+``DuckDBEngine`` runs the SQL natively (the macros the load made in the database, DuckDB
+parameters); the Spark engine in
 ``spark.py`` runs the same files through sqlglot. Everything above (the document, the report data,
 the report) takes either.
 
@@ -21,20 +23,17 @@ the report) takes either.
 from __future__ import annotations
 
 import re
-import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .sqlfiles import sql_code as sql_code  # importable from here, as before
-from .sqlfiles import sql_text as sql_text
+from .sqlfiles import compose
 
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
-Reads = tuple[tuple[str, str], ...]
 PARAM = re.compile(r"\$([a-z_]+)")
 # Neutral column kinds, and the pandas dtype each becomes (the nullable one when a null occurs),
 # chosen to match what DuckDB's own ``.df()`` gives so that frames are the same on any engine.
@@ -97,8 +96,11 @@ class Engine(ABC):
     name: str
 
     @abstractmethod
-    def query(self, name: str, params: Mapping[str, Any], *, reads: Reads = ()) -> Rows:
-        """Run SQL file ``name`` with ``params``; ``reads`` names (cte, file) pairs it reads."""
+    def query(
+        self, name: str, params: Mapping[str, Any], *, bind: Mapping[str, str] | None = None
+    ) -> Rows:
+        """Run SQL file ``name`` with ``params``, after the files its header says it reads
+        (``sqlfiles.compose``; ``bind`` chooses the file of a CTE the header leaves open)."""
 
     @abstractmethod
     def sql(self, text: str) -> Rows:
@@ -114,96 +116,28 @@ class Engine(ABC):
         """Release the connection or session."""
 
 
-def with_ctes(ctes: Sequence[tuple[str, str]], body: str) -> str:
-    """``body`` with ``ctes`` (name, SQL text) in front of it; a body that opens its own
-    ``with`` list has them joined to that list."""
-    if not ctes:
-        return body
-    parts = ",\n".join(f"{cte} as (\n{text}\n)" for cte, text in ctes)
-    if body[:5].lower() == "with ":
-        return f"with {parts},\n{body[5:]}"
-    return f"with {parts}\n{body}"
-
-
-def compose(name: str, reads: Reads = ()) -> str:
-    """The SQL of file ``name`` with the files it ``reads`` in front of it as CTEs."""
-    return with_ctes([(cte, sql_code(f)) for cte, f in reads], sql_code(name))
-
-
-def macro_statements(*, derived: bool = False) -> list[str]:
-    """The ``create ... macro`` statements of ``sql/_macros.sql``, one string each; with
-    ``derived``, then those of ``sql/_macros_derived.sql``, which read the derived tables built
-    at load (``compute.derived``) and replace the full computation of the same macros."""
-    files = ("_macros", "_macros_derived") if derived else ("_macros",)
-    return [s.strip() for f in files for s in sql_code(f).split(";") if s.strip()]
-
-
 def used_params(text: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """The values of the ``$parameters`` that ``text`` uses (a missing one is a KeyError)."""
     return {k: params[k] for k in sorted(set(PARAM.findall(text)))}
 
 
-# Which connections hold the temp macros, and whether those read the derived tables; and which
-# of them had their tables looked up since the last ``forget``.
-_PREPARED: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, bool] = weakref.WeakKeyDictionary()
-_CHECKED: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
-
-
-def forget(con: duckdb.DuckDBPyConnection) -> None:
-    """Have the engine look again at which tables ``con`` holds before its next query (after
-    building or dropping the derived tables on it: ``derived.build`` calls this)."""
-    _CHECKED.discard(con)
-
-
 class DuckDBEngine(Engine):
-    """The metric SQL on a DuckDB connection: native temp macros and parameters."""
+    """The metric SQL on a DuckDB connection: the macros the load made, native parameters."""
 
     name = "duckdb"
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
 
-    def prepare(self) -> None:
-        """Create the shared temp macros (idempotent; works on read-only connections); on a
-        database with the derived tables, the macros that read them.
-
-        A connection keeps its temp macros, so they are created once (~10 ms, more than a
-        metric query on a small database), and which tables it holds is looked up once too
-        (~1 ms, as much as a small query): again after ``forget`` (``derived.build`` calls it),
-        or when a query finds a derived table gone (``execute``). Derived tables created by
-        hand on a live connection are not noticed: its figures come the long way, the same."""
-        if self.con in _CHECKED:
-            return
-        from .derived import present
-
-        derived = present(self.con)
-        if _PREPARED.get(self.con) is not derived:
-            for statement in macro_statements(derived=derived):
-                self.con.execute(statement)
-            _PREPARED[self.con] = derived
-        _CHECKED.add(self.con)
-
     def execute(self, text: str, params: Mapping[str, Any]) -> duckdb.DuckDBPyConnection:
-        """Run ``text`` (metric SQL, which may call the macros) with the ``$parameters`` it
-        uses from ``params``; when its macros read a derived table that was dropped since,
-        make them again and run it once more (the long way)."""
-        import duckdb
+        """Run ``text`` (metric SQL, which may call the macros the load made in the database)
+        with the ``$parameters`` it uses from ``params``."""
+        return self.con.execute(text, used_params(text, params))
 
-        from .derived import TABLES
-
-        self.prepare()
-        values = used_params(text, params)
-        try:
-            return self.con.execute(text, values)
-        except duckdb.CatalogException as e:
-            if not _PREPARED.get(self.con) or not any(t in str(e) for t in TABLES):
-                raise
-            forget(self.con)
-            self.prepare()
-            return self.con.execute(text, values)
-
-    def query(self, name: str, params: Mapping[str, Any], *, reads: Reads = ()) -> Rows:
-        return self._rows(self.execute(compose(name, reads), params))
+    def query(
+        self, name: str, params: Mapping[str, Any], *, bind: Mapping[str, str] | None = None
+    ) -> Rows:
+        return self._rows(self.execute(compose(name, bind), params))
 
     def sql(self, text: str) -> Rows:
         return self._rows(self.con.execute(text))

@@ -16,9 +16,8 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from ..contract import DISCHARGE_REASONS
-from .engine import Reads
 from .intervals import wilson
-from .query import Con, Query, detail_reads, records
+from .query import Con, Query, records
 from .retention import retention_curve, retention_summary
 from .transitions import determined
 
@@ -66,12 +65,12 @@ def document(con: Con, q: Query, *, retention: dict[str, Any] | None = None) -> 
     check_query(con, q)
     p = q.period
 
-    def one(name: str, reads: Reads = ()) -> dict[str, Any]:
-        return records(con, name, q, reads=reads)[0]
+    def one(name: str) -> dict[str, Any]:
+        return records(con, name, q)[0]
 
     att = records(con, "attendance", q, extra={"by": "all"})
     dis = one("discharges")
-    tra = one("transitions", detail_reads("transitions"))
+    tra = one("transitions")
     ret = retention if retention is not None else retention_summary(con, q)
     return {
         "period": {
@@ -86,7 +85,7 @@ def document(con: Con, q: Query, *, retention: dict[str, Any] | None = None) -> 
         "attendance": _pick(att[0], ATTENDANCE_KEYS)
         if att
         else {k: (None if k.endswith("rate") else 0) for k in ATTENDANCE_KEYS},
-        "dosage": one("dosage", (("detail", "dosage_weeks"),)),
+        "dosage": one("dosage"),
         "discharges": {
             "total": dis["total"],
             "by_reason": {r: dis[r] for r in DISCHARGE_REASONS},
@@ -107,8 +106,8 @@ def document(con: Con, q: Query, *, retention: dict[str, Any] | None = None) -> 
             "by_next_level": {e["level"]: e["n"] for e in tra["by_next_level"] or []},
             "median_gap_days_step_down": tra["median_gap_days_step_down"],
         },
-        "inflow": one("inflow", detail_reads("inflow")),
-        "continuity": one("continuity", detail_reads("continuity")),
+        "inflow": one("inflow"),
+        "continuity": one("continuity"),
         "outcomes": outcomes_key(con, q),
         "noms": noms(con, q),
         "follow_up": follow_up(con, q),

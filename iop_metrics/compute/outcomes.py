@@ -4,23 +4,20 @@ counts it, and how regularly they were measured.
 Every figure comes from the SQL files ``outcomes_*.sql`` (the cohort of ended episodes and
 courses, one row per course and instrument, one row per course combined over PHQ-9 and GAD-7,
 the combined figures, the per-instrument figures, the measurement-based care cadence); this
-module only names which file reads which and shapes the rows into the document's ``outcomes``
-key, with every key of the spec present and ``None`` where a figure is not defined.
+module shapes the rows into the document's ``outcomes`` key (each file's header says which
+files it reads), with every key of the spec present and ``None`` where a figure is not defined.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .engine import DuckDBEngine, engine_of, sql_code, with_ctes
+from .engine import DuckDBEngine, engine_of
 from .query import Con, Query, records, run
+from .sqlfiles import compose
 
 if TYPE_CHECKING:
     import pandas as pd
-
-ENDED = (("ended", "outcomes_ended"),)
-DETAIL = (*ENDED, ("detail", "outcomes_detail"))
-COURSES = (*DETAIL, ("courses", "outcomes_episodes"))
 
 COMBINED_KEYS = (
     "ended",
@@ -64,7 +61,7 @@ CADENCE_KEYS = (
 def by_instrument(con: Con, q: Query) -> list[dict[str, Any]]:
     """One row per instrument with a course paired on it (``remission_base`` included: the
     courses with a first PHQ-9 of 10 or more, remission's denominator)."""
-    return records(con, "outcomes_by_instrument", q, reads=DETAIL)
+    return records(con, "outcomes_by_instrument", q)
 
 
 def outcomes_key(con: Con, q: Query) -> dict[str, Any]:
@@ -82,7 +79,7 @@ def outcomes_key(con: Con, q: Query) -> dict[str, Any]:
     if isinstance(eng, DuckDBEngine):
         combined, instruments, cadence = _shared(eng, q)
     else:
-        combined, instruments = records(con, "outcomes", q, reads=COURSES)[0], by_instrument(con, q)
+        combined, instruments = records(con, "outcomes", q)[0], by_instrument(con, q)
         cadence = records(con, "outcomes_cadence", q)[0]
     return {
         **{k: combined[k] for k in COMBINED_KEYS},
@@ -105,23 +102,22 @@ def _shared(
     instead of twice (DuckDB; other engines run the two queries as composed); and
     outcomes_cadence.sql's row, on the same prepared connection."""
     params = q.params()
-    reads: list[tuple[str, str]] = []
+    given: dict[str, str] = {}
 
     def rows(text: str) -> list[dict[str, Any]]:
         return eng._rows(eng.execute(text, params)).records()
 
     try:
         for cte in SHARED:  # detail reads ended
-            text = with_ctes(reads, sql_code(f"outcomes_{cte}"))
+            text = compose(f"outcomes_{cte}", given=given)
             eng.execute(f"create or replace temp table outcomes_{cte}_rows as {text}", params)
-            reads.append((cte, f"select * from temp.outcomes_{cte}_rows"))
-        courses = [*reads, ("courses", sql_code("outcomes_episodes"))]
-        combined = rows(with_ctes(courses, sql_code("outcomes")))[0]
-        instruments = rows(with_ctes(reads, sql_code("outcomes_by_instrument")))
+            given[cte] = f"select * from temp.outcomes_{cte}_rows"
+        combined = rows(compose("outcomes", given=given))[0]
+        instruments = rows(compose("outcomes_by_instrument", given=given))
     finally:
         for cte in SHARED:
             eng.con.execute(f"drop table if exists temp.outcomes_{cte}_rows")
-    return combined, instruments, rows(sql_code("outcomes_cadence"))[0]
+    return combined, instruments, rows(compose("outcomes_cadence"))[0]
 
 
 def outcomes(con: Con, q: Query, *, frame: bool = False) -> dict[str, Any] | pd.DataFrame:
@@ -159,11 +155,11 @@ def outcomes_detail(con: Con, q: Query) -> pd.DataFrame:
     >>> len(d), list(d.columns[:4])  # the worked example has no scores
     (0, ['episode_id', 'instrument', 'paired', 'dates'])
     """
-    return run(con, "outcomes_detail", q, reads=ENDED)
+    return run(con, "outcomes_detail", q)
 
 
 def outcome_courses(con: Con, q: Query) -> pd.DataFrame:
     """One row per course of treatment ended in the period with its site, track and the
     combined PHQ-9/GAD-7 flags (``classified`` = paired on either; flags ``None`` when not):
     the per-episode rows the site comparison aggregates."""
-    return run(con, "outcomes_episodes", q, reads=DETAIL)
+    return run(con, "outcomes_episodes", q)

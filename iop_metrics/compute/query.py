@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..contract import DEFAULT_LEVELS
 from ..periods import Period, resolve_as_of
-from .engine import DuckDBEngine, Engine, Reads, Rows, engine_of
+from .engine import Engine, Rows, engine_of
 
 if TYPE_CHECKING:
     import duckdb
@@ -106,21 +106,17 @@ class Query:
         }
 
 
-def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the shared temp macros on ``con`` (idempotent; works on read-only connections)."""
-    DuckDBEngine(con).prepare()
-
-
 def run(
     con: Con,
     name: str,
     q: Query,
     *,
-    reads: Reads = (),
+    bind: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Run SQL file ``name`` for ``q``; ``reads`` names (cte, file) pairs it reads, in order."""
-    return _query(con, name, q, reads, extra).frame()
+    """Run SQL file ``name`` for ``q``, after the files its header says it reads (``bind``
+    chooses the file of a CTE it leaves to the caller)."""
+    return _query(con, name, q, bind, extra).frame()
 
 
 def records(
@@ -128,20 +124,17 @@ def records(
     name: str,
     q: Query,
     *,
-    reads: Reads = (),
+    bind: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Like ``run`` but as plain Python rows (exact ints and floats, ``None`` for null)."""
-    return _query(con, name, q, reads, extra).records()
+    return _query(con, name, q, bind, extra).records()
 
 
-def _query(con: Con, name: str, q: Query, reads: Reads, extra: dict[str, Any] | None) -> Rows:
-    return engine_of(con).query(name, {**q.params(), **(extra or {})}, reads=reads)
-
-
-def detail_reads(name: str) -> Reads:
-    """What summary file ``name`` reads: the rows of ``<name>_detail.sql`` as ``detail``."""
-    return (("detail", f"{name}_detail"),)
+def _query(
+    con: Con, name: str, q: Query, bind: dict[str, str] | None, extra: dict[str, Any] | None
+) -> Rows:
+    return engine_of(con).query(name, {**q.params(), **(extra or {})}, bind=bind)
 
 
 def latest_complete_month(con: Con) -> Period:

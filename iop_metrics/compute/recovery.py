@@ -2,18 +2,17 @@
 jail, from admission to discharge (the document's ``noms`` key) and 1-12 months after discharge
 (its ``follow_up`` key).
 
-Every figure comes from the SQL files ``noms*.sql`` and ``follow_up*.sql``; this module only
-names which file reads which and shapes the rows into the two keys, every key of the spec
-present and ``None`` exactly where a denominator is 0. The contract table ``noms`` is optional:
-a program that ships none has an empty one, and a database loaded before the table existed reads
-``noms_items_none.sql`` instead, so its figures are the same zeros.
+Every figure comes from the SQL files ``noms*.sql`` and ``follow_up*.sql`` (each header says
+which files it reads; they read the derived tables episode_noms and episode_follow_up that every
+load builds); this module shapes the rows into the two keys, every key of the spec present and
+``None`` exactly where a denominator is 0. The contract table ``noms`` is optional: a program
+that ships none has an empty one, so its figures are zeros.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .engine import Reads, engine_of
 from .query import Con, Query, records, run
 
 if TYPE_CHECKING:
@@ -55,56 +54,6 @@ FOLLOW_UP_KEYS = (
 )
 
 
-NOMS_READS: Reads = (
-    ("domains", "noms_domains"),
-    ("items", "noms_items"),
-    ("ended", "noms_ended"),
-    ("time_points", "noms_time_points"),
-)
-FOLLOW_UP_READS: Reads = (
-    ("windows", "follow_up_windows"),
-    ("items", "noms_items"),
-    ("due", "follow_up_due"),
-    ("answers", "follow_up_answers"),
-)
-# On a database with the derived tables episode_noms and episode_follow_up (compute.derived,
-# built at load where the noms table is): the same rows from them, not from the noms rows.
-NOMS_DERIVED_READS: Reads = (
-    ("domains", "noms_domains"),
-    ("ended", "noms_ended"),
-    ("time_points", "noms_time_points_derived"),
-)
-FOLLOW_UP_DERIVED_READS: Reads = (
-    ("windows", "follow_up_windows"),
-    ("due", "follow_up_due_derived"),
-    ("answers", "follow_up_answers_derived"),
-)
-
-
-def _reads(con: Con, reads: Reads, derived: Reads) -> Reads:
-    """``derived`` on a database with the recovery derived tables; else ``reads`` as they are,
-    or on a database without the noms table (loaded before it existed) with no rows as
-    ``items`` (noms_items_none.sql)."""
-    from .derived import RECOVERY
-
-    engine = engine_of(con)
-    if not engine.has_table("noms"):
-        return tuple((cte, "noms_items_none" if cte == "items" else f) for cte, f in reads)
-    return derived if all(engine.has_table(t) for t in RECOVERY) else reads
-
-
-def noms_reads(con: Con) -> Reads:
-    """What noms_detail.sql reads on ``con``."""
-    return _reads(con, NOMS_READS, NOMS_DERIVED_READS)
-
-
-def follow_up_reads(con: Con) -> Reads:
-    """What follow_up_detail.sql and follow_up.sql read on ``con`` (the summary counts the due
-    episode-windows and those with contacts without making the detail's rows: issue #29's
-    benchmark)."""
-    return _reads(con, FOLLOW_UP_READS, FOLLOW_UP_DERIVED_READS)
-
-
 def noms_detail(con: Con, q: Query) -> pd.DataFrame:
     """One row per ended episode of ``q`` and recovery domain: the admission and discharge items
     (as text, arrests as its count), ``paired`` and the flags (``admission``, ``discharge``,
@@ -119,7 +68,7 @@ def noms_detail(con: Con, q: Query) -> pd.DataFrame:
     >>> len(d), sorted(set(d.domain))[:2], d.paired.any()  # 2 ended episodes, no noms rows
     (10, ['abstinent', 'employed_or_student'], np.False_)
     """
-    return run(con, "noms_detail", q, reads=noms_reads(con))
+    return run(con, "noms_detail", q)
 
 
 def noms(con: Con, q: Query) -> dict[str, Any]:
@@ -135,8 +84,7 @@ def noms(con: Con, q: Query) -> dict[str, Any]:
     >>> n["ended"], n["abstinent"]["paired"], n["abstinent"]["paired_rate"], n["housed"]["change"]
     (2, 0, 0.0, None)
     """
-    reads = (*noms_reads(con), ("detail", "noms_detail"))
-    rows = records(con, "noms", q, reads=reads)
+    rows = records(con, "noms", q)
     out: dict[str, Any] = {k: rows[0][k] for k in NOMS_TOTALS}
     for row in rows:
         keys = DOMAIN_KEYS + (ABSTINENT_KEYS if row["domain"] == "abstinent" else ())
@@ -158,7 +106,7 @@ def follow_up_detail(con: Con, q: Query) -> pd.DataFrame:
     >>> d[["episode_id", "window_name", "category"]].to_records(index=False).tolist()
     [('B-iop', '1m', 'not_attempted'), ('A-iop', '1m', 'not_attempted')]
     """
-    return run(con, "follow_up_detail", q, reads=follow_up_reads(con))
+    return run(con, "follow_up_detail", q)
 
 
 def follow_up(con: Con, q: Query) -> dict[str, Any]:
@@ -175,5 +123,5 @@ def follow_up(con: Con, q: Query) -> dict[str, Any]:
     >>> f["1m"]["due"], f["1m"]["not_attempted"], f["1m"]["response_rate"], f["12m"]["due"]
     (2, 2, 0.0, 0)
     """
-    rows = records(con, "follow_up", q, reads=follow_up_reads(con))
+    rows = records(con, "follow_up", q)
     return {row["window_name"]: {k: row[k] for k in FOLLOW_UP_KEYS} for row in rows}

@@ -19,16 +19,14 @@ def retention_cohort(con: Con, q: Query) -> pd.DataFrame:
 
 def retention_curve(con: Con, q: Query) -> pd.DataFrame:
     """Kaplan-Meier retention R(N) by day with at-risk, events and a 95% Greenwood band."""
-    return run(con, "retention_curve", q, reads=(("detail", "retention_cohort"),))
+    return run(con, "retention_curve", q)
 
 
 def retention(con: Con, q: Query) -> pd.DataFrame:
     """Cohort size, 30/60/90-day retention, initiation within 14 and engagement within 34 days."""
-    reads = (("detail", "retention_cohort"), ("curve", "retention_curve"))
-    return run(con, "retention", q, reads=reads)
+    return run(con, "retention", q)
 
 
 def retention_summary(con: Con, q: Query) -> dict[str, Any]:
     """The retention figures with the counts behind initiation and engagement."""
-    reads = (("detail", "retention_cohort"), ("curve", "retention_curve"))
-    return records(con, "retention", q, reads=reads)[0]
+    return records(con, "retention", q)[0]

@@ -25,10 +25,10 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from ..periods import Period, month
-from .engine import DuckDBEngine, Rows, engine_of, sql_code, with_ctes
+from .engine import DuckDBEngine, Rows, engine_of
 from .metrics import document
-from .outcomes import COURSES
 from .query import Con, Query, records
+from .sqlfiles import compose, sql_code
 from .transitions import determined, step_down_rate
 
 if TYPE_CHECKING:
@@ -112,11 +112,9 @@ def _records(
     return eng._rows(eng.execute(text, {**q.params(), **(extra or {})})).records()
 
 
-def _by_month(
-    eng: DuckDBEngine, name: str, q: Query, months: str, reads: tuple[str, ...] = ()
-) -> dict[int, dict[str, Any]]:
-    ctes = [("months", months), *(("detail", sql_code(f)) for f in reads)]
-    return {r["month_key"]: r for r in _records(eng, with_ctes(ctes, sql_code(name)), q)}
+def _by_month(eng: DuckDBEngine, name: str, q: Query, months: str) -> dict[int, dict[str, Any]]:
+    text = compose(name, given={"months": months})
+    return {r["month_key"]: r for r in _records(eng, text, q)}
 
 
 class Cohorts:
@@ -146,21 +144,22 @@ class Cohorts:
         )
         self.first_end = first_end
 
-    def _slice(self, name: str, end: dt.date, reads: list[tuple[str, str]]) -> str:
+    def _slice(self, name: str, end: dt.date) -> str:
+        """File ``name`` reading series_cohort.sql's rows as its cohort (``detail``)."""
         if not self.first_end <= end <= self.q.period.end:
             raise ValueError(f"no cohort rows computed for the window ending {end}")
-        ctes = [("cohorts", f"select * from {self.TABLE}"), ("detail", sql_code("series_cohort"))]
-        return with_ctes(ctes + reads, sql_code(name))
+        given = {"cohorts": f"select * from {self.TABLE}"}
+        return compose(name, bind={"detail": "series_cohort"}, given=given)
 
     def _query(self, end: dt.date) -> Query:
         return Query(Period("window", end, end, "span"), self.q.as_of, self.q.scope)
 
     def summary(self, end: dt.date) -> dict[str, Any]:
-        text = self._slice("retention", end, [("curve", sql_code("retention_curve"))])
+        text = self._slice("retention", end)
         return _records(self.eng, text, self._query(end))[0]
 
     def curve(self, end: dt.date) -> Rows:
-        text = self._slice("retention_curve", end, [])
+        text = self._slice("retention_curve", end)
         return self.eng._rows(self.eng.execute(text, self._query(end).params()))
 
     def __enter__(self) -> Cohorts:
@@ -202,8 +201,8 @@ def monthly(con: Con, q: Query, *, shared: Cohorts | None = None) -> list[dict[s
     table = _months_cte(months)
     eps = _by_month(eng, "series_episodes", span, table)
     att = _by_month(eng, "series_attendance", span, table)
-    dos = _by_month(eng, "series_dosage", span, table, ("dosage_weeks",))
-    tra = _by_month(eng, "series_transitions", span, table, ("transitions_detail",))
+    dos = _by_month(eng, "series_dosage", span, table)
+    tra = _by_month(eng, "series_transitions", span, table)
     out = _outcomes(eng, span)
     rec = _recovery(con, q, months)
     ret = _retention(eng, q, months, shared)
@@ -302,7 +301,7 @@ NO_OUTCOMES: dict[str, Any] = {k: None if k.endswith("_rate") else 0 for k in OU
 def _outcomes(eng: DuckDBEngine, span: Query) -> dict[int, dict[str, Any]]:
     """The combined outcome figures of each month of ``span`` with an ended episode, from one
     run of the outcome cohort, detail and per-course SQL over the whole span."""
-    return {r["month_key"]: r for r in records(eng, "series_outcomes", span, reads=COURSES)}
+    return {r["month_key"]: r for r in records(eng, "series_outcomes", span)}
 
 
 def _from_document(con: Con, p: Period, q: Query) -> dict[str, Any]:

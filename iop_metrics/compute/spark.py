@@ -20,15 +20,12 @@ from typing import TYPE_CHECKING, Any
 from ..contract import EXPORTED_TABLES as TABLES
 from ..errors import InputError
 from .dialect import table_name, to_spark
-from .engine import Engine, Reads, Rows, compose, used_params
+from .engine import Engine, Rows, used_params
+from .sqlfiles import compose
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-# The canonical tables and the load records the report shows; export writes each as a folder.
-# An export made before an optional table existed has no folder for it: the engine then has no
-# such table (``has_table``) and the figures read it as empty (``recovery.py``).
-OPTIONAL = ("noms",)
 _KINDS = {
     "LongType": "int64",
     "IntegerType": "int32",
@@ -99,8 +96,6 @@ class SparkEngine(Engine):
             try:
                 frame = spark.read.parquet(path)
             except Exception as err:  # pyspark raises AnalysisException for a missing path
-                if table in OPTIONAL:  # an export made before the table existed
-                    continue
                 raise InputError(
                     f"{path}: no exported table here; write one with "
                     "`iop-metrics export --db DB --parquet DIR`"
@@ -109,19 +104,19 @@ class SparkEngine(Engine):
         self._derived()
 
     def _derived(self) -> None:
-        """The derived tables (``compute.derived``) as views: read from the export when it has
-        them, else built here from their portable SQL and cached, so the derived macros hold."""
-        from .derived import RECOVERY, select_sql
+        """The derived tables (``compute.derived``) as views, read from the export, which
+        holds them when it was made from a database of the current schema version (checked
+        first, as ``db.connect`` checks a database)."""
+        from ..db import check_schema
         from .derived import TABLES as DERIVED
 
-        # the recovery ones only where the export has the noms table (compute.recovery reads
-        # the noms rows the long way where they are absent)
-        for table in (*DERIVED, *(RECOVERY if self.has_table("noms") else ())):
-            try:
-                frame = self.spark.read.parquet(f"{self.data_path}/{table}")
-            except Exception:  # an export made before derived tables existed: build them
-                frame = self.spark.sql(to_spark(select_sql(table), {}, prefix=self.prefix))
-                frame = frame.cache()
+        version = None
+        if "schema_version" in self.sql("select * from main.load_log where 1 = 0").columns:
+            version = self.sql("select max(schema_version) from main.load_log").data[0][0]
+        remedy = " and export it again with `iop-metrics export --db DB --parquet DIR`"
+        check_schema(version, self.data_path, remedy=remedy)
+        for table in DERIVED:
+            frame = self.spark.read.parquet(f"{self.data_path}/{table}")
             frame.createOrReplaceTempView(table_name(table, self.prefix))
 
     @classmethod
@@ -129,8 +124,10 @@ class SparkEngine(Engine):
         """A session (``session``'s arguments) with the tables at ``data_path`` registered."""
         return cls(session(remote=remote, **local), data_path)
 
-    def query(self, name: str, params: Mapping[str, Any], *, reads: Reads = ()) -> Rows:
-        text = compose(name, reads)
+    def query(
+        self, name: str, params: Mapping[str, Any], *, bind: Mapping[str, str] | None = None
+    ) -> Rows:
+        text = compose(name, bind)
         return self._rows(
             self.spark.sql(to_spark(text, used_params(text, params), prefix=self.prefix))
         )
@@ -143,10 +140,9 @@ class SparkEngine(Engine):
 
     def close(self) -> None:
         """Drop the views; the session stays for the next engine (starting one takes seconds)."""
-        from .derived import RECOVERY
         from .derived import TABLES as DERIVED
 
-        for table in (*TABLES, *DERIVED, *RECOVERY):
+        for table in (*TABLES, *DERIVED):
             self.spark.catalog.dropTempView(table_name(table, self.prefix))
 
     @staticmethod

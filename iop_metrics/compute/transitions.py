@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .query import Con, Query, Scope, detail_reads, run
+from .query import Con, Query, Scope, run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,13 +44,13 @@ def transitions_detail(con: Con, q: Query) -> pd.DataFrame:
 
 def transitions(con: Con, q: Query) -> pd.DataFrame:
     """Counts per transition outcome, per next level, and the median step-down gap."""
-    return run(con, "transitions", q, reads=detail_reads("transitions"))
+    return run(con, "transitions", q)
 
 
 def transition_matrix(con: Con, q: Query) -> pd.DataFrame:
     """From-level x to-level counts over all levels of care (outcome where there is no next)."""
     all_levels = Query(q.period, q.as_of, Scope(None, q.scope.site, q.scope.track), q.window_days)
-    return run(con, "transition_matrix", all_levels, reads=detail_reads("transitions"))
+    return run(con, "transition_matrix", all_levels)
 
 
 def inflow_detail(con: Con, q: Query) -> pd.DataFrame:
@@ -60,7 +60,7 @@ def inflow_detail(con: Con, q: Query) -> pd.DataFrame:
 
 def inflow(con: Con, q: Query) -> pd.DataFrame:
     """Admissions by how they came in: stepped down, stepped up, lateral, direct."""
-    return run(con, "inflow", q, reads=detail_reads("inflow"))
+    return run(con, "inflow", q)
 
 
 def continuity_detail(con: Con, q: Query) -> pd.DataFrame:
@@ -70,4 +70,4 @@ def continuity_detail(con: Con, q: Query) -> pd.DataFrame:
 
 def continuity(con: Con, q: Query) -> pd.DataFrame:
     """Follow-up within 7 and 14 days after residential or inpatient discharge."""
-    return run(con, "continuity", q, reads=detail_reads("continuity"))
+    return run(con, "continuity", q)

@@ -229,8 +229,8 @@ ENTRIES: tuple[Entry, ...] = (
 
 
 # The tables each section's SQL reads (issue #11). "episodes" means episodes joined to
-# levels_of_care (scoped_episodes / visible_episodes). episode_next is the derived table built at
-# load; on a database without it the same figures come from the episodes self-join.
+# levels_of_care (scoped_episodes / visible_episodes). The episode_* tables are derived tables,
+# built at every load (compute/derived.py); each SQL file's header names the files it reads.
 TABLES_READ: tuple[tuple[str, str, str], ...] = (
     ("census", "episodes", "census.sql"),
     ("attendance", "episodes, sessions", "attendance.sql"),
@@ -270,20 +270,18 @@ TABLES_READ: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "noms",
-        "episodes, noms (admission and discharge rows dated on or before as_of; none on a "
-        "database loaded before the table existed); derived at load: episode_noms (each "
-        "discharged episode's admission and discharge rows pivoted, with their dates)",
-        "noms_domains.sql, noms_items.sql, noms_ended.sql, noms_time_points.sql (or "
-        "noms_time_points_derived.sql), noms_detail.sql, noms.sql",
+        "episodes, noms (admission and discharge rows dated on or before as_of); derived at "
+        "load: episode_noms (each discharged episode's admission and discharge rows pivoted, "
+        "with their dates)",
+        "noms_domains.sql, noms_ended.sql, noms_time_points_derived.sql, noms_detail.sql, noms.sql",
     ),
     (
         "follow_up",
         "episodes (every discharge whose window closed in the 12 months), noms (follow_up rows); "
         "derived at load: episode_follow_up (each discharged episode's windows with the "
         "category and items of its contacts)",
-        "follow_up_windows.sql, noms_items.sql, follow_up_due.sql, follow_up_answers.sql (or "
-        "follow_up_due_derived.sql, follow_up_answers_derived.sql), follow_up_detail.sql, "
-        "follow_up.sql",
+        "follow_up_windows.sql, follow_up_due_derived.sql, follow_up_answers_derived.sql, "
+        "follow_up_detail.sql, follow_up.sql",
     ),
     (
         "12-month trends (report)",

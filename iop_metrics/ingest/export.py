@@ -32,17 +32,15 @@ def export_connection(
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     written = {}
-    from ..compute.derived import select_sql, tables_for
+    from ..compute.derived import TABLES as DERIVED
 
-    sources = {t: f"select * from main.{t}" for t in TABLES}
-    # computed, so older databases export too (the recovery ones where the noms table is)
-    sources.update({t: select_sql(t) for t in tables_for(con)})
+    sources = {t: f"select * from main.{t}" for t in (*TABLES, *DERIVED)}
     for table, source in sources.items():
         final, partial = root / table, root / f".{table}.partial"
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir()
         target = str(partial / "part-0.parquet").replace("'", "''")
-        # COPY answers with the rows it wrote: the source (a derived select) runs once
+        # COPY answers with the rows it wrote
         written[table] = con.execute(f"copy ({source}) to '{target}' (format parquet)").fetchall()[
             0
         ][0]

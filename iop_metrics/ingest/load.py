@@ -27,7 +27,7 @@ from ..contract import (
     TABLES,
     folder_code_problem,
 )
-from ..db import scalar
+from ..db import SCHEMA_VERSION, scalar
 from ..errors import InputError, Violation, WriteError, folder_bytes
 from ..locks import hold
 from ..scratch import beside, remove, sweep_beside
@@ -221,11 +221,11 @@ def _write_tables(con: duckdb.DuckDBPyConnection, summary: LoadSummary, schema: 
         f"create table {schema}.load_log (table_name varchar, file varchar, sha256 varchar, "
         "bytes bigint, rows_read bigint, rows_loaded bigint, loaded_at timestamp, "
         "package_version varchar, snapshot varchar, mapping_sha256 varchar, "
-        "import_report varchar, export_date date)"
+        "import_report varchar, export_date date, schema_version integer)"
     )
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     con.executemany(
-        f"insert into {schema}.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {schema}.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [
                 name,
@@ -240,6 +240,7 @@ def _write_tables(con: duckdb.DuckDBPyConnection, summary: LoadSummary, schema: 
                 summary.mapping_sha256,
                 summary.import_report,
                 summary.export_date,
+                SCHEMA_VERSION,
             ]
             for name, path in summary.paths.items()
         ],

@@ -154,24 +154,14 @@ def _quality(con: Con, q: Query) -> dict[str, Any]:
     closed = us_federal_holidays(q.period.start, q.period.end)
     figures = records(con, "quality", q, extra={"closed_days": closed})[0]
     engine = engine_of(con)
-    loaded = engine.sql(
-        "select table_name, rows_read, rows_loaded from main.load_log order by table_name"
-    ).frame()
-    rejected = engine.sql(
-        "select table_name, reason, count(*) as n from main.rejected_rows "
-        "group by table_name, reason order by table_name, reason"
-    ).frame()
+    loaded = engine.query("load_rows", {}).frame()
+    rejected = engine.query("load_rejected", {}).frame()
     return {**figures, "loaded": loaded, "rejected": rejected, "imported": _imported(con)}
 
 
 def _imported(con: Con) -> dict[str, Any] | None:
     """The import summary when the load came through a mapping (load_log.import_report)."""
-    engine = engine_of(con)
-    if "import_report" not in engine.sql("select * from main.load_log where 1 = 0").columns:
-        return None
-    rows = engine.sql(
-        "select max(import_report) as report from main.load_log where import_report is not null"
-    ).data
+    rows = engine_of(con).query("load_import_report", {}).data
     if not rows or rows[0][0] is None:
         return None
     report = json.loads(rows[0][0])
@@ -197,19 +187,12 @@ def _imported(con: Con) -> dict[str, Any] | None:
 
 def _level_names(con: Con) -> dict[str, str]:
     """The loaded levels_of_care table's names, by code (the report's labels for levels)."""
-    rows = engine_of(con).sql("select code, name from main.levels_of_care order by code").data
+    rows = engine_of(con).query("data_levels", {}).data
     return {str(code): str(name) for code, name in rows}
 
 
 def _provenance(con: Con) -> dict[str, Any]:
-    rows = (
-        engine_of(con)
-        .sql(
-            "select any_value(snapshot) as snapshot, max(loaded_at) as loaded_at, "
-            "any_value(package_version) as package_version from main.load_log"
-        )
-        .data
-    )
+    rows = engine_of(con).query("load_provenance", {}).data
     snapshot, loaded_at, version = rows[0] if rows else (None, None, None)
     end = data_end(con)
     return {
@@ -237,7 +220,7 @@ def _frames(con: Con, q: Query, shared: series.Cohorts | None) -> dict[str, pd.D
         "monthly": pd.DataFrame(series.monthly(con, q, shared=shared)),
         "weekday": _breakdown(con, q, "weekday"),
         "service": _breakdown(con, q, "service_type"),
-        "hours": run(con, "dosage_hours", q, reads=(("detail", "dosage_weeks"),)),
+        "hours": run(con, "dosage_hours", q),
         "flow": _flow(con, q),
         "flow_12m": _flow(con, all_levels),
         "los": _los_bins(con, q),

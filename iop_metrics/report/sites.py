@@ -29,6 +29,7 @@ import pandas as pd
 from ..compute import casemix
 from ..compute import comparison as cmp
 from ..compute.casemix import FACTOR_WORDS
+from ..compute.engine import engine_of
 from ..contract import PROGRAM_FOLDER as ALL
 from ..disclosure.model import is_small
 from ..periods import Period
@@ -372,7 +373,7 @@ def write_sites_page(
         keep = None if k else exact
         measures = [measure_section(con, q, m, k, hide if k else None, keep) for m in MEASURES]
         doc = None if k else cmp.sites_document(con, q, given=exact)
-        names = dict(con.execute("select code, name from levels_of_care").fetchall())
+        names = dict(engine_of(con).query("data_levels", {}).data)
         end = data_end(con)
     finally:
         con.close()

@@ -174,19 +174,15 @@ def _order(label: str) -> tuple[Any, ...]:
 def site_names(db: Path) -> dict[str, str]:
     """Each site code's name in the EHR export, when the data came in through a mapping (its
     import report in load_log: the export's value with the most rows mapped to the code)."""
+    from ..compute.engine import DuckDBEngine
     from ..db import connect
 
     con = connect(db)
     try:
-        columns = {r[0] for r in con.execute("describe load_log").fetchall()}
-        if "import_report" not in columns:
-            return {}
-        rows = con.execute(
-            "select import_report from load_log where import_report is not null limit 1"
-        ).fetchall()
+        rows = DuckDBEngine(con).query("load_import_report", {}).data
     finally:
         con.close()
-    if not rows:
+    if not rows or rows[0][0] is None:
         return {}
     from ..ingest.labels import code_names
 

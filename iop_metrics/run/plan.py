@@ -86,13 +86,12 @@ def report_request(config: RunConfig, period: Period, job: Job, db: Path) -> Req
 
 def site_codes(db: Path) -> tuple[str, ...]:
     """The distinct sites of the loaded episodes."""
+    from ..compute.engine import DuckDBEngine
     from ..db import connect
 
     con = connect(db)
     try:
-        rows = con.execute(
-            "select distinct site from episodes where site is not null order by site"
-        ).fetchall()
+        rows = DuckDBEngine(con).query("data_sites", {}).data
     finally:
         con.close()
     return tuple(str(r[0]) for r in rows)

@@ -137,10 +137,11 @@ def pin_snapshot(db: Path, folder: Path) -> Path:
 
 
 def snapshot_id(db: Path) -> str | None:
-    from ..db import connect, scalar
+    from ..compute.engine import DuckDBEngine
+    from ..db import connect
 
     con = connect(db)
     try:
-        return scalar(con, "select any_value(snapshot) from load_log")
+        return DuckDBEngine(con).query("load_provenance", {}).records()[0]["snapshot"]
     finally:
         con.close()

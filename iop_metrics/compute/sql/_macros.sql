@@ -1,7 +1,10 @@
--- Shared building blocks, created as TEMP macros on every connection before a metric runs.
+-- Shared building blocks, made in the database by every load after the derived tables
+-- (compute.derived.build; the Spark engine inlines them). next_episode, engagement,
+-- treatment_sessions, ended_episodes, course_scores and score_dates read the derived tables
+-- (derived_*.sql), whose rows hold exactly what the as_of rules below keep.
 -- visible_episodes: the episodes as they were known at the end of as_of (metrics.md, as_of):
 -- an admission after as_of does not exist, a discharge after as_of has not happened.
-create or replace temp macro visible_episodes(as_of) as table
+create or replace macro visible_episodes(as_of) as table
     select
         e.episode_id,
         e.client_id,
@@ -19,94 +22,43 @@ create or replace temp macro visible_episodes(as_of) as table
 
 -- scoped_episodes: visible episodes in the report's scope. A null levels list means every level;
 -- a null site or track means any.
-create or replace temp macro scoped_episodes(as_of, scope_levels, scope_site, scope_track) as table
+create or replace macro scoped_episodes(as_of, scope_levels, scope_site, scope_track) as table
     select *
     from visible_episodes(as_of)
     where (scope_levels is null or list_contains(scope_levels, level_of_care))
         and (scope_site is null or site = scope_site)
         and (scope_track is null or track = scope_track);
 
--- next_episode: for every visible discharged episode e (discharge date D), the client's earliest
--- other episode that began after e began, no later than D + w, on or before as_of, and had not
--- ended before D. Ties: higher intensity first, then the smaller episode_id (metrics.md).
-create or replace temp macro next_episode(as_of, w) as table
-    with visible as (
-        select * from visible_episodes(as_of)
-    ),
-
-    candidates as (
-        select
-            e.episode_id,
-            e.discharge_date,
-            n.episode_id as next_episode_id,
-            n.level_of_care as next_level,
-            n.intensity as next_intensity,
-            n.admit_date as next_admit_date,
-            row_number() over (
-                partition by e.episode_id
-                order by n.admit_date, n.intensity desc, n.episode_id
-            ) as rank_in_client
-        from visible as e
-        inner join visible as n
-            on n.client_id = e.client_id
-            and n.episode_id <> e.episode_id
-            and n.admit_date > e.admit_date
-            and n.admit_date <= e.discharge_date + cast(w as integer)
-            and (n.discharge_date is null or n.discharge_date >= e.discharge_date)
-        where e.discharge_date is not null
-    )
-
+-- next_episode: the row of episode_next when the next admission is on or before as_of and
+-- within w days of the discharge, the episode itself visible and discharged as of as_of.
+create or replace macro next_episode(as_of, w) as table
     select
         episode_id,
         next_episode_id,
         next_level,
         next_intensity,
         greatest(0, date_diff('day', discharge_date, next_admit_date)) as gap_days
-    from candidates
-    where rank_in_client = 1;
+    from main.episode_next
+    where admit_date <= as_of
+        and discharge_date <= as_of
+        and next_admit_date <= as_of
+        and next_admit_date <= discharge_date + cast(w as integer);
 
--- engagement (retention_cohort.sql): for the episodes admitted first_admit..last_admit that
--- initiated, the first attended session on day 0..13 after admission (initiated_on) and whether
--- two or more further attended sessions are dated initiated_on..initiated_on + 34 (engaged), both
--- counting only sessions dated on or before as_of.
-create or replace temp macro engagement(as_of, first_admit, last_admit) as table
-    with initiation as (
-        select
-            e.episode_id,
-            min(s.session_date) as initiated_on
-        from main.episodes as e
-        inner join main.sessions as s
-            on s.episode_id = e.episode_id
-            and s.status = 'attended'
-            and s.session_date between e.admit_date and e.admit_date + 13
-            and s.session_date <= as_of
-        where e.admit_date between first_admit and last_admit
-        group by e.episode_id
-    ),
-
-    further as (
-        select
-            i.episode_id,
-            count(*) - 1 as further_sessions
-        from initiation as i
-        inner join main.sessions as s
-            on s.episode_id = i.episode_id
-            and s.status = 'attended'
-            and s.session_date between i.initiated_on and i.initiated_on + 34
-            and s.session_date <= as_of
-        group by i.episode_id
-    )
-
+-- engagement: from episode_engagement. The first attended session on day 0..13 as of as_of is
+-- the first of all when it is on or before as_of (else none yet); two or more further sessions
+-- in its 35 days are dated on or before as_of exactly when the third session of the window is.
+create or replace macro engagement(as_of, first_admit, last_admit) as table
     select
-        i.episode_id,
-        i.initiated_on,
-        coalesce(f.further_sessions, 0) >= 2 as engaged
-    from initiation as i
-    left join further as f on f.episode_id = i.episode_id;
+        episode_id,
+        initiated_on,
+        coalesce(third_on <= as_of, false) as engaged
+    from main.episode_engagement
+    where admit_date between first_admit and last_admit
+        and initiated_on <= as_of;
 
 -- severity_band: PHQ-9 (0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately severe,
 -- 20-27 severe) and GAD-7 (0-4, 5-9, 10-14, 15-21) bands; null for other instruments.
-create or replace temp macro severity_band(instrument, score) as
+create or replace macro severity_band(instrument, score) as
     case
         when instrument not in ('PHQ-9', 'GAD-7') or score is null then null
         when score < 5 then 'minimal'
@@ -118,7 +70,7 @@ create or replace temp macro severity_band(instrument, score) as
 
 -- age_band: age at admission (year of admission - birth year) in the slices' bands, top band 65+;
 -- null when the birth year is unknown (slices.sql, case_mix_patterns.sql).
-create or replace temp macro age_band(admitted, born) as
+create or replace macro age_band(admitted, born) as
     case
         when born is null then null
         when year(admitted) - born < 18 then 'under 18'
@@ -130,92 +82,65 @@ create or replace temp macro age_band(admitted, born) as
         else '65+'
     end;
 
--- treatment_sessions (outcomes_ended.sql): for the episodes discharged first_discharge ..
--- last_discharge (as recorded), the attended sessions whose service_type is not assessment dated
--- admit_date .. discharge_date; episodes with none have no row.
-create or replace temp macro treatment_sessions(first_discharge, last_discharge) as table
+-- treatment_sessions: from episode_treatment (the same count for every episode discharged in the
+-- range; an episode ended as of as_of was discharged on its recorded date).
+create or replace macro treatment_sessions(first_discharge, last_discharge) as table
     select
-        e.episode_id,
-        count(*) as treatment_sessions
-    from main.episodes as e
-    inner join main.sessions as s
-        on s.episode_id = e.episode_id
-        and s.status = 'attended'
-        and s.service_type <> 'assessment'
-        and s.session_date between e.admit_date and e.discharge_date
-    where e.discharge_date between first_discharge and last_discharge
-    group by e.episode_id;
+        episode_id,
+        treatment_sessions
+    from main.episode_treatment
+    where discharge_date between first_discharge and last_discharge
+        and treatment_sessions > 0;
 
--- course_scores (outcomes_detail.sql): for the episodes discharged first_discharge ..
--- last_discharge (as recorded) and each instrument scored in them dated admit_date ..
--- discharge_date (a date's several scores count once, at their mean): the number of dates and
--- of scores, the first and last date and the score of each.
-create or replace temp macro course_scores(first_discharge, last_discharge) as table
-    with daily as (
-        select
-            a.episode_id,
-            a.instrument,
-            a.assessed_on,
-            avg(a.score) as score,
-            count(*) as scores
-        from main.assessments as a
-        inner join main.episodes as e on e.episode_id = a.episode_id
-        where e.discharge_date between first_discharge and last_discharge
-            and a.assessed_on between e.admit_date and e.discharge_date
-            and a.assessed_on <= last_discharge
-        group by a.episode_id, a.instrument, a.assessed_on
-    ),
-
-    spans as (
-        select
-            episode_id,
-            instrument,
-            count(*) as dates,
-            cast(sum(scores) as bigint) as scores,
-            min(assessed_on) as first_on,
-            max(assessed_on) as last_on
-        from daily
-        group by episode_id, instrument
-    )
-
+-- course_scores: from episode_scores (the same rows for every episode discharged in the range;
+-- an episode ended as of as_of was discharged on its recorded date).
+create or replace macro course_scores(first_discharge, last_discharge) as table
     select
-        s.episode_id,
-        s.instrument,
-        s.dates,
-        s.scores,
-        s.first_on,
-        s.last_on,
-        f.score as first_score,
-        l.score as last_score
-    from spans as s
-    inner join daily as f
-        on f.episode_id = s.episode_id and f.instrument = s.instrument
-        and f.assessed_on = s.first_on
-    inner join daily as l
-        on l.episode_id = s.episode_id and l.instrument = s.instrument
-        and l.assessed_on = s.last_on;
+        episode_id,
+        instrument,
+        dates,
+        scores,
+        first_on,
+        last_on,
+        first_score,
+        last_score
+    from main.episode_scores
+    where discharge_date between first_discharge and last_discharge;
 
--- score_dates (outcomes_cadence.sql): each episode's dates with a score of any instrument,
--- first_day .. last_day.
-create or replace temp macro score_dates(first_day, last_day) as table
-    select distinct
+-- score_dates: from episode_score_dates (the same dates, sorted by date).
+create or replace macro score_dates(first_day, last_day) as table
+    select
         episode_id,
         assessed_on
-    from main.assessments
+    from main.episode_score_dates
     where assessed_on between first_day and last_day;
 
--- ended_episodes (outcomes_ended.sql): the in-scope episodes discharged first_discharge ..
--- last_discharge as of as_of (a discharge after as_of has not happened).
-create or replace temp macro ended_episodes(
+-- ended_episodes: from episode_treatment, the discharged episodes sorted by discharge date (an
+-- episode is visible with its discharge as of as_of when it was discharged on or before it, and
+-- its level must be a known one, as visible_episodes' join asks).
+create or replace macro ended_episodes(
     as_of, scope_levels, scope_site, scope_track, first_discharge, last_discharge
 ) as table
-    select episode_id, client_id, site, track, level_of_care, admit_date, discharge_date
-    from scoped_episodes(as_of, scope_levels, scope_site, scope_track)
-    where discharge_date between first_discharge and last_discharge;
+    select
+        d.episode_id,
+        d.client_id,
+        d.site,
+        d.track,
+        d.level_of_care,
+        d.admit_date,
+        d.discharge_date
+    from main.episode_treatment as d
+    inner join main.levels_of_care as l on l.code = d.level_of_care
+    where d.discharge_date between first_discharge and last_discharge
+        and d.discharge_date <= as_of
+        and d.admit_date <= as_of
+        and (scope_levels is null or list_contains(scope_levels, d.level_of_care))
+        and (scope_site is null or d.site = scope_site)
+        and (scope_track is null or d.track = scope_track);
 
 -- noms_item (noms_detail.sql, follow_up_detail.sql): a noms row's item for one recovery domain
 -- (spec recovery.md, Five domains), as text (arrests as its count); null when not collected.
-create or replace temp macro noms_item(
+create or replace macro noms_item(
     domain, use_frequency, employment, living, arrests, self_help
 ) as
     case domain
@@ -228,7 +153,7 @@ create or replace temp macro noms_item(
 
 -- noms_positive: the domain's yes/no for an item given by noms_item; null (unknown) when the
 -- item is null (TEDS -9).
-create or replace temp macro noms_positive(domain, item) as
+create or replace macro noms_positive(domain, item) as
     case
         when item is null then null
         when domain = 'abstinent' then item = 'none'
@@ -239,7 +164,7 @@ create or replace temp macro noms_positive(domain, item) as
     end;
 
 -- noms_use_level: use_frequency on TEDS's three levels, none 0 < some 1 < daily 2.
-create or replace temp macro noms_use_level(use_frequency) as
+create or replace macro noms_use_level(use_frequency) as
     case
         when use_frequency = 'none' then 0
         when use_frequency in ('1_3_month', '1_2_week', '3_6_week') then 1

@@ -6,6 +6,7 @@
 -- client; a missing value is the level 'unknown', an episode without a site has site '(none)'.
 -- The logistic reference model is fitted on these rows with frequency weights (casemix.py):
 -- the same estimates as one row per episode, in a few hundred rows on any engine.
+-- reads: outcome=?
 with episodes as (
     select
         o.measure,

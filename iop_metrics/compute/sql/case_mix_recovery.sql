@@ -4,6 +4,7 @@
 -- denominator; a course that was no case has nothing to recover from); y = 1 when none of its
 -- paired instruments is a case at end. Read by case_mix_patterns.sql as `outcome`
 -- (its rows named by the measure).
+-- reads: courses=outcomes_episodes
 with final as (
     select
         'recovery' as measure,

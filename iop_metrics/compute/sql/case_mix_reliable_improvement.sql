@@ -4,6 +4,7 @@
 -- combined classification); y = 1 when it improved reliably (one of them improved by its
 -- reliable change, none deteriorated by it). Read by case_mix_patterns.sql as `outcome`
 -- (its rows named by the measure).
+-- reads: courses=outcomes_episodes
 with final as (
     select
         'reliable_improvement' as measure,

@@ -1,5 +1,6 @@
 -- Continuity summary over continuity_detail.sql (read in as `detail`); pending discharges (window
 -- not yet passed by as_of) are left out of each rate.
+-- reads: detail=continuity_detail
 select
     count(*) as residential_discharges,
     count(*) filter (where followed_up_7d) as followed_up_7d,

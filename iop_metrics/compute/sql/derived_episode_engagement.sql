@@ -4,7 +4,7 @@
 -- the first (third_on; none when fewer). Exact for every as_of A: only sessions after A are
 -- left out as of A, so the first session as of A is initiated_on when initiated_on <= A (else
 -- none), and two or more further sessions are counted as of A exactly when third_on <= A
--- (the engagement macro in _macros_derived.sql).
+-- (the engagement macro in _macros.sql).
 with initiation as (
     select
         e.episode_id,

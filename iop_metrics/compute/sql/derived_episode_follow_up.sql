@@ -1,5 +1,5 @@
--- Derived table episode_follow_up, built at load from the canonical tables when the database has
--- the noms table (issue #29's benchmark): every discharged episode's follow-up windows
+-- Derived table episode_follow_up, built at every load from the canonical tables (issue #29's
+-- benchmark; the noms table is empty when not given): every discharged episode's follow-up windows
 -- (`due`, follow_up_due_all.sql; never for reason `died`) with the category and items its
 -- follow_up contacts give (`answers`, follow_up_answers.sql over every follow_up row, `items`:
 -- follow_up_items_all.sql; null category when it has no contact up to the window's close).
@@ -8,6 +8,7 @@
 -- discharged at A was discharged on its recorded date with its recorded reason
 -- (follow_up_due_derived.sql filters it). Sorted by the close, so that the twelve months of a
 -- period are a few of the table's row groups.
+-- reads: due=follow_up_due_all, answers=follow_up_answers
 select
     d.episode_id,
     d.site,

@@ -5,7 +5,7 @@
 -- D <= A, an n discharged after A looks open as of A and still ends on or after D, so A only
 -- removes candidates admitted after A; candidates are ordered by admit date first, so
 -- next_episode(A, w) is this row when next_admit_date <= A and <= D + w, and no row otherwise
--- (_macros_derived.sql).
+-- (_macros.sql).
 with candidates as (
     select
         e.episode_id,

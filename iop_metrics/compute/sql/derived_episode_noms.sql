@@ -1,5 +1,5 @@
--- Derived table episode_noms, built at load from the canonical tables when the database has the
--- noms table (issue #29's benchmark): for every discharged episode with an admission or a
+-- Derived table episode_noms, built at every load from the canonical tables (issue #29's
+-- benchmark; the noms table is empty when not given): for every discharged episode with an admission or a
 -- discharge noms row, the date and items of each (at most one each, a contract rule), whatever
 -- the dates. Exact for every as_of A: noms_time_points_derived.sql keeps a side only when its
 -- row is dated on or before A (rows dated after A do not exist), and an episode ended as of A

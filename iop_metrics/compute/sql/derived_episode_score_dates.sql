@@ -2,7 +2,7 @@
 -- benchmark): each episode's dates with a score of any instrument, sorted by date, so that the
 -- scores of a few weeks (the measurement-based care cadence) are a few of the table's row groups.
 -- The same dates as the assessments table: exact for every as_of (score_dates in
--- _macros_derived.sql; the cadence applies as_of itself).
+-- _macros.sql; the cadence applies as_of itself).
 select distinct
     assessed_on,
     episode_id

@@ -4,7 +4,7 @@
 -- first and last date and the score of each. Exact for every as_of A: the outcome cohort as of
 -- A holds only episodes discharged on or before A, whose discharge_date as of A is the recorded
 -- one, and their scores dated up to it are all on or before A (course_scores in
--- _macros_derived.sql). Sorted by discharge date, so that a period's rows are a few of the
+-- _macros.sql). Sorted by discharge date, so that a period's rows are a few of the
 -- table's row groups.
 with daily as (
     select

@@ -4,7 +4,7 @@
 -- treatment has 2 or more). Exact for every as_of A: the outcome cohort as of A holds only
 -- episodes discharged on or before A, whose discharge_date as of A is the recorded one, and
 -- their sessions dated up to it are all on or before A (ended_episodes and treatment_sessions
--- in _macros_derived.sql). Sorted by discharge date, so that a period's rows are a few of the
+-- in _macros.sql). Sorted by discharge date, so that a period's rows are a few of the
 -- table's row groups.
 select
     e.episode_id,

@@ -1,4 +1,5 @@
 -- Dosage summary over the client-weeks of dosage_weeks.sql (read in as `detail`).
+-- reads: detail=dosage_weeks
 select
     count(*) as client_weeks,
     count(*) filter (where meets_threshold) as client_weeks_meeting_threshold,

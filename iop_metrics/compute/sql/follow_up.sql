@@ -1,13 +1,14 @@
 -- The document's `follow_up` key (spec recovery.md, After discharge): one row per window
 -- (`windows`, follow_up_windows.sql; every window has its row, with counts 0 when none is due)
--- over the due episode-windows (`due`, follow_up_due.sql) and those with contacts (`answers`,
--- follow_up_answers.sql, with their category; the others are not_attempted): the figures of
+-- over the due episode-windows (`due`, follow_up_due_derived.sql) and those with contacts
+-- (`answers`, follow_up_answers_derived.sql, with their category; the others are not_attempted): the figures of
 -- follow_up_detail.sql's rows without making them.
 -- The five categories sum to due; response_rate = reached / due; per domain, over the reached
 -- episodes: <domain>_known = the earliest reached contact knows it, <domain> = positive;
 -- abstinent_rate_responders = abstinent / abstinent_known (complete case) and
 -- abstinent_rate_all = abstinent / due (everyone not reached counted as not abstinent). A rate
 -- is null exactly when its denominator is 0.
+-- reads: windows=follow_up_windows, due=follow_up_due_derived, answers=follow_up_answers_derived
 with due_counts as (
     select
         window_name,

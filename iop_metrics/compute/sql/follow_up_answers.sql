@@ -1,9 +1,10 @@
--- The contacts of the due episode-windows (spec recovery.md, After discharge), read as `answers`
--- by follow_up_detail.sql and follow_up.sql: one row per due episode and window (`due`,
--- follow_up_due.sql) with a follow_up contact dated on or before the window's close (in `items`,
--- noms_items.sql), with its category and the items of the earliest reached contact in the
+-- The contacts of the follow-up windows (spec recovery.md, After discharge), read as `answers`
+-- by derived_episode_follow_up.sql: one row per episode and window (`due`,
+-- follow_up_due_all.sql) with a follow_up contact dated on or before the window's close (in
+-- `items`, follow_up_items_all.sql), with its category and the items of the earliest reached contact in the
 -- window (the rules: follow_up_detail.sql). A due episode-window without a row here is
 -- not_attempted. Unsorted.
+-- reads: items=follow_up_items_all, due=follow_up_due_all
 with contacts as (
     select
         d.episode_id,

@@ -1,10 +1,10 @@
 -- After discharge (spec recovery.md, the document's `follow_up` key): one row per due episode and
--- window (`due`, follow_up_due.sql), with its contacts' category and items (`answers`,
--- follow_up_answers.sql; not_attempted when it has none). Due in window w: an in-scope episode with a
+-- window (`due`, follow_up_due_derived.sql), with its contacts' category and items (`answers`,
+-- follow_up_answers_derived.sql; not_attempted when it has none). Due in window w: an in-scope episode with a
 -- discharge_date (on or before as_of) whose window closed (discharge_date + the window's last
 -- day) in the twelve months ending P.end (P.end - 364 .. P.end, or P.start .. P.end when P is
 -- longer), so on or before as_of (never before P.end); an episode that ended with reason `died` is never due.
--- Contacts: the episode's `follow_up` rows in `items` (noms_items.sql: dated on or before
+-- Contacts: the episode's `follow_up` rows (derived_episode_follow_up.sql: dated on or before
 -- as_of; after discharge_date, a contract rule); a `discharge` row is never a contact, whatever
 -- its date. A contact is in the window
 -- when discharge_date + first_day <= collected_on <= discharge_date + last_day. Category, the
@@ -15,6 +15,7 @@
 -- contact in the window), not_attempted.
 -- The items are those of the earliest `reached` contact in the window (two on one date are a
 -- contract error), each domain's yes/no by noms_positive (null = unknown or not reached).
+-- reads: due=follow_up_due_derived, answers=follow_up_answers_derived
 with final as (
     select
         d.episode_id,

@@ -1,6 +1,7 @@
 -- Every discharged episode's follow-up windows (`windows`, follow_up_windows.sql), whatever the
 -- period and as_of, read as `due` by derived_episode_follow_up.sql: episodes that ended with
--- reason `died` are never due (as in follow_up_due.sql).
+-- reason `died` are never due.
+-- reads: windows=follow_up_windows
 select
     e.episode_id,
     e.site,

@@ -1,6 +1,6 @@
--- follow_up_due.sql's rows from the derived table episode_follow_up
+-- The due episode-windows, from the derived table episode_follow_up
 -- (derived_episode_follow_up.sql), read as `due` by follow_up_answers_derived.sql,
--- follow_up_detail.sql and follow_up.sql on a database that has it: the in-scope episodes
+-- follow_up_detail.sql and follow_up.sql: the in-scope episodes
 -- visible as discharged at as_of (a known level, as visible_episodes asks) whose window closed
 -- in the twelve months ending P.end, with the category and items of their contacts.
 select

@@ -8,6 +8,7 @@
 -- never relative). Abstinence: using_at_admission = paired - at_admission, reduced, reduced_rate
 -- = reduced / using_at_admission (null on the other domains). A rate is null exactly when its
 -- denominator is 0.
+-- reads: domains=noms_domains, detail=noms_detail
 with counts as (
     select
         domain,

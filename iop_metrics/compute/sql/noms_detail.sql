@@ -1,14 +1,15 @@
 -- Admission to discharge (spec recovery.md, the document's `noms` key): one row per ended
 -- episode and domain. Ended: the outcome cohort's in-scope episodes with discharge_date in P and
--- on or before as_of, any reason (the ended_episodes macro). Over `items` (noms_items.sql: the
--- noms rows dated on or before as_of) and `domains` (noms_domains.sql): the episode's admission
+-- on or before as_of, any reason (the ended_episodes macro). Over the noms rows dated on or
+-- before as_of (`time_points`) and `domains` (noms_domains.sql): the episode's admission
 -- and discharge rows (at most one each, a contract rule), the domain's item on each (noms_item)
 -- and its yes/no (noms_positive; null = unknown). Paired = both rows know the domain; gained =
 -- positive at discharge, not at admission; lost = the reverse; for abstinence the use levels
 -- (noms_use_level: none < some < daily) and reduced = a lower level at discharge (stopping
 -- counts). The flags are null where the episode is not paired on the domain. Reads `ended`
--- (noms_ended.sql) and `time_points` (noms_time_points.sql, or on a database with the derived
--- table episode_noms, noms_time_points_derived.sql: the same rows).
+-- (noms_ended.sql) and `time_points` (noms_time_points_derived.sql, from the derived table
+-- episode_noms).
+-- reads: domains=noms_domains, ended=noms_ended, time_points=noms_time_points_derived
 with values_by_domain as (
     select
         e.episode_id,

@@ -1,7 +1,8 @@
--- noms_time_points.sql's rows from the derived table episode_noms (derived_episode_noms.sql),
--- read as `time_points` by noms_detail.sql on a database that has it: for the ended episodes
+-- The admission and discharge items, from the derived table episode_noms
+-- (derived_episode_noms.sql), read as `time_points` by noms_detail.sql: for the ended episodes
 -- (`ended`, noms_ended.sql) with an admission or discharge row dated on or before as_of, each
 -- side's items only when its row is (rows dated after as_of do not exist).
+-- reads: ended=noms_ended
 select
     t.episode_id,
     coalesce(t.admission_on <= $as_of, false) as with_admission,

@@ -3,6 +3,7 @@
 -- classification; paired_rate = paired / courses (data completeness); reliable improvement and
 -- deterioration rates = count / paired; recovery and reliable recovery rates = count /
 -- at_caseness. A rate whose denominator is 0 is null.
+-- reads: ended=outcomes_ended, courses=outcomes_episodes
 with counts as (
     select
         (select count(*) from ended) as ended,

@@ -5,6 +5,7 @@
 -- without reliable_change, response without a lower-is-better caseness, remission but on
 -- PHQ-9. response_rate = response / case_at_start; remission_rate = remission / courses with
 -- first >= 10 (remission_base); means are plain means of first and last.
+-- reads: detail=outcomes_detail
 with paired as (
     select * from detail where paired
 ),

@@ -27,7 +27,7 @@ watched as (
 ),
 
 -- One pass over the score dates that can count for either figure (the score_dates macro: read
--- from the derived table episode_score_dates, sorted by date, when the database has it): an
+-- from the derived table episode_score_dates, sorted by date): an
 -- intake score is dated within 13 days of an admission in P (so start .. end + 13), a recent
 -- one end - 29 .. end.
 scored as (

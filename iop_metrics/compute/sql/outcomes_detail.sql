@@ -2,13 +2,14 @@
 -- instrument), over outcomes_ended.sql (read in as `ended`). A course's scores on an instrument
 -- are its assessments of it dated admit_date .. discharge_date (so on or before as_of); a date
 -- with several scores counts once, at their mean (the course_scores macro: read from the
--- derived table episode_scores when the database has it). Paired = scores on 2+ dates; first /
+-- derived table episode_scores). Paired = scores on 2+ dates; first /
 -- last = the earliest / latest date's score. worse = last - first (first - last when higher is
 -- better): negative is better. Flags an instrument does not define are null, never false:
 -- without caseness no case, response; without reliable_change no reliable change; response
 -- only when lower is better and a caseness exists (case at start and last <= 0.5 * first,
 -- HEDIS DRR-E); remission only on PHQ-9 (first >= 10 and last < 5). Unpaired rows carry their
 -- one date and null flags. first_band / last_band: the PHQ-9 / GAD-7 severity bands.
+-- reads: ended=outcomes_ended
 with courses as (
     select episode_id
     from ended

@@ -2,7 +2,7 @@
 -- ended in P on or before as_of (whatever the reason; a step-down ends an episode too), with its
 -- attended sessions whose service_type is not assessment, dated admit_date .. discharge_date
 -- (the ended_episodes and treatment_sessions macros: read from the derived table
--- episode_treatment when the database has it). course = at least 2 of them (NHS Talking
+-- episode_treatment). course = at least 2 of them (NHS Talking
 -- Therapies: "finished a course of treatment").
 with ended as (
     select * from ended_episodes($as_of, $levels, $site, $track, $start, $end)

@@ -7,6 +7,7 @@
 -- recovery = at_caseness and none is a case at end; reliable_recovery = both. The flags are
 -- null for a course outside the classification. One row per course, with its site and track:
 -- the per-episode query the site comparison aggregates.
+-- reads: ended=outcomes_ended, detail=outcomes_detail
 with combined as (
     select
         episode_id,

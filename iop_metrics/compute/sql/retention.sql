@@ -1,6 +1,7 @@
 -- Retention summary (metrics.md, Retention): reads the cohort rows of retention_cohort.sql as
 -- `detail` and the Kaplan-Meier curve of retention_curve.sql as `curve`. day_N = R(N); past the
 -- last observed time the curve keeps its last value (as lifelines' S does).
+-- reads: detail=retention_cohort, curve=retention_curve
 select
     count(*) as cohort_admissions,
     case when count(*) > 0 then (select max_by(retention, day) from curve where day <= 30) end

@@ -4,6 +4,7 @@
 --   retention = R(N) = product over event times u < N of (1 - events_u / at_risk_u),
 --               the estimated share still engaged for at least N days (= lifelines S(N - 1)),
 --   a 95% band from Greenwood's variance on the log(-log) scale (as lifelines does).
+-- reads: detail=retention_cohort
 with by_day as (
     select
         t as day,

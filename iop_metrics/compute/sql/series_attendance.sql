@@ -1,5 +1,6 @@
 -- Monthly series: the attendance.sql counts and rate (by = all) for each month of `months`, one
 -- scan of the sessions dated $start..$end (the 12 months) of in-scope episodes.
+-- reads: months=?
 with episodes as (
     select * from scoped_episodes($as_of, $levels, $site, $track)
 ),

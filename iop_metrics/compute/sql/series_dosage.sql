@@ -1,6 +1,7 @@
 -- Monthly series: the dosage.sql counts and share for each month of `months`, over the
 -- client-weeks of dosage_weeks.sql for the 12 months (read in as `detail`); a client-week
 -- belongs to the month its Sunday falls in, as it does for a one-month query.
+-- reads: months=?, detail=dosage_weeks
 with by_month as (
     select
         year(sunday) * 100 + month(sunday) as month_key,

@@ -1,6 +1,7 @@
 -- Monthly series (reports.md, trends): for each month of `months` (month_key, month_start,
 -- month_end), the census and discharge figures of census.sql and discharges.sql for that month,
 -- as of $as_of, in one pass over the in-scope episodes.
+-- reads: months=?
 with episodes as (
     select * from scoped_episodes($as_of, $levels, $site, $track)
 ),

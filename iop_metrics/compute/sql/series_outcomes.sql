@@ -5,6 +5,7 @@
 -- combined flags depend on its own dates and $as_of only, never on the period, so grouping them
 -- by the month of discharge_date gives each month's document figures. A month without an ended
 -- episode has no row (the caller fills its zeros and null rates).
+-- reads: ended=outcomes_ended, courses=outcomes_episodes
 with ended_by_month as (
     select
         year(discharge_date) * 100 + month(discharge_date) as month_key,

@@ -1,6 +1,7 @@
 -- Monthly series: transitions.sql's outcome counts for each month of `months`, over the
 -- discharges of transitions_detail.sql for the 12 months (read in as `detail`), by the month of
 -- the discharge.
+-- reads: months=?, detail=transitions_detail
 with by_month as (
     select
         year(discharge_date) * 100 + month(discharge_date) as month_key,

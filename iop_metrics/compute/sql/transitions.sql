@@ -1,4 +1,5 @@
 -- Transitions summary over transitions_detail.sql (read in as `detail`).
+-- reads: detail=transitions_detail
 select
     count(*) filter (where outcome = 'step_down') as step_down,
     count(*) filter (where outcome = 'step_up') as step_up,
