@@ -1,7 +1,7 @@
 """Scheduled runs that survive the night: locks, SIGKILL, full disks, --resume (issue 17).
 
 Real processes (the CLI in a subprocess, killed with SIGKILL) and a real small file system:
-a 4 MB tmpfs when the tests run as root with mount allowed; otherwise (or with
+a 6 MB tmpfs when the tests run as root with mount allowed; otherwise (or with
 IOP_TEST_NO_MOUNT=1) the same tests run under RLIMIT_FSIZE, a per-file size limit with
 SIGXFSZ ignored, so that a write fails with EFBIG: a real kernel limit, not a mock.
 Nothing here is skipped.
@@ -61,7 +61,7 @@ def disk(tmp_path: Path) -> Iterator[Disk]:
     small.mkdir()
     mounted = False
     if not os.environ.get("IOP_TEST_NO_MOUNT"):
-        cmd = ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(small)]
+        cmd = ["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(small)]
         mounted = subprocess.run(cmd, capture_output=True).returncode == 0
     try:
         yield Disk(small, None if mounted else _fsize_limit(400_000))
