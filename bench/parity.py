@@ -92,9 +92,19 @@ def rules(out: Path, cache: Path) -> list[tuple[re.Pattern[bytes], bytes]]:
     """The normalizations, applied in order to every hashed file: the generation times, then
     the absolute paths of OUT_DIR (the run index names its folder) and of the cache."""
     return [(re.compile(p), r) for p, r in TIMES] + [
-        (re.compile(re.escape(str(out.resolve())).encode()), b"<OUT>"),
-        (re.compile(re.escape(str(cache.resolve())).encode()), b"<CACHE>"),
+        (_path(out), b"<OUT>"),
+        (_path(cache), b"<CACHE>"),
     ]
+
+
+def _path(folder: Path) -> re.Pattern[bytes]:
+    """``folder``'s absolute path where it stands whole (not inside a longer name or URL)."""
+    return re.compile(rb"(?<![\w./-])" + re.escape(str(folder.resolve()).encode()) + rb"(?![\w.-])")
+
+
+# A notebook's cells are kept for information only: its charts number their gradients on
+# from the ones the warm kernel drew before (the HTML renumbers them), so the numbers go.
+GRADIENT = (re.compile(rb"gradient_\d+"), b"gradient_N")
 
 
 def normalize(data: bytes, subs: list[tuple[re.Pattern[bytes], bytes]]) -> bytes:
@@ -203,7 +213,8 @@ def manifest(out: Path, cache: Path, inputs: list[Path], seconds: dict[str, floa
             continue
         data = normalize(p.read_bytes(), subs)
         if any(r.search(rel) for r in INFORMATION):
-            info[rel] = sha(notebook_outputs(data) if rel.endswith(".ipynb") else data)
+            ipynb = rel.endswith(".ipynb")
+            info[rel] = sha(notebook_outputs(normalize(data, [GRADIENT])) if ipynb else data)
         else:
             files[rel] = sha(data)
     ins = {}
@@ -254,6 +265,17 @@ def render(out: Path, cache: Path, network_clients: int) -> int:
     return 0
 
 
+def rehash(out: Path) -> int:
+    """Hash the files of an earlier render again (after a change to the rules), keeping its
+    inputs' hashes and timings."""
+    old = json.loads((out / "manifest.json").read_text())
+    m = manifest(out, Path(old["cache"]), [], old["seconds"])
+    m.update(inputs=old["inputs"], commit=old["commit"])
+    (out / "manifest.json").write_text(json.dumps(m, indent=1, sort_keys=True) + "\n")
+    print(f"{len(m['files'])} files (+{len(m['information'])} for information) hashed again")
+    return 0
+
+
 def compare(base: Path, new: Path, *, diffs: int = 3, lines: int = 80) -> int:
     a = json.loads((base / "manifest.json").read_text())
     b = json.loads((new / "manifest.json").read_text())
@@ -281,7 +303,7 @@ def compare(base: Path, new: Path, *, diffs: int = 3, lines: int = 80) -> int:
         except UnicodeDecodeError:
             continue
         # HTML and JSON may sit on few long lines: diff them cut at tags and commas
-        cut = re.compile(r"(?<=[>,])")
+        cut = re.compile(r"(?<=[>,])(?!\n)")
         d = list(
             difflib.unified_diff(
                 cut.sub("\n", old_t).splitlines(),
@@ -303,11 +325,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", nargs="?", type=Path, help="a new folder to render into")
     ap.add_argument("--compare", nargs=2, type=Path, metavar=("BASELINE_DIR", "NEW_DIR"))
+    ap.add_argument("--rehash", type=Path, metavar="OUT_DIR", help="hash a render again")
     ap.add_argument("--cache", type=Path, help="generated inputs (default OUT/../.parity-data)")
     ap.add_argument("--network-clients", type=int, default=32_000, help="~32 sessions each")
     a = ap.parse_args()
     if a.compare:
         return compare(*a.compare)
+    if a.rehash:
+        return rehash(a.rehash.resolve())
     if a.out is None:
         ap.error("give OUT_DIR or --compare BASELINE_DIR NEW_DIR")
     out = a.out.resolve()
