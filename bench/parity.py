@@ -204,11 +204,19 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def manifest(out: Path, cache: Path, inputs: list[Path], seconds: dict[str, float]) -> dict:
+def manifest(out: Path, cache: Path, seconds: dict[str, float]) -> dict:
+    """The hashes of every rendered file under ``out`` and of every run's input (the export
+    folder its run.toml names)."""
     subs = rules(out, cache)
-    files, info = {}, {}
+    files, info, ins = {}, {}, {}
     for p in sorted(out.rglob("*")):
         rel = p.relative_to(out).as_posix()
+        if p.name == "run.toml":
+            export = Path(re.search(r'export = "(.*)"', p.read_text())[1])
+            for f in sorted(export.rglob("*")):
+                if f.is_file():
+                    key = f"{p.parent.relative_to(out).as_posix()}/{f.relative_to(export)}"
+                    ins[key] = sha(f.read_bytes())
         if not p.is_file() or SKIP.search(rel):
             continue
         data = normalize(p.read_bytes(), subs)
@@ -217,11 +225,6 @@ def manifest(out: Path, cache: Path, inputs: list[Path], seconds: dict[str, floa
             info[rel] = sha(notebook_outputs(normalize(data, [GRADIENT])) if ipynb else data)
         else:
             files[rel] = sha(data)
-    ins = {}
-    for folder in inputs:
-        for p in sorted(folder.rglob("*")):
-            if p.is_file():
-                ins[f"{folder.name}/{p.relative_to(folder).as_posix()}"] = sha(p.read_bytes())
     return {
         "commit": subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -234,45 +237,46 @@ def manifest(out: Path, cache: Path, inputs: list[Path], seconds: dict[str, floa
     }
 
 
-def render(out: Path, cache: Path, network_clients: int) -> int:
-    if out.exists():
-        raise SystemExit(f"{out} exists: give a new folder")
-    out.mkdir(parents=True)
-    seconds, inputs = {}, [ROOT / "data" / "sample"]
-    t = time.perf_counter()
-    print("sample", flush=True)
-    sample_case(out)
-    seconds["sample"] = round(time.perf_counter() - t, 1)
-    print("network", flush=True)
-    t = time.perf_counter()
-    net = network_data(cache, network_clients)
-    inputs.append(net)
-    run(out / "network", net, k=11, formats='"html"')
-    (out / "network" / "iop.duckdb").unlink()
-    seconds["network"] = round(time.perf_counter() - t, 1)
-    print("programs", flush=True)
-    t = time.perf_counter()
-    for clients, sites, seed in PROGRAMS:
-        data = program_data(cache, clients, sites, seed)
-        inputs.append(data)
-        run(out / "programs" / data.name, data, k=5, formats='"html"')
-    seconds["programs"] = round(time.perf_counter() - t, 1)
-    m = manifest(out, cache, inputs, seconds)
-    (out / "manifest.json").write_text(json.dumps(m, indent=1, sort_keys=True) + "\n")
-    n, info = len(m["files"]), len(m["information"])
-    print(f"{n} files (+{info} for information) in {out}/manifest.json")
+PARTS = ("sample", "network", "programs")
+
+
+def render(out: Path, cache: Path, network_clients: int, parts: tuple[str, ...]) -> int:
+    """Render ``parts`` into ``out`` (a part's folder must be new), then hash all of ``out``."""
+    for part in parts:
+        if (out / part).exists():
+            raise SystemExit(f"{out / part} exists: give a new folder")
+    out.mkdir(parents=True, exist_ok=True)
+    seconds = {}
+    if (out / "manifest.json").exists():  # another part rendered before
+        seconds = json.loads((out / "manifest.json").read_text())["seconds"]
+    for part in parts:
+        print(part, flush=True)
+        t = time.perf_counter()
+        if part == "sample":
+            sample_case(out)
+        elif part == "network":
+            run(out / "network", network_data(cache, network_clients), k=11, formats='"html"')
+            (out / "network" / "iop.duckdb").unlink()
+        else:
+            for clients, sites, seed in PROGRAMS:
+                data = program_data(cache, clients, sites, seed)
+                run(out / "programs" / data.name, data, k=5, formats='"html"')
+        seconds[part] = round(time.perf_counter() - t, 1)
+    write(out, manifest(out, cache, seconds))
     print("seconds: " + ", ".join(f"{k} {v}" for k, v in seconds.items()))
     return 0
 
 
-def rehash(out: Path) -> int:
-    """Hash the files of an earlier render again (after a change to the rules), keeping its
-    inputs' hashes and timings."""
-    old = json.loads((out / "manifest.json").read_text())
-    m = manifest(out, Path(old["cache"]), [], old["seconds"])
-    m.update(inputs=old["inputs"], commit=old["commit"])
+def write(out: Path, m: dict) -> None:
     (out / "manifest.json").write_text(json.dumps(m, indent=1, sort_keys=True) + "\n")
-    print(f"{len(m['files'])} files (+{len(m['information'])} for information) hashed again")
+    n, info = len(m["files"]), len(m["information"])
+    print(f"{n} files (+{info} for information) in {out}/manifest.json")
+
+
+def rehash(out: Path) -> int:
+    """Hash an earlier render again (after a change to the rules), keeping its timings."""
+    old = json.loads((out / "manifest.json").read_text())
+    write(out, manifest(out, Path(old["cache"]), old["seconds"]) | {"commit": old["commit"]})
     return 0
 
 
@@ -325,6 +329,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", nargs="?", type=Path, help="a new folder to render into")
     ap.add_argument("--compare", nargs=2, type=Path, metavar=("BASELINE_DIR", "NEW_DIR"))
+    ap.add_argument("--parts", default=",".join(PARTS), help="render only these (default all)")
     ap.add_argument("--rehash", type=Path, metavar="OUT_DIR", help="hash a render again")
     ap.add_argument("--cache", type=Path, help="generated inputs (default OUT/../.parity-data)")
     ap.add_argument("--network-clients", type=int, default=32_000, help="~32 sessions each")
@@ -336,7 +341,11 @@ def main() -> int:
     if a.out is None:
         ap.error("give OUT_DIR or --compare BASELINE_DIR NEW_DIR")
     out = a.out.resolve()
-    return render(out, (a.cache or out.parent / ".parity-data").resolve(), a.network_clients)
+    parts = tuple(a.parts.split(","))
+    if not set(parts) <= set(PARTS):
+        ap.error(f"--parts: some of {','.join(PARTS)}")
+    cache = (a.cache or out.parent / ".parity-data").resolve()
+    return render(out, cache, a.network_clients, parts)
 
 
 if __name__ == "__main__":
