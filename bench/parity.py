@@ -69,8 +69,9 @@ formats = [{formats}]
 # Files kept as information only: they change by design (the notebook's parameters) or
 # carry timings throughout (the run journal).
 INFORMATION = (re.compile(r"\.ipynb$"), re.compile(r"(^|/)runs\.jsonl$"))
-# Never hashed: inputs, databases, locks, and the PDF bytes (their text is hashed instead).
-SKIP = re.compile(r"(^|/)(data/|iop\.duckdb|\.iop-metrics\.lock$|manifest\.json$)|\.pdf$|\.wal$")
+# Never hashed: inputs and the run configs naming them, databases, locks (a pid), the
+# manifest, and the PDF bytes (their text is hashed instead, as FILE.pdf.txt).
+SKIP = re.compile(r"(^|/)(data/|iop\.duckdb|run\.toml$|manifest\.json$)|\.lock$|\.pdf$|\.wal$")
 
 
 # Every byte that differs between two renders of the same data into two folders (found by
