@@ -1,7 +1,8 @@
 """Issue #31's acceptance check: every output byte-identical before and after a refactor.
 
-    .venv/bin/python bench/parity.py OUT_DIR [--cache DIR] [--network-clients N]
+    .venv/bin/python bench/parity.py OUT_DIR [--parts sample,network,programs] [--cache DIR]
     .venv/bin/python bench/parity.py --compare BASELINE_DIR NEW_DIR
+    .venv/bin/python bench/parity.py --rehash OUT_DIR
 
 The first form renders a fixed set of outputs through the public command line only
 (``iop-metrics sample``, ``run``, ``report``, ``metrics``, ``sites``), so that it runs unchanged
@@ -23,11 +24,18 @@ The rendered files stay in OUT_DIR so that a later diff can show what changed.
 Generated inputs are cached in ``--cache`` (default OUT_DIR/../.parity-data) and reused; the
 manifest records each input's sha256 so that a comparison on other inputs says so.
 
-Normalized (found by rendering twice into two folders and diffing; see ``RULES``): the
-absolute paths of OUT_DIR and of the cache. Notebooks (their parameters and papermill's
-timings change by design with issue #31's request object) and runs.jsonl (timings) are
-listed apart, as information: ``--compare`` prints their differences but judges only the
-reports, metrics.json, sites pages, index and command outputs. Exit 1 on any difference.
+Normalized (found by rendering 2ad574f twice into two folders with two caches and diffing;
+one regex each in ``TIMES`` and ``rules``): the report header's "loaded" time and
+"Generated" time (HTML and PDF text), the sites page's "Generated" time, the run index's
+"Last run" time, the random id papermill gives the (empty, hidden) injected-parameters cell
+kept in the report's HTML, and the absolute paths of OUT_DIR and of the cache where they
+stand whole (the run index names its folder). Nothing else differed. Notebooks (their
+parameters and papermill's timings change by design with issue #31's request object; their
+cell outputs are hashed) and runs.jsonl (timings) are listed apart, as information:
+``--compare`` prints their differences but judges only the reports, metrics.json, sites
+pages and JSON, the run index, the PDFs' text and the command outputs. Exit 1 on any
+difference. ``--parts`` renders only some parts (into the same folder), ``--rehash`` hashes
+an earlier render again.
 """
 
 from __future__ import annotations
@@ -70,8 +78,11 @@ formats = [{formats}]
 # carry timings throughout (the run journal).
 INFORMATION = (re.compile(r"\.ipynb$"), re.compile(r"(^|/)runs\.jsonl$"))
 # Never hashed: inputs and the run configs naming them, databases, locks (a pid), the
-# manifest, and the PDF bytes (their text is hashed instead, as FILE.pdf.txt).
-SKIP = re.compile(r"(^|/)(data/|iop\.duckdb|run\.toml$|manifest\.json$)|\.lock$|\.pdf$|\.wal$")
+# manifest, the PDF bytes (their text is hashed instead, as FILE.pdf.txt), and dot folders
+# (a run's scratch, .run-PID/ with its snapshot, gone when the run ends).
+SKIP = re.compile(
+    r"(^|/)(data/|iop\.duckdb|run\.toml$|manifest\.json$|\.[^/]+/)|\.lock$|\.pdf$|\.wal$"
+)
 
 
 # Every byte that differs between two renders of the same data into two folders (found by
