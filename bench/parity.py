@@ -237,10 +237,10 @@ def manifest(out: Path, cache: Path, seconds: dict[str, float]) -> dict:
             info[rel] = sha(notebook_outputs(normalize(data, [GRADIENT])) if ipynb else data)
         else:
             files[rel] = sha(data)
+    git = ["git", "log", "-1", "--format=%H", "--", "iop_metrics", "notebooks", "pyproject.toml"]
     return {
-        "commit": subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip(),
+        # the last commit of the code that rendered (bench/ may be newer)
+        "commit": subprocess.run(git, cwd=ROOT, capture_output=True, text=True).stdout.strip(),
         "cache": str(cache.resolve()),
         "seconds": seconds,
         "inputs": ins,
@@ -288,7 +288,7 @@ def write(out: Path, m: dict) -> None:
 def rehash(out: Path) -> int:
     """Hash an earlier render again (after a change to the rules), keeping its timings."""
     old = json.loads((out / "manifest.json").read_text())
-    write(out, manifest(out, Path(old["cache"]), old["seconds"]) | {"commit": old["commit"]})
+    write(out, manifest(out, Path(old["cache"]), old["seconds"]))
     return 0
 
 
