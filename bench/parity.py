@@ -300,8 +300,12 @@ def compare(base: Path, new: Path, *, diffs: int = 3, lines: int = 80) -> int:
                          if a["inputs"].get(k) != b["inputs"].get(k))  # fmt: skip
         print(f"INPUTS DIFFER ({len(changed)}): {', '.join(changed[:10])}")
     bad = []
+    rendered = {k.split("/")[0] for k in b["files"]}
+    for part in sorted({k.split("/")[0] for k in a["files"]} - rendered):
+        print(f"not rendered in {new.name} (--parts), not compared: {part}/")
     for kind in ("files", "information"):
-        x, y = a[kind], b[kind]
+        x = {k: v for k, v in a[kind].items() if k.split("/")[0] in rendered}
+        y = b[kind]
         for rel in sorted(x.keys() | y.keys()):
             if x.get(rel) != y.get(rel):
                 what = "missing" if rel not in y else "new" if rel not in x else "differs"
@@ -332,7 +336,7 @@ def compare(base: Path, new: Path, *, diffs: int = 3, lines: int = 80) -> int:
         more = f"\n... {len(d) - lines} more lines" if len(d) > lines else ""
         print("\n".join(d[:lines]) + more)
         shown += 1
-    n = len(a["files"])
+    n = sum(k.split("/")[0] in rendered for k in a["files"])
     print(f"{len(bad)} of {n} files differ" if bad else f"all {n} files identical")
     return 1 if bad else 0
 
