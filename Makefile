@@ -52,7 +52,9 @@ $(AXE): package.json package-lock.json
 sample: $(STAMP) ## regenerate the committed synthetic records in data/sample
 	$(BIN)/iop-metrics sample --out data/sample
 
-$(DB): $(STAMP) $(wildcard data/sample/*.csv)
+# db.py holds SCHEMA_VERSION: after a pull that raises it, make reloads the sample database
+# instead of every command refusing the old one (exit 2, "load it again")
+$(DB): $(STAMP) $(wildcard data/sample/*.csv) iop_metrics/db.py
 	$(BIN)/iop-metrics load data/sample --db $(DB)
 
 db: $(DB) ## build data/iop.duckdb from data/sample
