@@ -76,48 +76,90 @@ def _components(cells: Cells) -> list[Cells]:
     return out
 
 
-def _determined(eqs: tuple[dict[str, int], ...], unknown: list[str]) -> set[str]:
-    """The unknown cells that the equations fix once every other cell is known."""
-    import numpy as np
-    from scipy.linalg import null_space
+def _reduce(
+    eqs: tuple[dict[str, int], ...], unknown: list[str], *, known: bool
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Gauss-Jordan elimination of the unknowns over the rationals (exact, sparse: a row is
+    a dict cell -> coefficient, ints while the pivots are 1 or -1, else Fractions).
 
-    col = {c: j for j, c in enumerate(unknown)}
-    rows = [eq for eq in eqs if any(c in col for c in eq)]
-    if not rows:
-        return set()
-    a = np.zeros((len(rows), len(unknown)))
-    for i, eq in enumerate(rows):
-        for c, coef in eq.items():
-            if c in col:
-                a[i, col[c]] = coef
-    free = null_space(a)
-    return {c for c, j in col.items() if not free.size or np.abs(free[j]).max() < 1e-9}
+    Gives the pivot rows (pivot cell -> its row, scaled so the pivot is 1; no pivot row holds
+    another pivot's cell) and the rows left with no unknown. With ``known`` the rows keep
+    the other cells too (the columns of the known side, reduced by the same operations);
+    without, only the equations that hold an unknown are read, and only their unknowns.
+    A pivot row meets only the pivots of the cells it holds (``at``: cell -> the pivots whose
+    rows hold it), so each operation touches a few short rows, whatever the system's size.
+    """
+    from fractions import Fraction
+
+    rank = {c: j for j, c in enumerate(unknown)}
+    pivots: dict[str, dict[str, Any]] = {}
+    at: dict[str, set[str]] = {}  # cell -> the pivots whose rows hold it
+    rest: list[dict[str, Any]] = []
+    for eq in eqs:
+        row: dict[str, Any] = {c: a for c, a in eq.items() if a and (known or c in rank)}
+        if not known and not row:
+            continue
+        # a pivot row holds no other pivot, so subtracting it brings in none: one pass
+        for p in [c for c in row if c in pivots]:
+            f = row.get(p)
+            if f:
+                for c, a in pivots[p].items():
+                    v = row.get(c, 0) - f * a
+                    if v:
+                        row[c] = v
+                    else:
+                        row.pop(c, None)
+        held = [c for c in row if c in rank]
+        if not held:
+            if row:
+                rest.append(row)
+            continue
+        p = min(held, key=rank.__getitem__)
+        d = row[p]
+        row = {c: a * d if d in (1, -1) else Fraction(a) / d for c, a in row.items()}
+        for q in at.pop(p, set()):
+            other = pivots[q]
+            f = other.pop(p)
+            for c, a in row.items():
+                if c == p:
+                    continue
+                v = other.get(c, 0) - f * a
+                if v:
+                    other[c] = v
+                    at.setdefault(c, set()).add(q)
+                else:
+                    other.pop(c, None)
+                    at[c].discard(q)
+        pivots[p] = row
+        for c in row:
+            if c != p:
+                at.setdefault(c, set()).add(p)
+    return pivots, rest
+
+
+def _determined(eqs: tuple[dict[str, int], ...], unknown: list[str]) -> set[str]:
+    """The unknown cells that the equations fix once every other cell is known: those whose
+    pivot row, reduced, holds no other unknown (every solution of the unknowns' homogeneous
+    system has 0 there)."""
+    pivots, _ = _reduce(eqs, unknown, known=False)
+    return {p for p, row in pivots.items() if len(row) == 1}
 
 
 def _frees(eqs: tuple[dict[str, int], ...], unknown: list[str], target: str) -> list[str]:
     """The cells that, hidden too, would no longer let the equations fix ``target`` (an
-    unknown they fix): hiding ``c`` frees it exactly when c's column lies in the span of the
-    unknowns' columns and the solution of that system moves ``target`` (one pseudo-inverse
-    for every candidate, instead of a null space each)."""
-    import numpy as np
-
-    col = {c: j for j, c in enumerate(unknown)}
-    others = sorted({c for eq in eqs for c in eq} - set(unknown))
+    unknown they fix): hiding ``c`` frees it exactly when no equation left without an
+    unknown holds c (c's column lies in the span of the unknowns' columns) and target's
+    reduced row holds c (the solution of that system moves ``target``), in name order."""
+    hidden = set(unknown)
+    others = sorted({c for eq in eqs for c in eq} - hidden)
     if not eqs or not others:
         return []
-    a = np.zeros((len(eqs), len(unknown)))
-    b = np.zeros((len(eqs), len(others)))
-    where = {c: j for j, c in enumerate(others)}
-    for i, eq in enumerate(eqs):
-        for c, coef in eq.items():
-            if c in col:
-                a[i, col[c]] = coef
-            else:
-                b[i, where[c]] = coef
-    x = np.linalg.pinv(a) @ b
-    fits = np.abs(a @ x - b).max(axis=0) < 1e-7
-    moves = np.abs(x[col[target]]) > 1e-9
-    return [c for c, j in where.items() if fits[j] and moves[j]]
+    pivots, rest = _reduce(eqs, unknown, known=True)
+    mine = pivots.get(target, {})
+    if any(c in hidden for c in mine if c != target):
+        return []  # target is not fixed: nothing to free
+    blocked = {c for row in rest for c in row}
+    return [c for c in others if c not in blocked and mine.get(c)]
 
 
 def _pinned(
