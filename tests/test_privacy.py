@@ -681,6 +681,30 @@ def test_a_hand_made_total_pins_its_small_parts():
         assert _pinned(cells, {"a", "b"}, {"a": (1, K - 1), "b": (1, K - 1)}, {"a", "b"}) == pinned
 
 
+def test_hand_made_equations_fix_hidden_cells_and_name_the_shown_ones_that_free_them():
+    """t = a + b and s = a + c with a, b hidden: s - c gives a, then t - a gives b. Hiding t
+    too leaves a fixed (by s and c) but frees b; hiding s or c frees both. b = 2a and
+    c = b, or a = c (a pivot of 2: exact fractions): b and a both follow from c, b = 2a
+    alone fixes neither."""
+    from iop_metrics.disclosure.model import _determined, _frees
+
+    eqs = ({"t": 1, "a": -1, "b": -1}, {"s": 1, "a": -1, "c": -1})
+    assert _determined(eqs, ["a", "b"]) == {"a", "b"}
+    assert _determined(eqs, ["a", "b", "t"]) == {"a"}
+    assert _determined(eqs, ["a", "b", "c"]) == set()
+    assert _frees(eqs, ["a", "b"], "a") == ["c", "s"]
+    assert _frees(eqs, ["a", "b"], "b") == ["c", "s", "t"]
+    # a shown cell held by an equation with no hidden one stays known: hiding it frees nothing
+    assert _frees((*eqs, {"u": 1, "c": -1, "v": -1}), ["a", "b"], "a") == ["s"]
+    halves = ({"b": 1, "a": -2}, {"b": 1, "c": -1})
+    assert _determined(halves[:1], ["a", "b"]) == set()
+    assert _determined(halves, ["a", "b"]) == {"a", "b"}
+    assert _frees(halves, ["a", "b"], "a") == ["c"]
+    doubles = ({"b": 1, "a": -2}, {"a": 1, "c": -1})  # a = c reduced by the row of b = 2a
+    assert _determined(doubles, ["a", "b"]) == {"a", "b"}
+    assert _frees(doubles, ["a", "b"], "b") == ["c"]
+
+
 def test_the_solver_writes_nothing_to_the_processs_output():
     """The linear programmes run in a report's kernel and in a scheduler's run: nothing may
     reach the process's stdout or stderr, where C libraries write (HiGHS 1.16 prints a banner
