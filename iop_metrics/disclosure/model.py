@@ -343,7 +343,9 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
             return _reveal(cells, reasons, k)
         target = min(found, key=by_value)
         shown = sorted((c for c in cells.published - unknown if values[c] > 0), key=by_value)
-        near_target = [c for c in shown if any(target in eq and c in eq for eq in both)]
+        # the cells of the equations that hold the target (one pass, not one per shown cell)
+        near = {c for eq in both if target in eq for c in eq}
+        near_target = [c for c in shown if c in near]
         pick = None
         if linear:
             freeing = set(_frees(both, sorted(unknown), target))
