@@ -262,17 +262,11 @@ def protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> di
     ``forced``: cells hidden whatever this model finds, with their reason (what a run hides
     so that the reports it publishes together leak nothing, ``linked.py``)."""
     forced = {c: r for c, r in (forced or {}).items() if c in cells.published}
-    import scipy.linalg  # noqa: F401 - loaded before the limit, so that it applies to its BLAS
-    from threadpoolctl import threadpool_limits
-
     reasons: dict[str, str] = {}
-    # The matrices are small: a BLAS thread pool only costs here (25x on a busy 2-core box).
-    with threadpool_limits(1):
-        groups = _components(cells)
-        for group in groups:
-            mine = {c: r for c, r in forced.items() if c in group.published}
-            if any(0 < v < k for v in group.values.values()) or mine:
-                reasons.update(_protect(group, k, forced=mine))
+    for group in _components(cells):
+        mine = {c: r for c, r in forced.items() if c in group.published}
+        if any(0 < v < k for v in group.values.values()) or mine:
+            reasons.update(_protect(group, k, forced=mine))
     return dict(sorted(reasons.items()))
 
 
