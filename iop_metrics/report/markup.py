@@ -80,3 +80,17 @@ def render(name: str, macro: str | None = None, /, *args: Any, **context: Any) -
 def svg(text: str) -> Markup:
     """Chart SVG from vl-convert: trusted markup, inserted as is."""
     return Markup(text)
+
+
+def trend_point(r: dict[Any, Any], label: str, rate: str, num: str, den: str) -> dict[str, Any]:
+    """One month's point of a 12-month trend of rates as a long row (month, measure, rate,
+    numerator, denominator), the counts left out where the rate is missing (hidden or over
+    none): what the outcome and the recovery trend charts draw."""
+    shown = not missing(r[rate])
+    return {
+        "month": r["month"],
+        "measure": label,
+        "rate": r[rate] if shown else None,
+        "numerator": r[num] if shown else None,
+        "denominator": r[den] if shown else None,
+    }

@@ -15,7 +15,7 @@ from . import charts
 from .data import ReportData
 from .labels import REASONS, SERVICE_TYPES, level
 from .labels import label as word
-from .markup import Hidden, render, svg
+from .markup import Hidden, render, svg, trend_point
 from .markup import missing as _missing
 from .sections import control_limits, data_ends, month_name
 
@@ -334,17 +334,8 @@ def _outcome_trend(monthly: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     for r in monthly.to_dict("records"):
         gone = 0
         for label, rate, num, den in TREND_PARTS:
-            shown = not _missing(r[rate])
-            gone += not shown and r[den] != 0
-            rows.append(
-                {
-                    "month": r["month"],
-                    "measure": label,
-                    "rate": r[rate] if shown else None,
-                    "numerator": r[num] if shown else None,
-                    "denominator": r[den] if shown else None,
-                }
-            )
+            rows.append(trend_point(r, label, rate, num, den))
+            gone += rows[-1]["rate"] is None and r[den] != 0
         if gone == len(TREND_PARTS):
             hidden.append(r["month"])
     columns = ["month", "measure", "rate", "numerator", "denominator"]

@@ -20,7 +20,7 @@ from ..compute.intervals import wilson
 from ..compute.recovery import DOMAINS, WINDOWS
 from . import charts
 from .data import ReportData
-from .markup import missing, render, svg
+from .markup import missing, render, svg, trend_point
 
 DOMAIN_NAMES = {
     "abstinent": "No use of the primary substance",
@@ -248,19 +248,10 @@ def _trend(d: ReportData) -> dict[str, Any] | None:
     for r in d.monthly.to_dict("records"):
         lost = 0
         for label, rate, num, den in TREND_PARTS:
-            shown = not missing(r[rate])
+            rows.append(trend_point(r, label, rate, num, den))
             over = not missing(r[den]) and r[den] != 0 or (missing(r[den]) and d.k)
             total += bool(over)
-            lost += not shown and bool(over)
-            rows.append(
-                {
-                    "month": r["month"],
-                    "measure": label,
-                    "rate": r[rate] if shown else None,
-                    "numerator": r[num] if shown else None,
-                    "denominator": r[den] if shown else None,
-                }
-            )
+            lost += rows[-1]["rate"] is None and bool(over)
         gone += lost
         if lost == len(TREND_PARTS):
             hidden_months.append(r["month"])
