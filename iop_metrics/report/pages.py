@@ -17,6 +17,7 @@ from .labels import REASONS, SERVICE_TYPES, level
 from .labels import label as word
 from .markup import Hidden, render, svg, trend_point
 from .markup import missing as _missing
+from .recovery import after_discharge, recovery  # the recovery sections' home
 from .sections import control_limits, data_ends, month_name
 
 
@@ -425,8 +426,6 @@ def data_quality(d: ReportData) -> str:
         closed_days=n(q["sessions_on_closed_days"]),
     )
 
-
-from .recovery import after_discharge, recovery  # noqa: E402 - the recovery sections' home
 
 __all__ = [
     "after_discharge",
