@@ -107,11 +107,6 @@ class Engine(ABC):
         """Run one plain query over the canonical tables (named ``main.<table>``)."""
 
     @abstractmethod
-    def has_table(self, name: str) -> bool:
-        """Whether canonical table ``name`` exists (an optional table added after a database
-        or an export was made may be absent)."""
-
-    @abstractmethod
     def close(self) -> None:
         """Release the connection or session."""
 
@@ -141,14 +136,6 @@ class DuckDBEngine(Engine):
 
     def sql(self, text: str) -> Rows:
         return self._rows(self.con.execute(text))
-
-    def has_table(self, name: str) -> bool:
-        found = self.con.execute(
-            "select count(*) from duckdb_tables() where database_name = current_database() "
-            "and schema_name = 'main' and table_name = $name",
-            {"name": name},
-        ).fetchall()
-        return found[0][0] > 0
 
     def close(self) -> None:
         self.con.close()

@@ -135,9 +135,6 @@ class SparkEngine(Engine):
     def sql(self, text: str) -> Rows:
         return self._rows(self.spark.sql(to_spark(text, {}, prefix=self.prefix)))
 
-    def has_table(self, name: str) -> bool:
-        return bool(self.spark.catalog.tableExists(table_name(name, self.prefix)))
-
     def close(self) -> None:
         """Drop the views; the session stays for the next engine (starting one takes seconds)."""
         from .derived import TABLES as DERIVED
