@@ -33,8 +33,8 @@ RECOVERY: tuple[Entry, ...] = (
         "ended: in-scope episodes with discharge_date in P and on or before as_of, any reason "
         "(the outcome cohort's ended episodes). with_admission / with_discharge: ended episodes "
         "with an admission / a discharge row dated on or before as_of (a row dated later does "
-        "not exist yet). The figures read an empty table when the program ships no noms.csv, "
-        "and when the database was loaded before the table existed (counts 0, rates null).",
+        "not exist yet). The figures read an empty table when the program ships no noms.csv "
+        "(counts 0, rates null).",
         standard="iop-metrics' own definition, as written here (no published standard fixes the "
         "cohort)",
     ),
