@@ -30,6 +30,22 @@ from iop_metrics.locks import hold
 
 CLI = [sys.executable, "-m", "iop_metrics.cli"]
 TINY_ARGS = ["sample", "--clients", "20", "--sites", "2"]
+# The runs below test what a process does (killed, resumed, refused), not the figures: they
+# render a small export with the sample's shape (two sites, main and north, active through
+# 2026-10) rather than data/sample, whose load and queries cost seconds in every run.
+SMALL_ARGS = [
+    *("sample", "--clients", "24", "--sites", "2"),
+    *("--start", "2025-10-01", "--end", "2026-10-31"),
+]
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    from iop_metrics.cli import main
+
+    folder = tmp_path_factory.mktemp("small") / "export"
+    assert main([*SMALL_ARGS, "--out", str(folder)]) == 0
+    return folder
 
 
 @dataclass
@@ -231,10 +247,10 @@ def test_a_load_killed_while_writing_leaves_scratch_the_next_load_sweeps(tmp_pat
     assert _hidden(tmp_path) == [] and db.is_file()
 
 
-def test_a_run_killed_mid_render_is_recorded_swept_and_resumed_exactly(tmp_path):
+def test_a_run_killed_mid_render_is_recorded_swept_and_resumed_exactly(tmp_path, small):
     cfg = tmp_path / "run.toml"
     cfg.write_text(
-        f'[data]\nexport = "{SAMPLE}"\ndb = "data/iop.duckdb"\n'
+        f'[data]\nexport = "{small}"\ndb = "data/iop.duckdb"\n'
         '[reports]\nperiod = "2026-10"\nout = "reports"\nsites = "each"\n'
         'audiences = ["internal"]\nformats = ["html"]\n'
     )
@@ -276,14 +292,14 @@ def test_a_run_killed_mid_render_is_recorded_swept_and_resumed_exactly(tmp_path)
     assert nothing.returncode == 0 and "nothing to resume" in nothing.stdout
 
 
-def test_resume_retries_an_output_journalled_as_failed(tmp_path):
+def test_resume_retries_an_output_journalled_as_failed(tmp_path, small):
     """A run whose one report fails (a file stands where its folder must go) is resumed once
     the obstacle is gone: the failed output is rendered again, not kept as if written."""
     from iop_metrics.cli import main
 
     cfg = tmp_path / "run.toml"
     cfg.write_text(
-        f'[data]\nexport = "{SAMPLE}"\ndb = "data/iop.duckdb"\n'
+        f'[data]\nexport = "{small}"\ndb = "data/iop.duckdb"\n'
         '[reports]\nperiod = "2026-10"\nout = "reports"\nsites = "all"\n'
         'audiences = ["internal"]\nformats = ["html"]\n'
     )
@@ -308,10 +324,10 @@ def test_resume_retries_an_output_journalled_as_failed(tmp_path):
     assert (blocker / "metrics.json").is_file() and (blocker / "monthly_report.html").is_file()
 
 
-def test_a_second_run_started_during_a_run_is_refused_naming_it(tmp_path):
+def test_a_second_run_started_during_a_run_is_refused_naming_it(tmp_path, small):
     cfg = tmp_path / "run.toml"
     cfg.write_text(
-        f'[data]\nexport = "{SAMPLE}"\ndb = "iop.duckdb"\n'
+        f'[data]\nexport = "{small}"\ndb = "iop.duckdb"\n'
         '[reports]\nperiod = "2026-10"\nout = "reports"\nsites = "all"\n'
         'audiences = ["internal"]\nformats = ["html"]\n'
     )
