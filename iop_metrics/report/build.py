@@ -259,12 +259,6 @@ def render(
     """
     from ..imports import UNUSED, hidden
 
-    if warm:  # the kernel and Chromium start now, while papermill is imported and the rest
-        _start_soon(req.formats)
-    with hidden(*UNUSED):
-        import nbformat
-        import papermill as pm
-
     if not req.data_path:
         require_db(req.db_path)
     paper = check_paper(req.paper)
@@ -291,6 +285,12 @@ def render(
             "warning: no Chromium found, so no PDF; the HTML is still written "
             "(apt-get install chromium)"
         )
+    if warm:  # the kernel and Chromium start now, while papermill is imported and the rest,
+        _start_soon(req.formats)  # once the request is good: a refused one starts neither
+    with hidden(*UNUSED):
+        import nbformat
+        import papermill as pm
+
     timings: dict[str, float] = {}
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{period.label}-{os.getpid()}-", dir=final.parent))
     done = False
