@@ -104,14 +104,19 @@ def test_the_report_notebook_resolves_a_relative_period_itself(sample_db):
 
 def _report_notebook(tmp_path, parameters: dict) -> tuple[dict, dict, str]:
     """The report notebook run under papermill with ``parameters``: its injected parameters,
-    its metrics.json and its header as HTML."""
+    its metrics.json and its header as HTML. On this process's warm kernel, as ``iop-metrics
+    report`` and a run execute it (``report.kernel``: made fresh before each notebook, and
+    equal to a kernel of its own, tests/test_kernel.py), not on a kernel started for it."""
     import papermill as pm
+
+    from iop_metrics.report import kernel
 
     out = tmp_path / "monthly_report.ipynb"
     pm.execute_notebook(
         str(ROOT / "notebooks" / "monthly_report.ipynb"),
         str(out),
         kernel_name="python3",
+        engine_name=kernel.engine(),
         parameters=parameters,
         cwd=str(tmp_path),
         progress_bar=False,

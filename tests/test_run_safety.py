@@ -30,6 +30,22 @@ from iop_metrics.locks import hold
 
 CLI = [sys.executable, "-m", "iop_metrics.cli"]
 TINY_ARGS = ["sample", "--clients", "20", "--sites", "2"]
+# The runs below test what a process does (killed, resumed, refused), not the figures: they
+# render a small export with the sample's shape (two sites, main and north, active through
+# 2026-10) rather than data/sample, whose load and queries cost seconds in every run.
+SMALL_ARGS = [
+    *("sample", "--clients", "24", "--sites", "2"),
+    *("--start", "2025-10-01", "--end", "2026-10-31"),
+]
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    from iop_metrics.cli import main
+
+    folder = tmp_path_factory.mktemp("small") / "export"
+    assert main([*SMALL_ARGS, "--out", str(folder)]) == 0
+    return folder
 
 
 @dataclass
@@ -231,10 +247,12 @@ def test_a_load_killed_while_writing_leaves_scratch_the_next_load_sweeps(tmp_pat
     assert _hidden(tmp_path) == [] and db.is_file()
 
 
-def test_a_run_killed_mid_render_is_recorded_swept_and_resumed_exactly(tmp_path):
+def test_a_run_killed_mid_render_is_recorded_swept_and_resumed_exactly(tmp_path, small, capsys):
+    from iop_metrics.cli import main
+
     cfg = tmp_path / "run.toml"
     cfg.write_text(
-        f'[data]\nexport = "{SAMPLE}"\ndb = "data/iop.duckdb"\n'
+        f'[data]\nexport = "{small}"\ndb = "data/iop.duckdb"\n'
         '[reports]\nperiod = "2026-10"\nout = "reports"\nsites = "each"\n'
         'audiences = ["internal"]\nformats = ["html"]\n'
     )
@@ -251,9 +269,9 @@ def test_a_run_killed_mid_render_is_recorded_swept_and_resumed_exactly(tmp_path)
     written = {r["path"] for r in journal if r["status"] == "ok"}
     assert written and not (out / "runs.jsonl").exists()
 
-    resumed = cli("run", str(cfg), "--resume")
-    assert resumed.returncode == 0, resumed.stderr
-    assert "against its snapshot (no reload)" in resumed.stdout
+    capsys.readouterr()
+    assert main(["run", str(cfg), "--resume"]) == 0  # in this process: the kill is the other's
+    assert "against its snapshot (no reload)" in capsys.readouterr().out
     assert _hidden(out) == [] and not _temp_scratch_of(pid)
     lines = [json.loads(x) for x in (out / "runs.jsonl").read_text().splitlines()]
     assert [x["status"] for x in lines] == ["killed", "ok"]
@@ -272,18 +290,18 @@ def test_a_run_killed_mid_render_is_recorded_swept_and_resumed_exactly(tmp_path)
     index = (out / "index.html").read_text()
     assert "every report written" in index and all(s in index for s in ("north", "main"))
 
-    nothing = cli("run", str(cfg), "--resume")
-    assert nothing.returncode == 0 and "nothing to resume" in nothing.stdout
+    assert main(["run", str(cfg), "--resume"]) == 0
+    assert "nothing to resume" in capsys.readouterr().out
 
 
-def test_resume_retries_an_output_journalled_as_failed(tmp_path):
+def test_resume_retries_an_output_journalled_as_failed(tmp_path, small):
     """A run whose one report fails (a file stands where its folder must go) is resumed once
     the obstacle is gone: the failed output is rendered again, not kept as if written."""
     from iop_metrics.cli import main
 
     cfg = tmp_path / "run.toml"
     cfg.write_text(
-        f'[data]\nexport = "{SAMPLE}"\ndb = "data/iop.duckdb"\n'
+        f'[data]\nexport = "{small}"\ndb = "data/iop.duckdb"\n'
         '[reports]\nperiod = "2026-10"\nout = "reports"\nsites = "all"\n'
         'audiences = ["internal"]\nformats = ["html"]\n'
     )
@@ -308,10 +326,12 @@ def test_resume_retries_an_output_journalled_as_failed(tmp_path):
     assert (blocker / "metrics.json").is_file() and (blocker / "monthly_report.html").is_file()
 
 
-def test_a_second_run_started_during_a_run_is_refused_naming_it(tmp_path):
+def test_a_second_run_started_during_a_run_is_refused_naming_it(tmp_path, small, capsys):
+    from iop_metrics.cli import main
+
     cfg = tmp_path / "run.toml"
     cfg.write_text(
-        f'[data]\nexport = "{SAMPLE}"\ndb = "iop.duckdb"\n'
+        f'[data]\nexport = "{small}"\ndb = "iop.duckdb"\n'
         '[reports]\nperiod = "2026-10"\nout = "reports"\nsites = "all"\n'
         'audiences = ["internal"]\nformats = ["html"]\n'
     )
@@ -323,11 +343,12 @@ def test_a_second_run_started_during_a_run_is_refused_naming_it(tmp_path):
     while not (out / ".iop-metrics.lock").is_file() or not (out / ".iop-metrics.lock").read_text():
         assert time.monotonic() < deadline and first.poll() is None
         time.sleep(0.05)
-    second = cli("run", str(cfg))
+    second = main(["run", str(cfg)])  # in this process, while the first runs in its own
+    refused = capsys.readouterr().err
     _, first_err = first.communicate(timeout=1200)  # read its pipes, so it never blocks on them
     assert first.returncode == 0, first_err
-    assert second.returncode == 3
-    assert f"pid {first.pid}" in second.stderr and f"run {cfg}" in second.stderr
+    assert second == 3
+    assert f"pid {first.pid}" in refused and f"run {cfg}" in refused
     lines = (out / "runs.jsonl").read_text().splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["status"] == "ok"
     assert _hidden(out) == []
