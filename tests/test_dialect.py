@@ -28,6 +28,26 @@ def test_every_query_transpiles_to_self_contained_spark_sql(period):
         assert "CAST(NULL AS ARRAY<STRING>)" in out or "$levels" not in text
 
 
+def test_a_query_translated_again_takes_the_new_values_and_leaves_the_first_translation():
+    """to_spark parses a text once (cached) and binds a copy: a second period gets its own
+    dates, and the first period's translation is the same when asked again; a macro's body,
+    parsed once, is filled with each call's own arguments."""
+    text = compose("retention")  # macros, a window product, every parameter kind
+    september, january = (Query.of(parse_period(p)).params() for p in ("2026-09", "2023-01"))
+    first = to_spark(text, used_params(text, september))
+    second = to_spark(text, used_params(text, january))
+    assert "CAST('2026-09-30' AS DATE)" in first and "2023" not in first
+    assert "CAST('2023-01-31' AS DATE)" in second and "2026-09" not in second
+    assert to_spark(text, used_params(text, september)) == first
+    assert to_spark(text, used_params(text, september), prefix="x_") == first.replace("iop_", "x_")
+    # a macro's body is parsed once too: two calls with other arguments in one query
+    import sqlglot
+
+    twice = "select severity_band('PHQ-9', 12), severity_band('GAD-7', 16)"
+    sql = inline_macros(sqlglot.parse_one(twice, read="duckdb")).sql("duckdb")
+    assert duckdb.connect().execute(sql).fetchall() == [("moderate", "severe")]
+
+
 def test_iso_weekday_is_monday_one_sunday_seven():
     assert to_spark("select isodow(d) from t", {}) == "SELECT (WEEKDAY(d) + 1) FROM t"
 

@@ -62,8 +62,20 @@ def select_sql(name: str, schema: str = "main") -> str:
 def build(con: duckdb.DuckDBPyConnection, schema: str = "main") -> None:
     """Create every derived table in ``schema`` from the canonical tables there, then the
     macros of ``sql/_macros.sql`` (``schema`` is ``main`` or an attached database's name)."""
+    build_tables(con, schema)
+    build_macros(con, schema)
+
+
+def build_tables(con: duckdb.DuckDBPyConnection, schema: str = "main") -> None:
+    """Create (or replace) every derived table in ``schema`` from the canonical tables there:
+    ``build`` without the macros, for a database whose macros are made already (they read the
+    tables by name, so a table made again needs no macro made again)."""
     for name in TABLES:
         con.execute(f"create or replace table {schema}.{name} as {select_sql(name, schema)}")
+
+
+def build_macros(con: duckdb.DuckDBPyConnection, schema: str = "main") -> None:
+    """Make the macros of ``sql/_macros.sql`` in ``schema``, after the tables they read."""
     (current,) = con.execute("select current_database()").fetchall()[0]
     con.execute(f"use {schema}")  # the macros' main.<table> is that database's
     try:

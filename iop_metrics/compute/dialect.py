@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, ClassVar
 
 import sqlglot
@@ -55,8 +55,8 @@ def table_name(name: str, prefix: str = TABLE_PREFIX) -> str:
     return f"{prefix}{name}"
 
 
-def rename_tables(tree: exp.Expr, prefix: str = TABLE_PREFIX) -> exp.Expr:
-    """``main.<table>`` as the engine's view ``<prefix><table>``."""
+def rename_tables(tree: exp.Expr, prefix: str = TABLE_PREFIX, *, copy: bool = True) -> exp.Expr:
+    """``main.<table>`` as the engine's view ``<prefix><table>`` (``copy=False``: in place)."""
 
     def put(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Table) and node.db == "main" and not node.catalog:
@@ -66,7 +66,7 @@ def rename_tables(tree: exp.Expr, prefix: str = TABLE_PREFIX) -> exp.Expr:
             return out
         return node
 
-    return tree.transform(put)
+    return tree.transform(put, copy=copy)
 
 
 # -- 1. macros --------------------------------------------------------------------------------
@@ -86,12 +86,18 @@ def macros() -> dict[str, tuple[tuple[str, ...], bool, str]]:
     return out
 
 
+@cache
+def _body(name: str) -> exp.Expr:
+    """Macro ``name``'s body parsed once (callers transform a copy, never this tree)."""
+    return sqlglot.parse_one(macros()[name][2], read="duckdb")
+
+
 def _expand(name: str, args: list[exp.Expr]) -> exp.Expr:
-    names, _, body = macros()[name]
+    names, _, _ = macros()[name]
     if len(args) != len(names):
         raise ValueError(f"macro {name} takes {len(names)} arguments, not {len(args)}")
     values = dict(zip(names, args, strict=True))
-    tree = sqlglot.parse_one(body, read="duckdb")
+    tree = _body(name)
 
     def put(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column) and not node.table and node.name in values:
@@ -198,10 +204,10 @@ class IopSpark(Spark):
         }
 
 
-def window_products(tree: exp.Expr) -> exp.Expr:
+def window_products(tree: exp.Expr, *, copy: bool = True) -> exp.Expr:
     """``product(x) over w`` (no such function in Spark SQL) as a left-to-right fold of
     ``collect_list(x) over w``; an empty frame gives 1.0 where DuckDB gives NULL, which the SQL
-    files ``coalesce`` to 1.0 anyway."""
+    files ``coalesce`` to 1.0 anyway (``copy=False``: in place)."""
 
     def fold(node: exp.Expr) -> exp.Expr:
         if not (
@@ -224,12 +230,19 @@ def window_products(tree: exp.Expr) -> exp.Expr:
             ],
         )
 
-    return tree.transform(fold)
+    return tree.transform(fold, copy=copy)
+
+
+@lru_cache(maxsize=256)
+def _inlined(text: str) -> exp.Expr:
+    """``text`` parsed with its macros inlined, once per text: a query run for another period
+    differs only in its parameters (callers transform a copy, never this tree)."""
+    return inline_macros(sqlglot.parse_one(text, read="duckdb"))
 
 
 def to_spark(text: str, params: Mapping[str, Any], *, prefix: str = TABLE_PREFIX) -> str:
     """DuckDB SQL ``text`` (macros, ``$parameters``, ``main.`` tables) as one Spark SQL query;
     ``main.<table>`` is read from the view ``<prefix><table>``."""
-    tree = bind(inline_macros(sqlglot.parse_one(text, read="duckdb")), params)
-    tree = rename_tables(window_products(tree), prefix)
+    tree = bind(_inlined(text), params)  # a copy, which the two steps after change in place
+    tree = rename_tables(window_products(tree, copy=False), prefix, copy=False)
     return tree.sql(dialect=IopSpark, unsupported_level=sqlglot.ErrorLevel.RAISE)
