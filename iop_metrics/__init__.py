@@ -57,7 +57,7 @@ _WHERE = {
     "Period": ".periods",
     "parse_period": ".periods",
     "run_date": ".periods",
-    "suppress_frame": ".disclosure.suppress",
+    "suppress_frame": ".disclosure.tables",
     "monthly_series": ".disclosure.tables",
 }
 
@@ -88,8 +88,7 @@ if TYPE_CHECKING:
         transitions_detail,
     )
     from .db import connect
-    from .disclosure.suppress import suppress_frame
-    from .disclosure.tables import discharges, monthly_series, slices
+    from .disclosure.tables import discharges, monthly_series, slices, suppress_frame
     from .errors import InputError, Violation
     from .ingest.load import load, load_memory
     from .ingest.sample import example_connection, generate

@@ -75,8 +75,10 @@ def test_suppressed_cells_are_named_and_told_from_undefined_ones(con):
     df = im.slices(con, _q(), by="payer", suppress=3).set_index("slice")  # hides 1 and 2
     assert str(df["admissions"].dtype) == "Int64" and str(df["disengaged"].dtype) == "Int64"
     med, com, self_pay = df.loc["medicaid"], df.loc["commercial"], df.loc["self_pay"]
-    # medicaid's 1 completed and 2 disengaged are hidden; its 3 discharges go with commercial's 1
-    # (a lone hidden cell of a column takes the smallest other one with it)
+    # one model (disclosure.tables.protect_frame): medicaid's 1 completed and 2 disengaged and
+    # commercial's 1 discharge are hidden; the 4 discharges a reader may know from the report
+    # would give commercial's back from medicaid's 3, and 3 + 1 = 4 pins both once hidden, so
+    # the discharges column goes whole (its zero stays shown), and its rates with it
     assert pd.isna(med.completed) and pd.isna(med.disengaged) and pd.isna(med.discharges)
     assert pd.isna(com.discharges) and com.disengaged == 0  # a count of 0 is shown
     hidden = set(med.suppressed.split(", "))

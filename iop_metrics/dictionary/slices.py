@@ -30,10 +30,13 @@ SLICES = [
     Entry(
         "slices.suppressed",
         "Suppressed slice cells",
-        "With `suppress=K` (K > 1) a count of 1..K-1 is hidden, with the smallest other count of "
-        "its column when it is the only one hidden, and so are the rates and intervals built on "
-        "hidden or small counts. Hidden counts are `<NA>` (the columns stay integers); every "
-        "hidden cell is named in the row's `suppressed` column; an undefined rate (no "
-        "denominator) is NaN and not named there.",
+        "With `suppress=K` (K > 1) the table is protected as one model, as a report is: a "
+        "count of 1..K-1 is hidden, and so is each further count that would let one be worked "
+        "out (a column sums to the program's figure, which a reader may know; a rate's "
+        "denominator less its numerator is a count too, so 37 attended of 40 scheduled gives "
+        "away the 3 who did not; a row's discharges less the completed and disengaged ones are "
+        "the other reasons), and the rates and intervals built on hidden counts. Hidden counts "
+        "are `<NA>` (the columns stay integers); every hidden cell is named in the row's "
+        "`suppressed` column; an undefined rate (no denominator) is NaN and not named there.",
     ),
 ]

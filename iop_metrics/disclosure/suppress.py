@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..compute.formats import figure_at, flatten, set_figure
 from . import published as pub
 from . import relations as ids
-from .model import COMPLEMENTARY, ESTIMATE, INTERNAL, RATE, SMALL, Cells, is_small, protect
+from .model import COMPLEMENTARY, ESTIMATE, INTERNAL, RATE, SMALL, Cells, protect
 
 if TYPE_CHECKING:  # pandas is imported where a frame is suppressed, not at load
     import pandas as pd
@@ -207,55 +207,6 @@ def _hide_frame(name: str, df: pd.DataFrame, reasons: dict[str, str]) -> pd.Data
         mask = pd.Series([pub.cell(name, r, col) in reasons for r in names], index=out.index)
         if mask.any():
             out[col] = out[col].astype("float64").mask(mask)
-    return out
-
-
-def suppress_frame(
-    df: pd.DataFrame,
-    k: int,
-    *,
-    counts: tuple[str, ...],
-    rates: dict[str, tuple[str, str]] | None = None,
-    across_rows: bool = True,
-) -> pd.DataFrame:
-    """Hide small counts (and rates built on them) in a table or chart's data.
-
-    Each count column is a group whose total may be shown elsewhere, so a lone
-    hidden cell in a column takes the smallest other nonzero cell with it
-    (``across_rows``). Rates map to (numerator, denominator) columns. Hidden
-    cells become missing values, so a chart does not draw them.
-
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"n": [30, 4, 25, 40]})
-    >>> suppress_frame(df, 11, counts=("n",))["n"].tolist()
-    [30.0, nan, nan, 40.0]
-    """
-    import pandas as pd
-
-    out = df.copy()
-    if k <= 1:
-        return out
-    hide = pd.DataFrame(False, index=df.index, columns=list(counts))
-    for c in counts:
-        hide[c] = df[c].map(lambda v: is_small(None if pd.isna(v) else int(v), k))
-        if across_rows and hide[c].sum() == 1:
-            rest = df.loc[~hide[c] & (df[c] > 0), c]
-            if len(rest):
-                hide.loc[rest.idxmin(), c] = True
-    for r, (num, den) in (rates or {}).items():
-        n, d = df[num], df[den]
-        small = (
-            n.map(lambda v: is_small(int(v), k))
-            | d.map(lambda v: is_small(int(v), k))
-            | (d - n).map(lambda v: is_small(int(v), k))
-        )
-        bad = small.copy()
-        for col in (num, den):
-            if col in hide:
-                bad |= hide[col]
-        out[r] = out[r].astype("float64").mask(bad)
-    for c in counts:
-        out[c] = out[c].astype("float64").mask(hide[c])
     return out
 
 

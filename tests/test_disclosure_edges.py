@@ -1,0 +1,86 @@
+"""The edges of disclosure control (issue 30, items 4-5): the analyst's shared tables are
+protected as a model (their counts, the sums a reader can do on them), not by a rule of
+their own; hand-made frames with the expected hidden cells written out.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+import iop_metrics as im
+from iop_metrics.disclosure.tables import SLICE_FRAME, Frame, protect_frame
+
+K = 11
+
+
+def _slices(**columns: list[int]) -> pd.DataFrame:
+    """A slices frame: the given counts, every other count column 0, rates from the counts."""
+    n = len(next(iter(columns.values())))
+    df = pd.DataFrame({c: columns.get(c, [0] * n) for c in SLICE_FRAME.counts})
+    for rate, num, den in SLICE_FRAME.rates:
+        df[rate] = df[num] / df[den].where(df[den] > 0)
+    return df
+
+
+def test_a_rate_near_its_denominator_does_not_show_both_counts():
+    # self-pay: 37 attended of 40 scheduled (the 3 not attended are a count of 1..10); the
+    # other payer 192 of 236. Attendance totals 229 of 276, which a reader may know.
+    df = _slices(attended=[37, 192], client_scheduled=[40, 236])
+    hidden = protect_frame(df, K, SLICE_FRAME)
+    # 37 goes (the smaller of the two counts beside the 3), then 192 (the column's total
+    # would give 37 back), and both rates with them; 40 and 236 stay
+    assert hidden == {
+        (0, "attended"): "complementary",
+        (0, "attendance_rate"): "rate",
+        (1, "attended"): "complementary",
+        (1, "attendance_rate"): "rate",
+    }
+
+
+def test_a_rows_other_reasons_are_a_count_too():
+    # 30 discharges: 14 completed, 14 disengaged, so 2 left for another reason; a second row
+    # of 40 = 20 + 20 + 0. Nothing shown is small, but the row's figures give the 2 away.
+    df = _slices(discharges=[30, 40], completed=[14, 20], disengaged=[14, 20])
+    # the first row's 14 completed goes, then the second's (34 completed in all would give
+    # it back): 16 = completed + other, completed 11 or more, leaves the other 0..5
+    assert protect_frame(df, K, SLICE_FRAME) == {
+        (0, "completed"): "complementary",
+        (0, "completion_rate"): "rate",
+        (1, "completed"): "complementary",
+        (1, "completion_rate"): "rate",
+    }
+
+
+def test_a_column_sums_to_a_total_a_reader_may_know():
+    df = pd.DataFrame({"n": [30, 4, 25, 40]})
+    assert protect_frame(df, K, Frame(("n",))) == {(1, "n"): "small", (2, "n"): "complementary"}
+    # without the total (a frame whose columns are not parts of a known figure) 4 goes alone
+    assert protect_frame(df, K, Frame(("n",), totals=False)) == {(1, "n"): "small"}
+    assert im.suppress_frame(df, K, counts=("n",))["n"].tolist()[1:3] != [4, 25]
+
+
+def test_a_known_total_is_never_what_hides_a_count():
+    # 1 + 11 = 12: with the 11 hidden ("suppressed", taken to be 11 or more) the total pins
+    # the 1; the model would hide the total, which a reader has from the report: the column
+    # goes instead, and the 11 is hidden even so
+    df = pd.DataFrame({"n": [1, 11]})
+    assert protect_frame(df, K, Frame(("n",))) == {(0, "n"): "small", (1, "n"): "complementary"}
+
+
+def test_slices_of_the_sample_hide_self_pays_attendance_whole(sample_con):
+    # October 2026 by payer: self-pay attended 37 of 40 (the issue's case); shared with K = 11
+    q = im.Query.of(im.parse_period("2026-10"))
+    exact = im.slices(sample_con, q, by="payer").set_index("slice")
+    assert (exact.loc["self_pay", "attended"], exact.loc["self_pay", "client_scheduled"]) == (
+        37,
+        40,
+    )
+    df = im.slices(sample_con, q, by="payer", suppress=K).set_index("slice")
+    self_pay = df.loc["self_pay"]
+    assert pd.isna(self_pay.attended) and pd.isna(self_pay.attendance_rate)
+    for _, row in df.iterrows():  # no row shows a count, nor a rest, of 1..10
+        for rate, num, den in SLICE_FRAME.rates:
+            n, d = row[num], row[den]
+            assert not (pd.notna(n) and 0 < n < K), (row.name, num)
+            if pd.notna(n) and pd.notna(d):
+                assert not 0 < d - n < K, (row.name, rate)
