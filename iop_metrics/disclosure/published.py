@@ -99,6 +99,11 @@ TABLES: dict[str, Table] = {
     "bands": Table(("n",), ("start", "end")),
 }
 TABLES["service"] = TABLES["weekday"]
+# The report's data-quality section as one frame (``quality_frame``): a row per contract table
+# loaded (rows read and loaded), per table and reason set aside (n), per table the EHR import
+# wrote (rows read, skipped by keep rules, collapsed, written) and per check (n).
+QUALITY_COUNTS = ("rows_read", "rows_loaded", "n", "import_read", "skipped", "collapsed", "written")
+TABLES["quality"] = Table(QUALITY_COUNTS, ("part", "table_name", "reason"))
 
 
 @dataclass(frozen=True)
@@ -247,6 +252,68 @@ def _bands(name: str, df: pd.DataFrame, names: list[str], ctx: Context) -> list[
     ]
 
 
+def quality_frame(quality: dict[str, Any]) -> pd.DataFrame:
+    """The data-quality section's counts as one frame (``TABLES["quality"]``), from the
+    report's quality figures (``report.figures``: ``loaded``, ``rejected``, ``imported``
+    and the two checks)."""
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    for r in quality["loaded"].to_dict("records"):
+        rows.append({"part": "loaded", "table_name": r["table_name"], "reason": ""} | {
+            "rows_read": r["rows_read"], "rows_loaded": r["rows_loaded"]
+        })  # fmt: skip
+    for r in quality["rejected"].to_dict("records"):
+        rows.append({"part": "rejected", "table_name": r["table_name"], "reason": r["reason"]})
+        rows[-1]["n"] = r["n"]
+    imported = quality.get("imported")
+    if imported:
+        for r in imported["tables"].to_dict("records"):
+            rows.append({"part": "imported", "table_name": r["table_name"], "reason": ""} | {
+                "import_read": r["rows_read"], "skipped": r["rows_skipped"],
+                "collapsed": r["rows_collapsed"], "written": r["rows_written"],
+            })  # fmt: skip
+    for check in CHECKS:
+        rows.append({"part": "checks", "table_name": check, "reason": "", "n": quality[check]})
+    df = pd.DataFrame(rows, columns=["part", "table_name", "reason", *QUALITY_COUNTS])
+    return df.astype({c: "float64" for c in QUALITY_COUNTS})
+
+
+CHECKS = ("open_without_session_30d", "sessions_on_closed_days")
+
+
+def _quality(name: str, df: pd.DataFrame, names: list[str], ctx: Context) -> list[Identity]:
+    """Rows read = loaded + set aside (a count of its own, ``~quality:<table>:set_aside``).
+    The set-aside rows by reason, the EHR import's rows (read = skipped + collapsed + written)
+    and the import's rows written = the load's rows read are what a reader takes them to be,
+    and true for most loads (but a row with two problems is set aside once and counted under
+    each), so each is an identity where the figures agree, as ``linked`` takes the sites'
+    sums (a reader who assumes one that does not hold is wrong)."""
+    recs = df.to_dict("records")
+    c = [{x: cell(name, r, x) for x in QUALITY_COUNTS} for r in names]
+    out: list[Identity] = []
+    for i, r in enumerate(recs):
+        if r["part"] == "loaded":
+            aside = f"~quality:{r['table_name']}:set_aside"
+            out.append(Sum(aside, (c[i]["rows_read"], "-" + c[i]["rows_loaded"])))
+            why = [
+                j
+                for j, x in enumerate(recs)
+                if x["part"] == "rejected" and x["table_name"] == r["table_name"]
+            ]
+            if why and sum(recs[j]["n"] for j in why) == r["rows_read"] - r["rows_loaded"]:
+                out.append(Sum(aside, tuple(c[j]["n"] for j in why)))
+        elif r["part"] == "imported":
+            parts = ("skipped", "collapsed", "written")
+            if r["import_read"] == sum(r[x] for x in parts):
+                out.append(Sum(c[i]["import_read"], tuple(c[i][x] for x in parts)))
+            for j, x in enumerate(recs):
+                same = x["part"] == "loaded" and x["table_name"] == r["table_name"]
+                if same and x["rows_read"] == r["written"]:
+                    out.append(Sum(c[j]["rows_read"], (c[i]["written"],)))
+    return out
+
+
 _BUILDERS = {
     "monthly": _monthly,
     "weekday": _attendance,
@@ -255,4 +322,5 @@ _BUILDERS = {
     "flow": _flow,
     "los": _los,
     "bands": _bands,
+    "quality": _quality,
 }

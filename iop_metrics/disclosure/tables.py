@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from ..compute import census, series
 from ..compute import slices as exact
 from ..compute.slices import DISCHARGE_SLICE_COLUMNS, SLICE_COUNTS, SLICE_RATES
-from .model import COMPLEMENTARY, RATE, SMALL, Cells, protect
+from .model import COMPLEMENTARY, RATE, SMALL, Cells, is_small, protect
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -118,7 +118,7 @@ def protect_frame(df: pd.DataFrame, k: int, spec: Frame) -> dict[tuple[int, str]
         known = {
             c.split(".", 1)[1]
             for c in reasons
-            if c.startswith(f"{TOTAL}.") and cells.values[c] >= k
+            if c.startswith(f"{TOTAL}.") and not is_small(cells.values[c], k)
         }
         if not known - done and (not known or done >= set(spec.counts)):
             break

@@ -200,6 +200,8 @@ def assemble(
     k = suppress if suppress and suppress > 1 else 0
     q = x.query
     present = {n: df for n, df in x.frames.items() if df is not None}
+    if k:  # the data-quality section's counts are in the model too (#30 item 4)
+        present["quality"] = pub.quality_frame(x.quality)
     shown, reasons, behind, frames = suppress_report(
         x.doc,
         k,

@@ -69,6 +69,7 @@ class Exact:
         """The model its suppression protects, for a run to join with the models of the
         reports it publishes beside it (``disclosure.linked``)."""
         present = {n: df for n, df in self.frames.items() if df is not None}
+        present["quality"] = pub.quality_frame(self.quality)
         return document_cells(
             self.doc,
             m.derived_counts(self.doc, self.ret),

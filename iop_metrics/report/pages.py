@@ -9,8 +9,9 @@ from typing import Any
 import pandas as pd
 
 from ..contract import DISCHARGE_REASONS
-from ..disclosure.model import is_small
+from ..disclosure import published as pub
 from ..disclosure.published import ATTENDANCE
+from ..disclosure.suppress import mark
 from . import charts
 from .data import ReportData
 from .labels import REASONS, SERVICE_TYPES, level
@@ -391,39 +392,55 @@ def outcomes(d: ReportData) -> str:
     )
 
 
-def _small_hidden(df: pd.DataFrame, col: str, k: int) -> pd.DataFrame:
-    return df.assign(**{col: df[col].astype("float64").mask(df[col].map(lambda v: is_small(v, k)))})
+def _quality_counts(d: ReportData) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """The data-quality section's counts as a reader sees them, by (part, table, reason): the
+    figure, or its mark where the report's model hides it (``published.TABLES["quality"]``)."""
+    df = pub.quality_frame(d.quality)
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for name, r in zip(pub.rows("quality", df), df.to_dict("records"), strict=True):
+        shown: dict[str, Any] = {}
+        for col in pub.QUALITY_COUNTS:
+            why = d.reasons.get(pub.cell("quality", name, col))
+            shown[col] = Hidden(mark(why, d.k)) if why else r[col]
+        out[(r["part"], r["table_name"], r["reason"])] = shown
+    return out
 
 
-def _import_summary(imported: dict[str, Any], k: int) -> dict[str, Any]:
+def _import_summary(imported: dict[str, Any], shown: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     """How the EHR export became the contract tables (from load_log's import report)."""
     m = imported["mapping"]
-    df = imported["tables"]
-    if k:
-        for col in ("rows_read", "rows_skipped", "rows_collapsed", "rows_written"):
-            df = _small_hidden(df, col, k)
-    return {"file": m["file"], "sha256": m["sha256"][:12], "tables": _records(df)}
+    rows = _records(imported["tables"])
+    marked = {
+        "rows_read": "import_read",
+        "rows_skipped": "skipped",
+        "rows_collapsed": "collapsed",
+        "rows_written": "written",
+    }
+    for r in rows if shown else ():
+        r.update({col: shown[("imported", r["table_name"], "")][x] for col, x in marked.items()})
+    return {"file": m["file"], "sha256": m["sha256"][:12], "tables": rows}
 
 
 def data_quality(d: ReportData) -> str:
     q = d.quality
-
-    def n(v: int) -> int | None:
-        return None if is_small(v, d.k) else v
-
-    rejected = _small_hidden(q["rejected"], "n", d.k) if d.k else q["rejected"]
-    loaded = q["loaded"]
-    if d.k:
-        loaded = _small_hidden(_small_hidden(loaded, "rows_read", d.k), "rows_loaded", d.k)
+    loaded, rejected = _records(q["loaded"]), _records(q["rejected"])
+    shown = _quality_counts(d) if d.k else {}
+    for r in loaded if shown else ():  # what the report's model hides, with its mark
+        r.update(
+            {c: shown[("loaded", r["table_name"], "")][c] for c in ("rows_read", "rows_loaded")}
+        )
+    for r in rejected if shown else ():
+        r["n"] = shown[("rejected", r["table_name"], r["reason"])]["n"]
+    checks = {c: shown[("checks", c, "")]["n"] if shown else q[c] for c in pub.CHECKS}
     return render(
         "data_quality.html.j2",
         k=d.k,
         data_ends=data_ends(d),
-        loaded=_records(loaded),
-        rejected=_records(rejected),
-        imported=_import_summary(q["imported"], d.k) if q.get("imported") else None,
-        open_without_session=n(q["open_without_session_30d"]),
-        closed_days=n(q["sessions_on_closed_days"]),
+        loaded=loaded,
+        rejected=rejected,
+        imported=_import_summary(q["imported"], shown) if q.get("imported") else None,
+        open_without_session=checks["open_without_session_30d"],
+        closed_days=checks["sessions_on_closed_days"],
     )
 
 
