@@ -145,3 +145,23 @@ def test_set_aside_rows_counted_twice_are_no_identity(sample_con):
             f"quality[rejected>sessions>{r}].n": why for r, why in (want | {"b": "small"}).items()
         }
         assert hidden == want, n
+
+
+def test_an_external_copy_says_how_many_figures_it_hides_and_why(october_external, tmp_path):
+    import json
+    from collections import Counter
+
+    from iop_metrics.run.schedule import hidden_of, said
+
+    block = json.loads((october_external / "metrics.json").read_text())["suppression"]
+    counted = Counter(block["hidden"].values())
+    assert block["hidden_by_reason"] == {
+        why: counted.get(why, 0)
+        for why in ("small", "complementary", "rate", "estimate", "internal")
+    }
+    assert block["hidden_by_reason"]["internal"] == 4  # each follow-up window's deaths
+    # a run's record of the report (runs.jsonl) carries the same counts; an internal one none
+    assert hidden_of(october_external / "metrics.json") == {"hidden": block["hidden_by_reason"]}
+    (tmp_path / "metrics.json").write_text(json.dumps({"census": {}}))
+    assert hidden_of(tmp_path / "metrics.json") == {}
+    assert said({"small": 2, "complementary": 0, "rate": 1}) == "2 small, 1 rate"

@@ -18,6 +18,9 @@ if TYPE_CHECKING:  # pandas is imported where a frame is suppressed, not at load
     import pandas as pd
 
 
+REASONS = (SMALL, COMPLEMENTARY, RATE, ESTIMATE, INTERNAL)
+
+
 def internal_only(doc: dict[str, Any]) -> dict[str, str]:
     """The cells an external report never shows, whatever their size, with why: each
     follow-up window's deaths (``deceased``, recovery.md: internal reports only) and its
@@ -216,12 +219,27 @@ def suppression_block(
     """The ``suppression`` block of an external metrics.json: K, every hidden figure with why
     it is hidden (``small``: a count of 1..K-1, shown "<K"; ``complementary``: hidden so that a
     small one cannot be worked out, shown "suppressed"; ``rate`` and ``estimate``: built on a
-    hidden count), and the counts the rates table shows beside the rates (null when hidden)."""
+    hidden count), the counts the rates table shows beside the rates (null when hidden), and
+    how many figures are hidden per reason (``hidden_by_reason``)."""
     return {
         "k": k,
         "hidden": {key: reasons[key] for key in sorted(reasons)},
         "counts_behind_rates": dict(behind),
+        "hidden_by_reason": hidden_by_reason(reasons),
     }
+
+
+def hidden_by_reason(reasons: dict[str, str]) -> dict[str, int]:
+    """How many figures are hidden, per reason (every reason, 0 where none): what an output
+    gives up to protection, for a run's record and an external metrics.json (#30 item 5).
+
+    >>> hidden_by_reason({"a": "small", "b": "rate", "c": "small"})
+    {'small': 2, 'complementary': 0, 'rate': 1, 'estimate': 0, 'internal': 0}
+    """
+    out = dict.fromkeys(REASONS, 0)
+    for why in reasons.values():
+        out[why] = out.get(why, 0) + 1
+    return out
 
 
 def external_document(doc: dict[str, Any], k: int, *, derived: dict[str, int]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from . import journal
 from .config import RunConfig
 from .journal import append_line
 from .plan import make_plan, site_codes
-from .schedule import execute, worker_count
+from .schedule import execute, said, worker_count
 from .source import (
     check_levels,
     check_run_coverage,
@@ -292,6 +292,9 @@ def _finish(
         "workers": worker_count(len(records) - len(kept)),
         "reports": records,
     }
+    hidden = [r["hidden"] for r in records if "hidden" in r]
+    if hidden:  # what the run's external outputs hide, per reason (#30 item 5)
+        line["hidden"] = {why: sum(h.get(why, 0) for h in hidden) for why in hidden[0]}
     if prior:
         line["resumed"] = {"start": prior.get("start"), "kept": len(kept)}
     try:
@@ -308,5 +311,6 @@ def _finish(
     for r in failed:
         print(f"error: {r['path']} failed: {r['error']}", file=sys.stderr)
     ok = len(records) - len(failed)
-    log(f"{ok} of {len(records)} outputs written; index {config.out / 'index.html'}")
+    told = f"; hidden in the external ones: {said(line['hidden'])}" if hidden else ""
+    log(f"{ok} of {len(records)} outputs written{told}; index {config.out / 'index.html'}")
     return 1 if failed else 0

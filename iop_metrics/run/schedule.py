@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..disclosure import linked
+from ..disclosure.suppress import hidden_by_reason
 from ..errors import InputError, WriteError
 from ..periods import Period
 from .config import RunConfig
@@ -49,12 +50,26 @@ def render_job(req: Request, folder: Path, pdf_required: bool) -> dict[str, Any]
     except Exception as exc:  # noqa: BLE001 - isolated: reported in runs.jsonl and exit 1
         msg = str(exc) if isinstance(exc, ReportError | InputError | WriteError) else repr(exc)
         return {"status": "failed", "error": msg, "seconds": time.perf_counter() - t0}
-    return {
+    out = {
         "status": "ok",
         "seconds": time.perf_counter() - t0,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "warnings": warnings,
     }
+    return out | hidden_of(folder / "metrics.json")
+
+
+def hidden_of(path: Path) -> dict[str, Any]:
+    """``{"hidden": figures hidden per reason}`` of an external report, from the suppression
+    block of its metrics.json (what its reader is not shown, #30 item 5); none for an
+    internal one."""
+    import json
+
+    try:
+        block = json.loads(path.read_text()).get("suppression")
+    except (OSError, ValueError):
+        return {}
+    return {"hidden": block["hidden_by_reason"]} if block else {}
 
 
 def sites_job(
@@ -234,6 +249,8 @@ def _release(
         rec.update({"status": "failed", "error": f"not protected together: {error}"})
         return
     extra = {"exact": got[scope].get("exact")} if rec["kind"] == "report" else {}
+    if rec["kind"] != "report":  # a page's share of the plan (its own rows' rule hides more)
+        rec["hidden"] = hidden_by_reason(share)
     start(task, hide=share, **extra)
 
 
@@ -263,11 +280,24 @@ def _shares(
     t0 = time.perf_counter()
     cells = {s: r["cells"] for s, r in got.items()}
     shares = linked.plan(cells, k=k, alone={s: r["alone"] for s, r in got.items()})
+    every = hidden_by_reason(
+        {f"{s}:{c}": r for s, share in shares.items() for c, r in share.items()}
+    )
     log(
         f"planned the suppression of {len(got)} external outputs read together "
-        f"({sum(map(len, shares.values()))} figures hidden, {time.perf_counter() - t0:.1f} s)"
+        f"({sum(map(len, shares.values()))} figures hidden: {said(every)}; "
+        f"{time.perf_counter() - t0:.1f} s)"
     )
     return shares
+
+
+def said(by_reason: dict[str, int]) -> str:
+    """Figures hidden per reason, as a run's log says them.
+
+    >>> said({"small": 3, "complementary": 1, "rate": 0})
+    '3 small, 1 complementary'
+    """
+    return ", ".join(f"{n} {why}" for why, n in by_reason.items() if n) or "none"
 
 
 def model_job(
