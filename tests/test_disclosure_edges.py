@@ -165,3 +165,37 @@ def test_an_external_copy_says_how_many_figures_it_hides_and_why(october_externa
     (tmp_path / "metrics.json").write_text(json.dumps({"census": {}}))
     assert hidden_of(tmp_path / "metrics.json") == {}
     assert said({"small": 2, "complementary": 0, "rate": 1}) == "2 small, 1 rate"
+
+
+def test_a_rounded_rate_leaves_its_numerator_an_interval():
+    from iop_metrics.disclosure.precision import numerator_interval, rounded
+
+    # 37 of 40 printed 0.925 pins the 37; over 4,000 the same print allows 3,698..3,702
+    assert numerator_interval(0.925, 40) == (37, 37)
+    assert numerator_interval(0.925, 4000) == (3698, 3702)
+    assert numerator_interval(0.9, 40, digits=1) == (34, 38)  # 0.85..0.95 of 40
+    assert numerator_interval(0.0, 40) == (0, 0) and numerator_interval(1.0, 40) == (40, 40)
+    assert numerator_interval(0.5, 3) is None  # no count of 3 prints 0.5
+    assert rounded({"r": [0.947368421052674, 18]}) == {"r": [0.947, 18]}
+
+
+def test_an_external_copy_prints_rates_as_a_reader_uses_them(october_external):
+    import json
+    import re
+
+    def floats(v):
+        if isinstance(v, dict):
+            return [x for w in v.values() for x in floats(w)]
+        return [v] if isinstance(v, float) else []
+
+    doc = json.loads((october_external / "metrics.json").read_text())
+    every = floats(doc)
+    assert doc["attendance"]["attendance_rate"] == 0.815  # 640 of 785 (0.8152866242038217)
+    assert every and all(round(v, 3) == v for v in every)
+    html = (october_external / "monthly_report.html").read_text()
+    labels = re.findall(r'aria-label="([^"]*)"', html)
+    assert any("ucl: 0.866" in x for x in labels)  # the control chart's limit (0.866131226843)
+    for text in labels:  # every number a chart's data carries: 3 decimals of a rate at most
+        for number, pct in re.findall(r"(\d+\.\d+)(%?)", text):
+            value = float(number) / (100 if pct else 1)
+            assert abs(round(value, 3) - value) < 1e-9, text

@@ -17,6 +17,7 @@ from ..compute import metrics as m
 from ..compute.query import Con, Query
 from ..disclosure import published as pub
 from ..disclosure.model import COMPLEMENTARY, ESTIMATE, SMALL
+from ..disclosure.precision import rounded
 from ..disclosure.suppress import (
     internal_only,
     mark,
@@ -312,7 +313,8 @@ def metrics_json(d: ReportData) -> dict[str, str]:
     """The metrics.json of a report (exact figures, or suppressed figures null) as the notebook
     outputs it: JSON text under one key, since notebook files sort the keys of JSON outputs and
     the document's key order is part of its contract."""
-    doc = d.doc if d.internal else {**d.shown, "suppression": suppression_json(d)}
+    # an external copy prints its rates as a reader uses them (disclosure.precision)
+    doc = d.doc if d.internal else rounded({**d.shown, "suppression": suppression_json(d)})
     if d.benchmark_file:
         doc = {**doc, "benchmark": _references_json(d)}
     return {"metrics_json": json.dumps(doc, indent=2)}

@@ -22,8 +22,9 @@ from .recovery import after_discharge, recovery  # the recovery sections' home
 from .sections import control_limits, data_ends, month_name
 
 
-def _chart(chart: Any) -> Any:
-    return svg(charts.to_svg(chart))
+def _chart(k: int, chart: Any) -> Any:
+    """A chart's SVG; an external copy's (``k``) with its data to a reader's precision."""
+    return svg(charts.to_svg(chart, k))
 
 
 def _hidden(df: pd.DataFrame, col: str) -> dict[str, int]:
@@ -81,7 +82,7 @@ def attendance(d: ReportData) -> str:
             bars = charts.bar_rate(
                 df, "key", "no_show_rate", "No-show rate", sort=sort, label=name, missing=miss
             )
-            chart = _chart(bars)
+            chart = _chart(d.k, bars)
         elif len(df):
             chart = None  # every rate hidden, or almost: the template says so instead
         else:
@@ -93,7 +94,7 @@ def attendance(d: ReportData) -> str:
     hours.update(_hidden(d.hours, "client_weeks"))
     shown = int(d.hours["client_weeks"].notna().sum())
     if shown and not charts.too_little(shown, len(d.hours), d.k):
-        hours["svg"] = _chart(charts.hours_histogram(d.hours, missing=miss))
+        hours["svg"] = _chart(d.k, charts.hours_histogram(d.hours, missing=miss))
     months = int(limits["attendance_rate"].notna().sum())
     drawn = months and not charts.too_little(months, len(limits), d.k)
     return render(
@@ -105,7 +106,7 @@ def attendance(d: ReportData) -> str:
         verdict=None if _missing(a["attendance_rate"]) else _verdict(d, limits),
         flagged=limits.loc[limits["flag"].astype(bool), "month"].tolist(),
         pchart={
-            "svg": _chart(charts.pchart(limits, missing=miss)) if drawn else None,
+            "svg": _chart(d.k, charts.pchart(limits, missing=miss)) if drawn else None,
             **_hidden(limits, "attendance_rate"),
         },
         no_show=no_show,
@@ -139,7 +140,7 @@ def census_and_flow(d: ReportData) -> str:
         flows.append(
             {
                 "title": title,
-                "svg": _chart(charts.flow_matrix(_levels_named(df, d.level_names), title))
+                "svg": _chart(d.k, charts.flow_matrix(_levels_named(df, d.level_names), title))
                 if _heat_drawn(df, d.k)
                 else None,
                 "suppressed": bool(d.k and len(df)),
@@ -156,7 +157,7 @@ def census_and_flow(d: ReportData) -> str:
         trend={
             "svg": None
             if charts.too_little(int(bars["value"].notna().sum()), len(bars), d.k)
-            else _chart(charts.census_trend(d.monthly, missing=charts.missing_label(d.k))),
+            else _chart(d.k, charts.census_trend(d.monthly, missing=charts.missing_label(d.k))),
             **_hidden(bars, "value"),
         },
         flows=flows,
@@ -215,12 +216,12 @@ def retention(d: ReportData) -> str:
         r=d.view("retention"),
         s=d.view("discharges"),
         cohort_end=f"{d.query.period.end:%d %B %Y}",
-        curve=None if d.curve.empty else _chart(charts.retention_curve(d.curve, marks)),
+        curve=None if d.curve.empty else _chart(d.k, charts.retention_curve(d.curve, marks)),
         curve_suppressed=bool(d.k and r["cohort_admissions"] != 0),
         references=d.references,
         los_bin=los_group(int(round(los))) if d.benchmark_file and not _missing(los) else None,
         names=names,
-        reasons_chart=None if shares.empty else _chart(charts.reasons_vs_reference(shares)),
+        reasons_chart=None if shares.empty else _chart(d.k, charts.reasons_vs_reference(shares)),
         reasons_suppressed=bool(d.k and s["total"] != 0),
         reasons=_records(reasons),
         reason_columns=reason_columns,
@@ -268,7 +269,7 @@ def continuity(d: ReportData) -> str:
     chart = None
     if df["rate"].notna().any():
         bars = charts.rate_bars(df, "Followed up", missing=charts.missing_label(d.k))
-        chart = {"svg": _chart(bars), **_hidden(df, "rate")}
+        chart = {"svg": _chart(d.k, bars), **_hidden(df, "rate")}
     windows = []
     q = d.query
     for days in (7, 14):
@@ -354,7 +355,7 @@ def _trend(d: ReportData) -> dict[str, Any] | None:
     shown = int(df["rate"].notna().sum())
     gone = total - shown
     if shown and not charts.too_little(shown, total, d.k):
-        svg_ = _chart(charts.outcome_trend(df, months, hidden))
+        svg_ = _chart(d.k, charts.outcome_trend(df, months, hidden))
         return {"svg": svg_, "hidden": gone, "total": total}
     if d.k and total:
         left = ", ".join(
@@ -372,11 +373,14 @@ def outcomes(d: ReportData) -> str:
     change = None
     if not shares.empty and shares["share"].notna().any():
         bars = charts.change_bars(shares, missing=charts.missing_label(d.k))
-        change = {"svg": _chart(bars), **_hidden(shares, "share")}
+        change = {"svg": _chart(d.k, bars), **_hidden(shares, "share")}
     bands = None
     if d.bands is not None and not d.bands.empty and d.bands["n"].notna().any():
         drawn = _heat_drawn(d.bands, d.k)
-        bands = {"svg": _chart(charts.band_shift(d.bands)) if drawn else None, **_cells(d.bands)}
+        bands = {
+            "svg": _chart(d.k, charts.band_shift(d.bands)) if drawn else None,
+            **_cells(d.bands),
+        }
     return render(
         "outcomes.html.j2",
         k=d.k,

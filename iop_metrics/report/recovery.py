@@ -136,7 +136,9 @@ def recovery(d: ReportData) -> str:
     drawn = bool((program["admission"].notna() & program["discharge"].notna()).any())
     chart = None
     if drawn:
-        chart = svg(charts.to_svg(charts.domain_moves(moves, missing=charts.missing_label(d.k))))
+        chart = svg(
+            charts.to_svg(charts.domain_moves(moves, missing=charts.missing_label(d.k)), d.k)
+        )
     a = d.shown["noms"]["abstinent"]
     return render(
         "recovery.html.j2",
@@ -260,7 +262,7 @@ def _trend(d: ReportData) -> dict[str, Any] | None:
     if df["rate"].notna().any():
         months = list(d.monthly["month"])
         chart = charts.recovery_trend(df, months, hidden_months)
-        return {"svg": svg(charts.to_svg(chart)), "hidden": gone, "total": total}
+        return {"svg": svg(charts.to_svg(chart, d.k)), "hidden": gone, "total": total}
     if d.k and total:
         return {"svg": None, "hidden": gone, "total": total}
     return None
@@ -274,7 +276,7 @@ def after_discharge(d: ReportData) -> str:
     if frame["rate"].notna().any():
         drawn = charts.follow_up_windows(frame, [WINDOW_NAMES[w] for w in WINDOWS])
         chart = {
-            "svg": svg(charts.to_svg(drawn)),
+            "svg": svg(charts.to_svg(drawn, d.k)),
             "hidden": int(frame["rate"].isna().sum()),
             "total": len(frame),
         }

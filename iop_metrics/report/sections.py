@@ -159,7 +159,7 @@ def tile_data(d: ReportData) -> list[dict[str, Any]]:
                 "change": change,
                 "spark": None
                 if charts.too_little(int(d.monthly[series].notna().sum()), len(d.monthly), d.k)
-                else svg(charts.to_svg(charts.sparkline(d.monthly, series))),
+                else svg(charts.to_svg(charts.sparkline(d.monthly, series), d.k)),
                 "gaps": int(d.monthly[series].isna().sum()) if d.k else 0,
                 "notes": _notes(d, key),
             }

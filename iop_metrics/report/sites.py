@@ -257,10 +257,10 @@ def measure_section(
         if adjusted:
             fig = chart(a, p, x="n_star", y="adjusted_rate", tau2=adj.dispersion.tau2,
                         title="Adjusted rate", x_title="Case-mix-equivalent size (n*)")  # fmt: skip
-            charts["adjusted"] = Markup(to_svg(fig))
+            charts["adjusted"] = Markup(to_svg(fig, k))
         fig = chart(r, p, x="n", y="rate", tau2=raw.dispersion.tau2, title="Raw rate",
                     x_title=f"Eligible ({meas.unit})")  # fmt: skip
-        charts["raw"] = Markup(to_svg(fig))
+        charts["raw"] = Markup(to_svg(fig, k))
     return {
         **meas.__dict__,
         "adjusted": adjusted,

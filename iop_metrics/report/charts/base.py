@@ -46,10 +46,21 @@ COUNT_TITLES = (
 EMPTY_MARKS = re.compile(r'(<g\b[^>]*?) role="graphics-symbol"([^>]*?(?:/>|></g>))')
 
 
-def to_svg(chart: alt.TopLevelMixin) -> str:
+def to_svg(chart: alt.TopLevelMixin, k: int = 0) -> str:
     """Render a chart to an SVG string (no network, no browser); a layer with no mark is
-    hidden from screen readers (``EMPTY_MARKS``)."""
-    return EMPTY_MARKS.sub(r'\1 aria-hidden="true"\2', vlc.vegalite_to_svg(spec(chart)))
+    hidden from screen readers (``EMPTY_MARKS``). An external copy's (``k`` > 1) keeps its
+    data to ``disclosure.precision.DIGITS`` decimals: its labels, tooltips and the positions
+    drawn from them tell no more than a rate to 0.1 point."""
+    text = spec(chart)
+    if k > 1:
+        import json
+
+        from ...disclosure.precision import rounded
+
+        whole = json.loads(text)
+        whole["datasets"] = rounded(whole.get("datasets", {}))
+        text = json.dumps(whole)
+    return EMPTY_MARKS.sub(r'\1 aria-hidden="true"\2', vlc.vegalite_to_svg(text))
 
 
 def spec(chart: alt.TopLevelMixin) -> str:

@@ -1,0 +1,52 @@
+"""The precision an external copy prints a rate to, and what a rounded rate still tells.
+
+A rate printed to 12 digits pins its fraction (0.947368421052674 is 18 of 19, whatever is
+hidden around it). An external copy prints rates as a reader uses them: to 0.1 percentage
+point in text and tables (``{:.1%}``), and ``DIGITS`` = 3 decimals in its metrics.json and in
+its charts' data (their tooltips, labels and the positions drawn from them). A rounded rate
+still tells something: given its denominator, the numerators it allows (``numerator_interval``),
+which the suppression model can take as a reader's bounds on a hidden numerator.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+DIGITS = 3  # decimals of a rate (0.1 percentage point) in an external copy's data
+
+
+def rounded(value: Any, digits: int = DIGITS) -> Any:
+    """``value`` with every float in it (nested in dicts and lists) rounded to ``digits``
+    decimals; integers, strings, None and NaN as they are.
+
+    >>> rounded({"rate": 0.947368421052674, "n": 19, "parts": [0.5, None, "x"]})
+    {'rate': 0.947, 'n': 19, 'parts': [0.5, None, 'x']}
+    """
+    if isinstance(value, float):
+        return value if math.isnan(value) or math.isinf(value) else round(value, digits)
+    if isinstance(value, dict):
+        return {k: rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(rounded(v, digits) for v in value)
+    return value
+
+
+def numerator_interval(rate: float, den: int, *, digits: int = DIGITS) -> tuple[int, int] | None:
+    """The whole numerators ``n`` (0..den) whose ``n / den`` rounds to ``rate`` at ``digits``
+    decimals (half a unit either side, ends included): what a reader who knows the
+    denominator learns of a hidden numerator from a printed rate; None when no numerator
+    does (the rate was not built on that denominator). A numerator is pinned when the two
+    ends meet.
+
+    >>> numerator_interval(0.925, 40)  # 37 of 40, printed 0.925: pinned
+    (37, 37)
+    >>> numerator_interval(0.925, 4000)  # 3,698..3,702 of 4,000 (0.9245..0.9255)
+    (3698, 3702)
+    >>> numerator_interval(0.9, 40, digits=1)  # 90%: 34..37 of 40 (0.85..0.95)
+    (34, 38)
+    """
+    half = 0.5 * 10.0**-digits
+    lo = max(0, math.ceil((rate - half) * den - 1e-9))
+    hi = min(den, math.floor((rate + half) * den + 1e-9))
+    return (lo, hi) if lo <= hi else None
