@@ -6,6 +6,7 @@ their own; hand-made frames with the expected hidden cells written out.
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 import iop_metrics as im
 from iop_metrics.disclosure.tables import SLICE_FRAME, Frame, protect_frame
@@ -86,18 +87,30 @@ def test_slices_of_the_sample_hide_self_pays_attendance_whole(sample_con):
                 assert not 0 < d - n < K, (row.name, rate)
 
 
-def _quality_page(sample_con, **quality):
+@pytest.fixture(scope="module")
+def october(sample_db):
+    """The October 2026 program report's figures, read once for the module."""
+    import duckdb
+
+    from iop_metrics.report.figures import exact
+
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        return exact(con, im.Query.of(im.parse_period("2026-10")))
+    finally:
+        con.close()
+
+
+def _quality_page(october, **quality):
     """The October 2026 program report's data-quality section, external (K = 11) and
     internal, over hand-made load figures, and what its model hides there."""
     import dataclasses
     import re
 
     from iop_metrics.report.data import assemble
-    from iop_metrics.report.figures import exact
     from iop_metrics.report.pages import data_quality
 
-    x = exact(sample_con, im.Query.of(im.parse_period("2026-10")))
-    x = dataclasses.replace(x, quality={**x.quality, **quality})
+    x = dataclasses.replace(october, quality={**october.quality, **quality})
     out = []
     for k in (K, 0):
         d = assemble(x, suppress=k)
@@ -106,7 +119,7 @@ def _quality_page(sample_con, **quality):
     return out
 
 
-def test_rows_read_are_rows_loaded_and_those_set_aside(sample_con):
+def test_rows_read_are_rows_loaded_and_those_set_aside(october):
     # 21,926 sessions read, 21,923 loaded, 3 set aside: the 3 is "<11", and 21,926 - 21,923
     # would give it back, so the smaller of the two goes; 4 open episodes with no session
     loaded = pd.DataFrame(
@@ -118,7 +131,7 @@ def test_rows_read_are_rows_loaded_and_those_set_aside(sample_con):
     )
     rejected = pd.DataFrame({"table_name": ["sessions"], "reason": ["not a date"], "n": [3]})
     (external, hidden), (internal, none) = _quality_page(
-        sample_con, loaded=loaded, rejected=rejected, open_without_session_30d=4
+        october, loaded=loaded, rejected=rejected, open_without_session_30d=4
     )
     assert hidden == {
         "quality[checks>open_without_session_30d>].n": "small",
@@ -133,14 +146,14 @@ def test_rows_read_are_rows_loaded_and_those_set_aside(sample_con):
     assert "<td>sessions</td><td>not a date</td><td>3</td>" in internal
 
 
-def test_set_aside_rows_counted_twice_are_no_identity(sample_con):
+def test_set_aside_rows_counted_twice_are_no_identity(october):
     # 20 rows set aside (500 read, 480 loaded), counted 15 + 8 = 23 under two reasons (3 rows
     # had both problems): a reader who takes 20 - 15 for the 8 is wrong, so the 8 is hidden
     # ("<11") alone; where the reasons do add up (15 + 5), the 15 goes with it
     loaded = pd.DataFrame({"table_name": ["sessions"], "rows_read": [500], "rows_loaded": [480]})
     for n, want in (([15, 8], {}), ([15, 5], {"a": "complementary"})):
         rejected = pd.DataFrame({"table_name": ["sessions"] * 2, "reason": ["a", "b"], "n": n})
-        (_, hidden), _ = _quality_page(sample_con, loaded=loaded, rejected=rejected)
+        (_, hidden), _ = _quality_page(october, loaded=loaded, rejected=rejected)
         want = {
             f"quality[rejected>sessions>{r}].n": why for r, why in (want | {"b": "small"}).items()
         }
