@@ -212,3 +212,15 @@ def test_an_external_copy_prints_rates_as_a_reader_uses_them(october_external):
         for number, pct in re.findall(r"(\d+\.\d+)(%?)", text):
             value = float(number) / (100 if pct else 1)
             assert abs(round(value, 3) - value) < 1e-9, text
+
+
+def test_a_charts_data_never_prints_coarser_than_its_exact_value():
+    from iop_metrics.disclosure.precision import drawn, numerator_interval
+
+    # 65.45% drawn 0.655 would label "66%" (the sample's retention curve at 90 days did):
+    # a value that would end in 5 steps to its own side
+    assert drawn(0.654515234911054) == 0.654 and f"{drawn(0.654515234911054):.0%}" == "65%"
+    assert drawn(0.6556) == 0.656 and drawn(0.655) == 0.655 and drawn([0.5, 7]) == [0.5, 7]
+    # and a drawn 0.654 stands for 0.6535..0.6555: of 1,000, 654 or 655
+    assert numerator_interval(0.654, 1000, drawn=True) == (654, 655)
+    assert numerator_interval(0.654, 1000) == (654, 654)

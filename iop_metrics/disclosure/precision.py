@@ -32,21 +32,53 @@ def rounded(value: Any, digits: int = DIGITS) -> Any:
     return value
 
 
-def numerator_interval(rate: float, den: int, *, digits: int = DIGITS) -> tuple[int, int] | None:
+def drawn(value: Any, digits: int = DIGITS) -> Any:
+    """``rounded`` for a chart's data, which its labels may print coarser (a curve's "65%"):
+    a float that would round to a last digit of 5 (a half-way point of every coarser
+    rounding) takes the neighbour on its own side instead (0.6545 gives 0.654, not 0.655,
+    whose "66%" would be wrong), so any coarser print of the drawn value is the exact value's.
+    A drawn value ending in 4 or 6 may so stand for one more unit towards the 5
+    (``numerator_interval(..., drawn=True)``).
+
+    >>> drawn({"r": [0.654515, 0.6556, 0.655, 0.5, 12]})
+    {'r': [0.654, 0.656, 0.655, 0.5, 12]}
+    """
+    if isinstance(value, float) and not (math.isnan(value) or math.isinf(value)):
+        out = round(value, digits)
+        unit = 10.0**-digits
+        if round(out / unit) % 10 == 5 and out != value:
+            out = round(out + (unit if value > out else -unit), digits)
+        return out
+    if isinstance(value, dict):
+        return {k: drawn(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(drawn(v, digits) for v in value)
+    return value
+
+
+def numerator_interval(
+    rate: float, den: int, *, digits: int = DIGITS, drawn: bool = False
+) -> tuple[int, int] | None:
     """The whole numerators ``n`` (0..den) whose ``n / den`` rounds to ``rate`` at ``digits``
     decimals (half a unit either side, ends included): what a reader who knows the
     denominator learns of a hidden numerator from a printed rate; None when no numerator
     does (the rate was not built on that denominator). A numerator is pinned when the two
-    ends meet.
+    ends meet. ``drawn``: the value is a chart's (``drawn``), one more unit wide towards 5.
 
     >>> numerator_interval(0.925, 40)  # 37 of 40, printed 0.925: pinned
     (37, 37)
     >>> numerator_interval(0.925, 4000)  # 3,698..3,702 of 4,000 (0.9245..0.9255)
     (3698, 3702)
-    >>> numerator_interval(0.9, 40, digits=1)  # 90%: 34..37 of 40 (0.85..0.95)
+    >>> numerator_interval(0.9, 40, digits=1)  # 90%: 34..38 of 40 (0.85..0.95)
     (34, 38)
+    >>> numerator_interval(0.654, 1000, drawn=True)  # drawn 0.654: 0.6535..0.6555
+    (654, 655)
     """
-    half = 0.5 * 10.0**-digits
-    lo = max(0, math.ceil((rate - half) * den - 1e-9))
-    hi = min(den, math.floor((rate + half) * den + 1e-9))
+    unit = 10.0**-digits
+    below = above = 0.5 * unit
+    last = round(rate / unit) % 10
+    if drawn and last in (4, 6):  # a chart's value steps off a 5 (``drawn``)
+        below, above = (below, above + unit) if last == 4 else (below + unit, above)
+    lo = max(0, math.ceil((rate - below) * den - 1e-9))
+    hi = min(den, math.floor((rate + above) * den + 1e-9))
     return (lo, hi) if lo <= hi else None

@@ -55,10 +55,10 @@ def to_svg(chart: alt.TopLevelMixin, k: int = 0) -> str:
     if k > 1:
         import json
 
-        from ...disclosure.precision import rounded
+        from ...disclosure.precision import drawn
 
         whole = json.loads(text)
-        whole["datasets"] = rounded(whole.get("datasets", {}))
+        whole["datasets"] = drawn(whole.get("datasets", {}))
         text = json.dumps(whole)
     return EMPTY_MARKS.sub(r'\1 aria-hidden="true"\2', vlc.vegalite_to_svg(text))
 
