@@ -68,6 +68,21 @@ def test_a_known_total_is_never_what_hides_a_count():
     assert protect_frame(df, K, Frame(("n",))) == {(0, "n"): "small", (1, "n"): "complementary"}
 
 
+def test_when_its_column_is_not_enough_the_other_columns_go():
+    # K = 5: 0 of 6 and 8 of 11 attended; the 3 not attended of the second row is small.
+    # Hiding the 8 is no help (the 8 attended in all, which a reader may know, less the 0
+    # gives it back) and the whole column is only the 8: the scheduled column goes instead,
+    # the 8 is shown again (it is known anyway), and 6 + 11 = 17 leaves the 11 (5 or more
+    # each) 5..12, the 3 not attended 0..4
+    df = pd.DataFrame({"a": [0, 8], "s": [6, 11]}).assign(r=lambda d: d.a / d.s)
+    assert protect_frame(df, 5, Frame(("a", "s"), (("r", "a", "s"),))) == {
+        (0, "r"): "rate",
+        (0, "s"): "complementary",
+        (1, "r"): "rate",
+        (1, "s"): "complementary",
+    }
+
+
 def test_slices_of_the_sample_hide_self_pays_attendance_whole(sample_con):
     # October 2026 by payer: self-pay attended 37 of 40 (the case); shared with K = 11
     q = im.Query.of(im.parse_period("2026-10"))
