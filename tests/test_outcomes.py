@@ -285,7 +285,7 @@ def test_suppression_hides_every_small_outcome_count_and_what_would_give_it_away
     assert o["ended"] == 12 and o["courses"] is None
     # and no hidden count of 1..10 can be worked out from what stays (the suite's auditor;
     # at k = 2 a "<2" label would itself say 1, so the audit is at 11)
-    from auditor import audit
+    from registry_auditor import audit
 
     from iop_metrics.disclosure.suppress import external_document
 

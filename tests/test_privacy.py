@@ -8,9 +8,9 @@ import datetime as dt
 import itertools
 
 import pytest
-from auditor import audit, leaves
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from registry_auditor import audit, leaves
 
 from iop_metrics.compute import metrics as m
 from iop_metrics.compute.query import Query, Scope
@@ -366,7 +366,7 @@ def _read_together(con, queries, k, read, *, joint):
     once for several readings, as a run reads each scope once). ``joint``: each output with
     its share of the run's plan (``disclosure.linked.plan``) forced, else each protected alone.
     Returns the counts of 1..k-1 worked out, and the plan."""
-    from auditor import Source, audit_many
+    from registry_auditor import Source, audit_many
 
     from iop_metrics.disclosure import linked
     from iop_metrics.disclosure.suppress import suppression_block
@@ -415,7 +415,7 @@ def _page_source(con, q, k, share, models):
     and the program's for the 12 months; a hidden one missing, "<K" labelled) and what the
     reader knows of them: n = observed + the rest, the sites adding up to the program, each
     count tied to the reports' where the definitions coincide (``disclosure.linked.LINKS``)."""
-    from auditor import Source
+    from registry_auditor import Source
 
     from iop_metrics.disclosure import linked
     from iop_metrics.report import sites
@@ -570,7 +570,7 @@ def test_no_hidden_count_follows_from_the_shown_and_tiles_match_trends(sample_db
     document and its month in the trends are hidden alike (a tile's rate never reads
     "suppressed" beside the chart's point for the same month)."""
     import duckdb
-    from auditor import audit
+    from registry_auditor import audit
 
     from iop_metrics.disclosure.suppress import suppression_block
     from iop_metrics.report.data import gather

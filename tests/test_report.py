@@ -10,9 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from auditor import audit
 from helpers import axe, sha256
 from helpers import dom as _dom
+from registry_auditor import audit
 
 from iop_metrics.cli import main
 from iop_metrics.compute.query import Query, Scope

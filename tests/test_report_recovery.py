@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from auditor import audit, leaves
 from helpers import dom
+from registry_auditor import audit, leaves
 
 from iop_metrics.cli import main
 from iop_metrics.compute import comparison as cmp

@@ -349,7 +349,7 @@ def test_the_external_reports_read_together_leak_nothing(runs):
     request's ``hide``), and
     the three metrics.json read together, the program's counts as the sums of the sites'
     wherever the exact figures add up, give away no count of 1 to 10."""
-    from auditor import Source, audit_many, leaves
+    from registry_auditor import Source, audit_many, leaves
 
     from iop_metrics.disclosure import relations as ids
 
