@@ -22,21 +22,13 @@ from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from typing import Any
 
+from auditor import _bound as bound
+from auditor_docs import leaves
+
 from iop_metrics.disclosure import published as pub
 from iop_metrics.disclosure import relations as ids
 
 SMALL, COMPLEMENTARY = "small", "complementary"
-
-
-def leaves(node: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Every leaf of a document by dotted key; level codes under by_next_level keep their dots."""
-    out: dict[str, Any] = {}
-    for key, v in node.items():
-        if isinstance(v, dict) and not prefix.endswith("by_next_level."):
-            out.update(leaves(v, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = v
-    return out
 
 
 @dataclass
@@ -343,26 +335,5 @@ def _int(v: Fraction) -> int:
 
 
 def _bound(row: Row, lo: dict[str, Fraction], hi: dict[str, Fraction | None]) -> None:
-    """Interval propagation on one row ``sum a x + const = 0``, rounded to whole numbers
-    (``hi`` None: no upper bound known)."""
-    vars_ = [c for c in row if c != 1]
-    for c in vars_:
-        # a_c x_c = -const - sum over the others of a_o x_o: its least and greatest values
-        least: Fraction | None = -row[1]
-        most: Fraction | None = -row[1]
-        for o in vars_:
-            if o == c:
-                continue
-            a = row[o]
-            top = None if hi[o] is None else a * hi[o]
-            bottom = a * lo[o]
-            big, little = (top, bottom) if a > 0 else (bottom, top)  # a*x ranges little..big
-            least = None if least is None or big is None else least - big
-            most = None if most is None or little is None else most - little
-        a = row[c]
-        low, high = (least, most) if a > 0 else (most, least)
-        if low is not None:
-            lo[c] = max(lo[c], Fraction(math.ceil(low / a)))
-        if high is not None:
-            bound = Fraction(math.floor(high / a))
-            hi[c] = bound if hi[c] is None else min(hi[c], bound)
+    """Interval propagation on one row (the new auditor's, its constant keyed "" not 1)."""
+    bound({("" if c == 1 else c): a for c, a in row.items()}, lo, hi)

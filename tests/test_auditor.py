@@ -1,0 +1,314 @@
+"""The suite's auditor (tests/auditor.py, tests/auditor_pages.py), written apart from the model:
+it reads only published files, knows only what a reader knows, and must find a leak where one
+is. Hand-made published documents with a known pinned value, each found, and no longer found
+once the one relation that carries it is taken from the reader; every relation it states
+holds on the internal copies of the sample's run; and it attacks the sample's external
+documents one at a time."""
+
+from __future__ import annotations
+
+import ast
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from auditor import SMALL, SUPPRESSED, Reading, eliminate, solve
+from auditor_docs import Names, read_metrics
+from auditor_pages import parse, read_report, read_run, read_sites, truth_of
+from helpers import once_per_session
+
+K = 11
+HERE = Path(__file__).parent
+
+
+def test_the_auditor_reads_nothing_of_the_package():
+    """No import of iop_metrics (its registry, model matrix or identities) in the reader."""
+    for name in ("auditor.py", "auditor_docs.py", "auditor_pages.py"):
+        tree = ast.parse((HERE / name).read_text())
+        for node in ast.walk(tree):
+            mods = []
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                mods = [node.module or ""]
+            for mod in mods:
+                assert not mod.startswith("iop_metrics"), (name, mod)
+        assert "iop_metrics" not in (HERE / name).read_text().replace("``iop_metrics``", ""), name
+
+
+def _doc(k=K, hidden=None, **sections):
+    return {
+        "period": {"label": "2026-10", "start": "2026-10-01", "end": "2026-10-31"},
+        "scope": {},
+        **sections,
+        "suppression": {"k": k, "hidden": hidden or {}},
+    }
+
+
+def _read(doc, html=None, scope="all"):
+    r = Reading(doc["suppression"]["k"])
+    n = read_metrics(r, doc, scope)
+    if html is not None:
+        page = parse_text(html)
+        read_report(r, page, n)
+    return r
+
+
+def parse_text(html: str):
+    from auditor_pages import Page
+
+    p = Page()
+    p.feed(html)
+    return p
+
+
+def _without(r: Reading, cell: str) -> Reading:
+    """The reader less every relation that holds ``cell``."""
+    return Reading(r.k, r.shown, r.hidden, [eq for eq in r.eqs if cell not in eq], r.rates)
+
+
+CENSUS = {
+    "active_at_start": 14,
+    "admissions": 12,
+    "discharges": None,
+    "active_at_end": 18,
+    "clients_served": 26,
+}
+
+
+def test_the_census_flow_pins_a_hidden_discharge_count():
+    """14 at the start, 12 admitted, 18 at the end: the "<11" discharges are 8."""
+    r = _read(_doc(census=CENSUS, hidden={"census.discharges": "small"}))
+    assert solve(r).small(K) == {"all@2026-10:census.discharges": 8}
+    assert solve(_without(r, "all@2026-10:census.active_at_end")).small(K) == {}
+
+
+def test_a_rate_to_twelve_digits_pins_its_numerator():
+    """369 scheduled, 44 no-shows, 11 client cancellations; attended (304..313) and the
+    program's cancellations ("<11") hidden: the attendance rate 310/365 as the document prints
+    it (a float) pins the cancellations at 4; without the rate, nothing."""
+    att = {
+        "scheduled": 369,
+        "attended": None,
+        "no_show": 44,
+        "cancelled_client": 11,
+        "cancelled_program": None,
+        "attendance_rate": 310 / 365,
+        "no_show_rate": None,
+    }
+    doc = _doc(
+        attendance=att,
+        hidden={"attendance.attended": SUPPRESSED, "attendance.cancelled_program": "small"},
+    )
+    assert solve(_read(doc)).small(K) == {"all@2026-10:attendance.cancelled_program": 4}
+    r = _read(doc)
+    r.rates = []
+    assert "all@2026-10:attendance.cancelled_program" not in solve(r).pinned
+
+
+def test_a_suppressed_cell_where_zeros_are_printed_is_at_least_one():
+    """4 discharges ("<5") over four length-of-stay bins each "<5" or "suppressed", the other
+    bins 0: every bin is 1 (k = 5). Where zeros are not printed, "suppressed" may be 0."""
+    doc = _doc(
+        k=5,
+        census={"active_at_start": 10, "admissions": 5, "discharges": None, "active_at_end": 11},
+        discharges={"total": None},
+        hidden={"census.discharges": "small"},
+    )
+    rows = "".join(
+        f"<tr><td>{b}</td><td>{v}</td><td>x</td></tr>"
+        for b, v in (
+            ("1–7 days", "&lt;5"),
+            ("8–14 days", "suppressed"),
+            ("15–30 days", "&lt;5"),
+            ("31–45 days", "suppressed"),
+            ("46–60 days", "0"),
+        )
+    )
+    html = f"<table><tr><th>Length of stay</th><th>Discharges</th><th>Share</th></tr>{rows}</table>"
+    r = _read(doc, html)
+    small = solve(r).small(5)
+    assert small["all@2026-10:los[8–14 days].n"] == 1 and len(small) == 6, small
+    r.zeros_printed = False
+    assert "all@2026-10:los[8–14 days].n" not in solve(r).small(5)
+
+
+def _census_chart(rows):
+    labels = "".join(
+        f'<path aria-label="month: {m}; Episodes: {v}; what: {w}"></path>' for m, w, v in rows
+    )
+    return f"<figure><svg>{labels}</svg><figcaption>Admissions and discharges</figcaption></figure>"
+
+
+def test_the_retention_cohort_is_the_twelve_months_admissions():
+    """11 months' admissions shown (20 each) and a cohort of 229: the twelfth month's hidden
+    admissions are 9; without that relation, nothing."""
+    months = [f"2025-{m:02d}" for m in range(11, 13)] + [f"2026-{m:02d}" for m in range(1, 11)]
+    doc = _doc(
+        retention={
+            "cohort_start": "2025-11-01",
+            "cohort_end": "2026-10-31",
+            "cohort_admissions": 229,
+        },
+        hidden={"monthly[2026-02].admissions": "small"},
+    )
+    rows = [(m, "Admissions", 20) for m in months if m != "2026-02"]
+    r = _read(doc, _census_chart(rows))
+    assert solve(r).small(K) == {"all:monthly[2026-02].admissions": 9}
+    assert solve(_without(r, "all@2026-10:retention.cohort_admissions")).small(K) == {}
+
+
+def test_the_twelve_month_flow_from_iop_is_the_twelve_months_discharges():
+    """The 12-month flow's row from 2.1 (40 + 30 + a hidden cell) against 12 months of 6
+    discharges: the hidden cell is 2."""
+    months = [f"2025-{m:02d}" for m in range(11, 13)] + [f"2026-{m:02d}" for m in range(1, 11)]
+    flows = "".join(
+        f'<path aria-label="Went to: x; Discharged from: y; Discharges (n): {v}; '
+        f'From (code): 2.1; To (code): {to}"></path>'
+        for to, v in (("1.0", 40), ("no_next_care", 30), ("3.5", ""))
+    )
+    html = _census_chart([(m, "Discharges", 6) for m in months]) + (
+        f"<figure><svg>{flows}</svg><figcaption>Level-of-care flow, trailing 12 months"
+        "</figcaption></figure>"
+    )
+    r = _read(_doc(hidden={"flow_12m[2.1>3.5].n": "small"}), html)
+    assert solve(r).small(K) == {"all@2026-10:flow_12m[2.1>3.5].n": 2}
+    assert solve(_without(r, "all@2026-10:~discharges_12m")).small(K) == {}
+
+
+def test_the_data_quality_rows_read_are_loaded_and_set_aside():
+    html = (
+        "<table><tr><th>Table</th><th>Rows read</th><th>Rows loaded</th><th>Rows set aside</th>"
+        "</tr><tr><td>sessions</td><td>21,926</td><td>21,923</td><td>&lt;11</td></tr></table>"
+    )
+    r = _read(_doc(), html)
+    assert solve(r).small(K) == {"2026-10:dq[sessions].set_aside": 3}
+    assert solve(_without(r, "2026-10:dq[sessions].read")).small(K) == {}
+
+
+def _sites_page(rows12_completion, rows12_step):
+    def table(heading, rows):
+        body = "".join(f"<tr><td>{s}</td><td>{n}</td><td>{o}</td></tr>" for s, n, o in rows)
+        head = "<tr><th>Site</th><th>n</th><th>Observed</th></tr>"
+        return f"<h2>{heading}</h2><table>{head}{body}</table>"
+
+    return table("Completion rate", rows12_completion) + table("Step-down rate", rows12_step)
+
+
+def test_a_closed_month_has_no_pending_discharge():
+    """The sites page: main's 12-month completion n (249: every discharge) less its step-down
+    n (242: the determined ones) is this month's pending discharges, 7: every earlier month's
+    14-day window has closed. The program's 12 months are the sites' sum."""
+    page = _sites_page(
+        [("main", 249, 120), ("north", 200, 90), ("Program", 449, 210)],
+        [("main", 242, 60), ("north", 200, 50), ("Program", 442, 110)],
+    )
+    r = Reading(K)
+    r.show("main@2026-10:transitions.pending", None, SMALL)
+    sites = read_sites(r, parse_text(page), "2026-10")
+    assert sites == ["main", "north"]
+    assert solve(r).small(K) == {"main@2026-10:transitions.pending": 7}
+    step = "sites@2026-10:Step-down rate.12m[main].n"
+    assert solve(_without(r, step)).small(K) == {}
+
+
+def test_the_solver_pins_only_what_one_value_fits():
+    """2 = a + b with a, b "<11": both 1; 3 = a + b leaves each 1 or 2; a lattice from a rate
+    (x/n = 1/3 exactly, n in 3..5) pins n = 3 and x = 1 only through whole numbers (the MIP)."""
+    for total, pinned in ((2, {"a": 1, "b": 1}), (3, {})):
+        r = Reading(K, {"t": total}, {"a": SMALL, "b": SMALL}, [{"t": -1, "a": 1, "b": 1}])
+        assert solve(r).small(K) == pinned
+    r = Reading(K, {"m": 5}, {"x": SMALL, "n": SUPPRESSED}, [])
+    r.rate("x", "n", 1 / 3)
+    r.at_most("n", "m")
+    assert solve(r, lp=False).small(K) == {}  # the intervals alone do not
+    assert solve(r).small(K) == {"x": 1, "n": 3}
+
+
+def test_gauss_jordan_reduces_exactly():
+    """t = a + b, s = a + c with t, s, c known (rows with constants): a and b follow."""
+    rows = [
+        {"": Fraction(-10), "a": Fraction(1), "b": Fraction(1)},
+        {"": Fraction(-7), "a": Fraction(1)},
+    ]
+    reduced = {tuple(sorted(c for c in row if c)): -row[""] for row in eliminate(rows)}
+    assert reduced == {("a",): 7, ("b",): 3}
+    halves = [
+        {"": Fraction(0), "b": Fraction(1), "a": Fraction(-2)},
+        {"": Fraction(-3), "a": Fraction(2)},
+    ]
+    reduced = {tuple(sorted(c for c in row if c)): -row[""] for row in eliminate(halves)}
+    assert reduced == {("a",): Fraction(3, 2), ("b",): 3}
+
+
+def _two_runs_folder(tmp_path_factory) -> Path:
+    from test_run import _two_runs
+
+    return once_per_session(tmp_path_factory, "test_run", _two_runs)["out"] / "2026-10"
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    """The sample's run of 2026-10 (every scope, both audiences, the sites pages): the one
+    test_run renders, shared through ``once_per_session``."""
+    return _two_runs_folder(tmp_path_factory)
+
+
+def test_every_relation_the_reader_states_holds_on_the_internal_copies(run_folder):
+    """Each relation whose cells the internal copies all print holds on them, one with a
+    single cell not printed leaves it whole and non-negative; and many are checked."""
+    r = Reading(K)
+    read_run(r, run_folder)
+    truth = truth_of(run_folder)
+    checked = 0
+    for eq in r.eqs:
+        missing = [c for c in eq if c not in truth]
+        if not missing:
+            checked += 1
+            assert sum(a * truth[c] for c, a in eq.items()) == 0, eq
+        elif len(missing) == 1:
+            (c,) = missing
+            v = Fraction(-sum(a * truth[x] for x, a in eq.items() if x != c), eq[c])
+            assert v >= 0 and v.denominator == 1, (eq, v)
+    assert checked > 250, checked
+    for num, den, lo, hi in r.rates:
+        if truth.get(den):
+            assert lo <= Fraction(truth[num], truth[den]) <= hi, (num, den)
+
+
+@pytest.mark.parametrize("scope", ["all", "main", "north"])
+def test_one_external_document_alone_gives_no_small_count_away(run_folder, scope):
+    """The sample's external report of 2026-10 (metrics.json and its HTML), read alone."""
+    ext = run_folder / scope / "external"
+    r = Reading(K)
+    n = read_metrics(r, json.loads((ext / "metrics.json").read_text()), scope)
+    read_report(r, parse(ext / "monthly_report.html"), n)
+    assert len(r.hidden) > 100 and len(r.shown) > 50
+    assert isinstance(n, Names)
+    found = solve(r)
+    assert not found.small(K), found.small(K)
+
+
+def test_a_rate_with_its_denominator_bounds_its_numerator_without_a_programme():
+    """10 of 365 printed as a float (0.0273972602739726): the interval it stands for holds one
+    whole numerator, 10, found by interval propagation alone; to 1 decimal (2.7%), 9.7..10.1
+    sessions: still 10; to 0 decimals (3%), 9.1..12.8: not pinned (the "suppressed" cell is
+    not bounded by K)."""
+    for value, digits, pinned in ((10 / 365, None, {"x": 10}), (0.027, 3, {"x": 10}),
+                                  (0.03, 2, {})):  # fmt: skip
+        r = Reading(K, {"n": 365}, {"x": SUPPRESSED})
+        r.rate("x", "n", value, digits)
+        assert solve(r, lp=False).small(K) == pinned, value
+
+
+def test_the_linear_programme_pins_what_one_value_fits():
+    """The programmes alone (no elimination before them): 2 = a + b with a, b "<11" pins
+    both at 1, 3 = a + b neither."""
+    from auditor import _programmes
+
+    for total, pinned in ((2, {"a": 1, "b": 1}), (3, {"a": None, "b": None})):
+        r = Reading(K, {"t": total}, {"a": SMALL, "b": SMALL}, [{"t": -1, "a": 1, "b": 1}])
+        lo = {"a": Fraction(1), "b": Fraction(1)}
+        hi = {"a": Fraction(K - 1), "b": Fraction(K - 1)}
+        assert _programmes(r, {"t": Fraction(total)}, lo, hi, ["a", "b"]) == pinned
