@@ -165,7 +165,7 @@ def solve(r: Reading, *, lp: bool = True) -> Finding:
         if c in lo:
             if mark == SMALL:
                 lo[c], hi[c] = Fraction(1), Fraction(r.k - 1)
-            elif r.zeros_printed:
+            elif mark == SUPPRESSED and r.zeros_printed:
                 lo[c] = Fraction(1)
     while True:
         before = (len(known), dict(lo), dict(hi))
@@ -191,6 +191,9 @@ def solve(r: Reading, *, lp: bool = True) -> Finding:
     for c in unknown:
         if c in known and known[c].denominator != 1:
             raise AssertionError(f"{c} would be {known[c]}: not a whole count")
+        top = hi[c]
+        if c in known and (known[c] < lo[c] or (top is not None and known[c] > top)):
+            raise AssertionError(f"{c} would be {known[c]}, outside what its mark allows")
     pinned = {c: int(known[c]) for c in r.hidden if c in known}
     left = [c for c in r.hidden if c not in known]
     bounds = {c: (int(lo[c]), None if hi[c] is None else int(hi[c])) for c in left}

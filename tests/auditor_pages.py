@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from auditor import SMALL, SUPPRESSED, Reading
-from auditor_docs import RESIDENTIAL, Names, months, read_metrics, shift
+from auditor_docs import ANY, RESIDENTIAL, Names, months, read_metrics, shift
 
 
 class Page(HTMLParser):
@@ -319,8 +319,9 @@ def read_sites(r: Reading, page: Page, period: str, *, relations: bool = True) -
             seen[(heading, window)].append(site)
             for col, part in ((1, "n"), (2, "observed")):
                 v = count(row[col], k)
-                if v:
-                    r.show(f"sites@{period}:{heading}.{window}[{site}].{part}", v[0], v[1])
+                if v:  # "suppressed" here may stand for 0 (an observed 0 over a hidden n)
+                    mark = ANY if v[1] == SUPPRESSED else v[1]
+                    r.show(f"sites@{period}:{heading}.{window}[{site}].{part}", v[0], mark)
     if not relations:
         return sorted(sites)
     last12 = months(shift(period, -11), period)

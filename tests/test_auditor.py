@@ -312,3 +312,19 @@ def test_the_linear_programme_pins_what_one_value_fits():
         lo = {"a": Fraction(1), "b": Fraction(1)}
         hi = {"a": Fraction(K - 1), "b": Fraction(K - 1)}
         assert _programmes(r, {"t": Fraction(total)}, lo, hi, ["a", "b"]) == pinned
+
+
+def test_a_death_count_hidden_as_internal_may_be_zero_and_is_found_when_left_to_a_sum():
+    """Deaths after discharge are internal only ("internal" in the document: 0 or more, not
+    the "suppressed" >= 1 of a printed table): due 40 less the other four (20 + 12 + 2 + 6)
+    gives 0 deaths, and 3 when not attempted is 3; hiding not_reached too frees them."""
+    window = {"due": 40, "reached": 20, "not_reached": 12, "declined": 2, "deceased": None,
+              "not_attempted": 6}  # fmt: skip
+    hidden = {"follow_up.3m.deceased": "internal"}
+    deaths = "all@2026-10:follow_up.3m.deceased"
+    assert solve(_read(_doc(follow_up={"3m": window}, hidden=hidden))).pinned[deaths] == 0
+    window["not_attempted"] = 3
+    assert solve(_read(_doc(follow_up={"3m": window}, hidden=hidden))).pinned[deaths] == 3
+    window["not_reached"] = None
+    hidden["follow_up.3m.not_reached"] = "complementary"
+    assert deaths not in solve(_read(_doc(follow_up={"3m": window}, hidden=hidden))).pinned
