@@ -121,6 +121,12 @@ TREND_COUNTS = {  # a trend's measure -> its (numerator, denominator) columns
     "Abstinent at discharge": ("abstinent_at_discharge", "abstinent_paired"),
     "Reached at 3 months": ("reached_3m", "due_3m"),
 }
+WINDOWS = {"1 month": "1m", "3 months": "3m", "6 months": "6m", "12 months": "12m"}
+FOLLOW_UP = {  # the follow-up chart's measures -> (numerator, denominator) in the document
+    "Reached (response rate)": ("reached", "due"),
+    "No use, of those reached": ("abstinent", "abstinent_known"),
+    "No use, counting everyone not reached as using": ("abstinent", "due"),
+}
 CENSUS = {
     "Admissions": "admissions",
     "Discharges": "discharges",
@@ -154,6 +160,14 @@ def read_report(r: Reading, page: Page, n: Names, *, relations: bool = True) -> 
                 for col, key in ((num, "Episodes (numerator)"), (den, "Of episodes (denominator)")):
                     if f.get(key, "").isdigit():
                         r.show(n.month(month, col), int(f[key]))
+            elif "Client-weeks" in f and "group" in f:
+                _hours_bar(r, n, label)
+            elif f.get("Window after discharge") in WINDOWS and f.get("measure") in FOLLOW_UP:
+                w = WINDOWS[f["Window after discharge"]]
+                num, den = FOLLOW_UP[f["measure"]]
+                for key, col in (("Episodes (numerator)", num), ("Of episodes (denominator)", den)):
+                    if f.get(key, "").isdigit():
+                        r.show(n(f"follow_up.{w}.{col}"), int(f[key]))
             elif "From (code)" in f and "Discharges (n)" in f:
                 name = n(
                     f"{'flow_12m' if twelve else 'flow'}[{f['From (code)']}>{f['To (code)']}].n"
@@ -228,6 +242,7 @@ def read_report(r: Reading, page: Page, n: Names, *, relations: bool = True) -> 
                     r.total(n(doc[key]), parts)
     if relations:
         _flow_relations(r, n, flow, flow_12m)
+        _hours_relations(r, n)
 
 
 RATE_ROWS = {  # the rates table's rows: (numerator, denominator) in the document's words
@@ -255,6 +270,31 @@ def _rate_rows(r: Reading, n: Names) -> None:
             cell = n(f"rates[{label}].{col}")
             if cell in r.shown or cell in r.hidden:
                 r.same(cell, n(key))
+
+
+def _hours_bar(r: Reading, n: Names, label: str) -> None:
+    """A bar of the hours histogram: client-weeks of one age group (its threshold, 9 or 6
+    hours) with hours from h to h + 1 (the last bar: h or more)."""
+    bar = re.search(r"\): (\d+)[^;]*; Client-weeks: (\d+); group: [^;]*\((\d+) h\)", label)
+    if bar:
+        start, weeks, threshold = bar.groups()
+        r.show(n(f"hours[{threshold}>{start}].client_weeks"), int(weeks))
+
+
+def _hours_relations(r: Reading, n: Names) -> None:
+    """The histogram's bars are the client-weeks, and those from the group's threshold up are
+    the client-weeks meeting it (metrics.md: 9 hours for adults, 6 for adolescents)."""
+    pre = n("hours[")
+    bars = sorted(c for c in (*r.shown, *r.hidden) if c.startswith(pre))
+    if not any(c in r.shown for c in bars):
+        return  # not drawn: the bars of no client-weeks are not named, the sum is unknown
+    r.total(n("dosage.client_weeks"), bars)
+    meeting = []
+    for c in bars:
+        threshold, start = c[len(pre) :].split("]")[0].split(">")
+        if int(start) >= int(threshold):
+            meeting.append(c)
+    r.total(n("dosage.client_weeks_meeting_threshold"), meeting)
 
 
 def _flow_relations(r: Reading, n: Names, flow: set[str], flow_12m: set[str]) -> None:

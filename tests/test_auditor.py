@@ -328,3 +328,32 @@ def test_a_death_count_hidden_as_internal_may_be_zero_and_is_found_when_left_to_
     window["not_reached"] = None
     hidden["follow_up.3m.not_reached"] = "complementary"
     assert deaths not in solve(_read(_doc(follow_up={"3m": window}, hidden=hidden))).pinned
+
+
+def _hours_chart(bars):
+    title = "Hours attended in the week (one bar per hour; the last is 20 or more)"
+    labels = "".join(
+        f'<path aria-label="{title}: {h} – {h + 1}; Client-weeks: {v}; group: Adults (9 h)"></path>'
+        for h, v in bars
+    )
+    return f"<figure><svg>{labels}</svg><figcaption>Hours</figcaption></figure>"
+
+
+def test_the_hours_bars_are_the_client_weeks_and_those_from_the_threshold_meet_it():
+    """Adults' bars 6-7 (12), 9-10 (20) and 10-11 hidden "<11"; 35 client-weeks of which 23
+    meet the 9-hour threshold: the hidden bar is 3 (from either total); without the bars'
+    relations, nothing."""
+    doc = _doc(
+        dosage={"client_weeks": 35, "client_weeks_meeting_threshold": None},
+        hidden={"hours[9>10].client_weeks": "small",
+                "dosage.client_weeks_meeting_threshold": "complementary"},
+    )  # fmt: skip
+    r = _read(doc, _hours_chart([(6, 12), (9, 20)]))
+    assert solve(r).small(K) == {"all@2026-10:hours[9>10].client_weeks": 3}
+    assert solve(_without(r, "all@2026-10:hours[9>10].client_weeks")).small(K) == {}
+    doc["dosage"]["client_weeks"] = None
+    doc["dosage"]["client_weeks_meeting_threshold"] = 23
+    doc["suppression"]["hidden"] = {"hours[9>10].client_weeks": "small",
+                                    "dosage.client_weeks": "complementary"}  # fmt: skip
+    r = _read(doc, _hours_chart([(6, 12), (9, 20)]))
+    assert solve(r).small(K) == {"all@2026-10:hours[9>10].client_weeks": 3}
