@@ -401,14 +401,19 @@ def read_sites(r: Reading, page: Page, period: str, *, relations: bool = True) -
 
 ADDITIVE = re.compile(
     r"^(census\.(?!clients_served)|attendance\.|dosage\.|discharges\.|transitions\.(?!by_next)"
-    r"|inflow\.|continuity\.|~client_scheduled|~determined|los\[|service_table\[)"
+    r"|inflow\.|continuity\.|~client_scheduled|~determined|los\[|service_table\[|flow\[|flow_12m\["
+    r"|hours\[|retention\.cohort_admissions|~initiat|~engage|outcomes\.(?!by_instrument)"
+    r"|noms\.|follow_up\.|rates\[)"
 )
 
 
 def sites_add_up(r: Reading, period: str, sites: list[str]) -> None:
     """Each count of the program's report is the sum of the sites' (the program is its sites:
     episodes, sessions and discharges each belong to one site), for the figures whose rule
-    counts episodes or sessions (not clients, who may attend two sites)."""
+    counts episodes or sessions (not clients, who may attend two sites). For the flows' rows
+    from other levels and the continuity section (any site's residential discharges) the
+    reader takes the program's sites to be every site with an episode, as a network's run
+    (``sites = "each"``) reports them."""
     pre = f"all@{period}:"
     cells = {c for eq in r.eqs for c in eq} | set(r.shown) | set(r.hidden)
     for c in sorted(cells):
@@ -426,6 +431,15 @@ def sites_add_up(r: Reading, period: str, sites: list[str]) -> None:
                 "step_down",
                 "client_scheduled",
                 "attended",
+                "courses",
+                "paired",
+                "reliable_improvement",
+                "recovery",
+                "at_caseness",
+                "abstinent_paired",
+                "abstinent_at_discharge",
+                "due_3m",
+                "reached_3m",
             ):
                 r.total(c, [f"{s}:{c[4:]}" for s in sites])
 

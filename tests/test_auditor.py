@@ -357,3 +357,25 @@ def test_the_hours_bars_are_the_client_weeks_and_those_from_the_threshold_meet_i
                                     "dosage.client_weeks": "complementary"}  # fmt: skip
     r = _read(doc, _hours_chart([(6, 12), (9, 20)]))
     assert solve(r).small(K) == {"all@2026-10:hours[9>10].client_weeks": 3}
+
+
+def test_the_program_is_the_sum_of_its_sites():
+    """The program discharged 20 (16 completed), main 12 (10): north's hidden "<11"
+    discharges are 8 and its completions 6; clients served are not summed (a client may be
+    served at both sites)."""
+    from auditor_pages import sites_add_up
+
+    r = Reading(K)
+    for scope, total, completed, hidden in (("all", 20, 16, {}), ("main", 12, 10, {}),
+        ("north", None, None, {"discharges.total": "small",
+                               "discharges.by_reason.completed": "small"})):  # fmt: skip
+        doc = _doc(discharges={"total": total, "by_reason": {"completed": completed}},
+                   census={"clients_served": None}, hidden=hidden)  # fmt: skip
+        read_metrics(r, doc, scope)
+    sites_add_up(r, "2026-10", ["main", "north"])
+    assert solve(r).small(K) == {
+        "north@2026-10:discharges.total": 8,
+        "north@2026-10:discharges.by_reason.completed": 6,
+    }
+    served = ("all@2026-10:census.clients_served", "main@2026-10:census.clients_served")
+    assert not [eq for eq in r.eqs if all(c in eq for c in served)]
