@@ -110,10 +110,24 @@ def _substitute(eqs: list[dict[str, int]], known: dict[str, Fraction]) -> list[R
     return out
 
 
+def _resubstitute(rows: list[Row], known: dict[str, Fraction]) -> list[Row]:
+    out = []
+    for row in rows:
+        if any(c in known for c in row if c):
+            const = row[""] + sum((a * known[c] for c, a in row.items() if c in known), Fraction(0))
+            row = {"": const, **{c: a for c, a in row.items() if c and c not in known}}
+        out.append(row)
+    return out
+
+
 def eliminate(rows: list[Row]) -> list[Row]:
     """Reduced row echelon form by Gauss-Jordan over the rationals (sparse rows); a row with no
-    cell left but a constant other than 0 says the figures contradict the relations."""
+    cell left but a constant other than 0 says the figures contradict the relations. A pivot
+    row holds no other pivot's cell, so a new row is reduced by the pivots of its own cells
+    once; ``holding`` indexes which pivot rows hold a cell, so that a new pivot is cleared
+    from those rows only."""
     pivots: dict[str, Row] = {}
+    holding: dict[str, set[str]] = {}  # cell -> the pivots whose rows hold it
     for row in rows:
         row = dict(row)
         for p in [c for c in row if c in pivots]:
@@ -129,14 +143,22 @@ def eliminate(rows: list[Row]) -> list[Row]:
             continue
         p = cells[0]
         row = {c: a / row[p] for c, a in row.items()}
-        for other in pivots.values():
-            f = other.get(p)
-            if f:
-                for c, a in row.items():
-                    other[c] = other.get(c, Fraction(0)) - f * a
-                for c in [c for c, a in other.items() if c and not a]:
+        for q in sorted(holding.get(p, ())):
+            other = pivots[q]
+            f = other[p]
+            for c, a in row.items():
+                v = other.get(c, Fraction(0)) - f * a
+                if v or c == "":
+                    other[c] = v
+                    if c:
+                        holding.setdefault(c, set()).add(q)
+                elif c in other:
                     del other[c]
+                    holding[c].discard(q)
         pivots[p] = row
+        for c in row:
+            if c:
+                holding.setdefault(c, set()).add(p)
     return list(pivots.values())
 
 
@@ -167,14 +189,19 @@ def solve(r: Reading, *, lp: bool = True) -> Finding:
                 lo[c], hi[c] = Fraction(1), Fraction(r.k - 1)
             elif mark == SUPPRESSED and r.zeros_printed:
                 lo[c] = Fraction(1)
+    reduced = eliminate(_substitute(r.eqs, known))
+    original = _substitute(r.eqs, known)
     while True:
         before = (len(known), dict(lo), dict(hi))
-        reduced = eliminate(_substitute(r.eqs, known))
+        # the reduced rows are the relations (row-equivalent): what became known moves into
+        # their constants and they are reduced again, far less work than from the start
+        reduced = eliminate(_resubstitute(reduced, known))
+        original = _resubstitute(original, known)
         for row in reduced:
             cs = [c for c in row if c]
             if len(cs) == 1:
                 known[cs[0]] = -row[""] / row[cs[0]]
-        for row in reduced + _substitute(r.eqs, known):
+        for row in reduced + original:
             _bound(row, lo, hi)
         for num, den, a, b in r.rates:
             _bound_rate(num, den, a, b, known, lo, hi)
@@ -222,20 +249,35 @@ def _bound_rate(num, den, a, b, known, lo, hi) -> None:
 
 
 def _bound(row: Row, lo: dict[str, Fraction], hi: dict[str, Fraction | None]) -> None:
-    """Interval propagation on one row ``sum a x + c = 0``, rounded to whole numbers."""
+    """Interval propagation on one row ``sum a x + c = 0``, rounded to whole numbers: each
+    cell's term lies between -c less the others' greatest and -c less their least (the
+    sums over all cells taken once, each cell's own share removed; an unbounded share
+    counted, so the sum is unbounded only for the cells other than it)."""
     vars_ = [c for c in row if c]
+    if not vars_:
+        return
+    ends: dict[str, tuple[Fraction, Fraction | None]] = {}  # cell -> (least, greatest) of a*x
+    big_sum, big_inf, little_sum, little_inf = Fraction(0), 0, Fraction(0), 0
     for c in vars_:
-        least: Fraction | None = -row[""]
-        most: Fraction | None = -row[""]
-        for o in vars_:
-            if o == c:
-                continue
-            a = row[o]
-            top = None if hi[o] is None else a * hi[o]
-            bottom = a * lo[o]
-            big, little = (top, bottom) if a > 0 else (bottom, top)
-            least = None if least is None or big is None else least - big
-            most = None if most is None or little is None else most - little
+        a = row[c]
+        top = None if hi[c] is None else a * hi[c]
+        bottom = a * lo[c]
+        big, little = (top, bottom) if a > 0 else (bottom, top)  # a*x ranges little..big
+        ends[c] = (little, big)  # type: ignore[assignment]
+        if big is None:
+            big_inf += 1
+        else:
+            big_sum += big
+        if little is None:
+            little_inf += 1
+        else:
+            little_sum += little
+    for c in vars_:
+        little, big = ends[c]
+        others_big = None if big_inf - (big is None) else big_sum - (big or 0)
+        others_little = None if little_inf - (little is None) else little_sum - (little or 0)
+        least = None if others_big is None else -row[""] - others_big
+        most = None if others_little is None else -row[""] - others_little
         a = row[c]
         low, high = (least, most) if a > 0 else (most, least)
         if low is not None:
@@ -284,12 +326,16 @@ def _programmes(r, known, lo, hi, targets) -> dict[str, int | None]:
     parts: dict[str, list[str]] = {}
     for t in targets:
         parts.setdefault(find(t), []).append(t)
+    eq_of: dict[str, list[Row]] = {}
+    for row in rows:
+        eq_of.setdefault(find(next(c for c in row if c)), []).append(row)
+    iq_of: dict[str, list] = {}
+    for x in ineqs:
+        iq_of.setdefault(find(next(iter(x[0]))), []).append(x)
     out: dict[str, int | None] = {}
     for root, ts in parts.items():
         order = sorted(members.get(root, set()) | set(ts))
-        eq_rows = [row for row in rows if find(next(c for c in row if c)) == root]
-        iq_rows = [x for x in ineqs if find(next(iter(x[0]))) == root]
-        out.update(_part(order, eq_rows, iq_rows, lo, hi, ts, r.k))
+        out.update(_part(order, eq_of.get(root, []), iq_of.get(root, []), lo, hi, ts, r.k))
     return out
 
 

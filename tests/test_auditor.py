@@ -379,3 +379,17 @@ def test_the_program_is_the_sum_of_its_sites():
     }
     served = ("all@2026-10:census.clients_served", "main@2026-10:census.clients_served")
     assert not [eq for eq in r.eqs if all(c in eq for c in served)]
+
+
+def test_interval_propagation_bounds_each_cell_by_the_others():
+    """30 = a + b with b "<11" (1..10) and a unbounded above: a is 20..29, b stays 1..10; with
+    both unbounded above, neither gets a lower bound past its own."""
+    from auditor import _bound
+
+    row = {"": Fraction(-30), "a": Fraction(1), "b": Fraction(1)}
+    lo, hi = {"a": Fraction(1), "b": Fraction(1)}, {"a": None, "b": Fraction(10)}
+    _bound(row, lo, hi)
+    assert (lo, hi) == ({"a": 20, "b": 1}, {"a": 29, "b": 10})
+    lo, hi = {"a": Fraction(1), "b": Fraction(1)}, {"a": None, "b": None}
+    _bound(row, lo, hi)
+    assert (lo, hi) == ({"a": 1, "b": 1}, {"a": 29, "b": 29})
