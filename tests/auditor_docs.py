@@ -74,7 +74,10 @@ def read_metrics(r: Reading, doc: dict[str, Any], scope: str, *, relations: bool
     marks = {"small": SMALL, "complementary": SUPPRESSED, "internal": ANY}
     for key, why in (sup.get("hidden") or {}).items():
         if why in marks:
-            r.show(n(key), None, marks[why])
+            # those not reached are hidden beside the deaths whatever their number (the
+            # report prints them together, "not reached (tried, or died)"): 0 or more
+            died = key.startswith("follow_up.") and key.endswith(".not_reached")
+            r.show(n(key), None, ANY if died else marks[why])
     body = leaves({k: v for k, v in doc.items() if k not in ("suppression", "period", "scope")})
     values: dict[str, Any] = {}
     for key, v in body.items():

@@ -215,6 +215,18 @@ def read_report(r: Reading, page: Page, n: Names, *, relations: bool = True) -> 
                         r.show(n(f"rates[{row[0]}].{col.lower()}"), v[0], v[1])
             if relations:
                 _rate_rows(r, n)
+        elif head[:1] == ["Window (days after discharge)"] and "Due" in head:
+            for row in rows[1:]:
+                cells = dict(zip(head, row, strict=False))
+                w = WINDOWS.get(row[0].split(" (")[0])
+                v = count(cells.get("Not reached (tried, or died)", ""), k)
+                if w and v:
+                    name = n(f"follow_up.{w}.not_reached_or_died")
+                    r.show(name, v[0], v[1])
+                    if relations:
+                        r.total(
+                            name, [n(f"follow_up.{w}.not_reached"), n(f"follow_up.{w}.deceased")]
+                        )
         elif head[:1] == ["Service type"]:
             cols = {
                 "Sessions (client-attributable)": "client_scheduled",
