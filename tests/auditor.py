@@ -71,7 +71,9 @@ class Reading:
             digits = len(text.split(".")[1]) if "." in text and "e" not in text else 15
         exact = digits > 12  # a float as computed: its last digits are rounding
         digits = min(digits, 12)
-        half = Fraction(1, 2 * 10**digits)
+        # a printed value may stand one unit off its plain rounding (a drawn value that would
+        # end in 5 takes its neighbour): a reader takes one and a half units either side
+        half = Fraction(1 if exact else 3, 2 * 10**digits)
         v = Fraction(value) if exact else Fraction(text)
         self.rates.append((num, den, max(Fraction(0), v - half), min(Fraction(1), v + half)))
 

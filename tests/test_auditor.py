@@ -292,8 +292,9 @@ def test_one_external_document_alone_gives_no_small_count_away(run_folder, scope
 
 def test_a_rate_with_its_denominator_bounds_its_numerator_without_a_programme():
     """10 of 365 printed as a float (0.0273972602739726): the interval it stands for holds one
-    whole numerator, 10, found by interval propagation alone; to 1 decimal (2.7%), 9.7..10.1
-    sessions: still 10; to 0 decimals (3%), 9.1..12.8: not pinned (the "suppressed" cell is
+    whole numerator, 10, found by interval propagation alone; to 1 decimal (2.7%, read as
+    2.55..2.85%: a printed value may stand a unit off its plain rounding), 9.3..10.4
+    sessions: still 10; to 0 decimals (3%), 7.3..14.2: not pinned (the "suppressed" cell is
     not bounded by K)."""
     for value, digits, pinned in ((10 / 365, None, {"x": 10}), (0.027, 3, {"x": 10}),
                                   (0.03, 2, {})):  # fmt: skip
