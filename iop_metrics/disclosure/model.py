@@ -378,19 +378,61 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
         when the labels' bounds pin it: one cell when one will do (the largest first, ties by
         name), else the fewest of that order that together do (several small parts under a
         small total each pin the rest); none when even every label dropped does not."""
+        # the labels of the cells in an equation with it, or with one of its atoms (a
+        # label further away bounds it only through these: trying each costs a programme)
+        mine, _ = reach(unknown, target)
         labelled = sorted(
-            (c for c, r in reasons.items() if r == SMALL), key=lambda c: (-values[c], c)
+            (c for c, r in reasons.items() if r == SMALL and c in mine and c in close(target)),
+            key=lambda c: (-values[c], c),
         )
         for c in labelled:
             trial = {**bounds(), c: (_least(values[c]), None)}
-            if target not in _pinned(cells, unknown, trial, {target}):
+            if target not in _pinned(cells, mine, trial, {target}):
                 return [c]
         trial = bounds()
         for i, c in enumerate(labelled):
             trial[c] = (_least(values[c]), None)
-            if i and target not in _pinned(cells, unknown, trial, {target}):
+            if i and target not in _pinned(cells, mine, trial, {target}):
                 return labelled[: i + 1]
         return []
+
+    held: dict[str, list[dict[str, int]]] = {}
+    for eq in cells.exact + cells.inner:
+        for c in eq:
+            held.setdefault(c, []).append(eq)
+
+    def close(target: str) -> set[str]:
+        """The cells of the equations that hold ``target`` or one of its atoms."""
+        out = {c for eq in held.get(target, ()) for c in eq}
+        out |= {c for eq in cells.near if target in eq for c in eq}
+        for a in [c for c in out if c.startswith("@")]:
+            out |= {c for eq in held.get(a, ()) for c in eq}
+        return out
+
+    def reach(unk: set[str], target: str) -> tuple[set[str], set[str]]:
+        """The unknowns that equations join to ``target`` through unknowns (the only ones
+        its least and greatest value depend on) and the known cells of those equations
+        (the only shown cells whose hiding can widen it)."""
+        mine, around, todo = {target}, set(), [target]
+        while todo:
+            for eq in held.get(todo.pop(), ()):
+                for c in eq:
+                    if c not in unk:
+                        around.add(c)
+                    elif c not in mine:
+                        mine.add(c)
+                        todo.append(c)
+        return mine, around
+
+    def widen(target: str, candidates: list[str]) -> str | None:
+        """The first of ``candidates`` (shown cells) whose hiding leaves ``target`` more than
+        one whole value under the bounds (a hidden one taken as k or more)."""
+        for c in candidates:
+            trial = unknown | {c}
+            mine, _ = reach(trial, target)
+            if target not in _pinned(cells, mine, {**bounds(), c: (k, None)}, {target}):
+                return c
+        return None
 
     def exposed(unk: set[str]) -> set[str]:
         found = _determined(both, sorted(unk)) & small
@@ -410,7 +452,7 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
         target = min(found, key=by_value)
         shown = sorted((c for c in cells.published - unknown if values[c] > 0), key=by_value)
         # the cells of the equations that hold the target (one pass, not one per shown cell)
-        near = {c for eq in both if target in eq for c in eq}
+        near = close(target)
         near_target = [c for c in shown if c in near]
         pick = None
         if linear:
@@ -419,17 +461,16 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
             if pick is None:  # several ways fix it: cut one (the smallest cell on its row)
                 pick = next((c for c in near_target + shown if c in on_row), None)
         else:
-            # the target's neighbours (cells in an equation with it) first, then the rest
-            for c in near_target + [c for c in shown if c not in near_target]:
-                trial = unknown | {c}
-                if target not in _pinned(cells, trial, {**bounds(), c: (k, None)}, {target}):
-                    pick = c
-                    break
-        if pick is None and not linear:
-            dropped = relabel(target)
-            if dropped:
-                reasons.update(dict.fromkeys(dropped, COMPLEMENTARY))
-                continue
+            # the target's neighbours (cells in an equation with it) first; then labels
+            # dropped (no further cell hidden); else its smallest neighbour, one per round
+            # (a scan of every shown cell its unknowns' equations hold costs a programme
+            # each: hundreds on a sample run, for a count that bounds pin many ways)
+            pick = widen(target, near_target)
+            if pick is None:
+                dropped = relabel(target)
+                if dropped:
+                    reasons.update(dict.fromkeys(dropped, COMPLEMENTARY))
+                    continue
         if pick is None:
             loose = [c for c in near_target if c not in exposed(unknown | {c})]
             options = loose or near_target or shown
