@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from ..periods import Period
 
 ATOM = "@"  # an atom's cell name starts so: no published count, never a target itself
-STATUSES = ("attended", "no_show", "cancelled_client", "cancelled_program")
 # The cells the episode rules count, as regular expressions over the cells' names.
 COVERED = tuple(
     re.compile(p)
@@ -49,13 +48,7 @@ COVERED = tuple(
         r"flow(_12m)?\[[^\]]+\]\.n",
         r"monthly\[[^\]]+\]\.(admissions|discharges|completed|active_at_end|cohort|step_down"
         r"|determined)",
-        r"(completion|step_down|attendance)\.(period|12m)\[[^\]]+\]\.(n|observed)",
-        # sessions (``session_groups.sql``)
-        r"attendance\.(scheduled|attended|no_show|cancelled_client|cancelled_program)",
-        r"~client_scheduled",
-        r"(weekday|service)\[[^\]]+\]\.(scheduled|attended|no_show|cancelled_client"
-        r"|cancelled_program|client_scheduled)",
-        r"monthly\[[^\]]+\]\.(attended|no_show|client_scheduled)",
+        r"(completion|step_down)\.(period|12m)\[[^\]]+\]\.(n|observed)",
     )
 )
 
@@ -143,62 +136,16 @@ def document_members(
     for name, p in (("flow", q.period), ("flow_12m", year)):
         fq = Query(p, q.as_of, every, q.window_days)
         _group(_rows(con, "episode_flow_cells", fq, {}, flow_table=name), out)
-    for key, g in _sessions(con, q, months):
-        for cell in _session_cells(g):
-            out.setdefault(cell, set()).add(key)
     return {c: tuple(sorted(r)) for c, r in out.items()}
 
 
-def _sessions(con: Con, q: Query, months: list[Period]) -> list[tuple[str, dict[str, Any]]]:
-    """The session groups of ``session_groups.sql`` for ``q``'s scope, keyed ``s:...*n``."""
-    first = min(months[0].start, q.period.end - dt.timedelta(days=364))
-    table = _values(((p.label, p.start, p.end) for p in months), "label, month_start, month_end")
-    rows = _rows(con, "session_groups", q, {"months": table}, first_day=first)
-    cols = ("site", "month", "in_period", "in_year", "weekday", "service", "status", "n")
-    out = []
-    for r in rows:
-        g = dict(zip(cols, r, strict=True))
-        out.append(("s:" + "|".join(str(v) for v in r[:-1]) + f"*{g['n']}", g))
-    return out
-
-
-def _session_cells(g: Mapping[str, Any]) -> list[str]:
-    """The document's cells a session group counts in: attendance by status (all, weekday,
-    service type) in the period, and the monthly trends' attendance columns."""
-    status, client = g["status"], g["status"] != "cancelled_program"
-    out = []
-    if g["in_period"]:
-        out += ["attendance.scheduled", f"attendance.{status}"]
-        out += ["~client_scheduled"] if client else []
-        for table, key in (("weekday", g["weekday"]), ("service", g["service"])):
-            out += [f"{table}[{key}].scheduled", f"{table}[{key}].{status}"]
-            out += [f"{table}[{key}].client_scheduled"] if client else []
-    if g["month"] is not None:
-        out += [f"monthly[{g['month']}].{status}"] if status in ("attended", "no_show") else []
-        out += [f"monthly[{g['month']}].client_scheduled"] if client else []
-    return out
-
-
 def site_members(con: Con, q: Query, windows: Iterable[tuple[str, Query]]) -> dict[str, set[str]]:
-    """The records of the sites page's episode and session counts (completion, step-down and
-    attendance, n and observed, per site and for the program), per window: (name, the
-    window's query; ``period`` is ``q``'s period, ``12m`` the 12 months ending with it)."""
-    from ..compute.query import Query, Scope
-    from ..compute.series import trailing_months
-
+    """The records of the sites page's episode counts (completion and step-down, n and
+    observed, per site and for the program), per window: (name, the window's query)."""
     out: dict[str, set[str]] = {}
     for name, wq in windows:
         rows = _rows(con, "episode_site_cells", wq, {}, page_window=name)
         _group(((r, c.replace("[all]", f"[{ALL}]")) for r, c in rows), out)
-    every = Query(q.period, q.as_of, Scope(q.scope.levels, None, q.scope.track), q.window_days)
-    for key, g in _sessions(con, every, trailing_months(q.period)):
-        if g["status"] == "cancelled_program":
-            continue
-        for window, inside in (("period", g["in_period"]), ("12m", g["in_year"])):
-            for who in (g["site"], ALL) if inside else ():
-                out.setdefault(f"attendance.{window}[{who}].n", set()).add(key)
-                if g["status"] == "attended":
-                    out.setdefault(f"attendance.{window}[{who}].observed", set()).add(key)
     return out
 
 
