@@ -378,23 +378,31 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
         when the labels' bounds pin it: one cell when one will do (the largest first, ties by
         name), else the fewest of that order that together do (several small parts under a
         small total each pin the rest); none when even every label dropped does not."""
-        # the labels of the cells in an equation with it, or with one of its atoms (a
-        # label further away bounds it only through these: trying each costs a programme)
+        # the labels of the cells in an equation with it, or with one of its atoms, first
+        # (a label further away bounds it only through these; trying each costs a programme)
         mine, _ = reach(unknown, target)
+        nearby = close(target)
         labelled = sorted(
-            (c for c, r in reasons.items() if r == SMALL and c in mine and c in close(target)),
-            key=lambda c: (-values[c], c),
+            (c for c, r in reasons.items() if r == SMALL and c in mine),
+            key=lambda c: (c not in nearby, -values[c], c),
         )
-        for c in labelled:
+        for c in [c for c in labelled if c in nearby]:
             trial = {**bounds(), c: (_least(values[c]), None)}
             if target not in _pinned(cells, mine, trial, {target}):
                 return [c]
-        trial = bounds()
-        for i, c in enumerate(labelled):
-            trial[c] = (_least(values[c]), None)
-            if i and target not in _pinned(cells, mine, trial, {target}):
-                return labelled[: i + 1]
-        return []
+
+        def frees(n: int) -> bool:  # the first n labels dropped together free it
+            trial = {**bounds(), **{c: (_least(values[c]), None) for c in labelled[:n]}}
+            return target not in _pinned(cells, mine, trial, {target})
+
+        # dropping more only widens what a reader allows: the fewest, by bisection
+        if len(labelled) < 2 or not frees(len(labelled)):
+            return []
+        lo, hi = 2, len(labelled)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if frees(mid) else (mid + 1, hi)
+        return labelled[:lo]
 
     held: dict[str, list[dict[str, int]]] = {}
     for eq in cells.exact + cells.inner:

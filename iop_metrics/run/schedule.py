@@ -187,7 +187,8 @@ def execute(
             args, kw = handed(task, **added)
             pending[pool.submit(task[1], *args, **kw)] = ("output", task[0])
 
-        outside = {rec["scope"] for rec, _, _ in todo if _external(rec)} | set(joined)
+        outside = {rec.get("scope", linked.SITES) for rec, _, _ in todo if _external(rec)}
+        outside |= set(joined)
         for i, s in enumerate(scopes):
             path = None if s == linked.SITES else str(Path(tmp) / f"exact-{i}.pkl")
             alone = k if s in joined else 0  # what it hides alone: for the joint plan only
