@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..contract import PROGRAM_FOLDER as ALL
+from .atoms import attach, site_members
 from .model import Cells, protect
 
 SITES = "sites"  # the model of the external sites page, joined like a report's
@@ -73,7 +74,15 @@ def sites_cells(con: Any, q: Any) -> Cells:
     # the page shows the program's row for the 12 months, not for the period alone
     unshown = f".period[{ALL}]."
     published = frozenset(c for c in values if not c.startswith("~") and unshown not in c)
-    return Cells(values, published, tuple(exact))
+    windows = [(w, cmp.window_query(q, w)) for w in WINDOWS]
+    members = attach(values, site_members(con, q, windows)) if _duckdb(con) else {}
+    return Cells(values, published, tuple(exact), (), members)
+
+
+def _duckdb(con: Any) -> bool:
+    from ..compute.engine import DuckDBEngine, engine_of
+
+    return isinstance(engine_of(con), DuckDBEngine)
 
 
 def _links(models: dict[str, Cells]) -> list[dict[str, int]]:
@@ -117,8 +126,10 @@ def joint(models: dict[str, Cells]) -> Cells:
     published: set[str] = set()
     exact: list[dict[str, int]] = []
     near: list[dict[str, int]] = []
+    members: dict[str, tuple[str, ...]] = {}
     for scope, cells in models.items():
         values.update({f"{scope}:{c}": v for c, v in cells.values.items()})
+        members.update({f"{scope}:{c}": r for c, r in cells.members.items()})
         published.update(f"{scope}:{c}" for c in cells.published)
         for eqs, into in ((cells.exact, exact), (cells.near, near)):
             into.extend({f"{scope}:{c}": a for c, a in eq.items()} for eq in eqs)
@@ -130,7 +141,7 @@ def joint(models: dict[str, Cells]) -> Cells:
             parts = {s: models[s].values[c] for s in sites if c in models[s].values}
             if parts and sum(parts.values()) == total and (total or any(parts.values())):
                 exact.append({f"{ALL}:{c}": -1, **{f"{s}:{c}": 1 for s in parts}})
-    return Cells(values, frozenset(published), tuple(exact), tuple(near))
+    return Cells(values, frozenset(published), tuple(exact), tuple(near), members)
 
 
 def plan(

@@ -9,8 +9,8 @@ decision, ``linked.py`` joins a run's reports into one model.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -37,13 +37,71 @@ class Cells:
 
     ``values`` holds every count, published or not; ``published`` the ones a reader sees
     unless they are hidden; each equation maps cells to coefficients (sum = 0); ``near`` are
-    equations most programs meet (protected against, never used to bound).
+    equations most programs meet (protected against, never used to bound). ``members``: the
+    records each covered count counts (``atoms.py``), from which ``with_atoms`` makes the
+    atoms and their equations.
     """
 
     values: dict[str, int]
     published: frozenset[str]
     exact: tuple[dict[str, int], ...]
     near: tuple[dict[str, int], ...] = ()
+    members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    inner: tuple[dict[str, int], ...] = ()  # covered cells as sums of atoms (``with_atoms``)
+
+
+def with_atoms(cells: Cells) -> Cells:
+    """``cells`` with its atoms (``atoms.atoms`` over ``members``) as unpublished counts: each
+    covered cell is the sum of the atoms that hold it (``inner``, what bounds a reader: no atom
+    is negative), and the identities among the cells that those equations imply, found by
+    eliminating the atoms once (exact, ``_reduce``), replace every equation among covered cells
+    alone (declared by hand, it either follows from the atoms or is false). Checks first that
+    each covered count is the number of its records.
+
+    >>> c = Cells({"a": 2, "b": 1, "t": 3}, frozenset("abt"), ({"t": -1, "a": 1},),
+    ...           members={"a": ("e:1", "e:2"), "b": ("e:3",), "t": ("e:1", "e:2", "e:3")})
+    >>> w = with_atoms(c)
+    >>> sorted(w.values.items())
+    [('@0', 2), ('@1', 1), ('a', 2), ('b', 1), ('t', 3)]
+    >>> w.exact
+    ({'t': -1, 'a': 1, 'b': 1},)
+    >>> w.inner
+    ({'a': -1, '@0': 1}, {'b': -1, '@1': 1}, {'t': -1, '@0': 1, '@1': 1})
+    """
+    from .atoms import ATOM, atoms, check
+
+    if not cells.members:
+        return cells
+    check(cells.values, cells.members)
+    values = dict(cells.values)
+    eqs: dict[str, dict[str, int]] = {c: {c: -1} for c in sorted(cells.members)}
+    names = []
+    for i, (sig, n) in enumerate(atoms(cells.members)):
+        names.append(f"{ATOM}{i}")
+        values[names[-1]] = n
+        for c in sig:
+            eqs[c][names[-1]] = 1
+    inner = tuple(eqs.values())
+    _, rest = _reduce(inner, names, known=True)
+    mine = set(cells.members)
+
+    def kept(group: tuple[dict[str, int], ...]) -> tuple[dict[str, int], ...]:
+        return tuple(eq for eq in group if not all(c in mine for c in eq))
+
+    implied = tuple(_whole(row) for row in rest)
+    return Cells(values, cells.published, kept(cells.exact) + implied, kept(cells.near), {}, inner)
+
+
+def _whole(row: dict[str, Any]) -> dict[str, int]:
+    """An equation's coefficients made whole (times their denominators' least common
+    multiple), the first one negative."""
+    from fractions import Fraction
+
+    scale = math.lcm(*(Fraction(a).denominator for a in row.values()))
+    out = {c: int(Fraction(a) * scale) for c, a in row.items()}
+    if next(iter(out.values())) > 0:
+        out = {c: -a for c, a in out.items()}
+    return out
 
 
 def _components(cells: Cells) -> list[Cells]:
@@ -56,7 +114,7 @@ def _components(cells: Cells) -> list[Cells]:
             c = parent[c]
         return c
 
-    for eq in cells.exact + cells.near:
+    for eq in cells.exact + cells.near + cells.inner:
         first, *rest = eq
         for c in rest:
             parent[root(c)] = root(first)
@@ -71,6 +129,7 @@ def _components(cells: Cells) -> list[Cells]:
                 frozenset(cells.published & group),
                 tuple(eq for eq in cells.exact if next(iter(eq)) in group),
                 tuple(eq for eq in cells.near if next(iter(eq)) in group),
+                inner=tuple(eq for eq in cells.inner if next(iter(eq)) in group),
             )
         )
     return out
@@ -145,21 +204,26 @@ def _determined(eqs: tuple[dict[str, int], ...], unknown: list[str]) -> set[str]
     return {p for p, row in pivots.items() if len(row) == 1}
 
 
-def _frees(eqs: tuple[dict[str, int], ...], unknown: list[str], target: str) -> list[str]:
+def _frees(
+    eqs: tuple[dict[str, int], ...], unknown: list[str], target: str
+) -> tuple[list[str], list[str]]:
     """The cells that, hidden too, would no longer let the equations fix ``target`` (an
     unknown they fix): hiding ``c`` frees it exactly when no equation left without an
     unknown holds c (c's column lies in the span of the unknowns' columns) and target's
-    reduced row holds c (the solution of that system moves ``target``), in name order."""
+    reduced row holds c (the solution of that system moves ``target``), in name order; and
+    every shown cell of that row (when none frees it alone, one of them hidden cuts one of
+    the ways the target is worked out: a cell off the row cuts none)."""
     hidden = set(unknown)
     others = sorted({c for eq in eqs for c in eq} - hidden)
     if not eqs or not others:
-        return []
+        return [], []
     pivots, rest = _reduce(eqs, unknown, known=True)
     mine = pivots.get(target, {})
     if any(c in hidden for c in mine if c != target):
-        return []  # target is not fixed: nothing to free
+        return [], []  # target is not fixed: nothing to free
     blocked = {c for row in rest for c in row}
-    return [c for c in others if c not in blocked and mine.get(c)]
+    row = [c for c in others if mine.get(c)]
+    return [c for c in row if c not in blocked], row
 
 
 def _pinned(
@@ -217,7 +281,7 @@ def _programme(
     import numpy as np
 
     col = {c: j for j, c in enumerate(order)}
-    rows = [eq for eq in cells.exact if any(c in col for c in eq)]
+    rows = [eq for eq in cells.exact + cells.inner if any(c in col for c in eq)]
     rhs = np.zeros(len(rows))
     start, index, value = [0], [], []
     for i, eq in enumerate(rows):
@@ -263,9 +327,9 @@ def protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> di
     so that the reports it publishes together leak nothing, ``linked.py``)."""
     forced = {c: r for c, r in (forced or {}).items() if c in cells.published}
     reasons: dict[str, str] = {}
-    for group in _components(cells):
+    for group in _components(with_atoms(cells)):
         mine = {c: r for c, r in forced.items() if c in group.published}
-        if any(0 < v < k for v in group.values.values()) or mine:
+        if any(0 < v < k for c, v in group.values.items() if c[0] != "@") or mine:
             reasons.update(_protect(group, k, forced=mine))
     return dict(sorted(reasons.items()))
 
@@ -280,10 +344,12 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
     cell whose hiding frees it is hidden too (ties by name, so the choice is deterministic).
     When only the labels pin it (a small total over parts that are each at least 1) and no
     shown cell frees it, small cells lose their "<k" label for "suppressed" (they are then
-    known only to be counts): one when one will do, else as few as free it together.
+    known only to be counts of 1 or more, zeros being printed): one when one will do, else as
+    few as free it together.
     """
     values = cells.values
-    small = {c for c, v in values.items() if 0 < v < k}
+    # an atom (``@``) is no count a reader is shown or told of: never a target itself
+    small = {c for c, v in values.items() if 0 < v < k and not c.startswith("@")}
     reasons = {c: SMALL for c in sorted(small & cells.published)}
     reasons.update(forced or {})
     unknown = set(reasons) | (set(values) - cells.published)
@@ -293,11 +359,17 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
         return values[c], c
 
     def bounds() -> dict[str, tuple[int, float | None]]:
-        # "<k": 1..k-1 (zeros are shown); "suppressed": k or more when it is (a reader who
-        # guesses so is stronger than the label allows), else a small count that carries no
-        # size label (``relabel``), known only to be a count
+        # "<k": 1..k-1; "suppressed": k or more when it is (a reader who guesses so is
+        # stronger than the label allows), else a small count that carries no size label
+        # (``relabel``), at least 1 all the same: zeros are printed, so a hidden count is
+        # not 0 (a count hidden whatever its value, ``forced``, may be 0: taken as a reader
+        # who knows it is not, stronger again)
         return {
-            c: (1, k - 1) if r == SMALL else (k, None) if values[c] >= k else (0, None)
+            c: (1, k - 1)
+            if r == SMALL
+            else (k, None)
+            if values[c] >= k
+            else (_least(values[c]), None)
             for c, r in reasons.items()
         }
 
@@ -306,19 +378,69 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
         when the labels' bounds pin it: one cell when one will do (the largest first, ties by
         name), else the fewest of that order that together do (several small parts under a
         small total each pin the rest); none when even every label dropped does not."""
+        # the labels of the cells in an equation with it, or with one of its atoms, first
+        # (a label further away bounds it only through these; trying each costs a programme)
+        mine, _ = reach(unknown, target)
+        nearby = close(target)
         labelled = sorted(
-            (c for c, r in reasons.items() if r == SMALL), key=lambda c: (-values[c], c)
+            (c for c, r in reasons.items() if r == SMALL and c in mine),
+            key=lambda c: (c not in nearby, -values[c], c),
         )
-        for c in labelled:
-            trial = {**bounds(), c: (0, None)}
-            if target not in _pinned(cells, unknown, trial, {target}):
+        for c in [c for c in labelled if c in nearby]:
+            trial = {**bounds(), c: (_least(values[c]), None)}
+            if target not in _pinned(cells, mine, trial, {target}):
                 return [c]
-        trial = bounds()
-        for i, c in enumerate(labelled):
-            trial[c] = (0, None)
-            if i and target not in _pinned(cells, unknown, trial, {target}):
-                return labelled[: i + 1]
-        return []
+
+        def frees(n: int) -> bool:  # the first n labels dropped together free it
+            trial = {**bounds(), **{c: (_least(values[c]), None) for c in labelled[:n]}}
+            return target not in _pinned(cells, mine, trial, {target})
+
+        # dropping more only widens what a reader allows: the fewest, by bisection
+        if len(labelled) < 2 or not frees(len(labelled)):
+            return []
+        lo, hi = 2, len(labelled)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if frees(mid) else (mid + 1, hi)
+        return labelled[:lo]
+
+    held: dict[str, list[dict[str, int]]] = {}
+    for eq in cells.exact + cells.inner:
+        for c in eq:
+            held.setdefault(c, []).append(eq)
+
+    def close(target: str) -> set[str]:
+        """The cells of the equations that hold ``target`` or one of its atoms."""
+        out = {c for eq in held.get(target, ()) for c in eq}
+        out |= {c for eq in cells.near if target in eq for c in eq}
+        for a in [c for c in out if c.startswith("@")]:
+            out |= {c for eq in held.get(a, ()) for c in eq}
+        return out
+
+    def reach(unk: set[str], target: str) -> tuple[set[str], set[str]]:
+        """The unknowns that equations join to ``target`` through unknowns (the only ones
+        its least and greatest value depend on) and the known cells of those equations
+        (the only shown cells whose hiding can widen it)."""
+        mine, around, todo = {target}, set(), [target]
+        while todo:
+            for eq in held.get(todo.pop(), ()):
+                for c in eq:
+                    if c not in unk:
+                        around.add(c)
+                    elif c not in mine:
+                        mine.add(c)
+                        todo.append(c)
+        return mine, around
+
+    def widen(target: str, candidates: list[str]) -> str | None:
+        """The first of ``candidates`` (shown cells) whose hiding leaves ``target`` more than
+        one whole value under the bounds (a hidden one taken as k or more)."""
+        for c in candidates:
+            trial = unknown | {c}
+            mine, _ = reach(trial, target)
+            if target not in _pinned(cells, mine, {**bounds(), c: (k, None)}, {target}):
+                return c
+        return None
 
     def exposed(unk: set[str]) -> set[str]:
         found = _determined(both, sorted(unk)) & small
@@ -338,24 +460,25 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
         target = min(found, key=by_value)
         shown = sorted((c for c in cells.published - unknown if values[c] > 0), key=by_value)
         # the cells of the equations that hold the target (one pass, not one per shown cell)
-        near = {c for eq in both if target in eq for c in eq}
+        near = close(target)
         near_target = [c for c in shown if c in near]
         pick = None
         if linear:
-            freeing = set(_frees(both, sorted(unknown), target))
+            freeing, on_row = map(set, _frees(both, sorted(unknown), target))
             pick = next((c for c in near_target + shown if c in freeing), None)
+            if pick is None:  # several ways fix it: cut one (the smallest cell on its row)
+                pick = next((c for c in near_target + shown if c in on_row), None)
         else:
-            # the target's neighbours (cells in an equation with it) first, then the rest
-            for c in near_target + [c for c in shown if c not in near_target]:
-                trial = unknown | {c}
-                if target not in _pinned(cells, trial, {**bounds(), c: (k, None)}, {target}):
-                    pick = c
-                    break
-        if pick is None and not linear:
-            dropped = relabel(target)
-            if dropped:
-                reasons.update(dict.fromkeys(dropped, COMPLEMENTARY))
-                continue
+            # the target's neighbours (cells in an equation with it) first; then labels
+            # dropped (no further cell hidden); else its smallest neighbour, one per round
+            # (a scan of every shown cell its unknowns' equations hold costs a programme
+            # each: hundreds on a sample run, for a count that bounds pin many ways)
+            pick = widen(target, near_target)
+            if pick is None:
+                dropped = relabel(target)
+                if dropped:
+                    reasons.update(dict.fromkeys(dropped, COMPLEMENTARY))
+                    continue
         if pick is None:
             loose = [c for c in near_target if c not in exposed(unknown | {c})]
             options = loose or near_target or shown
@@ -364,6 +487,12 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
             return _reveal(cells, reasons, k)  # nothing left: all that could protect is hidden
         unknown.add(pick)
         reasons[pick] = COMPLEMENTARY
+
+
+def _least(value: int) -> int:
+    """The least a reader takes a hidden count to be: 1 (zeros are printed), 0 for a zero
+    (hidden whatever its value, as the deaths of a follow-up window)."""
+    return 1 if value > 0 else 0
 
 
 def _reveal(cells: Cells, reasons: dict[str, str], k: int) -> dict[str, str]:

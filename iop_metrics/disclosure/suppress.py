@@ -7,11 +7,13 @@ the relations among them (``relations.py``, ``published.py``).
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..compute.formats import figure_at, flatten, set_figure
 from . import published as pub
 from . import relations as ids
+from .atoms import attach
 from .model import COMPLEMENTARY, ESTIMATE, INTERNAL, RATE, SMALL, Cells, protect
 
 if TYPE_CHECKING:  # pandas is imported where a frame is suppressed, not at load
@@ -82,13 +84,16 @@ def document_cells(
     *,
     tables: dict[str, pd.DataFrame] | None = None,
     context: pub.Context | None = None,
+    members: Mapping[str, Iterable[str]] | None = None,
 ) -> Cells:
     """The counts of a metrics document and its identities, from the registry
     (``relations.FAMILIES``); ``derived`` gives the ``~`` counts the document does not hold
     and the registry does not define by a sum (``~initiated`` ...). A figure the document
     leaves null (a count an instrument does not define) is no cell, and an identity that
     names it does not apply. ``tables`` adds the frames a report publishes beside the
-    document (``published.TABLES``), each count a cell, with their identities."""
+    document (``published.TABLES``), each count a cell, with their identities. ``members``:
+    the records each episode count counts (``atoms.document_members``): the model then takes
+    those counts as sums of atoms (``model.with_atoms``), whatever identities are declared."""
     keys = [key for key, _ in flatten(doc)]
     values: dict[str, int] = {**derived, **_remission_bases(doc)}
     exact: list[dict[str, int]] = []
@@ -132,7 +137,8 @@ def document_cells(
             exact.append(_equation(i.den, (i.num, i.complement)))
     behind = {c for r in applied for c in (r.num, r.den) if c.startswith("~")}
     published = frozenset(c for c in values if not c.startswith("~") or c in behind)
-    return Cells(values, published, tuple(exact), tuple(near))
+    mine = attach(values, members) if members is not None else {}
+    return Cells(values, published, tuple(exact), tuple(near), mine)
 
 
 def suppress_document(
@@ -158,6 +164,7 @@ def suppress_report(
     tables: dict[str, pd.DataFrame] | None = None,
     context: pub.Context | None = None,
     forced: dict[str, str] | None = None,
+    members: Mapping[str, Iterable[str]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, int | None], dict[str, pd.DataFrame]]:
     """``suppress_document`` over a document and the frames a report publishes beside it
     (``published.TABLES``) as one model: a breakdown cannot give back what the document
@@ -166,7 +173,7 @@ def suppress_report(
     ``table[row].column``. ``forced``: as ``protect``'s."""
     shown = copy.deepcopy(doc)
     tables = tables or {}
-    cells = document_cells(doc, derived, tables=tables, context=context)
+    cells = document_cells(doc, derived, tables=tables, context=context, members=members)
     behind: dict[str, int | None] = {
         c: cells.values[c] for c in sorted(cells.published) if c.startswith("~")
     }

@@ -186,7 +186,9 @@ def gather(
     ``hide``: cells hidden besides what the report's own model hides, with why (what a run
     hides so that its reports read together leak nothing, ``disclosure.linked``).
     """
-    return assemble(exact(con, q), suppress=suppress, benchmark=benchmark, hide=hide)
+    return assemble(
+        exact(con, q, members=suppress > 1), suppress=suppress, benchmark=benchmark, hide=hide
+    )
 
 
 def assemble(
@@ -210,6 +212,7 @@ def assemble(
         tables=present,
         context=context_of(q, x.doc),
         forced={**internal_only(x.doc), **(hide or {})} if k else None,
+        members=x.members,
     )
     figures = _Figures(x.doc, x.ret, shown, reasons, behind)
     previous, _, _ = suppress_document(

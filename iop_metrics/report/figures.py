@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import os
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -64,6 +64,8 @@ class Exact:
     quality: dict[str, Any]
     provenance: dict[str, Any]
     level_names: dict[str, str]
+    # the records each episode count of the report counts (``disclosure.atoms``)
+    members: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def cells(self) -> Cells:
         """The model its suppression protects, for a run to join with the models of the
@@ -75,11 +77,13 @@ class Exact:
             m.derived_counts(self.doc, self.ret),
             tables=present,
             context=context_of(self.query, self.doc),
+            members=self.members,
         )
 
 
-def exact(con: Con, q: Query) -> Exact:
-    """Read every figure of the report for ``q`` (``Exact``)."""
+def exact(con: Con, q: Query, *, members: bool = True) -> Exact:
+    """Read every figure of the report for ``q`` (``Exact``); with ``members``, the records of
+    its episode counts too (what its external copy's model needs, ``disclosure.atoms``)."""
     prev_q = Query(q.period.previous(), q.as_of, q.scope, q.window_days)
     first_end = min(trailing_months(q.period)[0].end, prev_q.period.end)
     # The retention cohort rows, computed once for this period, the previous one and the 12
@@ -96,10 +100,21 @@ def exact(con: Con, q: Query) -> Exact:
         return Exact(
             q, doc, ret, frames, previous, prev_ret, curve,
             _quality(con, q), _provenance(con), _level_names(con),
+            _members(con, q) if members else {},
         )  # fmt: skip
     finally:
         if shared is not None:
             shared.__exit__()
+
+
+def _members(con: Con, q: Query) -> dict[str, tuple[str, ...]]:
+    """The records of the report's episode counts (``disclosure.atoms``), its LOS groups'."""
+    from ..compute.engine import DuckDBEngine
+    from ..disclosure.atoms import document_members
+
+    if not isinstance(engine_of(con), DuckDBEngine):
+        return {}  # another engine: the declared identities stand (disclosure.atoms)
+    return document_members(con, q, months=trailing_months(q.period), los_groups=bm.LOS_GROUPS)
 
 
 def _breakdown(con: Con, q: Query, by: str) -> pd.DataFrame:

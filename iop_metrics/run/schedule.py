@@ -187,10 +187,14 @@ def execute(
             args, kw = handed(task, **added)
             pending[pool.submit(task[1], *args, **kw)] = ("output", task[0])
 
+        outside = {rec.get("scope", linked.SITES) for rec, _, _ in todo if _external(rec)}
+        outside |= set(joined)
         for i, s in enumerate(scopes):
             path = None if s == linked.SITES else str(Path(tmp) / f"exact-{i}.pkl")
             alone = k if s in joined else 0  # what it hides alone: for the joint plan only
-            fut = pool.submit(model_job, db, plan.period, s, config.levels, alone, path)
+            fut = pool.submit(
+                model_job, db, plan.period, s, config.levels, alone, path, s in outside
+            )
             pending[fut] = ("model", s)
         for task in todo:
             if held is not None and _external(task[0]):
@@ -307,10 +311,12 @@ def model_job(
     levels: tuple[str, ...] | None,
     k: int,
     path: str | None = None,
+    members: bool = True,
 ) -> dict[str, Any]:
     """In a worker: one scope's figures, read once (``report.figures.exact``, kept at ``path``
-    for its reports), their model and what it hides alone under ``k``; or the sites page's
-    model (``linked.sites_cells``). A failure is returned, never raised."""
+    for its reports; ``members``: with the records of its counts, for an external copy), their
+    model and what it hides alone under ``k``; or the sites page's model
+    (``linked.sites_cells``). A failure is returned, never raised."""
     from ..compute.query import Query, Scope
     from ..db import connect
     from ..disclosure.model import protect
@@ -326,7 +332,7 @@ def model_job(
             if scope == linked.SITES:
                 cells, alone = linked.sites_cells(con, q), {}
             else:
-                figures = exact(con, q)
+                figures = exact(con, q, members=members)
                 if path:
                     save_exact(figures, path)
                 cells = figures.cells()

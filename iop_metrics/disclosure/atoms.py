@@ -1,0 +1,205 @@
+"""Published counts as sums of atoms (issue 30): which records each published count counts,
+read from the database by SQL that states the count's own rule, and the atoms they make.
+
+A record (an episode: ``e:<episode_id>``) is counted in a set of published cells, its
+signature; the records of one signature are an atom, and every published count is the sum of
+the atoms whose signature holds it. Those equations are the model (``model.protect`` takes
+them through ``Cells.members``): every identity among the counts (the program is the sum of its
+sites, a cohort is twelve months' admissions, a flow table's rows add up to the discharges)
+follows from them, declared or not. A count whose rule says it covers a cell must equal the
+number of its records, or nothing is published (``check``: a mismatch is a bug, it raises).
+
+``COVERED`` names the cells the episode rules count (``disclosure/sql/episode_*.sql``); every
+other count keeps the identities ``relations.py`` and ``published.py`` declare.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from ..compute.engine import engine_of
+from ..compute.sqlfiles import READS, read_files, sql_code, with_ctes
+from ..contract import PROGRAM_FOLDER as ALL
+
+if TYPE_CHECKING:
+    from ..compute.query import Con, Query
+    from ..periods import Period
+
+ATOM = "@"  # an atom's cell name starts so: no published count, never a target itself
+# The cells the episode rules count, as regular expressions over the cells' names.
+COVERED = tuple(
+    re.compile(p)
+    for p in (
+        r"census\.(active_at_start|admissions|discharges|active_at_end)",
+        r"discharges\.(total|by_reason\.[a-z_]+)",
+        r"transitions\.(step_down|step_up|lateral|no_next_care|pending|by_next_level\..+)",
+        r"~determined",
+        r"inflow\.[a-z_]+",
+        r"continuity\.(residential_discharges|(followed_up|pending)_(7d|14d))",
+        r"~continuity_den_(7d|14d)",
+        r"retention\.cohort_admissions",
+        r"~(initiated|initiation_eligible|engaged|engagement_eligible)",
+        r"los\[[^\]]+\]\.n",
+        r"flow(_12m)?\[[^\]]+\]\.n",
+        r"monthly\[[^\]]+\]\.(admissions|discharges|completed|active_at_end|cohort|step_down"
+        r"|determined)",
+        r"(completion|step_down)\.(period|12m)\[[^\]]+\]\.(n|observed)",
+    )
+)
+
+
+def covered(cell: str) -> bool:
+    """True when a cell (``scope:`` aside) is one the episode rules count.
+
+    >>> covered("census.admissions"), covered("all:flow_12m[2.1>3.5].n"), covered("census.x")
+    (True, True, False)
+    """
+    name = cell.split(":", 1)[1] if ":" in cell and not cell.startswith("~") else cell
+    return any(p.fullmatch(name) for p in COVERED)
+
+
+@cache
+def _text(name: str) -> str:
+    return resources.files("iop_metrics.disclosure").joinpath("sql", f"{name}.sql").read_text()
+
+
+def _compose(name: str, given: Mapping[str, str]) -> str:
+    """The membership SQL ``name`` (``disclosure/sql``) with what its header reads in front of
+    it: the ``given`` CTEs, then the metric files (``compute/sql``) and what they read."""
+    text = _text(name)
+    code = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("--")).strip()
+    ctes: dict[str, str] = dict(given)
+    for line in READS.findall(text):
+        for item in filter(None, (i.strip() for i in line.split(","))):
+            cte, _, file = (part.strip() for part in item.partition("="))
+            if cte in given:
+                continue
+            for inner, f in read_files(file):
+                ctes.setdefault(inner, sql_code(f))
+            ctes[cte] = sql_code(file)
+    return with_ctes(list(ctes.items()), code)
+
+
+def _rows(con: Con, name: str, q: Query, given: Mapping[str, str], **extra: Any) -> list[Any]:
+    from ..compute.engine import used_params
+
+    text = _compose(name, given)
+    eng: Any = engine_of(con)
+    params = used_params(text, {**q.params(), **extra})
+    return eng.con.execute(text, params).fetchall()
+
+
+def _values(rows: Iterable[tuple[Any, ...]], columns: str) -> str:
+    body = ",\n    ".join("(" + ", ".join(_literal(v) for v in r) + ")" for r in rows)
+    return f"select * from (values\n    {body}\n) as t ({columns})"
+
+
+def _literal(v: Any) -> str:
+    if isinstance(v, dt.date):
+        return f"date '{v.isoformat()}'"
+    if isinstance(v, int):
+        return str(v)
+    text = str(v)
+    if "'" in text:
+        raise ValueError(f"a label with a quote: {text!r}")
+    return f"'{text}'"
+
+
+def _group(rows: Iterable[tuple[Any, str]], into: dict[str, set[str]]) -> None:
+    for record, cell in rows:
+        into.setdefault(cell, set()).add(f"e:{record}")
+
+
+def document_members(
+    con: Con, q: Query, *, months: list[Period], los_groups: Iterable[tuple[str, int, int]]
+) -> dict[str, tuple[str, ...]]:
+    """The records of every episode count a report publishes for ``q``: its document's,
+    its monthly trends' over ``months`` and its flow and LOS tables' (``los_groups``: label,
+    first and last TEDS code), cell -> the records' keys (sorted)."""
+    from ..compute.query import Query, Scope
+    from ..periods import Period
+
+    out: dict[str, set[str]] = {}
+    groups = _values(los_groups, "label, lo, hi")
+    _group(_rows(con, "episode_cells", q, {"los_groups": groups}), out)
+    span = Period("12 months", months[0].start, months[-1].end, "span")
+    table = _values(((p.label, p.start, p.end) for p in months), "label, month_start, month_end")
+    sq = Query(span, q.as_of, q.scope, q.window_days)
+    _group(_rows(con, "episode_monthly_cells", sq, {"months": table}), out)
+    every = Scope(None, q.scope.site, q.scope.track)
+    year = Period("12 months", q.period.end - dt.timedelta(days=364), q.period.end, "span")
+    for name, p in (("flow", q.period), ("flow_12m", year)):
+        fq = Query(p, q.as_of, every, q.window_days)
+        _group(_rows(con, "episode_flow_cells", fq, {}, flow_table=name), out)
+    return {c: tuple(sorted(r)) for c, r in out.items()}
+
+
+def site_members(con: Con, q: Query, windows: Iterable[tuple[str, Query]]) -> dict[str, set[str]]:
+    """The records of the sites page's episode counts (completion and step-down, n and
+    observed, per site and for the program), per window: (name, the window's query)."""
+    out: dict[str, set[str]] = {}
+    for name, wq in windows:
+        rows = _rows(con, "episode_site_cells", wq, {}, page_window=name)
+        _group(((r, c.replace("[all]", f"[{ALL}]")) for r, c in rows), out)
+    return out
+
+
+def attach(
+    values: Mapping[str, int], members: Mapping[str, Iterable[str]]
+) -> dict[str, tuple[str, ...]]:
+    """The members of every covered cell of ``values`` (none: no record), from ``members``;
+    a record counted in a cell nobody publishes is a bug in its rule: raises."""
+    stray = sorted(c for c in members if c not in values)
+    if stray:
+        raise ValueError(f"records counted in cells no output publishes: {stray[:5]}")
+    return {c: tuple(sorted(members.get(c, ()))) for c in values if covered(c)}
+
+
+def weight(record: str) -> int:
+    """How many records a record key stands for: a group of alike records (sessions) is keyed
+    ``key*n``.
+
+    >>> weight("e:7"), weight("s:north|2026-10|1|1|Monday|group|attended*12")
+    (1, 12)
+    """
+    head, star, n = record.rpartition("*")
+    return int(n) if star else 1
+
+
+def check(values: Mapping[str, int], members: Mapping[str, tuple[str, ...]]) -> None:
+    """Every covered count equals the number of its records, or nothing is published.
+
+    >>> check({"census.admissions": 2}, {"census.admissions": ("e:1", "e:2")})
+    >>> check({"census.admissions": 3}, {"census.admissions": ("e:1", "e:2")})
+    Traceback (most recent call last):
+    ...
+    ValueError: counts that are not the sum of their records: census.admissions = 3, 2 records
+    """
+    wrong = [(c, values.get(c), sum(map(weight, r))) for c, r in sorted(members.items())]
+    wrong = [w for w in wrong if w[1] != w[2]]
+    if wrong:
+        text = "; ".join(f"{c} = {v}, {n} records" for c, v, n in wrong[:5])
+        raise ValueError(f"counts that are not the sum of their records: {text}")
+
+
+def atoms(members: Mapping[str, tuple[str, ...]]) -> list[tuple[tuple[str, ...], int]]:
+    """The atoms: each signature (the cells a record is counted in, sorted) with its number of
+    records, in signature order (deterministic).
+
+    >>> atoms({"a": ("e:1", "e:2"), "b": ("e:2", "e:3")})
+    [(('a',), 1), (('a', 'b'), 1), (('b',), 1)]
+    """
+    sig: dict[str, list[str]] = {}
+    for c in sorted(members):
+        for r in members[c]:
+            sig.setdefault(r, []).append(c)
+    counts: dict[tuple[str, ...], int] = {}
+    for record, cells in sig.items():
+        key = tuple(cells)
+        counts[key] = counts.get(key, 0) + weight(record)
+    return sorted(counts.items())

@@ -1,0 +1,141 @@
+"""Published counts as sums of atoms (issue 30, items 1-2): the leaks the issue found, each
+as a hand-made case with its records written out, read by a reader written here (its own
+identities and bounds, a brute-force count of the values a hidden cell may take), not by the
+model; and the membership rules against the figures on the sample."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from iop_metrics.disclosure.model import Cells, protect
+
+K = 11
+
+
+def _members(**rows: list[int]) -> dict[str, tuple[str, ...]]:
+    return {c.replace("__", "."): tuple(f"e:{i}" for i in r) for c, r in rows.items()}
+
+
+def _cells(values, members=None, exact=()):
+    published = frozenset(c for c in values if not c.startswith("~"))
+    return Cells(values, published, tuple(exact), (), members or {})
+
+
+def _pinned_by_enumeration(values, hidden, labels, identities, k, cap=14):
+    """The hidden counts of 1..k-1 that one value alone fits, by trying every whole value of
+    the hidden cells (a "<k" cell 1..k-1, another hidden one 1..cap: zeros are printed) under
+    ``identities`` (total, parts) among the cells: the reader of the issue, by brute force."""
+    order = sorted(hidden)
+    ranges = [range(1, k) if labels[c] == "small" else range(1, cap + 1) for c in order]
+    seen: dict[str, set[int]] = {c: set() for c in order}
+    for trial in itertools.product(*ranges):
+        v = {**values, **dict(zip(order, trial, strict=True))}
+        if all(v[t] == sum(v[p] for p in parts) for t, parts in identities):
+            for c, x in zip(order, trial, strict=True):
+                seen[c].add(x)
+    return {c: values[c] for c in order if 0 < values[c] < k and len(seen[c]) == 1}
+
+
+def test_a_cohort_is_its_twelve_months_admissions_without_anyone_declaring_it():
+    """The retention cohort counts the admissions of the months the trend shows (here three
+    months): with two months' admissions shown, the third's 4 follows from the cohort. Declared
+    identities had no such sum, so the 4 alone was hidden; from the records, it is not alone."""
+    values = {
+        "retention.cohort_admissions": 34,
+        "monthly[1].admissions": 15,
+        "monthly[2].admissions": 4,
+        "monthly[3].admissions": 15,
+    }
+    members = _members(
+        retention__cohort_admissions=list(range(34)),
+        **{
+            "monthly[1]__admissions": list(range(15)),
+            "monthly[2]__admissions": list(range(15, 19)),
+            "monthly[3]__admissions": list(range(19, 34)),
+        },
+    )
+    reader = [("retention.cohort_admissions", [f"monthly[{m}].admissions" for m in (1, 2, 3)])]
+    before = protect(_cells(values), K)
+    assert set(before) == {"monthly[2].admissions"}  # a reader works it out: 34 - 15 - 15
+    hidden = protect(_cells(values, members), K)
+    assert hidden["monthly[2].admissions"] == "small" and len(hidden) == 2, hidden
+    assert _pinned_by_enumeration(values, set(hidden), hidden, reader, K, cap=40) == {}
+
+
+def test_residential_flow_rows_add_up_to_the_continuity_discharges():
+    """The period's flow rows from residential levels count the discharges continuity counts
+    (no deaths here): 3 stepped down from 3.5 follows from 38 - 15 - 20 unless one more row,
+    or the 38, is hidden."""
+    values = {
+        "continuity.residential_discharges": 38,
+        "flow[3.5>2.1].n": 3,
+        "flow[3.5>no_next_care].n": 15,
+        "flow[3.7>2.1].n": 20,
+    }
+    members = _members(
+        continuity__residential_discharges=list(range(38)),
+        **{
+            "flow[3.5>2.1]__n": [0, 1, 2],
+            "flow[3.5>no_next_care]__n": list(range(3, 18)),
+            "flow[3.7>2.1]__n": list(range(18, 38)),
+        },
+    )
+    reader = [("continuity.residential_discharges", [c for c in values if c.startswith("flow")])]
+    assert set(protect(_cells(values), K)) == {"flow[3.5>2.1].n"}  # before: 3 = 38 - 15 - 20
+    hidden = protect(_cells(values, members), K)
+    assert len(hidden) == 2 and "continuity.residential_discharges" not in hidden, hidden
+    assert _pinned_by_enumeration(values, set(hidden), hidden, reader, K, cap=40) == {}
+
+
+def test_twelve_months_completion_n_less_step_down_n_is_not_the_pending():
+    """The sites page's 12-month completion n (every discharge) less its step-down n (the
+    determined ones) is the month's pending discharges, a count the report shows "<11": from
+    the records the model sees it, and hides one of the three."""
+    values = {
+        "completion.12m[all].n": 249,
+        "step_down.12m[all].n": 242,
+        "transitions.pending": 7,
+    }
+    members = _members(
+        **{
+            "completion.12m[all]__n": list(range(249)),
+            "step_down.12m[all]__n": list(range(242)),
+        },
+        transitions__pending=list(range(242, 249)),
+    )
+    reader = [("completion.12m[all].n", ["step_down.12m[all].n", "transitions.pending"])]
+    assert set(protect(_cells(values), K)) == {"transitions.pending"}
+    hidden = protect(_cells(values, members), K)
+    assert len(hidden) == 2, hidden
+    assert _pinned_by_enumeration(values, set(hidden), hidden, reader, K, cap=260) == {}
+
+
+def test_hidden_bins_over_a_small_total_are_at_least_one_each():
+    """Seed 11's case (north 2026-10, K = 5): four discharges, one in each of four LOS bins,
+    the others printed 0. A bin hidden is at least 1 to a reader (zeros are printed), so
+    four hidden bins under a total of at most 4 are 1 each, "<5" or "suppressed" alike: the
+    totals must not be shown small, and the model, knowing this, leaves no bin pinned."""
+    k = 5
+    bins = [f"los[{b}].n" for b in "abcdef"]
+    values = {"census.discharges": 4, "discharges.total": 4, **dict.fromkeys(bins, 0)}
+    values.update(dict.fromkeys(bins[:4], 1))
+    members = {
+        "census.discharges": ("e:1", "e:2", "e:3", "e:4"),
+        "discharges.total": ("e:1", "e:2", "e:3", "e:4"),
+        **{b: (f"e:{i + 1}",) for i, b in enumerate(bins[:4])},
+        **{b: () for b in bins[4:]},
+    }
+    reader = [("census.discharges", bins), ("discharges.total", bins)]
+    hidden = protect(_cells(values, members), k)
+    assert set(hidden) >= set(bins[:4]), hidden
+    assert _pinned_by_enumeration(values, set(hidden), hidden, reader, k) == {}
+
+
+def test_a_count_that_is_not_the_number_of_its_records_is_never_published():
+    """A covered count whose rule disagrees with the figure (a bug in one or the other) stops
+    the protection: nothing is published on a model that is not the data."""
+    members = _members(census__admissions=[1, 2])
+    with pytest.raises(ValueError, match="census.admissions = 3, 2 records"):
+        protect(_cells({"census.admissions": 3}, members), K)
