@@ -314,6 +314,20 @@ def _no_small_counts(html: str) -> None:
             assert v == 0 or v >= 11, f"{title}: {value}"
 
 
+def _section(page: str, title: str) -> str:
+    return page.split(f"<h2>{title}</h2>")[1].split("<h2>")[0]
+
+
+def _twelve_month_n(page: str, title: str) -> dict[str, str]:
+    """The n column of a measure's 12-month table on the sites page, by row (site, Program)."""
+    table = _section(page, title).split("<table")[1].split("</table>")[0]
+    rows = re.findall(
+        r'<tr[^>]*><(?:td|th scope="row")>([^<]+)</t[dh]><td><span class="n[^"]*">([^<]*)</span>',
+        table,
+    )
+    return dict(rows)
+
+
 def test_external_copies_show_no_count_of_1_to_10(runs):
     out = runs["out"]
     sites_page = (out / "2026-10" / "sites-external.html").read_text()
@@ -321,12 +335,20 @@ def test_external_copies_show_no_count_of_1_to_10(runs):
     assert '<span class="n sup">&lt;11</span>' in sites_page, "the sample's sites have small cells"
     assert "are not plotted" in sites_page
     _no_small_counts(sites_page)
-    # Completion: each site has 8 discharges in 2026-10, so the period's counts are hidden
-    # (the 12 months, 122 each, are shown and drawn).
-    completion = sites_page.split("<h2>Completion rate</h2>")[1].split("<h2>")[0]
+    # Completion: each site has 8 discharges in 2026-10, so the period's counts are hidden.
+    completion = _section(sites_page, "Completion rate")
     month = completion.split("The period alone")[1]
     assert month.count('<span class="n sup">&lt;11</span>') == 4
-    assert 'aria-roledescription="point"' in completion
+    # The 12 months' discharges (completion's n) less the determined ones (step-down's n) are
+    # this month's pending discharges (the program 9, main 3, north 6: every earlier month's
+    # 14-day window has closed), so no row shows both (issue 30's pattern); the 90-day
+    # measure, with no such tie, is drawn for the program and both sites.
+    twelve = {m: _twelve_month_n(sites_page, m) for m in ("Completion rate", "Step-down rate")}
+    assert set(twelve["Completion rate"]) == {"main", "north", "Program"}
+    for row, n in twelve["Completion rate"].items():
+        assert "suppressed" in (n, twelve["Step-down rate"][row]), (row, n)
+    retained = _section(sites_page, "Not disengaged within 90 days")
+    assert retained.count('aria-roledescription="point"') == 4
     for scope in SCOPES:
         folder = out / "2026-10" / scope / "external"
         _no_small_counts((folder / "monthly_report.html").read_text())
