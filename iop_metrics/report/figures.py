@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import os
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -65,7 +65,8 @@ class Exact:
     provenance: dict[str, Any]
     level_names: dict[str, str]
     # the records each episode count of the report counts (``disclosure.atoms``)
-    members: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # None: no records read (an internal copy, or an engine without them: Spark)
+    members: dict[str, tuple[str, ...]] | None = None
 
     def cells(self) -> Cells:
         """The model its suppression protects, for a run to join with the models of the
@@ -100,20 +101,20 @@ def exact(con: Con, q: Query, *, members: bool = True) -> Exact:
         return Exact(
             q, doc, ret, frames, previous, prev_ret, curve,
             _quality(con, q), _provenance(con), _level_names(con),
-            _members(con, q) if members else {},
+            _members(con, q) if members else None,
         )  # fmt: skip
     finally:
         if shared is not None:
             shared.__exit__()
 
 
-def _members(con: Con, q: Query) -> dict[str, tuple[str, ...]]:
+def _members(con: Con, q: Query) -> dict[str, tuple[str, ...]] | None:
     """The records of the report's episode counts (``disclosure.atoms``), its LOS groups'."""
     from ..compute.engine import DuckDBEngine
     from ..disclosure.atoms import document_members
 
     if not isinstance(engine_of(con), DuckDBEngine):
-        return {}  # another engine: the declared identities stand (disclosure.atoms)
+        return None  # another engine: the declared identities stand (disclosure.atoms)
     return document_members(con, q, months=trailing_months(q.period), los_groups=bm.LOS_GROUPS)
 
 
