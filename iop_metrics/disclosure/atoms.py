@@ -86,12 +86,16 @@ def _compose(name: str, given: Mapping[str, str]) -> str:
 
 
 def _rows(con: Con, name: str, q: Query, given: Mapping[str, str], **extra: Any) -> list[Any]:
-    from ..compute.engine import used_params
+    from ..compute.engine import DuckDBEngine, used_params
 
     text = _compose(name, given)
     eng: Any = engine_of(con)
     params = used_params(text, {**q.params(), **extra})
-    return eng.con.execute(text, params).fetchall()
+    if isinstance(eng, DuckDBEngine):
+        return eng.con.execute(text, params).fetchall()
+    from ..compute.dialect import to_spark  # the same SQL on Spark (as SparkEngine.query)
+
+    return list(eng._rows(eng.spark.sql(to_spark(text, params, prefix=eng.prefix))).data)
 
 
 def _values(rows: Iterable[tuple[Any, ...]], columns: str) -> str:

@@ -110,11 +110,8 @@ def exact(con: Con, q: Query, *, members: bool = True) -> Exact:
 
 def _members(con: Con, q: Query) -> dict[str, tuple[str, ...]] | None:
     """The records of the report's episode counts (``disclosure.atoms``), its LOS groups'."""
-    from ..compute.engine import DuckDBEngine
     from ..disclosure.atoms import document_members
 
-    if not isinstance(engine_of(con), DuckDBEngine):
-        return None  # another engine: the declared identities stand (disclosure.atoms)
     return document_members(con, q, months=trailing_months(q.period), los_groups=bm.LOS_GROUPS)
 
 
