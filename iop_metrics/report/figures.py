@@ -65,7 +65,7 @@ class Exact:
     provenance: dict[str, Any]
     level_names: dict[str, str]
     # the records each episode count of the report counts (``disclosure.atoms``)
-    # None: no records read (an internal copy, or an engine without them: Spark)
+    # None: no records read (an internal copy needs none)
     members: dict[str, tuple[str, ...]] | None = None
 
     def cells(self) -> Cells:
@@ -108,7 +108,7 @@ def exact(con: Con, q: Query, *, members: bool = True) -> Exact:
             shared.__exit__()
 
 
-def _members(con: Con, q: Query) -> dict[str, tuple[str, ...]] | None:
+def _members(con: Con, q: Query) -> dict[str, tuple[str, ...]]:
     """The records of the report's episode counts (``disclosure.atoms``), its LOS groups'."""
     from ..disclosure.atoms import document_members
 
