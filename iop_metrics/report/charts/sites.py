@@ -35,10 +35,10 @@ def chart(
     base = alt.Chart(pd.DataFrame(band), width=330, height=230).encode(x=xs)
     axis = alt.Axis(format="%")
     outer = base.mark_area(color=GREY, opacity=0.15).encode(
-        y=alt.Y("lo998:Q", title=title, axis=axis), y2="hi998:Q"
+        y=alt.Y("lo998:Q", title=title, axis=axis), y2=alt.Y2("hi998:Q")
     )
-    inner = base.mark_area(color=GREY, opacity=0.25).encode(y="lo95:Q", y2="hi95:Q")
-    centre = base.mark_line(color=GREY, strokeDash=[4, 3]).encode(y="p:Q")
+    inner = base.mark_area(color=GREY, opacity=0.25).encode(y=alt.Y("lo95:Q"), y2=alt.Y2("hi95:Q"))
+    centre = base.mark_line(color=GREY, strokeDash=[4, 3]).encode(y=alt.Y("p:Q"))
     group = {"higher": "outside 99.8%", "lower": "outside 99.8%", "too few": "too few"}
     pts = shown.assign(
         x=shown[x],
@@ -65,8 +65,8 @@ def chart(
         .encode(
             x=enc["x"],
             y=alt.Y("label_y:Q", axis=axis, title=title),
-            text="label:N",
-            description="description:N",
+            text=alt.Text("label:N"),
+            description=alt.Description("description:N"),
         )
     )
     return alt.layer(outer, inner, centre, dots, labels)
