@@ -17,12 +17,12 @@ def pchart(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLevelMixin:
         y=alt.Y(
             "lcl:Q", title="Attendance rate", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)
         ),
-        y2="ucl:Q",
+        y2=alt.Y2("ucl:Q"),
     )
-    centre = base.mark_line(color=GREY, strokeDash=[4, 3]).encode(y="centre:Q")
+    centre = base.mark_line(color=GREY, strokeDash=[4, 3]).encode(y=alt.Y("centre:Q"))
     line = base.mark_line(color=BLUE).encode(y=_pct("attendance_rate", "Attendance rate"))
     points = base.mark_point(filled=True, size=60).encode(
-        y="attendance_rate:Q",
+        y=alt.Y("attendance_rate:Q"),
         color=alt.condition("datum.flag", alt.value(RED), alt.value(BLUE)),
         tooltip=[alt.Tooltip("month:O"), alt.Tooltip("attendance_rate:Q", format=".1%")],
     )
@@ -103,7 +103,7 @@ def hours_histogram(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLe
         .mark_bar(stroke="white", strokeWidth=0.5)
         .encode(
             x=x,
-            x2="bin_end:Q",
+            x2=alt.X2("bin_end:Q"),
             y=alt.Y("client_weeks:Q", title="Client-weeks", stack="zero"),
             color=colour,
             tooltip=[
@@ -125,12 +125,12 @@ def hours_histogram(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLe
     rules = (
         alt.Chart(lines)
         .mark_rule(strokeDash=[5, 3], strokeWidth=2)
-        .encode(x="threshold:Q", color=colour)
+        .encode(x=alt.X("threshold:Q"), color=colour)
     )
     labels = [  # the adults' label right of its line, the adolescents' left of theirs
         alt.Chart(lines[lines["align"] == side])
         .mark_text(align=side, baseline="top", dx=4 if side == "left" else -4, fontSize=11)
-        .encode(x="threshold:Q", y=alt.value(2), text="text:N", color=colour)
+        .encode(x=alt.X("threshold:Q"), y=alt.value(2), text=alt.Text("text:N"), color=colour)
         for side in ("left", "right")
         if (lines["align"] == side).any()
     ]

@@ -107,12 +107,12 @@ def hidden_marks(
     hidden = df.loc[df[value].isna(), keys].drop_duplicates()
     if hidden.empty:
         return None
-    enc: dict = {"x": alt.X(x, sort=sort) if sort else x}
+    enc: dict = {"x": alt.X(x, sort=sort) if sort else alt.X(x)}
     if x_offset:
-        enc["xOffset"] = f"{x_offset}:N"
+        enc["xOffset"] = alt.XOffset(f"{x_offset}:N")
     if label == SUPPRESSED:
         if x2:
-            enc["x2"] = f"{x2}:Q"
+            enc["x2"] = alt.X2(f"{x2}:Q")
         colour = alt.Color(
             f"{STATUS}:N",
             title=None,
@@ -136,7 +136,7 @@ def hidden_marks(
             fontStyle="italic",
             color=GREY,
         )
-        .encode(text=f"{STATUS}:N", y=alt.datum(at), **enc)
+        .encode(text=alt.Text(f"{STATUS}:N"), y=alt.datum(at), **enc)
     )
 
 

@@ -54,7 +54,7 @@ def census_trend(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLevel
         alt.Chart(df.assign(what=CENSUS_LINE), width=WIDTH, height=200)
         .mark_line(point=True)
         .encode(
-            x="month:O",
+            x=alt.X("month:O"),
             y=alt.Y("active_at_end:Q", title="Episodes"),
             color=colour,
             tooltip=[alt.Tooltip("month:O"), alt.Tooltip("active_at_end:Q", title="Active at end")],
@@ -95,5 +95,5 @@ def flow_matrix(df: pd.DataFrame, title: str) -> alt.TopLevelMixin:
             alt.Tooltip("n:Q", title="Discharges (n)"),
         ],
     )
-    text = base.mark_text(fontSize=11).encode(text="label:N")
+    text = base.mark_text(fontSize=11).encode(text=alt.Text("label:N"))
     return with_hidden_cells(base, heat, text, "n").properties(title=title)

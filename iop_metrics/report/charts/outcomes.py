@@ -51,7 +51,7 @@ def change_bars(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLevelM
     marks = (
         alt.Chart(hidden.assign(text=missing))
         .mark_text(align="left", dx=4, fontSize=10, fontStyle="italic", color=GREY)
-        .encode(y="label:N", x=alt.datum(0), text="text:N")
+        .encode(y=alt.Y("label:N"), x=alt.datum(0), text=alt.Text("text:N"))
     )
     return alt.layer(bars, marks)
 
@@ -69,7 +69,7 @@ def band_shift(df: pd.DataFrame) -> alt.TopLevelMixin:
         color=alt.Color("n:Q", title="Courses", scale=alt.Scale(scheme="blues")),
         tooltip=[alt.Tooltip("start:N"), alt.Tooltip("end:N"), alt.Tooltip("n:Q")],
     )
-    text = grid.mark_text(fontSize=11).encode(text="label:N")
+    text = grid.mark_text(fontSize=11).encode(text=alt.Text("label:N"))
     return base.with_hidden_cells(grid, cells, text, "n")
 
 

@@ -52,7 +52,7 @@ def domain_moves(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLevel
             scale=x_scale,
             axis=alt.Axis(format="%"),
         ),
-        x2="discharge:Q",
+        x2=alt.X2("discharge:Q"),
     )
     start = base.mark_point(size=70, filled=False, strokeWidth=2).encode(
         x=alt.X("admission:Q", scale=x_scale)
@@ -66,7 +66,7 @@ def domain_moves(df: pd.DataFrame, *, missing: str = SUPPRESSED) -> alt.TopLevel
         layers.append(
             alt.Chart(hidden[["label"]].assign(text=missing))
             .mark_text(align="left", dx=4, fontSize=10, fontStyle="italic", color=GREY)
-            .encode(y=alt.Y("label:N", sort=order), x=alt.datum(0), text="text:N")
+            .encode(y=alt.Y("label:N", sort=order), x=alt.datum(0), text=alt.Text("text:N"))
         )
     return alt.layer(*layers)
 

@@ -17,9 +17,9 @@ def retention_curve(df: pd.DataFrame, points: dict[int, float] | None = None) ->
         x=alt.X("day:Q", title="Days since admission")
     )
     band = base.mark_area(opacity=0.2, color=BLUE, interpolate="step-after").encode(
-        y=_pct("ci_low", "Still engaged"), y2="ci_high:Q"
+        y=_pct("ci_low", "Still engaged"), y2=alt.Y2("ci_high:Q")
     )
-    line = base.mark_line(color=BLUE, interpolate="step-after").encode(y="retention:Q")
+    line = base.mark_line(color=BLUE, interpolate="step-after").encode(y=alt.Y("retention:Q"))
     if points is None:
         marks_df = df[df["day"].isin([30, 60, 90])]
     else:
@@ -28,15 +28,17 @@ def retention_curve(df: pd.DataFrame, points: dict[int, float] | None = None) ->
         alt.Chart(marks_df)
         .mark_point(filled=True, size=70, color=RED)
         .encode(
-            x="day:Q",
-            y="retention:Q",
+            x=alt.X("day:Q"),
+            y=alt.Y("retention:Q"),
             tooltip=[alt.Tooltip("day:Q"), alt.Tooltip("retention:Q", format=".1%")],
         )
     )
     labels = (
         alt.Chart(marks_df)
         .mark_text(dy=-12, color=RED)
-        .encode(x="day:Q", y="retention:Q", text=alt.Text("retention:Q", format=".0%"))
+        .encode(
+            x=alt.X("day:Q"), y=alt.Y("retention:Q"), text=alt.Text("retention:Q", format=".0%")
+        )
     )
     return alt.layer(band, line, marks, labels)
 
@@ -75,7 +77,7 @@ def rate_bars(df: pd.DataFrame, title: str, *, missing: str = SUPPRESSED) -> alt
     marks = (
         alt.Chart(hidden.assign(text=missing))
         .mark_text(align="left", dx=4, fontSize=10, fontStyle="italic", color=GREY)
-        .encode(y=alt.Y("label:N", sort=list(df["label"])), x=alt.datum(0), text="text:N")
+        .encode(y=alt.Y("label:N", sort=list(df["label"])), x=alt.datum(0), text=alt.Text("text:N"))
     )
     bars = (
         alt.Chart(df[df["rate"].notna()], width=WIDTH // 2, height=120)
