@@ -503,11 +503,25 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
 
     def exposed(unk: set[str]) -> set[str]:
         # the unknowns whose pivot row holds no other unknown (``_determined``), small
-        pivots, _ = elimination.reduce(unk)
-        alone = (p for p, row in pivots.items() if not any(c in unk for c in row if c != p))
-        return small.intersection(alone)
+        key = frozenset(unk)
+        if key not in seen:
+            pivots, _ = unknowns.reduce(unk)
+            seen.clear()
+            seen[key] = {p for p, row in pivots.items() if len(row) == 1} & small
+        return seen[key]
 
-    elimination = Elimination(both)
+    def hidden_too(pick: str, reduced: tuple[dict[str, dict[str, Any]], set[str]]) -> set[str]:
+        """``exposed(unknown | {pick})`` from the elimination of ``unknown`` (``reduced``):
+        a cell held by a row left without an unknown changes nothing; else the small cells
+        it exposed whose row holds ``pick`` are no longer fixed (their row is one and the
+        same whatever the elimination's order, since no row left without one holds it)."""
+        pivots, blocked = reduced
+        was = exposed(unknown)
+        return set(was) if pick in blocked else {u for u in was if not pivots[u].get(pick)}
+
+    unknowns = Elimination(both, known=False)  # what exposed reads: the unknowns alone
+    elimination = Elimination(both)  # what _frees reads: the known cells too
+    seen: dict[frozenset[str], set[str]] = {}
 
     joins: dict[frozenset[str], Joins] = {}
     duals: dict[str, Duals] = {}  # what proves each pinned target, this round
@@ -529,7 +543,7 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
         # the cells of the equations that hold the target (one pass, not one per shown cell)
         near = close(target)
         near_target = [c for c in shown if c in near]
-        pick = None
+        pick, reduced = None, None
         if linear:
             reduced = elimination.reduce(unknown)
             freeing, on_row = map(set, _frees(both, sorted(unknown), target, reduced))
@@ -554,12 +568,16 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
             pick = options[0] if options else None
         if pick is None:
             return _reveal(cells, reasons, k)  # nothing left: all that could protect is hidden
+        if reduced is not None:  # the next round's exposed cells follow from this one's
+            after = hidden_too(pick, reduced)
+            seen.clear()
+            seen[frozenset(unknown | {pick})] = after
         unknown.add(pick)
         reasons[pick] = COMPLEMENTARY
 
 
 class Elimination:
-    """``_reduce(eqs, sorted(unknown), known=True)`` made one part at a time: the unknowns
+    """``_reduce(eqs, sorted(unknown), known=known)`` made one part at a time: the unknowns
     that the equations join are a part, and no operation of the elimination mixes two
     parts' rows (a row holds the unknowns of one part, and only those are pivots), so each
     part's pivot rows are those of the whole, made from its own rows in their order. A part
@@ -579,10 +597,13 @@ class Elimination:
     ['a', 'b', 'c', 'd', 'y'] [] True
     >>> len(e.done)  # the parts made: {a, b}, {c, d} and {a, b, y}, each once
     3
+    >>> pivots, _ = Elimination(eqs, known=False).reduce({"a", "b", "y"})
+    >>> pivots == _reduce(eqs, ["a", "b", "y"], known=False)[0], pivots["y"]
+    (True, {'y': 1})
     """
 
-    def __init__(self, eqs: tuple[dict[str, int], ...]) -> None:
-        self.eqs = eqs
+    def __init__(self, eqs: tuple[dict[str, int], ...], *, known: bool = True) -> None:
+        self.eqs, self.known = eqs, known
         self.held: dict[str, list[int]] = {}  # cell -> the equations that hold it
         for i, eq in enumerate(eqs):
             for c, a in eq.items():
@@ -621,12 +642,15 @@ class Elimination:
             key = frozenset(part)
             if key not in self.done:
                 rows = sorted({i for c in part for i in self.held[c]})
-                made, rest = _reduce(tuple(self.eqs[i] for i in rows), sorted(part), known=True)
+                mine = tuple(self.eqs[i] for i in rows)
+                made, rest = _reduce(mine, sorted(part), known=self.known)
                 self.done[key] = rows, made, {c for row in rest for c in row}
             rows, made, cells = self.done[key]
             used.update(rows)
             pivots.update(made)
             blocked |= cells
+        if not self.known:
+            return pivots, set()  # the unknowns' columns alone: no row left without one
         for i, eq in enumerate(self.eqs):
             if i not in used:  # no unknown: a row of the known cells as it is
                 blocked.update(c for c, a in eq.items() if a)
