@@ -299,6 +299,8 @@ class Duals:
     [True, False, True, False, False, True]
     >>> d.steady(held, ["b", "z"]), d.steady(held, ["b", "a"])
     (True, False)
+    >>> Duals(d.rows, d.col, d.ends[:1]).steady(held, ["b"])  # one end alone proves nothing
+    False
     """
 
     rows: dict[int, int]  # an equation's id -> its row in the programme
