@@ -96,13 +96,14 @@ lint: $(STAMP) ## ruff lint and format check only
 	$(BIN)/ruff check iop_metrics tests bench
 	$(BIN)/ruff format --check iop_metrics tests bench
 
-bench: $(STAMP) ## the sample report cold and warm, ~1M and ~10M beside peers/floors, the 10M network run (BENCH_ARGS="--sizes 1M --run-size 1M --no-fresh"), EHR and FHIR imports, the sites comparison, the outcomes key and the recovery keys at ~10M
+bench: $(STAMP) ## the sample report cold and warm, ~1M and ~10M beside peers/floors, the 10M network run (BENCH_ARGS="--sizes 1M --run-size 1M --no-fresh"), EHR and FHIR imports, the sites comparison, the outcomes key and the recovery keys at ~10M, the sample's July joint suppression plan
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/import_export.py
 	$(BIN)/python bench/fhir.py
 	$(BIN)/python bench/sites.py
 	$(BIN)/python bench/outcomes.py
 	$(BIN)/python bench/recovery.py
+	$(BIN)/python bench/plan.py
 
 bench-spark: spark ## one month's document on DuckDB and on local Spark, ~1M and ~10M sessions
 	$(BIN)/python bench/spark.py

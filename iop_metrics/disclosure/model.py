@@ -205,32 +205,43 @@ def _determined(eqs: tuple[dict[str, int], ...], unknown: list[str]) -> set[str]
 
 
 def _frees(
-    eqs: tuple[dict[str, int], ...], unknown: list[str], target: str
+    eqs: tuple[dict[str, int], ...],
+    unknown: list[str],
+    target: str,
+    reduced: tuple[dict[str, dict[str, Any]], set[str]] | None = None,
 ) -> tuple[list[str], list[str]]:
     """The cells that, hidden too, would no longer let the equations fix ``target`` (an
     unknown they fix): hiding ``c`` frees it exactly when no equation left without an
     unknown holds c (c's column lies in the span of the unknowns' columns) and target's
     reduced row holds c (the solution of that system moves ``target``), in name order; and
     every shown cell of that row (when none frees it alone, one of them hidden cuts one of
-    the ways the target is worked out: a cell off the row cuts none)."""
+    the ways the target is worked out: a cell off the row cuts none). ``reduced``: the pivot
+    rows and the cells of the rows left without an unknown, made already (``Elimination``)."""
     hidden = set(unknown)
     others = sorted({c for eq in eqs for c in eq} - hidden)
     if not eqs or not others:
         return [], []
-    pivots, rest = _reduce(eqs, unknown, known=True)
+    if reduced is None:
+        pivots, rest = _reduce(eqs, unknown, known=True)
+        reduced = pivots, {c for row in rest for c in row}
+    pivots, blocked = reduced
     mine = pivots.get(target, {})
     if any(c in hidden for c in mine if c != target):
         return [], []  # target is not fixed: nothing to free
-    blocked = {c for row in rest for c in row}
     row = [c for c in others if mine.get(c)]
     return [c for c in row if c not in blocked], row
 
 
 def _pinned(
-    cells: Cells, unknown: set[str], bounds: dict[str, tuple[int, float | None]], targets: set[str]
+    cells: Cells,
+    unknown: set[str],
+    bounds: dict[str, tuple[int, float | None]],
+    targets: set[str],
+    duals: dict[str, Duals] | None = None,
 ) -> set[str]:
     """The target cells that the exact equations and the bounds a reader knows (labels, no
-    negative count) narrow to one whole number (linear programming over the unknowns)."""
+    negative count) narrow to one whole number (linear programming over the unknowns).
+    ``duals``: filled with each pinned target's ``Duals`` (what cannot widen it)."""
     import numpy as np
 
     order = sorted(unknown)
@@ -256,27 +267,72 @@ def _pinned(
             ordered = [t for t, w in zip(ordered, spread, strict=True) if w < 2 - 1e-6]
     out = set()
     for t in ordered:
-        ends = []
+        ends, certificate = [], []
         for sense in (1.0, -1.0):
             goal = np.zeros(len(order))
             goal[col[t]] = sense
             found = solve(goal)
             ends.append(sense * found[1] if found is not None else None)
+            if found is not None:
+                certificate.append(found[2])
         lo, hi = ends
         if lo is not None and hi is not None and math.floor(hi + 1e-6) - math.ceil(lo - 1e-6) < 1:
             out.add(t)
+            if duals is not None:
+                duals[t] = Duals(solve.rows, col, certificate)  # type: ignore[attr-defined]
     return out
+
+
+@dataclass(frozen=True)
+class Duals:
+    """What proves a target's least and greatest value (``_pinned``): for each, the
+    programme's row duals ``y`` and reduced costs. A cell whose reduced cost is 0 in both
+    (a known one's: ``-y @`` its column, over the programme's rows) can be hidden, or lose
+    its bounds, and the two values stay what they are: ``y`` stays a dual solution with the
+    same objective (LP duality), so the target stays pinned without another programme.
+
+    >>> one, two, off = {"t": 1, "a": -1, "b": -1}, {"b": 1, "c": -1, "d": 1}, {"z": 1}
+    >>> held = {"a": [one], "b": [one, two], "c": [two], "d": [two], "z": [off]}
+    >>> y = (1.0, 1.0)  # the least t: t = a + b = a + c - d
+    >>> d = Duals({id(one): 0, id(two): 1}, {"t": 0}, [(y, (0.0,)), (y, (0.0,))])
+    >>> [d.steady(held, [c]) for c in ("t", "a", "b", "c", "d", "z")]
+    [True, False, True, False, False, True]
+    >>> d.steady(held, ["b", "z"]), d.steady(held, ["b", "a"])
+    (True, False)
+    >>> Duals(d.rows, d.col, d.ends[:1]).steady(held, ["b"])  # one end alone proves nothing
+    False
+    """
+
+    rows: dict[int, int]  # an equation's id -> its row in the programme
+    col: dict[str, int]  # an unknown -> its column
+    ends: list[tuple[Any, Any]]  # (row duals, reduced costs) of the least and greatest value
+
+    def steady(self, held: Mapping[str, list[dict[str, int]]], relaxed: list[str]) -> bool:
+        """True when hiding ``relaxed`` (known cells, or unknowns freed of their bounds)
+        leaves both values as they are: every one's reduced cost is 0 at both ends."""
+        if len(self.ends) < 2:
+            return False
+        for y, reduced in self.ends:
+            for c in relaxed:
+                if c in self.col:
+                    cost = reduced[self.col[c]]
+                else:
+                    rows = [(self.rows.get(id(e)), e[c]) for e in held.get(c, ())]
+                    cost = sum(y[i] * a for i, a in rows if i is not None)
+                if abs(cost) > 1e-9:
+                    return False
+        return True
 
 
 def _programme(
     cells: Cells, order: list[str], bounds: dict[str, tuple[int, float | None]]
-) -> Callable[[Any], tuple[Any, float] | None]:
+) -> Callable[[Any], tuple[Any, float, tuple[Any, Any]] | None]:
     """The unknowns ``order`` under the exact equations (the other cells at their values) and
     ``bounds`` (default: no negative count), as one HiGHS model: ``solve(goal)`` minimizes
-    ``goal @ x`` and gives ``(x, goal @ x)``, or None when it has no least value. Only the
-    objective changes between solves, so each starts from the last one's basis (a fresh
-    ``scipy.optimize.linprog`` per objective, the same solver, cost 10x more: most of the
-    time of a plan)."""
+    ``goal @ x`` and gives ``(x, goal @ x, (row duals, reduced costs))``, or None when it
+    has no least value. Only the objective changes between solves, so each starts from the
+    last one's basis (a fresh ``scipy.optimize.linprog`` per objective, the same solver,
+    cost 10x more: most of the time of a plan)."""
     import highspy
     import numpy as np
 
@@ -310,13 +366,16 @@ def _programme(
     h.passModel(lp)
     every = np.arange(n, dtype=np.int32)
 
-    def solve(goal: Any) -> tuple[Any, float] | None:
+    def solve(goal: Any) -> tuple[Any, float, tuple[Any, Any]] | None:
         h.changeColsCost(n, every, np.asarray(goal, dtype=float))
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
-        return np.array(h.getSolution().col_value), h.getInfo().objective_function_value
+        got = h.getSolution()
+        value = h.getInfo().objective_function_value
+        return np.array(got.col_value), value, (np.array(got.row_dual), np.array(got.col_dual))
 
+    solve.rows = {id(eq): i for i, eq in enumerate(rows)}  # type: ignore[attr-defined]
     return solve
 
 
@@ -380,18 +439,23 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
         small total each pin the rest); none when even every label dropped does not."""
         # the labels of the cells in an equation with it, or with one of its atoms, first
         # (a label further away bounds it only through these; trying each costs a programme)
-        mine, _ = reach(unknown, target)
+        mine = reach(unknown, target)
         nearby = close(target)
         labelled = sorted(
             (c for c, r in reasons.items() if r == SMALL and c in mine),
             key=lambda c: (c not in nearby, -values[c], c),
         )
+        proof = duals.get(target)
         for c in [c for c in labelled if c in nearby]:
+            if proof is not None and proof.steady(held, [c]):
+                continue  # its label bounds nothing the target's values rest on
             trial = {**bounds(), c: (_least(values[c]), None)}
             if target not in _pinned(cells, mine, trial, {target}):
                 return [c]
 
         def frees(n: int) -> bool:  # the first n labels dropped together free it
+            if proof is not None and proof.steady(held, labelled[:n]):
+                return False
             trial = {**bounds(), **{c: (_least(values[c]), None) for c in labelled[:n]}}
             return target not in _pinned(cells, mine, trial, {target})
 
@@ -417,34 +481,52 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
             out |= {c for eq in held.get(a, ()) for c in eq}
         return out
 
-    def reach(unk: set[str], target: str) -> tuple[set[str], set[str]]:
+    def reach(unk: set[str], target: str, more: str | None = None) -> set[str]:
         """The unknowns that equations join to ``target`` through unknowns (the only ones
-        its least and greatest value depend on) and the known cells of those equations
-        (the only shown cells whose hiding can widen it)."""
-        mine, around, todo = {target}, set(), [target]
-        while todo:
-            for eq in held.get(todo.pop(), ()):
-                for c in eq:
-                    if c not in unk:
-                        around.add(c)
-                    elif c not in mine:
-                        mine.add(c)
-                        todo.append(c)
-        return mine, around
+        its least and greatest value depend on), with ``more`` hidden too (``Joins``, made
+        once per set of unknowns)."""
+        key = frozenset(unk)
+        if key not in joins:
+            joins.clear()  # the unknowns only grow: an older set is not asked again
+            joins[key] = Joins(held, key)
+        return joins[key].reach(target, more)
 
     def widen(target: str, candidates: list[str]) -> str | None:
         """The first of ``candidates`` (shown cells) whose hiding leaves ``target`` more than
         one whole value under the bounds (a hidden one taken as k or more)."""
+        proof = duals.get(target)
         for c in candidates:
-            trial = unknown | {c}
-            mine, _ = reach(trial, target)
+            if proof is not None and proof.steady(held, [c]):
+                continue  # hidden, it leaves the target's least and greatest value as they are
+            mine = reach(unknown, target, c)
             if target not in _pinned(cells, mine, {**bounds(), c: (k, None)}, {target}):
                 return c
         return None
 
     def exposed(unk: set[str]) -> set[str]:
-        found = _determined(both, sorted(unk)) & small
-        return found
+        # the unknowns whose pivot row holds no other unknown (``_determined``), small
+        key = frozenset(unk)
+        if key not in seen:
+            pivots, _ = unknowns.reduce(unk)
+            seen.clear()
+            seen[key] = {p for p, row in pivots.items() if len(row) == 1} & small
+        return seen[key]
+
+    def hidden_too(pick: str, reduced: tuple[dict[str, dict[str, Any]], set[str]]) -> set[str]:
+        """``exposed(unknown | {pick})`` from the elimination of ``unknown`` (``reduced``):
+        a cell held by a row left without an unknown changes nothing; else the small cells
+        it exposed whose row holds ``pick`` are no longer fixed (their row is one and the
+        same whatever the elimination's order, since no row left without one holds it)."""
+        pivots, blocked = reduced
+        was = exposed(unknown)
+        return set(was) if pick in blocked else {u for u in was if not pivots[u].get(pick)}
+
+    unknowns = Elimination(both, known=False)  # what exposed reads: the unknowns alone
+    elimination = Elimination(both)  # what _frees reads: the known cells too
+    seen: dict[frozenset[str], set[str]] = {}
+
+    joins: dict[frozenset[str], Joins] = {}
+    duals: dict[str, Duals] = {}  # what proves each pinned target, this round
 
     # Hiding more, or saying less of a hidden cell, only ever widens what a reader can
     # allow: a small cell once found free stays free, so it is not checked again.
@@ -453,7 +535,8 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
         found = exposed(unknown)
         linear = bool(found)
         if not found:
-            found = _pinned(cells, unknown, bounds(), small - free)
+            duals.clear()
+            found = _pinned(cells, unknown, bounds(), small - free, duals)
             free |= small - found
         if not found:
             return _reveal(cells, reasons, k)
@@ -462,9 +545,10 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
         # the cells of the equations that hold the target (one pass, not one per shown cell)
         near = close(target)
         near_target = [c for c in shown if c in near]
-        pick = None
+        pick, reduced = None, None
         if linear:
-            freeing, on_row = map(set, _frees(both, sorted(unknown), target))
+            reduced = elimination.reduce(unknown)
+            freeing, on_row = map(set, _frees(both, sorted(unknown), target, reduced))
             pick = next((c for c in near_target + shown if c in freeing), None)
             if pick is None:  # several ways fix it: cut one (the smallest cell on its row)
                 pick = next((c for c in near_target + shown if c in on_row), None)
@@ -480,13 +564,152 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
                     reasons.update(dict.fromkeys(dropped, COMPLEMENTARY))
                     continue
         if pick is None:
-            loose = [c for c in near_target if c not in exposed(unknown | {c})]
-            options = loose or near_target or shown
+            # a shown cell is never small, so hiding it never exposes itself: the cells of
+            # the equations that hold the target first, as they come
+            options = near_target or shown
             pick = options[0] if options else None
         if pick is None:
             return _reveal(cells, reasons, k)  # nothing left: all that could protect is hidden
+        if reduced is not None:  # the next round's exposed cells follow from this one's
+            after = hidden_too(pick, reduced)
+            seen.clear()
+            seen[frozenset(unknown | {pick})] = after
         unknown.add(pick)
         reasons[pick] = COMPLEMENTARY
+
+
+class Elimination:
+    """``_reduce(eqs, sorted(unknown), known=known)`` made one part at a time: the unknowns
+    that the equations join are a part, and no operation of the elimination mixes two
+    parts' rows (a row holds the unknowns of one part, and only those are pivots), so each
+    part's pivot rows are those of the whole, made from its own rows in their order. A part
+    is made once and kept: hiding one more cell changes only the part it joins.
+
+    >>> eqs = ({"a": 1, "b": 1, "x": -1}, {"a": 1, "y": -1}, {"c": 1, "d": 1, "z": -1},
+    ...        {"x": 1, "y": -1, "z": 1}, {"c": 1, "d": -1, "w": -1})
+    >>> def whole(unknown):  # the elimination of every row at once
+    ...     pivots, rest = _reduce(eqs, sorted(unknown), known=True)
+    ...     return pivots, {c for row in rest for c in row}
+    >>> e = Elimination(eqs)
+    >>> for unknown in ({"a", "b", "c", "d"}, {"a", "b", "y"}, {"a", "b", "y", "c", "d"}):
+    ...     pivots, blocked = e.reduce(unknown)
+    ...     print(sorted(pivots), sorted(blocked), (pivots, blocked) == whole(unknown))
+    ['a', 'b', 'c', 'd'] ['x', 'y', 'z'] True
+    ['a', 'b', 'y'] ['c', 'd', 'w', 'z'] True
+    ['a', 'b', 'c', 'd', 'y'] [] True
+    >>> len(e.done)  # the parts made: {a, b}, {c, d} and {a, b, y}, each once
+    3
+    >>> pivots, _ = Elimination(eqs, known=False).reduce({"a", "b", "y"})
+    >>> pivots == _reduce(eqs, ["a", "b", "y"], known=False)[0], pivots["y"]
+    (True, {'y': 1})
+    """
+
+    def __init__(self, eqs: tuple[dict[str, int], ...], *, known: bool = True) -> None:
+        self.eqs, self.known = eqs, known
+        self.held: dict[str, list[int]] = {}  # cell -> the equations that hold it
+        for i, eq in enumerate(eqs):
+            for c, a in eq.items():
+                if a:
+                    self.held.setdefault(c, []).append(i)
+        # a part's unknowns -> its equations, its pivot rows, the cells of its rows left
+        # without an unknown
+        self.done: dict[frozenset[str], tuple[list[int], dict[str, dict[str, Any]], set[str]]]
+        self.done = {}
+
+    def reduce(self, unknown: set[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+        """The pivot rows, and the cells of the rows left without an unknown (``_reduce``'s
+        two results, the second as the set of their cells)."""
+        parent = {c: c for c in unknown if c in self.held}
+
+        def root(c: str) -> str:
+            while parent[c] != c:
+                parent[c] = parent[parent[c]]
+                c = parent[c]
+            return c
+
+        for c in parent:
+            for i in self.held[c]:
+                for d in self.eqs[i]:
+                    if d in parent:
+                        a, b = root(c), root(d)
+                        if a != b:
+                            parent[b] = a
+        parts: dict[str, set[str]] = {}
+        for c in parent:
+            parts.setdefault(root(c), set()).add(c)
+        pivots: dict[str, dict[str, Any]] = {}
+        blocked: set[str] = set()
+        used: set[int] = set()
+        for part in parts.values():
+            key = frozenset(part)
+            if key not in self.done:
+                rows = sorted({i for c in part for i in self.held[c]})
+                mine = tuple(self.eqs[i] for i in rows)
+                made, rest = _reduce(mine, sorted(part), known=self.known)
+                self.done[key] = rows, made, {c for row in rest for c in row}
+            rows, made, cells = self.done[key]
+            used.update(rows)
+            pivots.update(made)
+            blocked |= cells
+        if not self.known:
+            return pivots, set()  # the unknowns' columns alone: no row left without one
+        for i, eq in enumerate(self.eqs):
+            if i not in used:  # no unknown: a row of the known cells as it is
+                blocked.update(c for c, a in eq.items() if a)
+        return pivots, blocked
+
+
+class Joins:
+    """The unknowns that equations join (``held``: cell -> the equations that hold it), as
+    connected components over the unknowns ``unk`` (union-find, made once): ``reach`` gives
+    the target's, and the one it would have with one more cell hidden, without a search.
+
+    >>> j = Joins({"a": [{"a": 1, "b": -1}], "b": [{"a": 1, "b": -1}, {"b": 1, "c": -1}],
+    ...            "c": [{"b": 1, "c": -1}, {"c": 1, "d": -1}], "d": [{"c": 1, "d": -1}]},
+    ...           frozenset("abd"))
+    >>> sorted(j.reach("a")), sorted(j.reach("d")), sorted(j.reach("a", "c"))
+    (['a', 'b'], ['d'], ['a', 'b', 'c', 'd'])
+    >>> sorted(j.reach("d", "a")), sorted(j.reach("a", "e"))
+    (['d'], ['a', 'b'])
+    """
+
+    def __init__(self, held: Mapping[str, list[dict[str, int]]], unk: frozenset[str]) -> None:
+        self.held, self.unk = held, unk
+        parent = {c: c for c in unk}
+
+        def root(c: str) -> str:
+            while parent[c] != c:
+                parent[c] = parent[parent[c]]
+                c = parent[c]
+            return c
+
+        done: set[int] = set()  # each equation once, however many unknowns it holds
+        for c in unk:
+            for eq in held.get(c, ()):
+                if id(eq) in done:
+                    continue
+                done.add(id(eq))
+                a = root(c)
+                for d in eq:
+                    if d in parent:
+                        b = root(d)
+                        if a != b:
+                            parent[b] = a
+        self.root: dict[str, str] = {c: root(c) for c in unk}
+        self.parts: dict[str, set[str]] = {}
+        for c, r in self.root.items():
+            self.parts.setdefault(r, set()).add(c)
+
+    def reach(self, target: str, more: str | None = None) -> set[str]:
+        """The unknowns joined to ``target`` (an unknown), with ``more`` (a known cell)
+        hidden too: its equations then join the parts of the unknowns they hold."""
+        mine = self.parts[self.root[target]]
+        if more is None or more in self.unk:
+            return set(mine)
+        touched = {self.root[d] for eq in self.held.get(more, ()) for d in eq if d in self.root}
+        if self.root[target] not in touched:
+            return set(mine)
+        return {more}.union(*(self.parts[r] for r in touched))
 
 
 def _least(value: int) -> int:
