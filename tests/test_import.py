@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import ROOT, SAMPLE
+from helpers import once_per_session
 
 from iop_metrics.cli import main
 from iop_metrics.compute.metrics import document
@@ -41,14 +42,34 @@ def _example(tmp_path: Path) -> tuple[Path, Path]:
     return EXAMPLE / "export", tmp_path / "mapping.toml"
 
 
-@pytest.fixture(scope="module")
-def imported(tmp_path_factory) -> tuple[Path, Path, dict]:
-    tmp = tmp_path_factory.mktemp("imp")
+def _imported(tmp: Path) -> tuple[Path, Path, dict]:
     export, mapping = _example(tmp)
     report, _ = import_export(export, mapping, tmp / "contract")
     db = tmp / "imported.duckdb"
     load(tmp / "contract", db)
     return tmp, db, report
+
+
+@pytest.fixture(scope="session")
+def imported(tmp_path_factory) -> tuple[Path, Path, dict]:
+    """The example export imported into a contract folder and that folder loaded, once per
+    session (``once_per_session``: not once per xdist worker); the tests only read them."""
+    return once_per_session(tmp_path_factory, "test-import-imported", _imported)
+
+
+def _mapped(tmp: Path) -> tuple[Path, Path]:
+    export, mapping = _example(tmp)
+    db = tmp / "ehr.duckdb"
+    assert main(["load", str(export), "--mapping", str(mapping), "--db", str(db)]) == 0
+    return db, mapping
+
+
+@pytest.fixture(scope="session")
+def mapped(tmp_path_factory) -> tuple[Path, Path]:
+    """``iop-metrics load EXPORT --mapping M`` of the example export (the database and M), once
+    per session for the tests that read such a database (the report's data quality section and
+    header); they only read it."""
+    return once_per_session(tmp_path_factory, "test-import-mapped", _mapped)
 
 
 def test_the_example_export_imports_to_exactly_the_metrics_of_the_sample(imported, sample_db):
@@ -457,13 +478,11 @@ def test_a_draft_lists_every_column_and_code_and_once_decided_imports_like_the_h
     assert report["tables"]["episodes"]["rows_written"] == 1345
 
 
-def test_the_reports_data_quality_section_summarizes_the_import(tmp_path, sample_db):
+def test_the_reports_data_quality_section_summarizes_the_import(mapped, sample_db):
     from iop_metrics.report.data import gather
     from iop_metrics.report.pages import data_quality
 
-    export, mapping = _example(tmp_path)
-    db = tmp_path / "ehr.duckdb"
-    assert main(["load", str(export), "--mapping", str(mapping), "--db", str(db)]) == 0
+    db, mapping = mapped
     q = Query.of(parse_period("2026-09", today=TODAY))
     sha = hashlib.sha256(mapping.read_bytes()).hexdigest()
     for path, expected in ((db, True), (sample_db, False)):
@@ -658,19 +677,16 @@ def test_a_wrong_date_format_is_one_line_per_column_with_its_count_and_the_guess
     ], err
 
 
-def test_the_header_names_a_site_as_the_index_does(tmp_path, imported):
+def test_the_header_names_a_site_as_the_index_does(mapped, imported):
     """The export's label for a site code ("North Campus" for north) reaches the report's
     header as the index names the scope; a database loaded without a mapping keeps the code."""
 
     from iop_metrics.compute.query import Scope
-    from iop_metrics.ingest.importer import load_mapped
     from iop_metrics.report.data import gather
     from iop_metrics.report.sections import header
     from iop_metrics.run.archive import scope_name, site_names
 
-    export, mapping = _example(tmp_path)
-    db = tmp_path / "mapped.duckdb"
-    load_mapped(export, db, mapping)
+    db, _ = mapped  # loaded through the mapping (load --mapping: importer.load_mapped)
     con = duckdb.connect(str(db), read_only=True)
     try:
         q = Query.of(parse_period("2026-09", today=TODAY), scope=Scope(site="north"))
