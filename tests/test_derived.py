@@ -94,11 +94,12 @@ def test_the_recovery_derived_tables_change_no_row_on_the_day_a_row_is_dated():
 
     a, b = noms_dataset(), follow_dataset()
     con = memory_db({k: a[k] + b[k] for k in a})
-    days = sorted({r["collected_on"] for r in a["noms"] + b["noms"]})
-    for day in (dt.date.fromisoformat(str(d)) for d in days):
-        for as_of in (day, day - dt.timedelta(days=1)):
-            q = Query(month(as_of.year, as_of.month).previous(), as_of, Scope(None), 14)
-            _recovery_same(con, q)
+    days = {dt.date.fromisoformat(str(r["collected_on"])) for r in a["noms"] + b["noms"]}
+    # each as_of once: a day before a row's date is often another row's date (57 of 64)
+    as_ofs = sorted(days | {day - dt.timedelta(days=1) for day in days})
+    for as_of in as_ofs:
+        q = Query(month(as_of.year, as_of.month).previous(), as_of, Scope(None), 14)
+        _recovery_same(con, q)
 
 
 def test_a_load_builds_them_and_the_sample_figures_agree():
