@@ -46,7 +46,7 @@ def _calls() -> tuple[list[dict[str, Any]], Any]:
         t = _cpu()
         out = base(cells, k, forced=forced)
         spent = _cpu() - t
-        calls.append({"cells": cells, "k": k, "forced": forced, "reasons": out, "cpu": spent})
+        calls.append({"cells": cells, "k": k, "forced": forced, "reasons": dict(out), "cpu": spent})
         return out
 
     linked.protect = suppress.protect = recording
@@ -158,10 +158,17 @@ def check(paths: list[Path], only: str | None) -> int:
         times[head] = times.get(head, 0.0) + spent
         before[head] = before.get(head, 0.0) + c.get("cpu", 0.0)
         seen += 1
-        if json.dumps(got) != json.dumps(c["reasons"]):
+        want = c["reasons"]
+        if c["case"].startswith("small"):
+            # suppress_report adds the rates and estimates it hides to the dict protect gave
+            # (recorded as it was after): protect's own entries come first, in order
+            want = dict(list(want.items())[: len(got)])
+            later = set(c["reasons"]) - set(want)
+            assert not later & set(got) and {c["reasons"][x] for x in later} <= {"rate", "estimate"}
+        if json.dumps(got) != json.dumps(want):
             wrong += 1
-            extra = {x: got[x] for x in got if c["reasons"].get(x) != got[x]}
-            gone = {x: w for x, w in c["reasons"].items() if got.get(x) != w}
+            extra = {x: got[x] for x in got if want.get(x) != got[x]}
+            gone = {x: w for x, w in want.items() if got.get(x) != w}
             print("DIFFERS", c["case"], "added", extra, "lost", gone)
         print(f"{c['case']:24} {spent:7.2f} s (recorded {c.get('cpu', 0):7.2f} s)", flush=True)
     for head, s in times.items():

@@ -527,6 +527,8 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
 
     joins: dict[frozenset[str], Joins] = {}
     duals: dict[str, Duals] = {}  # what proves each pinned target, this round
+    changed: list[str] = []  # the cells hidden or unlabelled, in turn
+    proven: dict[str, tuple[Duals, int]] = {}  # a pinned target's proof, and len(changed) then
 
     # Hiding more, or saying less of a hidden cell, only ever widens what a reader can
     # allow: a small cell once found free stays free, so it is not checked again.
@@ -535,8 +537,18 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
         found = exposed(unknown)
         linear = bool(found)
         if not found:
+            # a target pinned before stays pinned while every cell hidden or unlabelled
+            # since has a reduced cost of 0 in its proof: no programme for it
+            still = {
+                t: proof
+                for t, (proof, at) in proven.items()
+                if t in small - free and proof.steady(held, changed[at:])
+            }
             duals.clear()
-            found = _pinned(cells, unknown, bounds(), small - free, duals)
+            rest = small - free - set(still)
+            found = (_pinned(cells, unknown, bounds(), rest, duals) if rest else set()) | set(still)
+            duals.update(still)
+            proven = {t: (duals[t], len(changed)) for t in found}
             free |= small - found
         if not found:
             return _reveal(cells, reasons, k)
@@ -562,6 +574,7 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
                 dropped = relabel(target)
                 if dropped:
                     reasons.update(dict.fromkeys(dropped, COMPLEMENTARY))
+                    changed.extend(dropped)
                     continue
         if pick is None:
             # a shown cell is never small, so hiding it never exposes itself: the cells of
@@ -575,6 +588,7 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
             seen.clear()
             seen[frozenset(unknown | {pick})] = after
         unknown.add(pick)
+        changed.append(pick)
         reasons[pick] = COMPLEMENTARY
 
 
