@@ -720,6 +720,26 @@ def test_pinned_cells_are_the_ones_plain_linear_programmes_pin(system):
     assert _pinned(*system) == _pinned_by_linprog(*system)
 
 
+def test_a_cell_an_unbounded_objective_came_before_is_still_pinned():
+    """c0 = t1, shown as 0, pins c0 at 0; five targets, so the vertex pre-pass runs first, and
+    its objectives with no least value (c3 is bounded by nothing) once left the next solves
+    of the same HiGHS model failing too: c0 read as not pinned (found by the test above)."""
+    from iop_metrics.disclosure.model import _pinned
+
+    values = dict.fromkeys(("c0", "c1", "c2", "c3", "c4", "c5", "c6", "t1"), 0)
+    values |= {"c7": 2, "t0": 2, "t2": 2, "t3": 2}
+    exact = (
+        {"t0": -1, "c0": 1, "c2": 1, "c7": 1},
+        {"t1": -1, "c0": 1},
+        {"t2": -1, "t0": 1},
+        {"t3": -1, "c0": 1, "c1": 1, "c2": 1, "t0": 1},
+    )
+    cells = Cells(values, frozenset(values), exact)
+    unknown = {"c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "t0", "t3"}
+    bounds = {"c7": (1, K - 1), "t0": (1, K - 1)}
+    assert _pinned(cells, unknown, bounds, {"c0", "c1", "c2", "c3", "c4"}) == {"c0"}
+
+
 def test_a_hand_made_total_pins_its_small_parts():
     """2 = a + b with a and b each "<11" (1..10): both are 1; 3 = a + b leaves each 1 or 2."""
     from iop_metrics.disclosure.model import _pinned

@@ -370,6 +370,11 @@ def _programme(
         h.changeColsCost(n, every, np.asarray(goal, dtype=float))
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            # after an objective with no least value, HiGHS may report the next ones so from
+            # the basis it left: only a solve from scratch says so
+            h.clearSolver()
+            h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         got = h.getSolution()
         value = h.getInfo().objective_function_value
