@@ -291,3 +291,27 @@ def test_the_retention_cohort_is_hidden_to_protect_another_count_only_when_nothi
     assert headline("all:retention.cohort_admissions") and headline("monthly[2026-10].cohort")
     plain = protect(_cohort_case("cohort"), K)
     assert plain == {"cohort": "complementary", "t": "small", "y": "complementary"}
+
+
+def test_the_programs_30_60_90_day_retention_survives_at_the_whole_percent(sample_con):
+    # 252 admissions; 71 disengagements by day 30, 9 more by day 60, 2 more by day 90 (160,
+    # 132 and 121 at risk): 9 and 2 are each under K, but printed to the whole percent the
+    # estimates leave each of them more than one value, so all three are shown
+    from iop_metrics.disclosure.precision import km_events_pinned
+    from iop_metrics.report.data import gather
+
+    d = gather(sample_con, im.Query.of(im.parse_period("2026-10")), suppress=K)
+    r = d.shown["retention"]
+    assert (r["cohort_admissions"], r["day_30"], r["day_60"], r["day_90"]) == (
+        252,
+        0.71,
+        0.66,
+        0.65,
+    )
+    assert not any(key.startswith("retention.day_") for key in d.reasons)
+    # 8 disengagements among ~150: 1 point of rounding allows 7 or 9; 6 decimals pin the 8
+    rows = [(150, 0)] * 22 + [(148, 1)] * 8
+    after = 0.71 * (1 - 1 / 148) ** 8
+    assert not km_events_pinned(0.71, after, rows)
+    assert km_events_pinned(0.71, after, rows, digits=6)
+    assert not km_events_pinned(0.71, 0.71, [(150, 0)] * 30)  # none between: no count
