@@ -418,7 +418,8 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
     then, while some count of 1..k-1 (published or not) follows from the cells still shown,
     by the equations alone or with the bounds a reader knows (a "<k" cell is 1..k-1, a
     "suppressed" one taken to be k or more, no count is negative), the smallest shown nonzero
-    cell whose hiding frees it is hidden too (ties by name, so the choice is deterministic).
+    cell whose hiding frees it is hidden too (ties by name, so the choice is deterministic;
+    the target's neighbours first, and a headline figure, ``HEADLINE``, after every other).
     When only the labels pin it (a small total over parts that are each at least 1) and no
     shown cell frees it, small cells lose their "<k" label for "suppressed" (they are then
     known only to be counts of 1 or more, zeros being printed): one when one will do, else as
