@@ -239,3 +239,79 @@ def test_a_charts_data_never_prints_coarser_than_its_exact_value():
     # and a drawn 0.654 stands for 0.6535..0.6555: of 1,000, 654 or 655
     assert numerator_interval(0.654, 1000, drawn=True) == (654, 655)
     assert numerator_interval(0.654, 1000) == (654, 654)
+
+
+def _allowed(cells, hidden: set[str]) -> set[int]:
+    """The values of ``t`` (hidden "<K") a reader of ``_cohort_case`` allows: by enumeration,
+    every whole solution of its three equations with the shown cells at their values, ``u``
+    (never published) 0 or more and every other hidden cell K or more ("suppressed")."""
+    v = cells.values
+    out = set()
+    for t in range(1, K):
+        for u in range(0, v["W"]):
+            trial = {"t": t, "~u": u, "retention.cohort_admissions": t + u}
+            trial |= {"z": v["V"] - u, "y": v["W"] - t, "V": v["V"], "W": v["W"]}
+            if all(trial[c] == v[c] for c in v if c not in hidden | {"t", "~u"}) and all(
+                trial[c] >= K for c in hidden - {"t"}
+            ):
+                out.add(t)
+    return out
+
+
+def _cohort_case(cohort: str = "retention.cohort_admissions"):
+    """A count of 5 (``t``) fixed two ways: as the cohort of 60 less an unpublished 55 that the
+    shown 300 less 245 gives, and as 500 less 495. No single cell frees it, so the model cuts
+    one way per round, the smallest cell on the target's row first: the cohort (60) before
+    245 and 300."""
+    from iop_metrics.disclosure.model import Cells
+
+    values = {"t": 5, "~u": 55, cohort: 60, "V": 300, "z": 245, "W": 500, "y": 495}
+    exact = (
+        {cohort: -1, "t": 1, "~u": 1},
+        {"V": -1, "~u": 1, "z": 1},
+        {"W": -1, "t": 1, "y": 1},
+    )
+    return Cells(values, frozenset(c for c in values if c != "~u"), exact)
+
+
+def test_the_retention_cohort_is_hidden_to_protect_another_count_only_when_nothing_else_will():
+    """#30 item 5: a headline figure (``model.HEADLINE``: the retention cohort, whose hiding
+    hides the 30/60/90-day estimates) is tried after every other shown cell. By value alone
+    the cohort (60) goes, then 495 (two cells hidden); with the order 245 goes instead of the
+    cohort, then 495: as many cells hidden, the cohort shown, and the 5 still anything from 1
+    to 10 to a reader of what is shown."""
+    from iop_metrics.disclosure.model import headline, protect
+
+    cells = _cohort_case()
+    assert _allowed(cells, {"t"}) == {5} and _allowed(cells, {"t", "y"}) == {5}  # two ways
+    hidden = protect(cells, K)
+    assert hidden == {"t": "small", "y": "complementary", "z": "complementary"}
+    assert _allowed(cells, set(hidden)) == set(range(1, K))
+    # the same counts with a cohort of no such name (by value alone): the cohort goes
+    assert headline("all:retention.cohort_admissions") and headline("monthly[2026-10].cohort")
+    plain = protect(_cohort_case("cohort"), K)
+    assert plain == {"cohort": "complementary", "t": "small", "y": "complementary"}
+
+
+def test_the_programs_30_60_90_day_retention_survives_at_the_whole_percent(sample_con):
+    # 252 admissions; 71 disengagements by day 30, 9 more by day 60, 2 more by day 90 (160,
+    # 132 and 121 at risk): 9 and 2 are each under K, but printed to the whole percent the
+    # estimates leave each of them more than one value, so all three are shown
+    from iop_metrics.disclosure.precision import km_events_pinned
+    from iop_metrics.report.data import gather
+
+    d = gather(sample_con, im.Query.of(im.parse_period("2026-10")), suppress=K)
+    r = d.shown["retention"]
+    assert (r["cohort_admissions"], r["day_30"], r["day_60"], r["day_90"]) == (
+        252,
+        0.71,
+        0.66,
+        0.65,
+    )
+    assert not any(key.startswith("retention.day_") for key in d.reasons)
+    # 8 disengagements among ~150: 1 point of rounding allows 7 or 9; 6 decimals pin the 8
+    rows = [(150, 0)] * 22 + [(148, 1)] * 8
+    after = 0.71 * (1 - 1 / 148) ** 8
+    assert not km_events_pinned(0.71, after, rows)
+    assert km_events_pinned(0.71, after, rows, digits=6)
+    assert not km_events_pinned(0.71, 0.71, [(150, 0)] * 30)  # none between: no count

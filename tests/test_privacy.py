@@ -519,47 +519,83 @@ def test_the_program_and_its_sites_read_together_leak_nothing(sample_db):
     assert not _worked_out(values, hidden, _sums_a_reader_knows(values, queries), K)
 
 
-def test_the_external_retention_curve_and_its_estimates_stand_for_k_or_more():
-    """A drop of the Kaplan-Meier curve over the shown cohort gives its count away: in an
-    external report every published point (a drawn step, an estimate at 30/60/90 days)
-    stands for none or K or more disengagements since the point before it."""
+def _curve(start: int, drops: tuple[tuple[int, int], ...]):
+    """A Kaplan-Meier curve of ``start`` admissions, days 1..119, with ``drops`` (day,
+    disengagements) and nobody censored."""
     import pandas as pd
-
-    from iop_metrics.report.data import pooled_curve
 
     days = list(range(1, 120))
     events = [0] * len(days)
-    for day, n in ((3, 6), (10, 6), (20, 3), (45, 12), (70, 2), (100, 4)):
+    for day, n in drops:
         events[day - 1] = n
-    at_risk, left, retention, s = [], 200, [], 1.0
+    at_risk, left, retention, s = [], start, [], 1.0
     for e in events:
         at_risk.append(left)
         retention.append(s)
         s *= 1 - e / left
         left -= e
-    df = pd.DataFrame(
+    return pd.DataFrame(
         {"day": days, "at_risk": at_risk, "events": events, "retention": retention}
     ).assign(ci_low=lambda d: d.retention * 0.9, ci_high=lambda d: d.retention)
+
+
+def test_the_external_retention_curve_and_its_estimates_stand_for_k_or_more():
+    """A drop of the Kaplan-Meier curve over the shown cohort gives its count away: in an
+    external report every drawn step stands for none or K or more disengagements since the
+    point before it, and so does an estimate at 30/60/90 days unless, printed to the whole
+    percent (as an external copy prints it), it and the point before leave that count more
+    than one value to a reader who knows even the counts at risk (#30 item 5)."""
+    from iop_metrics.disclosure.precision import km_events_pinned
+    from iop_metrics.report.data import pooled_curve
+
+    drops = ((3, 6), (10, 6), (20, 3), (45, 12), (70, 2), (100, 4))
+    # 200 admissions: 30 stands for 15 (days 3, 10, 20): shown; 60 for 12 (day 45): shown;
+    # 90 for 2 (day 70) among 173 at risk, 86.5% then 85.5%: one more or one fewer prints
+    # the same, so it is shown. The step at day 11 (12 on days 3 and 10) would leave 30
+    # standing for 3 (day 20): it is not drawn; day 46 (12) leaves 60 none: drawn; the tail
+    # after 90 (4 on day 100) is not drawn
+    df = _curve(200, drops)
     drawn, unshown = pooled_curve(df, K)
-    # the estimates first: 30 stands for 15 (days 3, 10, 20): shown; 60 for 12 (day 45):
-    # shown; 90 for 2 (day 70): hidden. The step at day 11 (12 on days 3 and 10) would leave
-    # 30 standing for 3 (day 20): it is not drawn; day 46 (12) leaves 60 none: drawn; the
-    # tail after 60 (6 on days 70 and 100) is not drawn
-    assert drawn["day"].tolist() == [1, 30, 46, 60]
-    assert unshown == {90}
+    assert drawn["day"].tolist() == [1, 30, 46, 60, 90]
+    assert unshown == set()
     assert "events" not in drawn and "at_risk" not in drawn
-    points = [1, *sorted(set(drawn["day"]) | ({30, 60, 90} - unshown))]
+    # 60 admissions: the same 2 at day 70 among 33 at risk (55.0% to 51.7%) are pinned at the
+    # whole percent (one more would print 50%, one fewer 53%): 90 is hidden
+    small = _curve(60, drops)
+    drawn, unshown = pooled_curve(small, K)
+    assert drawn["day"].tolist() == [1, 30, 46, 60] and unshown == {90}
+    at = dict(zip(small["day"], small["retention"], strict=True))
+    rows = [(int(n), int(e)) for n, e in small[["at_risk", "events"]].iloc[59:89].to_numpy()]
+    assert km_events_pinned(at[60], at[90], rows)
+    for curve in (df, small):
+        drawn, unshown = pooled_curve(curve, K)
+        _each_point_stands_for_k_or_is_not_pinned(curve, drawn["day"].tolist())
+
+
+def _each_point_stands_for_k_or_is_not_pinned(curve, points: list[int]) -> None:
+    """Between two published points of a curve (``points``: days, the estimates shown among
+    them) none or K or more disengagements fell, or the second is an estimate that, printed
+    to the whole percent, leaves their count more than one value."""
+    from iop_metrics.disclosure.precision import km_events_pinned
+
+    at = dict(zip(curve["day"], curve["retention"], strict=True))
     for a, b in itertools.pairwise(points):
-        n = sum(e for d, e in zip(days, events, strict=True) if a <= d < b)
-        assert n == 0 or n >= K, (a, b, n)
+        seg = curve[(curve["day"] >= a) & (curve["day"] < b)]
+        n = int(seg["events"].sum())
+        if b in (30, 60, 90) and 0 < n < K:
+            rows = list(zip(seg["at_risk"].astype(int), seg["events"].astype(int), strict=True))
+            assert not km_events_pinned(at[a], at[b], rows), (a, b, n)
+        else:
+            assert n == 0 or n >= K, (a, b, n)
 
 
-def test_the_programs_30_day_estimate_is_shown_when_its_disengagements_allow(sample_db):
-    """The sample program's cohort of 252 has 71 disengagements before day 30: its 30-day
-    estimate stands for K or more and is shown (a drawn step before it once took all but 7 of
-    them and hid it, with the curve); 60 days stands for fewer than K since 30 and is hidden;
-    90 days for K or more since 30 and is shown. Each drawn point stands for none or K or
-    more disengagements since the one before it."""
+def test_the_programs_retention_estimates_are_shown_when_their_disengagements_allow(sample_db):
+    """The sample program's cohort of 252 has 71 disengagements before day 30, 9 more by day
+    60 and 2 more by day 90 (132 and 121 at risk): 30 stands for K or more and is shown; 60
+    and 90 stand for fewer than K since the point before, but printed to the whole percent
+    (71%, 66%, 65%) each leaves its count more than one value, so both are shown too (60 was
+    hidden at 0.1 point, #30 item 5). Each drawn step stands for none or K or more
+    disengagements since the one before it."""
     import duckdb
 
     from iop_metrics.report.data import gather
@@ -573,15 +609,12 @@ def test_the_programs_30_day_estimate_is_shown_when_its_disengagements_allow(sam
         con.close()
     r = d.shown["retention"]
     assert r["cohort_admissions"] == 252
-    assert round(r["day_30"], 4) == 0.7071 and round(r["day_90"], 4) == 0.6545
-    assert r["day_60"] is None and d.reasons["retention.day_60"] == "estimate"
-    assert "retention.day_30" not in d.reasons and "retention.day_90" not in d.reasons
-    assert d.curve["day"].tolist() == [1, 5, 7, 11, 15, 30, 65, 90]
+    assert (r["day_30"], r["day_60"], r["day_90"]) == (0.71, 0.66, 0.65)
+    assert not any(key.startswith("retention.day_") for key in d.reasons)
+    assert d.curve["day"].tolist() == [1, 5, 7, 11, 15, 30, 60, 90]
     before = dict(zip(full["day"], full["events"].cumsum() - full["events"], strict=True))
-    assert before[30] == 71
-    for a, b in itertools.pairwise(d.curve["day"].tolist()):
-        n = before[b] - before[a]
-        assert n == 0 or n >= K, (a, b, n)
+    assert (before[30], before[60], before[90]) == (71, 80, 82)
+    _each_point_stands_for_k_or_is_not_pinned(full, d.curve["day"].tolist())
 
 
 def test_a_hidden_90_day_estimate_is_hidden_in_its_trend_and_sparkline(sample_db):

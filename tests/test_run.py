@@ -341,14 +341,20 @@ def test_external_copies_show_no_count_of_1_to_10(runs):
     assert month.count('<span class="n sup">&lt;11</span>') == 4
     # The 12 months' discharges (completion's n) less the determined ones (step-down's n) are
     # this month's pending discharges (the program 9, main 3, north 6: every earlier month's
-    # 14-day window has closed), so no row shows both (issue 30's pattern); the 90-day
-    # measure, with no such tie, is drawn for the program and both sites.
+    # 14-day window has closed), so no row shows both (issue 30's pattern). The run keeps
+    # completion's, whose funnels (adjusted and raw) are drawn for both sites, and hides
+    # step-down's in every row (#30 item 5: it hid the program's and main's completion n too,
+    # with the retention cohort); the 90-day measure, with no such tie, is drawn as well.
     twelve = {m: _twelve_month_n(sites_page, m) for m in ("Completion rate", "Step-down rate")}
-    assert set(twelve["Completion rate"]) == {"main", "north", "Program"}
+    assert twelve["Completion rate"] == {"main": "122", "north": "122", "Program": "244"}
+    assert set(twelve["Step-down rate"].values()) == {"suppressed"}
     for row, n in twelve["Completion rate"].items():
         assert "suppressed" in (n, twelve["Step-down rate"][row]), (row, n)
-    retained = _section(sites_page, "Not disengaged within 90 days")
-    assert retained.count('aria-roledescription="point"') == 4
+    drawn = {
+        m: _section(sites_page, m).count('aria-roledescription="point"')
+        for m in ("Completion rate", "Step-down rate", "Not disengaged within 90 days")
+    }
+    assert drawn == {"Completion rate": 4, "Step-down rate": 0, "Not disengaged within 90 days": 4}
     for scope in SCOPES:
         folder = out / "2026-10" / scope / "external"
         _no_small_counts((folder / "monthly_report.html").read_text())
@@ -363,6 +369,26 @@ def test_external_copies_show_no_count_of_1_to_10(runs):
 
         body = {k: v for k, v in doc.items() if k != "suppression"}
         assert not [v for v in walk(body) if type(v) is int and 1 <= v <= 10]
+
+
+def test_a_run_keeps_the_retention_a_director_needs_in_its_external_reports(runs):
+    """#30 item 5: read together with its sites and the sites page, the program's external
+    report shows its retention cohort and the 30/60/90-day estimates over it at the whole
+    percent (the run hid all four: the cohort was cut to protect main's 7 determined March
+    discharges before a trend cell that does the same); main's 90-day estimate stands for 1
+    disengagement since day 60 among 58 at risk, which the whole percent pins: hidden."""
+    ext = {
+        s: json.loads((runs["out"] / "2026-10" / s / "external" / "metrics.json").read_text())
+        for s in SCOPES
+    }
+    days = ("cohort_admissions", "day_30", "day_60", "day_90")
+    shown = {s: tuple(ext[s]["retention"][d] for d in days) for s in SCOPES}
+    assert shown == {
+        "all": (252, 0.71, 0.66, 0.65),
+        "main": (125, 0.7, 0.67, None),
+        "north": (127, 0.71, 0.66, 0.65),
+    }
+    assert ext["main"]["suppression"]["hidden"]["retention.day_90"] == "estimate"
 
 
 def test_the_external_reports_read_together_leak_nothing(runs):

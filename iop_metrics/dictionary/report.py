@@ -79,7 +79,12 @@ ENTRIES: tuple[Entry, ...] = (
         "discharge on or before as_of is an event at t = LOS; everyone else is censored at "
         "as_of - admit + 1: completers stay at risk. R(N) = product over event times u < N "
         "of (1 - d_u/n_u), i.e. lifelines' S(N - 1); 95% band by Greenwood's variance on the "
-        "log(-log) scale. Past the last observed time the estimate keeps its last value.",
+        "log(-log) scale. Past the last observed time the estimate keeps its last value. An "
+        "external copy prints it, its band and the curve to the whole percent, and shows an "
+        "estimate when none or K or more disengagements fell since the last point shown, or "
+        "when, so printed, the two leave that count more than one value to a reader who knows "
+        "the counts at risk; the cohort is hidden to protect another count only when no other "
+        "cell will do.",
         standard="NIDA: at least 3 months in treatment",
     ),
     Entry(
@@ -222,7 +227,9 @@ ENTRIES: tuple[Entry, ...] = (
         "Small-cell suppression",
         "With --suppress K, no count of 1..K-1 is shown, nor a rate whose numerator, its "
         "complement or denominator is 1..K-1; a second cell is hidden wherever one hidden cell "
-        "could be recovered from totals.",
+        "could be recovered from totals: the smallest that frees it, the hidden cell's "
+        "neighbours first, and a headline figure (the retention cohort) only when no other "
+        "will do.",
         standard="CMS cell size suppression policy (K = 11)",
     ),
 )

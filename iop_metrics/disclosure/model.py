@@ -9,6 +9,7 @@ decision, ``linked.py`` joins a run's reports into one model.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,23 @@ COMPLEMENTARY = "complementary"  # hidden only so that a small one cannot be wor
 RATE = "rate"  # a rate whose numerator or denominator is hidden
 ESTIMATE = "estimate"  # a median or estimate over a hidden group
 INTERNAL = "internal"  # shown only in internal reports: the deaths follow-up found
+
+# What a director reads first: the retention cohort, the group the 30/60/90-day estimates
+# describe (hiding it hides them), in the document and as the trends' 90-day n. Hidden to
+# protect another count only when no other shown cell will do (``headline``).
+HEADLINE = re.compile(r"(.+:)?(retention\.cohort_admissions|monthly\[[^\]]+\]\.cohort)")
+
+
+def headline(cell: str) -> bool:
+    """True for a headline figure (``HEADLINE``): tried last when a cell must be hidden to
+    protect another (every other candidate first, in the order the model tries them).
+
+    >>> headline("all:retention.cohort_admissions"), headline("monthly[2026-10].cohort")
+    (True, True)
+    >>> headline("census.admissions"), headline("all:monthly[2026-10].admissions")
+    (False, False)
+    """
+    return HEADLINE.fullmatch(cell) is not None
 
 
 @dataclass(frozen=True)
@@ -405,7 +423,8 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
     then, while some count of 1..k-1 (published or not) follows from the cells still shown,
     by the equations alone or with the bounds a reader knows (a "<k" cell is 1..k-1, a
     "suppressed" one taken to be k or more, no count is negative), the smallest shown nonzero
-    cell whose hiding frees it is hidden too (ties by name, so the choice is deterministic).
+    cell whose hiding frees it is hidden too (ties by name, so the choice is deterministic;
+    the target's neighbours first, and a headline figure, ``HEADLINE``, after every other).
     When only the labels pin it (a small total over parts that are each at least 1) and no
     shown cell frees it, small cells lose their "<k" label for "suppressed" (they are then
     known only to be counts of 1 or more, zeros being printed): one when one will do, else as
@@ -561,14 +580,16 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
         shown = sorted((c for c in cells.published - unknown if values[c] > 0), key=by_value)
         # the cells of the equations that hold the target (one pass, not one per shown cell)
         near = close(target)
-        near_target = [c for c in shown if c in near]
+        # its neighbours first, the smallest first; a headline figure after every other cell
+        near_target = sorted((c for c in shown if c in near), key=headline)
+        tried = sorted(near_target + shown, key=headline)
         pick, reduced = None, None
         if linear:
             reduced = elimination.reduce(unknown)
             freeing, on_row = map(set, _frees(both, sorted(unknown), target, reduced))
-            pick = next((c for c in near_target + shown if c in freeing), None)
+            pick = next((c for c in tried if c in freeing), None)
             if pick is None:  # several ways fix it: cut one (the smallest cell on its row)
-                pick = next((c for c in near_target + shown if c in on_row), None)
+                pick = next((c for c in tried if c in on_row), None)
         else:
             # the target's neighbours (cells in an equation with it) first; then labels
             # dropped (no further cell hidden); else its smallest neighbour, one per round

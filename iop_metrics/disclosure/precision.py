@@ -82,3 +82,36 @@ def numerator_interval(
     lo = max(0, math.ceil((rate - below) * den - 1e-9))
     hi = min(den, math.floor((rate + above) * den + 1e-9))
     return (lo, hi) if lo <= hi else None
+
+
+KM_DIGITS = 2  # a Kaplan–Meier estimate in an external copy: to the whole percent
+
+
+def km_events_pinned(
+    before: float, after: float, rows: list[tuple[int, int]], *, digits: int = KM_DIGITS
+) -> bool:
+    """Whether two Kaplan–Meier estimates printed to ``digits`` decimals (``before``, then
+    ``after``, exact) pin the disengagements between them, for a reader who knows everything
+    else, even how many were at risk each day (``rows``: (at risk, events) of the days
+    between): each event multiplies the estimate by (1 - 1/at risk), so one more (where the
+    most were at risk: the least change) or one fewer (where the most were at risk of the
+    days that had one) is allowed when its ratio stays within what the two printed values
+    allow. None between is no count to protect (False).
+
+    >>> rows = [(150, 0)] * 22 + [(148, 1)] * 8  # 8 disengagements among ~150, 30 days
+    >>> after = 0.71 * (1 - 1 / 148) ** 8
+    >>> km_events_pinned(0.71, after, rows), km_events_pinned(0.71, after, rows, digits=6)
+    (False, True)
+    """
+    events = sum(e for _, e in rows)
+    if not events:
+        return False
+    half = 0.5 * 10.0**-digits
+    a, b = round(before, digits), round(after, digits)
+    low, high = (b - half) / (a + half), (b + half) / max(a - half, half)
+    ratio = after / before
+    most = max(n for n, _ in rows)
+    hit = max(n for n, e in rows if e)
+    more = ratio * (1 - 1 / most) >= low
+    fewer = hit > 1 and ratio / (1 - 1 / hit) <= high
+    return not (more or fewer)

@@ -17,7 +17,7 @@ from ..compute import metrics as m
 from ..compute.query import Con, Query
 from ..disclosure import published as pub
 from ..disclosure.model import COMPLEMENTARY, ESTIMATE, SMALL
-from ..disclosure.precision import rounded
+from ..disclosure.precision import KM_DIGITS, km_events_pinned, rounded
 from ..disclosure.suppress import (
     internal_only,
     mark,
@@ -158,6 +158,10 @@ def _rates(f: _Figures, curve: pd.DataFrame, k: int) -> pd.DataFrame:
         df.loc[why.notna(), side] = float("nan")
     hide = df["figure"].isin(f.hidden)
     df.loc[hide, ["rate", "ci_low", "ci_high"]] = float("nan")
+    km = df["figure"].str.startswith("retention.day_")  # to the whole percent, as printed
+    df.loc[km, ["rate", "ci_low", "ci_high"]] = df.loc[km, ["rate", "ci_low", "ci_high"]].round(
+        KM_DIGITS
+    )
     return df
 
 
@@ -226,8 +230,17 @@ def assemble(
             if figures.shown["retention"][f"day_{day}"] is not None:
                 figures.shown["retention"][f"day_{day}"] = None
                 figures.reasons[f"retention.day_{day}"] = ESTIMATE
+        # every Kaplan–Meier figure of an external copy to the whole percent: its estimates,
+        # the curve drawn through them and the 90-day trend (``disclosure.precision``)
+        for day in (30, 60, 90):
+            v = figures.shown["retention"][f"day_{day}"]
+            if v is not None:
+                figures.shown["retention"][f"day_{day}"] = round(v, KM_DIGITS)
+        curve = curve.round({c: KM_DIGITS for c in ("retention", "ci_low", "ci_high")})
     hidden = figures.hidden
     monthly = frames["monthly"]
+    if k and len(monthly):
+        monthly = monthly.assign(day_90=monthly["day_90"].astype("float64").round(KM_DIGITS))
     if k and "retention.day_90" in hidden and len(monthly):
         # the last month's 90-day estimate is the report's own (the same cohort, as of the
         # same day): hidden in the trends and the tile's sparkline as in the figures
@@ -271,7 +284,9 @@ def pooled_curve(curve: pd.DataFrame, k: int) -> tuple[pd.DataFrame, set[int]]:
     of the Kaplan–Meier curve over the shown cohort would give a small count away.
 
     The estimates come first: each of 30, 60 and 90 days is shown when none or ``k`` or more
-    disengagements fell since the last one shown (since day 1 for the first), else hidden.
+    disengagements fell since the last one shown (since day 1 for the first), or when, printed
+    to the whole percent as an external copy prints them (``disclosure.precision.KM_DIGITS``),
+    the two estimates leave that count more than one value (``km_events_pinned``), else hidden.
     Between them, a step is drawn where ``k`` or more have gathered, and a segment's last step
     is dropped when fewer than ``k`` (but some) would be left before the estimate that ends it,
     so a step never takes the count an estimate needs; after the last estimate shown, the
@@ -286,6 +301,7 @@ def pooled_curve(curve: pd.DataFrame, k: int) -> tuple[pd.DataFrame, set[int]]:
     ([1, 2, 4], set())
     """
     days, events = curve["day"].tolist(), curve["events"].tolist()
+    at_risk, est = curve["at_risk"].tolist(), curve["retention"].tolist()
     before = [0]  # before[j]: the disengagements of the rows before row j (the drop at j)
     for e in events[:-1]:
         before.append(before[-1] + int(e))
@@ -293,7 +309,10 @@ def pooled_curve(curve: pd.DataFrame, k: int) -> tuple[pd.DataFrame, set[int]]:
     for j, day in enumerate(days):
         if j and day in (30, 60, 90):
             since = before[j] - before[last]
-            if since and since < k:
+            rows = [(int(n), int(e)) for n, e in zip(at_risk[last:j], events[last:j], strict=True)]
+            # printed to the whole percent, an estimate may stand for fewer than k: the two
+            # printed values then leave the count between them more than one value
+            if since and since < k and km_events_pinned(est[last], est[j], rows):
                 unshown.add(int(day))
             else:
                 ends.append(j)
