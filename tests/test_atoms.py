@@ -139,3 +139,67 @@ def test_a_count_that_is_not_the_number_of_its_records_is_never_published():
     members = _members(census__admissions=[1, 2])
     with pytest.raises(ValueError, match="census.admissions = 3, 2 records"):
         protect(_cells({"census.admissions": 3}, members), K)
+
+
+def test_alike_sessions_are_one_record_that_counts_its_number():
+    """Sessions alike in all that decides where they are counted (``session_groups.sql``) are
+    one record keyed with their number: 12 attended Monday sessions and 3 on Tuesday make two
+    atoms of 12 and 3, the 3 is hidden with one more count, and a count one off its records'
+    weight stops the protection (here 14 attended for records of 12 and 3)."""
+    from iop_metrics.disclosure.atoms import atoms
+
+    monday, tuesday = "s:north|2026-10|1|1|Monday|group|attended*12", "s:north||1|1|Tuesday|x|a*3"
+    members = {
+        "attendance.attended": (monday, tuesday),
+        "weekday[Monday].attended": (monday,),
+        "weekday[Tuesday].attended": (tuesday,),
+    }
+    values = {"attendance.attended": 15, "weekday[Monday].attended": 12}
+    values["weekday[Tuesday].attended"] = 3
+    assert atoms(members) == [
+        (("attendance.attended", "weekday[Monday].attended"), 12),
+        (("attendance.attended", "weekday[Tuesday].attended"), 3),
+    ]
+    hidden = protect(_cells(values, members), K)
+    assert hidden["weekday[Tuesday].attended"] == "small" and len(hidden) == 2, hidden
+    with pytest.raises(ValueError, match="attendance.attended = 14, 15 records"):
+        protect(_cells({**values, "attendance.attended": 14}, members), K)
+
+
+def test_every_session_count_of_the_sample_is_the_weight_of_its_groups(sample_db):
+    """North's October 2026 on the sample (level 2.1): each attendance count of the document,
+    its weekday and service tables, its trends and the sites page is the weight of its session
+    groups (``with_atoms`` checks every one), a few groups for hundreds of sessions; the sites
+    page counts the very groups the reports count (the same keys: a site's period n is its
+    report's client-scheduled sessions, the program's the sites' together), so the atoms
+    join the outputs of one run."""
+    import duckdb
+
+    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.disclosure import linked
+    from iop_metrics.disclosure.atoms import weight
+    from iop_metrics.disclosure.model import with_atoms
+    from iop_metrics.periods import month
+    from iop_metrics.report.figures import exact
+
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        q = Query.of(month(2026, 10))
+        north = exact(con, Query.of(month(2026, 10), scope=Scope(("2.1",), "north")))
+        main = exact(con, Query.of(month(2026, 10), scope=Scope(("2.1",), "main")))
+        page = linked.sites_cells(con, q)
+    finally:
+        con.close()
+    for cells in (north.cells(), main.cells(), page):
+        with_atoms(cells)  # raises on a count that is not the weight of its records
+    got = {c: (len(r), sum(map(weight, r))) for c, r in north.members.items()}
+    assert north.doc["attendance"]["attended"] == 310 and got["attendance.attended"] == (17, 310)
+    assert got["~client_scheduled"] == (35, 365)
+    assert got["weekday[Monday].no_show"] == (1, 11)
+    assert got["service[group].scheduled"] == (3, 68)
+    assert got["monthly[2026-05].client_scheduled"] == (30, 214)
+    m = page.members
+    assert m["attendance.period[north].n"] == north.members["~client_scheduled"]
+    assert m["attendance.period[north].observed"] == north.members["attendance.attended"]
+    both = sorted(north.members["~client_scheduled"] + main.members["~client_scheduled"])
+    assert list(m["attendance.period[all].n"]) == both
