@@ -166,33 +166,47 @@ def test_alike_sessions_are_one_record_that_counts_its_number():
         protect(_cells({**values, "attendance.attended": 14}, members), K)
 
 
-def test_every_session_count_of_the_sample_is_the_weight_of_its_groups(sample_db):
+@pytest.fixture(scope="module")
+def october(sample_db):
+    """North's and main's October 2026 reports (level 2.1) as read for their external copies
+    (with their records), and the sites page's model."""
+    import duckdb
+
+    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.disclosure import linked
+    from iop_metrics.periods import month
+    from iop_metrics.report.figures import exact
+
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        north, main = (
+            exact(con, Query.of(month(2026, 10), scope=Scope(("2.1",), s)))
+            for s in ("north", "main")
+        )
+        return north, main, linked.sites_cells(con, Query.of(month(2026, 10)))
+    finally:
+        con.close()
+
+
+def _weights(members):
+    from iop_metrics.disclosure.atoms import weight
+
+    return {c: (len(r), sum(map(weight, r))) for c, r in members.items()}
+
+
+def test_every_session_count_of_the_sample_is_the_weight_of_its_groups(october):
     """North's October 2026 on the sample (level 2.1): each attendance count of the document,
     its weekday and service tables, its trends and the sites page is the weight of its session
     groups (``with_atoms`` checks every one), a few groups for hundreds of sessions; the sites
     page counts the very groups the reports count (the same keys: a site's period n is its
     report's client-scheduled sessions, the program's the sites' together), so the atoms
     join the outputs of one run."""
-    import duckdb
-
-    from iop_metrics.compute.query import Query, Scope
-    from iop_metrics.disclosure import linked
-    from iop_metrics.disclosure.atoms import weight
     from iop_metrics.disclosure.model import with_atoms
-    from iop_metrics.periods import month
-    from iop_metrics.report.figures import exact
 
-    con = duckdb.connect(str(sample_db), read_only=True)
-    try:
-        q = Query.of(month(2026, 10))
-        north = exact(con, Query.of(month(2026, 10), scope=Scope(("2.1",), "north")))
-        main = exact(con, Query.of(month(2026, 10), scope=Scope(("2.1",), "main")))
-        page = linked.sites_cells(con, q)
-    finally:
-        con.close()
+    north, main, page = october
     for cells in (north.cells(), main.cells(), page):
         with_atoms(cells)  # raises on a count that is not the weight of its records
-    got = {c: (len(r), sum(map(weight, r))) for c, r in north.members.items()}
+    got = _weights(north.members)
     assert north.doc["attendance"]["attended"] == 310 and got["attendance.attended"] == (17, 310)
     assert got["~client_scheduled"] == (35, 365)
     assert got["weekday[Monday].no_show"] == (1, 11)
@@ -203,3 +217,38 @@ def test_every_session_count_of_the_sample_is_the_weight_of_its_groups(sample_db
     assert m["attendance.period[north].observed"] == north.members["attendance.attended"]
     both = sorted(north.members["~client_scheduled"] + main.members["~client_scheduled"])
     assert list(m["attendance.period[all].n"]) == both
+
+
+def test_every_client_week_count_of_the_sample_is_the_weight_of_its_groups(october):
+    """North's October 2026 (level 2.1): the dosage counts of the document, its hours table and
+    its trends are the weight of their client-week groups (``client_week_groups.sql``: site,
+    month, period, threshold, whole-hour bin, meeting it): 59 client-weeks in 10 groups, 38
+    meeting the threshold in 4; October's row of the trends counts the period's very groups."""
+    north, _, _ = october
+    got = _weights(north.members)
+    assert north.doc["dosage"]["client_weeks"] == 59 and got["dosage.client_weeks"] == (10, 59)
+    assert got["dosage.client_weeks_meeting_threshold"] == (4, 38)
+    assert got["hours[9>10].client_weeks"] == (1, 22)
+    assert got["hours[6>7].client_weeks"] == (1, 6)
+    assert got["monthly[2026-05].client_weeks"] == (12, 49)
+    assert got["monthly[2026-05].meeting"] == (4, 17)
+    period = north.members["dosage.client_weeks"]
+    assert north.members["monthly[2026-10].client_weeks"] == period
+    assert all(r.startswith("w:north|2026-10|1|") for r in period)
+
+
+def test_a_dosage_count_one_off_its_client_weeks_is_never_published():
+    """A group of 22 client-weeks weighs 22: the 7 of the other bin is hidden with one more
+    count, and a total of 30 over the two groups stops the protection (the hours table and the
+    document disagree with the records)."""
+    members = {
+        "dosage.client_weeks": ("w:north|2026-10|1|9|10|1*22", "w:north|2026-10|1|9|4|0*7"),
+        "hours[9>10].client_weeks": ("w:north|2026-10|1|9|10|1*22",),
+        "hours[9>4].client_weeks": ("w:north|2026-10|1|9|4|0*7",),
+    }
+    values = {"dosage.client_weeks": 29, "hours[9>10].client_weeks": 22}
+    values["hours[9>4].client_weeks"] = 7
+    hidden = protect(_cells(values, members), K)
+    assert hidden["hours[9>4].client_weeks"] == "small" and len(hidden) == 2, hidden
+    with pytest.raises(ValueError, match="dosage.client_weeks = 30, 29 records"):
+        protect(_cells({**values, "dosage.client_weeks": 30}, members), K)

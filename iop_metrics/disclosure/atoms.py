@@ -1,19 +1,20 @@
 """Published counts as sums of atoms (issue 30): which records each published count counts,
 read from the database by SQL that states the count's own rule, and the atoms they make.
 
-A record (an episode: ``e:<episode_id>``; a group of alike sessions, ``s:<its values>*<n>``,
-which stands for its n sessions) is counted in a set of published cells, its
-signature; the records of one signature are an atom, and every published count is the sum of
-the atoms whose signature holds it. Those equations are the model (``model.protect`` takes
-them through ``Cells.members``): every identity among the counts (the program is the sum of its
-sites, a cohort is twelve months' admissions, a flow table's rows add up to the discharges)
-follows from them, declared or not. A count whose rule says it covers a cell must equal the
-number of its records (a group weighing its n), or nothing is published (``check``: a mismatch
-is a bug, it raises). Records stay in memory: no record key is written anywhere.
+A record (an episode: ``e:<episode_id>``; a group of alike sessions or client-weeks,
+``s:<its values>*<n>`` or ``w:...*<n>``, which stands for its n) is counted in a set of
+published cells, its signature; the records of one signature are an atom, and every
+published count is the sum of the atoms whose signature holds it. Those equations are the
+model (``model.protect`` takes them through ``Cells.members``): every identity among the
+counts (the program is the sum of its sites, a cohort is twelve months' admissions, a flow
+table's rows add up to the discharges) follows from them, declared or not. A count whose
+rule says it covers a cell must equal the number of its records (a group weighing its n), or
+nothing is published (``check``: a mismatch is a bug, it raises). Records stay in memory:
+no record key is written anywhere.
 
 ``COVERED`` names the cells the rules count (``disclosure/sql/episode_*.sql``,
-``session_*.sql``); every other count keeps the identities ``relations.py`` and
-``published.py`` declare.
+``session_*.sql``, ``client_week_*.sql``); every other count keeps the identities
+``relations.py`` and ``published.py`` declare.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ COVERED = tuple(
         r"(weekday|service)\[[^\]]+\]\.(scheduled|attended|no_show|cancelled_client"
         r"|cancelled_program|client_scheduled)",
         r"monthly\[[^\]]+\]\.(attended|no_show|client_scheduled)",
+        # client-weeks (``client_week_*.sql``)
+        r"dosage\.(client_weeks|client_weeks_meeting_threshold)",
+        r"hours\[[^\]]+\]\.client_weeks",
+        r"monthly\[[^\]]+\]\.(client_weeks|meeting)",
     )
 )
 
@@ -145,7 +150,7 @@ def _grouped(
     con: Con, q: Query, months: list[Period], name: str, into: dict[str, set[str]]
 ) -> None:
     """The records of the counts that membership SQL ``name`` names, for ``q``: its sessions
-    grouped alike (``session_groups.sql``), read
+    or client-weeks grouped alike (``session_groups.sql``, ``client_week_groups.sql``), read
     over the months of the trends, the period and the 12 months ending with it, so that one
     run's scopes make the same groups."""
     from ..compute.query import Query
@@ -179,7 +184,8 @@ def document_members(
     for name, p in (("flow", q.period), ("flow_12m", year)):
         fq = Query(p, q.as_of, every, q.window_days)
         _group(_rows(con, "episode_flow_cells", fq, {}, flow_table=name), out)
-    _grouped(con, q, months, "session_cells", out)
+    for name in ("session_cells", "client_week_cells"):
+        _grouped(con, q, months, name, out)
     return {c: tuple(sorted(r)) for c, r in out.items()}
 
 
