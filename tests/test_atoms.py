@@ -252,3 +252,63 @@ def test_a_dosage_count_one_off_its_client_weeks_is_never_published():
     assert hidden["hours[9>4].client_weeks"] == "small" and len(hidden) == 2, hidden
     with pytest.raises(ValueError, match="dosage.client_weeks = 30, 29 records"):
         protect(_cells({**values, "dosage.client_weeks": 30}, members), K)
+
+
+def test_the_outcome_cohort_is_the_periods_discharges_without_anyone_declaring_it():
+    """The outcome cohort (episodes ended in the period) is the period's discharges: the
+    registry ties it only to its courses (the 4 ended with no course = ended - courses), so
+    with the courses shown in the document and their month's row, the model hid the 30 ended
+    and a reader who reads it off the 30 discharges had the 4. From the records (an ended
+    episode is the episode the discharges count) the model sees it and hides the courses."""
+    values = {
+        "discharges.total": 30,
+        "outcomes.ended": 30,
+        "outcomes.courses": 26,
+        "monthly[2026-10].courses": 26,
+        "~not_course": 4,
+    }
+    exact = (
+        {"~not_course": -1, "outcomes.ended": 1, "outcomes.courses": -1},
+        {"outcomes.courses": -1, "monthly[2026-10].courses": 1},
+    )
+    ended = tuple(f"e:{i}" for i in range(30))
+    courses = tuple(f"c:{i}" for i in range(26))
+    members = {"discharges.total": ended, "outcomes.ended": ended}
+    members |= {"outcomes.courses": courses, "monthly[2026-10].courses": courses}
+    reader = [
+        ("outcomes.ended", ["discharges.total"]),
+        ("outcomes.ended", ["outcomes.courses", "~not_course"]),
+        ("outcomes.courses", ["monthly[2026-10].courses"]),
+    ]
+
+    def worked_out(hidden):
+        labels = {**hidden, "~not_course": "complementary"}
+        return _pinned_by_enumeration(values, {*hidden, "~not_course"}, labels, reader, K, 40)
+
+    before = protect(_cells(values, exact=exact), K)
+    assert before == {"outcomes.ended": "complementary"}
+    assert worked_out(before) == {"~not_course": 4}
+    hidden = protect(_cells(values, members, exact), K)
+    assert set(hidden) == {"outcomes.courses", "monthly[2026-10].courses"}, hidden
+    assert worked_out(hidden) == {}
+
+
+def test_every_outcome_count_of_the_sample_is_its_courses(october):
+    """North's October 2026 (level 2.1): the combined outcome counts of the document and its
+    October row are its courses' (``outcome_cells.sql``: 8 ended, 7 courses, 4 paired, 2
+    improved reliably), the ended ones the very episodes of its discharges, and the sites
+    page's reliable improvement and recovery n count the same courses as north's paired and
+    at-caseness counts."""
+    north, _, page = october
+    got = _weights(north.members)
+    assert north.doc["outcomes"]["courses"] == 7 and got["outcomes.courses"] == (7, 7)
+    assert got["outcomes.ended"] == (8, 8) and got["outcomes.paired"] == (4, 4)
+    assert got["outcomes.reliable_improvement"] == (2, 2)
+    assert got["outcomes.no_reliable_change"] == (2, 2)
+    assert north.members["outcomes.ended"] == north.members["census.discharges"]
+    assert north.members["monthly[2026-10].paired"] == north.members["outcomes.paired"]
+    m = page.members
+    assert m["reliable_improvement.period[north].n"] == north.members["outcomes.paired"]
+    assert m["recovery.period[north].n"] == north.members["outcomes.at_caseness"]
+    assert m["recovery.period[north].observed"] == north.members["outcomes.recovery"]
+    assert _weights(m)["reliable_improvement.12m[north].n"] == (75, 75)

@@ -13,8 +13,9 @@ nothing is published (``check``: a mismatch is a bug, it raises). Records stay i
 no record key is written anywhere.
 
 ``COVERED`` names the cells the rules count (``disclosure/sql/episode_*.sql``,
-``session_*.sql``, ``client_week_*.sql``); every other count keeps the identities
-``relations.py`` and ``published.py`` declare.
+``session_*.sql``, ``client_week_*.sql``, ``outcome_cells.sql``: an outcome course is keyed
+``c:<episode_id>``); every other count keeps the identities ``relations.py`` and
+``published.py`` declare.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ COVERED = tuple(
         r"flow(_12m)?\[[^\]]+\]\.n",
         r"monthly\[[^\]]+\]\.(admissions|discharges|completed|active_at_end|cohort|step_down"
         r"|determined)",
-        r"(completion|step_down|attendance)\.(period|12m)\[[^\]]+\]\.(n|observed)",
+        r"(completion|step_down|attendance|reliable_improvement|recovery)\.(period|12m)"
+        r"\[[^\]]+\]\.(n|observed)",
         # sessions (``session_*.sql``)
         r"attendance\.(scheduled|attended|no_show|cancelled_client|cancelled_program)",
         r"~client_scheduled",
@@ -63,6 +65,10 @@ COVERED = tuple(
         r"dosage\.(client_weeks|client_weeks_meeting_threshold)",
         r"hours\[[^\]]+\]\.client_weeks",
         r"monthly\[[^\]]+\]\.(client_weeks|meeting)",
+        # outcome courses: ended episodes (``outcome_cells.sql``)
+        r"outcomes\.(ended|courses|paired|at_caseness|reliable_improvement"
+        r"|reliable_deterioration|no_reliable_change|recovery|reliable_recovery)",
+        r"monthly\[[^\]]+\]\.(courses|paired|at_caseness|reliable_improvement|recovery)",
     )
 )
 
@@ -106,7 +112,8 @@ def _reads(name: str, ctes: dict[str, str]) -> None:
                 ctes[cte] = _code(file).strip()
                 continue
             for inner, f in read_files(file):
-                ctes.setdefault(inner, sql_code(f))
+                if ctes.setdefault(inner, sql_code(f)) != sql_code(f):
+                    raise ValueError(f"{name}.sql: two files read as `{inner}`")
             ctes[cte] = sql_code(file)
 
 
@@ -186,6 +193,7 @@ def document_members(
         _group(_rows(con, "episode_flow_cells", fq, {}, flow_table=name), out)
     for name in ("session_cells", "client_week_cells"):
         _grouped(con, q, months, name, out)
+    _grouped(con, q, months, "outcome_cells", out)
     return {c: tuple(sorted(r)) for c, r in out.items()}
 
 
@@ -199,8 +207,9 @@ def site_members(con: Con, q: Query, windows: Iterable[tuple[str, Query]]) -> di
 
     out: dict[str, set[str]] = {}
     for name, wq in windows:
-        rows = _rows(con, "episode_site_cells", wq, {}, page_window=name)
-        _group(rows, out)
+        for measures, kind in (("site_episode_outcomes", "e:"), ("site_course_outcomes", "c:")):
+            given = {"outcomes": _compose(measures, {})}
+            _group(_rows(con, "episode_site_cells", wq, given, page_window=name), out, kind)
     every = Query(q.period, q.as_of, Scope(q.scope.levels, None, q.scope.track), q.window_days)
     _grouped(con, every, trailing_months(q.period), "session_site_cells", out)
     return {c.replace("[all]", f"[{ALL}]"): r for c, r in out.items()}
