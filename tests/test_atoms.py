@@ -139,3 +139,176 @@ def test_a_count_that_is_not_the_number_of_its_records_is_never_published():
     members = _members(census__admissions=[1, 2])
     with pytest.raises(ValueError, match="census.admissions = 3, 2 records"):
         protect(_cells({"census.admissions": 3}, members), K)
+
+
+def test_alike_sessions_are_one_record_that_counts_its_number():
+    """Sessions alike in all that decides where they are counted (``session_groups.sql``) are
+    one record keyed with their number: 12 attended Monday sessions and 3 on Tuesday make two
+    atoms of 12 and 3, the 3 is hidden with one more count, and a count one off its records'
+    weight stops the protection (here 14 attended for records of 12 and 3)."""
+    from iop_metrics.disclosure.atoms import atoms
+
+    monday, tuesday = "s:north|2026-10|1|1|Monday|group|attended*12", "s:north||1|1|Tuesday|x|a*3"
+    members = {
+        "attendance.attended": (monday, tuesday),
+        "weekday[Monday].attended": (monday,),
+        "weekday[Tuesday].attended": (tuesday,),
+    }
+    values = {"attendance.attended": 15, "weekday[Monday].attended": 12}
+    values["weekday[Tuesday].attended"] = 3
+    assert atoms(members) == [
+        (("attendance.attended", "weekday[Monday].attended"), 12),
+        (("attendance.attended", "weekday[Tuesday].attended"), 3),
+    ]
+    hidden = protect(_cells(values, members), K)
+    assert hidden["weekday[Tuesday].attended"] == "small" and len(hidden) == 2, hidden
+    with pytest.raises(ValueError, match="attendance.attended = 14, 15 records"):
+        protect(_cells({**values, "attendance.attended": 14}, members), K)
+
+
+@pytest.fixture(scope="module")
+def october(sample_db):
+    """North's and main's October 2026 reports (level 2.1) as read for their external copies
+    (with their records), and the sites page's model."""
+    import duckdb
+
+    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.disclosure import linked
+    from iop_metrics.periods import month
+    from iop_metrics.report.figures import exact
+
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        north, main = (
+            exact(con, Query.of(month(2026, 10), scope=Scope(("2.1",), s)))
+            for s in ("north", "main")
+        )
+        return north, main, linked.sites_cells(con, Query.of(month(2026, 10)))
+    finally:
+        con.close()
+
+
+def _weights(members):
+    from iop_metrics.disclosure.atoms import weight
+
+    return {c: (len(r), sum(map(weight, r))) for c, r in members.items()}
+
+
+def test_every_session_count_of_the_sample_is_the_weight_of_its_groups(october):
+    """North's October 2026 on the sample (level 2.1): each attendance count of the document,
+    its weekday and service tables, its trends and the sites page is the weight of its session
+    groups (``with_atoms`` checks every one), a few groups for hundreds of sessions; the sites
+    page counts the very groups the reports count (the same keys: a site's period n is its
+    report's client-scheduled sessions, the program's the sites' together), so the atoms
+    join the outputs of one run."""
+    from iop_metrics.disclosure.model import with_atoms
+
+    north, main, page = october
+    for cells in (north.cells(), main.cells(), page):
+        with_atoms(cells)  # raises on a count that is not the weight of its records
+    got = _weights(north.members)
+    assert north.doc["attendance"]["attended"] == 310 and got["attendance.attended"] == (17, 310)
+    assert got["~client_scheduled"] == (35, 365)
+    assert got["weekday[Monday].no_show"] == (1, 11)
+    assert got["service[group].scheduled"] == (3, 68)
+    assert got["monthly[2026-05].client_scheduled"] == (30, 214)
+    m = page.members
+    assert m["attendance.period[north].n"] == north.members["~client_scheduled"]
+    assert m["attendance.period[north].observed"] == north.members["attendance.attended"]
+    both = sorted(north.members["~client_scheduled"] + main.members["~client_scheduled"])
+    assert list(m["attendance.period[all].n"]) == both
+
+
+def test_every_client_week_count_of_the_sample_is_the_weight_of_its_groups(october):
+    """North's October 2026 (level 2.1): the dosage counts of the document, its hours table and
+    its trends are the weight of their client-week groups (``client_week_groups.sql``: site,
+    month, period, threshold, whole-hour bin, meeting it): 59 client-weeks in 10 groups, 38
+    meeting the threshold in 4; October's row of the trends counts the period's very groups."""
+    north, _, _ = october
+    got = _weights(north.members)
+    assert north.doc["dosage"]["client_weeks"] == 59 and got["dosage.client_weeks"] == (10, 59)
+    assert got["dosage.client_weeks_meeting_threshold"] == (4, 38)
+    assert got["hours[9>10].client_weeks"] == (1, 22)
+    assert got["hours[6>7].client_weeks"] == (1, 6)
+    assert got["monthly[2026-05].client_weeks"] == (12, 49)
+    assert got["monthly[2026-05].meeting"] == (4, 17)
+    period = north.members["dosage.client_weeks"]
+    assert north.members["monthly[2026-10].client_weeks"] == period
+    assert all(r.startswith("w:north|2026-10|1|") for r in period)
+
+
+def test_a_dosage_count_one_off_its_client_weeks_is_never_published():
+    """A group of 22 client-weeks weighs 22: the 7 of the other bin is hidden with one more
+    count, and a total of 30 over the two groups stops the protection (the hours table and the
+    document disagree with the records)."""
+    members = {
+        "dosage.client_weeks": ("w:north|2026-10|1|9|10|1*22", "w:north|2026-10|1|9|4|0*7"),
+        "hours[9>10].client_weeks": ("w:north|2026-10|1|9|10|1*22",),
+        "hours[9>4].client_weeks": ("w:north|2026-10|1|9|4|0*7",),
+    }
+    values = {"dosage.client_weeks": 29, "hours[9>10].client_weeks": 22}
+    values["hours[9>4].client_weeks"] = 7
+    hidden = protect(_cells(values, members), K)
+    assert hidden["hours[9>4].client_weeks"] == "small" and len(hidden) == 2, hidden
+    with pytest.raises(ValueError, match="dosage.client_weeks = 30, 29 records"):
+        protect(_cells({**values, "dosage.client_weeks": 30}, members), K)
+
+
+def test_the_outcome_cohort_is_the_periods_discharges_without_anyone_declaring_it():
+    """The outcome cohort (episodes ended in the period) is the period's discharges: the
+    registry ties it only to its courses (the 4 ended with no course = ended - courses), so
+    with the courses shown in the document and their month's row, the model hid the 30 ended
+    and a reader who reads it off the 30 discharges had the 4. From the records (an ended
+    episode is the episode the discharges count) the model sees it and hides the courses."""
+    values = {
+        "discharges.total": 30,
+        "outcomes.ended": 30,
+        "outcomes.courses": 26,
+        "monthly[2026-10].courses": 26,
+        "~not_course": 4,
+    }
+    exact = (
+        {"~not_course": -1, "outcomes.ended": 1, "outcomes.courses": -1},
+        {"outcomes.courses": -1, "monthly[2026-10].courses": 1},
+    )
+    ended = tuple(f"e:{i}" for i in range(30))
+    courses = tuple(f"c:{i}" for i in range(26))
+    members = {"discharges.total": ended, "outcomes.ended": ended}
+    members |= {"outcomes.courses": courses, "monthly[2026-10].courses": courses}
+    reader = [
+        ("outcomes.ended", ["discharges.total"]),
+        ("outcomes.ended", ["outcomes.courses", "~not_course"]),
+        ("outcomes.courses", ["monthly[2026-10].courses"]),
+    ]
+
+    def worked_out(hidden):
+        labels = {**hidden, "~not_course": "complementary"}
+        return _pinned_by_enumeration(values, {*hidden, "~not_course"}, labels, reader, K, 40)
+
+    before = protect(_cells(values, exact=exact), K)
+    assert before == {"outcomes.ended": "complementary"}
+    assert worked_out(before) == {"~not_course": 4}
+    hidden = protect(_cells(values, members, exact), K)
+    assert set(hidden) == {"outcomes.courses", "monthly[2026-10].courses"}, hidden
+    assert worked_out(hidden) == {}
+
+
+def test_every_outcome_count_of_the_sample_is_its_courses(october):
+    """North's October 2026 (level 2.1): the combined outcome counts of the document and its
+    October row are its courses' (``outcome_cells.sql``: 8 ended, 7 courses, 4 paired, 2
+    improved reliably), the ended ones the very episodes of its discharges, and the sites
+    page's reliable improvement and recovery n count the same courses as north's paired and
+    at-caseness counts."""
+    north, _, page = october
+    got = _weights(north.members)
+    assert north.doc["outcomes"]["courses"] == 7 and got["outcomes.courses"] == (7, 7)
+    assert got["outcomes.ended"] == (8, 8) and got["outcomes.paired"] == (4, 4)
+    assert got["outcomes.reliable_improvement"] == (2, 2)
+    assert got["outcomes.no_reliable_change"] == (2, 2)
+    assert north.members["outcomes.ended"] == north.members["census.discharges"]
+    assert north.members["monthly[2026-10].paired"] == north.members["outcomes.paired"]
+    m = page.members
+    assert m["reliable_improvement.period[north].n"] == north.members["outcomes.paired"]
+    assert m["recovery.period[north].n"] == north.members["outcomes.at_caseness"]
+    assert m["recovery.period[north].observed"] == north.members["outcomes.recovery"]
+    assert _weights(m)["reliable_improvement.12m[north].n"] == (75, 75)

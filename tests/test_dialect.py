@@ -28,6 +28,33 @@ def test_every_query_transpiles_to_self_contained_spark_sql(period):
         assert "CAST(NULL AS ARRAY<STRING>)" in out or "$levels" not in text
 
 
+def test_every_membership_query_transpiles_to_self_contained_spark_sql():
+    """The disclosure's membership SQL composed as ``atoms._rows`` runs it (its given tables,
+    the files it reads) carries to Spark with nothing DuckDB's left in it."""
+    from importlib import resources
+
+    from iop_metrics.disclosure import atoms
+
+    q = Query.of(parse_period("2026-09"), scope=Scope(levels=None))
+    given = {
+        "months": atoms._values(
+            [("2026-09", dt.date(2026, 9, 1), dt.date(2026, 9, 30))],
+            "label, month_start, month_end",
+        ),
+        "los_groups": atoms._values([("1-7", 1, 7)], "label, lo, hi"),
+        "outcomes": atoms._compose("site_course_outcomes", {}),
+    }
+    extra = {"flow_table": "flow", "page_window": "period", "period_start": q.period.start}
+    folder = resources.files("iop_metrics.disclosure").joinpath("sql")
+    names = sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql"))
+    assert {"episode_cells", "session_cells", "outcome_cells", "site_course_outcomes"} <= set(names)
+    for name in names:
+        text = atoms._compose(name, given)
+        out = to_spark(text, used_params(text, {**q.params(), **extra}))
+        for leftover in ("$", "main.", "scoped_episodes(", "next_episode(", "PRODUCT("):
+            assert leftover not in out, f"{name}: {leftover} left in {out[:200]}"
+
+
 def test_a_query_translated_again_takes_the_new_values_and_leaves_the_first_translation():
     """to_spark parses a text once (cached) and binds a copy: a second period gets its own
     dates, and the first period's translation is the same when asked again; a macro's body,

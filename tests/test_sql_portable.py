@@ -102,6 +102,24 @@ def test_sql_file_is_portable(name):
         assert problems(tree) == [], label
 
 
+MEMBERSHIP = resources.files("iop_metrics.disclosure").joinpath("sql")
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in MEMBERSHIP.iterdir() if p.name.endswith(".sql"))
+)
+def test_membership_sql_file_is_portable(name):
+    """The disclosure's membership SQL (which records each published count counts) runs on
+    both engines as the metric files do (``atoms._rows``), so it is held to the same rules."""
+    text = "\n".join(
+        line
+        for line in MEMBERSHIP.joinpath(name).read_text().splitlines()
+        if not line.lstrip().startswith("--")
+    )
+    tree = sqlglot.parse_one(text, read="duckdb")
+    assert isinstance(tree, exp.Query) and problems(tree) == [], name
+
+
 @pytest.mark.parametrize(
     ("sql", "why"),
     [

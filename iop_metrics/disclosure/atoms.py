@@ -1,16 +1,21 @@
 """Published counts as sums of atoms (issue 30): which records each published count counts,
 read from the database by SQL that states the count's own rule, and the atoms they make.
 
-A record (an episode: ``e:<episode_id>``) is counted in a set of published cells, its
-signature; the records of one signature are an atom, and every published count is the sum of
-the atoms whose signature holds it. Those equations are the model (``model.protect`` takes
-them through ``Cells.members``): every identity among the counts (the program is the sum of its
-sites, a cohort is twelve months' admissions, a flow table's rows add up to the discharges)
-follows from them, declared or not. A count whose rule says it covers a cell must equal the
-number of its records, or nothing is published (``check``: a mismatch is a bug, it raises).
+A record (an episode: ``e:<episode_id>``; a group of alike sessions or client-weeks,
+``s:<its values>*<n>`` or ``w:...*<n>``, which stands for its n) is counted in a set of
+published cells, its signature; the records of one signature are an atom, and every
+published count is the sum of the atoms whose signature holds it. Those equations are the
+model (``model.protect`` takes them through ``Cells.members``): every identity among the
+counts (the program is the sum of its sites, a cohort is twelve months' admissions, a flow
+table's rows add up to the discharges) follows from them, declared or not. A count whose
+rule says it covers a cell must equal the number of its records (a group weighing its n), or
+nothing is published (``check``: a mismatch is a bug, it raises). Records stay in memory:
+no record key is written anywhere.
 
-``COVERED`` names the cells the episode rules count (``disclosure/sql/episode_*.sql``); every
-other count keeps the identities ``relations.py`` and ``published.py`` declare.
+``COVERED`` names the cells the rules count (``disclosure/sql/episode_*.sql``,
+``session_*.sql``, ``client_week_*.sql``, ``outcome_cells.sql``: an outcome course is keyed
+``c:<episode_id>``); every other count keeps the identities ``relations.py`` and
+``published.py`` declare.
 """
 
 from __future__ import annotations
@@ -48,7 +53,22 @@ COVERED = tuple(
         r"flow(_12m)?\[[^\]]+\]\.n",
         r"monthly\[[^\]]+\]\.(admissions|discharges|completed|active_at_end|cohort|step_down"
         r"|determined)",
-        r"(completion|step_down)\.(period|12m)\[[^\]]+\]\.(n|observed)",
+        r"(completion|step_down|attendance|reliable_improvement|recovery)\.(period|12m)"
+        r"\[[^\]]+\]\.(n|observed)",
+        # sessions (``session_*.sql``)
+        r"attendance\.(scheduled|attended|no_show|cancelled_client|cancelled_program)",
+        r"~client_scheduled",
+        r"(weekday|service)\[[^\]]+\]\.(scheduled|attended|no_show|cancelled_client"
+        r"|cancelled_program|client_scheduled)",
+        r"monthly\[[^\]]+\]\.(attended|no_show|client_scheduled)",
+        # client-weeks (``client_week_*.sql``)
+        r"dosage\.(client_weeks|client_weeks_meeting_threshold)",
+        r"hours\[[^\]]+\]\.client_weeks",
+        r"monthly\[[^\]]+\]\.(client_weeks|meeting)",
+        # outcome courses: ended episodes (``outcome_cells.sql``)
+        r"outcomes\.(ended|courses|paired|at_caseness|reliable_improvement"
+        r"|reliable_deterioration|no_reliable_change|recovery|reliable_recovery)",
+        r"monthly\[[^\]]+\]\.(courses|paired|at_caseness|reliable_improvement|recovery)",
     )
 )
 
@@ -68,21 +88,33 @@ def _text(name: str) -> str:
     return resources.files("iop_metrics.disclosure").joinpath("sql", f"{name}.sql").read_text()
 
 
+def _code(name: str) -> str:
+    return "\n".join(ln for ln in _text(name).splitlines() if not ln.lstrip().startswith("--"))
+
+
 def _compose(name: str, given: Mapping[str, str]) -> str:
     """The membership SQL ``name`` (``disclosure/sql``) with what its header reads in front of
-    it: the ``given`` CTEs, then the metric files (``compute/sql``) and what they read."""
-    text = _text(name)
-    code = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("--")).strip()
+    it: the ``given`` CTEs, then the files it reads, each after what it reads in turn: another
+    membership file (``groups=session_groups``) or a metric file (``compute/sql``)."""
     ctes: dict[str, str] = dict(given)
-    for line in READS.findall(text):
+    _reads(name, ctes)
+    return with_ctes(list(ctes.items()), _code(name).strip())
+
+
+def _reads(name: str, ctes: dict[str, str]) -> None:
+    for line in READS.findall(_text(name)):
         for item in filter(None, (i.strip() for i in line.split(","))):
             cte, _, file = (part.strip() for part in item.partition("="))
-            if cte in given:
+            if cte in ctes:
+                continue
+            if resources.files("iop_metrics.disclosure").joinpath("sql", f"{file}.sql").is_file():
+                _reads(file, ctes)
+                ctes[cte] = _code(file).strip()
                 continue
             for inner, f in read_files(file):
-                ctes.setdefault(inner, sql_code(f))
+                if ctes.setdefault(inner, sql_code(f)) != sql_code(f):
+                    raise ValueError(f"{name}.sql: two files read as `{inner}`")
             ctes[cte] = sql_code(file)
-    return with_ctes(list(ctes.items()), code)
 
 
 def _rows(con: Con, name: str, q: Query, given: Mapping[str, str], **extra: Any) -> list[Any]:
@@ -114,9 +146,28 @@ def _literal(v: Any) -> str:
     return f"'{text}'"
 
 
-def _group(rows: Iterable[tuple[Any, str]], into: dict[str, set[str]]) -> None:
+def _group(rows: Iterable[tuple[Any, str]], into: dict[str, set[str]], kind: str = "e:") -> None:
+    """``(record, cell)`` rows into cell -> records; an episode's id is keyed ``e:<id>``, a
+    group of sessions comes keyed (``s:<its values>*<n>``, ``session_groups.sql``)."""
     for record, cell in rows:
-        into.setdefault(cell, set()).add(f"e:{record}")
+        into.setdefault(cell, set()).add(f"{kind}{record}")
+
+
+def _grouped(
+    con: Con, q: Query, months: list[Period], name: str, into: dict[str, set[str]]
+) -> None:
+    """The records of the counts that membership SQL ``name`` names, for ``q``: its sessions
+    or client-weeks grouped alike (``session_groups.sql``, ``client_week_groups.sql``), read
+    over the months of the trends, the period and the 12 months ending with it, so that one
+    run's scopes make the same groups."""
+    from ..compute.query import Query
+    from ..periods import Period
+
+    first = min(months[0].start, q.period.start, q.period.end - dt.timedelta(days=364))
+    span = Query(Period("span", first, q.period.end, "span"), q.as_of, q.scope, q.window_days)
+    table = _values(((p.label, p.start, p.end) for p in months), "label, month_start, month_end")
+    rows = _rows(con, name, span, {"months": table}, period_start=q.period.start)
+    _group(rows, into, kind="")
 
 
 def document_members(
@@ -140,17 +191,28 @@ def document_members(
     for name, p in (("flow", q.period), ("flow_12m", year)):
         fq = Query(p, q.as_of, every, q.window_days)
         _group(_rows(con, "episode_flow_cells", fq, {}, flow_table=name), out)
+    for name in ("session_cells", "client_week_cells"):
+        _grouped(con, q, months, name, out)
+    _grouped(con, q, months, "outcome_cells", out)
     return {c: tuple(sorted(r)) for c, r in out.items()}
 
 
 def site_members(con: Con, q: Query, windows: Iterable[tuple[str, Query]]) -> dict[str, set[str]]:
-    """The records of the sites page's episode counts (completion and step-down, n and
-    observed, per site and for the program), per window: (name, the window's query)."""
+    """The records of the sites page's episode and session counts (completion, step-down and
+    attendance, n and observed, per site and for the program), per window: (name, the
+    window's query); ``q``: the program's query (its period and the 12 months ending with it
+    are the windows of the attendance counts, as ``comparison.window_query``'s)."""
+    from ..compute.query import Query, Scope
+    from ..compute.series import trailing_months
+
     out: dict[str, set[str]] = {}
     for name, wq in windows:
-        rows = _rows(con, "episode_site_cells", wq, {}, page_window=name)
-        _group(((r, c.replace("[all]", f"[{ALL}]")) for r, c in rows), out)
-    return out
+        for measures, kind in (("site_episode_outcomes", "e:"), ("site_course_outcomes", "c:")):
+            given = {"outcomes": _compose(measures, {})}
+            _group(_rows(con, "episode_site_cells", wq, given, page_window=name), out, kind)
+    every = Query(q.period, q.as_of, Scope(q.scope.levels, None, q.scope.track), q.window_days)
+    _grouped(con, every, trailing_months(q.period), "session_site_cells", out)
+    return {c.replace("[all]", f"[{ALL}]"): r for c, r in out.items()}
 
 
 def attach(

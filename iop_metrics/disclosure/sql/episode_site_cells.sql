@@ -1,17 +1,12 @@
--- Which counts of the sites page each episode is counted in (issue 30): for completion and
--- step-down in the comparison window [$start, $end] (every site), one row (episode_id, cell)
--- per episode and per n and observed of its site's row and of the program's (`all`), by the
--- outcome files the page's funnels read (case_mix_completion.sql, case_mix_step_down.sql:
--- n = the episode's rows, observed = those with y = 1). $page_window names the window's cells.
--- reads: completion=case_mix_completion, step_down=case_mix_step_down
+-- Which counts of the sites page each episode is counted in (issue 30): for the measures of
+-- `outcomes` (site_episode_outcomes.sql: completion and step-down; site_course_outcomes.sql:
+-- reliable improvement and recovery) in the comparison window [$start, $end] (every site), one
+-- row (episode_id, cell) per episode and per n and observed of its site's row and of the
+-- program's (`all`), by the outcome files the page's funnels read (n = the episode's rows,
+-- observed = those with y = 1). $page_window names the window's cells.
+-- reads: outcomes=?
 with episodes as (
     select episode_id, site from scoped_episodes($as_of, $levels, null, $track)
-),
-
-outcomes as (
-    select measure, episode_id, y from completion
-    union all
-    select measure, episode_id, y from step_down
 ),
 
 rows as (

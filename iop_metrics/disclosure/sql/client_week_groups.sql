@@ -1,0 +1,45 @@
+-- Client-weeks grouped by all that decides which published counts count them (issue 30: a
+-- group of alike client-weeks is one record that stands for n): the client-weeks of
+-- dosage_weeks.sql (`detail`, run over [$start, $end]: the trends' months and the period), by
+-- site, month of `months` its Sunday falls in (label; '' outside them, as series_dosage.sql),
+-- whether its Sunday is in the period [$period_start, $end], threshold, whole-hour bin (as
+-- dosage_hours.sql) and whether it meets the threshold. `record` names the group by those
+-- values and its n (`key*n`), the same in every scope of one run. No episode id leaves it.
+-- reads: months=?, detail=dosage_weeks
+with episodes as (
+    select episode_id, site from scoped_episodes($as_of, $levels, $site, $track)
+),
+
+dated as (
+    select
+        coalesce(e.site, '(none)') as site,
+        coalesce(m.label, '') as month,
+        case when d.sunday between $period_start and $end then 1 else 0 end as in_period,
+        d.threshold_hours,
+        cast(least(floor(d.hours), 20) as integer) as hours_bin,
+        case when d.meets_threshold then 1 else 0 end as meets
+    from detail as d
+    inner join episodes as e on e.episode_id = d.episode_id
+    left join months as m on d.sunday between m.month_start and m.month_end
+),
+
+grouped as (
+    select site, month, in_period, threshold_hours, hours_bin, meets, count(*) as n
+    from dated
+    group by site, month, in_period, threshold_hours, hours_bin, meets
+),
+
+final as (
+    select
+        'w:' || site || '|' || month || '|' || cast(in_period as varchar) || '|'
+        || cast(threshold_hours as varchar) || '|' || cast(hours_bin as varchar) || '|'
+        || cast(meets as varchar) || '*' || cast(n as varchar) as record,
+        month,
+        in_period,
+        threshold_hours,
+        hours_bin,
+        meets
+    from grouped
+)
+
+select * from final

@@ -1,0 +1,52 @@
+-- Sessions grouped by all that decides which published counts count them (issue 30: a group
+-- of alike sessions is one record that stands for n): sessions of in-scope episodes dated in
+-- [$start, $end] (the trends' months, the period and the 12 months ending with it), by site,
+-- month of `months` (label; '' outside them), whether dated in the period [$period_start,
+-- $end] and in the 12 months ending with it (the sites page's window), weekday
+-- (as attendance.sql), service type and status. `record` names the group by those values and
+-- its n (`key*n`), so the same sessions make the same record in every scope of one run (a site's
+-- report, the program's, the sites page). No session id leaves the query.
+-- reads: months=?
+with episodes as (
+    select * from scoped_episodes($as_of, $levels, $site, $track)
+),
+
+dated as (
+    select
+        coalesce(e.site, '(none)') as site,
+        coalesce(m.label, '') as month,
+        case when s.session_date between $period_start and $end then 1 else 0 end as in_period,
+        case
+            when s.session_date between cast($end as date) - 364 and $end then 1 else 0
+        end as in_year,
+        strftime(s.session_date, '%A') as weekday,
+        s.service_type,
+        s.status
+    from main.sessions as s
+    inner join episodes as e on e.episode_id = s.episode_id
+    left join months as m on s.session_date between m.month_start and m.month_end
+    where s.session_date between $start and $end
+),
+
+grouped as (
+    select site, month, in_period, in_year, weekday, service_type, status, count(*) as n
+    from dated
+    group by site, month, in_period, in_year, weekday, service_type, status
+),
+
+final as (
+    select
+        's:' || site || '|' || month || '|' || cast(in_period as varchar) || '|'
+        || cast(in_year as varchar) || '|' || weekday || '|' || service_type || '|' || status
+        || '*' || cast(n as varchar) as record,
+        site,
+        month,
+        in_period,
+        in_year,
+        weekday,
+        service_type,
+        status
+    from grouped
+)
+
+select * from final
