@@ -137,8 +137,8 @@ def external(sample_db):
 
 
 def test_a_chart_with_almost_nothing_left_says_so_in_words(external):
-    """The sample program's external report, 2026-10: no-shows by service type keep 1 rate of
-    8, the PHQ-9 band grid only zeros beside 7 hidden cells, the outcome trend none of its 24,
+    """The sample program's external report, 2026-10: no-shows by weekday keep 1 rate of 6
+    and by service type none of 8 (since sessions are sums of atoms, issue 30), the PHQ-9 band grid only zeros beside 7 hidden cells, the outcome trend none of its 24,
     the completion and step-down sparklines 2 and 0 months of 12 (and the three outcome tiles'
     too): none is drawn, each is said
     in words with what is left."""
@@ -147,9 +147,13 @@ def test_a_chart_with_almost_nothing_left_says_so_in_words(external):
 
     attendance = pages.attendance(external)
     assert (
-        "No-show rate by service type is not drawn: small-cell suppression hides 7 of its 8 "
-        "service types (each rests on 1 to 10 records, or would let one be worked out), which "
-        "leaves too little to draw; the one shown: Psychoeducation 11.0%." in attendance
+        "small-cell suppression hides 5 of its 6 weekdays (each rests on 1 to 10 records, or "
+        "would let one be worked out), which leaves too little to draw; the one shown: "
+        "Wednesday 12.5%." in attendance
+    )
+    assert (
+        "No-show rate by service type is not drawn: the rate of every one of the 8 service "
+        "types is hidden by small-cell suppression." in attendance
     )
     assert attendance.count("<svg") == 2  # the control chart and the hours: 4 of 14 bars shown
     outcomes = pages.outcomes(external)
@@ -186,7 +190,7 @@ def test_the_external_report_draws_each_hidden_mark_once_in_chromium(october_ext
         svg = fig.split("<figcaption>")[0]
         assert _texts(svg).count("suppressed") == (1 if _grey_rects(svg) else 0), fig[-300:]
         assert "–" not in _texts(svg)
-    assert "not drawn: small-cell suppression hides 7 of its 8 service types" in html
+    assert "not drawn: small-cell suppression hides 5 of its 6 weekdays" in html
     # the grey slots' legend is the chart's own: the others are not repeated beside it
     [hours] = [f for f in with_hidden if "Hours attended" in f]
     assert _texts(hours).count("Adults (9 h)") == 1
