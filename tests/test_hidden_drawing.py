@@ -138,10 +138,10 @@ def external(sample_db):
 
 def test_a_chart_with_almost_nothing_left_says_so_in_words(external):
     """The sample program's external report, 2026-10: no-shows by weekday keep 1 rate of 6
-    and by service type none of 8 (since sessions are sums of atoms, issue 30), the PHQ-9 band grid only zeros beside 7 hidden cells, the outcome trend none of its 24,
-    the completion and step-down sparklines 2 and 0 months of 12 (and the three outcome tiles'
-    too): none is drawn, each is said
-    in words with what is left."""
+    and by service type none of 8 (sessions are sums of atoms, issue 30), the PHQ-9 band grid
+    only zeros beside 7 hidden cells, the outcome trend none of its 24, the completion and
+    step-down sparklines 2 and 0 months of 12 (and the three outcome tiles' too): none is
+    drawn, each is said in words with what is left."""
     from iop_metrics.report import pages
     from iop_metrics.report.sections import tiles
 
