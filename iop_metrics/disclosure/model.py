@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,9 +122,16 @@ def _whole(row: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-def _components(cells: Cells) -> list[Cells]:
-    """The cells split into groups that no equation joins (each protected on its own)."""
-    parent = {c: c for c in cells.values}
+def _joined(cells: Iterable[str], eqs: Iterable[Iterable[str]]) -> dict[str, str]:
+    """Each of ``cells`` -> the one cell that stands for its part: the cells that equations
+    join, directly or through others of ``cells`` (union-find; other cells of an equation
+    join nothing).
+
+    >>> r = _joined("abcd", [{"a": 1, "b": -1}, {"b": 1, "x": -1, "c": 1}])
+    >>> r["a"] == r["b"] == r["c"] != r["d"]
+    True
+    """
+    parent = {c: c for c in cells}
 
     def root(c: str) -> str:
         while parent[c] != c:
@@ -132,13 +139,21 @@ def _components(cells: Cells) -> list[Cells]:
             c = parent[c]
         return c
 
-    for eq in cells.exact + cells.near + cells.inner:
-        first, *rest = eq
-        for c in rest:
-            parent[root(c)] = root(first)
+    for eq in eqs:
+        held = [root(c) for c in eq if c in parent]
+        for b in held[1:]:
+            a, b = root(held[0]), root(b)
+            if a != b:
+                parent[b] = a
+    return {c: root(c) for c in parent}
+
+
+def _components(cells: Cells) -> list[Cells]:
+    """The cells split into groups that no equation joins (each protected on its own)."""
+    root = _joined(cells.values, cells.exact + cells.near + cells.inner)
     groups: dict[str, set[str]] = {}
     for c in cells.values:
-        groups.setdefault(root(c), set()).add(c)
+        groups.setdefault(root[c], set()).add(c)
     out = []
     for group in groups.values():
         out.append(
@@ -659,24 +674,11 @@ class Elimination:
     def reduce(self, unknown: set[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
         """The pivot rows, and the cells of the rows left without an unknown (``_reduce``'s
         two results, the second as the set of their cells)."""
-        parent = {c: c for c in unknown if c in self.held}
-
-        def root(c: str) -> str:
-            while parent[c] != c:
-                parent[c] = parent[parent[c]]
-                c = parent[c]
-            return c
-
-        for c in parent:
-            for i in self.held[c]:
-                for d in self.eqs[i]:
-                    if d in parent:
-                        a, b = root(c), root(d)
-                        if a != b:
-                            parent[b] = a
+        held = [c for c in unknown if c in self.held]
+        root = _joined(held, (self.eqs[i] for i in {i for c in held for i in self.held[c]}))
         parts: dict[str, set[str]] = {}
-        for c in parent:
-            parts.setdefault(root(c), set()).add(c)
+        for c in held:
+            parts.setdefault(root[c], set()).add(c)
         pivots: dict[str, dict[str, Any]] = {}
         blocked: set[str] = set()
         used: set[int] = set()
@@ -715,27 +717,9 @@ class Joins:
 
     def __init__(self, held: Mapping[str, list[dict[str, int]]], unk: frozenset[str]) -> None:
         self.held, self.unk = held, unk
-        parent = {c: c for c in unk}
-
-        def root(c: str) -> str:
-            while parent[c] != c:
-                parent[c] = parent[parent[c]]
-                c = parent[c]
-            return c
-
-        done: set[int] = set()  # each equation once, however many unknowns it holds
-        for c in unk:
-            for eq in held.get(c, ()):
-                if id(eq) in done:
-                    continue
-                done.add(id(eq))
-                a = root(c)
-                for d in eq:
-                    if d in parent:
-                        b = root(d)
-                        if a != b:
-                            parent[b] = a
-        self.root: dict[str, str] = {c: root(c) for c in unk}
+        # each equation once, however many unknowns it holds
+        eqs = {id(eq): eq for c in unk for eq in held.get(c, ())}
+        self.root: dict[str, str] = _joined(unk, eqs.values())
         self.parts: dict[str, set[str]] = {}
         for c, r in self.root.items():
             self.parts.setdefault(r, set()).add(c)
