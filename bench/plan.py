@@ -73,6 +73,20 @@ def _joint(con: Any, period: Any, sites: list[str], k: int) -> None:
     linked.plan(models, k=k, alone=alone)
 
 
+def _program(folder: Path, clients: int, sites: int, seed: int) -> tuple[Any, list[str]]:
+    """A generated program (October 2025 to October 2026) loaded in memory, and its sites."""
+    from iop_metrics.ingest.load import load_memory
+    from iop_metrics.ingest.sample import generate
+
+    generate(
+        folder, clients=clients, sites=sites, seed=seed,
+        start=dt.date(2025, 10, 1), end=dt.date(2026, 10, 31),
+    )  # fmt: skip
+    con = load_memory(folder)
+    names = con.execute("select distinct site from episodes order by site").fetchall()
+    return con, [r[0] for r in names]
+
+
 def record(out: Path) -> None:
     import duckdb
 
@@ -80,8 +94,7 @@ def record(out: Path) -> None:
     from iop_metrics.compute.query import Query, Scope
     from iop_metrics.compute.retention import retention_summary
     from iop_metrics.disclosure.suppress import external_document
-    from iop_metrics.ingest.load import load, load_memory
-    from iop_metrics.ingest.sample import generate
+    from iop_metrics.ingest.load import load
     from iop_metrics.periods import month
 
     cases: list[dict[str, Any]] = []
@@ -97,15 +110,8 @@ def record(out: Path) -> None:
         print(label, len(calls), "calls", flush=True)
     con.close()
     for clients, sites, seed in SMALL:
-        folder = tmp / f"small-{seed}"
-        generate(
-            folder, clients=clients, sites=sites, seed=seed,
-            start=dt.date(2025, 10, 1), end=dt.date(2026, 10, 31),
-        )  # fmt: skip
-        con = load_memory(folder)
-        names = [None] + [
-            r[0] for r in con.execute("select distinct site from episodes order by site").fetchall()
-        ]
+        con, sites_of = _program(tmp / f"small-{seed}", clients, sites, seed)
+        names = [None, *sites_of]
         calls, restore = _calls()
         for site, levels in itertools.product(names[:2], (("2.1",), None)):
             q = Query.of(month(2026, 10), scope=Scope(levels, site))
@@ -117,17 +123,9 @@ def record(out: Path) -> None:
         cases += [{"case": f"small {seed} #{i}", **c} for i, c in enumerate(calls)]
         print("small", seed, len(calls), "calls", flush=True)
     for clients, sites, seed, k in HUNTS:
-        folder = tmp / f"hunt-{seed}"
-        generate(
-            folder, clients=clients, sites=sites, seed=seed,
-            start=dt.date(2025, 10, 1), end=dt.date(2026, 10, 31),
-        )  # fmt: skip
-        con = load_memory(folder)
-        names = [
-            r[0] for r in con.execute("select distinct site from episodes order by site").fetchall()
-        ]
+        con, hunted = _program(tmp / f"hunt-{seed}", clients, sites, seed)
         calls, restore = _calls()
-        _joint(con, month(2026, 10), names, k)
+        _joint(con, month(2026, 10), hunted, k)
         restore()
         cases += [{"case": f"hunt {seed} #{i}", **c} for i, c in enumerate(calls)]
         print("hunt", seed, len(calls), "calls", flush=True)
