@@ -241,6 +241,90 @@ def test_a_charts_data_never_prints_coarser_than_its_exact_value():
     assert numerator_interval(0.654, 1000) == (654, 654)
 
 
+def test_a_kaplan_meier_estimate_prints_the_precision_it_is_rounded_to():
+    """An external copy rounds its Kaplan-Meier estimates to ``KM_DIGITS`` decimals and prints
+    them with ``KM_PLACES`` decimals of a percent: every digit the rounded value has (each
+    value at that precision prints back to itself) and none it has not (one decimal fewer
+    would lose some), whatever ``KM_DIGITS`` is: 0.71 reads "71%", never "71.0%"."""
+    from iop_metrics.disclosure.precision import KM_DIGITS, KM_PLACES, percent_places
+
+    def prints_back(digits: int, places: int) -> bool:
+        values = [i / 10**digits for i in range(10**digits + 1)]
+        return all(float(f"{v:.{places}%}"[:-1]) / 100 == pytest.approx(v) for v in values)
+
+    for digits in (1, 2, 3, 4):
+        places = percent_places(digits)
+        assert prints_back(digits, places), digits
+        assert places == 0 or not prints_back(digits, places - 1), digits
+    assert KM_PLACES == percent_places(KM_DIGITS) == 0
+    assert f"{0.71:.{KM_PLACES}%}" == "71%" and f"{0.714:.{percent_places(3)}%}" == "71.4%"
+
+
+def test_the_retention_curves_tooltips_print_the_estimates_precision():
+    """The curve's points at 30, 60 and 90 days carry their estimate in a tooltip (an
+    interactive view of the chart shows it; the SVG does not): printed with the decimals the
+    report passes (``ReportData.km_places``), one by default."""
+    from iop_metrics.report.charts import retention_curve
+
+    df = pd.DataFrame(
+        {"day": [1, 30], "retention": [1.0, 0.71], "ci_low": [1.0, 0.65], "ci_high": [1.0, 0.76]}
+    )
+
+    def formats(**places: int) -> list[str]:
+        layers = retention_curve(df, **places).to_dict()["layer"]
+        tips = [t for x in layers for t in x.get("encoding", {}).get("tooltip", [])]
+        return [t["format"] for t in tips if t["field"] == "retention"]
+
+    assert formats(places=0) == [".0%"] and formats() == [".1%"]
+
+
+def test_the_external_report_prints_retention_to_the_whole_percent(
+    october_external, october_internal
+):
+    """The sample's October: the external copy rounds its 30/60/90-day estimates to the whole
+    percent (71%, 66%, 65%; metrics.json 0.71, 0.66, 0.65) and prints them so in the
+    retention sentence, the rates table (with the 95% interval) and the 90-day tile (its
+    change in whole points); the internal copy prints the exact estimates to one decimal
+    (70.7%, 66.5%, 65.5%), as every other rate of both copies."""
+    import json
+    import re
+
+    external = (october_external / "monthly_report.html").read_text()
+    internal = (october_internal / "monthly_report.html").read_text()
+    doc = json.loads((october_external / "metrics.json").read_text())["retention"]
+    assert (doc["day_30"], doc["day_60"], doc["day_90"]) == (0.71, 0.66, 0.65)
+
+    def sentence(pcts: tuple[str, str, str]) -> str:
+        days = zip(pcts, (30, 60, 90), strict=True)
+        said = (f'<span class="r">{p}</span> at {n} days' for p, n in days)
+        return "an estimated " + ", ".join(said)
+
+    def row(n: int, pct: str, low: str, high: str) -> str:
+        return (
+            f'<td>Estimated {n}-day retention</td><td></td><td><span class="n">252</span></td>'
+            f'<td><span class="r">{pct}</span></td><td>{low} – {high} <small>'
+        )
+
+    def tile(pct: str, change: str) -> str:
+        return (
+            '<div class="label">Estimated 90-day retention</div><div class="value">'
+            f'<span class="r">{pct}</span></div><div class="change">{change} pts vs'
+        )
+
+    assert sentence(("71%", "66%", "65%")) in external
+    assert row(30, "71%", "65%", "76%") in external and row(90, "65%", "59%", "71%") in external
+    assert tile("65%", "+0") in external
+    assert sentence(("70.7%", "66.5%", "65.5%")) in internal
+    assert row(30, "70.7%", "64.5%", "76.0%") in internal
+    assert row(90, "65.5%", "59.0%", "71.2%") in internal
+    assert tile("65.5%", "+0.7") in internal
+    # every other rate of the external copy keeps its one decimal (attendance 640 of 785)
+    assert "<td>Attendance rate</td>" in external and '<span class="r">81.5%</span>' in external
+    # and the whole percents printed are the estimates' alone: the tile, the table, the text
+    printed = re.findall(r'<span class="r">(\d+%)</span>', external)
+    assert printed == ["65%", "71%", "66%", "65%", "71%", "66%", "65%"]
+
+
 def _allowed(cells, hidden: set[str]) -> set[int]:
     """The values of ``t`` (hidden "<K") a reader of ``_cohort_case`` allows: by enumeration,
     every whole solution of its three equations with the shown cells at their values, ``u``

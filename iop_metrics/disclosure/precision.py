@@ -5,7 +5,9 @@ hidden around it). An external copy prints rates as a reader uses them: to 0.1 p
 point in text and tables (``{:.1%}``), and ``DIGITS`` = 3 decimals in its metrics.json and in
 its charts' data (their tooltips, labels and the positions drawn from them). A rounded rate
 still tells something: given its denominator, the numerators it allows (``numerator_interval``),
-which the suppression model can take as a reader's bounds on a hidden numerator.
+which the suppression model can take as a reader's bounds on a hidden numerator. A
+Kaplan–Meier estimate is rounded coarser (``KM_DIGITS``: to the whole percent), and printed
+to the same precision (``KM_PLACES``: "71%").
 """
 
 from __future__ import annotations
@@ -85,6 +87,21 @@ def numerator_interval(
 
 
 KM_DIGITS = 2  # a Kaplan–Meier estimate in an external copy: to the whole percent
+
+
+def percent_places(digits: int) -> int:
+    """The decimals of a percent that prints a rate rounded to ``digits`` decimals with every
+    digit it has and none it has not (``"{:.{}%}".format(rate, places)``): a rate to the whole
+    percent (2) prints "71%", not "71.0%", which would claim a tenth of a point it does not
+    have; a rate to 0.1 point (3) prints "71.4%".
+
+    >>> percent_places(KM_DIGITS), "{:.{}%}".format(0.71, percent_places(2)), percent_places(3)
+    (0, '71%', 1)
+    """
+    return max(digits - 2, 0)
+
+
+KM_PLACES = percent_places(KM_DIGITS)  # how an external copy prints its Kaplan–Meier figures
 
 
 def km_events_pinned(

@@ -17,7 +17,7 @@ from ..compute import metrics as m
 from ..compute.query import Con, Query
 from ..disclosure import published as pub
 from ..disclosure.model import COMPLEMENTARY, ESTIMATE, SMALL
-from ..disclosure.precision import KM_DIGITS, km_events_pinned, rounded
+from ..disclosure.precision import KM_DIGITS, KM_PLACES, km_events_pinned, rounded
 from ..disclosure.suppress import (
     internal_only,
     mark,
@@ -61,6 +61,13 @@ class ReportData:
     @property
     def internal(self) -> bool:
         return self.k <= 1
+
+    @property
+    def km_places(self) -> int:
+        """The decimals of a percent this copy prints a Kaplan–Meier figure with: an external
+        copy rounds them to ``KM_DIGITS`` and prints what is left (``KM_PLACES``: "71%"); an
+        internal copy prints them as every rate, to one decimal ("71.4%")."""
+        return 1 if self.internal else KM_PLACES
 
     @property
     def hidden(self) -> frozenset[str]:

@@ -183,6 +183,7 @@ def retention(d: ReportData) -> str:
     r, s = d.shown["retention"], d.shown["discharges"]
     # an external curve is drawn in pooled steps: its points are the document's figures
     marks = {n: r[f"day_{n}"] for n in (30, 60, 90) if r[f"day_{n}"] is not None} if d.k else None
+    curve = charts.retention_curve(d.curve, marks, places=d.km_places) if len(d.curve) else None
     shares = _reason_shares(d)
     marked = d.view("discharges")["by_reason"]
     reasons = pd.DataFrame(
@@ -213,10 +214,11 @@ def retention(d: ReportData) -> str:
     return render(
         "retention.html.j2",
         k=d.k,
+        km_places=d.km_places,
         r=d.view("retention"),
         s=d.view("discharges"),
         cohort_end=f"{d.query.period.end:%d %B %Y}",
-        curve=None if d.curve.empty else _chart(d.k, charts.retention_curve(d.curve, marks)),
+        curve=None if curve is None else _chart(d.k, curve),
         curve_suppressed=bool(d.k and r["cohort_admissions"] != 0),
         references=d.references,
         los_bin=los_group(int(round(los))) if d.benchmark_file and not _missing(los) else None,

@@ -135,7 +135,8 @@ def _previous(d: ReportData, key: str, series: str) -> Any:
 
 def tile_data(d: ReportData) -> list[dict[str, Any]]:
     """Each headline figure, its change from the previous period (points or a count; None when
-    either side is missing) and its 12-month sparkline."""
+    either side is missing) and its 12-month sparkline; a rate's and its change's decimals
+    (``places``: a Kaplan–Meier estimate's are ``ReportData.km_places``)."""
     from .recovery import shipped
 
     out = []
@@ -156,6 +157,7 @@ def tile_data(d: ReportData) -> list[dict[str, Any]]:
                 "absent": None,
                 "value": now if marked is None else marked,
                 "is_rate": is_rate,
+                "places": d.km_places if key.startswith("retention.day_") else 1,
                 "change": change,
                 "spark": None
                 if charts.too_little(int(d.monthly[series].notna().sum()), len(d.monthly), d.k)
@@ -192,20 +194,21 @@ def tiles(d: ReportData) -> str:
     )
 
 
-def rate_rows(rates: pd.DataFrame) -> list[dict[str, Any]]:
-    """Every headline rate as plain data (retention has no numerator of its own)."""
-    return [
-        {
-            **{str(c): v for c, v in r.items()},
-            "has_numerator": not r["figure"].startswith("retention.day_"),
-        }
-        for r in rates.to_dict("records")
-    ]
+def rate_rows(rates: pd.DataFrame, km_places: int = 1) -> list[dict[str, Any]]:
+    """Every headline rate as plain data (retention has no numerator of its own), with the
+    decimals of a percent it prints with (``places``): a Kaplan–Meier estimate and its
+    interval ``km_places`` (``ReportData.km_places``), every other rate one."""
+    rows = []
+    for r in rates.to_dict("records"):
+        km = r["figure"].startswith("retention.day_")
+        row = {str(c): v for c, v in r.items()}
+        rows.append({**row, "has_numerator": not km, "places": km_places if km else 1})
+    return rows
 
 
 def rates_table(d: ReportData) -> str:
     """Every headline rate with its numerator, denominator and 95% interval."""
-    return render("rates.html.j2", rates=rate_rows(d.rates), k=d.k)
+    return render("rates.html.j2", rates=rate_rows(d.rates, d.km_places), k=d.k)
 
 
 def control_limits(monthly: pd.DataFrame) -> tuple[pd.DataFrame, float | None]:

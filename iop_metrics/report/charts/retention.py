@@ -9,9 +9,12 @@ from ...contract import DISCHARGE_REASONS
 from .base import BLUE, GREY, RED, SUPPRESSED, WIDTH, _pct, alt
 
 
-def retention_curve(df: pd.DataFrame, points: dict[int, float] | None = None) -> alt.TopLevelMixin:
+def retention_curve(
+    df: pd.DataFrame, points: dict[int, float] | None = None, *, places: int = 1
+) -> alt.TopLevelMixin:
     """The curve with its band, points at 30, 60 and 90 days: the curve's own, or ``points``
-    (day -> retention, the document's figures) when the curve is drawn in pooled steps."""
+    (day -> retention, the document's figures) when the curve is drawn in pooled steps; their
+    tooltips print ``places`` decimals of a percent (``ReportData.km_places``)."""
     df = df[df["day"] <= 180]
     base = alt.Chart(df, width=WIDTH, height=240).encode(
         x=alt.X("day:Q", title="Days since admission")
@@ -30,7 +33,7 @@ def retention_curve(df: pd.DataFrame, points: dict[int, float] | None = None) ->
         .encode(
             x=alt.X("day:Q"),
             y=alt.Y("retention:Q"),
-            tooltip=[alt.Tooltip("day:Q"), alt.Tooltip("retention:Q", format=".1%")],
+            tooltip=[alt.Tooltip("day:Q"), alt.Tooltip("retention:Q", format=f".{places}%")],
         )
     )
     labels = (
