@@ -272,6 +272,13 @@ def test_index_lists_latest_first_with_figures_and_follows_the_disk(tmp_path):
     assert "notes" not in html
     part = html[html.index('id="p-2026-10"') : html.index('id="p-2026-09"')]
     assert '<span class="n">42</span>' in part and '<span class="r sup">suppressed</span>' in part
+    # 0.61 of the external copy is a Kaplan-Meier estimate to the whole percent: "61%", not
+    # "61.0%"; north's internal copy prints it to one decimal, as every rate
+    rows = re.findall(r"<tr><td>(.*?)</tr>", part, flags=re.S)
+    assert [re.findall(r'<span class="r">([^<]*)</span>', r) for r in rows] == [
+        ["80.0%", "61%"],
+        ["80.0%", "50.0%", "61.0%"],
+    ]
     assert 'href="2026-10/north/internal/monthly_report.html"' in part
     assert 'href="2026-10/sites.html">Sites compared (internal)' in part
     assert "program (single report)" in html and '<span class="n">99</span>' in html

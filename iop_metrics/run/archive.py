@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ..disclosure.precision import KM_PLACES
 from ..periods import parse_period
 from ..scratch import write_atomically
 
@@ -54,15 +55,22 @@ HEADLINE = {  # index column -> (figure in metrics.json, why it can be undefined
 
 def _headline(metrics: Path | None) -> dict[str, Any]:
     """The headline figures of one metrics.json and, for each one missing, why: "suppressed" (in
-    the external copy's hidden list), undefined for lack of episodes, or "not rendered"."""
-    empty = {"k": 0, **dict.fromkeys(HEADLINE), "why": dict.fromkeys(HEADLINE, "not rendered")}
+    the external copy's hidden list), undefined for lack of episodes, or "not rendered"; and the
+    decimals of a percent its retention prints with (``km_places``: an external copy's
+    Kaplan–Meier estimate is rounded to ``KM_DIGITS``, "65%")."""
+    empty = {
+        "k": 0,
+        "km_places": 1,
+        **dict.fromkeys(HEADLINE),
+        "why": dict.fromkeys(HEADLINE, "not rendered"),
+    }
     if metrics is None:
         return empty
     try:
         doc = json.loads(metrics.read_text())
         k = int((doc.get("suppression") or {}).get("k") or 0)
         hidden = set((doc.get("suppression") or {}).get("hidden") or ())
-        out: dict[str, Any] = {"k": k, "why": {}}
+        out: dict[str, Any] = {"k": k, "km_places": KM_PLACES if k > 1 else 1, "why": {}}
         for column, (key, undefined) in HEADLINE.items():
             table, name = key.split(".")
             out[column] = value = doc[table][name]
