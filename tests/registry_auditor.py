@@ -103,6 +103,32 @@ def recovery_identities(doc: dict[str, Any]) -> tuple[ids.Identity, ...]:
     return tuple(out)
 
 
+PHQ9 = "outcomes.by_instrument.PHQ-9."
+PHQ9_CASE_BANDS = ("moderate", "moderately severe", "severe")  # a first score of 10 or more
+PHQ9_BELOW_CASE = ("minimal", "mild")
+
+
+def band_identities(doc: dict[str, Any], tables: dict[str, Any]) -> tuple[ids.Identity, ...]:
+    """What ties the PHQ-9 severity bands to the document, as outcomes.md states it (read here:
+    the model takes it from the records, ``instrument_cells.sql``): the bands hold the PHQ-9
+    paired courses, those starting at moderate or worse (a first score of 10, PHQ-9's caseness)
+    are its cases at start, and those of them ending minimal or mild its cases no more."""
+    phq9 = ((doc.get("outcomes") or {}).get("by_instrument") or {}).get("PHQ-9") or {}
+    df = tables.get("bands")
+    if df is None or "paired" not in phq9:  # a hidden figure is there, as None
+        return ()
+    pairs = list(zip(pub.rows("bands", df), zip(df["start"], df["end"], strict=True), strict=True))
+    n = {r: pub.cell("bands", r, "n") for r, _ in pairs}
+    return (
+        ids.Sum(f"{PHQ9}paired", tuple(n[r] for r, _ in pairs)),
+        ids.Sum(f"{PHQ9}case_at_start", tuple(n[r] for r, (a, _) in pairs if a in PHQ9_CASE_BANDS)),
+        ids.Sum(
+            f"{PHQ9}not_case_at_end",
+            tuple(n[r] for r, (a, b) in pairs if a in PHQ9_CASE_BANDS and b in PHQ9_BELOW_CASE),
+        ),
+    )
+
+
 def _row(terms: list[tuple[str, int]]) -> dict[str, Fraction]:
     row: dict[str, Fraction] = {}
     for cell, coef in terms:
@@ -246,6 +272,7 @@ def audit_many(
             ids.identities(src.doc)
             + pub.identities(src.tables, src.context or pub.Context())
             + recovery_identities(src.doc)
+            + band_identities(src.doc, src.tables)
         )
         # a "prefix.*" part is expanded over this report's own keys before renaming
         keys = list(mine)

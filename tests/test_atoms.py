@@ -312,3 +312,123 @@ def test_every_outcome_count_of_the_sample_is_its_courses(october):
     assert m["recovery.period[north].n"] == north.members["outcomes.at_caseness"]
     assert m["recovery.period[north].observed"] == north.members["outcomes.recovery"]
     assert _weights(m)["reliable_improvement.12m[north].n"] == (75, 75)
+
+
+def test_every_instrument_count_of_the_sample_is_its_courses_on_that_instrument(october):
+    """North's October 2026 (level 2.1): each per-instrument count of the document, remission's
+    base behind its rate and the PHQ-9 bands are the courses paired on that instrument
+    (``instrument_cells.sql``): 4 on PHQ-9 and 4 on GAD-7, the same 4 episodes, each a record
+    per instrument (``i:<code>|<id>``); GAD-7 has no remission (no cell, no record); the bands
+    hold the PHQ-9 courses (2 + 1 + 1), remission's base is its cases at start (a first score of
+    10, PHQ-9's caseness) and what the published sums said by hand the records now say."""
+    north, _, _ = october
+    got, m = _weights(north.members), north.members
+    phq9, gad7 = "outcomes.by_instrument.PHQ-9.", "outcomes.by_instrument.GAD-7."
+    assert got[phq9 + "paired"] == (4, 4) and got[gad7 + "paired"] == (4, 4)
+    assert got[phq9 + "not_case_at_end"] == (2, 2) and got[gad7 + "not_case_at_end"] == (3, 3)
+    assert got[phq9 + "remission"] == (2, 2) and gad7 + "remission" not in m
+    assert got[gad7 + "reliable_improvement"] == (2, 2) and got[phq9 + "response"] == (2, 2)
+    assert all(r.startswith("i:PHQ-9|") for r in m[phq9 + "paired"])
+    assert {r.split("|")[1] for r in m[phq9 + "paired"]} == {
+        r.split("|")[1] for r in m[gad7 + "paired"]
+    }
+    assert m["~PHQ-9:remission_base"] == m[phq9 + "case_at_start"]
+    bands = {c: r for c, r in m.items() if c.startswith("bands[")}
+    assert {c: len(r) for c, r in bands.items() if r} == {
+        "bands[moderate>minimal].n": 2,
+        "bands[moderately severe>moderate].n": 1,
+        "bands[severe>severe].n": 1,
+    }
+    assert sorted(r for rs in bands.values() for r in rs) == list(m[phq9 + "paired"])
+    below = ("minimal", "mild")
+    recovered = [r for c, rs in bands.items() for r in rs if c[6:].split(">")[1][:-3] in below]
+    assert sorted(recovered) == list(m[phq9 + "not_case_at_end"])
+    assert set(m) <= set(north.cells().members)  # every cell with records is a covered one
+
+
+def test_every_cadence_count_of_the_sample_is_its_episodes(october):
+    """North's October 2026 (level 2.1): the measurement-based care counts are episodes
+    (``cadence_cells.sql``, keyed as the census keys them): its 6 admissions eligible for an
+    intake score (admitted by October 18, 13 days before the as-of date) all measured, 7 of the
+    9 episodes open 30 days at the end measured in the last 30; the eligible are among October's
+    admissions and the open ones among those active at its end."""
+    north, _, _ = october
+    got, m = _weights(north.members), north.members
+    assert north.doc["outcomes"]["intake_eligible"] == 6 and got["outcomes.intake_eligible"] == (
+        6,
+        6,
+    )
+    assert got["outcomes.measured_at_intake"] == (6, 6)
+    assert got["outcomes.open_30d"] == (9, 9) and got["outcomes.measured_last_30d"] == (7, 7)
+    assert set(m["outcomes.intake_eligible"]) < set(m["census.admissions"])
+    assert set(m["outcomes.open_30d"]) < set(m["census.active_at_end"])
+    assert set(m["outcomes.measured_last_30d"]) < set(m["outcomes.open_30d"])
+
+
+def test_the_bands_add_up_to_the_phq9_courses_without_anyone_declaring_it():
+    """The bands hold the PHQ-9 paired courses (no identity declares it since the atoms came):
+    with 14 paired shown and 11 in one band, the 3 of the other follows unless one more cell is
+    hidden; from the courses' records the model sees it."""
+    values = {
+        "outcomes.by_instrument.PHQ-9.paired": 14,
+        "bands[moderate>minimal].n": 11,
+        "bands[severe>mild].n": 3,
+    }
+    courses = [f"i:PHQ-9|{i}" for i in range(14)]
+    members = {
+        "outcomes.by_instrument.PHQ-9.paired": tuple(courses),
+        "bands[moderate>minimal].n": tuple(courses[:11]),
+        "bands[severe>mild].n": tuple(courses[11:]),
+    }
+    reader = [
+        (
+            "outcomes.by_instrument.PHQ-9.paired",
+            ["bands[moderate>minimal].n", "bands[severe>mild].n"],
+        )
+    ]
+    assert set(protect(_cells(values), K)) == {"bands[severe>mild].n"}  # 14 - 11
+    hidden = protect(_cells(values, members), K)
+    assert len(hidden) == 2 and hidden["bands[severe>mild].n"] == "small", hidden
+    assert _pinned_by_enumeration(values, set(hidden), hidden, reader, K, cap=20) == {}
+
+
+def test_the_intake_eligible_are_the_admissions_without_anyone_declaring_it():
+    """Once 13 days have passed, every admission of the period is eligible for an intake score:
+    the eligible are its admissions. With 3 discharges to protect in the census (20 at the
+    start, 31 at the end), hiding the 14 admitted frees them, but the 14 eligible gave them
+    back; from the records (``cadence_cells.sql`` keys the episodes) the model sees it and
+    hides the 20 at the start instead."""
+    values = {
+        "census.active_at_start": 20,
+        "census.admissions": 14,
+        "census.discharges": 3,
+        "census.active_at_end": 31,
+        "outcomes.intake_eligible": 14,
+    }
+    e = [f"e:{i}" for i in range(34)]
+    members = {
+        "census.active_at_start": tuple(e[:20]),
+        "census.admissions": tuple(e[20:]),
+        "census.discharges": tuple(e[:3]),
+        "census.active_at_end": tuple(e[3:]),
+    }
+    # ~stayed: the 17 at the start still there at the end, a reader's unknown
+    reader = [
+        ("census.active_at_start", ["census.discharges", "~stayed"]),
+        ("census.active_at_end", ["~stayed", "census.admissions"]),
+        ("outcomes.intake_eligible", ["census.admissions"]),
+    ]
+
+    def worked_out(hidden):
+        labels = {**hidden, "~stayed": "complementary"}
+        return _pinned_by_enumeration(
+            {**values, "~stayed": 17}, {*hidden, "~stayed"}, labels, reader, K, 40
+        )
+
+    before = protect(_cells(values, members), K)  # the eligible without records, as before
+    assert before == {"census.admissions": "complementary", "census.discharges": "small"}
+    assert worked_out(before) == {"census.discharges": 3}
+    members["outcomes.intake_eligible"] = tuple(e[20:])
+    hidden = protect(_cells(values, members), K)
+    assert hidden == {"census.active_at_start": "complementary", "census.discharges": "small"}
+    assert worked_out(hidden) == {}

@@ -47,7 +47,8 @@ def test_every_membership_query_transpiles_to_self_contained_spark_sql():
     extra = {"flow_table": "flow", "page_window": "period", "period_start": q.period.start}
     folder = resources.files("iop_metrics.disclosure").joinpath("sql")
     names = sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql"))
-    assert {"episode_cells", "session_cells", "outcome_cells", "site_course_outcomes"} <= set(names)
+    want = {"episode_cells", "session_cells", "outcome_cells", "site_course_outcomes"}
+    assert want | {"instrument_cells", "cadence_cells"} <= set(names)
     for name in names:
         text = atoms._compose(name, given)
         out = to_spark(text, used_params(text, {**q.params(), **extra}))

@@ -14,7 +14,8 @@ no record key is written anywhere.
 
 ``COVERED`` names the cells the rules count (``disclosure/sql/episode_*.sql``,
 ``session_*.sql``, ``client_week_*.sql``, ``outcome_cells.sql``: an outcome course is keyed
-``c:<episode_id>``); every other count keeps the identities ``relations.py`` and
+``c:<episode_id>``; ``instrument_cells.sql``: a course on one instrument ``i:<code>|<id>``;
+``cadence_cells.sql``: episodes); every other count keeps the identities ``relations.py`` and
 ``published.py`` declare.
 """
 
@@ -69,6 +70,13 @@ COVERED = tuple(
         r"outcomes\.(ended|courses|paired|at_caseness|reliable_improvement"
         r"|reliable_deterioration|no_reliable_change|recovery|reliable_recovery)",
         r"monthly\[[^\]]+\]\.(courses|paired|at_caseness|reliable_improvement|recovery)",
+        # courses per instrument, the PHQ-9 bands (``instrument_cells.sql``: ``i:<code>|<id>``)
+        r"outcomes\.by_instrument\..+\.(paired|case_at_start|reliable_improvement"
+        r"|reliable_deterioration|not_case_at_end|response|remission)",
+        r"~.+:remission_base",
+        r"bands\[[^\]]+\]\.n",
+        # measurement-based care: episodes (``cadence_cells.sql``)
+        r"outcomes\.(intake_eligible|measured_at_intake|open_30d|measured_last_30d)",
     )
 )
 
@@ -194,6 +202,8 @@ def document_members(
     for name in ("session_cells", "client_week_cells"):
         _grouped(con, q, months, name, out)
     _grouped(con, q, months, "outcome_cells", out)
+    _group(_rows(con, "instrument_cells", q, {}), out, kind="")
+    _group(_rows(con, "cadence_cells", q, {}), out)
     return {c: tuple(sorted(r)) for c, r in out.items()}
 
 

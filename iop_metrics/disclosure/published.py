@@ -54,9 +54,6 @@ MONTHLY: dict[str, tuple[str, bool]] = {
     "reached_3m": ("follow_up.3m.reached", True),
 }
 ROLLING = ("due_3m", "reached_3m")
-PHQ9 = "outcomes.by_instrument.PHQ-9."
-PHQ9_CASE_BANDS = ("moderate", "moderately severe", "severe")  # a first score of 10 or more
-PHQ9_BELOW_CASE = ("minimal", "mild")
 
 
 @dataclass(frozen=True)
@@ -113,7 +110,6 @@ class Context:
 
     period_months: tuple[str, ...] = ()
     levels: tuple[str, ...] | None = None
-    phq9: bool = False  # the document holds PHQ-9 figures (the bands sum to them)
     # the period is at most 365 days, so its follow-up cohort (windows closed in the 12 months
     # ending with it) is the last month's row's
     within_year: bool = True
@@ -237,21 +233,6 @@ def _los(name: str, df: pd.DataFrame, names: list[str], ctx: Context) -> list[Id
     return out
 
 
-def _bands(name: str, df: pd.DataFrame, names: list[str], ctx: Context) -> list[Identity]:
-    if not ctx.phq9:
-        return []
-    pairs = list(zip(names, zip(df["start"], df["end"], strict=True), strict=True))
-    n = {r: cell(name, r, "n") for r in names}
-    return [
-        Sum(f"{PHQ9}paired", tuple(n[r] for r, _ in pairs)),
-        Sum(f"{PHQ9}case_at_start", tuple(n[r] for r, (a, _) in pairs if a in PHQ9_CASE_BANDS)),
-        Sum(
-            f"{PHQ9}not_case_at_end",
-            tuple(n[r] for r, (a, b) in pairs if a in PHQ9_CASE_BANDS and b in PHQ9_BELOW_CASE),
-        ),
-    ]
-
-
 def quality_frame(quality: dict[str, Any]) -> pd.DataFrame:
     """The data-quality section's counts as one frame (``TABLES["quality"]``), from the
     report's quality figures (``report.figures``: ``loaded``, ``rejected``, ``imported``
@@ -321,6 +302,5 @@ _BUILDERS = {
     "hours": _hours,
     "flow": _flow,
     "los": _los,
-    "bands": _bands,
     "quality": _quality,
 }

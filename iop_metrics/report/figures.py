@@ -36,14 +36,12 @@ from . import benchmark as bm
 
 def context_of(q: Query, doc: dict[str, Any]) -> pub.Context:
     """What the published frames' identities need: the period's months (when it is whole
-    months), the scope's levels, whether the document has PHQ-9 figures."""
+    months), the scope's levels, whether the period is within a year."""
     months = [p for p in trailing_months(q.period) if q.period.start <= p.start <= q.period.end]
     whole = bool(months) and months[0].start == q.period.start and months[-1].end == q.period.end
-    phq9 = (doc.get("outcomes") or {}).get("by_instrument", {}).get("PHQ-9") or {}
     return pub.Context(
         period_months=tuple(p.label for p in months) if whole else (),
         levels=tuple(q.scope.levels) if q.scope.levels is not None else None,
-        phq9=phq9.get("paired") is not None,
         within_year=(q.period.end - q.period.start).days <= 364,
     )
 
