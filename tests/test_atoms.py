@@ -432,3 +432,33 @@ def test_the_intake_eligible_are_the_admissions_without_anyone_declaring_it():
     hidden = protect(_cells(values, members), K)
     assert hidden == {"census.active_at_start": "complementary", "census.discharges": "small"}
     assert worked_out(hidden) == {}
+
+
+def test_the_edges_of_the_rules_a_first_score_of_ten_and_an_unmeasured_admission(sample_db):
+    """North's January 2026 (level 2.1), where the edges of the rules show: a PHQ-9 course
+    starting at exactly 10 is in remission's base (5 = its cases at start; 3 remitted), and one
+    of the 7 admissions eligible for an intake score was not measured (6), as with_atoms checks
+    against the document's figures; the bands hold the 7 PHQ-9 courses in 6 cells."""
+    import duckdb
+
+    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.disclosure.model import with_atoms
+    from iop_metrics.periods import month
+    from iop_metrics.report.figures import exact
+
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        x = exact(con, Query.of(month(2026, 1), scope=Scope(("2.1",), "north")))
+    finally:
+        con.close()
+    with_atoms(x.cells())  # raises on a count that is not the weight of its records
+    got = _weights(x.members)
+    assert got["~PHQ-9:remission_base"] == (5, 5) and got[
+        "outcomes.by_instrument.PHQ-9.remission"
+    ] == (3, 3)
+    assert got["outcomes.intake_eligible"] == (7, 7) and got["outcomes.measured_at_intake"] == (
+        6,
+        6,
+    )
+    bands = [n for c, (n, _) in got.items() if c.startswith("bands[") and n]
+    assert sorted(bands) == [1, 1, 1, 1, 1, 2]
