@@ -32,9 +32,13 @@ ESTIMATE = "estimate"  # a median or estimate over a hidden group
 INTERNAL = "internal"  # shown only in internal reports: the deaths follow-up found
 
 # What a director reads first: the retention cohort, the group the 30/60/90-day estimates
-# describe (hiding it hides them), in the document and as the trends' 90-day n. Hidden to
-# protect another count only when no other shown cell will do (``headline``).
-HEADLINE = re.compile(r"(.+:)?(retention\.cohort_admissions|monthly\[[^\]]+\]\.cohort)")
+# describe (hiding it hides them), in the document and as the trends' 90-day n; and the sites
+# page's 12-month completion n, without which its completion funnels have no site to draw.
+# Hidden to protect another count only when no other shown cell will do (``headline``).
+HEADLINE = re.compile(
+    r"(.+:)?(retention\.cohort_admissions|monthly\[[^\]]+\]\.cohort"
+    r"|completion\.12m\[[^\]]+\]\.n)"
+)
 
 
 def headline(cell: str) -> bool:
@@ -43,6 +47,8 @@ def headline(cell: str) -> bool:
 
     >>> headline("all:retention.cohort_admissions"), headline("monthly[2026-10].cohort")
     (True, True)
+    >>> headline("sites:completion.12m[north].n"), headline("sites:step_down.12m[north].n")
+    (True, False)
     >>> headline("census.admissions"), headline("all:monthly[2026-10].admissions")
     (False, False)
     """
