@@ -124,7 +124,7 @@ class Dispersion:
 def dispersion(z: Any, w: Any) -> Dispersion:
     """``Dispersion`` from the z-scores and weights E^2 / V of the sites with a reading."""
     import numpy as np
-    from scipy.stats import chi2
+    from scipy.special import chdtrc  # = scipy.stats.chi2.sf(q, df), without scipy.stats' import
 
     z, w = np.asarray(z, dtype=float), np.asarray(w, dtype=float)
     i = len(z)
@@ -132,7 +132,7 @@ def dispersion(z: Any, w: Any) -> Dispersion:
         return Dispersion(i, None, 0.0, None, None)
     phi = winsorized_phi(z)
     q = float((z**2).sum())
-    return Dispersion(i, phi, tau2(phi, w), q, float(chi2.sf(q, i - 1)))
+    return Dispersion(i, phi, tau2(phi, w), q, float(chdtrc(i - 1, q)))
 
 
 @dataclass(frozen=True)
