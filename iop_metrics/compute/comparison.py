@@ -285,6 +285,34 @@ def compare_sites(
     return funnel(per_site, measure=measure, adjusted=True, model=model, start=start, end=end)
 
 
+def measure_comparisons(
+    con: Con, q: Query, measure: str, *, raw_period: bool = False
+) -> dict[str, Comparison]:
+    """What the sites page shows of ``measure``: ``raw`` and ``adjusted`` of the 12 months (one
+    comparison for a measure with no case-mix model) and ``month``, the period (adjusted but
+    for ``RAW``); with ``raw_period``, the period's raw one too, which the page's model reads
+    (``disclosure.linked.sites_cells``). Each window's patterns are read once for both."""
+    adjust = measure not in RAW
+    pats = casemix.patterns(con, window_query(q, "12m"), measure) if adjust else None
+    raw = compare_sites(con, q, measure, adjust=False, pats=pats)
+    out = {"raw": raw, "adjusted": compare_sites(con, q, measure, pats=pats) if adjust else raw}
+    pats = casemix.patterns(con, window_query(q, "period"), measure) if adjust else None
+    out["month"] = compare_sites(con, q, measure, adjust=adjust, window="period", pats=pats)
+    if raw_period:
+        out["raw_period"] = (
+            compare_sites(con, q, measure, adjust=False, window="period", pats=pats)
+            if adjust
+            else out["month"]
+        )
+    return out
+
+
+def page_comparisons(con: Con, q: Query) -> dict[str, dict[str, Comparison]]:
+    """``measure_comparisons`` (with ``raw_period``) of every measure: all a run's sites pages
+    and their model read, computed once and handed to each."""
+    return {m: measure_comparisons(con, q, m, raw_period=True) for m in MEASURES}
+
+
 def site_comparison(
     con: Con, q: Query, measure: str, *, adjust: bool = True, window: str = "12m"
 ) -> pd.DataFrame:
