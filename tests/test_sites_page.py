@@ -6,6 +6,7 @@ and CSV."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -159,3 +160,38 @@ def test_sites_at_one_point_of_a_funnel_are_named_together_not_over_each_other()
     texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
     assert texts.count("main, north") == 1 and texts.count("east") == 1
     assert "main" not in texts and "north" not in texts
+
+
+def test_the_comparisons_a_run_makes_once_are_those_its_sites_model_would_make(pages):
+    """A run computes the sites comparisons once (its SITES model job) and hands them to the
+    page model and to both pages: the period's raw funnel is the one the model would compute,
+    the model's cells of each window are its funnel's (the period's, not the 12 months'), and
+    the file the pages read back is refused for another query."""
+    import duckdb
+
+    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.disclosure import linked
+    from iop_metrics.periods import month
+    from iop_metrics.report.sites import load_comparisons, save_comparisons
+
+    q = Query.of(month(2026, 10), scope=Scope(("2.1",), None))
+    con = duckdb.connect(str(pages["db"]), read_only=True)
+    try:
+        given = comparison.page_comparisons(con, q)
+        cells = linked.sites_cells(con, q, given)
+        own = {m: comparison.compare_sites(con, q, m, adjust=False, window="period") for m in given}
+    finally:
+        con.close()
+    for m, got in given.items():
+        assert got["raw"].start == got["adjusted"].start == dt.date(2025, 11, 1)
+        assert got["month"].start == got["raw_period"].start == dt.date(2026, 10, 1)
+        assert got["raw_period"].sites.equals(own[m].sites)
+        for window, key in (("12m", "raw"), ("period", "raw_period")):
+            for r in got[key].sites.to_dict("records"):
+                assert cells.values[f"{m}.{window}[{r['site']}].n"] == r["n"], (m, window)
+                assert cells.values[f"{m}.{window}[{r['site']}].observed"] == r["observed"]
+    path = pages["out"].parent / "comparisons.pkl"
+    save_comparisons(given, q, path)
+    assert load_comparisons(path, q).keys() == given.keys()
+    with pytest.raises(ValueError, match="not the comparisons of"):
+        load_comparisons(path, Query.of(month(2026, 9), scope=Scope(("2.1",), None)))

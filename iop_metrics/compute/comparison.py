@@ -124,7 +124,7 @@ class Dispersion:
 def dispersion(z: Any, w: Any) -> Dispersion:
     """``Dispersion`` from the z-scores and weights E^2 / V of the sites with a reading."""
     import numpy as np
-    from scipy.stats import chi2
+    from scipy.special import chdtrc  # = scipy.stats.chi2.sf(q, df), without scipy.stats' import
 
     z, w = np.asarray(z, dtype=float), np.asarray(w, dtype=float)
     i = len(z)
@@ -132,7 +132,7 @@ def dispersion(z: Any, w: Any) -> Dispersion:
         return Dispersion(i, None, 0.0, None, None)
     phi = winsorized_phi(z)
     q = float((z**2).sum())
-    return Dispersion(i, phi, tau2(phi, w), q, float(chi2.sf(q, i - 1)))
+    return Dispersion(i, phi, tau2(phi, w), q, float(chdtrc(i - 1, q)))
 
 
 @dataclass(frozen=True)
@@ -283,6 +283,34 @@ def compare_sites(
     model = casemix.fit(pats, measure=measure)
     per_site = casemix.expected(model, pats)
     return funnel(per_site, measure=measure, adjusted=True, model=model, start=start, end=end)
+
+
+def measure_comparisons(
+    con: Con, q: Query, measure: str, *, raw_period: bool = False
+) -> dict[str, Comparison]:
+    """What the sites page shows of ``measure``: ``raw`` and ``adjusted`` of the 12 months (one
+    comparison for a measure with no case-mix model) and ``month``, the period (adjusted but
+    for ``RAW``); with ``raw_period``, the period's raw one too, which the page's model reads
+    (``disclosure.linked.sites_cells``). Each window's patterns are read once for both."""
+    adjust = measure not in RAW
+    pats = casemix.patterns(con, window_query(q, "12m"), measure) if adjust else None
+    raw = compare_sites(con, q, measure, adjust=False, pats=pats)
+    out = {"raw": raw, "adjusted": compare_sites(con, q, measure, pats=pats) if adjust else raw}
+    pats = casemix.patterns(con, window_query(q, "period"), measure) if adjust else None
+    out["month"] = compare_sites(con, q, measure, adjust=adjust, window="period", pats=pats)
+    if raw_period:
+        out["raw_period"] = (
+            compare_sites(con, q, measure, adjust=False, window="period", pats=pats)
+            if adjust
+            else out["month"]
+        )
+    return out
+
+
+def page_comparisons(con: Con, q: Query) -> dict[str, dict[str, Comparison]]:
+    """``measure_comparisons`` (with ``raw_period``) of every measure: all a run's sites pages
+    and their model read, computed once and handed to each."""
+    return {m: measure_comparisons(con, q, m, raw_period=True) for m in MEASURES}
 
 
 def site_comparison(

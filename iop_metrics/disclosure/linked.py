@@ -49,17 +49,21 @@ LINKS = {
 }
 
 
-def sites_cells(con: Any, q: Any) -> Cells:
+def sites_cells(con: Any, q: Any, given: dict[str, dict[str, Any]] | None = None) -> Cells:
     """The counts the external sites page shows for ``q`` (the program's scope): per measure
     and window, each site's n and observed (and n - observed) and the program's, with their
-    identities (the sites add up to the program). Cells are ``measure.window[site].n``."""
+    identities (the sites add up to the program). Cells are ``measure.window[site].n``.
+    ``given``: ``comparison.page_comparisons`` of ``q``, when already at hand."""
     from ..compute import comparison as cmp
 
     values: dict[str, int] = {}
     exact: list[dict[str, int]] = []
     for meas in cmp.MEASURES:
         for window in WINDOWS:
-            c = cmp.compare_sites(con, q, meas, adjust=False, window=window)
+            if given is not None:
+                c = given[meas]["raw" if window == "12m" else "raw_period"]
+            else:
+                c = cmp.compare_sites(con, q, meas, adjust=False, window=window)
             rows = [
                 (str(r["site"]), int(r["n"]), int(r["observed"]))
                 for r in c.sites.to_dict("records")

@@ -5,7 +5,8 @@ a run renders many in each worker. ``render(..., warm=True)`` runs the notebook 
 papermill engine ``iop-warm`` (``ENGINE``), which executes it on this process's one kernel.
 Before each notebook the kernel is made to look fresh (``fresh``, run inside it): changed
 into the folder papermill was given, the user namespace cleared (IPython's ``%reset -f``, then
-a garbage collection, so a database a report opened is closed), the warnings filters and
+a garbage collection, so a database a report opened is closed; what survives it is frozen
+out of later collections), the warnings filters and
 their once-registries as they were when the kernel started, and the execution count back at 1.
 What stays is only what holds no report's state: modules already imported and their
 caches of the package's own SQL and templates. A report rendered warm equals one rendered cold
@@ -140,6 +141,9 @@ def fresh(cwd: str | None) -> None:
         _filters = list(warnings.filters)
     shell.run_line_magic("reset", "-f")
     gc.collect()
+    # What survives that is the kernel's own (modules, caches): frozen, so the collections of
+    # the next report (IPython's reset collects too, the interpreter many times) skip it.
+    gc.freeze()
     warnings.resetwarnings()  # also invalidates every module's registry of warnings shown
     warnings.filters[:] = _filters  # type: ignore[index]
     warnings.onceregistry.clear()  # type: ignore[attr-defined]

@@ -26,7 +26,6 @@ from typing import Any
 
 import pandas as pd
 
-from ..compute import casemix
 from ..compute import comparison as cmp
 from ..compute.casemix import FACTOR_WORDS
 from ..compute.engine import engine_of
@@ -190,13 +189,15 @@ def measure_section(
     k: int,
     share: dict[str, str] | None = None,
     comparisons: dict[str, cmp.Comparison] | None = None,
+    given: dict[str, cmp.Comparison] | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows for one measure, suppressed for ``k`` > 1; ``share``: the
     page's cells a run's plan hides besides, with why (``linked.plan``; a row is hidden whole
     when any of its counts is). A hidden count reads "<K" when it is 1..K-1 (and the plan
     did not take that label away), else "suppressed". ``comparisons`` gets the measure's
     exact comparison of the 12 months (adjusted but for attendance), as sites.json has it:
-    kept out of the section, which holds only what the page may show."""
+    kept out of the section, which holds only what the page may show. ``given``: the
+    measure's ``comparison.measure_comparisons``, when a run has them at hand."""
     from markupsafe import Markup
 
     from ..disclosure.linked import page_rows
@@ -221,11 +222,8 @@ def measure_section(
         return records
 
     adjusted = meas.key not in cmp.RAW
-    # one set of patterns for the adjusted and the raw funnel of the 12 months
-    pats = casemix.patterns(con, cmp.window_query(q, "12m"), meas.key) if adjusted else None
-    raw = cmp.compare_sites(con, q, meas.key, adjust=False, pats=pats)
-    adj = cmp.compare_sites(con, q, meas.key, pats=pats) if adjusted else raw
-    month = cmp.compare_sites(con, q, meas.key, adjust=adjusted, window="period")
+    got = given if given is not None else cmp.measure_comparisons(con, q, meas.key)
+    raw, adj, month = got["raw"], got["adjusted"], got["month"]
     if comparisons is not None:
         comparisons[meas.key] = adj
     hide = hidden_sites([adj.sites, raw.sites], k) | forced.get(f"{meas.key}.12m", set())
@@ -354,11 +352,14 @@ def write_sites_page(
     suppress: int,
     program: str | None = None,
     hide: dict[str, str] | None = None,
+    comparisons: str | Path | None = None,
 ) -> None:
     """Compute the comparison from ``db`` and write the page to ``path``; the internal page
     (no suppression) gets ``sites.json`` beside it. ``program`` names the program in the title;
     the levels of care in scope are named as in the loaded levels_of_care table. ``hide``: the
-    page's share of a run's plan (``linked.plan``), whose rows are hidden besides its own."""
+    page's share of a run's plan (``linked.plan``), whose rows are hidden besides its own.
+    ``comparisons``: a file of ``save_comparisons`` (the run computes them once for its pages
+    and their model); read, not computed again."""
     from ..compute.coverage import data_end
     from ..compute.query import Query, Scope
     from ..db import connect
@@ -371,7 +372,11 @@ def write_sites_page(
     try:
         exact: dict[str, cmp.Comparison] = {}  # the internal page's, for its sites.json
         keep = None if k else exact
-        measures = [measure_section(con, q, m, k, hide if k else None, keep) for m in MEASURES]
+        given = load_comparisons(comparisons, q) if comparisons else {}
+        measures = [
+            measure_section(con, q, m, k, hide if k else None, keep, given.get(m.key))
+            for m in MEASURES
+        ]
         doc = None if k else cmp.sites_document(con, q, given=exact)
         names = dict(engine_of(con).query("data_levels", {}).data)
         end = data_end(con)
@@ -397,6 +402,27 @@ def write_sites_page(
     _write(path, page)
     if doc is not None:
         _write(path.with_name("sites.json"), json.dumps(doc, indent=2) + "\n")
+
+
+def save_comparisons(
+    comparisons: dict[str, dict[str, cmp.Comparison]], q: Any, path: str | Path
+) -> None:
+    """Keep ``comparison.page_comparisons`` of ``q`` for the pages of a run (its own folder)."""
+    import pickle
+
+    with open(path, "wb") as f:
+        pickle.dump((q, comparisons), f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_comparisons(path: str | Path, q: Any) -> dict[str, dict[str, cmp.Comparison]]:
+    """The comparisons ``save_comparisons`` kept, checked to be those of ``q``."""
+    import pickle
+
+    with open(path, "rb") as f:
+        kept_q, comparisons = pickle.load(f)  # noqa: S301 - written by this run, in its folder
+    if kept_q != q:
+        raise ValueError(f"{path}: not the comparisons of {q.period.label} {q.scope}")
+    return comparisons  # type: ignore[no-any-return]
 
 
 def _write(path: Path, text: str) -> None:

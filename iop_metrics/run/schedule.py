@@ -73,8 +73,16 @@ def hidden_of(path: Path) -> dict[str, Any]:
 
 
 def sites_job(
-    db: Path, plan: Plan, config: RunConfig, audience: str, hide: dict[str, str] | None = None
+    db: Path,
+    plan: Plan,
+    config: RunConfig,
+    audience: str,
+    hide: dict[str, str] | None = None,
+    exact: str | None = None,
 ) -> dict[str, Any]:
+    """Write one sites page in this (worker) process: ``hide`` its share of the joint plan,
+    ``exact`` the comparisons the run's SITES model job kept (``model_job``) when it has them;
+    a failure is returned, never raised."""
     from ..report.sites import write_sites_page
 
     t0 = time.perf_counter()
@@ -89,6 +97,7 @@ def sites_job(
             suppress=suppression(config, audience),
             program=config.program,
             hide=hide,
+            comparisons=exact,
         )
     except Exception as exc:  # noqa: BLE001 - isolated like a report
         msg = str(exc) if isinstance(exc, WriteError) else repr(exc)
@@ -190,7 +199,7 @@ def execute(
         outside = {rec.get("scope", linked.SITES) for rec, _, _ in todo if _external(rec)}
         outside |= set(joined)
         for i, s in enumerate(scopes):
-            path = None if s == linked.SITES else str(Path(tmp) / f"exact-{i}.pkl")
+            path = str(Path(tmp) / f"exact-{i}.pkl")
             alone = k if s in joined else 0  # what it hides alone: for the joint plan only
             fut = pool.submit(
                 model_job, db, plan.period, s, config.levels, alone, path, s in outside
@@ -201,6 +210,8 @@ def execute(
                 continue  # released with its share of the plan
             if task[0]["kind"] == "report":
                 waiting.setdefault(task[0]["scope"], []).append(task)
+            elif linked.SITES in scopes:  # the page reads the comparisons its model job made
+                waiting.setdefault(linked.SITES, []).append(task)
             else:
                 start(task)
         got: dict[str, dict[str, Any]] = {}
@@ -252,7 +263,7 @@ def _release(
         error = next((r["error"] for r in got.values() if "error" in r), "no plan")
         rec.update({"status": "failed", "error": f"not protected together: {error}"})
         return
-    extra = {"exact": got[scope].get("exact")} if rec["kind"] == "report" else {}
+    extra = {"exact": got[scope].get("exact")}
     if rec["kind"] != "report":  # a page's share of the plan (its own rows' rule hides more)
         rec["hidden"] = hidden_by_reason(share)
     start(task, hide=share, **extra)
@@ -315,13 +326,15 @@ def model_job(
 ) -> dict[str, Any]:
     """In a worker: one scope's figures, read once (``report.figures.exact``, kept at ``path``
     for its reports; ``members``: with the records of its counts, for an external copy), their
-    model and what it hides alone under ``k``; or the sites page's model
+    model and what it hides alone under ``k``; or the sites pages' comparisons, computed once
+    (``comparison.page_comparisons``, kept at ``path`` for both pages), and their model
     (``linked.sites_cells``). A failure is returned, never raised."""
     from ..compute.query import Query, Scope
     from ..db import connect
     from ..disclosure.model import protect
     from ..disclosure.suppress import internal_only
     from ..report.figures import exact, save_exact
+    from ..report.sites import save_comparisons
 
     t0 = time.perf_counter()
     try:
@@ -330,7 +343,12 @@ def model_job(
             site = None if scope in (ALL, linked.SITES) else scope
             q = Query.of(period, scope=Scope(levels, site))
             if scope == linked.SITES:
-                cells, alone = linked.sites_cells(con, q), {}
+                from ..compute.comparison import page_comparisons
+
+                comparisons = page_comparisons(con, q)
+                if path:
+                    save_comparisons(comparisons, q, path)
+                cells, alone = linked.sites_cells(con, q, comparisons), {}
             else:
                 figures = exact(con, q, members=members)
                 if path:
