@@ -386,7 +386,7 @@ def test_a_run_hands_each_report_its_request_with_exactly_its_share_of_the_plan(
         "west": {"retention.cohort_admissions": "complementary"},
         "sites": {"completion.12m[east].n": "small"},
     }
-    got = {s: {"status": "ok", "exact": f"exact-{s}.pkl"} for s in ("all", "east", "west")}
+    got = {s: {"status": "ok", "exact": f"exact-{s}.pkl"} for s in ("all", "east", "west", "sites")}
     started: list[tuple] = []
 
     def start(task, **added):
@@ -403,7 +403,8 @@ def test_a_run_hands_each_report_its_request_with_exactly_its_share_of_the_plan(
     for rec, args, kw in started:
         if rec["kind"] == "sites":
             external = rec["audience"] == "external"
-            assert kw == ({"hide": shares["sites"]} if external else {}), rec
+            # the external page: its share and the comparisons the SITES model job kept
+            assert kw == ({"hide": shares["sites"], "exact": "exact-sites.pkl"} if external else {})
             continue
         req, folder, pdf_required = args
         scope, k = rec["scope"], 11 if rec["audience"] == "external" else 0

@@ -263,7 +263,7 @@ def _release(
         error = next((r["error"] for r in got.values() if "error" in r), "no plan")
         rec.update({"status": "failed", "error": f"not protected together: {error}"})
         return
-    extra = {"exact": got[scope].get("exact")}
+    extra = {"exact": got.get(scope, {}).get("exact")}
     if rec["kind"] != "report":  # a page's share of the plan (its own rows' rule hides more)
         rec["hidden"] = hidden_by_reason(share)
     start(task, hide=share, **extra)
