@@ -462,3 +462,154 @@ def test_the_edges_of_the_rules_a_first_score_of_ten_and_an_unmeasured_admission
     )
     bands = [n for c, (n, _) in got.items() if c.startswith("bands[") and n]
     assert sorted(bands) == [1, 1, 1, 1, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("values", "rows", "reader"),
+    [
+        # recovery.md: at_discharge = at_admission + gained - lost (30 at admission, 3 of them
+        # lost, 12 gained: 39 at discharge); the paired episodes' records; a reader's 27 kept
+        (
+            {"at_admission": 30, "lost": 3, "gained": 12, "at_discharge": 39, "paired": 50},
+            {
+                "at_admission": range(30),
+                "lost": range(27, 30),
+                "gained": range(30, 42),
+                "at_discharge": [*range(27), *range(30, 42)],
+                "paired": range(50),
+            },
+            [("at_admission", ["~kept", "lost"]), ("at_discharge", ["~kept", "gained"])],
+        ),
+        # the five contact categories sum to due (40 due: 25 reached, 12 declined, 3 never
+        # tried, none not reached or deceased); the due episode-windows' records
+        (
+            {"due": 40, "reached": 25, "declined": 12, "not_attempted": 3},
+            {
+                "due": range(40),
+                "reached": range(25),
+                "declined": range(25, 37),
+                "not_attempted": range(37, 40),
+            },
+            [("due", ["reached", "declined", "not_attempted"])],
+        ),
+    ],
+    ids=["noms", "follow_up"],
+)
+def test_the_recovery_identities_follow_from_the_records(values, rows, reader):
+    """recovery.md's identities are not declared to the model here: without records the small
+    count alone is hidden, and a reader who knows the identity has it back; with the records
+    (as ``noms_cells.sql`` and ``follow_up_cells.sql`` key them) the model finds the identity
+    and hides one more count, so that nothing of 1..10 is pinned."""
+    members = {c: tuple(f"n:{i}" for i in r) for c, r in rows.items()}
+    small = next(c for c, v in values.items() if 0 < v < K)
+    kept = {"~kept": 27} if any("~kept" in parts for _, parts in reader) else {}
+
+    def pinned(hidden):
+        labels = {**hidden, **dict.fromkeys(kept, "complementary")}
+        return _pinned_by_enumeration({**values, **kept}, set(labels), labels, reader, K, 45)
+
+    before = protect(_cells(values), K)
+    assert before == {small: "small"}
+    assert pinned(before) == {small: values[small]}
+    hidden = protect(_cells(values, members), K)
+    assert hidden[small] == "small" and len(hidden) == 2, hidden
+    assert pinned(hidden) == {}
+
+
+def test_every_recovery_count_of_the_sample_is_its_records(october):
+    """North's October 2026 (level 2.1): the ``noms`` counts of the document and its October
+    row are its ended episodes' (``noms_cells.sql``: 8 ended, the very episodes of its
+    discharges; 5 paired on abstinence, 3 abstinent at discharge, all 3 gained), so at
+    discharge = at admission + gained - lost holds of each domain's records (one record per
+    episode and domain, ``n:<domain>:<id>``; the paired have an admission row, which the model
+    is told as a declared inequality); the ``follow_up`` counts are its due episode-windows'
+    (``follow_up_cells.sql``: 122 due at 3 months in 123 records, one of them the window's
+    weightless record of deaths none found, the five categories a partition of them, a
+    domain's known among the reached, its positive among its known), the October row's
+    rolling 3-month due the same windows; and the sites page counts the same records as
+    north's report."""
+    north, _, page = october
+    got, m = _weights(north.members), north.members
+
+    def ids(records):  # the episodes records stand for (a domain's records are its own)
+        return {r.split(":")[-1] for r in records}
+
+    assert set(m) <= set(north.cells().members)  # every cell its rules count is in the model
+    assert north.doc["noms"]["ended"] == 8 and got["noms.ended"] == (8, 8)
+    assert m["noms.ended"] == m["census.discharges"]
+    assert got["noms.abstinent.paired"] == (5, 5) and got["noms.abstinent.at_discharge"] == (3, 3)
+    assert got["noms.abstinent.gained"] == (3, 3) and got["noms.abstinent.reduced"] == (4, 4)
+    assert got["noms.with_admission"] == (8, 8) and got["noms.with_discharge"] == (7, 7)
+    for d in ("abstinent", "employed_or_student", "housed", "no_arrests", "self_help"):
+        part = {x: set(m.get(f"noms.{d}.{x}", ())) for x in ("at_admission", "gained", "lost")}
+        kept = part["at_admission"] - part["lost"]
+        assert set(m.get(f"noms.{d}.at_discharge", ())) == kept | part["gained"], d
+        assert all(r.startswith(f"n:{d}:") for r in m[f"noms.{d}.paired"]), d  # per domain
+        assert {r.split(":")[-1] for r in m[f"noms.{d}.paired"]} <= ids(m["noms.with_admission"])
+    assert m["monthly[2026-10].abstinent_paired"] == m["noms.abstinent.paired"]
+    assert m["monthly[2026-10].abstinent_at_discharge"] == m["noms.abstinent.at_discharge"]
+    assert north.doc["follow_up"]["3m"]["due"] == 122 and got["follow_up.3m.due"] == (123, 122)
+    assert got["follow_up.3m.reached"] == (68, 68) and got["follow_up.3m.abstinent"] == (39, 39)
+    parts = ("reached", "not_reached", "declined", "deceased", "not_attempted")
+    every = [r for p in parts for r in m.get(f"follow_up.3m.{p}", ())]
+    assert sorted(every) == list(m["follow_up.3m.due"])  # each due window in one category
+    for d in ("abstinent", "employed_or_student", "housed", "no_arrests"):
+        assert set(m[f"follow_up.3m.{d}"]) <= set(m[f"follow_up.3m.{d}_known"])
+        assert ids(m[f"follow_up.3m.{d}_known"]) <= ids(m["follow_up.3m.reached"])
+    due = tuple(r for r in m["follow_up.3m.due"] if r != "f:3m:deceased*0")
+    assert m["monthly[2026-10].due_3m"] == due
+    assert got["monthly[2026-05].due_3m"] == (130, 130)
+    p = page.members
+    assert p["abstinent_discharge.period[north].n"] == m["noms.abstinent.paired"]
+    assert p["abstinent_discharge.period[north].observed"] == m["noms.abstinent.at_discharge"]
+    assert _weights(p)["abstinent_discharge.12m[north].n"] == (72, 72)
+    assert p["response_3m.period[north].n"] == due
+    assert p["response_3m.12m[north].observed"] == m["follow_up.3m.reached"]
+
+
+def test_the_loads_rows_are_their_records(tmp_path):
+    """A load with rows set aside (quarantine): sessions read 5, loaded 2, set aside lines 4
+    (a bad status), 5 (a bad date and a bad status) and 6 (bad minutes). Rows read are the
+    loaded rows (one record of 2) and the three lines; each reason counts its lines, so the
+    status's 2 and the date's 1 share line 5 and add up to more than the set aside."""
+    import duckdb
+    from helpers import client, episode, session, write_dataset
+
+    from iop_metrics.compute.query import Query
+    from iop_metrics.disclosure.model import with_atoms
+    from iop_metrics.ingest.load import load
+    from iop_metrics.periods import month
+    from iop_metrics.report.figures import exact
+
+    tables = {
+        "clients": [client("C1"), client("C2")],
+        "episodes": [
+            episode("E1", "C1", "2.1", "2026-04-01", "2026-05-01"),
+            episode("E2", "C1", "2.1", "2026-05-10"),
+            episode("E3", "C2", "2.1", "2026-05-04"),
+        ],
+        "sessions": [
+            session("E2", "2026-05-11"),
+            session("E3", "2026-05-05", status="no_show"),
+            session("E3", "2026-05-06", status="maybe"),
+            session("E3", "not a date", status="maybe"),
+            session("E3", "2026-05-07", minutes="lots"),
+        ],
+    }
+    db = tmp_path / "iop.duckdb"
+    load(write_dataset(tmp_path / "d", tables), db, quarantine=True)
+    with duckdb.connect(str(db), read_only=True) as con:
+        x = exact(con, Query.of(month(2026, 5)))
+    with_atoms(x.cells())  # raises on a count that is not the weight of its records
+    m = x.members
+    assert set(m) <= set(x.cells().members)  # every cell its rules count is in the model
+    status = "quality[rejected>sessions>is not one of attended, no_show, cancelled_client, "
+    status += "cancelled_program].n"
+    assert m["quality[loaded>sessions>].rows_read"] == (
+        "q:sessions|4", "q:sessions|5", "q:sessions|6", "q:sessions|loaded*2"
+    )  # fmt: skip
+    assert m["quality[loaded>sessions>].rows_loaded"] == ("q:sessions|loaded*2",)
+    assert m[status] == ("q:sessions|4", "q:sessions|5")
+    assert m["quality[rejected>sessions>is not a date (YYYY-MM-DD)].n"] == ("q:sessions|5",)
+    assert m["quality[rejected>sessions>is not a whole number].n"] == ("q:sessions|6",)
+    assert m["quality[loaded>clients>].rows_read"] == ("q:clients|loaded*2",)

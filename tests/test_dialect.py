@@ -45,10 +45,13 @@ def test_every_membership_query_transpiles_to_self_contained_spark_sql():
         "outcomes": atoms._compose("site_course_outcomes", {}),
     }
     extra = {"flow_table": "flow", "page_window": "period", "period_start": q.period.start}
+    extra["period_end"] = q.period.end
     folder = resources.files("iop_metrics.disclosure").joinpath("sql")
     names = sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql"))
     want = {"episode_cells", "session_cells", "outcome_cells", "site_course_outcomes"}
     assert want | {"instrument_cells", "cadence_cells"} <= set(names)
+    assert {"noms_cells", "follow_up_cells", "quality_cells"} <= set(names)
+    assert {"site_noms_outcomes", "site_follow_up_outcomes"} <= set(names)
     for name in names:
         text = atoms._compose(name, given)
         out = to_spark(text, used_params(text, {**q.params(), **extra}))

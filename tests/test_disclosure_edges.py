@@ -116,16 +116,35 @@ def october(sample_db):
         con.close()
 
 
-def _quality_page(october, **quality):
+def _load_records(loaded, lines):
+    """The records of hand-made load figures, as ``quality_cells.sql`` keys them: a table's
+    loaded rows one record of their number, each line set aside one record, counted in its
+    table's rows read and in each of its reasons (``lines``: (table, reason) -> lines)."""
+    out = {}
+    for t, read, done in loaded[["table_name", "rows_read", "rows_loaded"]].itertuples(False):
+        group = (f"q:{t}|loaded*{done}",)
+        aside = sorted({f"q:{t}|{i}" for (u, _), ls in lines.items() if u == t for i in ls})
+        assert len(aside) == read - done, t
+        out[f"quality[loaded>{t}>].rows_read"] = (*aside, *group)
+        out[f"quality[loaded>{t}>].rows_loaded"] = group
+    for (t, reason), ls in lines.items():
+        out[f"quality[rejected>{t}>{reason}].n"] = tuple(f"q:{t}|{i}" for i in ls)
+    return out
+
+
+def _quality_page(october, lines, **quality):
     """The October 2026 program report's data-quality section, external (K = 11) and
-    internal, over hand-made load figures, and what its model hides there."""
+    internal, over hand-made load figures (their set-aside ``lines`` per table and reason),
+    and what its model hides there."""
     import dataclasses
     import re
 
     from iop_metrics.report.data import assemble
     from iop_metrics.report.pages import data_quality
 
-    x = dataclasses.replace(october, quality={**october.quality, **quality})
+    members = {c: r for c, r in october.members.items() if not c.startswith("quality[")}
+    members |= _load_records(quality["loaded"], lines)
+    x = dataclasses.replace(october, quality={**october.quality, **quality}, members=members)
     out = []
     for k in (K, 0):
         d = assemble(x, suppress=k)
@@ -145,8 +164,9 @@ def test_rows_read_are_rows_loaded_and_those_set_aside(october):
         }
     )
     rejected = pd.DataFrame({"table_name": ["sessions"], "reason": ["not a date"], "n": [3]})
+    lines = {("sessions", "not a date"): (7, 8, 9)}
     (external, hidden), (internal, none) = _quality_page(
-        october, loaded=loaded, rejected=rejected, open_without_session_30d=4
+        october, lines, loaded=loaded, rejected=rejected, open_without_session_30d=4
     )
     assert hidden == {
         "quality[checks>open_without_session_30d>].n": "small",
@@ -166,9 +186,12 @@ def test_set_aside_rows_counted_twice_are_no_identity(october):
     # had both problems): a reader who takes 20 - 15 for the 8 is wrong, so the 8 is hidden
     # ("<11") alone; where the reasons do add up (15 + 5), the 15 goes with it
     loaded = pd.DataFrame({"table_name": ["sessions"], "rows_read": [500], "rows_loaded": [480]})
-    for n, want in (([15, 8], {}), ([15, 5], {"a": "complementary"})):
+    a = range(1, 16)
+    for b, want in ((range(13, 21), {}), (range(16, 21), {"a": "complementary"})):
+        n = [len(a), len(b)]
         rejected = pd.DataFrame({"table_name": ["sessions"] * 2, "reason": ["a", "b"], "n": n})
-        (_, hidden), _ = _quality_page(october, loaded=loaded, rejected=rejected)
+        lines = {("sessions", "a"): a, ("sessions", "b"): b}
+        (_, hidden), _ = _quality_page(october, lines, loaded=loaded, rejected=rejected)
         want = {
             f"quality[rejected>sessions>{r}].n": why for r, why in (want | {"b": "small"}).items()
         }

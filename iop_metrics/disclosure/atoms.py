@@ -15,7 +15,8 @@ no record key is written anywhere.
 ``COVERED`` names the cells the rules count (``disclosure/sql/episode_*.sql``,
 ``session_*.sql``, ``client_week_*.sql``, ``outcome_cells.sql``: an outcome course is keyed
 ``c:<episode_id>``; ``instrument_cells.sql``: a course on one instrument ``i:<code>|<id>``;
-``cadence_cells.sql``: episodes); every other count keeps the identities ``relations.py`` and
+``cadence_cells.sql``: episodes; ``universes.py``'s: recovery ``n:``, follow-up windows
+``f:``, the load's rows ``q:``); every other count keeps the identities ``relations.py`` and
 ``published.py`` declare.
 """
 
@@ -77,6 +78,16 @@ COVERED = tuple(
         r"bands\[[^\]]+\]\.n",
         # measurement-based care: episodes (``cadence_cells.sql``)
         r"outcomes\.(intake_eligible|measured_at_intake|open_30d|measured_last_30d)",
+        # recovery and the load's rows (``universes.py``)
+        r"noms\.(ended|with_admission|with_discharge)",
+        r"noms\.[a-z_]+\.(paired|at_admission|at_discharge|gained|lost|using_at_admission"
+        r"|reduced)",
+        r"monthly\[[^\]]+\]\.(abstinent_paired|abstinent_at_discharge|due_3m|reached_3m)",
+        r"follow_up\.[0-9]+m\.(due|reached|not_reached|declined|deceased|not_attempted"
+        r"|(abstinent|employed_or_student|housed|no_arrests)(_known)?)",
+        r"(abstinent_discharge|response_3m)\.(period|12m)\[[^\]]+\]\.(n|observed)",
+        r"quality\[loaded>[^>\]]+>\]\.(rows_read|rows_loaded)",
+        r"quality\[rejected>.+\]\.n",
     )
 )
 
@@ -204,7 +215,19 @@ def document_members(
     _grouped(con, q, months, "outcome_cells", out)
     _group(_rows(con, "instrument_cells", q, {}), out, kind="")
     _group(_rows(con, "cadence_cells", q, {}), out)
+    from .universes import recovery_members
+
+    recovery_members(con, q, months, out)
     return {c: tuple(sorted(r)) for c, r in out.items()}
+
+
+# The sites page's measures per file of (measure, episode_id, y), with how its records are keyed.
+SITE_OUTCOMES = (
+    ("site_episode_outcomes", "e:"),
+    ("site_course_outcomes", "c:"),
+    ("site_noms_outcomes", "n:abstinent:"),
+    ("site_follow_up_outcomes", "f:3m:"),
+)
 
 
 def site_members(con: Con, q: Query, windows: Iterable[tuple[str, Query]]) -> dict[str, set[str]]:
@@ -217,7 +240,7 @@ def site_members(con: Con, q: Query, windows: Iterable[tuple[str, Query]]) -> di
 
     out: dict[str, set[str]] = {}
     for name, wq in windows:
-        for measures, kind in (("site_episode_outcomes", "e:"), ("site_course_outcomes", "c:")):
+        for measures, kind in SITE_OUTCOMES:
             given = {"outcomes": _compose(measures, {})}
             _group(_rows(con, "episode_site_cells", wq, given, page_window=name), out, kind)
     every = Query(q.period, q.as_of, Scope(q.scope.levels, None, q.scope.track), q.window_days)

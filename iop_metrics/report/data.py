@@ -223,7 +223,7 @@ def assemble(
         tables=present,
         context=context_of(q, x.doc),
         forced={**internal_only(x.doc), **(hide or {})} if k else None,
-        members=x.members,
+        members=x.members if k else None,  # the quality frame's records want it in the model
     )
     figures = _Figures(x.doc, x.ret, shown, reasons, behind)
     previous, _, _ = suppress_document(
