@@ -15,7 +15,7 @@ no record key is written anywhere.
 ``COVERED`` names the cells the rules count (``disclosure/sql/episode_*.sql``,
 ``session_*.sql``, ``client_week_*.sql``, ``outcome_cells.sql``: an outcome course is keyed
 ``c:<episode_id>``; ``instrument_cells.sql``: a course on one instrument ``i:<code>|<id>``;
-``cadence_cells.sql``: episodes; ``universes.py``'s: recovery ``n:``, follow-up windows
+``cadence_cells.sql``: episodes; ``recovery_members``: recovery ``n:``, follow-up windows
 ``f:``, the load's rows ``q:``); every other count keeps the identities ``relations.py`` and
 ``published.py`` declare.
 """
@@ -78,7 +78,7 @@ COVERED = tuple(
         r"bands\[[^\]]+\]\.n",
         # measurement-based care: episodes (``cadence_cells.sql``)
         r"outcomes\.(intake_eligible|measured_at_intake|open_30d|measured_last_30d)",
-        # recovery and the load's rows (``universes.py``)
+        # recovery and the load's rows (``recovery_members``)
         r"noms\.(ended|with_admission|with_discharge)",
         r"noms\.[a-z_]+\.(paired|at_admission|at_discharge|gained|lost|using_at_admission"
         r"|reduced)",
@@ -189,6 +189,37 @@ def _grouped(
     _group(rows, into, kind="")
 
 
+def _span(q: Query, start: dt.date, end: dt.date) -> Query:
+    from ..compute.query import Query
+    from ..periods import Period
+
+    return Query(Period("span", start, end, "span"), q.as_of, q.scope, q.window_days)
+
+
+def recovery_members(con: Con, q: Query, months: list[Period], into: dict[str, set[str]]) -> None:
+    """The records of the report's recovery and data-quality counts for ``q`` and its trends'
+    ``months``, added to ``into`` (cell -> record keys), read by the membership SQL that states
+    each count's own rule:
+
+    - ``noms_cells.sql``: the ``noms`` key and the trends' abstinence at discharge; an ended
+      episode is ``e:<id>`` (the period's discharges), what its noms rows say ``n:<id>``;
+    - ``follow_up_cells.sql``: the ``follow_up`` key and the trends' rolling 3-month response;
+      a due episode-window is ``f:<window>:<id>``;
+    - ``quality_cells.sql``: rows read, loaded and set aside per table, records of the load.
+    """
+    table = _values(((p.label, p.start, p.end) for p in months), "label, month_start, month_end")
+    period = {"period_start": q.period.start, "period_end": q.period.end}
+    end = max(q.period.end, months[-1].end)
+    # ended episodes: the trends' months and the period
+    ended = _span(q, min(months[0].start, q.period.start), end)
+    _group(_rows(con, "noms_cells", ended, {"months": table}, **period), into, kind="")
+    # windows closed in the 12 months ending with each month of the trends and with the period
+    first = min(months[0].end - dt.timedelta(days=364), q.period.end - dt.timedelta(days=364))
+    closed = _span(q, min(first, q.period.start), end)
+    _group(_rows(con, "follow_up_cells", closed, {"months": table}, **period), into, kind="")
+    _group(_rows(con, "quality_cells", q, {}), into, kind="")
+
+
 def document_members(
     con: Con, q: Query, *, months: list[Period], los_groups: Iterable[tuple[str, int, int]]
 ) -> dict[str, tuple[str, ...]]:
@@ -215,8 +246,6 @@ def document_members(
     _grouped(con, q, months, "outcome_cells", out)
     _group(_rows(con, "instrument_cells", q, {}), out, kind="")
     _group(_rows(con, "cadence_cells", q, {}), out)
-    from .universes import recovery_members
-
     recovery_members(con, q, months, out)
     return {c: tuple(sorted(r)) for c, r in out.items()}
 

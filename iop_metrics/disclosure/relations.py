@@ -66,7 +66,7 @@ def _attendance(*parts: str) -> tuple[str, ...]:
 
 # Recovery (spec recovery.md): the identities it states exactly (at_discharge = at_admission +
 # gained - lost; the five categories sum to due; known <= reached, as a count of the rest).
-# A report's external copy reads these counts' records (``universes.py``): the model then
+# A report's external copy reads these counts' records (``atoms.recovery_members``): the model then
 # derives every one of them from the atoms (an equation among covered counts alone is dropped,
 # ``model.with_atoms``) and keeps what the records cannot say (ended, keyed as the episodes,
 # against the paired, keyed as their noms rows). They stay for a document protected without
