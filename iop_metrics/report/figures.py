@@ -240,16 +240,28 @@ def _frames(con: Con, q: Query, shared: series.Cohorts | None) -> dict[str, pd.D
     }
 
 
+def keep(value: Any, path: str | os.PathLike[str]) -> None:
+    """Keep ``value`` for the outputs of a run that share it (a file of the run's own folder)."""
+    with open(path, "wb") as f:
+        pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def kept(path: str | os.PathLike[str], q: Query, what: str, query_of: Any) -> Any:
+    """What ``keep`` kept at ``path``, checked to be the ``what`` of ``q`` (``query_of(value)``
+    gives the query it was computed for, or None when it is not such a value)."""
+    with open(path, "rb") as f:
+        value = pickle.load(f)  # noqa: S301 - written by this run, in its own folder
+    if query_of(value) != q:
+        raise ValueError(f"{path}: not the {what} of {q.period.label} {q.scope}")
+    return value
+
+
 def save_exact(x: Exact, path: str | os.PathLike[str]) -> None:
     """Keep ``x`` for the reports of a run that share it (a file of the run's own folder)."""
-    with open(path, "wb") as f:
-        pickle.dump(x, f, protocol=pickle.HIGHEST_PROTOCOL)
+    keep(x, path)
 
 
 def load_exact(path: str | os.PathLike[str], q: Query) -> Exact:
     """The figures ``save_exact`` kept, checked to be those of ``q``."""
-    with open(path, "rb") as f:
-        x = pickle.load(f)  # noqa: S301 - written by this run, in its own folder
-    if not isinstance(x, Exact) or x.query != q:
-        raise ValueError(f"{path}: not the figures of {q.period.label} {q.scope}")
+    x: Exact = kept(path, q, "figures", lambda v: v.query if isinstance(v, Exact) else None)
     return x

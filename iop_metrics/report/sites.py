@@ -408,21 +408,19 @@ def save_comparisons(
     comparisons: dict[str, dict[str, cmp.Comparison]], q: Any, path: str | Path
 ) -> None:
     """Keep ``comparison.page_comparisons`` of ``q`` for the pages of a run (its own folder)."""
-    import pickle
+    from .figures import keep
 
-    with open(path, "wb") as f:
-        pickle.dump((q, comparisons), f, protocol=pickle.HIGHEST_PROTOCOL)
+    keep((q, comparisons), path)
 
 
 def load_comparisons(path: str | Path, q: Any) -> dict[str, dict[str, cmp.Comparison]]:
     """The comparisons ``save_comparisons`` kept, checked to be those of ``q``."""
-    import pickle
+    from .figures import kept
 
-    with open(path, "rb") as f:
-        kept_q, comparisons = pickle.load(f)  # noqa: S301 - written by this run, in its folder
-    if kept_q != q:
-        raise ValueError(f"{path}: not the comparisons of {q.period.label} {q.scope}")
-    return comparisons  # type: ignore[no-any-return]
+    comparisons: dict[str, dict[str, cmp.Comparison]] = kept(
+        path, q, "comparisons", lambda v: v[0]
+    )[1]
+    return comparisons
 
 
 def _write(path: Path, text: str) -> None:
