@@ -613,3 +613,88 @@ def test_the_loads_rows_are_their_records(tmp_path):
     assert m["quality[rejected>sessions>is not a date (YYYY-MM-DD)].n"] == ("q:sessions|5",)
     assert m["quality[rejected>sessions>is not a whole number].n"] == ("q:sessions|6",)
     assert m["quality[loaded>clients>].rows_read"] == ("q:clients|loaded*2",)
+
+
+def test_a_client_served_is_its_first_episode_active_in_the_period(tmp_path):
+    """May 2026 (every level), six clients at two sites: C1 was in care at the start (E2,
+    discharged on May's first day) and came back (E1, admitted on the 10th); C2 was admitted
+    (E3); C3 left north in April (E4) and came to main (E5); C4 was admitted at both sites on
+    the same day (E6 north at 2.1, E7 main at 2.5); C5 was admitted on May's last day (E8),
+    C6 on June's first (E9). Clients served: the program 5, north 3, main 3, each client keyed
+    as its first episode active in May (by admission date, then id: E2 before E1, E6 before
+    E7), by the rule of census.sql (``client_cells.sql``). So the served are among the active
+    at the start and the admissions (5 = 1 + 6 less C1's and C4's second episodes), and the
+    program's among its sites' (5 = 3 + 3 less C4 at main), as the atoms' weights say."""
+    import duckdb
+    from helpers import client, episode, write_dataset
+
+    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.disclosure.atoms import atoms
+    from iop_metrics.disclosure.model import with_atoms
+    from iop_metrics.ingest.load import load
+    from iop_metrics.periods import month
+    from iop_metrics.report.figures import exact
+
+    north, main = {"site": "north"}, {"site": "main"}
+    tables = {
+        "clients": [client(f"C{i}") for i in range(1, 7)],
+        "episodes": [
+            episode("E2", "C1", "2.1", "2026-04-01", "2026-05-01", **north),
+            episode("E1", "C1", "2.1", "2026-05-10", **north),
+            episode("E3", "C2", "2.1", "2026-05-04", **north),
+            episode("E4", "C3", "2.1", "2026-03-01", "2026-04-30", **north),
+            episode("E5", "C3", "2.1", "2026-05-20", **main),
+            episode("E6", "C4", "2.1", "2026-05-02", **north),
+            episode("E7", "C4", "2.5", "2026-05-02", **main),
+            episode("E8", "C5", "2.1", "2026-05-31", **main),
+            episode("E9", "C6", "2.1", "2026-06-01", **main),
+        ],
+        "sessions": [],
+    }
+    db = tmp_path / "iop.duckdb"
+    load(write_dataset(tmp_path / "d", tables), db)
+    xs = {}
+    with duckdb.connect(str(db), read_only=True) as con:
+        for scope in ("all", "north", "main"):
+            site = None if scope == "all" else scope
+            xs[scope] = exact(con, Query.of(month(2026, 5), scope=Scope(None, site)))
+    for x in xs.values():
+        with_atoms(x.cells())  # raises on a count that is not the weight of its records
+    served = "census.clients_served"
+    assert {s: x.doc["census"][served.split(".")[1]] for s, x in xs.items()} == {
+        "all": 5, "north": 3, "main": 3
+    }  # fmt: skip
+    assert served in xs["all"].cells().members  # in the model, not only read
+    assert {s: x.members[served] for s, x in xs.items()} == {
+        "all": ("e:E2", "e:E3", "e:E5", "e:E6", "e:E8"),
+        "north": ("e:E2", "e:E3", "e:E6"),
+        "main": ("e:E5", "e:E7", "e:E8"),
+    }
+    m = xs["all"].members
+    census = ("active_at_start", "admissions", "discharges", "active_at_end", "clients_served")
+    assert atoms({f"census.{c}": m[f"census.{c}"] for c in census}) == [
+        (("census.active_at_end", "census.admissions"), 2),  # E1, E7: second episodes
+        (("census.active_at_end", "census.admissions", served), 4),
+        (("census.active_at_start", served, "census.discharges"), 1),  # E2
+    ]
+    assert atoms({f"{s}:{served}": x.members[served] for s, x in xs.items()}) == [
+        ((f"all:{served}", f"main:{served}"), 2),  # C3, C5
+        ((f"all:{served}", f"north:{served}"), 3),  # C1, C2, C4
+        ((f"main:{served}",), 1),  # C4 at main
+    ]
+
+
+def test_every_clients_served_count_of_the_sample_is_its_clients(october):
+    """October 2026 on the sample (level 2.1): no client had two episodes active in the month,
+    so each site's clients served are, record for record, its active at the start and its
+    admissions (north 26 = 14 + 12, main 29 = 17 + 12): an identity a reader assumes, which
+    the model now reads from the records instead of declaring it."""
+    north, main, _ = october
+    for x, served, start, admitted in ((north, 26, 14, 12), (main, 29, 17, 12)):
+        got, m = _weights(x.members), x.members
+        assert x.doc["census"]["clients_served"] == served
+        assert got["census.clients_served"] == (served, served)
+        assert got["census.active_at_start"] == (start, start)
+        assert got["census.admissions"] == (admitted, admitted)
+        both = m["census.active_at_start"] + m["census.admissions"]
+        assert m["census.clients_served"] == tuple(sorted(both))

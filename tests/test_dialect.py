@@ -50,7 +50,7 @@ def test_every_membership_query_transpiles_to_self_contained_spark_sql():
     names = sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql"))
     want = {"episode_cells", "session_cells", "outcome_cells", "site_course_outcomes"}
     assert want | {"instrument_cells", "cadence_cells"} <= set(names)
-    assert {"noms_cells", "follow_up_cells", "quality_cells"} <= set(names)
+    assert {"noms_cells", "follow_up_cells", "client_cells", "quality_cells"} <= set(names)
     assert {"site_noms_outcomes", "site_follow_up_outcomes"} <= set(names)
     for name in names:
         text = atoms._compose(name, given)

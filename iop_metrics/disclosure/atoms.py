@@ -15,8 +15,9 @@ no record key is written anywhere.
 ``COVERED`` names the cells the rules count (``disclosure/sql/episode_*.sql``,
 ``session_*.sql``, ``client_week_*.sql``, ``outcome_cells.sql``: an outcome course is keyed
 ``c:<episode_id>``; ``instrument_cells.sql``: a course on one instrument ``i:<code>|<id>``;
-``cadence_cells.sql``: episodes; ``recovery_members``: recovery ``n:``, follow-up windows
-``f:``, the load's rows ``q:``); every other count keeps the identities ``relations.py`` and
+``cadence_cells.sql``: episodes; ``client_cells.sql``: a client served, keyed as its first
+episode active in the period; ``recovery_members``: recovery ``n:``, follow-up windows ``f:``,
+the load's rows ``q:``); every other count keeps the identities ``relations.py`` and
 ``published.py`` declare.
 """
 
@@ -43,6 +44,7 @@ COVERED = tuple(
     re.compile(p)
     for p in (
         r"census\.(active_at_start|admissions|discharges|active_at_end)",
+        r"census\.clients_served",  # a client is its first episode active in P (client_cells)
         r"discharges\.(total|by_reason\.[a-z_]+)",
         r"transitions\.(step_down|step_up|lateral|no_next_care|pending|by_next_level\..+)",
         r"~determined",
@@ -246,6 +248,7 @@ def document_members(
     _grouped(con, q, months, "outcome_cells", out)
     _group(_rows(con, "instrument_cells", q, {}), out, kind="")
     _group(_rows(con, "cadence_cells", q, {}), out)
+    _group(_rows(con, "client_cells", q, {}), out)
     recovery_members(con, q, months, out)
     return {c: tuple(sorted(r)) for c, r in out.items()}
 
