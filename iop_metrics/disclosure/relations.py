@@ -136,7 +136,9 @@ FAMILIES: tuple[Family, ...] = (
                 "census.active_at_end",
                 ("census.active_at_start", "census.admissions", "-census.discharges"),
             ),
-            # Distinct clients: start + admissions unless one client had two episodes.
+            # Distinct clients: start + admissions unless one client had two episodes. With
+            # records (``client_cells.sql``: a client keyed as its first episode active in P)
+            # the atoms say it, exact; this stays for a document protected without records.
             Sum("census.clients_served", ("census.active_at_start", "census.admissions"), False),
             Sum("census.discharges", ("discharges.total",)),
         ),
