@@ -517,6 +517,11 @@ def test_the_program_and_its_sites_read_together_leak_nothing(sample_db):
     hidden = {f"{s}:{c}" for s, share in plan.items() for c in share}
     hidden |= {c for c in values if c.split(":", 1)[1].startswith("~")}
     assert not _worked_out(values, hidden, _sums_a_reader_knows(values, queries), K)
+    # a headline figure (``model.HEADLINE``) stays: the sites page's 12-month completion n,
+    # which this plan hides in every row when it is not one (with or without clients served
+    # as atoms)
+    kept = {f"sites:completion.12m[{s}].n" for s in queries}
+    assert not kept & hidden, kept & hidden
 
 
 def _curve(start: int, drops: tuple[tuple[int, int], ...]):
