@@ -221,8 +221,11 @@ def read_report(r: Reading, page: Page, n: Names, *, relations: bool = True) -> 
                 w = WINDOWS.get(row[0].split(" (")[0])
                 v = count(cells.get("Not reached (tried, or died)", ""), k)
                 if w and v:
+                    # it holds the deaths, internal only whatever their number: "suppressed"
+                    # here may stand for 0 (none tried, none died), as the document's
+                    # not_reached hidden beside them may
                     name = n(f"follow_up.{w}.not_reached_or_died")
-                    r.show(name, v[0], v[1])
+                    r.show(name, v[0], ANY if v[1] == SUPPRESSED else v[1])
                     if relations:
                         r.total(
                             name, [n(f"follow_up.{w}.not_reached"), n(f"follow_up.{w}.deceased")]

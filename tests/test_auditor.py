@@ -465,3 +465,27 @@ def test_the_sites_add_up_to_the_program_in_a_month_not_yet_settled():
     r.show(f"all:{cell}", None, SMALL)
     sites_add_up(r, "2026-10", ["main", "north"])
     assert {f"all:{cell}": -1, f"main:{cell}": 1, f"north:{cell}": 1} in r.eqs
+
+
+def test_not_reached_or_died_suppressed_in_a_table_of_zeros_may_be_zero():
+    """The external follow-up table hides "Not reached (tried, or died)" whatever its size
+    (it holds the deaths): 3 due, none not reached (the document prints 0), reached and
+    declined "<11", deaths internal. Read as at least 1, it would pin reached, declined and
+    the deaths at 1 each; it may be 0 (reached 2, declined 1, no death): nothing is pinned."""
+    window = {"due": 3, "reached": None, "not_reached": 0, "declined": None, "deceased": None,
+              "not_attempted": 0}  # fmt: skip
+    hidden = {"follow_up.1m.reached": "small", "follow_up.1m.declined": "small",
+              "follow_up.1m.deceased": "internal"}  # fmt: skip
+    head = ["Window (days after discharge)", "Due", "Reached", "Declined",
+            "Not reached (tried, or died)", "Not attempted"]  # fmt: skip
+    row = ["1 month (15–59)", "3", "&lt;11", "&lt;11", "suppressed", "0"]
+    html = (
+        "<table>"
+        + "".join(
+            "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" for cells in (head, row)
+        )
+        + "</table>"
+    )
+    r = _read(_doc(follow_up={"1m": window}, hidden=hidden), html)
+    assert "all@2026-10:follow_up.1m.not_reached_or_died" in r.hidden
+    assert solve(r).small(K) == {}
