@@ -489,3 +489,19 @@ def test_not_reached_or_died_suppressed_in_a_table_of_zeros_may_be_zero():
     r = _read(_doc(follow_up={"1m": window}, hidden=hidden), html)
     assert "all@2026-10:follow_up.1m.not_reached_or_died" in r.hidden
     assert solve(r).small(K) == {}
+
+
+def test_the_sites_page_names_its_months_as_of_its_runs_date():
+    """The sites page's period step-down n is the month's determined discharges as of the
+    run's date: September's page of a run as of 2026-10-20 (every window closed) names it as
+    every later report does; as of 2026-09-30, a name of that date."""
+    rows = [("main", 20, 8), ("north", 30, 9), ("Program", 50, 17)]
+    page = parse_text(_sites_page(rows, rows) + _sites_page(rows, rows).split("</table>", 1)[1])
+    for as_of, name in (
+        ("2026-10-20", "main:monthly[2026-09].determined"),
+        ("2026-09-30", "main:monthly[2026-09].determined@2026-09-30"),
+    ):
+        r = Reading(K)
+        read_sites(r, page, "2026-09", names=Names("all", "2026-09", as_of))
+        cell = "sites@2026-09:Step-down rate.period[main].n"
+        assert {cell: -1, name: 1} in r.eqs, as_of
