@@ -9,7 +9,9 @@ HTML only) into one archive (``--archive`` keeps and reuses it), then reads only
 files with tests/auditor_pages.py (written apart from the model: it imports nothing of the
 package) and attacks each document alone, each run's outputs together, and every month's
 together. Prints each hidden count pinned to 1..K-1 with the internal copy's figure (the
-truth), the patterns they fall under, and exits 1 if anything is pinned.
+truth), the patterns they fall under, and exits 1 if anything is pinned. It also checks the
+reader's names: one a reader ties across runs (a month's figure once it has settled) must
+have one figure in every run's internal copies.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def render(archive: Path, periods: list[str], k: int, export: Path) -> None:
 
 def pattern(cell: str) -> str:
     key = cell.split(":", 1)[1]
-    return re.sub(r"\[[^\]]*\]", "[]", re.sub(r"\d{4}-\d{2}", "M", key))
+    return re.sub(r"\[[^\]]*\]", "[]", re.sub(r"\d{4}-\d{2}(-\d{2})?", "M", key))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,8 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     found = attacks(archive / "reports", periods, a.k)
     solved = time.process_time() - t
     truth: dict[str, int] = {}
+    differ: dict[str, set[int]] = {}  # a name the reader ties across runs, not one figure
     for p in periods:
-        truth.update(truth_of(archive / "reports" / p))
+        for c, v in truth_of(archive / "reports" / p).items():
+            if truth.setdefault(c, v) != v:
+                differ.setdefault(c, {truth[c]}).add(v)
+    print(
+        f"tied across runs: {len(differ)} names with more than one internal figure"
+        + "".join(f"\n  {c}: {sorted(v)}" for c, v in sorted(differ.items())[:10])
+    )
     seen: set[str] = set()
     for attack, cells in found.items():
         new = {c: v for c, v in cells.items() if c not in seen}
@@ -115,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                 f" (internal: {truth.get(example, 'not printed')})"
             )
     print(f"archive {archive}; rendering {rendered:.0f} s wall, the attacks {solved:.1f} s CPU")
-    return 1 if seen else 0
+    return 1 if seen or differ else 0
 
 
 if __name__ == "__main__":

@@ -1,13 +1,17 @@
 """What an outside reader knows of one external metrics.json: its counts and the relations
 between them, stated from the specs (metrics.md, outcomes.md, recovery.md), not read from the
 package. Names: ``<scope>@<period>:<key>`` for a figure of one report,
-``<scope>:monthly[<month>].<column>`` for a month's figure (the same in every report that
-prints it: a past month's counts do not change with the as-of date). Nothing here reads the
-package (``test_auditor`` checks the imports).
+``<scope>:monthly[<month>].<column>`` for a month's figure once it can no longer change (the
+same in every report that prints it, whatever its as-of date), and
+``<scope>:monthly[<month>].<column>@<as_of>`` while it still may (``SETTLES``: a month's
+step-downs and determined discharges grow as its discharges' 14-day windows close, its
+discharges' NOMS rows come up to 30 days after them): tied only to reports of the same as-of
+date. Nothing here reads the package (``test_auditor`` checks the imports).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -49,11 +53,43 @@ def shift(label: str, n: int) -> str:
     return f"{i // 12:04d}-{i % 12 + 1:02d}"
 
 
-class Names:
-    """How a reader names the cells of one report (scope, period)."""
+WINDOW = "window"  # the transitions' window (metrics.md: ``window_days``, 14 unless stated)
+# How many days after a month's last day each column of the monthly trends stops changing
+# with the as-of date; a column not here is taken never to settle (a name per as-of date:
+# tying nothing is always sound), a rate settles with its numerator and denominator.
+# Counts of episodes admitted or discharged, sessions held, courses ended (their scores are
+# dated within the episode) and follow-up windows closed within the month: at its end, as-of
+# dates before it are not allowed (metrics.md). Transition outcomes: a discharge on day D is
+# pending until D + W <= as_of, and its next episode is seen once it began on or before as_of
+# (no later than D + W): the last day's discharges settle W days after the month. NOMS pairs:
+# a discharge row is collected up to discharge_date + 30 (recovery.md's contract) and rows
+# dated after as_of do not exist.
+SETTLES: dict[str, int | str] = {
+    **dict.fromkeys(("admissions", "discharges", "active_at_end", "completed"), 0),
+    **dict.fromkeys(("client_scheduled", "attended", "no_show", "cohort"), 0),
+    **dict.fromkeys(("courses", "paired", "reliable_improvement", "recovery", "at_caseness"), 0),
+    **dict.fromkeys(("due_3m", "reached_3m"), 0),
+    **dict.fromkeys(("determined", "step_down"), WINDOW),
+    **dict.fromkeys(("abstinent_paired", "abstinent_at_discharge"), 30),
+    **dict.fromkeys(("completion_rate", "attendance_rate", "response_rate_3m"), 0),
+    **dict.fromkeys(("reliable_improvement_rate", "recovery_rate"), 0),
+    "step_down_rate": WINDOW,
+    "abstinent_discharge_rate": 30,
+}
 
-    def __init__(self, scope: str, period: str):
-        self.scope, self.period = scope, period
+
+def month_end(label: str) -> dt.date:
+    return dt.date.fromisoformat(shift(label, 1) + "-01") - dt.timedelta(days=1)
+
+
+class Names:
+    """How a reader names the cells of one report (scope, period), computed as of ``as_of``
+    (the document's ``period.as_of``; the period's last day unless stated) with transitions
+    over a ``window`` of days (its ``transitions.window_days``)."""
+
+    def __init__(self, scope: str, period: str, as_of: str | None = None, window: int = 14):
+        self.scope, self.period, self.window = scope, period, window
+        self.as_of = dt.date.fromisoformat(as_of) if as_of else month_end(period)
 
     def __call__(self, key: str) -> str:
         m = re.match(r"monthly\[(\d{4}-\d{2})\]\.(.*)", key)
@@ -62,14 +98,23 @@ class Names:
         return f"{self.scope}@{self.period}:{key}"
 
     def month(self, label: str, column: str) -> str:
-        return f"{self.scope}:monthly[{label}].{column}"
+        """A month's figure: one name in every report once it has settled by this report's
+        as-of date, else a name of its own for this as-of date."""
+        name = f"{self.scope}:monthly[{label}].{column}"
+        days = SETTLES.get(column)
+        if days is not None:
+            settled = month_end(label) + dt.timedelta(days=self.window if days == WINDOW else days)
+            if self.as_of >= settled:
+                return name
+        return f"{name}@{self.as_of.isoformat()}"
 
 
 def read_metrics(r: Reading, doc: dict[str, Any], scope: str, *, relations: bool = True) -> Names:
     """An external metrics.json: its counts (hidden ones marked by their stated reason), the
     counts it prints behind its rates, its rates, and metrics.md's relations between them."""
     period = doc["period"]["label"]
-    n = Names(scope, period)
+    window = (doc.get("transitions") or {}).get("window_days") or 14
+    n = Names(scope, period, doc["period"].get("as_of"), window)
     sup = doc.get("suppression") or {}
     marks = {"small": SMALL, "complementary": SUPPRESSED, "internal": ANY}
     for key, why in (sup.get("hidden") or {}).items():

@@ -221,8 +221,11 @@ def read_report(r: Reading, page: Page, n: Names, *, relations: bool = True) -> 
                 w = WINDOWS.get(row[0].split(" (")[0])
                 v = count(cells.get("Not reached (tried, or died)", ""), k)
                 if w and v:
+                    # it holds the deaths, internal only whatever their number: "suppressed"
+                    # here may stand for 0 (none tried, none died), as the document's
+                    # not_reached hidden beside them may
                     name = n(f"follow_up.{w}.not_reached_or_died")
-                    r.show(name, v[0], v[1])
+                    r.show(name, v[0], ANY if v[1] == SUPPRESSED else v[1])
                     if relations:
                         r.total(
                             name, [n(f"follow_up.{w}.not_reached"), n(f"follow_up.{w}.deceased")]
@@ -351,12 +354,17 @@ SITE_MEASURES = {  # a sites page measure -> (n, observed) in the monthly column
 }
 
 
-def read_sites(r: Reading, page: Page, period: str, *, relations: bool = True) -> list[str]:
+def read_sites(
+    r: Reading, page: Page, period: str, *, relations: bool = True, names: Names | None = None
+) -> list[str]:
     """The external sites page: per measure, each site's n and observed over the 12 months
     (and the program's) and for the period alone; the sites add up to the program, each
     n is observed and a rest, and the 12 months are the months' sum where a month's figure
     cannot change after it (for step-down: the discharges of the 12 months less those still
-    pending, which are this month's: every earlier month's 14-day window has closed)."""
+    pending, which are this month's: every earlier month's 14-day window has closed). The
+    page is computed as of its run's documents' as-of date (``names``: the program's
+    document's; the period's last day and 14-day windows unless given)."""
+    names = names or Names("all", period)
     k = r.k
     seen: dict[tuple[str, str], list[str]] = {}
     sites: set[str] = set()
@@ -387,7 +395,7 @@ def read_sites(r: Reading, page: Page, period: str, *, relations: bool = True) -
         if den is None:
             continue
         for site in [*sorted(sites), "all"]:
-            m = Names(site, period).month
+            m = Names(site, period, names.as_of.isoformat(), names.window).month
             if window == "period":
                 r.same(f"{cell}[{site}].n", m(period, den))
                 r.same(f"{cell}[{site}].observed", m(period, num))
@@ -433,7 +441,7 @@ def sites_add_up(r: Reading, period: str, sites: list[str]) -> None:
             key = c[len(pre) :]
             r.total(c, [f"{s}@{period}:{key}" for s in sites])
         elif c.startswith("all:monthly["):
-            col = c.split("].", 1)[1]
+            col = c.split("].", 1)[1].split("@")[0]
             if col in (
                 "admissions",
                 "discharges",
@@ -471,7 +479,8 @@ def read_run(r: Reading, folder: Path, *, relations: bool = True) -> dict[str, N
     page = folder / "sites-external.html"
     sites = [s for s in out if s != "all"]
     if page.is_file():
-        sites = read_sites(r, parse(page), period, relations=relations) or sites
+        names = out.get("all") or next(iter(out.values()), None)
+        sites = read_sites(r, parse(page), period, relations=relations, names=names) or sites
     if relations and "all" in out and sites:
         sites_add_up(r, period, sites)
     return out

@@ -2,12 +2,14 @@
 reading only the external files): the program's report, each site's and the sites page read
 together. Nothing from 1 to K-1 may be pinned, and each finding is checked against the internal
 copy where it prints the figure (the reader reasons soundly). The run is test_run's (shared).
+And the mutation test: with one dimension taken from the atoms, the auditor finds what leaks.
 
 Six monthly runs read together and small generated programs at K = 5 are attacked by
 ``bench/audit.py`` (not in the suite: a sequence of runs is not yet protected, issue 30)."""
 
 from __future__ import annotations
 
+import pytest
 from auditor import Reading, solve
 from auditor_pages import read_run, truth_of
 from helpers import once_per_session
@@ -30,3 +32,67 @@ def test_one_runs_external_outputs_read_together_give_no_small_count_away(tmp_pa
     found = solve(r).small(K)
     _sound(found, truth_of(folder))
     assert not found, found
+
+
+def _july_outputs(db, folder) -> None:
+    """The external outputs of the sample's July 2026 run, as a run plans them (each scope's
+    figures and model, what each hides alone, the joint plan with the sites page's model):
+    the three reports (metrics.json and HTML, rendered on this process's warm kernel) and
+    the external sites page, into ``folder``."""
+    import duckdb
+
+    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.disclosure import linked
+    from iop_metrics.disclosure.model import protect
+    from iop_metrics.disclosure.suppress import internal_only
+    from iop_metrics.periods import month
+    from iop_metrics.report.build import render
+    from iop_metrics.report.figures import exact, save_exact
+    from iop_metrics.report.request import Request
+    from iop_metrics.report.sites import write_sites_page
+
+    p = month(2026, 7)
+    scopes = {"all": None, "main": "main", "north": "north"}
+    queries = {s: Query.of(p, scope=Scope(("2.1",), site)) for s, site in scopes.items()}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        xs = {s: exact(con, q) for s, q in queries.items()}
+        models = {s: x.cells() for s, x in xs.items()}
+        alone = {s: protect(models[s], K, forced=internal_only(xs[s].doc)) for s in queries}
+        models["sites"] = linked.sites_cells(con, queries["all"])
+    finally:
+        con.close()
+    plan = linked.plan(models, k=K, alone=alone)
+    for s, q in queries.items():
+        save_exact(xs[s], folder / f"{s}.pkl")
+        req = Request(p, scope=q.scope, suppress=K, hide=plan[s], exact=str(folder / f"{s}.pkl"),
+                      db_path=str(db), formats=("html",))  # fmt: skip
+        render(req, dest=folder / p.label / s / "external", warm=True)
+    page = folder / p.label / "sites-external.html"
+    write_sites_page(db, p, page, sites=("main", "north"), levels=("2.1",), suppress=K,
+                     hide=plan["sites"])  # fmt: skip
+
+
+@pytest.mark.slow
+def test_atoms_without_the_twelve_month_flow_give_small_counts_away(
+    sample_db, tmp_path, monkeypatch
+):
+    """Mutation test (issue 30): one dimension taken from the atoms, the 12-month flow (its
+    cells' records left out: ``atoms.covered`` says no for them, so the model knows no
+    identity of theirs). The sample's July 2026 run, read as a payer reads it, then gives
+    away the program's 2 discharges from IOP to 3.5 over 12 months and each site's 1 (the
+    issue's first finding): each site's row from IOP is its 12 months' discharges and the
+    program is its sites. With the atoms whole the same run gives nothing away
+    (``bench/audit.py --months 2026-07``: 0 within the run)."""
+    from iop_metrics.disclosure import atoms
+
+    whole = atoms.covered
+    monkeypatch.setattr(atoms, "covered", lambda c: "flow_12m[" not in c and whole(c))
+    _july_outputs(sample_db, tmp_path)
+    r = Reading(K)
+    read_run(r, tmp_path / "2026-07")
+    assert solve(r).small(K) == {
+        "all@2026-07:flow_12m[2.1>3.5].n": 2,
+        "main@2026-07:flow_12m[2.1>3.5].n": 1,
+        "north@2026-07:flow_12m[2.1>3.5].n": 1,
+    }

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from auditor import SMALL, SUPPRESSED, Reading, eliminate, solve
-from auditor_docs import Names, read_metrics
+from auditor_docs import Names, month_end, read_metrics
 from auditor_pages import parse, read_report, read_run, read_sites, truth_of
 from helpers import once_per_session
 
@@ -37,9 +37,10 @@ def test_the_auditor_reads_nothing_of_the_package():
         assert "iop_metrics" not in (HERE / name).read_text().replace("``iop_metrics``", ""), name
 
 
-def _doc(k=K, hidden=None, **sections):
+def _doc(k=K, hidden=None, period="2026-10", as_of=None, **sections):
+    end = month_end(period).isoformat()
     return {
-        "period": {"label": "2026-10", "start": "2026-10-01", "end": "2026-10-31"},
+        "period": {"label": period, "start": f"{period}-01", "end": end, "as_of": as_of or end},
         "scope": {},
         **sections,
         "suppression": {"k": k, "hidden": hidden or {}},
@@ -394,3 +395,113 @@ def test_interval_propagation_bounds_each_cell_by_the_others():
     lo, hi = {"a": Fraction(1), "b": Fraction(1)}, {"a": None, "b": None}
     _bound(row, lo, hi)
     assert (lo, hi) == ({"a": 1, "b": 1}, {"a": 29, "b": 29})
+
+
+def _september(as_of=None):
+    """September's report: 14 discharges, every one still pending as of 2026-09-30 (each
+    within 14 days of it), so none determined yet."""
+    transitions = {"window_days": 14, "step_down": 0, "step_up": 0, "lateral": 0,
+                   "no_next_care": 0, "pending": 14}  # fmt: skip
+    census = {"active_at_start": 30, "admissions": 12, "discharges": 14, "active_at_end": 28}
+    return _doc(period="2026-09", as_of=as_of, census=census, discharges={"total": 14},
+                transitions=transitions)  # fmt: skip
+
+
+def test_a_months_determined_discharges_are_not_tied_across_as_of_dates_before_they_settle():
+    """September's report as of 2026-09-30 determines none of its 14 discharges; October's
+    (as of 2026-10-31, every window closed) hides September's determined "<11" and its
+    discharges as complementary. The discharges are final at the month's end: tied, 14. The
+    determined grow as windows close: tied by name they would be 0 against "<11" (the
+    contradiction a generated program raised); a reader ties nothing, and pins nothing small.
+    September re-run as of 2026-10-20 (its windows closed) is tied with October: 0 there is
+    the same figure, and the contradiction is the reader's to report."""
+    october = _doc(hidden={"monthly[2026-09].determined": "small",
+                           "monthly[2026-09].discharges": "complementary"})  # fmt: skip
+    r = _read(_september()).merged(_read(october))
+    found = solve(r)
+    assert found.pinned == {"all:monthly[2026-09].discharges": 14}
+    assert found.bounds["all:monthly[2026-09].determined"] == (1, 10)
+    late = _read(_september(as_of="2026-10-20")).merged(_read(october))
+    with pytest.raises(AssertionError, match="determined would be 0, outside what its mark"):
+        solve(late)
+
+
+def test_a_months_figure_is_one_name_once_it_has_settled_by_the_as_of_date():
+    """A month's admissions settle at its end; its step-downs and determined discharges W
+    days after it (metrics.md: pending until D + W <= as_of; W from the document,
+    ``window_days``); its NOMS pairs 30 days after it (a discharge row is collected up to
+    discharge_date + 30); a figure the reader has no rule for (the 90-day retention) never.
+    Before that, each as-of date names its own."""
+    late = Names("all", "2026-11")  # as of 2026-11-30: everything of September has settled
+    for column, settled, before in (
+        ("admissions", "2026-09-30", None),
+        ("determined", "2026-10-14", "2026-10-13"),
+        ("step_down", "2026-10-14", "2026-10-13"),
+        ("abstinent_paired", "2026-10-30", "2026-10-29"),
+        ("abstinent_at_discharge", "2026-10-30", "2026-10-29"),
+    ):
+        name = late.month("2026-09", column)
+        assert name == f"all:monthly[2026-09].{column}"
+        assert Names("all", "2026-10", settled).month("2026-09", column) == name
+        if before:
+            own = Names("all", "2026-10", before).month("2026-09", column)
+            assert own == f"{name}@{before}"
+    assert late.month("2026-09", "day_90") == "all:monthly[2026-09].day_90@2026-11-30"
+    week = _september(as_of="2026-10-07")
+    week["transitions"]["window_days"] = 7
+    n = read_metrics(Reading(K), week, "all")
+    assert n.month("2026-09", "determined") == "all:monthly[2026-09].determined"
+    n = read_metrics(Reading(K), _september(as_of="2026-10-07"), "all")  # 14 days
+    assert n.month("2026-09", "determined") == "all:monthly[2026-09].determined@2026-10-07"
+
+
+def test_the_sites_add_up_to_the_program_in_a_month_not_yet_settled():
+    """The program's determined discharges of a month still open are its sites', under the
+    names of that as-of date."""
+    from auditor_pages import sites_add_up
+
+    r = Reading(K)
+    cell = "monthly[2026-10].determined@2026-10-31"
+    r.show(f"all:{cell}", None, SMALL)
+    sites_add_up(r, "2026-10", ["main", "north"])
+    assert {f"all:{cell}": -1, f"main:{cell}": 1, f"north:{cell}": 1} in r.eqs
+
+
+def test_not_reached_or_died_suppressed_in_a_table_of_zeros_may_be_zero():
+    """The external follow-up table hides "Not reached (tried, or died)" whatever its size
+    (it holds the deaths): 3 due, none not reached (the document prints 0), reached and
+    declined "<11", deaths internal. Read as at least 1, it would pin reached, declined and
+    the deaths at 1 each; it may be 0 (reached 2, declined 1, no death): nothing is pinned."""
+    window = {"due": 3, "reached": None, "not_reached": 0, "declined": None, "deceased": None,
+              "not_attempted": 0}  # fmt: skip
+    hidden = {"follow_up.1m.reached": "small", "follow_up.1m.declined": "small",
+              "follow_up.1m.deceased": "internal"}  # fmt: skip
+    head = ["Window (days after discharge)", "Due", "Reached", "Declined",
+            "Not reached (tried, or died)", "Not attempted"]  # fmt: skip
+    row = ["1 month (15–59)", "3", "&lt;11", "&lt;11", "suppressed", "0"]
+    html = (
+        "<table>"
+        + "".join(
+            "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" for cells in (head, row)
+        )
+        + "</table>"
+    )
+    r = _read(_doc(follow_up={"1m": window}, hidden=hidden), html)
+    assert "all@2026-10:follow_up.1m.not_reached_or_died" in r.hidden
+    assert solve(r).small(K) == {}
+
+
+def test_the_sites_page_names_its_months_as_of_its_runs_date():
+    """The sites page's period step-down n is the month's determined discharges as of the
+    run's date: September's page of a run as of 2026-10-20 (every window closed) names it as
+    every later report does; as of 2026-09-30, a name of that date."""
+    rows = [("main", 20, 8), ("north", 30, 9), ("Program", 50, 17)]
+    page = parse_text(_sites_page(rows, rows) + _sites_page(rows, rows).split("</table>", 1)[1])
+    for as_of, name in (
+        ("2026-10-20", "main:monthly[2026-09].determined"),
+        ("2026-09-30", "main:monthly[2026-09].determined@2026-09-30"),
+    ):
+        r = Reading(K)
+        read_sites(r, page, "2026-09", names=Names("all", "2026-09", as_of))
+        cell = "sites@2026-09:Step-down rate.period[main].n"
+        assert {cell: -1, name: 1} in r.eqs, as_of
