@@ -132,11 +132,10 @@ def read_metrics(r: Reading, doc: dict[str, Any], scope: str, *, relations: bool
         if isinstance(v, bool) or not (v is None or isinstance(v, int)):
             continue
         values[key] = v
-        if v is None:
-            if n(key) not in r.hidden:
-                r.show(n(key), None, SUPPRESSED)
-        else:
+        if v is not None:
             r.show(n(key), v)
+        # a null the suppression block does not name is a figure the document does not define
+        # (outcomes.md: "null, never 0", as GAD-7's remission): no count, hidden or not
     for key, v in (sup.get("counts_behind_rates") or {}).items():
         if v is not None:
             r.show(n(key), v)
@@ -285,7 +284,10 @@ def _outcome_relations(r: Reading, o: dict[str, Any], n: Names) -> None:
         for x in ("reliable_improvement", "reliable_deterioration", "not_case_at_end", "response"):
             r.at_most(n(i + x), n(i + "paired"))
         r.rate(n(i + "response"), n(i + "case_at_start"), f.get("response_rate"))
-        if "remission" in f:
+        # remission, PHQ-9's only (a first score of 10 or more: its caseness), where the
+        # instrument defines it: printed, or hidden as the suppression block says (every entry
+        # holds the key, null where the instrument defines no remission, as GAD-7)
+        if f.get("remission") is not None or n(i + "remission") in r.hidden:
             r.at_most(n(i + "remission"), n(i + "case_at_start"))
 
 

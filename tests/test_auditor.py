@@ -115,7 +115,7 @@ def test_a_suppressed_cell_where_zeros_are_printed_is_at_least_one():
         k=5,
         census={"active_at_start": 10, "admissions": 5, "discharges": None, "active_at_end": 11},
         discharges={"total": None},
-        hidden={"census.discharges": "small"},
+        hidden={"census.discharges": "small", "discharges.total": "small"},
     )
     rows = "".join(
         f"<tr><td>{b}</td><td>{v}</td><td>x</td></tr>"
@@ -133,6 +133,52 @@ def test_a_suppressed_cell_where_zeros_are_printed_is_at_least_one():
     assert small["all@2026-10:los[8–14 days].n"] == 1 and len(small) == 6, small
     r.zeros_printed = False
     assert "all@2026-10:los[8–14 days].n" not in solve(r).small(5)
+
+
+def _instrument(**figures):
+    keys = (
+        "paired",
+        "case_at_start",
+        "reliable_improvement",
+        "reliable_deterioration",
+        "not_case_at_end",
+        "response",
+        "response_rate",
+        "remission",
+        "remission_rate",
+    )
+    return {x: figures.get(x) for x in keys}
+
+
+def test_a_figure_an_instrument_does_not_define_is_no_count():
+    """k = 5, 3 paired courses ("<5"), each on PHQ-9 and GAD-7: GAD-7 defines no remission
+    (outcomes.md: PHQ-9 only), so its null remission, which the suppression block does not
+    name, is no count, and with none case at start on GAD-7 the figures still hold a value (a
+    "suppressed" GAD-7 remission, at least 1 and at most its 0 cases at start, held none: the
+    generated program's September 2026). PHQ-9's remission, hidden, is at most its 1 case at
+    start and at least 1: pinned at 1."""
+    zeros = dict.fromkeys(("reliable_improvement", "reliable_deterioration"), 0)
+    zeros |= dict.fromkeys(("not_case_at_end", "response"), 0)
+    doc = _doc(
+        k=5,
+        outcomes={
+            "paired": None,
+            "by_instrument": {
+                "GAD-7": _instrument(case_at_start=0, **zeros),
+                "PHQ-9": _instrument(case_at_start=1, **zeros),
+            },
+        },
+        hidden={
+            "outcomes.paired": "small",
+            "outcomes.by_instrument.GAD-7.paired": "small",
+            "outcomes.by_instrument.PHQ-9.paired": "small",
+            "outcomes.by_instrument.PHQ-9.remission": "complementary",
+        },
+    )
+    r = _read(doc)
+    assert solve(r).small(5) == {"all@2026-10:outcomes.by_instrument.PHQ-9.remission": 1}
+    gad = "all@2026-10:outcomes.by_instrument.GAD-7.remission"
+    assert gad not in r.hidden and not any(gad in eq for eq in r.eqs)
 
 
 def _census_chart(rows):
