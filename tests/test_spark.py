@@ -331,3 +331,18 @@ def test_membership_records_match_duckdb(sample_spark, sample_con, membership_ca
         per_file[name] = per_file.get(name, 0) + len(expected)
     assert sum(per_file.values()) > 1000
     assert [f for f, n in per_file.items() if n == 0] == []
+
+
+def test_sites_page_cells_and_records_match_duckdb(sample_spark, sample_con, membership_calls):
+    """``linked.sites_cells`` on Spark: the sites page's counts (from the comparisons, given
+    as a run computes them once) and the records of each (``site_*_outcomes.sql`` through
+    ``episode_site_cells.sql``, ``session_site_cells.sql``, both windows), as on DuckDB."""
+    from iop_metrics.compute import comparison as cmp
+    from iop_metrics.disclosure import linked
+
+    given = cmp.page_comparisons(sample_con, MEMBERSHIP)
+    got, expected = (linked.sites_cells(c, MEMBERSHIP, given) for c in (sample_spark, sample_con))
+    assert {x[0] for x in membership_calls["sites"]} == {"episode_site_cells", "session_site_cells"}
+    assert len(expected.members) > 60 and sum(map(len, expected.members.values())) > 1000
+    assert dict(got.members) == dict(expected.members)
+    assert got == expected
