@@ -1,5 +1,7 @@
 """Spark gives the figures DuckDB gives: every query row for row, the whole document and a
-report's metrics.json, on the worked example of metrics.md and on five scenarios of the sample.
+report's metrics.json, on the worked example of metrics.md and on five scenarios of the sample;
+and the records of an external copy's counts (every membership file of ``disclosure/sql``, for
+a report and the sites page) on October 2026 of the sample.
 
 Marked ``spark``: deselected by ``make test``, run by ``make test-spark`` (which installs pyspark
 and a Java runtime). Without Spark these tests fail; they never skip.
