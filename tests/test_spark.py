@@ -1,5 +1,7 @@
 """Spark gives the figures DuckDB gives: every query row for row, the whole document and a
-report's metrics.json, on the worked example of metrics.md and on five scenarios of the sample.
+report's metrics.json, on the worked example of metrics.md and on five scenarios of the sample;
+and the records of an external copy's counts (every membership file of ``disclosure/sql``, for
+a report and the sites page) on October 2026 of the sample.
 
 Marked ``spark``: deselected by ``make test``, run by ``make test-spark`` (which installs pyspark
 and a Java runtime). Without Spark these tests fail; they never skip.
@@ -256,3 +258,93 @@ def test_an_export_of_an_older_schema_is_refused(spark_session, tmp_path):
     con.execute(f"copy rows to '{log}' (format parquet)")
     with pytest.raises(InputError, match="schema version 0.*export it again"):
         SparkEngine(spark_session, str(tmp_path / "old"))
+
+
+MEMBERSHIP = Query.of(parse_period("2026-10"))
+MEMBERSHIP_SCOPES = {"program": Scope(), "north": Scope(site="north")}
+
+
+@pytest.fixture(scope="module")
+def membership_calls(sample_db):
+    """Every membership query an external copy runs for October 2026 (``disclosure/sql``), as
+    DuckDB runs it: per scope, the report's records (``atoms.document_members``), and the
+    sites page's (``atoms.site_members``, both windows): (file, query, CTEs given, parameters)."""
+    import duckdb
+
+    from iop_metrics.compute import comparison as cmp
+    from iop_metrics.disclosure import atoms, linked
+    from iop_metrics.report import figures
+
+    calls: dict[str, list[tuple[Any, ...]]] = {}
+    real = atoms._rows
+
+    def spy(con, name, q, given, **extra):
+        calls[scope].append((name, q, dict(given), extra))
+        return real(con, name, q, given, **extra)
+
+    con = duckdb.connect(str(sample_db), read_only=True)
+    with con, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(atoms, "_rows", spy)
+        for scope, s in MEMBERSHIP_SCOPES.items():
+            calls[scope] = []
+            figures._members(con, Query.of(MEMBERSHIP.period, scope=s))  # as a report reads them
+        scope, calls["sites"] = "sites", []
+        windows = [(w, cmp.window_query(MEMBERSHIP, w)) for w in linked.WINDOWS]
+        atoms.site_members(con, MEMBERSHIP, windows)
+    return calls
+
+
+def test_membership_sql_covers_every_file(membership_calls):
+    """The queries compared below compose every file of ``disclosure/sql``: a new one is
+    compared on Spark as soon as an external copy reads it."""
+    from importlib import resources
+
+    from iop_metrics.disclosure import atoms
+
+    files = sorted(
+        f.name.removesuffix(".sql")
+        for f in resources.files("iop_metrics.disclosure").joinpath("sql").iterdir()
+        if f.name.endswith(".sql")
+    )
+    texts = [atoms._compose(c[0], c[2]) for calls in membership_calls.values() for c in calls]
+
+    def body(file: str) -> str:  # as composed: a leading ``with`` joins the CTEs' list
+        code = atoms._code(file).strip()
+        return code[5:] if code[:5].lower() == "with " else code
+
+    assert len(files) >= 20
+    assert [f for f in files if not any(body(f) in t for t in texts)] == []
+
+
+@pytest.mark.parametrize("scope", list(MEMBERSHIP_SCOPES))
+def test_membership_records_match_duckdb(sample_spark, sample_con, membership_calls, scope):
+    """Each membership query of a report gives on Spark the rows DuckDB gives (the same
+    records in the same cells, keyed alike; in any order, as ``atoms._group`` reads them)."""
+    from iop_metrics.disclosure import atoms
+
+    per_file: dict[str, int] = {}
+    for name, q, given, extra in membership_calls[scope]:
+        expected = sorted(atoms._rows(sample_con, name, q, given, **extra), key=repr)
+        got = sorted(atoms._rows(sample_spark, name, q, given, **extra), key=repr)
+        what = f"{name} {q.period.label} {q.scope} {sorted(extra)}"
+        assert_same_rows(
+            [dict(enumerate(r)) for r in expected], [dict(enumerate(r)) for r in got], what
+        )
+        per_file[name] = per_file.get(name, 0) + len(expected)
+    assert sum(per_file.values()) > 1000
+    assert [f for f, n in per_file.items() if n == 0] == []
+
+
+def test_sites_page_cells_and_records_match_duckdb(sample_spark, sample_con, membership_calls):
+    """``linked.sites_cells`` on Spark: the sites page's counts (from the comparisons, given
+    as a run computes them once) and the records of each (``site_*_outcomes.sql`` through
+    ``episode_site_cells.sql``, ``session_site_cells.sql``, both windows), as on DuckDB."""
+    from iop_metrics.compute import comparison as cmp
+    from iop_metrics.disclosure import linked
+
+    given = cmp.page_comparisons(sample_con, MEMBERSHIP)
+    got, expected = (linked.sites_cells(c, MEMBERSHIP, given) for c in (sample_spark, sample_con))
+    assert {x[0] for x in membership_calls["sites"]} == {"episode_site_cells", "session_site_cells"}
+    assert len(expected.members) > 60 and sum(map(len, expected.members.values())) > 1000
+    assert dict(got.members) == dict(expected.members)
+    assert got == expected

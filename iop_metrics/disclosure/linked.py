@@ -79,14 +79,8 @@ def sites_cells(con: Any, q: Any, given: dict[str, dict[str, Any]] | None = None
     unshown = f".period[{ALL}]."
     published = frozenset(c for c in values if not c.startswith("~") and unshown not in c)
     windows = [(w, cmp.window_query(q, w)) for w in WINDOWS]
-    members = attach(values, site_members(con, q, windows)) if _duckdb(con) else {}
+    members = attach(values, site_members(con, q, windows))
     return Cells(values, published, tuple(exact), (), members)
-
-
-def _duckdb(con: Any) -> bool:
-    from ..compute.engine import DuckDBEngine, engine_of
-
-    return isinstance(engine_of(con), DuckDBEngine)
 
 
 def _links(models: dict[str, Cells]) -> list[dict[str, int]]:
