@@ -15,11 +15,14 @@ model then finds nothing more to hide, since what it could work out the joint mo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..contract import PROGRAM_FOLDER as ALL
 from .atoms import attach, site_members
 from .model import Cells, protect
+
+if TYPE_CHECKING:
+    from .ledger import Known
 
 SITES = "sites"  # the model of the external sites page, joined like a report's
 WINDOWS = ("period", "12m")
@@ -142,15 +145,34 @@ def joint(models: dict[str, Cells]) -> Cells:
     return Cells(values, frozenset(published), tuple(exact), tuple(near), members)
 
 
+def merged(*parts: Cells) -> Cells:
+    """Several models as one (their cells' names are apart: each is prefixed by its scope)."""
+    values: dict[str, int] = {}
+    for p in parts:
+        values.update(p.values)
+    return Cells(
+        values,
+        frozenset().union(*(p.published for p in parts)),
+        tuple(eq for p in parts for eq in p.exact),
+        tuple(eq for p in parts for eq in p.near),
+    )
+
+
 def plan(
-    models: dict[str, Cells], *, k: int, alone: dict[str, dict[str, str]] | None = None
+    models: dict[str, Cells],
+    *,
+    k: int,
+    alone: dict[str, dict[str, str]] | None = None,
+    known: Known | None = None,
 ) -> dict[str, dict[str, str]]:
     """What each report (``all`` and its sites, and ``sites``, the sites page) hides, with
     why, when all are published together: ``model.protect`` over ``joint(models)``, split
     back by scope. ``alone``: what each hides protected by itself (``model.protect`` on its
     own model), the joint model's starting point: it then adds what the sums across reports
     call for (much faster than from nothing), and shows again only a count the other
-    reports give away anyway (``model._reveal``).
+    reports give away anyway (``model._reveal``). ``known``: what earlier runs of the archive
+    published (``ledger.known``), joined as more scopes whose shown cells a reader knows and
+    whose hidden ones stay hidden; the plan holds only ``models``' scopes.
 
     >>> from iop_metrics.disclosure.model import Cells
     >>> def one(n):
@@ -161,11 +183,16 @@ def plan(
     if k <= 1:
         return {s: {} for s in models}
     start = {f"{s}:{c}": why for s, own in (alone or {}).items() for c, why in own.items()}
-    reasons = protect(joint(models), k, forced=start)
+    if known is None:
+        reasons = protect(joint(models), k, forced=start)
+    else:
+        cells = merged(joint(models), known.cells)
+        reasons = protect(cells, k, forced={**start, **known.hidden}, fixed=known.fixed)
     out: dict[str, dict[str, str]] = {s: {} for s in models}
     for key, why in reasons.items():
         scope, _, cell = key.partition(":")
-        out[scope][cell] = why
+        if scope in out:
+            out[scope][cell] = why
     return out
 
 

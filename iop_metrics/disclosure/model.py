@@ -423,21 +423,49 @@ def _programme(
     return solve
 
 
-def protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> dict[str, str]:
+def protect(
+    cells: Cells,
+    k: int,
+    *,
+    forced: dict[str, str] | None = None,
+    fixed: frozenset[str] | set[str] = frozenset(),
+) -> dict[str, str]:
     """Which published cells to hide, and why (``_protect`` on each group of cells that
     equations join: what is hidden in one group cannot give away a cell of another).
     ``forced``: cells hidden whatever this model finds, with their reason (what a run hides
-    so that the reports it publishes together leak nothing, ``linked.py``)."""
+    so that the reports it publishes together leak nothing, ``linked.py``). ``fixed``:
+    published cells whose publication is settled (what earlier runs published,
+    ``ledger.py``): one not ``forced`` is shown, its value known to a reader, never hidden,
+    never chosen to protect another and no count to protect (it is out); one ``forced`` keeps
+    its reason and label (no relabelling) and stays a count to protect. A group whose
+    published cells are all fixed (earlier outputs that nothing of this run's ties to) is not
+    searched: no choice of this run can change what it gives away.
+
+    >>> c = Cells({"t": 20, "a": 3, "b": 17}, frozenset("tab"), ({"t": -1, "a": 1, "b": 1},))
+    >>> protect(c, 11), protect(c, 11, fixed={"b"})
+    ({'a': 'small', 'b': 'complementary'}, {'a': 'small', 't': 'complementary'})
+    """
     forced = {c: r for c, r in (forced or {}).items() if c in cells.published}
     reasons: dict[str, str] = {}
     for group in _components(with_atoms(cells)):
         mine = {c: r for c, r in forced.items() if c in group.published}
+        if fixed and group.published <= fixed:
+            reasons.update(mine)  # earlier outputs alone: nothing here this run may hide
+            continue
         if any(0 < v < k for c, v in group.values.items() if c[0] != "@") or mine:
-            reasons.update(_protect(group, k, forced=mine))
+            reasons.update(
+                _protect(group, k, forced=mine, fixed=frozenset(fixed) & group.published)
+            )
     return dict(sorted(reasons.items()))
 
 
-def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> dict[str, str]:
+def _protect(
+    cells: Cells,
+    k: int,
+    *,
+    forced: dict[str, str] | None = None,
+    fixed: frozenset[str] = frozenset(),
+) -> dict[str, str]:
     """Which published cells to hide, and why, so that no count of 1..k-1 can be worked out.
 
     Primary suppression hides every count of 1..k-1 (and ``forced``, with its reasons);
@@ -452,9 +480,10 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
     few as free it together.
     """
     values = cells.values
+    known = fixed - set(forced or {})  # shown by an earlier run: out, and never hidden now
     # an atom (``@``) is no count a reader is shown or told of: never a target itself
-    small = {c for c, v in values.items() if 0 < v < k and not c.startswith("@")}
-    reasons = {c: SMALL for c in sorted(small & cells.published)}
+    small = {c for c, v in values.items() if 0 < v < k and not c.startswith("@")} - known
+    reasons = {c: SMALL for c in sorted(small & (cells.published - fixed))}
     reasons.update(forced or {})
     unknown = set(reasons) | (set(values) - cells.published)
     both = cells.exact + cells.near
@@ -487,7 +516,7 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
         mine = reach(unknown, target)
         nearby = close(target)
         labelled = sorted(
-            (c for c, r in reasons.items() if r == SMALL and c in mine),
+            (c for c, r in reasons.items() if r == SMALL and c in mine and c not in fixed),
             key=lambda c: (c not in nearby, -values[c], c),
         )
         proof = duals.get(target)
@@ -598,7 +627,9 @@ def _protect(cells: Cells, k: int, *, forced: dict[str, str] | None = None) -> d
         if not found:
             return _reveal(cells, reasons, k)
         target = min(found, key=by_value)
-        shown = sorted((c for c in cells.published - unknown if values[c] > 0), key=by_value)
+        shown = sorted(
+            (c for c in cells.published - unknown - fixed if values[c] > 0), key=by_value
+        )
         # the cells of the equations that hold the target (one pass, not one per shown cell)
         near = close(target)
         # its neighbours first, the smallest first; a headline figure after every other cell
