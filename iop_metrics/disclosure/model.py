@@ -604,6 +604,12 @@ def _protect(
     changed: list[str] = []  # the cells hidden or unlabelled, in turn
     proven: dict[str, tuple[Duals, int]] = {}  # a pinned target's proof, and len(changed) then
 
+    if fixed:
+        # what the earlier outputs give away by themselves (a changed past, or an output of
+        # another version) no choice of this run can protect: not a target, else every cell
+        # this run shows beside it would be hidden in vain
+        settled = {c: b for c, b in bounds().items() if c in fixed}
+        small -= _lost(cells, small, unknown | (cells.published - fixed), settled, exposed)
     # Hiding more, or saying less of a hidden cell, only ever widens what a reader can
     # allow: a small cell once found free stays free, so it is not checked again.
     free: set[str] = set()
@@ -777,6 +783,20 @@ def _least(value: int) -> int:
     """The least a reader takes a hidden count to be: 1 (zeros are printed), 0 for a zero
     (hidden whatever its value, as the deaths of a follow-up window)."""
     return 1 if value > 0 else 0
+
+
+def _lost(
+    cells: Cells,
+    small: set[str],
+    everything: set[str],
+    bounds: dict[str, tuple[int, float | None]],
+    exposed: Callable[[set[str]], set[str]],
+) -> set[str]:
+    """The small cells worked out even when ``everything`` this run could publish is hidden
+    and unlabelled (only the settled cells and their labels known): lost already."""
+    lost = exposed(everything)
+    rest = small - lost
+    return lost | (_pinned(cells, everything, bounds, rest) if rest else set())
 
 
 def _reveal(cells: Cells, reasons: dict[str, str], k: int) -> dict[str, str]:

@@ -255,7 +255,11 @@ def _attempt(
         kept = {r["path"]: r for r in prior.get("reports", []) if r.get("status") == "ok"}
         stage = "render"
         t0 = time.perf_counter()
-        records = execute(config, plan, db, log=log, kept=kept, work=work)
+        notes: dict[str, Any] = {}
+        records = execute(
+            config, plan, db, log=log, kept=kept, work=work, snapshot=snapshot, notes=notes
+        )
+        record = {**record, **notes}
     except Exception as exc:  # noqa: BLE001 - recorded, then raised as it was
         stopped(config, record, stage, exc)
         raise

@@ -19,10 +19,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..disclosure import linked
+from ..disclosure import ledger, linked
 from ..disclosure.suppress import hidden_by_reason
 from ..errors import InputError, WriteError
-from ..periods import Period
+from ..periods import Period, parse_period
 from .config import RunConfig
 from .journal import note_done
 from .plan import ALL, Plan, report_request, sites_page, suppression
@@ -161,11 +161,18 @@ def execute(
     log: Callable[[str], None],
     kept: dict[str, dict[str, Any]] | None = None,
     work: Path | None = None,
+    snapshot: str | None = None,
+    notes: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Render the plan against ``db`` in parallel; one record per output, in plan order.
 
     ``kept``: outputs (by path) a resumed run already wrote, carried over, not rendered.
     ``work``: each finished output is journalled there (``journal.note_done``).
+    The external outputs are protected together with what earlier runs of the archive
+    published (``disclosure.ledger``: each earlier output recomputed in a model job), and
+    each one written gets its ledger entry (keyed by ``snapshot``); what the ledger read,
+    left aside, found changed and wrote goes to ``notes["ledger"]``, and a ledger entry that
+    cannot be written is a failed record (the run exits 1).
     """
     tasks = plan_tasks(config, plan, db)
     kept = kept or {}
@@ -174,8 +181,13 @@ def execute(
         if rec["path"] in kept:
             rec.update({**kept[rec["path"]], "resumed": "kept"})
             log(f"kept   {rec['path']} (written by the run being resumed)")
-    joined = together(config, plan) if any(_external(rec) for rec, _, _ in todo) else ()
+    joined = together(config, plan) if any(_external(rec) for rec, _, _ in tasks) else ()
     k = suppression(config, "external")
+    earlier = ledger.read(config.out, plan.period, **_keys(config)) if joined else None
+    if earlier is not None:
+        _said_earlier(earlier, log)
+    past: dict[str, dict[str, Any]] = {}
+    shares: dict[str, dict[str, str]] = {}
     # Each scope's figures are read once (a model job), for its internal and its external
     # report and for the joint plan; the external outputs wait for that plan.
     scopes = [rec["scope"] for rec, _, _ in todo if rec["kind"] == "report"]
@@ -205,6 +217,10 @@ def execute(
                 model_job, db, plan.period, s, config.levels, alone, path, s in outside
             )
             pending[fut] = ("model", s)
+        for e in earlier.entries if earlier else ():
+            when = parse_period(e["period"])
+            fut = pool.submit(model_job, db, when, e["output"], config.levels, 0, as_of=e["as_of"])
+            pending[fut] = ("past", ledger.scope_of(e))
         for task in todo:
             if held is not None and _external(task[0]):
                 continue  # released with its share of the plan
@@ -219,13 +235,16 @@ def execute(
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 kind, what = pending.pop(fut)
-                if kind == "model":
+                if kind in ("model", "past"):
                     err = fut.exception()
-                    got[what] = fut.result() if err is None else {"error": repr(err)}
-                    for task in waiting.pop(what, []):
+                    result = fut.result() if err is None else {"error": repr(err)}
+                    (got if kind == "model" else past)[what] = result
+                    for task in waiting.pop(what, []) if kind == "model" else ():
                         start(task, exact=got[what].get("exact"))
-                    if held is not None and all(s in got for s in joined):
-                        shares = _shares({s: got[s] for s in joined}, k, log)
+                    everything = len(past) == len(earlier.entries) if earlier else True
+                    if held is not None and all(s in got for s in joined) and everything:
+                        history = _history(earlier, past, k, log, notes)
+                        shares = _shares({s: got[s] for s in joined}, k, log, history)
                         for task in held:
                             _release(task, shares, got, start)
                         held = None
@@ -242,7 +261,17 @@ def execute(
                     note_done(work, rec)
                 word = "wrote " if rec["status"] == "ok" else "FAILED"
                 log(f"{word} {rec['path']} ({rec['seconds']:.1f} s)")
-    return [rec for rec, _, _ in tasks]
+    records = [rec for rec, _, _ in tasks]
+    if joined:
+        query = {**_keys(config), "period": plan.period.label, "as_of": plan.period.end.isoformat()}
+        query.pop("k")
+        written = _record(config.out, records, got, shares, query, k, snapshot)
+        records += [r for r in written if r["status"] != "ok"]
+        if notes is not None:
+            notes.setdefault("ledger", {})["written"] = [
+                r["path"] for r in written if r["status"] == "ok"
+            ]
+    return records
 
 
 Task = tuple[dict[str, Any], Callable[..., dict[str, Any]], tuple[Any, ...]]
@@ -275,33 +304,111 @@ def _external(rec: dict[str, Any]) -> bool:
 
 def together(config: RunConfig, plan: Plan) -> tuple[str, ...]:
     """The scopes whose external outputs are protected as one model (``disclosure.linked``): the
-    program's report, its sites' and the sites page (``linked.SITES``), when the run publishes
-    more than one of them for outside eyes with suppression on; none otherwise (each output
-    then protects itself)."""
+    program's report, its sites' and the sites page (``linked.SITES``), whenever the run
+    publishes one of them for outside eyes with suppression on (even one alone: it is protected
+    with what earlier runs published, and its ledger entry comes from the plan); none
+    otherwise."""
     scopes = tuple(j.scope for j in plan.jobs if j.audience == "external")
     if plan.sites and "external" in config.audiences:
         scopes += (linked.SITES,)
-    if suppression(config, "external") <= 1 or len(scopes) < 2:
+    if suppression(config, "external") <= 1 or not scopes:
         return ()
     return scopes
 
 
+def _keys(config: RunConfig) -> dict[str, Any]:
+    """What a ledger entry must share with a run for the run to read it: K, levels, window
+    (the run's reports use the default transitions window)."""
+    from ..compute.query import Query
+
+    levels = None if config.levels is None else list(config.levels)
+    k = suppression(config, "external")
+    return {
+        "k": k,
+        "levels": levels,
+        "window_days": Query.__dataclass_fields__["window_days"].default,
+    }
+
+
+def _said_earlier(earlier: ledger.Earlier, log: Callable[[str], None]) -> None:
+    periods = sorted({e["period"] for e in earlier.entries})
+    if periods:
+        log(
+            f"ledger: {len(earlier.entries)} earlier external outputs of {len(periods)} periods "
+            f"({periods[0]}..{periods[-1]}) are protected with this run's"
+        )
+    for why in earlier.skipped:
+        print(
+            f"warning: ledger entry {why}: left aside, not protected with this run", file=sys.stderr
+        )
+
+
+def _history(
+    earlier: ledger.Earlier | None,
+    past: dict[str, dict[str, Any]],
+    k: int,
+    log: Callable[[str], None],
+    notes: dict[str, Any] | None,
+) -> ledger.Known | str | None:
+    """What readers know from the earlier outputs (``ledger.known`` over their recomputed
+    models), the changes of the past said on stderr and in ``notes``; the error when an earlier
+    output could not be recomputed (then nothing external is rendered)."""
+    if earlier is None:
+        return None
+    note: dict[str, Any] = {"read": [ledger.scope_of(e) for e in earlier.entries]}
+    note["skipped"] = list(earlier.skipped)
+    if notes is not None:
+        notes["ledger"] = note
+    failed = [f"{s}: {r['error']}" for s, r in past.items() if r.get("status") != "ok"]
+    if failed:
+        return f"an earlier output could not be recomputed ({'; '.join(failed)})"
+    if not earlier.entries:
+        return None
+    known = ledger.known(earlier.entries, lambda e: past[ledger.scope_of(e)]["cells"], k)
+    for change in known.changes:
+        print(
+            f"warning: the past changed since it was published: {change.sentence()}. Readers "
+            "keep the published figures: this run hides what would tell the difference",
+            file=sys.stderr,
+        )
+    note["changed"] = [
+        {
+            "output": c.output,
+            "shown": list(c.shown),
+            "hidden": list(c.hidden),
+            "missing": list(c.missing),
+        }
+        for c in known.changes
+    ]
+    return known
+
+
 def _shares(
-    got: dict[str, dict[str, Any]], k: int, log: Callable[[str], None]
+    got: dict[str, dict[str, Any]],
+    k: int,
+    log: Callable[[str], None],
+    history: ledger.Known | str | None = None,
 ) -> dict[str, dict[str, str]]:
-    """Each scope's share of the joint plan (empty when a model failed: none is rendered)."""
+    """Each scope's share of the joint plan (empty when a model failed or an earlier output
+    could not be recomputed: none is rendered)."""
+    if isinstance(history, str):
+        for r in got.values():
+            r.setdefault("error", history)
+        return {}
     if not got or any(r.get("status") != "ok" for r in got.values()):
         return {}
     t0 = time.perf_counter()
     cells = {s: r["cells"] for s, r in got.items()}
-    shares = linked.plan(cells, k=k, alone={s: r["alone"] for s, r in got.items()})
+    alone = {s: r["alone"] for s, r in got.items()}
+    shares = linked.plan(cells, k=k, alone=alone, known=history)
     every = hidden_by_reason(
         {f"{s}:{c}": r for s, share in shares.items() for c, r in share.items()}
     )
     log(
         f"planned the suppression of {len(got)} external outputs read together "
-        f"({sum(map(len, shares.values()))} figures hidden: {said(every)}; "
-        f"{time.perf_counter() - t0:.1f} s)"
+        + (f"and with {len(history.outputs)} earlier ones " if history else "")
+        + f"({sum(map(len, shares.values()))} figures hidden: {said(every)}; "
+        + f"{time.perf_counter() - t0:.1f} s)"
     )
     return shares
 
@@ -315,6 +422,39 @@ def said(by_reason: dict[str, int]) -> str:
     return ", ".join(f"{n} {why}" for why, n in by_reason.items() if n) or "none"
 
 
+def _record(
+    out: Path,
+    records: list[dict[str, Any]],
+    got: dict[str, dict[str, Any]],
+    shares: dict[str, dict[str, str]],
+    query: dict[str, Any],
+    k: int,
+    snapshot: str | None,
+) -> list[dict[str, Any]]:
+    """The ledger entry of each external output written (``ledger.entry``: its model's cells,
+    its share of the plan as marks); one record per entry, failed when it cannot be written."""
+    from ..errors import WriteError
+
+    done: list[dict[str, Any]] = []
+    for rec in records:
+        if not _external(rec) or rec.get("status") != "ok":
+            continue
+        scope = rec.get("scope", linked.SITES)
+        if scope not in shares or "cells" not in got.get(scope, {}):
+            continue
+        e = ledger.entry(
+            scope, got[scope]["cells"], shares[scope], query=query, k=k, snapshot=snapshot
+        )
+        path = out / e["period"] / ledger.FOLDER / ledger.file_name(scope)
+        line = {"kind": "ledger", "path": _rel(path, out), "status": "ok"}
+        try:
+            ledger.write(out, e)
+        except WriteError as err:
+            line |= {"status": "failed", "error": f"the ledger of {rec['path']}: {err}"}
+        done.append(line)
+    return done
+
+
 def model_job(
     db: Path,
     period: Period,
@@ -323,12 +463,14 @@ def model_job(
     k: int,
     path: str | None = None,
     members: bool = True,
+    as_of: str | None = None,
 ) -> dict[str, Any]:
     """In a worker: one scope's figures, read once (``report.figures.exact``, kept at ``path``
     for its reports; ``members``: with the records of its counts, for an external copy), their
     model and what it hides alone under ``k``; or the sites pages' comparisons, computed once
     (``comparison.page_comparisons``, kept at ``path`` for both pages), and their model
-    (``linked.sites_cells``). A failure is returned, never raised."""
+    (``linked.sites_cells``); as of ``as_of`` (default the period's end: an earlier output of
+    the ledger is recomputed as of its own). A failure is returned, never raised."""
     from ..compute.query import Query, Scope
     from ..db import connect
     from ..disclosure.model import protect
@@ -341,7 +483,7 @@ def model_job(
         con = connect(db, read_only=True)
         try:
             site = None if scope in (ALL, linked.SITES) else scope
-            q = Query.of(period, scope=Scope(levels, site))
+            q = Query.of(period, as_of=as_of, scope=Scope(levels, site))
             if scope == linked.SITES:
                 from ..compute.comparison import page_comparisons
 

@@ -1,0 +1,252 @@
+"""The publication ledger (issue 30, item 3): what each external output published, recorded
+in the archive, and a later run protecting its outputs together with it.
+
+Hand-made models first (the earlier and the current document as ``Cells``, with expected plans
+written out; the tie between them is the equation the atom model derives for two cells that
+count the same records, added by hand here since today's model has no tie across months),
+then two real runs over the worked example of metrics.md (HTML only, one external report each).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from iop_metrics.disclosure import ledger, linked
+from iop_metrics.disclosure.model import Cells, protect
+from iop_metrics.periods import parse_period
+
+K = 11
+QUERY = {"period": "2026-09", "as_of": "2026-09-30", "levels": ["2.1"], "window_days": 14}
+
+
+def _doc(values: dict[str, int], *eqs: dict[str, int]) -> Cells:
+    return Cells(values, frozenset(values), eqs)
+
+
+# Run 1 (2026-09) published t = 40 and hid its parts a = 4 ("<11") and b = 36 ("suppressed").
+SEPTEMBER = _doc({"t": 40, "a": 4, "b": 36}, {"t": -1, "a": 1, "b": 1})
+HID = {"a": "small", "b": "complementary"}
+
+
+def _known(now: Cells = SEPTEMBER, *ties: dict[str, int]) -> ledger.Known:
+    e = ledger.entry("all", SEPTEMBER, HID, query=QUERY, k=K, snapshot="s1")
+    known = ledger.known([e], lambda _: now, K)
+    return replace(known, cells=linked.merged(known.cells, Cells({}, frozenset(), ties)))
+
+
+def test_a_ledger_entry_holds_shown_values_and_marks_only():
+    e = ledger.entry("all", SEPTEMBER, HID, query=QUERY, k=K, snapshot="s1")
+    assert e["cells"] == {"a": "<11", "b": "suppressed", "t": 40}
+    assert (e["period"], e["as_of"], e["output"], e["k"], e["snapshot"]) == (
+        "2026-09", "2026-09-30", "all", 11, "s1"
+    )  # fmt: skip
+    assert 4 not in e["cells"].values() and 36 not in e["cells"].values()
+
+
+def test_protect_never_hides_a_cell_a_reader_already_knows():
+    """t = a + b with a small: alone, the smallest freeing cell b is hidden; with b known
+    (shown earlier, ``fixed``), t is hidden instead and b never is."""
+    c = _doc({"t": 20, "a": 3, "b": 17}, {"t": -1, "a": 1, "b": 1})
+    assert protect(c, K) == {"a": "small", "b": "complementary"}
+    assert protect(c, K, fixed={"b"}) == {"a": "small", "t": "complementary"}
+
+
+def test_an_earlier_hidden_small_count_is_not_pinned_by_the_next_run():
+    """Run 2 publishes u (w = u + v), and u counts the records of run 1's hidden b: shown, u
+    gives b = 36 and then a = 40 - 36 = 4. Without the ledger nothing is hidden; with it u
+    and the smaller of its complements are."""
+    october = _doc({"u": 36, "v": 50, "w": 86}, {"w": -1, "u": 1, "v": 1})
+    tie = {"all:u": 1, "2026-09/all:b": -1}
+    assert linked.plan({"all": october}, k=K, alone={"all": {}}) == {"all": {}}
+    known = _known(SEPTEMBER, tie)
+    plan = linked.plan({"all": october}, k=K, alone={"all": {}}, known=known)
+    assert plan == {"all": {"u": "complementary", "v": "complementary"}}
+
+
+def test_an_earlier_shown_count_is_never_hidden_as_new():
+    """Run 2's x counts the records of run 1's shown t (40), with z = x + y and y = 3 small:
+    alone it hides x (the smallest complement); with the ledger x is known already, so hiding
+    it protects nothing, and z is hidden instead."""
+    october = _doc({"x": 40, "y": 3, "z": 43}, {"z": -1, "x": 1, "y": 1})
+    alone = {"all": {"y": "small"}}
+    assert linked.plan({"all": october}, k=K, alone=alone) == {
+        "all": {"x": "complementary", "y": "small"}
+    }
+    known = _known(SEPTEMBER, {"all:x": 1, "2026-09/all:t": -1})
+    plan = linked.plan({"all": october}, k=K, alone=alone, known=known)
+    assert plan == {"all": {"y": "small", "z": "complementary"}}
+
+
+@pytest.mark.parametrize(("t", "hidden"), [(41, {"u", "v"}), (60, set())])
+def test_a_changed_past_is_named_and_the_difference_protected(t, hidden):
+    """Today's data gives run 1's t as 41 (the ledger says 40): the change is named; readers
+    keep 40, so showing run 2's u (the same records, 41) would tell that 1 record changed:
+    u and a complement are hidden. A difference of 20 is no small count: nothing is."""
+    now = _doc({"t": t, "a": 4, "b": t - 4}, {"t": -1, "a": 1, "b": 1})
+    known = _known(now, {"all:u": 1, "2026-09/all:t": -1})
+    [change] = known.changes
+    assert (change.output, change.shown, change.hidden) == ("2026-09/all", ("t",), ())
+    assert "1 count(s) it showed differ now (t)" in change.sentence()
+    assert known.cells.values["2026-09/all:t@ledger"] == 40
+    october = _doc({"u": t, "v": 50, "w": 50 + t}, {"w": -1, "u": 1, "v": 1})
+    plan = linked.plan({"all": october}, k=K, alone={"all": {}}, known=known)
+    assert set(plan["all"]) == hidden
+
+
+def test_a_small_count_no_longer_small_is_named_by_name_only():
+    now = _doc({"t": 40, "a": 0, "b": 40}, {"t": -1, "a": 1, "b": 1})
+    [change] = _known(now).changes
+    assert (change.shown, change.hidden) == ((), ("a",))
+    assert "40" not in change.sentence() and "4" not in change.sentence().replace("2026-09", "")
+
+
+def _put(out: Path, label: str, output: str = "all", **over) -> None:
+    e = {**ledger.entry(output, SEPTEMBER, HID, query=QUERY, k=K, snapshot="s"), **over}
+    ledger.write(out, {**e, "period": label})
+
+
+def test_a_run_reads_the_periods_of_12_months_around_its_own_with_its_k(tmp_path):
+    for label in ("2025-09", "2025-10", "2026-03", "2026-10", "2027-10", "2027-11", "2026-Q3"):
+        _put(tmp_path, label)
+    _put(tmp_path, "2026-09", "north", k=5)
+    _put(tmp_path, "2026-08", "sites", levels=None)
+    (tmp_path / "2026-07" / ledger.FOLDER).mkdir(parents=True)
+    (tmp_path / "2026-07" / ledger.FOLDER / "report-all.json").write_text("{not json")
+    got = ledger.read(tmp_path, parse_period("2026-10"), k=K, levels=["2.1"], window_days=14)
+    assert [ledger.scope_of(e) for e in got.entries] == [
+        "2025-10/all", "2026-03/all", "2026-Q3/all", "2027-10/all"
+    ]  # fmt: skip
+    assert got.skipped == (
+        "2026-07/report-all.json: unreadable",
+        "2026-08/sites.json: another levels None (this run: ['2.1'])",
+        "2026-09/report-north.json: another k 5 (this run: 11)",
+    )
+
+
+# --- two real runs --------------------------------------------------------------------------
+
+
+def _config(root: Path) -> Path:
+    from iop_metrics.ingest.sample import write_worked_example
+
+    write_worked_example(root / "export")
+    cfg = root / "run.toml"
+    cfg.write_text(
+        '[data]\nexport = "export"\ndb = "iop.duckdb"\n[reports]\nout = "reports"\n'
+        'sites = "all"\nlevels = ["2.1"]\naudiences = ["external"]\nformats = ["html"]\n'
+        "suppress = 3\n"
+    )
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """Run 2026-04; then client C's admission moves from February to March 2026 in the export
+    (a reload that changes the past) and 2026-05 runs."""
+    import contextlib
+    import io
+
+    from iop_metrics.cli import main
+
+    root = tmp_path_factory.mktemp("ledger")
+    cfg = _config(root)
+    first = main(["run", str(cfg), "--period", "2026-04"])
+    episodes = root / "export" / "episodes.csv"
+    episodes.write_text(
+        episodes.read_text().replace(
+            "C,main,2.1,adult-evening,2026-02-02", "C,main,2.1,adult-evening,2026-03-02"
+        )
+    )
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        second = main(["run", str(cfg), "--period", "2026-05"])
+    lines = [json.loads(x) for x in (root / "reports" / "runs.jsonl").read_text().splitlines()]
+    return {
+        "out": root / "reports",
+        "codes": (first, second),
+        "err": err.getvalue(),
+        "lines": lines,
+    }
+
+
+def test_each_run_writes_what_its_external_report_published(two_runs):
+    """The ledger of each run holds exactly what its external metrics.json shows of the
+    document: the same value where it shows one, a mark where it hides it."""
+    from iop_metrics.compute.formats import figure_at
+
+    assert two_runs["codes"] == (0, 0)
+    out = two_runs["out"]
+    for label in ("2026-04", "2026-05"):
+        e = json.loads((out / label / ledger.FOLDER / "report-all.json").read_text())
+        doc = json.loads((out / label / "all" / "external" / "metrics.json").read_text())
+        hidden = doc["suppression"]["hidden"]
+        assert (e["period"], e["as_of"], e["k"], e["levels"]) == (
+            label,
+            str(parse_period(label).end),
+            3,
+            ["2.1"],
+        )
+        compared = 0
+        for cell, value in e["cells"].items():
+            if "[" in cell or cell.startswith("~"):
+                continue  # a frame's cell or a count behind a rate: not a document key
+            shown = figure_at(doc, cell)
+            if isinstance(value, str):
+                assert cell in hidden and shown is None and value in ("<3", "suppressed"), cell
+            else:
+                assert cell not in hidden and shown == value, cell
+            compared += 1
+        assert compared > 50
+    assert ".ledger" not in (out / "index.html").read_text()  # not a file to send out
+
+
+def test_the_next_run_reads_the_ledger_and_says_the_past_changed(two_runs):
+    """Run 2 reads run 1's entry, recomputes 2026-04 on the reloaded data and names what
+    changed: the March admissions it showed (0, now 1) and the February ones it showed "<3"
+    (now 0), on stderr and in its line of runs.jsonl; the run still writes its report."""
+    first, second = two_runs["lines"]
+    assert first["ledger"] == {
+        "read": [], "skipped": [], "written": ["2026-04/.ledger/report-all.json"]
+    }  # fmt: skip
+    note = second["ledger"]
+    assert note["read"] == ["2026-04/all"] and note["skipped"] == []
+    assert note["written"] == ["2026-05/.ledger/report-all.json"]
+    [changed] = note["changed"]
+    assert changed["output"] == "2026-04/all"
+    assert "monthly[2026-03].admissions" in changed["shown"]
+    assert "monthly[2026-02].admissions" in changed["hidden"]
+    assert "the past changed since it was published: 2026-04/all:" in two_runs["err"]
+    assert "monthly[2026-03].admissions" in two_runs["err"]
+
+
+def test_the_earlier_outputs_cells_are_settled_and_their_equations_hold():
+    """Every cell an earlier output published is settled (nothing of it is this run's to
+    hide), and the cells of a changed past keep the equations true on their values: today's
+    figure minus the published one is the difference (41 - 40 = 1)."""
+    now = _doc({"t": 41, "a": 4, "b": 37}, {"t": -1, "a": 1, "b": 1})
+    known = _known(now)
+    assert known.cells.published == known.fixed
+    assert "2026-09/all:t" not in known.cells.published  # today's figure: unknown to a reader
+    values = known.cells.values
+    assert values["~2026-09/all:t@changed"] == 1
+    for eq in known.cells.exact:
+        assert sum(a * values[c] for c, a in eq.items()) == 0, eq
+
+
+def test_an_earlier_label_is_never_dropped_nor_hidden_in_vain():
+    """t = a + b under K = 3, t published "<3" earlier (settled), a and b now 1 each: the
+    labels pin them (a + b <= 2, each >= 1). Dropping a label frees them: this run's a (the
+    first of its own by name), never the earlier t's. A count the earlier outputs give away by
+    themselves (t = s, s shown earlier as 2) is lost, not a target: nothing of this run's (x =
+    s + y) is hidden in vain for it."""
+    c = _doc({"t": 2, "a": 1, "b": 1}, {"t": -1, "a": 1, "b": 1})
+    assert protect(c, 3, forced={"t": "small"}, fixed={"t"}) == {
+        "a": "complementary", "b": "small", "t": "small"
+    }  # fmt: skip
+    lost = _doc({"s": 2, "t": 2, "x": 40}, {"t": -1, "s": 1}, {"x": -1, "s": 1, "y": 1})
+    lost = Cells({**lost.values, "y": 38}, lost.published | {"y"}, lost.exact)
+    assert protect(lost, 3, forced={"t": "small"}, fixed={"t", "s"}) == {"t": "small"}
