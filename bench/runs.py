@@ -1,6 +1,6 @@
 """A network run on generated data: 10 sites x 2 audiences (HTML + PDF), wall time and its split.
 
-    .venv/bin/python bench/runs.py [--size 1M|10M] [--keep]
+    .venv/bin/python bench/runs.py [--size sample|100k|1M|10M] [--ledger 12] [--keep]
 
 Generates the synthetic export (Parquet) at the given size, spreads its clients over ten
 sites, writes a run config (sites = "each": the program plus 10 sites, internal and
@@ -9,6 +9,14 @@ from runs.jsonl: the load, the parallel rendering phase, and inside each report 
 start, the queries, the charts and text, the HTML and the PDF. Prints a table and writes
 bench/out/runs-<size>.json. Not a test: the machine is shared, read the figures as orders
 of magnitude.
+
+``--ledger N`` (default 12) first writes the publication ledger of the N months before the
+run's period, as the runs of those months would have (each month's external outputs, the
+program, its sites and the sites page, planned together: ``disclosure.ledger``; each month
+planned alone, not with its own predecessors), so that the timed run reads and recomputes
+N months of earlier outputs; the ledger's share of the run (the earlier outputs recomputed,
+CPU seconds in the workers, and the joint plan) is printed from runs.jsonl. ``--size sample``
+runs over data/sample (its two sites) instead of generated data.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
-SIZES = {"100k": 3_200, "1M": 32_000, "10M": 320_000}  # clients; about 32 sessions each
+SIZES = {"sample": 0, "100k": 3_200, "1M": 32_000, "10M": 320_000}  # clients; ~32 sessions each
 SITES = 10
 
 
@@ -48,6 +56,51 @@ def generate(folder: Path, clients: int) -> int:
     return s.sessions
 
 
+def seed_ledger(work: Path, config: Path, months: int) -> int:
+    """Write the ledger of the ``months`` months before the config's period, as their runs
+    would have: load the export, then per month every external output's model (model jobs,
+    in parallel), the joint plan, and one entry per output. Returns the entries written."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from iop_metrics.disclosure import ledger, linked
+    from iop_metrics.ingest.load import load
+    from iop_metrics.periods import parse_period
+    from iop_metrics.run.config import read_config
+    from iop_metrics.run.plan import site_codes
+    from iop_metrics.run.schedule import model_job
+    from iop_metrics.run.source import snapshot_id
+
+    c = read_config(config)
+    load(c.export, c.db)
+    snapshot, sites = snapshot_id(c.db), site_codes(c.db)
+    scopes = ("all", *sites, linked.SITES)
+    k, levels = c.suppress, c.levels
+    period = parse_period(c.period or "2026-10")
+    labels = []
+    p = period
+    for _ in range(months):
+        p = p.previous()
+        labels.append(p)
+    written = 0
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        jobs = {
+            (p.label, s): pool.submit(model_job, c.db, p, s, levels, 0 if s == linked.SITES else k)
+            for p in labels
+            for s in scopes
+        }
+        for p in labels:
+            got = {s: jobs[(p.label, s)].result() for s in scopes}
+            shares = linked.plan({s: r["cells"] for s, r in got.items()}, k=k,
+                                 alone={s: r["alone"] for s, r in got.items()})  # fmt: skip
+            query = {"period": p.label, "as_of": p.end.isoformat(), "window_days": 14}
+            query["levels"] = None if levels is None else list(levels)
+            for s in scopes:
+                e = ledger.entry(s, got[s]["cells"], shares[s], query=query, k=k, snapshot=snapshot)
+                ledger.write(c.out, e)
+                written += 1
+    return written
+
+
 CONFIG = """[data]
 export = "data"
 db = "iop.duckdb"
@@ -66,14 +119,22 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", choices=tuple(SIZES), default="1M")
     ap.add_argument("--keep", action="store_true", help="keep the generated data and reports")
+    ap.add_argument("--ledger", type=int, default=12, help="earlier months in the ledger (12)")
     a = ap.parse_args()
     work = OUT / f"runs-{a.size}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     t = time.perf_counter()
-    sessions = generate(work / "data", SIZES[a.size])
+    if a.size == "sample":
+        sessions = sum(1 for _ in (ROOT / "data" / "sample" / "sessions.csv").open()) - 1
+        config = CONFIG.replace('export = "data"', f'export = "{ROOT / "data" / "sample"}"')
+    else:
+        sessions, config = generate(work / "data", SIZES[a.size]), CONFIG
     gen_s = time.perf_counter() - t
-    (work / "run.toml").write_text(CONFIG)
+    (work / "run.toml").write_text(config)
+    t = time.perf_counter()
+    seeded = seed_ledger(work, work / "run.toml", a.ledger) if a.ledger else 0
+    seed_s = time.perf_counter() - t
     t = time.perf_counter()
     cmd = [str(Path(sys.executable).with_name("iop-metrics")), "run", str(work / "run.toml")]
     with tempfile.TemporaryFile() as out:
@@ -109,6 +170,14 @@ def main() -> int:
         "report_split_mean_s": {k: round(v, 2) for k, v in split.items()},
         "sites_pages_s": [r["seconds"] for r in pages],
         "parallel_efficiency": round(busy / (entry["render_seconds"] * entry["workers"]), 2),
+        "ledger": {
+            "months": a.ledger,
+            "entries_seeded": seeded,
+            "seed_s": round(seed_s, 1),
+            "earlier_outputs_read": len((entry.get("ledger") or {}).get("read", [])),
+            "recompute_cpu_s": (entry.get("ledger") or {}).get("recompute_seconds"),
+            "plan_s": (entry.get("ledger") or {}).get("plan_seconds"),
+        },
     }
     (OUT / f"runs-{a.size}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(f"network run, {sessions:,} sessions, {SITES} sites x 2 audiences, HTML + PDF")
@@ -122,6 +191,11 @@ def main() -> int:
     for k, v in split.items():
         print(f"    {k:<20} {v:6.2f} s")
     print(f"  sites pages {', '.join(f'{s:.1f}' for s in result['sites_pages_s'])} s")
+    led = result["ledger"]
+    print(
+        f"  ledger {led['earlier_outputs_read']} earlier outputs ({a.ledger} months): recomputed "
+        f"in {led['recompute_cpu_s']} CPU s in the workers; joint plan {led['plan_s']} s"
+    )
     if not a.keep:
         shutil.rmtree(work / "data", ignore_errors=True)
         (work / "iop.duckdb").unlink(missing_ok=True)

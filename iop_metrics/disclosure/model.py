@@ -160,15 +160,23 @@ def _components(cells: Cells) -> list[Cells]:
     groups: dict[str, set[str]] = {}
     for c in cells.values:
         groups.setdefault(root[c], set()).add(c)
+    # each equation to its group in one pass (not one scan of every equation per group: a run
+    # joined with the ledger's earlier outputs has thousands of groups)
+    exact: dict[str, list[dict[str, int]]] = {}
+    near: dict[str, list[dict[str, int]]] = {}
+    inner: dict[str, list[dict[str, int]]] = {}
+    for eqs, into in ((cells.exact, exact), (cells.near, near), (cells.inner, inner)):
+        for eq in eqs:
+            into.setdefault(root[next(iter(eq))], []).append(eq)
     out = []
-    for group in groups.values():
+    for key, group in groups.items():
         out.append(
             Cells(
                 {c: cells.values[c] for c in group},
                 frozenset(cells.published & group),
-                tuple(eq for eq in cells.exact if next(iter(eq)) in group),
-                tuple(eq for eq in cells.near if next(iter(eq)) in group),
-                inner=tuple(eq for eq in cells.inner if next(iter(eq)) in group),
+                tuple(exact.get(key, ())),
+                tuple(near.get(key, ())),
+                inner=tuple(inner.get(key, ())),
             )
         )
     return out
@@ -447,8 +455,13 @@ def protect(
     """
     forced = {c: r for c, r in (forced or {}).items() if c in cells.published}
     reasons: dict[str, str] = {}
-    for group in _components(with_atoms(cells)):
-        mine = {c: r for c, r in forced.items() if c in group.published}
+    groups = _components(with_atoms(cells))
+    at = {c: i for i, group in enumerate(groups) for c in group.published}
+    by_group: dict[int, dict[str, str]] = {}
+    for c, r in forced.items():
+        by_group.setdefault(at[c], {})[c] = r
+    for i, group in enumerate(groups):
+        mine = by_group.get(i, {})
         if fixed and group.published <= fixed:
             reasons.update(mine)  # earlier outputs alone: nothing here this run may hide
             continue

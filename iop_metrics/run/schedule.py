@@ -244,7 +244,10 @@ def execute(
                     everything = len(past) == len(earlier.entries) if earlier else True
                     if held is not None and all(s in got for s in joined) and everything:
                         history = _history(earlier, past, k, log, notes)
+                        t_plan = time.perf_counter()
                         shares = _shares({s: got[s] for s in joined}, k, log, history)
+                        if notes is not None and "ledger" in notes:
+                            notes["ledger"]["plan_seconds"] = round(time.perf_counter() - t_plan, 3)
                         for task in held:
                             _release(task, shares, got, start)
                         held = None
@@ -357,6 +360,7 @@ def _history(
         return None
     note: dict[str, Any] = {"read": [ledger.scope_of(e) for e in earlier.entries]}
     note["skipped"] = list(earlier.skipped)
+    note["recompute_seconds"] = round(sum(float(r.get("seconds", 0.0)) for r in past.values()), 3)
     if notes is not None:
         notes["ledger"] = note
     failed = [f"{s}: {r['error']}" for s, r in past.items() if r.get("status") != "ok"]
