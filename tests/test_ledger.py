@@ -251,3 +251,14 @@ def test_an_earlier_label_is_never_dropped_nor_hidden_in_vain():
     lost = _doc({"s": 2, "t": 2, "x": 40}, {"t": -1, "s": 1}, {"x": -1, "s": 1, "y": 1})
     lost = Cells({**lost.values, "y": 38}, lost.published | {"y"}, lost.exact)
     assert protect(lost, 3, forced={"t": "small"}, fixed={"t", "s"}) == {"t": "small"}
+
+
+@pytest.mark.parametrize(("period", "site"), [("2026-07", None), ("2026-09", "north")])
+def test_an_earlier_output_is_recomputed_with_the_model_its_report_has(sample_con, period, site):
+    """The ledger recomputes an earlier report's model reading only what it holds
+    (``figures.cells_of``): the same cells, values and equations as the report's own."""
+    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.report.figures import cells_of, exact
+
+    q = Query.of(period, scope=Scope(("2.1",), site))
+    assert cells_of(sample_con, q) == exact(sample_con, q).cells()

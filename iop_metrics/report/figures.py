@@ -113,6 +113,28 @@ def _members(con: Con, q: Query) -> dict[str, tuple[str, ...]]:
     return document_members(con, q, months=trailing_months(q.period), los_groups=bm.LOS_GROUPS)
 
 
+def cells_of(con: Con, q: Query) -> Cells:
+    """The model of the report for ``q`` (``Exact.cells``) reading only what it holds (the
+    document and the frames it publishes: no previous period, curve or data quality): an
+    earlier output the publication ledger recomputes (``disclosure.ledger``)."""
+    shared = series.cohorts(con, q, trailing_months(q.period)[0].end)
+    try:
+        frames = _frames(con, q, shared)
+        ret = shared.summary(q.period.end) if shared else retention_summary(con, q)
+        doc = m.document(con, q, retention=ret)
+    finally:
+        if shared is not None:
+            shared.__exit__()
+    present = {n: df for n, df in frames.items() if df is not None}
+    return document_cells(
+        doc,
+        m.derived_counts(doc, ret),
+        tables=present,
+        context=context_of(q, doc),
+        members=_members(con, q),
+    )
+
+
 def _breakdown(con: Con, q: Query, by: str) -> pd.DataFrame:
     """Attendance by ``by`` (weekday, service type), exact: suppressed with the document."""
     return attendance(con, q, by=by)

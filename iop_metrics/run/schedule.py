@@ -479,7 +479,7 @@ def model_job(
     from ..db import connect
     from ..disclosure.model import protect
     from ..disclosure.suppress import internal_only
-    from ..report.figures import exact, save_exact
+    from ..report.figures import cells_of, exact, save_exact
     from ..report.sites import save_comparisons
 
     t0 = time.perf_counter()
@@ -495,6 +495,8 @@ def model_job(
                 if path:
                     save_comparisons(comparisons, q, path)
                 cells, alone = linked.sites_cells(con, q, comparisons), {}
+            elif not path and k <= 1:  # an earlier output of the ledger: its model only
+                cells, alone = cells_of(con, q), {}
             else:
                 figures = exact(con, q, members=members)
                 if path:
