@@ -488,15 +488,16 @@ def model_job(
         try:
             site = None if scope in (ALL, linked.SITES) else scope
             q = Query.of(period, as_of=as_of, scope=Scope(levels, site))
+            alone: dict[str, str] = {}
             if scope == linked.SITES:
                 from ..compute.comparison import page_comparisons
 
                 comparisons = page_comparisons(con, q)
                 if path:
                     save_comparisons(comparisons, q, path)
-                cells, alone = linked.sites_cells(con, q, comparisons), {}
+                cells = linked.sites_cells(con, q, comparisons)
             elif not path and k <= 1:  # an earlier output of the ledger: its model only
-                cells, alone = cells_of(con, q), {}
+                cells = cells_of(con, q)
             else:
                 figures = exact(con, q, members=members)
                 if path:
