@@ -15,7 +15,7 @@ run's period, as the runs of those months would have (each month's external outp
 program, its sites and the sites page, planned together: ``disclosure.ledger``; each month
 planned alone, not with its own predecessors), so that the timed run reads and recomputes
 N months of earlier outputs; the ledger's share of the run (the earlier outputs recomputed,
-CPU seconds in the workers, and the joint plan) is printed from runs.jsonl. ``--size sample``
+seconds of the workers' time, and the joint plan) is printed from runs.jsonl. ``--size sample``
 runs over data/sample (its two sites) instead of generated data.
 """
 
@@ -175,7 +175,7 @@ def main() -> int:
             "entries_seeded": seeded,
             "seed_s": round(seed_s, 1),
             "earlier_outputs_read": len((entry.get("ledger") or {}).get("read", [])),
-            "recompute_cpu_s": (entry.get("ledger") or {}).get("recompute_seconds"),
+            "recompute_worker_s": (entry.get("ledger") or {}).get("recompute_seconds"),
             "plan_s": (entry.get("ledger") or {}).get("plan_seconds"),
         },
     }
@@ -194,7 +194,7 @@ def main() -> int:
     led = result["ledger"]
     print(
         f"  ledger {led['earlier_outputs_read']} earlier outputs ({a.ledger} months): recomputed "
-        f"in {led['recompute_cpu_s']} CPU s in the workers; joint plan {led['plan_s']} s"
+        f"in {led['recompute_worker_s']} s of the workers' time; joint plan {led['plan_s']} s"
     )
     if not a.keep:
         shutil.rmtree(work / "data", ignore_errors=True)
