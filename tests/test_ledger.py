@@ -190,6 +190,8 @@ def test_each_run_writes_what_its_external_report_published(two_runs):
             3,
             ["2.1"],
         )
+        marked = {c for c, v in e["cells"].items() if isinstance(v, str)}
+        assert marked == set(hidden) & set(e["cells"])  # frames' cells too
         compared = 0
         for cell, value in e["cells"].items():
             if "[" in cell or cell.startswith("~"):

@@ -102,6 +102,39 @@ def entry(
     }
 
 
+def hidden_of(
+    output: str,
+    cells: Cells,
+    share: Mapping[str, str],
+    k: int,
+    rendered: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """What an output hid of its model's cells, with why: its share of the run's plan, and
+    what it hid besides as written: a report's ``suppression.hidden`` (``rendered``), the
+    sites page's whole rows (a row is hidden whole when any of its counts is: its other
+    count reads "<K" when 1..K-1, else "suppressed"). So no count the output hid is written
+    in the ledger with its value.
+
+    >>> v = {"m.12m[a].n": 40, "m.12m[a].observed": 3, "m.12m[b].n": 50}
+    >>> c = Cells(v, frozenset(v), ())
+    >>> hidden_of("sites", c, {"m.12m[a].observed": "small"}, 11)
+    {'m.12m[a].n': 'complementary', 'm.12m[a].observed': 'small'}
+    """
+    from .linked import page_rows
+
+    out = dict(share)
+    if output == SITES:
+        rows = page_rows(share)
+        for c in cells.published:
+            head, _, rest = c.partition("[")
+            if rest.split("]", 1)[0] in rows.get(head, ()) and c not in out:
+                out[c] = SMALL if 0 < cells.values[c] < k else COMPLEMENTARY
+    for c, why in (rendered or {}).items():
+        if c in cells.published:
+            out.setdefault(c, why)
+    return dict(sorted(out.items()))
+
+
 def write(out: Path, entry: dict[str, Any]) -> Path:
     """Write an entry to ``<out>/<period>/.ledger/<output>.json`` atomically (whole, or the
     earlier file as it was; ``errors.WriteError`` naming the path when the disk is full)."""

@@ -436,7 +436,8 @@ def _record(
     snapshot: str | None,
 ) -> list[dict[str, Any]]:
     """The ledger entry of each external output written (``ledger.entry``: its model's cells,
-    its share of the plan as marks); one record per entry, failed when it cannot be written."""
+    what it hid as marks: its share of the plan and what it hid besides, ``ledger.hidden_of``);
+    one record per entry, failed when it cannot be written."""
     from ..errors import WriteError
 
     done: list[dict[str, Any]] = []
@@ -446,9 +447,9 @@ def _record(
         scope = rec.get("scope", linked.SITES)
         if scope not in shares or "cells" not in got.get(scope, {}):
             continue
-        e = ledger.entry(
-            scope, got[scope]["cells"], shares[scope], query=query, k=k, snapshot=snapshot
-        )
+        cells = got[scope]["cells"]
+        hidden = ledger.hidden_of(scope, cells, shares[scope], k, _rendered(out / rec["path"]))
+        e = ledger.entry(scope, cells, hidden, query=query, k=k, snapshot=snapshot)
         path = out / e["period"] / ledger.FOLDER / ledger.file_name(scope)
         line = {"kind": "ledger", "path": _rel(path, out), "status": "ok"}
         try:
@@ -457,6 +458,17 @@ def _record(
             line |= {"status": "failed", "error": f"the ledger of {rec['path']}: {err}"}
         done.append(line)
     return done
+
+
+def _rendered(folder: Path) -> dict[str, str]:
+    """What an external report's metrics.json says it hid (none for the sites page)."""
+    import json
+
+    try:
+        doc = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+        return dict(doc["suppression"]["hidden"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def model_job(
