@@ -124,7 +124,7 @@ def hidden_of(
 
     out = dict(share)
     if output == SITES:
-        rows = page_rows(share)
+        rows = page_rows(out)
         for c in cells.published:
             head, _, rest = c.partition("[")
             if rest.split("]", 1)[0] in rows.get(head, ()) and c not in out:
