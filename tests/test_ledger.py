@@ -264,3 +264,22 @@ def test_an_earlier_output_is_recomputed_with_the_model_its_report_has(sample_co
 
     q = Query.of(period, scope=Scope(("2.1",), site))
     assert cells_of(sample_con, q) == exact(sample_con, q).cells()
+
+
+def test_an_earlier_output_that_cannot_be_recomputed_stops_every_external_output():
+    """No plan without the history: each external output fails naming the earlier output
+    (none is rendered protected from this run's outputs alone)."""
+    from iop_metrics.run.schedule import _history, _release, _shares
+
+    e = ledger.entry("all", SEPTEMBER, HID, query=QUERY, k=K, snapshot="s1")
+    earlier = ledger.Earlier((e,))
+    notes: dict = {}
+    past = {"2026-09/all": {"status": "failed", "error": "MemoryError()"}}
+    history = _history(earlier, past, K, print, notes)
+    assert notes["ledger"]["read"] == ["2026-09/all"]
+    got = {"all": {"status": "ok", "cells": SEPTEMBER, "alone": {}}}
+    assert _shares(got, K, print, history) == {}
+    rec = {"kind": "report", "scope": "all", "audience": "external", "path": "2026-10/all/"}
+    _release((rec, print, ()), {}, got, lambda *a, **kw: None)
+    assert rec["status"] == "failed"
+    assert "2026-09/all: MemoryError()" in rec["error"] and "earlier output" in rec["error"]
