@@ -33,11 +33,11 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .linked import SITES, joint
+from .linked import SITES, joint, merged, renamed
 from .model import COMPLEMENTARY, SMALL, Cells
 
 FORMAT = 1
@@ -266,27 +266,27 @@ def known(
     by_period: dict[str, dict[str, tuple[Mapping[str, Any], Cells]]] = {}
     for e in entries:
         by_period.setdefault(e["period"], {})[e["output"]] = (e, recomputed(e))
-    values: dict[str, int] = {}
-    published: set[str] = set()
-    exact: list[dict[str, int]] = []
-    near: list[dict[str, int]] = []
+    parts: list[Cells] = []
     fixed: set[str] = set()
     hidden: dict[str, str] = {}
     changes: list[Change] = []
     for label, outputs in sorted(by_period.items()):
         j = joint({o: cells for o, (_, cells) in outputs.items()})
-
-        def named(c: str, label: str = label) -> str:
-            return f"{label}/{c}"
-
-        values.update({named(c): v for c, v in j.values.items()})
-        for eqs, into in ((j.exact, exact), (j.near, near)):
-            into.extend({named(c): a for c, a in eq.items()} for eq in eqs)
+        mine = renamed(j, f"{label}/{{}}".format)
+        values: dict[str, int] = {}
+        published: set[str] = set()
+        exact: list[dict[str, int]] = []
         for o, (e, _) in sorted(outputs.items()):
-            change = _settle(e, o, j, named, k, (values, published, exact, fixed, hidden))
+            into = (values, published, exact, fixed, hidden)
+            change = _settle(e, o, j, f"{label}/{{}}".format, k, into)
             if change is not None:
                 changes.append(change)
-    cells = Cells(values, frozenset(published), tuple(exact), tuple(near))
+        # the period's model, published as its ledger says, and the cells of a changed past
+        parts += [
+            replace(mine, published=frozenset()),
+            Cells(values, frozenset(published), tuple(exact)),
+        ]
+    cells = merged(*parts) if parts else Cells({}, frozenset(), ())
     names = tuple(
         scope_of(e) for p in sorted(by_period) for _, (e, _) in sorted(by_period[p].items())
     )

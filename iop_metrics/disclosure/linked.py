@@ -15,6 +15,7 @@ model then finds nothing more to hide, since what it could work out the joint mo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..contract import PROGRAM_FOLDER as ALL
@@ -146,16 +147,48 @@ def joint(models: dict[str, Cells]) -> Cells:
 
 
 def merged(*parts: Cells) -> Cells:
-    """Several models as one (their cells' names are apart: each is prefixed by its scope)."""
-    values: dict[str, int] = {}
-    for p in parts:
-        values.update(p.values)
-    return Cells(
-        values,
-        frozenset().union(*(p.published for p in parts)),
-        tuple(eq for p in parts for eq in p.exact),
-        tuple(eq for p in parts for eq in p.near),
-    )
+    """Several models as one (their cells' names are apart: each is prefixed by its scope),
+    field by field, whatever fields ``Cells`` has: a mapping keyed by cell is their union, a
+    set of cells too, a tuple of equations their concatenation.
+
+    >>> a = Cells({"x": 1}, frozenset("x"), ({"x": -1, "y": 1},))
+    >>> m = merged(a, Cells({"y": 1}, frozenset(), ()))
+    >>> sorted(m.values.items()), sorted(m.published), m.exact
+    ([('x', 1), ('y', 1)], ['x'], ({'x': -1, 'y': 1},))
+    """
+    import dataclasses
+
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(Cells):
+        got = [getattr(p, f.name) for p in parts]
+        if isinstance(got[0], frozenset):
+            out[f.name] = frozenset().union(*got)
+        elif isinstance(got[0], tuple):
+            out[f.name] = tuple(x for g in got for x in g)
+        else:
+            out[f.name] = {c: v for g in got for c, v in g.items()}
+    return Cells(**out)
+
+
+def renamed(cells: Cells, name: Callable[[str], str]) -> Cells:
+    """``cells`` with every cell renamed by ``name``, field by field as ``merged`` reads them
+    (a mapping's keys, a set's cells, each equation's cells; what a mapping holds is kept).
+
+    >>> renamed(Cells({"x": 1}, frozenset("x"), ({"x": -1},)), "p/{}".format).exact
+    ({'p/x': -1},)
+    """
+    import dataclasses
+
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(Cells):
+        got = getattr(cells, f.name)
+        if isinstance(got, frozenset):
+            out[f.name] = frozenset(map(name, got))
+        elif isinstance(got, tuple):
+            out[f.name] = tuple({name(c): a for c, a in eq.items()} for eq in got)
+        else:
+            out[f.name] = {name(c): v for c, v in got.items()}
+    return Cells(**out)
 
 
 def plan(
