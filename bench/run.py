@@ -252,6 +252,11 @@ def network_run(label: str) -> dict:
     print(row("  of which rendering", {"seconds": got["render_phase_s"]}, None, ""))
     each = {"seconds": got["report_mean_s"]}
     print(row("  each report (mean, warm worker)", each, None, "", GOALS["report_warm"]))
+    led = got.get("ledger") or {}
+    if led.get("earlier_outputs_read"):
+        what = f"  ledger: {led['earlier_outputs_read']} earlier outputs recomputed (workers)"
+        print(row(what, {"seconds": led["recompute_worker_s"]}, None, f"{led['months']} months"))
+        print(row("  the joint plan, with them", {"seconds": led["plan_s"]}, None, ""))
     return got
 
 
