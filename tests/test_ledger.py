@@ -283,3 +283,19 @@ def test_an_earlier_output_that_cannot_be_recomputed_stops_every_external_output
     _release((rec, print, ()), {}, got, lambda *a, **kw: None)
     assert rec["status"] == "failed"
     assert "2026-09/all: MemoryError()" in rec["error"] and "earlier output" in rec["error"]
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "changed"), [("s1", ("quality[loaded>episodes>].rows_read",)), ("s2", ())]
+)
+def test_a_load_count_of_another_snapshot_is_no_change_of_the_past(snapshot, changed):
+    """Rows read by the load (the data-quality section) count the load, not the period: the
+    next month's load reads more rows, and that is no change of the past; within one
+    snapshot a different figure is."""
+    cell = "quality[loaded>episodes>].rows_read"
+    then = _doc({cell: 500, "t": 40})
+    now = _doc({cell: 620, "t": 40})
+    e = ledger.entry("all", then, {}, query=QUERY, k=K, snapshot="s1")
+    known = ledger.known([e], lambda _: now, K, snapshot)
+    assert tuple(c for ch in known.changes for c in ch.shown) == changed
+    assert ("2026-09/all:t" in known.fixed, f"2026-09/all:{cell}" in known.fixed) == (True, False)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,6 +44,10 @@ from .model import COMPLEMENTARY, SMALL, Cells
 FORMAT = 1
 FOLDER = ".ledger"  # in a period's folder: not listed by the archive index
 HISTORY_MONTHS = 12
+# The data-quality section's counts of the load itself (rows read, loaded, set aside,
+# imported): another load's are other figures, not the past changed. Compared only when the
+# earlier output was published from the same data snapshot; else left unknown.
+LOAD = re.compile(r"quality\[(loaded|rejected|imported)>")
 OLD = "@ledger"  # an earlier shown count as published, when today's figure differs
 DIFF = "@changed"  # today's figure minus the published one, in absolute value
 
@@ -258,11 +263,15 @@ class Known:
 
 
 def known(
-    entries: Iterable[Mapping[str, Any]], recomputed: Callable[[Mapping[str, Any]], Cells], k: int
+    entries: Iterable[Mapping[str, Any]],
+    recomputed: Callable[[Mapping[str, Any]], Cells],
+    k: int,
+    snapshot: str | None = None,
 ) -> Known:
     """The earlier outputs of ``entries`` as known cells: ``recomputed(entry)`` gives each
     output's model on today's data. An earlier period's outputs are joined as its run joined
-    them (``linked.joint``: its program is the sum of its sites)."""
+    them (``linked.joint``: its program is the sum of its sites). ``snapshot``: today's data
+    snapshot (``LOAD`` counts are compared only within one)."""
     by_period: dict[str, dict[str, tuple[Mapping[str, Any], Cells]]] = {}
     for e in entries:
         by_period.setdefault(e["period"], {})[e["output"]] = (e, recomputed(e))
@@ -278,7 +287,7 @@ def known(
         exact: list[dict[str, int]] = []
         for o, (e, _) in sorted(outputs.items()):
             into = (values, published, exact, fixed, hidden)
-            change = _settle(e, o, j, f"{label}/{{}}".format, k, into)
+            change = _settle(e, o, j, f"{label}/{{}}".format, k, into, snapshot)
             if change is not None:
                 changes.append(change)
         # the period's model, published as its ledger says, and the cells of a changed past
@@ -300,6 +309,7 @@ def _settle(
     named: Callable[[str], str],
     k: int,
     into: tuple[dict[str, int], set[str], list[dict[str, int]], set[str], dict[str, str]],
+    snapshot: str | None = None,
 ) -> Change | None:
     """One earlier output's ledger against its recomputed cells (``j``, its period's joint
     model): each cell it showed becomes known (or, changed, the published figure does and the
@@ -311,6 +321,8 @@ def _settle(
         if name not in j.published:
             missing.append(cell)
             continue
+        if LOAD.match(cell) and e.get("snapshot") != snapshot:
+            continue  # another load's count: unknown in today's model
         n, now = named(name), j.values[name]
         published.add(n)
         fixed.add(n)

@@ -115,8 +115,9 @@ def _members(con: Con, q: Query) -> dict[str, tuple[str, ...]]:
 
 def cells_of(con: Con, q: Query) -> Cells:
     """The model of the report for ``q`` (``Exact.cells``) reading only what it holds (the
-    document and the frames it publishes: no previous period, curve or data quality): an
-    earlier output the publication ledger recomputes (``disclosure.ledger``)."""
+    document, the frames it publishes and the data-quality counts: no previous period or
+    retention curve): an earlier output the publication ledger recomputes
+    (``disclosure.ledger``)."""
     shared = series.cohorts(con, q, trailing_months(q.period)[0].end)
     try:
         frames = _frames(con, q, shared)
@@ -126,6 +127,7 @@ def cells_of(con: Con, q: Query) -> Cells:
         if shared is not None:
             shared.__exit__()
     present = {n: df for n, df in frames.items() if df is not None}
+    present["quality"] = pub.quality_frame(_quality(con, q))
     return document_cells(
         doc,
         m.derived_counts(doc, ret),

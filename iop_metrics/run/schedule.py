@@ -243,7 +243,7 @@ def execute(
                         start(task, exact=got[what].get("exact"))
                     everything = len(past) == len(earlier.entries) if earlier else True
                     if held is not None and all(s in got for s in joined) and everything:
-                        history = _history(earlier, past, k, log, notes)
+                        history = _history(earlier, past, k, log, notes, snapshot)
                         t_plan = time.perf_counter()
                         shares = _shares({s: got[s] for s in joined}, k, log, history)
                         if notes is not None and "ledger" in notes:
@@ -352,6 +352,7 @@ def _history(
     k: int,
     log: Callable[[str], None],
     notes: dict[str, Any] | None,
+    snapshot: str | None = None,
 ) -> ledger.Known | str | None:
     """What readers know from the earlier outputs (``ledger.known`` over their recomputed
     models), the changes of the past said on stderr and in ``notes``; the error when an earlier
@@ -368,7 +369,7 @@ def _history(
         return f"an earlier output could not be recomputed ({'; '.join(failed)})"
     if not earlier.entries:
         return None
-    known = ledger.known(earlier.entries, lambda e: past[ledger.scope_of(e)]["cells"], k)
+    known = ledger.known(earlier.entries, lambda e: past[ledger.scope_of(e)]["cells"], k, snapshot)
     for change in known.changes:
         print(
             f"warning: the past changed since it was published: {change.sentence()}. Readers "
