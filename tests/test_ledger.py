@@ -241,14 +241,14 @@ def test_the_earlier_outputs_cells_are_settled_and_their_equations_hold():
 
 
 def test_an_earlier_label_is_never_dropped_nor_hidden_in_vain():
-    """t = a + b under K = 3, t published "<3" earlier (settled), a and b now 1 each: the
-    labels pin them (a + b <= 2, each >= 1). Dropping a label frees them: this run's a (the
-    first of its own by name), never the earlier t's. A count the earlier outputs give away by
+    """t = a + b under K = 3: t = 4 shown and a "<3" published earlier (settled), b = 2 now:
+    the labels pin both (a, b <= 2 and a + b = 4). Dropping a label frees them: this run's
+    b's, never the earlier a's (the first by name). A count the earlier outputs give away by
     themselves (t = s, s shown earlier as 2) is lost, not a target: nothing of this run's (x =
     s + y) is hidden in vain for it."""
-    c = _doc({"t": 2, "a": 1, "b": 1}, {"t": -1, "a": 1, "b": 1})
-    assert protect(c, 3, forced={"t": "small"}, fixed={"t"}) == {
-        "a": "complementary", "b": "small", "t": "small"
+    c = _doc({"t": 4, "a": 2, "b": 2}, {"t": -1, "a": 1, "b": 1})
+    assert protect(c, 3, forced={"a": "small"}, fixed={"t", "a"}) == {
+        "a": "small", "b": "complementary"
     }  # fmt: skip
     lost = _doc({"s": 2, "t": 2, "x": 40}, {"t": -1, "s": 1}, {"x": -1, "s": 1, "y": 1})
     lost = Cells({**lost.values, "y": 38}, lost.published | {"y"}, lost.exact)
