@@ -623,6 +623,7 @@ def _protect(
         # this run shows beside it would be hidden in vain
         settled = {c: b for c, b in bounds().items() if c in fixed}
         small -= _lost(cells, small, unknown | (cells.published - fixed), settled, exposed)
+        seen.clear()  # exposed's cells were read against the targets before these left
     # Hiding more, or saying less of a hidden cell, only ever widens what a reader can
     # allow: a small cell once found free stays free, so it is not checked again.
     free: set[str] = set()
