@@ -758,6 +758,25 @@ def test_pinned_cells_are_the_ones_plain_linear_programmes_pin(system):
     assert _pinned(*system) == _pinned_by_linprog(*system)
 
 
+def test_the_vertex_pre_pass_screens_counts_with_no_greatest_value():
+    """Every count hidden, as when the ledger asks what the earlier outputs give away alone:
+    c0 + c1 = 2 with each at least 1 pins both; c2..c5 are tied by nothing, so every objective
+    that raises them has no least value. The pre-pass then solves a capped copy (each unknown
+    at most CAP above its value and its least): c2..c5 move by 2 or more there, so only c0 and
+    c1 need their own programmes, and those two are still pinned (the copy keeps the least
+    bounds: with a least of 0 there c0 would move from 0 to 2 and be screened out)."""
+    from iop_metrics.disclosure.model import _pinned, _programme, _spread
+
+    values = {"c0": 1, "c1": 1, "c2": 1, "c3": 0, "c4": 1, "c5": 1, "s": 2}
+    cells = Cells(values, frozenset(values), ({"s": -1, "c0": 1, "c1": 1},))
+    unknown = {"c0", "c1", "c2", "c3", "c4", "c5"}
+    bounds = {c: (1, None) for c in ("c0", "c1", "c2", "c4", "c5")}
+    order = sorted(unknown)
+    solve = _programme(cells, order, bounds)
+    assert _spread(cells, order, bounds, solve, order) == ["c0", "c1"]
+    assert _pinned(cells, unknown, bounds, unknown) == {"c0", "c1"}
+
+
 def test_a_cell_an_unbounded_objective_came_before_is_still_pinned():
     """c0 = t1, shown as 0, pins c0 at 0; five targets, so the vertex pre-pass runs first, and
     its objectives with no least value (c3 is bounded by nothing) once left the next solves

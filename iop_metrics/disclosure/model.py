@@ -300,18 +300,7 @@ def _pinned(
     # not pinned, and only the rest need their own least and greatest value.
     ordered = sorted(targets)
     if len(ordered) > 4:
-        rng = np.random.default_rng(0)
-        cols = [col[t] for t in ordered]
-        seen = []
-        for sign in (1.0, -1.0, *rng.choice([-1.0, 1.0], size=(4, len(cols)))):
-            goal = np.zeros(len(order))
-            goal[cols] = sign
-            found = solve(goal)
-            if found is not None:
-                seen.append(found[0][cols])
-        if len(seen) >= 2:
-            spread = np.ptp(np.array(seen), axis=0)
-            ordered = [t for t, w in zip(ordered, spread, strict=True) if w < 2 - 1e-6]
+        ordered = _spread(cells, order, bounds, solve, ordered)
     out = set()
     for t in ordered:
         ends, certificate = [], []
@@ -328,6 +317,56 @@ def _pinned(
             if duals is not None:
                 duals[t] = Duals(solve.rows, col, certificate)  # type: ignore[attr-defined]
     return out
+
+
+# How far above its value (or its least) ``_pinned``'s vertex pre-pass lets an unknown go when
+# the programme has no greatest value: far enough to move a free count by 2 however it is tied.
+CAP = 1000
+
+
+def _spread(
+    cells: Cells,
+    order: list[str],
+    bounds: dict[str, tuple[int, float | None]],
+    solve: Callable[[Any], tuple[Any, float, tuple[Any, Any]] | None],
+    targets: list[str],
+) -> list[str]:
+    """The ``targets`` (unknowns of ``order``) that no two of a few feasible points found
+    set 2 or more apart: the others have two whole values, so they are not pinned. The points
+    are the least of a few objectives over the targets (their sum, minus it, random signs:
+    deterministic), again over the targets left while that leaves markedly fewer. When an
+    objective has no least value (most have when every count this run publishes is hidden,
+    ``_lost``), the objectives are solved with each unknown capped ``CAP`` above its value
+    and its least: a smaller region, so each point found is one of the programme's too."""
+    import numpy as np
+
+    col = {c: j for j, c in enumerate(order)}
+    lo = {t: math.inf for t in targets}
+    hi = {t: -math.inf for t in targets}
+    rng = np.random.default_rng(0)
+    left, capped = targets, None
+    while len(left) > 4:
+        cols = [col[t] for t in left]
+        for sign in (1.0, -1.0, *rng.choice([-1.0, 1.0], size=(4, len(cols)))):
+            goal = np.zeros(len(order))
+            goal[cols] = sign
+            found = (capped or solve)(goal)
+            if found is None and capped is None:
+                box: dict[str, tuple[int, float | None]] = {}
+                for c in order:
+                    least, most = bounds.get(c, (0, None))
+                    box[c] = (least, max(least, cells.values[c]) + CAP if most is None else most)
+                capped = _programme(cells, order, box)
+                found = capped(goal)
+            if found is not None:
+                for t in targets:
+                    v = found[0][col[t]]
+                    lo[t], hi[t] = min(lo[t], v), max(hi[t], v)
+        now = [t for t in left if hi[t] - lo[t] < 2 - 1e-6]
+        if len(now) > 0.8 * len(left):
+            return now
+        left = now
+    return left
 
 
 @dataclass(frozen=True)

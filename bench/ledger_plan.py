@@ -1,0 +1,148 @@
+"""The joint plan of a sample run with its publication ledger, recorded and replayed alone.
+
+    python bench/ledger_plan.py record N OUT.pkl   # the ledger of N earlier months, then the
+                                                   # 2026-10 plan's protect call, saved
+    python bench/ledger_plan.py replay OUT.pkl [--profile]   # protect again: CPU s, counts
+
+``record`` does what ``bench/runs.py --size sample --ledger N`` does before the timed run
+(each earlier month's external outputs planned together, their ledger entries written), then
+what the run does for 2026-10 (its models, the earlier outputs recomputed as of their own
+date, ``ledger.known``) in this one process, and saves the one ``model.protect`` call of
+``linked.plan`` (its cells, k, forced and fixed, and the reasons it gave).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = """[data]
+export = "{export}"
+db = "{db}"
+
+[reports]
+period = "2026-10"
+out = "{out}"
+sites = "each"
+audiences = ["internal", "external"]
+suppress = 11
+formats = ["html"]
+"""
+
+
+def record(months: int, path: Path) -> None:
+    from iop_metrics.disclosure import ledger, linked
+    from iop_metrics.ingest.load import load
+    from iop_metrics.periods import parse_period
+    from iop_metrics.run.config import read_config
+    from iop_metrics.run.plan import site_codes
+    from iop_metrics.run.schedule import model_job
+    from iop_metrics.run.source import snapshot_id
+
+    tmp = Path(tempfile.mkdtemp(prefix="ledger-plan-"))
+    toml = tmp / "run.toml"
+    toml.write_text(
+        CONFIG.format(export=ROOT / "data" / "sample", db=tmp / "iop.duckdb", out=tmp / "reports")
+    )
+    c = read_config(toml)
+    load(c.export, c.db)
+    snapshot, sites = snapshot_id(c.db), site_codes(c.db)
+    scopes = ("all", *sites, linked.SITES)
+    k, levels = c.suppress, c.levels
+    period = parse_period("2026-10")
+    p = period
+    for _ in range(months):
+        p = p.previous()
+        got = {s: model_job(c.db, p, s, levels, 0 if s == linked.SITES else k) for s in scopes}
+        shares = linked.plan({s: r["cells"] for s, r in got.items()}, k=k,
+                             alone={s: r["alone"] for s, r in got.items()})  # fmt: skip
+        query = {"period": p.label, "as_of": p.end.isoformat(), "window_days": 14}
+        query["levels"] = None if levels is None else list(levels)
+        for s in scopes:
+            ledger.write(c.out, ledger.entry(s, got[s]["cells"], shares[s], query=query, k=k,
+                                             snapshot=snapshot))  # fmt: skip
+        print(p.label, "written", flush=True)
+    got = {s: model_job(c.db, period, s, levels, 0 if s == linked.SITES else k) for s in scopes}
+    lv = None if levels is None else list(levels)
+    earlier = ledger.read(c.out, period, k=k, levels=lv, window_days=14)
+    past = {
+        ledger.scope_of(e): model_job(
+            c.db, parse_period(e["period"]), e["output"], levels, 0, as_of=e["as_of"]
+        )
+        for e in earlier.entries
+    }
+    known = (
+        ledger.known(earlier.entries, lambda e: past[ledger.scope_of(e)]["cells"], k, snapshot)
+        if earlier.entries
+        else None
+    )
+    calls: list[dict[str, Any]] = []
+    base = linked.protect
+
+    def recording(cells: Any, k: int, **kw: Any) -> Any:
+        t = time.process_time()
+        out = base(cells, k, **kw)
+        calls.append({"cells": cells, "k": k, **kw, "reasons": out, "cpu": time.process_time() - t})
+        return out
+
+    linked.protect = recording
+    try:
+        linked.plan({s: r["cells"] for s, r in got.items()}, k=k,
+                    alone={s: r["alone"] for s, r in got.items()}, known=known)  # fmt: skip
+    finally:
+        linked.protect = base
+    with path.open("wb") as f:
+        pickle.dump(calls, f)
+    print(f"{len(earlier.entries)} earlier outputs; plan {calls[-1]['cpu']:.1f} CPU s -> {path}")
+
+
+def replay(path: Path, profile: bool) -> int:
+    from iop_metrics.disclosure.model import protect
+
+    with path.open("rb") as f:
+        calls = pickle.load(f)
+    wrong = 0
+    for c in calls:
+        kw = {key: c[key] for key in ("forced", "fixed") if key in c}
+        t = time.process_time()
+        if profile:
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile()
+            got = prof.runcall(protect, c["cells"], c["k"], **kw)
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
+        else:
+            got = protect(c["cells"], c["k"], **kw)
+        spent = time.process_time() - t
+        same = json.dumps(got) == json.dumps(c["reasons"])
+        wrong += not same
+        print(f"protect {spent:.2f} CPU s (recorded {c['cpu']:.2f}); same plan: {same}")
+    return 1 if wrong else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="mode", required=True)
+    r = sub.add_parser("record")
+    r.add_argument("months", type=int)
+    r.add_argument("file", type=Path)
+    p = sub.add_parser("replay")
+    p.add_argument("file", type=Path)
+    p.add_argument("--profile", action="store_true")
+    a = ap.parse_args(argv)
+    if a.mode == "record":
+        record(a.months, a.file)
+        return 0
+    return replay(a.file, a.profile)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
