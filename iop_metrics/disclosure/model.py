@@ -648,7 +648,12 @@ def _protect(
         return set(was) if pick in blocked else {u for u in was if not pivots[u].get(pick)}
 
     unknowns = Elimination(both, known=False)  # what exposed reads: the unknowns alone
-    elimination = Elimination(both)  # what _frees reads: the known cells too
+    # what _frees reads: the known cells too, but for the ones an earlier run showed (never
+    # hidden now, so never a pick: their columns only ride along, each row operation set by
+    # the unknowns' columns alone; a ledger of earlier months holds hundreds of them)
+    elimination = Elimination(
+        tuple({c: a for c, a in eq.items() if c not in known} for eq in both) if known else both
+    )
     seen: dict[frozenset[str], set[str]] = {}
 
     joins: dict[frozenset[str], Joins] = {}
