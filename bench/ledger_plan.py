@@ -2,6 +2,7 @@
 
     python bench/ledger_plan.py record N OUT.pkl   # the ledger of N earlier months, then the
                                                    # 2026-10 plan's protect call, saved
+    python bench/ledger_plan.py record N OUT.pkl --inputs-only   # the call alone, not planned
     python bench/ledger_plan.py replay OUT.pkl [--profile]   # protect again: CPU s, counts
 
 ``record`` does what ``bench/runs.py --size sample --ledger N`` does before the timed run
@@ -37,7 +38,7 @@ formats = ["html"]
 """
 
 
-def record(months: int, path: Path) -> None:
+def record(months: int, path: Path, *, plan: bool = True) -> None:
     from iop_metrics.disclosure import ledger, linked
     from iop_metrics.ingest.load import load
     from iop_metrics.periods import parse_period
@@ -88,9 +89,9 @@ def record(months: int, path: Path) -> None:
 
     def recording(cells: Any, k: int, **kw: Any) -> Any:
         t = time.process_time()
-        out = base(cells, k, **kw)
+        out = base(cells, k, **kw) if plan else None
         calls.append({"cells": cells, "k": k, **kw, "reasons": out, "cpu": time.process_time() - t})
-        return out
+        return out or {}
 
     linked.protect = recording
     try:
@@ -122,6 +123,9 @@ def replay(path: Path, profile: bool) -> int:
         else:
             got = protect(c["cells"], c["k"], **kw)
         spent = time.process_time() - t
+        if c["reasons"] is None:  # recorded with --inputs-only: nothing to compare
+            print(f"protect {spent:.2f} CPU s; {len(got)} hidden")
+            continue
         same = json.dumps(got) == json.dumps(c["reasons"])
         wrong += not same
         print(f"protect {spent:.2f} CPU s (recorded {c['cpu']:.2f}); same plan: {same}")
@@ -134,12 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("record")
     r.add_argument("months", type=int)
     r.add_argument("file", type=Path)
+    r.add_argument("--inputs-only", action="store_true", help="save the call, do not plan it")
     p = sub.add_parser("replay")
     p.add_argument("file", type=Path)
     p.add_argument("--profile", action="store_true")
     a = ap.parse_args(argv)
     if a.mode == "record":
-        record(a.months, a.file)
+        record(a.months, a.file, plan=not a.inputs_only)
         return 0
     return replay(a.file, a.profile)
 
