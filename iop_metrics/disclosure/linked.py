@@ -16,14 +16,24 @@ model then finds nothing more to hide, since what it could work out the joint mo
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..contract import PROGRAM_FOLDER as ALL
 from .atoms import attach, site_members
 from .model import Cells, protect
 
-if TYPE_CHECKING:
-    from .ledger import Known
+
+class Known(Protocol):
+    """What earlier runs published, as ``ledger.known`` gives it (``ledger.Known``; named
+    here by its shape, since the ledger reads this module)."""
+
+    @property
+    def cells(self) -> Cells: ...
+    @property
+    def fixed(self) -> frozenset[str]: ...
+    @property
+    def hidden(self) -> dict[str, str]: ...
+
 
 SITES = "sites"  # the model of the external sites page, joined like a report's
 WINDOWS = ("period", "12m")
