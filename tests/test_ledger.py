@@ -55,6 +55,24 @@ def test_protect_never_hides_a_cell_a_reader_already_knows():
     assert protect(c, K, fixed={"b"}) == {"a": "small", "t": "complementary"}
 
 
+def test_what_earlier_outputs_pin_flat_is_lost_already_and_the_rest_still_protected():
+    """Earlier outputs (settled) showed t = a + b = 2 and s = b + x = 5, with a, b and x
+    hidden as "<11": a reader's bounds (1..10) hold a and b flat at 1, and then s gives x = 4
+    (no equation fixes a, b or x alone: ``model._flat``, then the elimination). All three are
+    lost already, so this run hides nothing for them; its own q = 3 (r = q + z) is protected,
+    and since x is known, w = x + z would give z back: r is hidden with z, w stays shown."""
+    v = {"t": 2, "a": 1, "b": 1, "s": 5, "x": 4, "w": 30, "z": 26, "r": 29, "q": 3}
+    eqs = (
+        {"t": -1, "a": 1, "b": 1},
+        {"s": -1, "b": 1, "x": 1},
+        {"w": -1, "x": 1, "z": 1},
+        {"r": -1, "q": 1, "z": 1},
+    )
+    earlier = {"a": "small", "b": "small", "x": "small"}
+    got = protect(Cells(v, frozenset(v), eqs), K, forced=earlier, fixed={"t", "a", "b", "s", "x"})
+    assert got == {**earlier, "q": "small", "r": "complementary", "z": "complementary"}
+
+
 def test_an_earlier_hidden_small_count_is_not_pinned_by_the_next_run():
     """Run 2 publishes u (w = u + v), and u counts the records of run 1's hidden b: shown, u
     gives b = 36 and then a = 40 - 36 = 4. Without the ledger nothing is hidden; with it u

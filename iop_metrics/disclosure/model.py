@@ -332,7 +332,8 @@ def _spread(
     targets: list[str],
 ) -> list[str]:
     """The ``targets`` (unknowns of ``order``) that no two of a few feasible points found
-    set 2 or more apart: the others have two whole values, so they are not pinned. The points
+    do not show at two whole values at least: the others have two whole values between
+    their least and greatest, so they are not pinned. The points
     are the least of a few objectives over the targets (their sum, minus it, random signs:
     deterministic), again over the targets left while that leaves markedly fewer. When an
     objective has no least value (most have when every count this run publishes is hidden,
@@ -362,11 +363,17 @@ def _spread(
                 for t in targets:
                     v = found[0][col[t]]
                     lo[t], hi[t] = min(lo[t], v), max(hi[t], v)
-        now = [t for t in left if hi[t] - lo[t] < 2 - 1e-6]
-        if len(now) > 0.8 * len(left):
+        # two whole values between the least and the greatest seen (``_pinned``'s test)
+        now = [t for t in left if math.floor(hi[t] + 1e-6) - math.ceil(lo[t] - 1e-6) < 1]
+        if len(left) - len(now) < min(0.2 * len(left), ROUND):
             return now
         left = now
     return left
+
+
+# ``_spread`` goes on while a round of its six objectives frees a fifth of the targets left or
+# this many: a round costs about what a few targets' own pairs of programmes cost.
+ROUND = 30
 
 
 @dataclass(frozen=True)
@@ -410,6 +417,20 @@ class Duals:
         return True
 
 
+def _rows(cells: Cells, col: Mapping[str, int]) -> tuple[list[dict[str, int]], Any]:
+    """The exact equations that hold an unknown (a cell of ``col``), and each one's right-hand
+    side: the other cells at their values, moved across."""
+    import numpy as np
+
+    rows = [eq for eq in cells.exact + cells.inner if any(c in col for c in eq)]
+    rhs = np.zeros(len(rows))
+    for i, eq in enumerate(rows):
+        for c, coef in eq.items():
+            if c not in col:
+                rhs[i] -= coef * cells.values[c]
+    return rows, rhs
+
+
 def _programme(
     cells: Cells, order: list[str], bounds: dict[str, tuple[int, float | None]]
 ) -> Callable[[Any], tuple[Any, float, tuple[Any, Any]] | None]:
@@ -423,16 +444,13 @@ def _programme(
     import numpy as np
 
     col = {c: j for j, c in enumerate(order)}
-    rows = [eq for eq in cells.exact + cells.inner if any(c in col for c in eq)]
-    rhs = np.zeros(len(rows))
+    rows, rhs = _rows(cells, col)
     start, index, value = [0], [], []
-    for i, eq in enumerate(rows):
+    for eq in rows:
         for c, coef in eq.items():
             if c in col:
                 index.append(col[c])
                 value.append(float(coef))
-            else:
-                rhs[i] -= coef * cells.values[c]
         start.append(len(index))
     n = len(order)
     box = [bounds.get(c, (0, None)) for c in order]
@@ -851,10 +869,90 @@ def _lost(
     exposed: Callable[[set[str]], set[str]],
 ) -> set[str]:
     """The small cells worked out even when ``everything`` this run could publish is hidden
-    and unlabelled (only the settled cells and their labels known): lost already."""
-    lost = exposed(everything)
-    rest = small - lost
-    return lost | (_pinned(cells, everything, bounds, rest) if rest else set())
+    and unlabelled (only the settled cells and their labels known): lost already.
+
+    A year of ledger gives thousands of small counts here, too many for a pair of linear
+    programmes each (``_pinned``). Most that are pinned are pinned flat: the region holds
+    them at one value. The unknowns it holds at one of their bounds (``_flat``: a few
+    programmes for all of them) are known to a reader as surely as a shown cell, and with
+    them known the equations fix the rest of the flat ones (``exposed``, exact). Only the
+    small cells neither of these fixes still need ``_pinned`` (which proves most of them
+    free with a few vertices): it finds the ones the region narrows to a single whole value
+    without holding them flat (a vertex off the whole numbers)."""
+    held = _flat(cells, sorted(everything), bounds)
+    # fixed with the flat ones known is fixed without them too: no first elimination
+    flat = (held & small) | exposed(everything - held)
+    rest = small - flat
+    return flat | (_pinned(cells, everything, bounds, rest) if rest else set())
+
+
+def _flat(cells: Cells, order: list[str], bounds: dict[str, tuple[int, float | None]]) -> set[str]:
+    """The unknowns of ``order`` that every point of ``_programme``'s region holds at one of
+    their bounds (its implicit equalities). One programme gives each bound a slack ``s`` in
+    [0, 1] (``x - s >= least``, ``x + s <= most``) and maximizes the slacks' sum: a slack
+    above 0 at the optimum shows a point off that bound, so the bound is left out of the
+    next sum; when the sum left is 0, no point is off any of the bounds still in it. Each
+    round leaves at least one out (a handful of rounds in all; Freund, Roos and Terlaky's
+    construction of a polyhedron's affine hull).
+
+    >>> c = Cells({"t": 2, "a": 1, "b": 1, "u": 9, "d": 4, "e": 5, "f": 3},
+    ...           frozenset("tabudef"),
+    ...           ({"t": -1, "a": 1, "b": 1}, {"u": -1, "d": 1, "e": 1}))
+    >>> box = {"a": (1, 10), "b": (1, 10), "d": (1, 10), "f": (3, 3)}
+    >>> sorted(_flat(c, ["a", "b", "d", "e", "f"], box))  # a + b = 2 with a, b >= 1; f's box
+    ['a', 'b', 'f']
+    """
+    import highspy
+    import numpy as np
+
+    col = {c: j for j, c in enumerate(order)}
+    rows, rhs = _rows(cells, col)
+    n = len(order)
+    box = [bounds.get(c, (0, None)) for c in order]
+    sides = [(j, 1.0, float(lo)) for j, (lo, hi) in enumerate(box) if hi is None or hi > lo]
+    sides += [(j, -1.0, float(hi)) for j, (lo, hi) in enumerate(box) if hi is not None and hi > lo]
+    held = {order[j] for j, (lo, hi) in enumerate(box) if hi is not None and hi <= lo}
+    m = len(sides)
+    start, index, value = [0], [], []
+    for eq in rows:
+        for c, coef in eq.items():
+            if c in col:
+                index.append(col[c])
+                value.append(float(coef))
+        start.append(len(index))
+    for i, (j, sign, _) in enumerate(sides):
+        index += [j, n + i]  # sign * x - s >= sign * bound
+        value += [sign, -1.0]
+        start.append(len(index))
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n + m, len(rows) + m
+    lp.col_cost_ = np.zeros(n + m)
+    lp.col_lower_ = np.array([float(lo) for lo, _ in box] + [0.0] * m)
+    lp.col_upper_ = np.array([inf if hi is None else float(hi) for _, hi in box] + [1.0] * m)
+    lp.row_lower_ = np.concatenate([rhs, [sign * b for _, sign, b in sides]])
+    lp.row_upper_ = np.concatenate([rhs, np.full(m, inf)])
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n + m, len(rows) + m
+    lp.a_matrix_.start_ = np.array(start, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    every = np.arange(n + m, dtype=np.int32)
+    open_ = np.ones(m, dtype=bool)
+    for _ in range(m):  # each round leaves one bound out at least
+        h.changeColsCost(n + m, every, np.concatenate([np.zeros(n), open_.astype(float)]))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return held  # no point at all (``_pinned`` finds no least value either)
+        off = open_ & (np.asarray(h.getSolution().col_value)[n:] > 1e-6)
+        if not off.any():
+            break
+        open_ &= ~off
+    return held | {order[sides[i][0]] for i in np.flatnonzero(open_)}
 
 
 def _reveal(cells: Cells, reasons: dict[str, str], k: int) -> dict[str, str]:
