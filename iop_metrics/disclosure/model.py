@@ -689,9 +689,12 @@ def _protect(
     # Hiding more, or saying less of a hidden cell, only ever widens what a reader can
     # allow: a small cell once found free stays free, so it is not checked again.
     free: set[str] = set()
+    # Hiding more only ever leaves fewer cells fixed by the equations: once none is
+    # (``exposed`` empty), none will be, and the unknowns' elimination is not made again.
+    linear_left = True
     while True:
-        found = exposed(unknown)
-        linear = bool(found)
+        found = exposed(unknown) if linear_left else set()
+        linear = linear_left = bool(found)
         if not found:
             # a target pinned before stays pinned while every cell hidden or unlabelled
             # since has a reduced cost of 0 in its proof: no programme for it
