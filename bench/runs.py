@@ -61,9 +61,11 @@ def seed_ledger(work: Path, config: Path, months: int, *, joint: bool = True) ->
     would have: load the export, then per month every external output's model (model jobs,
     in parallel), the joint plan, and one entry per output. Returns the entries written.
     Without ``joint`` each output's entry marks what it hides alone (no month's joint plan:
-    about a minute of CPU per month for ten sites): the timed run recomputes and joins the
-    same earlier outputs, and its plan searches only its own outputs' groups while no count
-    ties months, so it costs the same."""
+    about a minute of CPU per month for ten sites), fewer hidden counts than those months'
+    runs would have written: the timed run still recomputes the same earlier outputs and
+    joins them to its own, and their counts meet its own in the atoms (months share
+    records), so its plan is searched over a year of ledger all the same, with other marks.
+    A network's plan with a year of ledger has not been measured (docs/ledger.md)."""
     from concurrent.futures import ProcessPoolExecutor
 
     from iop_metrics.disclosure import ledger, linked

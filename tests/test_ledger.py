@@ -3,7 +3,8 @@ in the archive, and a later run protecting its outputs together with it.
 
 Hand-made models first (the earlier and the current document as ``Cells``, with expected plans
 written out; the tie between them is the equation the atom model derives for two cells that
-count the same records, added by hand here since today's model has no tie across months),
+count the same records, added by hand here to keep each case a few cells: in a run the
+atoms give it, since two months' counts of the same records meet in the atoms they share),
 then two real runs over the worked example of metrics.md (HTML only, one external report each).
 """
 
