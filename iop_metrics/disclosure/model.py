@@ -331,11 +331,11 @@ def _spread(
     solve: Callable[[Any], tuple[Any, float, tuple[Any, Any]] | None],
     targets: list[str],
 ) -> list[str]:
-    """The ``targets`` (unknowns of ``order``) that no two of a few feasible points found
-    do not show at two whole values at least: the others have two whole values between
-    their least and greatest, so they are not pinned. The points
-    are the least of a few objectives over the targets (their sum, minus it, random signs:
-    deterministic), again over the targets left while that leaves markedly fewer. When an
+    """The ``targets`` (unknowns of ``order``) that a few feasible points do not show at two
+    whole values: the others have two whole values between their least and greatest, so they
+    are not pinned. The points are the least of a few objectives over the targets (their
+    sum, minus it, random signs: deterministic), again over the targets left while that
+    leaves markedly fewer. When an
     objective has no least value (most have when every count this run publishes is hidden,
     ``_lost``), the objectives are solved with each unknown capped ``CAP`` above its value
     and its least: a smaller region, so each point found is one of the programme's too."""
@@ -417,18 +417,63 @@ class Duals:
         return True
 
 
-def _rows(cells: Cells, col: Mapping[str, int]) -> tuple[list[dict[str, int]], Any]:
-    """The exact equations that hold an unknown (a cell of ``col``), and each one's right-hand
-    side: the other cells at their values, moved across."""
+def _rows(
+    cells: Cells, col: Mapping[str, int]
+) -> tuple[list[dict[str, int]], Any, tuple[list[int], list[int], list[float]]]:
+    """The exact equations that hold an unknown (a cell of ``col``), each one's right-hand
+    side (the other cells at their values, moved across), and their unknowns' coefficients
+    as a row-wise sparse matrix (``start``, ``index``, ``value``: more rows may follow)."""
     import numpy as np
 
     rows = [eq for eq in cells.exact + cells.inner if any(c in col for c in eq)]
     rhs = np.zeros(len(rows))
+    start, index, value = [0], [], []
     for i, eq in enumerate(rows):
         for c, coef in eq.items():
-            if c not in col:
+            if c in col:
+                index.append(col[c])
+                value.append(float(coef))
+            else:
                 rhs[i] -= coef * cells.values[c]
-    return rows, rhs
+        start.append(len(index))
+    return rows, rhs, (start, index, value)
+
+
+def _highs(
+    lower: Any,
+    upper: Any,
+    row_lower: Any,
+    row_upper: Any,
+    matrix: tuple[list[int], list[int], list[float]],
+    *,
+    maximize: bool = False,
+) -> Any:
+    """A HiGHS solver holding the programme: columns within ``lower``..``upper`` (None: no
+    greatest value), rows within ``row_lower``..``row_upper``, the row-wise ``matrix``, no
+    cost yet (each solve sets its own), silent."""
+    import highspy
+    import numpy as np
+
+    start, index, value = matrix
+    n, m = len(lower), len(start) - 1
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, m
+    lp.col_cost_ = np.zeros(n)
+    lp.col_lower_ = np.array(lower, dtype=float)
+    lp.col_upper_ = np.array([highspy.kHighsInf if u is None else u for u in upper], dtype=float)
+    lp.row_lower_ = np.array(row_lower, dtype=float)
+    lp.row_upper_ = np.array(row_upper, dtype=float)
+    if maximize:
+        lp.sense_ = highspy.ObjSense.kMaximize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, m
+    lp.a_matrix_.start_ = np.array(start, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    return h
 
 
 def _programme(
@@ -444,30 +489,10 @@ def _programme(
     import numpy as np
 
     col = {c: j for j, c in enumerate(order)}
-    rows, rhs = _rows(cells, col)
-    start, index, value = [0], [], []
-    for eq in rows:
-        for c, coef in eq.items():
-            if c in col:
-                index.append(col[c])
-                value.append(float(coef))
-        start.append(len(index))
+    rows, rhs, matrix = _rows(cells, col)
     n = len(order)
     box = [bounds.get(c, (0, None)) for c in order]
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, len(rows)
-    lp.col_cost_ = np.zeros(n)
-    lp.col_lower_ = np.array([float(lo) for lo, _ in box])
-    lp.col_upper_ = np.array([highspy.kHighsInf if hi is None else float(hi) for _, hi in box])
-    lp.row_lower_ = lp.row_upper_ = rhs
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, len(rows)
-    lp.a_matrix_.start_ = np.array(start, dtype=np.int32)
-    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
-    lp.a_matrix_.value_ = np.array(value)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.passModel(lp)
+    h = _highs([lo for lo, _ in box], [hi for _, hi in box], rhs, rhs, matrix)
     every = np.arange(n, dtype=np.int32)
 
     def solve(goal: Any) -> tuple[Any, float, tuple[Any, Any]] | None:
@@ -511,6 +536,7 @@ def protect(
     ({'a': 'small', 'b': 'complementary'}, {'a': 'small', 't': 'complementary'})
     """
     forced = {c: r for c, r in (forced or {}).items() if c in cells.published}
+    fixed = frozenset(fixed)  # once, not once per group (a ledger gives thousands)
     reasons: dict[str, str] = {}
     groups = _components(with_atoms(cells))
     at = {c: i for i, group in enumerate(groups) for c in group.published}
@@ -523,9 +549,7 @@ def protect(
             reasons.update(mine)  # earlier outputs alone: nothing here this run may hide
             continue
         if any(0 < v < k for c, v in group.values.items() if c[0] != "@") or mine:
-            reasons.update(
-                _protect(group, k, forced=mine, fixed=frozenset(fixed) & group.published)
-            )
+            reasons.update(_protect(group, k, forced=mine, fixed=fixed & group.published))
     return dict(sorted(reasons.items()))
 
 
@@ -909,41 +933,25 @@ def _flat(cells: Cells, order: list[str], bounds: dict[str, tuple[int, float | N
     import numpy as np
 
     col = {c: j for j, c in enumerate(order)}
-    rows, rhs = _rows(cells, col)
+    _, rhs, (start, index, value) = _rows(cells, col)
     n = len(order)
     box = [bounds.get(c, (0, None)) for c in order]
     sides = [(j, 1.0, float(lo)) for j, (lo, hi) in enumerate(box) if hi is None or hi > lo]
     sides += [(j, -1.0, float(hi)) for j, (lo, hi) in enumerate(box) if hi is not None and hi > lo]
     held = {order[j] for j, (lo, hi) in enumerate(box) if hi is not None and hi <= lo}
     m = len(sides)
-    start, index, value = [0], [], []
-    for eq in rows:
-        for c, coef in eq.items():
-            if c in col:
-                index.append(col[c])
-                value.append(float(coef))
-        start.append(len(index))
     for i, (j, sign, _) in enumerate(sides):
         index += [j, n + i]  # sign * x - s >= sign * bound
         value += [sign, -1.0]
         start.append(len(index))
-    inf = highspy.kHighsInf
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n + m, len(rows) + m
-    lp.col_cost_ = np.zeros(n + m)
-    lp.col_lower_ = np.array([float(lo) for lo, _ in box] + [0.0] * m)
-    lp.col_upper_ = np.array([inf if hi is None else float(hi) for _, hi in box] + [1.0] * m)
-    lp.row_lower_ = np.concatenate([rhs, [sign * b for _, sign, b in sides]])
-    lp.row_upper_ = np.concatenate([rhs, np.full(m, inf)])
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n + m, len(rows) + m
-    lp.a_matrix_.start_ = np.array(start, dtype=np.int32)
-    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
-    lp.a_matrix_.value_ = np.array(value)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.passModel(lp)
+    h = _highs(
+        [lo for lo, _ in box] + [0] * m,
+        [hi for _, hi in box] + [1] * m,
+        np.concatenate([rhs, [sign * b for _, sign, b in sides]]),
+        np.concatenate([rhs, np.full(m, highspy.kHighsInf)]),
+        (start, index, value),
+        maximize=True,
+    )
     every = np.arange(n + m, dtype=np.int32)
     open_ = np.ones(m, dtype=bool)
     for _ in range(m):  # each round leaves one bound out at least
