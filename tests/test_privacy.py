@@ -372,7 +372,7 @@ def _read_together(con, queries, k, read, *, joint):
     from iop_metrics.disclosure.suppress import suppression_block
     from iop_metrics.report.data import assemble
 
-    xs, models, alone = read
+    xs, models, alone, compared = read
     plan = linked.plan(models, k=k, alone=alone) if joint else {s: {} for s in models}
     sources, truth = [], {}
     for s in queries:
@@ -389,7 +389,7 @@ def _read_together(con, queries, k, read, *, joint):
         if parts and sum(truth[p] for p in parts) == v and (v or any(truth[p] for p in parts)):
             extra.append(ids.Sum(f"all:{c}", parts))
     if "sites" in models:
-        source, more = _page_source(con, queries["all"], k, plan["sites"], models)
+        source, more = _page_source(con, queries["all"], k, plan["sites"], models, compared)
         sources.append(source)
         extra += more
     return audit_many(sources, k, extra=tuple(extra)).small(k, truth), plan
@@ -397,24 +397,29 @@ def _read_together(con, queries, k, read, *, joint):
 
 def _read_models(con, queries, k, *, page):
     """Each scope's exact figures, the models of the run's plan (with the sites page's when
-    ``page``) and what each report hides alone, as the run's model jobs read them."""
+    ``page``), what each report hides alone, and the page's comparisons (``None`` without
+    ``page``), as the run's model jobs read them: computed once, for every reading."""
+    from iop_metrics.compute.comparison import page_comparisons
     from iop_metrics.disclosure import linked
     from iop_metrics.disclosure.model import protect
     from iop_metrics.report.figures import exact
 
     xs = {s: exact(con, q) for s, q in queries.items()}
     models = {s: x.cells() for s, x in xs.items()}
-    if page:
-        models["sites"] = linked.sites_cells(con, queries["all"])
+    compared = None
+    if page:  # the page's comparisons computed once, as a run's model job does
+        compared = page_comparisons(con, queries["all"])
+        models["sites"] = linked.sites_cells(con, queries["all"], compared)
     alone = {s: protect(models[s], k) for s in queries}
-    return xs, models, alone
+    return xs, models, alone, compared
 
 
-def _page_source(con, q, k, share, models):
+def _page_source(con, q, k, share, models, compared):
     """The external sites page as its reader has it (each site's n and observed per window
     and the program's for the 12 months; a hidden one missing, "<K" labelled) and what the
     reader knows of them: n = observed + the rest, the sites adding up to the program, each
-    count tied to the reports' where the definitions coincide (``disclosure.linked.LINKS``)."""
+    count tied to the reports' where the definitions coincide (``disclosure.linked.LINKS``).
+    ``compared``: the page's comparisons (``_read_models``), handed over as a run hands them."""
     from registry_auditor import Source
 
     from iop_metrics.disclosure import linked
@@ -422,7 +427,7 @@ def _page_source(con, q, k, share, models):
 
     doc, labels, more = {}, {}, []
     for meas in sites.MEASURES:
-        sec = sites.measure_section(con, q, meas, k, share)
+        sec = sites.measure_section(con, q, meas, k, share, given=compared[meas.key])
         for window, rows in (("12m", sec["rows"]), ("period", sec["month_rows"])):
             network = [{"site": "all", **sec["network"]}] if window == "12m" else []
             for r in [*rows, *network]:
