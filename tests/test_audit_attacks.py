@@ -36,11 +36,13 @@ def test_one_runs_external_outputs_read_together_give_no_small_count_away(tmp_pa
 
 def _july_outputs(db, folder) -> None:
     """The external outputs of the sample's July 2026 run, as a run plans them (each scope's
-    figures and model, what each hides alone, the joint plan with the sites page's model):
+    figures and model, what each hides alone, the joint plan with the sites page's model, the
+    page's comparisons computed once for its model and the page, as a run's model job does):
     the three reports (metrics.json and HTML, rendered on this process's warm kernel) and
     the external sites page, into ``folder``."""
     import duckdb
 
+    from iop_metrics.compute.comparison import page_comparisons
     from iop_metrics.compute.query import Query, Scope
     from iop_metrics.disclosure import linked
     from iop_metrics.disclosure.model import protect
@@ -49,7 +51,7 @@ def _july_outputs(db, folder) -> None:
     from iop_metrics.report.build import render
     from iop_metrics.report.figures import exact, save_exact
     from iop_metrics.report.request import Request
-    from iop_metrics.report.sites import write_sites_page
+    from iop_metrics.report.sites import save_comparisons, write_sites_page
 
     p = month(2026, 7)
     scopes = {"all": None, "main": "main", "north": "north"}
@@ -59,7 +61,8 @@ def _july_outputs(db, folder) -> None:
         xs = {s: exact(con, q) for s, q in queries.items()}
         models = {s: x.cells() for s, x in xs.items()}
         alone = {s: protect(models[s], K, forced=internal_only(xs[s].doc)) for s in queries}
-        models["sites"] = linked.sites_cells(con, queries["all"])
+        compared = page_comparisons(con, queries["all"])  # once, for the model and the page
+        models["sites"] = linked.sites_cells(con, queries["all"], compared)
     finally:
         con.close()
     plan = linked.plan(models, k=K, alone=alone)
@@ -68,9 +71,10 @@ def _july_outputs(db, folder) -> None:
         req = Request(p, scope=q.scope, suppress=K, hide=plan[s], exact=str(folder / f"{s}.pkl"),
                       db_path=str(db), formats=("html",))  # fmt: skip
         render(req, dest=folder / p.label / s / "external", warm=True)
+    save_comparisons(compared, queries["all"], folder / "sites.pkl")
     page = folder / p.label / "sites-external.html"
     write_sites_page(db, p, page, sites=("main", "north"), levels=("2.1",), suppress=K,
-                     hide=plan["sites"])  # fmt: skip
+                     hide=plan["sites"], comparisons=folder / "sites.pkl")  # fmt: skip
 
 
 @pytest.mark.slow
