@@ -45,6 +45,37 @@ def sample_docs(sample_db):
         con.close()
 
 
+# The tests of the sample's October reports (2.1, the program and each site) read the same
+# ``gather`` of each scope: on one worker, each computed once for them all (``october``).
+OCTOBER = pytest.mark.xdist_group("privacy-october")
+
+
+@pytest.fixture(scope="module")
+def october(sample_db):
+    """``gather`` of the sample's October 2026 (levels 2.1) for a site (``None``: the program)
+    and a K, computed once per worker and read by every test that asks: each gets its own
+    deep copy, so what one test does to it reaches no other."""
+    import copy
+
+    import duckdb
+
+    from iop_metrics.report.data import gather
+
+    got: dict = {}
+
+    def read(site, suppress=K):
+        if (site, suppress) not in got:
+            con = duckdb.connect(str(sample_db), read_only=True)
+            try:
+                q = Query.of(month(2026, 10), scope=Scope(("2.1",), site))
+                got[site, suppress] = gather(con, q, suppress=suppress)
+            finally:
+                con.close()
+        return copy.deepcopy(got[site, suppress])
+
+    return read
+
+
 def _counts(doc):
     skip = {i.rate for i in ids.identities(doc) if isinstance(i, ids.Rate)}
     skip |= {i.key for i in ids.identities(doc) if isinstance(i, ids.Estimate)}
@@ -269,20 +300,14 @@ def test_random_small_programs_leak_nothing(tmp_path_factory, clients, sites, se
             assert not leaks, (period.label, site, levels, k, leaks)
 
 
-def test_the_issue_tiles_read_suppressed_not_small(sample_db):
+@OCTOBER
+def test_the_issue_tiles_read_suppressed_not_small(october):
     """North, 2026-10, K=11: a census count hidden only to protect others (the 12 admissions
     or the 18 at the end) reads "suppressed" on its tile and in the sentence, never "<11";
     the 8 discharges, hidden because small, read "<11"."""
-    import duckdb
-
     from iop_metrics.report import pages, sections
-    from iop_metrics.report.data import gather
 
-    con = duckdb.connect(str(sample_db), read_only=True)
-    try:
-        d = gather(con, Query.of(month(2026, 10), scope=Scope(("2.1",), "north")), suppress=K)
-    finally:
-        con.close()
+    d = october("north")
     tiles = {t["label"]: t["value"] for t in sections.tile_data(d)}
     page = pages.census_and_flow(d)
     want = {"<11": "&lt;11", "suppressed": "suppressed"}
@@ -304,15 +329,13 @@ def test_the_issue_tiles_read_suppressed_not_small(sample_db):
     assert seen == {"<11", "suppressed"}, seen
 
 
-def _audit_report(con, q, k):
-    """The external report for ``q`` (its document and every frame it publishes) against
-    the auditor: the hidden counts it works out, with the exact figures to judge guesses."""
+def _audit_report(con, q, k, exact, d):
+    """The external report for ``q`` (its document and every frame it publishes, ``d``: its
+    ``gather`` under ``k``) against the auditor: the hidden counts it works out, with the exact
+    figures (``exact``: its ``gather`` unsuppressed) to judge guesses."""
     from iop_metrics.disclosure import published as pub
     from iop_metrics.disclosure.suppress import suppression_block
-    from iop_metrics.report.data import gather
 
-    exact = gather(con, q, suppress=0)
-    d = gather(con, q, suppress=k)
     ext = {**d.shown, "suppression": suppression_block(d.k, d.reasons, d.behind)}
     labels = {c: why for c, why in d.reasons.items() if "[" in c}
     found = audit(ext, tables=d.published(), context=d.context(), labels=labels)
@@ -322,15 +345,19 @@ def _audit_report(con, q, k):
     return found.small(k, truth), d
 
 
+@OCTOBER
 @pytest.mark.parametrize("site", SITES)
-def test_the_report_with_its_tables_and_trends_leaks_nothing_on_the_sample(sample_db, site):
+def test_the_report_with_its_tables_and_trends_leaks_nothing_on_the_sample(
+    sample_db, october, site
+):
     """Document, monthly trends, breakdowns, flows, bins and bands as one model: the
     auditor, with every published frame's identities, works out no count of 1 to 10."""
     import duckdb
 
     con = duckdb.connect(str(sample_db), read_only=True)
     try:
-        leaks, d = _audit_report(con, Query.of(month(2026, 10), scope=Scope(("2.1",), site)), K)
+        q = Query.of(month(2026, 10), scope=Scope(("2.1",), site))
+        leaks, d = _audit_report(con, q, K, october(site, 0), october(site))
     finally:
         con.close()
     assert not leaks, leaks
@@ -350,8 +377,11 @@ def test_a_small_total_over_small_parts_in_the_report_leaks_nothing(tmp_path):
         start=dt.date(2025, 10, 1),
         end=dt.date(2026, 10, 31),
     )
+    from iop_metrics.report.data import gather
+
     con = load_memory(tmp_path)
-    leaks, d = _audit_report(con, Query.of(month(2026, 10), scope=Scope(None, "main")), 5)
+    q = Query.of(month(2026, 10), scope=Scope(None, "main"))
+    leaks, d = _audit_report(con, q, 5, gather(con, q), gather(con, q, suppress=5))
     assert not leaks, leaks
     bins = [c for c in d.reasons if c.startswith("los[") and c.endswith("].n")]
     assert len(bins) == 4, bins  # the case is the one the hunt found
@@ -599,7 +629,10 @@ def _each_point_stands_for_k_or_is_not_pinned(curve, points: list[int]) -> None:
             assert n == 0 or n >= K, (a, b, n)
 
 
-def test_the_programs_retention_estimates_are_shown_when_their_disengagements_allow(sample_db):
+@OCTOBER
+def test_the_programs_retention_estimates_are_shown_when_their_disengagements_allow(
+    sample_db, october
+):
     """The sample program's cohort of 252 has 71 disengagements before day 30, 9 more by day
     60 and 2 more by day 90 (132 and 121 at risk): 30 stands for K or more and is shown; 60
     and 90 stand for fewer than K since the point before, but printed to the whole percent
@@ -608,15 +641,12 @@ def test_the_programs_retention_estimates_are_shown_when_their_disengagements_al
     disengagements since the one before it."""
     import duckdb
 
-    from iop_metrics.report.data import gather
-
     con = duckdb.connect(str(sample_db), read_only=True)
     try:
-        q = Query.of(month(2026, 10), scope=Scope(("2.1",), None))
-        d = gather(con, q, suppress=K)
-        full = retention_curve(con, q)
+        full = retention_curve(con, Query.of(month(2026, 10), scope=Scope(("2.1",), None)))
     finally:
         con.close()
+    d = october(None)
     r = d.shown["retention"]
     assert r["cohort_admissions"] == 252
     assert (r["day_30"], r["day_60"], r["day_90"]) == (0.71, 0.66, 0.65)
@@ -627,23 +657,17 @@ def test_the_programs_retention_estimates_are_shown_when_their_disengagements_al
     _each_point_stands_for_k_or_is_not_pinned(full, d.curve["day"].tolist())
 
 
-def test_a_hidden_90_day_estimate_is_hidden_in_its_trend_and_sparkline(sample_db):
+@OCTOBER
+def test_a_hidden_90_day_estimate_is_hidden_in_its_trend_and_sparkline(october):
     """Main's 90-day estimate for October 2026 is hidden (fewer than K disengagements since
     day 30): the monthly trend's October point is the same estimate, so it is hidden there
     too (named in ``suppression.hidden``) and the tile's sparkline stops at September: 11
     points, none in the last month's slot."""
     import re
 
-    import duckdb
-
-    from iop_metrics.report.data import gather
     from iop_metrics.report.sections import tile_data
 
-    con = duckdb.connect(str(sample_db), read_only=True)
-    try:
-        d = gather(con, Query.of(month(2026, 10), scope=Scope(("2.1",), "main")), suppress=K)
-    finally:
-        con.close()
+    d = october("main")
     assert d.shown["retention"]["day_90"] is None
     assert d.monthly["day_90"].iloc[:-1].notna().all()
     assert d.monthly["day_90"].isna().iloc[-1]
@@ -656,23 +680,18 @@ def test_a_hidden_90_day_estimate_is_hidden_in_its_trend_and_sparkline(sample_db
     assert len(xs) == 11 and max(xs) < 120, xs
 
 
+@OCTOBER
 @pytest.mark.parametrize("site", SITES)
-def test_no_hidden_count_follows_from_the_shown_and_tiles_match_trends(sample_db, site):
+def test_no_hidden_count_follows_from_the_shown_and_tiles_match_trends(october, site):
     """A count hidden only to protect others is hidden for nothing when the shown figures
     give it: none is (the auditor recovers no hidden count at all), and so a figure of the
     document and its month in the trends are hidden alike (a tile's rate never reads
     "suppressed" beside the chart's point for the same month)."""
-    import duckdb
     from registry_auditor import audit
 
     from iop_metrics.disclosure.suppress import suppression_block
-    from iop_metrics.report.data import gather
 
-    con = duckdb.connect(str(sample_db), read_only=True)
-    try:
-        d = gather(con, Query.of(month(2026, 10), scope=Scope(("2.1",), site)), suppress=K)
-    finally:
-        con.close()
+    d = october(site)
     ext = {**d.shown, "suppression": suppression_block(d.k, d.reasons, d.behind)}
     labels = {c: why for c, why in d.reasons.items() if "[" in c}
     found = audit(ext, tables=d.published(), context=d.context(), labels=labels)
