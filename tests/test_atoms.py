@@ -760,6 +760,84 @@ def test_a_teds_files_rows_read_are_not_the_rows_it_wrote():
     assert into[c + "import_read"] == {"q:noms|read*4"}
 
 
+def checks_dataset() -> dict[str, list[dict]]:
+    """May 2026 as of its end, for the data-quality checks: E1 (admitted in March), E5
+    (admitted in April, last seen May 1st, outside the 30 days May 2-31) and E7 (admitted May
+    1st, 30 days before the 31st, never seen) are open without a session in 30 days; E2
+    (admitted in April) and E3 (admitted May 10th, not 30 days ago) are seen on Memorial Day
+    (Monday May 25th, a closed day: E2 attended, E3 no-show), E2 again on Tuesday the 26th;
+    E4 was discharged on May 15th; E6 (admitted May 2nd) was never seen; E8 (admitted in April)
+    was seen on May 2nd, the first of the 30 days."""
+    from helpers import client, episode, session
+
+    return {
+        "clients": [client(f"C{i}") for i in range(1, 9)],
+        "episodes": [
+            episode("E1", "C1", "2.1", "2026-03-01"),
+            episode("E2", "C2", "2.1", "2026-04-01"),
+            episode("E3", "C3", "2.1", "2026-05-10"),
+            episode("E4", "C4", "2.1", "2026-03-01", "2026-05-15"),
+            episode("E5", "C5", "2.1", "2026-04-01"),
+            episode("E6", "C6", "2.1", "2026-05-02"),
+            episode("E7", "C7", "2.1", "2026-05-01"),
+            episode("E8", "C8", "2.1", "2026-04-01"),
+        ],
+        "sessions": [
+            session("E5", "2026-05-01"),
+            session("E2", "2026-05-25"),
+            session("E3", "2026-05-25", status="no_show"),
+            session("E2", "2026-05-26"),
+            session("E8", "2026-05-02"),
+        ],
+    }
+
+
+def test_the_data_quality_checks_are_episodes_and_sessions(tmp_path):
+    """``checks_dataset``: open without a session in 30 days = 3 (E1, E5, E7, keyed as the
+    census keys them: E1 and E5 were active at May's start and end, E7 at its end), sessions
+    on closed days = 2 (the two Memorial Day sessions, each its group of alike sessions). So
+    the first check is among the active at the end (3 of 7) and the second among the period's
+    Monday sessions (2 of 2) and its scheduled (2 of 5), as the atoms' weights say."""
+    import duckdb
+    from helpers import write_dataset
+
+    from iop_metrics.compute.query import Query
+    from iop_metrics.disclosure.atoms import atoms
+    from iop_metrics.disclosure.model import with_atoms
+    from iop_metrics.disclosure.published import CHECKS
+    from iop_metrics.ingest.load import load
+    from iop_metrics.periods import month
+    from iop_metrics.report.figures import exact
+
+    db = tmp_path / "iop.duckdb"
+    load(write_dataset(tmp_path / "d", checks_dataset()), db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        x = exact(con, Query.of(month(2026, 5)))
+    with_atoms(x.cells())  # raises on a count that is not the weight of its records
+    assert (x.quality["open_without_session_30d"], x.quality["sessions_on_closed_days"]) == (3, 2)
+    m = x.members
+    stale, closed = (f"quality[checks>{c}>].n" for c in CHECKS)
+    assert {stale, closed} <= set(x.cells().members)  # in the model, not only read
+    assert m[stale] == ("e:E1", "e:E5", "e:E7")
+    assert m[closed] == (
+        "s:main|2026-05|1|1|Monday|group|attended|closed*1",
+        "s:main|2026-05|1|1|Monday|group|no_show|closed*1",
+    )
+    end, start = "census.active_at_end", "census.active_at_start"
+    assert atoms({c: m[c] for c in (stale, end, start)}) == [
+        ((end,), 2),  # E3, E6
+        ((end, start), 2),  # E2, E8
+        ((end, start, stale), 2),  # E1, E5
+        ((end, stale), 1),  # E7
+        ((start,), 1),  # E4
+    ]
+    monday, scheduled = "weekday[Monday].scheduled", "attendance.scheduled"
+    assert atoms({c: m[c] for c in (closed, monday, scheduled)}) == [
+        ((scheduled,), 3),  # May 1st, 2nd and 26th
+        ((scheduled, closed, monday), 2),
+    ]
+
+
 def test_a_client_served_is_its_first_episode_active_in_the_period(tmp_path):
     """May 2026 (every level), six clients at two sites: C1 was in care at the start (E2,
     discharged on May's first day) and came back (E1, admitted on the 10th); C2 was admitted

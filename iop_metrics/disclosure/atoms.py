@@ -17,8 +17,9 @@ no record key is written anywhere.
 ``c:<episode_id>``; ``instrument_cells.sql``: a course on one instrument ``i:<code>|<id>``;
 ``cadence_cells.sql``: episodes; ``client_cells.sql``: a client served, keyed as its first
 episode active in the period; ``recovery_members``: recovery ``n:``, follow-up windows ``f:``,
-the load's and the EHR import's rows ``q:``); every other count keeps the identities
-``relations.py`` and ``published.py`` declare.
+the load's and the EHR import's rows ``q:``; the data-quality checks: episodes,
+``episode_cells.sql``, and sessions, ``session_cells.sql``); every other count keeps the
+identities ``relations.py`` and ``published.py`` declare.
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ COVERED = tuple(
         r"quality\[loaded>[^>\]]+>\]\.(rows_read|rows_loaded)",
         r"quality\[rejected>.+\]\.n",
         r"quality\[imported>[^>\]]+>\]\.(import_read|skipped|collapsed|written)",
+        # the data-quality checks: episodes (``episode_cells.sql``), sessions (``session_cells``)
+        r"quality\[checks>(open_without_session_30d|sessions_on_closed_days)>\]\.n",
     )
 )
 
@@ -184,12 +187,15 @@ def _grouped(
     over the months of the trends, the period and the 12 months ending with it, so that one
     run's scopes make the same groups."""
     from ..compute.query import Query
-    from ..periods import Period
+    from ..periods import Period, us_federal_holidays
 
     first = min(months[0].start, q.period.start, q.period.end - dt.timedelta(days=364))
     span = Query(Period("span", first, q.period.end, "span"), q.as_of, q.scope, q.window_days)
     table = _values(((p.label, p.start, p.end) for p in months), "label, month_start, month_end")
-    rows = _rows(con, name, span, {"months": table}, period_start=q.period.start)
+    closed = us_federal_holidays(first, q.period.end)  # as report.figures' data quality
+    rows = _rows(
+        con, name, span, {"months": table}, period_start=q.period.start, closed_days=closed
+    )
     _group(rows, into, kind="")
 
 
