@@ -838,6 +838,21 @@ def test_the_data_quality_checks_are_episodes_and_sessions(tmp_path):
     ]
 
 
+def test_the_samples_checks_are_no_records_and_no_import(october):
+    """The sample's October (north, main): no open episode without a session in 30 days and no
+    session on a closed day (the generator schedules none), so both checks are 0 with no
+    record, in the model all the same; the sample is loaded from its folder, so it has no import
+    counts (the example export through its mapping: test_import)."""
+    from iop_metrics.disclosure.published import CHECKS
+
+    for x in october[:2]:
+        model = x.cells().members
+        for c in CHECKS:
+            assert x.quality[c] == 0 and model[f"quality[checks>{c}>].n"] == ()
+        assert x.quality["imported"] is None
+        assert not [c for c in model if c.startswith("quality[imported")]
+
+
 def test_a_client_served_is_its_first_episode_active_in_the_period(tmp_path):
     """May 2026 (every level), six clients at two sites: C1 was in care at the start (E2,
     discharged on May's first day) and came back (E1, admitted on the 10th); C2 was admitted

@@ -4,10 +4,10 @@
 -- month of `months` (label; '' outside them), whether dated in the period [$period_start,
 -- $end] and in the 12 months ending with it (the sites page's window), weekday
 -- (as attendance.sql), service type, status and whether dated on a day the program is normally
--- closed (quality.sql: $closed_days, the federal holidays of [$start, $end]). `record` names
--- the group by those values (`|closed` at the end for a closed day) and its n (`key*n`), so the
--- same sessions make the same record in every scope of one run (a site's report, the
--- program's, the sites page). No session id leaves the query.
+-- closed (quality.sql: in $closed_days, the federal holidays of the years around them).
+-- `record` names the group by those values (`|closed` at the end for a closed day) and its n
+-- (`key*n`), so the same sessions make the same record in every scope of one run (a site's
+-- report, the program's, the sites page). No session id leaves the query.
 -- reads: months=?
 with episodes as (
     select * from scoped_episodes($as_of, $levels, $site, $track)
