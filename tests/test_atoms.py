@@ -567,21 +567,12 @@ def test_every_recovery_count_of_the_sample_is_its_records(october):
     assert p["response_3m.12m[north].observed"] == m["follow_up.3m.reached"]
 
 
-def test_the_loads_rows_are_their_records(tmp_path):
-    """A load with rows set aside (quarantine): sessions read 5, loaded 2, set aside lines 4
-    (a bad status), 5 (a bad date and a bad status) and 6 (bad minutes). Rows read are the
-    loaded rows (one record of 2) and the three lines; each reason counts its lines, so the
-    status's 2 and the date's 1 share line 5 and add up to more than the set aside."""
-    import duckdb
-    from helpers import client, episode, session, write_dataset
+def _set_aside() -> dict[str, list[dict]]:
+    """Clients 2, episodes 3, sessions 5 of which lines 4 (a bad status), 5 (a bad date and a
+    bad status) and 6 (bad minutes) are set aside by a load with quarantine."""
+    from helpers import client, episode, session
 
-    from iop_metrics.compute.query import Query
-    from iop_metrics.disclosure.model import with_atoms
-    from iop_metrics.ingest.load import load
-    from iop_metrics.periods import month
-    from iop_metrics.report.figures import exact
-
-    tables = {
+    return {
         "clients": [client("C1"), client("C2")],
         "episodes": [
             episode("E1", "C1", "2.1", "2026-04-01", "2026-05-01"),
@@ -596,8 +587,24 @@ def test_the_loads_rows_are_their_records(tmp_path):
             session("E3", "2026-05-07", minutes="lots"),
         ],
     }
+
+
+def test_the_loads_rows_are_their_records(tmp_path):
+    """A load with rows set aside (quarantine): sessions read 5, loaded 2, set aside lines 4
+    (a bad status), 5 (a bad date and a bad status) and 6 (bad minutes). Rows read are the
+    loaded rows (one record of 2) and the three lines; each reason counts its lines, so the
+    status's 2 and the date's 1 share line 5 and add up to more than the set aside."""
+    import duckdb
+    from helpers import write_dataset
+
+    from iop_metrics.compute.query import Query
+    from iop_metrics.disclosure.model import with_atoms
+    from iop_metrics.ingest.load import load
+    from iop_metrics.periods import month
+    from iop_metrics.report.figures import exact
+
     db = tmp_path / "iop.duckdb"
-    load(write_dataset(tmp_path / "d", tables), db, quarantine=True)
+    load(write_dataset(tmp_path / "d", _set_aside()), db, quarantine=True)
     with duckdb.connect(str(db), read_only=True) as con:
         x = exact(con, Query.of(month(2026, 5)))
     with_atoms(x.cells())  # raises on a count that is not the weight of its records
@@ -613,6 +620,237 @@ def test_the_loads_rows_are_their_records(tmp_path):
     assert m["quality[rejected>sessions>is not a date (YYYY-MM-DD)].n"] == ("q:sessions|5",)
     assert m["quality[rejected>sessions>is not a whole number].n"] == ("q:sessions|6",)
     assert m["quality[loaded>clients>].rows_read"] == ("q:clients|loaded*2",)
+
+
+def _import(name: str, read: int, written: int, collapsed: int = 0, **skipped: dict) -> dict:
+    """One table of an import report as ``importer._table`` writes it (the counts only)."""
+    return {name: {"files": [f"{name}.csv"], "rows_read": read, "rows_skipped": skipped,
+                   "rows_collapsed": collapsed, "rows_written": written, "codes": {}}}  # fmt: skip
+
+
+def test_the_imports_rows_are_the_loads_rows_and_records_of_its_own(tmp_path):
+    """An import's report, loaded with the folder it wrote (``_set_aside``): clients read 7,
+    written 2 (the load read them), collapsed 1 (an identical row), kept out 4 = 7 - 1 - 2,
+    skipped 5 by the keep rules (status 4, program 1: one row failed both, so 5 skips of 4
+    rows); sessions read 5, written 5 (the load's 2 loaded and lines 4, 5, 6 set aside),
+    skipped 0; episodes read 3, written 3. Rows read = skipped + collapsed + written holds for
+    sessions and episodes and not for clients, and written = the load's rows read for all
+    three: the atoms say which, nobody declares it."""
+    import json
+
+    import duckdb
+    from helpers import write_dataset
+
+    from iop_metrics.compute.query import Query
+    from iop_metrics.disclosure.atoms import atoms
+    from iop_metrics.disclosure.model import with_atoms
+    from iop_metrics.ingest.load import load
+    from iop_metrics.periods import month
+    from iop_metrics.report.figures import exact
+
+    report = {
+        "mapping": {"file": "m.toml", "sha256": "0" * 64},
+        "tables": {
+            **_import("clients", 7, 2, 1, status={"test": 3, "": 1}, program={"X": 1}),
+            **_import("episodes", 3, 3),
+            **_import("sessions", 5, 5),
+        },
+    }
+    db = tmp_path / "iop.duckdb"
+    folder = write_dataset(tmp_path / "d", _set_aside())
+    load(folder, db, quarantine=True, imported=("0" * 64, json.dumps(report)))
+    with duckdb.connect(str(db), read_only=True) as con:
+        x = exact(con, Query.of(month(2026, 5)))
+    cells = with_atoms(x.cells())  # raises on a count that is not the weight of its records
+    m = x.members
+    c = "quality[imported>clients>]."
+    assert m[c + "written"] == m["quality[loaded>clients>].rows_read"] == ("q:clients|loaded*2",)
+    assert m[c + "import_read"] == (
+        "q:clients|collapsed*1", "q:clients|kept out*4", "q:clients|loaded*2"
+    )  # fmt: skip
+    assert m[c + "collapsed"] == ("q:clients|collapsed*1",)
+    assert m[c + "skipped"] == ("q:clients|kept out*4", "q:clients|skipped again*1")
+    s = "quality[imported>sessions>]."
+    assert m[s + "written"] == (
+        "q:sessions|4",
+        "q:sessions|5",
+        "q:sessions|6",
+        "q:sessions|loaded*2",
+    )
+    assert m[s + "import_read"] == m[s + "written"]
+    assert s + "skipped" not in m and s + "collapsed" not in m  # no record: 0
+    q = {k: v for k, v in m.items() if k.startswith(("quality[imported>clients", c[:-1]))}
+    q |= {k: v for k, v in m.items() if k.startswith("quality[loaded>clients")}
+    load = ("quality[loaded>clients>].rows_loaded", "quality[loaded>clients>].rows_read")
+    assert atoms(q) == [
+        ((c + "collapsed", c + "import_read"), 1),
+        ((c + "import_read", c + "skipped"), 4),
+        ((c + "import_read", c + "written", *load), 2),
+        ((c + "skipped",), 1),
+    ]
+    e = "quality[imported>episodes>]."
+    parts = ("skipped", "collapsed", "written")
+    for t, holds in (("clients", False), ("episodes", True), ("sessions", True)):
+        i = f"quality[imported>{t}>]."  # read = skipped + collapsed + written, found or not
+        assert _follows(cells.exact, {i + "import_read": -1, **{i + p: 1 for p in parts}}) is holds
+        assert _follows(cells.exact, {f"quality[loaded>{t}>].rows_read": -1, i + "written": 1})
+    assert _follows(cells.exact, {e + "import_read": -1, e + "written": 1})
+    assert not _follows(cells.exact, {c + "import_read": -1, c + "written": 1})
+
+
+def _follows(equations, eq: dict[str, int]) -> bool:
+    """True when ``eq`` (cell -> coefficient, = 0) is a combination of ``equations`` over
+    the cells (an equation whose cells are all 0 in a layout counts as none)."""
+    import numpy as np
+
+    names = sorted({c for e in (*equations, eq) for c in e})
+    rows = np.array([[e.get(c, 0) for c in names] for e in equations], dtype=float)
+    both = np.vstack([rows, [eq.get(c, 0) for c in names]])
+    return bool(np.linalg.matrix_rank(rows) == np.linalg.matrix_rank(both))
+
+
+def test_a_hand_made_import_report_that_does_not_add_up_is_never_published(tmp_path):
+    """Skipped 1 of clients read 5, written 3, collapsed 0: 2 rows kept out by one skip cannot
+    be, so the records do not make the published counts and nothing is published."""
+    import json
+
+    import duckdb
+    from helpers import client, write_dataset
+
+    from iop_metrics.compute.query import Query
+    from iop_metrics.disclosure.model import with_atoms
+    from iop_metrics.ingest.load import load
+    from iop_metrics.periods import month
+    from iop_metrics.report.figures import exact
+
+    tables = {"clients": [client("C1"), client("C2"), client("C3")], "episodes": [], "sessions": []}
+    clients = _import("clients", 5, 3, status={"x": 1})
+    report = {"mapping": {"file": "m", "sha256": "0"}, "tables": clients}
+    db = tmp_path / "iop.duckdb"
+    load(write_dataset(tmp_path / "d", tables), db, imported=("0", json.dumps(report)))
+    with duckdb.connect(str(db), read_only=True) as con:
+        x = exact(con, Query.of(month(2026, 5)))
+    with pytest.raises(ValueError, match=r"quality\[imported>clients>\]\.skipped = 1, 2 records"):
+        with_atoms(x.cells())
+
+
+def test_a_teds_files_rows_read_are_not_the_rows_it_wrote():
+    """A TEDS file writes an admission and a discharge row from one row read: noms read 4,
+    skipped 1 (one row kept out), written 5 (3 admissions, 2 discharges), which the load read
+    (its records ``q:noms|loaded*5``): read and skipped are records of their own, tied to no
+    written row; when the load read another number of rows (6), the written are one record
+    of their own too."""
+    from iop_metrics.disclosure.atoms import import_members
+
+    t = _import("noms", 4, 5, status={"x": 1})
+    t["noms"]["layout"] = "teds"
+    into = {"quality[loaded>noms>].rows_read": {"q:noms|loaded*5"}}
+    import_members({"tables": t}, into)
+    c = "quality[imported>noms>]."
+    assert into == {
+        "quality[loaded>noms>].rows_read": {"q:noms|loaded*5"},
+        c + "written": {"q:noms|loaded*5"},
+        c + "import_read": {"q:noms|read*4"},
+        c + "skipped": {"q:noms|skipped*1"},
+    }
+    into = {"quality[loaded>noms>].rows_read": {"q:noms|loaded*6"}}
+    summed = {**t["noms"], "layout": None, "sources": [t["noms"]]}  # several sources
+    import_members({"tables": {"noms": summed}}, into)
+    assert into[c + "written"] == {"q:noms|written*5"}
+    assert into[c + "import_read"] == {"q:noms|read*4"}
+
+
+def checks_dataset() -> dict[str, list[dict]]:
+    """May 2026 as of its end, for the data-quality checks: E1 (admitted in March), E5
+    (admitted in April, last seen May 1st, outside the 30 days May 2-31) and E7 (admitted May
+    1st, 30 days before the 31st, never seen) are open without a session in 30 days; E2
+    (admitted in April) and E3 (admitted May 10th, not 30 days ago) are seen on Memorial Day
+    (Monday May 25th, a closed day: E2 attended, E3 no-show), E2 again on Tuesday the 26th;
+    E4 was discharged on May 15th; E6 (admitted May 2nd) was never seen; E8 (admitted in April)
+    was seen on May 2nd, the first of the 30 days."""
+    from helpers import client, episode, session
+
+    return {
+        "clients": [client(f"C{i}") for i in range(1, 9)],
+        "episodes": [
+            episode("E1", "C1", "2.1", "2026-03-01"),
+            episode("E2", "C2", "2.1", "2026-04-01"),
+            episode("E3", "C3", "2.1", "2026-05-10"),
+            episode("E4", "C4", "2.1", "2026-03-01", "2026-05-15"),
+            episode("E5", "C5", "2.1", "2026-04-01"),
+            episode("E6", "C6", "2.1", "2026-05-02"),
+            episode("E7", "C7", "2.1", "2026-05-01"),
+            episode("E8", "C8", "2.1", "2026-04-01"),
+        ],
+        "sessions": [
+            session("E5", "2026-05-01"),
+            session("E2", "2026-05-25"),
+            session("E3", "2026-05-25", status="no_show"),
+            session("E2", "2026-05-26"),
+            session("E8", "2026-05-02"),
+        ],
+    }
+
+
+def test_the_data_quality_checks_are_episodes_and_sessions(tmp_path):
+    """``checks_dataset``: open without a session in 30 days = 3 (E1, E5, E7, keyed as the
+    census keys them: E1 and E5 were active at May's start and end, E7 at its end), sessions
+    on closed days = 2 (the two Memorial Day sessions, each its group of alike sessions). So
+    the first check is among the active at the end (3 of 7) and the second among the period's
+    Monday sessions (2 of 2) and its scheduled (2 of 5), as the atoms' weights say."""
+    import duckdb
+    from helpers import write_dataset
+
+    from iop_metrics.compute.query import Query
+    from iop_metrics.disclosure.atoms import atoms
+    from iop_metrics.disclosure.model import with_atoms
+    from iop_metrics.disclosure.published import CHECKS
+    from iop_metrics.ingest.load import load
+    from iop_metrics.periods import month
+    from iop_metrics.report.figures import exact
+
+    db = tmp_path / "iop.duckdb"
+    load(write_dataset(tmp_path / "d", checks_dataset()), db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        x = exact(con, Query.of(month(2026, 5)))
+    with_atoms(x.cells())  # raises on a count that is not the weight of its records
+    assert (x.quality["open_without_session_30d"], x.quality["sessions_on_closed_days"]) == (3, 2)
+    m = x.members
+    stale, closed = (f"quality[checks>{c}>].n" for c in CHECKS)
+    assert {stale, closed} <= set(x.cells().members)  # in the model, not only read
+    assert m[stale] == ("e:E1", "e:E5", "e:E7")
+    assert m[closed] == (
+        "s:main|2026-05|1|1|Monday|group|attended|closed*1",
+        "s:main|2026-05|1|1|Monday|group|no_show|closed*1",
+    )
+    end, start = "census.active_at_end", "census.active_at_start"
+    assert atoms({c: m[c] for c in (stale, end, start)}) == [
+        ((end,), 2),  # E3, E6
+        ((end, start), 2),  # E2, E8
+        ((end, start, stale), 2),  # E1, E5
+        ((end, stale), 1),  # E7
+        ((start,), 1),  # E4
+    ]
+    monday, scheduled = "weekday[Monday].scheduled", "attendance.scheduled"
+    assert atoms({c: m[c] for c in (closed, monday, scheduled)}) == [
+        ((scheduled,), 3),  # May 1st, 2nd and 26th
+        ((scheduled, closed, monday), 2),
+    ]
+
+
+def test_the_samples_checks_are_no_records_and_no_import(october):
+    """The sample's October (north, main): no open episode without a session in 30 days and no
+    session on a closed day (the generator schedules none), so both checks are 0 with no
+    record, in the model all the same; the sample is loaded from its folder, so it has no import
+    counts (the example export through its mapping: test_import)."""
+    from iop_metrics.disclosure.published import CHECKS
+
+    for x in october[:2]:
+        model = x.cells().members
+        for c in CHECKS:
+            assert x.quality[c] == 0 and model[f"quality[checks>{c}>].n"] == ()
+        assert x.quality["imported"] is None
+        assert not [c for c in model if c.startswith("quality[imported")]
 
 
 def test_a_client_served_is_its_first_episode_active_in_the_period(tmp_path):

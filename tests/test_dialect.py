@@ -46,6 +46,7 @@ def test_every_membership_query_transpiles_to_self_contained_spark_sql():
     }
     extra = {"flow_table": "flow", "page_window": "period", "period_start": q.period.start}
     extra["period_end"] = q.period.end
+    extra["closed_days"] = [dt.date(2026, 9, 7)]  # a list (session_groups' closed days)
     folder = resources.files("iop_metrics.disclosure").joinpath("sql")
     names = sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql"))
     want = {"episode_cells", "session_cells", "outcome_cells", "site_course_outcomes"}

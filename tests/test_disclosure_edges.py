@@ -144,6 +144,13 @@ def _quality_page(october, lines, **quality):
 
     members = {c: r for c, r in october.members.items() if not c.startswith("quality[")}
     members |= _load_records(quality["loaded"], lines)
+    stale = quality.get("open_without_session_30d", 0)  # the first open episodes, or none
+    members |= {
+        "quality[checks>open_without_session_30d>].n": october.members["census.active_at_end"][
+            :stale
+        ],
+        "quality[checks>sessions_on_closed_days>].n": (),
+    }
     x = dataclasses.replace(october, quality={**october.quality, **quality}, members=members)
     out = []
     for k in (K, 0):

@@ -499,6 +499,38 @@ def test_the_reports_data_quality_section_summarizes_the_import(mapped, sample_d
         assert (row in cells) is expected
 
 
+def test_the_imports_counts_are_records_of_the_load_and_of_the_import(mapped):
+    """The example export through its mapping: every count of the import's table is the
+    weight of its records (nothing raises), the rows written are the load's (episodes 1,345
+    of 1,369 read, 24 kept out; clients 700 of 1,369, 669 identical rows collapsed), so read
+    = skipped + collapsed + written is found for both, as the model's atoms say."""
+    from iop_metrics.disclosure.atoms import atoms, weight
+    from iop_metrics.disclosure.model import with_atoms
+    from iop_metrics.report.figures import exact
+
+    db, _ = mapped
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        x = exact(con, Query.of(parse_period("2026-09", today=TODAY)))
+    finally:
+        con.close()
+    with_atoms(x.cells())  # raises on a count that is not the weight of its records
+    m = x.members
+    for t, read, skipped, collapsed, written in (
+        ("episodes", 1369, 24, 0, 1345),
+        ("clients", 1369, 0, 669, 700),
+    ):
+        c = f"quality[imported>{t}>]."
+        assert m[c + "written"] == m[f"quality[loaded>{t}>].rows_read"]
+        assert sum(map(weight, m[c + "written"])) == written
+        assert sum(map(weight, m[c + "import_read"])) == read
+        mine = {k: v for k, v in m.items() if k.startswith(c)}
+        parts = [(("skipped",), skipped), (("collapsed",), collapsed), (("written",), written)]
+        assert atoms(mine) == sorted(
+            (tuple(sorted((c + "import_read", c + p[0]))), n) for p, n in parts if n
+        ), t
+
+
 def test_a_latin1_export_is_refused_at_its_real_line_or_read_with_its_encoding(tmp_path, capsys):
     census = [r[:] for r in CENSUS]
     census[3][1] = "Fakename, Zoë"  # a dropped column; line 4 of the file

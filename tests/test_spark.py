@@ -18,6 +18,7 @@ from catalogue import QUERIES, extra_for
 
 from iop_metrics.compute import metrics as m
 from iop_metrics.compute.query import Query, Scope, latest_complete_month, records
+from iop_metrics.disclosure.published import CHECKS
 from iop_metrics.ingest.export import export, export_connection
 from iop_metrics.ingest.sample import example_connection
 from iop_metrics.periods import parse_period
@@ -276,22 +277,51 @@ def membership_calls(sample_db):
     from iop_metrics.report import figures
 
     calls: dict[str, list[tuple[Any, ...]]] = {}
+    con = duckdb.connect(str(sample_db), read_only=True)
+    with con:
+        for scope, s in MEMBERSHIP_SCOPES.items():  # as a report reads them
+            q = Query.of(MEMBERSHIP.period, scope=s)
+            calls[scope] = _spied(lambda q=q: figures._members(con, q))
+        windows = [(w, cmp.window_query(MEMBERSHIP, w)) for w in linked.WINDOWS]
+        calls["sites"] = _spied(lambda: atoms.site_members(con, MEMBERSHIP, windows))
+    return calls
+
+
+def _spied(run: Any) -> list[tuple[Any, ...]]:
+    """The membership queries ``run()`` makes (``atoms._rows``), as DuckDB runs them: (file,
+    query, CTEs given, parameters)."""
+    from iop_metrics.disclosure import atoms
+
+    calls: list[tuple[Any, ...]] = []
     real = atoms._rows
 
     def spy(con, name, q, given, **extra):
-        calls[scope].append((name, q, dict(given), extra))
+        calls.append((name, q, dict(given), extra))
         return real(con, name, q, given, **extra)
 
-    con = duckdb.connect(str(sample_db), read_only=True)
-    with con, pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp:
         mp.setattr(atoms, "_rows", spy)
-        for scope, s in MEMBERSHIP_SCOPES.items():
-            calls[scope] = []
-            figures._members(con, Query.of(MEMBERSHIP.period, scope=s))  # as a report reads them
-        scope, calls["sites"] = "sites", []
-        windows = [(w, cmp.window_query(MEMBERSHIP, w)) for w in linked.WINDOWS]
-        atoms.site_members(con, MEMBERSHIP, windows)
+        run()
     return calls
+
+
+def _same_records(con, engine, calls) -> tuple[dict[str, int], set[str]]:
+    """Each call's rows on Spark are DuckDB's (the same records in the same cells, keyed
+    alike; in any order, as ``atoms._group`` reads them): the rows per file, and the cells."""
+    from iop_metrics.disclosure import atoms
+
+    per_file: dict[str, int] = {}
+    cells: set[str] = set()
+    for name, q, given, extra in calls:
+        expected = sorted(atoms._rows(con, name, q, given, **extra), key=repr)
+        got = sorted(atoms._rows(engine, name, q, given, **extra), key=repr)
+        what = f"{name} {q.period.label} {q.scope} {sorted(extra)}"
+        assert_same_rows(
+            [dict(enumerate(r)) for r in expected], [dict(enumerate(r)) for r in got], what
+        )
+        per_file[name] = per_file.get(name, 0) + len(expected)
+        cells |= {str(r[1]) for r in expected}
+    return per_file, cells
 
 
 def test_membership_sql_covers_every_file(membership_calls):
@@ -320,19 +350,37 @@ def test_membership_sql_covers_every_file(membership_calls):
 def test_membership_records_match_duckdb(sample_spark, sample_con, membership_calls, scope):
     """Each membership query of a report gives on Spark the rows DuckDB gives (the same
     records in the same cells, keyed alike; in any order, as ``atoms._group`` reads them)."""
-    from iop_metrics.disclosure import atoms
-
-    per_file: dict[str, int] = {}
-    for name, q, given, extra in membership_calls[scope]:
-        expected = sorted(atoms._rows(sample_con, name, q, given, **extra), key=repr)
-        got = sorted(atoms._rows(sample_spark, name, q, given, **extra), key=repr)
-        what = f"{name} {q.period.label} {q.scope} {sorted(extra)}"
-        assert_same_rows(
-            [dict(enumerate(r)) for r in expected], [dict(enumerate(r)) for r in got], what
-        )
-        per_file[name] = per_file.get(name, 0) + len(expected)
+    per_file, _ = _same_records(sample_con, sample_spark, membership_calls[scope])
     assert sum(per_file.values()) > 1000
     assert [f for f, n in per_file.items() if n == 0] == []
+
+
+def test_the_data_quality_checks_records_match_duckdb(spark_session, tmp_path):
+    """On ``test_atoms.checks_dataset`` (open episodes without a session in 30 days, sessions
+    on Memorial Day), loaded and exported: every membership query of May 2026's report gives
+    on Spark the rows DuckDB gives, the checks' records among them (the sample has none)."""
+    import duckdb
+    from helpers import write_dataset
+    from test_atoms import checks_dataset
+
+    from iop_metrics.compute.spark import SparkEngine
+    from iop_metrics.ingest.load import load
+    from iop_metrics.periods import month
+    from iop_metrics.report import figures
+
+    db = tmp_path / "iop.duckdb"
+    load(write_dataset(tmp_path / "d", checks_dataset()), db)
+    export(db, tmp_path / "parquet")
+    engine = SparkEngine(spark_session, str(tmp_path / "parquet"))
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        calls = _spied(lambda: figures._members(con, Query.of(month(2026, 5))))
+        per_file, cells = _same_records(con, engine, calls)
+    finally:
+        con.close()
+        engine.close()
+    assert per_file["episode_cells"] > 0 and per_file["session_cells"] > 0
+    assert {f"quality[checks>{c}>].n" for c in CHECKS} <= cells
 
 
 def test_sites_page_cells_and_records_match_duckdb(sample_spark, sample_con, membership_calls):

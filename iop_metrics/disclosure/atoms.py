@@ -17,13 +17,15 @@ no record key is written anywhere.
 ``c:<episode_id>``; ``instrument_cells.sql``: a course on one instrument ``i:<code>|<id>``;
 ``cadence_cells.sql``: episodes; ``client_cells.sql``: a client served, keyed as its first
 episode active in the period; ``recovery_members``: recovery ``n:``, follow-up windows ``f:``,
-the load's rows ``q:``); every other count keeps the identities ``relations.py`` and
-``published.py`` declare.
+the load's and the EHR import's rows ``q:``; the data-quality checks: episodes,
+``episode_cells.sql``, and sessions, ``session_cells.sql``); every other count keeps the
+identities ``relations.py`` and ``published.py`` declare.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -90,6 +92,9 @@ COVERED = tuple(
         r"(abstinent_discharge|response_3m)\.(period|12m)\[[^\]]+\]\.(n|observed)",
         r"quality\[loaded>[^>\]]+>\]\.(rows_read|rows_loaded)",
         r"quality\[rejected>.+\]\.n",
+        r"quality\[imported>[^>\]]+>\]\.(import_read|skipped|collapsed|written)",
+        # the data-quality checks: episodes (``episode_cells.sql``), sessions (``session_cells``)
+        r"quality\[checks>(open_without_session_30d|sessions_on_closed_days)>\]\.n",
     )
 )
 
@@ -182,12 +187,15 @@ def _grouped(
     over the months of the trends, the period and the 12 months ending with it, so that one
     run's scopes make the same groups."""
     from ..compute.query import Query
-    from ..periods import Period
+    from ..periods import Period, us_federal_holidays
 
     first = min(months[0].start, q.period.start, q.period.end - dt.timedelta(days=364))
     span = Query(Period("span", first, q.period.end, "span"), q.as_of, q.scope, q.window_days)
     table = _values(((p.label, p.start, p.end) for p in months), "label, month_start, month_end")
-    rows = _rows(con, name, span, {"months": table}, period_start=q.period.start)
+    closed = us_federal_holidays(first, q.period.end)  # as report.figures' data quality
+    rows = _rows(
+        con, name, span, {"months": table}, period_start=q.period.start, closed_days=closed
+    )
     _group(rows, into, kind="")
 
 
@@ -207,7 +215,8 @@ def recovery_members(con: Con, q: Query, months: list[Period], into: dict[str, s
       episode is ``e:<id>`` (the period's discharges), what its noms rows say ``n:<id>``;
     - ``follow_up_cells.sql``: the ``follow_up`` key and the trends' rolling 3-month response;
       a due episode-window is ``f:<window>:<id>``;
-    - ``quality_cells.sql``: rows read, loaded and set aside per table, records of the load.
+    - ``quality_cells.sql``: rows read, loaded and set aside per table, records of the load;
+    - the EHR import's rows per table, from its own report (``import_members``).
     """
     table = _values(((p.label, p.start, p.end) for p in months), "label, month_start, month_end")
     period = {"period_start": q.period.start, "period_end": q.period.end}
@@ -220,6 +229,61 @@ def recovery_members(con: Con, q: Query, months: list[Period], into: dict[str, s
     closed = _span(q, min(first, q.period.start), end)
     _group(_rows(con, "follow_up_cells", closed, {"months": table}, **period), into, kind="")
     _group(_rows(con, "quality_cells", q, {}), into, kind="")
+    import_members(import_report(con), into)
+
+
+def import_report(con: Con) -> dict[str, Any] | None:
+    """The EHR import's own report (``import_report.json``) when the load came through a
+    mapping (``load_log.import_report``), else None."""
+    rows = engine_of(con).query("load_import_report", {}).data
+    return json.loads(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+def import_members(report: Mapping[str, Any] | None, into: dict[str, set[str]]) -> None:
+    """The records of the EHR import's counts per table (rows read, skipped by keep rules,
+    collapsed, written: ``quality[imported>T>]``), added to ``into``, from the import's own
+    report (the figures the data-quality section prints; no row of it names anyone).
+
+    The rows written are the rows the load read from the contract folder the import wrote (a
+    load through a mapping reads nothing else): the load's records of that table
+    (``quality_cells.sql``), when they are as many (else a record of their own). The import
+    reads a row, keeps it out when a keep rule fails, collapses it into an identical client row
+    before it, or writes it (``importer._table``): the rows read are the written, the collapsed
+    (``q:<table>|collapsed*<n>``) and those kept out (``q:<table>|kept out*<n>``, what is left
+    of them), and the skipped counts each rule a row failed, so a row that fails a second rule
+    is a record of its own (``q:<table>|skipped again*<n>``). A TEDS file writes an admission and
+    a discharge row from one row read (``import_teds``): its rows read (``read*<n>``) and
+    skipped (``skipped*<n>``) are other records than the rows written. Counts the records do
+    not add up to (a report made by hand) fail ``check``: nothing is published.
+    """
+    for name, t in ((report or {}).get("tables") or {}).items():
+        cell = f"quality[imported>{name}>]."
+        read, collapsed, written = (
+            int(t[c]) for c in ("rows_read", "rows_collapsed", "rows_written")
+        )
+        skipped = sum(sum(v.values()) for v in t["rows_skipped"].values())
+        rows = into.get(f"quality[loaded>{name}>].rows_read", set())
+        if sum(map(weight, rows)) != written:
+            rows = {f"q:{name}|written*{written}"}
+        teds = any(s.get("layout") == "teds" for s in (t, *t.get("sources", ())))
+        records: list[tuple[str, int, tuple[str, ...]]] = [
+            (r, weight(r), ("written",) if teds else ("import_read", "written")) for r in rows
+        ]
+        if teds:
+            records += [
+                (f"q:{name}|read*{read}", read, ("import_read",)),
+                (f"q:{name}|skipped*{skipped}", skipped, ("skipped",)),
+            ]
+        else:
+            out = read - collapsed - written
+            records += [
+                (f"q:{name}|collapsed*{collapsed}", collapsed, ("import_read", "collapsed")),
+                (f"q:{name}|kept out*{out}", out, ("import_read", "skipped")),
+                (f"q:{name}|skipped again*{skipped - out}", skipped - out, ("skipped",)),
+            ]
+        for record, n, parts in records:
+            for part in parts if n > 0 else ():
+                into.setdefault(cell + part, set()).add(record)
 
 
 def document_members(

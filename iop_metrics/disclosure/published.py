@@ -264,12 +264,12 @@ CHECKS = ("open_without_session_30d", "sessions_on_closed_days")
 
 
 def _quality(name: str, df: pd.DataFrame, names: list[str], ctx: Context) -> list[Identity]:
-    """Rows read = loaded + set aside (a count of its own, ``~quality:<table>:set_aside``).
-    The set-aside rows by reason, the EHR import's rows (read = skipped + collapsed + written)
-    and the import's rows written = the load's rows read are what a reader takes them to be,
-    and true for most loads (but a row with two problems is set aside once and counted under
-    each), so each is an identity where the figures agree, as ``linked`` takes the sites'
-    sums (a reader who assumes one that does not hold is wrong)."""
+    """Rows read = loaded + set aside (a count of its own, ``~quality:<table>:set_aside``), and
+    the set-aside rows by reason where they add up to it (a row with two problems is set aside
+    once and counted under each), as ``linked`` takes the sites' sums. The EHR import's rows
+    (read = skipped + collapsed + written, written = the load's rows read) are not declared:
+    their records say what holds (``atoms.import_members``), and a model without records
+    protects no data-quality section (``report.data.assemble``)."""
     recs = df.to_dict("records")
     c = [{x: cell(name, r, x) for x in QUALITY_COUNTS} for r in names]
     out: list[Identity] = []
@@ -284,14 +284,6 @@ def _quality(name: str, df: pd.DataFrame, names: list[str], ctx: Context) -> lis
             ]
             if why and sum(recs[j]["n"] for j in why) == r["rows_read"] - r["rows_loaded"]:
                 out.append(Sum(aside, tuple(c[j]["n"] for j in why)))
-        elif r["part"] == "imported":
-            parts = ("skipped", "collapsed", "written")
-            if r["import_read"] == sum(r[x] for x in parts):
-                out.append(Sum(c[i]["import_read"], tuple(c[i][x] for x in parts)))
-            for j, x in enumerate(recs):
-                same = x["part"] == "loaded" and x["table_name"] == r["table_name"]
-                if same and x["rows_read"] == r["written"]:
-                    out.append(Sum(c[j]["rows_read"], (c[i]["written"],)))
     return out
 
 

@@ -9,7 +9,6 @@ scope's ``Exact`` in a file (``save_exact``) for its internal and external repor
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import pickle
 from dataclasses import dataclass
@@ -197,10 +196,11 @@ def _quality(con: Con, q: Query) -> dict[str, Any]:
 
 def _imported(con: Con) -> dict[str, Any] | None:
     """The import summary when the load came through a mapping (load_log.import_report)."""
-    rows = engine_of(con).query("load_import_report", {}).data
-    if not rows or rows[0][0] is None:
+    from ..disclosure.atoms import import_report
+
+    report = import_report(con)
+    if report is None:
         return None
-    report = json.loads(rows[0][0])
     tables = pd.DataFrame(
         [
             {

@@ -1,21 +1,10 @@
 -- Data quality for the report: open in-scope episodes with no session (any status) in the 30 days
 -- up to as_of though admitted 30+ days before it, and sessions of in-scope episodes in P dated on
--- a day the program is normally closed ($closed_days: federal holidays).
+-- a day the program is normally closed ($closed_days: federal holidays). The open episodes are
+-- quality_stale.sql's rows (`stale`, one per episode).
+-- reads: stale=quality_stale
 with episodes as (
     select * from scoped_episodes($as_of, $levels, $site, $track)
-),
-
-stale as (
-    select e.episode_id
-    from episodes as e
-    where e.discharge_date is null
-        and e.admit_date <= cast($as_of as date) - 30
-        and not exists (
-            select 1
-            from main.sessions as s
-            where s.episode_id = e.episode_id
-                and s.session_date between cast($as_of as date) - 29 and $as_of
-        )
 ),
 
 closed_day_sessions as (

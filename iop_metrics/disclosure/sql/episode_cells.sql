@@ -3,10 +3,12 @@
 -- period's census, discharges, transitions, inflow, continuity, retention cohort and LOS bins
 -- that counts it, by the same rules as census.sql, discharges.sql, transitions.sql (over
 -- transitions_detail), inflow.sql (inflow_detail), continuity.sql (continuity_detail),
--- retention.sql (retention_cohort) and length_of_stay_bins.sql. `los_groups` (label, lo, hi):
--- the report's LOS groups of TEDS codes. A cell is named as the document names its count.
+-- retention.sql (retention_cohort) and length_of_stay_bins.sql, and the data-quality section's
+-- open episodes without a session in 30 days (quality.sql, over quality_stale). `los_groups`
+-- (label, lo, hi): the report's LOS groups of TEDS codes. A cell is named as the document names
+-- its count, the data-quality check as published.quality_frame names it.
 -- reads: moves=transitions_detail, arrivals=inflow_detail, continued=continuity_detail
--- reads: cohort=retention_cohort, los_groups=?
+-- reads: cohort=retention_cohort, stale=quality_stale, los_groups=?
 with episodes as (
     select * from scoped_episodes($as_of, $levels, $site, $track)
 ),
@@ -125,6 +127,11 @@ retention as (
     where engagement_window_passed and initiated and engaged
 ),
 
+checks as (
+    select episode_id, 'quality[checks>open_without_session_30d>].n' as cell
+    from stale
+),
+
 final as (
     select * from census
     union all
@@ -135,6 +142,8 @@ final as (
     select * from continuity
     union all
     select * from retention
+    union all
+    select * from checks
 )
 
 select episode_id, cell from final

@@ -2,8 +2,9 @@
 -- is counted in (issue 30): one row (record, cell) per group and per count, by the rules of
 -- attendance.sql (the period's sessions by status: all of them, by weekday, by service type;
 -- client-scheduled = attended, no-show and cancelled by the client) and series_attendance.sql
--- (attended, no-show and client-scheduled per month of the trends). A cell is named as the
--- document, its weekday and service tables and its monthly trends name the count.
+-- (attended, no-show and client-scheduled per month of the trends), and quality.sql (the
+-- period's sessions on a day the program is normally closed). A cell is named as the document,
+-- its weekday and service tables, its monthly trends and its data-quality section name the count.
 -- reads: groups=session_groups
 with period_cells as (
     select record, 'scheduled' as part, weekday, service_type
@@ -37,6 +38,10 @@ final as (
     select record, 'monthly[' || month || '].client_scheduled' as cell
     from groups
     where month <> '' and status <> 'cancelled_program'
+    union all
+    select record, 'quality[checks>sessions_on_closed_days>].n' as cell
+    from groups
+    where in_period = 1 and closed = 1
 )
 
 select record, cell from final

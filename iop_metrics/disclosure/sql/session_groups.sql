@@ -3,8 +3,10 @@
 -- [$start, $end] (the trends' months, the period and the 12 months ending with it), by site,
 -- month of `months` (label; '' outside them), whether dated in the period [$period_start,
 -- $end] and in the 12 months ending with it (the sites page's window), weekday
--- (as attendance.sql), service type and status. `record` names the group by those values and
--- its n (`key*n`), so the same sessions make the same record in every scope of one run (a site's
+-- (as attendance.sql), service type, status and whether dated on a day the program is normally
+-- closed (quality.sql: in $closed_days, the federal holidays of the years around them).
+-- `record` names the group by those values (`|closed` at the end for a closed day) and its n
+-- (`key*n`), so the same sessions make the same record in every scope of one run (a site's
 -- report, the program's, the sites page). No session id leaves the query.
 -- reads: months=?
 with episodes as (
@@ -21,7 +23,8 @@ dated as (
         end as in_year,
         strftime(s.session_date, '%A') as weekday,
         s.service_type,
-        s.status
+        s.status,
+        case when list_contains($closed_days, s.session_date) then 1 else 0 end as closed
     from main.sessions as s
     inner join episodes as e on e.episode_id = s.episode_id
     left join months as m on s.session_date between m.month_start and m.month_end
@@ -29,23 +32,24 @@ dated as (
 ),
 
 grouped as (
-    select site, month, in_period, in_year, weekday, service_type, status, count(*) as n
+    select site, month, in_period, in_year, weekday, service_type, status, closed, count(*) as n
     from dated
-    group by site, month, in_period, in_year, weekday, service_type, status
+    group by site, month, in_period, in_year, weekday, service_type, status, closed
 ),
 
 final as (
     select
         's:' || site || '|' || month || '|' || cast(in_period as varchar) || '|'
         || cast(in_year as varchar) || '|' || weekday || '|' || service_type || '|' || status
-        || '*' || cast(n as varchar) as record,
+        || case when closed = 1 then '|closed' else '' end || '*' || cast(n as varchar) as record,
         site,
         month,
         in_period,
         in_year,
         weekday,
         service_type,
-        status
+        status,
+        closed
     from grouped
 )
 
