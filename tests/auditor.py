@@ -59,6 +59,13 @@ class Reading:
         """small <= big: big = small + a non-negative rest."""
         self.total(big, [small, rest or f"~{small}<={big}"])
 
+    def between(self, cell: str, lo: int, hi: int) -> None:
+        """A count printed rounded: lo <= cell <= hi (each end a printed constant)."""
+        self.show(f"#{lo}", lo)
+        self.show(f"#{hi}", hi)
+        self.at_most(f"#{lo}", cell, f"~{cell}-{lo}")
+        self.at_most(cell, f"#{hi}", f"~{hi}-{cell}")
+
     def rate(self, num: str, den: str, value: float | None, digits: int | None = None) -> None:
         """A printed rate num/den: to ``digits`` decimals (of the fraction, 0.815 is 3), or,
         without ``digits``, as precise as its repr is (12 digits in a chart's data; a float as

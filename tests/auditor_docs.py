@@ -125,6 +125,7 @@ def read_metrics(r: Reading, doc: dict[str, Any], scope: str, *, relations: bool
             r.show(n(key), None, ANY if died else marks[why])
     body = leaves({k: v for k, v in doc.items() if k not in ("suppression", "period", "scope")})
     values: dict[str, Any] = {}
+    rounded = sup.get("rounded") or {}
     for key, v in body.items():
         last = key.rsplit(".", 1)[-1]
         if NOT_COUNTS.search(last) or key.startswith("benchmark"):
@@ -132,7 +133,12 @@ def read_metrics(r: Reading, doc: dict[str, Any], scope: str, *, relations: bool
         if isinstance(v, bool) or not (v is None or isinstance(v, int)):
             continue
         values[key] = v
-        if v is not None:
+        if v is not None and key in rounded:
+            # printed to the nearest ``base``, halves up (the metric dictionary): and, shown,
+            # no count of 1..K-1
+            base = int(rounded[key])
+            r.between(n(key), max(v - base // 2, r.k), v + base - 1 - base // 2)
+        elif v is not None:
             r.show(n(key), v)
         # a null the suppression block does not name is a figure the document does not define
         # (outcomes.md: "null, never 0", as GAD-7's remission): no count, hidden or not

@@ -329,9 +329,11 @@ def test_the_external_report_prints_retention_to_the_whole_percent(
         said = (f'<span class="r">{p}</span> at {n} days' for p, n in days)
         return "an estimated " + ", ".join(said)
 
-    def row(n: int, pct: str, low: str, high: str) -> str:
+    def row(n: int, pct: str, low: str, high: str, cohort: str = "about ") -> str:
+        # the external copy prints the cohort to the nearest ten (``precision.COARSE``)
+        count = f'{cohort}<span class="n">{250 if cohort else 252}</span>'
         return (
-            f'<td>Estimated {n}-day retention</td><td></td><td><span class="n">252</span></td>'
+            f"<td>Estimated {n}-day retention</td><td></td><td>{count}</td>"
             f'<td><span class="r">{pct}</span></td><td>{low} – {high} <small>'
         )
 
@@ -345,8 +347,13 @@ def test_the_external_report_prints_retention_to_the_whole_percent(
     assert row(30, "71%", "65%", "76%") in external and row(90, "65%", "59%", "71%") in external
     assert tile("65%", "+0") in external
     assert sentence(("70.7%", "66.5%", "65.5%")) in internal
-    assert row(30, "70.7%", "64.5%", "76.0%") in internal
-    assert row(90, "65.5%", "59.0%", "71.2%") in internal
+    assert row(30, "70.7%", "64.5%", "76.0%", "") in internal
+    assert row(90, "65.5%", "59.0%", "71.2%", "") in internal
+    assert "Of about <span" in external and 'Of <span class="n">252</span> admissions' in internal
+    rounded = json.loads((october_external / "metrics.json").read_text())["suppression"]
+    assert doc["cohort_admissions"] == 250 and rounded["rounded"] == {
+        "retention.cohort_admissions": 10
+    }
     assert tile("65.5%", "+0.7") in internal
     # every other rate of the external copy keeps its one decimal (attendance 640 of 785)
     assert "<td>Attendance rate</td>" in external and '<span class="r">81.5%</span>' in external
@@ -355,7 +362,7 @@ def test_the_external_report_prints_retention_to_the_whole_percent(
     assert printed == ["65%", "71%", "66%", "65%", "71%", "66%", "65%"]
 
 
-def _allowed(cells, hidden: set[str]) -> set[int]:
+def _allowed(cells, hidden: set[str], cohort: str = "retention.cohort_admissions") -> set[int]:
     """The values of ``t`` (hidden "<K") a reader of ``_cohort_case`` allows: by enumeration,
     every whole solution of its three equations with the shown cells at their values, ``u``
     (never published) 0 or more and every other hidden cell K or more ("suppressed")."""
@@ -363,7 +370,7 @@ def _allowed(cells, hidden: set[str]) -> set[int]:
     out = set()
     for t in range(1, K):
         for u in range(0, v["W"]):
-            trial = {"t": t, "~u": u, "retention.cohort_admissions": t + u}
+            trial = {"t": t, "~u": u, cohort: t + u}
             trial |= {"z": v["V"] - u, "y": v["W"] - t, "V": v["V"], "W": v["W"]}
             if all(trial[c] == v[c] for c in v if c not in hidden | {"t", "~u"}) and all(
                 trial[c] >= K for c in hidden - {"t"}
@@ -372,7 +379,10 @@ def _allowed(cells, hidden: set[str]) -> set[int]:
     return out
 
 
-def _cohort_case(cohort: str = "retention.cohort_admissions"):
+HEAD = "sites:completion.12m[north].n"  # a headline figure printed exactly
+
+
+def _cohort_case(cohort: str = HEAD):
     """A count of 5 (``t``) fixed two ways: as the cohort of 60 less an unpublished 55 that the
     shown 300 less 245 gives, and as 500 less 495. No single cell frees it, so the model cuts
     one way per round, the smallest cell on the target's row first: the cohort (60) before
@@ -389,22 +399,27 @@ def _cohort_case(cohort: str = "retention.cohort_admissions"):
 
 
 def test_the_retention_cohort_is_hidden_to_protect_another_count_only_when_nothing_else_will():
-    """#30 item 5: a headline figure (``model.HEADLINE``: the retention cohort, whose hiding
-    hides the 30/60/90-day estimates) is tried after every other shown cell. By value alone
-    the cohort (60) goes, then 495 (two cells hidden); with the order 245 goes instead of the
-    cohort, then 495: as many cells hidden, the cohort shown, and the 5 still anything from 1
-    to 10 to a reader of what is shown."""
+    """#30 item 5: a headline figure (``model.HEADLINE``: the sites page's 12-month completion
+    n, without which its funnels have no site to draw; the retention cohort, whose hiding hides
+    the 30/60/90-day estimates) is tried after every other shown cell. By value alone the
+    headline (60) goes, then 495 (two cells hidden); with the order 245 goes instead, then
+    495: as many cells hidden, the headline shown, and the 5 still anything from 1 to 10 to a
+    reader of what is shown. The retention cohort, printed to the nearest ten in an external
+    copy ("about 60": 55..64), no longer pins the 5 (55 admissions known, the 5 is 0..9): only
+    the other way (500 less 495) is cut."""
     from iop_metrics.disclosure.model import headline, protect
 
     cells = _cohort_case()
-    assert _allowed(cells, {"t"}) == {5} and _allowed(cells, {"t", "y"}) == {5}  # two ways
+    assert _allowed(cells, {"t"}, HEAD) == {5} and _allowed(cells, {"t", "y"}, HEAD) == {5}
     hidden = protect(cells, K)
     assert hidden == {"t": "small", "y": "complementary", "z": "complementary"}
-    assert _allowed(cells, set(hidden)) == set(range(1, K))
+    assert _allowed(cells, set(hidden), HEAD) == set(range(1, K))
     # the same counts with a cohort of no such name (by value alone): the cohort goes
     assert headline("all:retention.cohort_admissions") and headline("monthly[2026-10].cohort")
     plain = protect(_cohort_case("cohort"), K)
     assert plain == {"cohort": "complementary", "t": "small", "y": "complementary"}
+    cohort = protect(_cohort_case("retention.cohort_admissions"), K)
+    assert cohort == {"t": "small", "y": "complementary"}
 
 
 def test_the_programs_30_60_90_day_retention_survives_at_the_whole_percent(sample_con):
@@ -417,7 +432,7 @@ def test_the_programs_30_60_90_day_retention_survives_at_the_whole_percent(sampl
     d = gather(sample_con, im.Query.of(im.parse_period("2026-10")), suppress=K)
     r = d.shown["retention"]
     assert (r["cohort_admissions"], r["day_30"], r["day_60"], r["day_90"]) == (
-        252,
+        250,  # 252, printed to the nearest ten
         0.71,
         0.66,
         0.65,

@@ -83,8 +83,9 @@ ENTRIES: tuple[Entry, ...] = (
         "external copy prints it, its band and the curve to the whole percent, and shows an "
         "estimate when none or K or more disengagements fell since the last point shown, or "
         "when, so printed, the two leave that count more than one value to a reader who knows "
-        "the counts at risk; the cohort is hidden to protect another count only when no other "
-        "cell will do.",
+        "the counts at risk. It prints the cohort (the 12 months' admissions) to the nearest "
+        "ten, halves up (252 as 'about 250'; the metrics.json's suppression.rounded names it), "
+        "and hides it to protect another count only when no other cell will do.",
         standard="NIDA: at least 3 months in treatment",
     ),
     Entry(
@@ -229,7 +230,8 @@ ENTRIES: tuple[Entry, ...] = (
         "complement or denominator is 1..K-1; a second cell is hidden wherever one hidden cell "
         "could be recovered from totals: the smallest that frees it, the hidden cell's "
         "neighbours first, and a headline figure (the retention cohort) only when no other "
-        "will do.",
+        "will do. The retention cohort is printed to the nearest ten (suppression.rounded), "
+        "and the model takes it as known only within its ten.",
         standard="CMS cell size suppression policy (K = 11)",
     ),
 )

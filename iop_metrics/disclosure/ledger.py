@@ -40,6 +40,7 @@ from typing import Any
 
 from .linked import SITES, joint, merged, renamed
 from .model import COMPLEMENTARY, SMALL, Cells
+from .precision import coarse, coarsened
 
 FORMAT = 1
 FOLDER = ".ledger"  # in a period's folder: not listed by the archive index
@@ -92,10 +93,17 @@ def entry(
     >>> e = entry("all", c, {"a": "small", "b": "complementary"}, query=q, k=11, snapshot="s")
     >>> e["cells"]
     {'a': '<11', 'b': 'suppressed', 't': 20}
+    >>> r = "retention.cohort_admissions"
+    >>> c = Cells({r: 252}, frozenset({r}), ())
+    >>> entry("all", c, {}, query=q, k=11, snapshot="s")["cells"]  # as printed: to the ten
+    {'retention.cohort_admissions': 250}
     """
     from .suppress import mark
 
-    shown = {c: mark(hidden[c], k) if c in hidden else cells.values[c] for c in cells.published}
+    shown = {
+        c: mark(hidden[c], k) if c in hidden else printed(c, cells.values[c])
+        for c in cells.published
+    }
     return {
         "format": FORMAT,
         "output": output,
@@ -105,6 +113,12 @@ def entry(
         "model": signature(cells),
         "cells": dict(sorted(shown.items())),
     }
+
+
+def printed(cell: str, value: int) -> int:
+    """A shown count as an external copy prints it: a ``precision.coarse`` one to the nearest
+    ten, every other as it is."""
+    return coarsened(value) if coarse(cell) else value
 
 
 def hidden_of(
@@ -331,7 +345,13 @@ def _settle(
             if labelled and not 0 < now < k:
                 small.append(cell)
             hidden[n] = SMALL if labelled and 0 < now < k else COMPLEMENTARY
-        elif int(was) != now:
+        elif coarse(cell) and int(was) != printed(cell, now):
+            # printed to the ten: a reader's interval is the earlier figure's, not today's
+            # (nothing pins the records that changed); today's figure is unknown
+            shown.append(cell)
+            published.discard(n)
+            fixed.discard(n)
+        elif not coarse(cell) and int(was) != now:
             shown.append(cell)
             published.discard(n)
             fixed.discard(n)

@@ -574,12 +574,16 @@ def _protect(
     few as free it together.
     """
     values = cells.values
-    known = fixed - set(forced or {})  # shown by an earlier run: out, and never hidden now
+    # a count printed to the nearest ten (``precision.COARSE``, the retention cohort): known to
+    # a reader only within its interval, in this run's outputs and in earlier ones alike
+    coarse = _coarse(cells, k, forced or {})
+    # shown by an earlier run: out, and never hidden now
+    known = fixed - set(forced or {}) - set(coarse)
     # an atom (``@``) is no count a reader is shown or told of: never a target itself
     small = {c for c, v in values.items() if 0 < v < k and not c.startswith("@")} - known
     reasons = {c: SMALL for c in sorted(small & (cells.published - fixed))}
     reasons.update(forced or {})
-    unknown = set(reasons) | (set(values) - cells.published)
+    unknown = set(reasons) | (set(values) - cells.published) | set(coarse)
     both = cells.exact + cells.near
 
     def by_value(c: str) -> tuple[int, str]:
@@ -591,14 +595,20 @@ def _protect(
         # (``relabel``), at least 1 all the same: zeros are printed, so a hidden count is
         # not 0 (a count hidden whatever its value, ``forced``, may be 0: taken as a reader
         # who knows it is not, stronger again)
-        return {
-            c: (1, k - 1)
-            if r == SMALL
-            else (k, None)
-            if values[c] >= k
-            else (_least(values[c]), None)
-            for c, r in reasons.items()
+        out: dict[str, tuple[int, float | None]] = {
+            c: b for c, b in coarse.items() if c not in reasons
         }
+        out.update(
+            {
+                c: (1, k - 1)
+                if r == SMALL
+                else (k, None)
+                if values[c] >= k
+                else (_least(values[c]), None)
+                for c, r in reasons.items()
+            }
+        )
+        return out
 
     def relabel(target: str) -> list[str]:
         """The small hidden cells whose "<k" labels, dropped for "suppressed", free ``target``
@@ -734,7 +744,7 @@ def _protect(
             proven = {t: (duals[t], len(changed)) for t in found}
             free |= small - found
         if not found:
-            return _reveal(cells, reasons, k)
+            return _reveal(cells, reasons, k, coarse)
         target = min(found, key=by_value)
         shown = sorted(
             (c for c in cells.published - unknown - fixed if values[c] > 0), key=by_value
@@ -756,7 +766,10 @@ def _protect(
             # dropped (no further cell hidden); else its smallest neighbour, one per round
             # (a scan of every shown cell its unknowns' equations hold costs a programme
             # each: hundreds on a sample run, for a count that bounds pin many ways)
-            pick = widen(target, near_target)
+            # a coarse cell (an unknown already) is hidden only for the bounds it gives up,
+            # after every other neighbour (it is a headline figure)
+            soft = sorted(c for c in coarse if c in near and c not in reasons and c not in fixed)
+            pick = widen(target, near_target + soft)
             if pick is None:
                 dropped = relabel(target)
                 if dropped:
@@ -769,7 +782,8 @@ def _protect(
             options = near_target or shown
             pick = options[0] if options else None
         if pick is None:
-            return _reveal(cells, reasons, k)  # nothing left: all that could protect is hidden
+            # nothing left: all that could protect is hidden
+            return _reveal(cells, reasons, k, coarse)
         if reduced is not None:  # the next round's exposed cells follow from this one's
             after = hidden_too(pick, reduced)
             seen.clear()
@@ -882,6 +896,31 @@ class Joins:
         return {more}.union(*(self.parts[r] for r in touched))
 
 
+def _coarse(cells: Cells, k: int, forced: Mapping[str, str]) -> dict[str, tuple[int, int]]:
+    """The published cells an external copy prints to the nearest ten (``precision.coarse``)
+    and what a reader allows for each (``precision.coarse_interval``): those of k or more
+    that nothing hides already (0 prints as 0, a small one is hidden). A cell of an earlier
+    output is known so too: its ledger holds the value as printed.
+
+    >>> c = Cells({"retention.cohort_admissions": 252, "monthly[2026-10].cohort": 8, "a": 252},
+    ...           frozenset({"retention.cohort_admissions", "monthly[2026-10].cohort", "a"}), ())
+    >>> _coarse(c, 11, {})
+    {'retention.cohort_admissions': (245, 254)}
+    >>> _coarse(c, 11, {"retention.cohort_admissions": COMPLEMENTARY})
+    {}
+    >>> m = "monthly[2026-10].cohort"  # 11, printed "about 10"
+    >>> _coarse(Cells({m: 11}, frozenset({m}), ()), 11, {})
+    {'monthly[2026-10].cohort': (11, 14)}
+    """
+    from .precision import coarse, coarse_interval, coarsened
+
+    return {
+        c: coarse_interval(coarsened(cells.values[c]), k)
+        for c in sorted(cells.published)
+        if coarse(c) and cells.values[c] >= k and c not in forced
+    }
+
+
 def _least(value: int) -> int:
     """The least a reader takes a hidden count to be: 1 (zeros are printed), 0 for a zero
     (hidden whatever its value, as the deaths of a follow-up window)."""
@@ -966,14 +1005,17 @@ def _flat(cells: Cells, order: list[str], bounds: dict[str, tuple[int, float | N
     return held | {order[sides[i][0]] for i in np.flatnonzero(open_)}
 
 
-def _reveal(cells: Cells, reasons: dict[str, str], k: int) -> dict[str, str]:
+def _reveal(
+    cells: Cells, reasons: dict[str, str], k: int, coarse: Mapping[str, object] | None = None
+) -> dict[str, str]:
     """Show again every count hidden only to protect others ("complementary") that the exact
     identities fix from what is shown: hiding it protects nothing (a reader works it out),
     and its "suppressed" would stand where a number can be read, beside a rate or a chart
     point that gives it. A revealed count is fixed by the shown ones, so showing it narrows
-    nothing a reader can allow for any other."""
+    nothing a reader can allow for any other. A ``coarse`` cell is no shown one here: a
+    reader knows it only within its interval."""
     while True:
-        unknown = set(reasons) | (set(cells.values) - cells.published)
+        unknown = set(reasons) | (set(cells.values) - cells.published) | set(coarse or ())
         fixed = _determined(cells.exact, sorted(unknown))
         back = [c for c in fixed if reasons.get(c) == COMPLEMENTARY and not 0 < cells.values[c] < k]
         if not back:

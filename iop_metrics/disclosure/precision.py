@@ -7,12 +7,14 @@ its charts' data (their tooltips, labels and the positions drawn from them). A r
 still tells something: given its denominator, the numerators it allows (``numerator_interval``),
 which the suppression model can take as a reader's bounds on a hidden numerator. A
 Kaplan–Meier estimate is rounded coarser (``KM_DIGITS``: to the whole percent), and printed
-to the same precision (``KM_PLACES``: "71%").
+to the same precision (``KM_PLACES``: "71%"). The retention cohort, the group those estimates
+describe, is printed to the nearest ten (``COARSE``): "about 250 admissions".
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 DIGITS = 3  # decimals of a rate (0.1 percentage point) in an external copy's data
@@ -132,3 +134,49 @@ def km_events_pinned(
     more = ratio * (1 - 1 / most) >= low
     fewer = hit > 1 and ratio / (1 - 1 / hit) <= high
     return not (more or fewer)
+
+
+# The retention cohort, the group the 30/60/90-day estimates describe (and the trends' 90-day
+# n of each month), as an external copy prints it: to the nearest ``COARSE_BASE`` (halves up),
+# "about 250 admissions". Two consecutive monthly reports' 12-month cohorts differ by one
+# month's admissions coming in and one going out, so printing both exactly gives away a month
+# hidden in either; printed to the nearest ten, their difference leaves a reader some ten
+# values. The suppression model takes such a cell as known only within its interval
+# (``coarse_interval``), never exactly, and may still hide it; a reader is told which cells
+# are so printed (the ``rounded`` of an external metrics.json's ``suppression`` block).
+COARSE = re.compile(r"(.+:)?(retention\.cohort_admissions|monthly\[[^\]]+\]\.cohort)")
+COARSE_BASE = 10
+
+
+def coarse(cell: str) -> bool:
+    """True for a count an external copy prints to the nearest ``COARSE_BASE`` (``COARSE``),
+    by its name in a document, a published frame or a run's joint model.
+
+    >>> coarse("retention.cohort_admissions"), coarse("2026-09/north:monthly[2026-09].cohort")
+    (True, True)
+    >>> coarse("census.admissions"), coarse("retention.cohort_admissions_x")
+    (False, False)
+    """
+    return COARSE.fullmatch(cell) is not None
+
+
+def coarsened(n: int, base: int = COARSE_BASE) -> int:
+    """A count as an external copy prints a ``coarse`` one: to the nearest ``base``, halves up.
+
+    >>> [coarsened(n) for n in (0, 11, 14, 15, 245, 252, 254, 255)]
+    [0, 10, 10, 20, 250, 250, 250, 260]
+    """
+    return base * ((n + base // 2) // base)
+
+
+def coarse_interval(printed: int, k: int, base: int = COARSE_BASE) -> tuple[int, int]:
+    """The counts a reader allows for a ``coarse`` cell printed ``printed`` under threshold
+    ``k``: those ``coarsened`` to it, and none of 1..k-1 (a small count is never printed).
+
+    >>> coarse_interval(250, 11), coarse_interval(10, 11), coarse_interval(20, 11)
+    ((245, 254), (11, 14), (15, 24))
+    >>> all(coarse_interval(coarsened(n), 11)[0] <= n <= coarse_interval(coarsened(n), 11)[1]
+    ...     for n in range(11, 400))
+    True
+    """
+    return max(printed - base // 2, k), printed + (base - 1) - base // 2

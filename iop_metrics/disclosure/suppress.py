@@ -15,6 +15,7 @@ from . import published as pub
 from . import relations as ids
 from .atoms import attach
 from .model import COMPLEMENTARY, ESTIMATE, INTERNAL, RATE, SMALL, Cells, protect
+from .precision import COARSE_BASE, coarse, coarsened
 
 if TYPE_CHECKING:  # pandas is imported where a frame is suppressed, not at load
     import pandas as pd
@@ -194,7 +195,10 @@ def suppress_report(
     for key in sorted(reasons):
         if key in keys:
             set_figure(shown, key, None)
-    frames = {n: _hide_frame(n, df, reasons) for n, df in tables.items()}
+    rounded = printed_coarse(cells, reasons)
+    for key in sorted(rounded.keys() & keys):
+        set_figure(shown, key, rounded[key])
+    frames = {n: _hide_frame(n, df, reasons, rounded) for n, df in tables.items()}
     return (
         shown,
         dict(sorted(reasons.items())),
@@ -203,13 +207,37 @@ def suppress_report(
     )
 
 
-def _hide_frame(name: str, df: pd.DataFrame, reasons: dict[str, str]) -> pd.DataFrame:
-    """A published frame with its hidden cells (counts, rates, estimates) missing."""
+def printed_coarse(cells: Cells, reasons: Mapping[str, str]) -> dict[str, int]:
+    """The published counts an external copy prints to the nearest ten
+    (``precision.coarse``: the retention cohort), as printed: those not hidden and not 0.
+
+    >>> c = Cells({"retention.cohort_admissions": 252, "census.admissions": 24},
+    ...           frozenset({"retention.cohort_admissions", "census.admissions"}), ())
+    >>> printed_coarse(c, {}), printed_coarse(c, {"retention.cohort_admissions": "small"})
+    ({'retention.cohort_admissions': 250}, {})
+    """
+    return {
+        c: coarsened(v)
+        for c, v in sorted(cells.values.items())
+        if c in cells.published and coarse(c) and v and c not in reasons
+    }
+
+
+def _hide_frame(
+    name: str, df: pd.DataFrame, reasons: dict[str, str], rounded: Mapping[str, int] | None = None
+) -> pd.DataFrame:
+    """A published frame with its hidden cells (counts, rates, estimates) missing, and its
+    ``rounded`` counts as printed (``printed_coarse``)."""
     import pandas as pd
 
     out = df.copy()
     names = pub.rows(name, df)
     spec = pub.TABLES[name]
+    for col in spec.counts:
+        at = [(i, pub.cell(name, r, col)) for i, r in zip(out.index, names, strict=True)]
+        for i, c in at:
+            if c in (rounded or {}):
+                out.loc[i, col] = rounded[c]  # type: ignore[index]
     columns = [*spec.counts, *(r for r, _, _ in spec.rates), "day_90", "share"]
     for col in columns:
         if col not in out:
@@ -221,19 +249,26 @@ def _hide_frame(name: str, df: pd.DataFrame, reasons: dict[str, str]) -> pd.Data
 
 
 def suppression_block(
-    k: int, reasons: dict[str, str], behind: dict[str, int | None]
+    k: int,
+    reasons: dict[str, str],
+    behind: dict[str, int | None],
+    rounded: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """The ``suppression`` block of an external metrics.json: K, every hidden figure with why
     it is hidden (``small``: a count of 1..K-1, shown "<K"; ``complementary``: hidden so that a
     small one cannot be worked out, shown "suppressed"; ``rate`` and ``estimate``: built on a
-    hidden count), the counts the rates table shows beside the rates (null when hidden), and
-    how many figures are hidden per reason (``hidden_by_reason``)."""
-    return {
+    hidden count), the counts the rates table shows beside the rates (null when hidden), how
+    many figures are hidden per reason (``hidden_by_reason``), and the figures printed to the
+    nearest ten (``rounded``: figure -> 10, ``precision.COARSE``)."""
+    out = {
         "k": k,
         "hidden": {key: reasons[key] for key in sorted(reasons)},
         "counts_behind_rates": dict(behind),
         "hidden_by_reason": hidden_by_reason(reasons),
     }
+    if rounded is not None:
+        out["rounded"] = {key: COARSE_BASE for key in sorted(rounded)}
+    return out
 
 
 def hidden_by_reason(reasons: dict[str, str]) -> dict[str, int]:
@@ -253,4 +288,16 @@ def external_document(doc: dict[str, Any], k: int, *, derived: dict[str, int]) -
     """A metrics document as an external metrics.json carries it: suppressed, with its
     ``suppression`` block."""
     shown, reasons, behind = suppress_document(doc, k, derived=derived)
-    return {**shown, "suppression": suppression_block(k, reasons, behind)}
+    return {**shown, "suppression": suppression_block(k, reasons, behind, rounded_keys(shown))}
+
+
+def rounded_keys(shown: dict[str, Any]) -> list[str]:
+    """The figures of a suppressed document printed to the nearest ten: its ``coarse`` ones
+    shown and not 0 (a 0 is printed as it is).
+
+    >>> rounded_keys({"retention": {"cohort_admissions": 250}, "census": {"admissions": 24}})
+    ['retention.cohort_admissions']
+    >>> rounded_keys({"retention": {"cohort_admissions": None}})
+    []
+    """
+    return [key for key, v in flatten(shown) if coarse(key) and v]

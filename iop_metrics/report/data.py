@@ -17,10 +17,11 @@ from ..compute import metrics as m
 from ..compute.query import Con, Query
 from ..disclosure import published as pub
 from ..disclosure.model import COMPLEMENTARY, ESTIMATE, SMALL
-from ..disclosure.precision import KM_DIGITS, KM_PLACES, km_events_pinned, rounded
+from ..disclosure.precision import KM_DIGITS, KM_PLACES, coarsened, km_events_pinned, rounded
 from ..disclosure.suppress import (
     internal_only,
     mark,
+    rounded_keys,
     suppress_document,
     suppress_report,
     suppression_block,
@@ -169,6 +170,10 @@ def _rates(f: _Figures, curve: pd.DataFrame, k: int) -> pd.DataFrame:
     df.loc[km, ["rate", "ci_low", "ci_high"]] = df.loc[km, ["rate", "ci_low", "ci_high"]].round(
         KM_DIGITS
     )
+    # their cohort to the nearest ten, as the retention sentence prints it (``precision.COARSE``)
+    about = km & df["denominator"].notna() & df["denominator"].ne(0)
+    df.loc[about, "denominator"] = df.loc[about, "denominator"].map(lambda n: coarsened(int(n)))
+    df["denominator_about"] = about
     return df
 
 
@@ -351,7 +356,7 @@ def metrics_json(d: ReportData) -> dict[str, str]:
 
 def suppression_json(d: ReportData) -> dict[str, Any]:
     """The ``suppression`` block of the report's external metrics.json."""
-    return suppression_block(d.k, d.reasons, d.behind)
+    return suppression_block(d.k, d.reasons, d.behind, rounded_keys(d.shown))
 
 
 def _references_json(d: ReportData) -> list[dict[str, Any]]:

@@ -197,12 +197,15 @@ def tiles(d: ReportData) -> str:
 def rate_rows(rates: pd.DataFrame, km_places: int = 1) -> list[dict[str, Any]]:
     """Every headline rate as plain data (retention has no numerator of its own), with the
     decimals of a percent it prints with (``places``): a Kaplan–Meier estimate and its
-    interval ``km_places`` (``ReportData.km_places``), every other rate one."""
+    interval ``km_places`` (``ReportData.km_places``), every other rate one; ``about`` when
+    its denominator is printed to the nearest ten (an external copy's retention cohort)."""
     rows = []
     for r in rates.to_dict("records"):
         km = r["figure"].startswith("retention.day_")
         row = {str(c): v for c, v in r.items()}
-        rows.append({**row, "has_numerator": not km, "places": km_places if km else 1})
+        about = bool(row.pop("denominator_about", False))
+        places = km_places if km else 1
+        rows.append({**row, "has_numerator": not km, "places": places, "about": about})
     return rows
 
 
