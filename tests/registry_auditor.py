@@ -255,8 +255,10 @@ def audit_many(
     every: tuple[ids.Identity, ...] = tuple(extra)
     labels: dict[str, str] = {}
     behind: dict[str, Any] = {}
+    rounded: dict[str, int] = {}  # a count printed to the nearest ``base``: its base
     for src in sources:
         sup = src.doc.get("suppression") or {}
+        rounded.update({src.prefix + c: int(b) for c, b in (sup.get("rounded") or {}).items()})
         k = k if k is not None else int(sup.get("k") or 0)
         pre = src.prefix
         labels.update({pre + c: r for c, r in {**(sup.get("hidden") or {}), **src.labels}.items()})
@@ -297,7 +299,7 @@ def audit_many(
         bare = key.split(":", 1)[1] if ":" in key.split(".")[0] else key
         if key in skip or any(ids.matches(bare, p) for p in ids.not_additive()):
             continue
-        if v is not None:
+        if v is not None and key not in rounded:
             known[key] = Fraction(int(v))
     for key, v in behind.items():
         if v is not None:
@@ -322,6 +324,10 @@ def audit_many(
     for c in unknown:
         if labels.get(c) == SMALL:
             lo[c], hi[c] = Fraction(1), Fraction(k - 1)
+        elif c in rounded and body.get(c) is not None:
+            # printed to the nearest base, halves up; shown, so no count of 1..K-1
+            v, base = int(body[c]), rounded[c]
+            lo[c], hi[c] = Fraction(max(v - base // 2, k)), Fraction(v + base - 1 - base // 2)
     start = dict(known)
     while True:
         before = (len(known), dict(lo), dict(hi))

@@ -206,6 +206,33 @@ def test_the_retention_cohort_is_the_twelve_months_admissions():
     assert solve(_without(r, "all@2026-10:retention.cohort_admissions")).small(K) == {}
 
 
+def _cohort_read(printed: int, first: int):
+    """11 months' admissions shown (the first ``first``, the others 20), the twelfth hidden
+    as "<11", and the cohort printed to the nearest ten (``suppression.rounded``)."""
+    months = [f"2025-{m:02d}" for m in range(11, 13)] + [f"2026-{m:02d}" for m in range(1, 11)]
+    doc = _doc(
+        retention={"cohort_start": "2025-11-01", "cohort_end": "2026-10-31"}
+        | {"cohort_admissions": printed},
+        hidden={"monthly[2026-02].admissions": "small"},
+    )
+    doc["suppression"]["rounded"] = {"retention.cohort_admissions": 10}
+    shown = [m for m in months if m != "2026-02"]
+    return _read(
+        doc, _census_chart([(m, "Admissions", first if m == shown[0] else 20) for m in shown])
+    )
+
+
+def test_a_cohort_printed_to_the_ten_is_an_interval():
+    """ "about 230" is 225..234 to a reader: with the 11 months shown summing to 220 the
+    twelfth is 5..14, of which 5..10 are under K: nothing pinned (printed exactly, 229 pins
+    it, above). At the ends of the ten it still pins: 223 shown and "about 220" (215..224)
+    leave -8..1, so 1; 215 shown and "about 230" leave 10..19, so 10."""
+    assert solve(_cohort_read(230, 20)).small(K) == {}
+    assert solve(_cohort_read(220, 23)).small(K) == {"all:monthly[2026-02].admissions": 1}
+    assert solve(_cohort_read(230, 15)).small(K) == {"all:monthly[2026-02].admissions": 10}
+    assert solve(_cohort_read(220, 19)).small(K) == {}  # 219 shown: 1..5
+
+
 def test_the_twelve_month_flow_from_iop_is_the_twelve_months_discharges():
     """The 12-month flow's row from 2.1 (40 + 30 + a hidden cell) against 12 months of 6
     discharges: the hidden cell is 2."""

@@ -124,3 +124,23 @@ def test_the_rates_table_says_about_only_beside_a_cohort_it_prints(sample_con):
             (r["denominator"] == n) if n else r["denominator"] != r["denominator"] for r in km
         )
     assert rates_table(shown).count("about ") == 3 and "about " not in rates_table(hidden)
+
+
+def test_the_registry_auditor_reads_a_rounded_cohort_as_its_ten():
+    """The suite's other reader (``tests/registry_auditor.py``) takes a count the suppression
+    block names ``rounded`` as its ten, not as printed: the trends' hidden October cohort,
+    the document's "about 250", is 245..254, not 250."""
+    import pandas as pd
+    from registry_auditor import audit
+
+    from iop_metrics.disclosure import published as pub
+
+    doc = {
+        "period": {"label": "2026-10", "start": "2026-10-01", "end": "2026-10-31"},
+        "retention": {"cohort_admissions": 250},
+        "suppression": {"k": K, "hidden": {}, "rounded": {COHORT: 10}},
+    }
+    frame = pd.DataFrame({"month": ["2026-10"], "cohort": [float("nan")]})
+    found = audit(doc, tables={"monthly": frame}, context=pub.Context(period_months=("2026-10",)))
+    cell = "monthly[2026-10].cohort"
+    assert cell not in found.recovered and found.bounds[cell] == (245, 254)
