@@ -78,25 +78,38 @@ def _july_outputs(db, folder) -> None:
 
 
 @pytest.mark.slow
-def test_atoms_without_the_twelve_month_flow_give_small_counts_away(
-    sample_db, tmp_path, monkeypatch
-):
-    """Mutation test (issue 30): one dimension taken from the atoms, the 12-month flow (its
-    cells' records left out: ``atoms.covered`` says no for them, so the model knows no
-    identity of theirs). The sample's July 2026 run, read as a payer reads it, then gives
-    away the program's 2 discharges from IOP to 3.5 over 12 months and each site's 1 (the
-    issue's first finding): each site's row from IOP is its 12 months' discharges and the
-    program is its sites. With the atoms whole the same run gives nothing away
-    (``bench/audit.py --months 2026-07``: 0 within the run)."""
+def test_atoms_without_the_trends_months_give_small_counts_away(sample_db, tmp_path, monkeypatch):
+    """Mutation test (issue 30): one dimension taken from the atoms, the trends' months (the
+    monthly cells' records left out: ``atoms.covered`` says no for them, so the model knows
+    only the identities declared among them). The sample's July 2026 run, read as a payer
+    reads it, then gives away north's admissions of September and December 2025 (9 and 7,
+    each "<11"), as the internal copy has them. With the atoms whole the same run gives
+    nothing away (the test above, and ``bench/audit.py --months 2026-07``: 0 within the run).
+    (The 12-month flow taken out gave its row from IOP away here until the retention cohort
+    was printed to the ten: the plan then hides another month's discharges, which cuts that
+    way by chance, so the flow is no longer a dimension whose loss this run shows.)"""
     from iop_metrics.disclosure import atoms
 
     whole = atoms.covered
-    monkeypatch.setattr(atoms, "covered", lambda c: "flow_12m[" not in c and whole(c))
+    monkeypatch.setattr(atoms, "covered", lambda c: "monthly[" not in c and whole(c))
     _july_outputs(sample_db, tmp_path)
     r = Reading(K)
     read_run(r, tmp_path / "2026-07")
     assert solve(r).small(K) == {
-        "all@2026-07:flow_12m[2.1>3.5].n": 2,
-        "main@2026-07:flow_12m[2.1>3.5].n": 1,
-        "north@2026-07:flow_12m[2.1>3.5].n": 1,
+        "north:monthly[2025-09].admissions": 9,
+        "north:monthly[2025-12].admissions": 7,
     }
+    # as north's trend has them (the run wrote no internal copy to read them from)
+    import duckdb
+
+    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.periods import month
+    from iop_metrics.report.figures import exact
+
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        trend = exact(con, Query.of(month(2026, 7), scope=Scope(("2.1",), "north"))).frames
+    finally:
+        con.close()
+    admissions = dict(zip(trend["monthly"]["month"], trend["monthly"]["admissions"], strict=True))
+    assert (admissions["2025-09"], admissions["2025-12"]) == (9, 7)
