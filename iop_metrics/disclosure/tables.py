@@ -232,7 +232,8 @@ def monthly_series(
     each), suppressed under ``suppress``: the frame protected as the report protects its
     trends (``suppress.suppress_report`` over the frame alone: the census carried from month
     to month, each rate with its numerator and denominator, the 90-day estimate with its
-    cohort), hidden cells missing."""
+    cohort), hidden cells missing, and each month's retention cohort to the nearest ten, as an
+    external report prints it (``precision.COARSE``)."""
     from .suppress import suppress_report
 
     df = series.monthly_series(con, q, shared=shared)
