@@ -144,3 +144,26 @@ def test_the_registry_auditor_reads_a_rounded_cohort_as_its_ten():
     found = audit(doc, tables={"monthly": frame}, context=pub.Context(period_months=("2026-10",)))
     cell = "monthly[2026-10].cohort"
     assert cell not in found.recovered and found.bounds[cell] == (245, 254)
+
+
+def test_an_earlier_cohort_printed_exactly_by_an_earlier_version_stays_known_exactly():
+    """An entry written before cohorts were printed to the ten has no ``rounded`` list: its
+    225 was printed as 225, and a reader knows it so. October's twelfth month (5, hidden as
+    "<11") then follows from it and the 11 months shown, so another month is hidden, as with
+    a cohort printed exactly in the same run. The entries written now list the cohort."""
+    september = Cells({COHORT: 225}, frozenset({COHORT}), ())
+    e = ledger.entry("all", september, {}, query=QUERY, k=K, snapshot="s")
+    assert e["rounded"] == [COHORT] and e["cells"] == {COHORT: 230}
+    older = {**e, "cells": {COHORT: 225}}
+    del older["rounded"]
+    months = {f"m{i:02d}": 20 for i in range(1, 12)} | {"m12": 5}
+    october = Cells(months, frozenset(months), ())
+    tie = {f"2026-09/all:{COHORT}": -1} | {f"all:{m}": 1 for m in months}
+    known = ledger.known([older], lambda _: september, K)
+    assert known.changes == ()
+    known = replace(known, cells=linked.merged(known.cells, Cells({}, frozenset(), (tie,))))
+    plan = linked.plan({"all": october}, k=K, alone={"all": {"m12": "small"}}, known=known)
+    assert plan == {"all": {"m01": "complementary", "m12": "small"}}
+    # today's figure differing from the exact one is a changed past, as for any count
+    changed = ledger.known([older], lambda _: Cells({COHORT: 226}, frozenset({COHORT}), ()), K)
+    assert [c.shown for c in changed.changes] == [(COHORT,)]

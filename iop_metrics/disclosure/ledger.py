@@ -7,7 +7,9 @@ page) gets ``<out>/<period>/.ledger/<output>.json``: every count its model publi
 with the value a reader sees or, for a hidden count, only its mark ("<K" or "suppressed"), and
 what recomputes it (period, as-of date, levels, K, the transitions window, the data snapshot
 of load_log and the model's signature). No identifier, no hidden value: the file sits beside
-the external outputs and says no more than they do.
+the external outputs and says no more than they do. A count printed to the nearest ten (the
+retention cohort, ``precision.COARSE``) is written as printed and listed in ``rounded``; an
+entry without that list (written before) printed it exactly, and it is read back so.
 
 **Use.** A later run (``history``) reads the entries of the periods ending within 12 months of
 its own (``HISTORY_MONTHS``; its own period's are replaced, not read) written under the same
@@ -112,6 +114,9 @@ def entry(
         "snapshot": snapshot,
         "model": signature(cells),
         "cells": dict(sorted(shown.items())),
+        # the counts printed to the nearest ten (``precision.COARSE``): an entry written before
+        # they were (no such key) printed them exactly, and a reader knows them so
+        "rounded": sorted(c for c, v in shown.items() if coarse(c) and isinstance(v, int)),
     }
 
 
@@ -330,6 +335,7 @@ def _settle(
     difference is protected), each it hid stays hidden with its mark's reason."""
     values, published, exact, fixed, hidden = into
     shown, small, missing = [], [], []
+    rounded = set(e.get("rounded", ()))
     for cell, was in e["cells"].items():
         name = f"{output}:{cell}"
         if name not in j.published:
@@ -345,13 +351,22 @@ def _settle(
             if labelled and not 0 < now < k:
                 small.append(cell)
             hidden[n] = SMALL if labelled and 0 < now < k else COMPLEMENTARY
-        elif coarse(cell) and int(was) != printed(cell, now):
-            # printed to the ten: a reader's interval is the earlier figure's, not today's
-            # (nothing pins the records that changed); today's figure is unknown
-            shown.append(cell)
-            published.discard(n)
-            fixed.discard(n)
-        elif not coarse(cell) and int(was) != now:
+        elif cell in rounded:
+            if int(was) != printed(cell, now):
+                # printed to the ten: a reader's interval is the earlier figure's, not today's
+                # (nothing pins the records that changed); today's figure is unknown
+                shown.append(cell)
+                published.discard(n)
+                fixed.discard(n)
+        elif coarse(cell) and int(was) == now:
+            # printed exactly by an earlier version: known so, beside the ten the model
+            # takes a count of that name for
+            old = f"{n}{OLD}"
+            values[old] = now
+            published.add(old)
+            fixed.add(old)
+            exact.append({n: 1, old: -1})
+        elif int(was) != now:
             shown.append(cell)
             published.discard(n)
             fixed.discard(n)
