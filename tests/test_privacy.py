@@ -857,6 +857,58 @@ def test_hand_made_equations_fix_hidden_cells_and_name_the_shown_ones_that_free_
     assert _frees(doubles, ["a", "b"], "b") == (["c"], ["c"])
 
 
+@st.composite
+def _eliminations(draw):
+    """Equations over a..h with coefficients of 1 and others (fractions once a pivot is not
+    1 or -1), and an order in which their cells are hidden, the first few at once."""
+    names = "abcdefgh"[: draw(st.integers(2, 8))]
+    eqs = []
+    for _ in range(draw(st.integers(1, 7))):
+        held = draw(st.lists(st.sampled_from(names), min_size=1, max_size=4, unique=True))
+        eqs.append({c: draw(st.sampled_from([1, 1, -1, 2, -3])) for c in held})
+    order = draw(st.permutations(names))
+    return tuple(eqs), list(order), draw(st.integers(0, len(names) - 1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_eliminations())
+@example(
+    # b's column is a's minus c's: hiding a makes a the pivot of c's row, c a free unknown
+    (
+        ({"a": 1, "b": 1, "x": -1}, {"b": 1, "c": 1, "y": -1}, {"x": 1, "y": -1, "w": -1}),
+        ["b", "c", "a", "x", "y", "w"],
+        2,
+    )  # fmt: skip
+)
+def test_an_elimination_grown_one_hidden_cell_at_a_time_is_the_one_made_from_scratch(case):
+    """``Growing`` (the linear phase's elimination, each cell hidden added to the rows made
+    before) gives exactly ``_reduce``'s pivot rows over every equation, and the cells of its
+    rows left with no unknown (blocked): ``_frees`` reads which cells a target's row holds,
+    blocked ones too, to choose what to hide."""
+    from iop_metrics.disclosure.model import Growing, _reduce
+
+    eqs, order, first = case
+    grown = Growing(eqs, set(order[:first]))
+    for n in range(first + 1, len(order) + 1):
+        pivots, blocked = grown.add(order[n - 1])
+        whole, rest = _reduce(eqs, sorted(order[:n]), known=True)
+        assert pivots == whole and blocked == {c for row in rest for c in row}
+
+
+def test_a_cell_new_to_the_unknowns_span_takes_the_first_row_that_held_no_unknown():
+    """a = x - z and a = y both hold (so x - z = y among shown cells): with a hidden,
+    ``_reduce`` keeps the first equation as a's row, and the second reduced to y - x + z is
+    left without an unknown; a's row then holds x and z (not y), and a target's row decides
+    what is hidden. ``Growing`` (a hidden after the rows were reduced without it) gives the
+    same, not the shorter row."""
+    from iop_metrics.disclosure.model import Growing, _reduce
+
+    eqs = ({"a": 1, "x": -1, "z": 1}, {"a": 1, "y": -1})
+    whole, rest = _reduce(eqs, ["a"], known=True)
+    assert whole == {"a": {"a": 1, "x": -1, "z": 1}} and rest == [{"y": -1, "x": 1, "z": -1}]
+    assert Growing(eqs, set()).add("a") == ({"a": {"a": 1, "x": -1, "z": 1}}, {"x", "y", "z"})
+
+
 def test_the_solver_writes_nothing_to_the_processs_output():
     """The linear programmes run in a report's kernel and in a scheduler's run: nothing may
     reach the process's stdout or stderr, where C libraries write (HiGHS 1.16 prints a banner

@@ -703,10 +703,18 @@ def _protect(
     # what _frees reads: the known cells too, but for the ones an earlier run showed (never
     # hidden now, so never a pick: their columns only ride along, each row operation set by
     # the unknowns' columns alone; a ledger of earlier months holds hundreds of them)
-    elimination = Elimination(
-        tuple({c: a for c, a in eq.items() if c not in known} for eq in both) if known else both
-    )
+    read = tuple({c: a for c, a in eq.items() if c not in known} for eq in both) if known else both
     seen: dict[frozenset[str], set[str]] = {}
+    growing: list[Growing] = []  # that elimination, made once, then grown
+
+    def grown(unk: set[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+        # ``_reduce(read, sorted(unk), known=True)``: each cell hidden since is added to the
+        # rows made before (the first time, the whole elimination)
+        if not growing:
+            growing.append(Growing(read, unk))
+        for c in sorted(unk - growing[0].unknown):
+            growing[0].add(c)
+        return growing[0].pivots, growing[0].blocked
 
     joins: dict[frozenset[str], Joins] = {}
     duals: dict[str, Duals] = {}  # what proves each pinned target, this round
@@ -756,7 +764,7 @@ def _protect(
         tried = sorted(near_target + shown, key=headline)
         pick, reduced = None, None
         if linear:
-            reduced = elimination.reduce(unknown)
+            reduced = grown(unknown)
             freeing, on_row = map(set, _frees(both, sorted(unknown), target, reduced))
             pick = next((c for c in tried if c in freeing), None)
             if pick is None:  # several ways fix it: cut one (the smallest cell on its row)
@@ -859,6 +867,110 @@ class Elimination:
             if i not in used:  # no unknown: a row of the known cells as it is
                 blocked.update(c for c, a in eq.items() if a)
         return pivots, blocked
+
+
+class Growing:
+    """``_reduce(eqs, sorted(unknown), known=True)`` kept as the unknowns grow one cell at a
+    time (the cells ``_protect`` hides while the equations fix a small count): each new
+    unknown is added to the rows already reduced, not the whole reduced again.
+
+    The same rows, exactly. ``_reduce``'s pivots are the first unknowns by name whose columns
+    span the unknowns' columns (each pivot row holds no unknown before its pivot), made from
+    the equations that hold an unknown not worked out from the ones before them (a row
+    reduced to no unknown adds nothing to a pivot row), and those two sets fix the rows:
+    the one combination of those equations with 1 at its pivot and 0 at every other. A row
+    left without an unknown is its equation less the one combination of the pivot rows
+    before it that takes its unknowns out. Hiding ``c`` then either (a row left without an
+    unknown holds c) brings in the first such row, whose equation now holds an unknown not
+    worked out before, as c's pivot row; or (c's column is the sum of the pivots' columns
+    whose rows hold it) swaps the last of those pivots, when it comes after c by name, for
+    c (c takes its row). c is then eliminated from every other row, which keeps each one
+    the combination above.
+
+    >>> eqs = ({"a": 1, "b": 1, "x": -1}, {"b": 1, "c": 1, "y": -1}, {"x": 1, "y": -1, "w": -1})
+    >>> g = Growing(eqs, {"b", "c"})  # b = x - a, c = y - b: x - y - w = 0 holds no unknown
+    >>> sorted(g.pivots), sorted(g.blocked)
+    (['b', 'c'], ['w', 'x', 'y'])
+    >>> pivots, blocked = g.add("a")  # a's column is b's minus c's: a takes c's row
+    >>> pivots["a"], pivots["b"], sorted(blocked)
+    ({'c': -1, 'y': 1, 'a': 1, 'x': -1}, {'b': 1, 'c': 1, 'y': -1}, ['w', 'x', 'y'])
+    >>> pivots == _reduce(eqs, ["a", "b", "c"], known=True)[0]
+    True
+    >>> pivots, blocked = g.add("x")  # x is new to the unknowns' span: x - y - w is its row
+    >>> pivots["x"], pivots["a"], sorted(blocked)
+    ({'x': 1, 'y': -1, 'w': -1}, {'c': -1, 'a': 1, 'w': -1}, [])
+    """
+
+    def __init__(self, eqs: tuple[dict[str, int], ...], unknown: set[str]) -> None:
+        pivots, rest = _reduce(eqs, sorted(unknown), known=True)
+        self.unknown = set(unknown)
+        self.pivots = pivots
+        self.rows: dict[int, dict[str, Any]] = dict(enumerate([*pivots.values(), *rest]))
+        self.pivot: dict[int, str | None] = dict(enumerate([*pivots, *(None for _ in rest)]))
+        self.at: dict[str, set[int]] = {}  # cell -> the rows that hold it
+        self.count: dict[str, int] = {}  # cell -> the rows left without an unknown that hold it
+        for i, row in self.rows.items():
+            for c in row:
+                self.at.setdefault(c, set()).add(i)
+                if self.pivot[i] is None:
+                    self.count[c] = self.count.get(c, 0) + 1
+
+    @property
+    def blocked(self) -> set[str]:
+        """The cells of the rows left without an unknown."""
+        return set(self.count)
+
+    def add(self, cell: str) -> tuple[dict[str, dict[str, Any]], set[str]]:
+        """One more unknown: the pivot rows and the cells of the rows left without an
+        unknown (``Elimination.reduce``'s two results)."""
+        from fractions import Fraction
+
+        if cell in self.unknown:
+            return self.pivots, self.blocked
+        self.unknown.add(cell)
+        holders = self.at.get(cell, set())
+        free = [i for i in holders if self.pivot[i] is None]
+        if free:
+            r = min(free)  # the first equation's (the rows left are kept in their order)
+        else:
+            last = max(holders, key=lambda i: self.pivot[i] or "", default=None)
+            if last is None or (self.pivot[last] or "") < cell:
+                return self.pivots, self.blocked  # a free unknown: no row changes
+            r = last
+        row, was = self.rows[r], self.pivot[r]
+        if was is None:
+            for c in row:
+                self._uncount(c)
+        else:
+            del self.pivots[was]
+        d = row[cell]
+        for c in row:
+            row[c] = row[c] * d if d in (1, -1) else Fraction(row[c]) / d
+        self.pivot[r], self.pivots[cell] = cell, row
+        for i in holders - {r}:
+            other, rest = self.rows[i], self.pivot[i] is None
+            f = other[cell]
+            for c, a in row.items():
+                v = other.get(c, 0) - f * a
+                if v:
+                    if c not in other:
+                        self.at.setdefault(c, set()).add(i)
+                        if rest:
+                            self.count[c] = self.count.get(c, 0) + 1
+                    other[c] = v
+                elif c in other:
+                    del other[c]
+                    self.at[c].discard(i)
+                    if rest:
+                        self._uncount(c)
+            if not other:
+                del self.rows[i], self.pivot[i]
+        return self.pivots, self.blocked
+
+    def _uncount(self, c: str) -> None:
+        self.count[c] -= 1
+        if not self.count[c]:
+            del self.count[c]
 
 
 class Joins:
