@@ -289,8 +289,6 @@ def _pinned(
     """The target cells that the exact equations and the bounds a reader knows (labels, no
     negative count) narrow to one whole number (linear programming over the unknowns).
     ``duals``: filled with each pinned target's ``Duals`` (what cannot widen it)."""
-    import numpy as np
-
     order = sorted(unknown)
     col = {c: j for j, c in enumerate(order)}
     solve = _programme(cells, order, bounds)
@@ -303,20 +301,33 @@ def _pinned(
         ordered = _spread(cells, order, bounds, solve, ordered)
     out = set()
     for t in ordered:
-        ends, certificate = [], []
-        for sense in (1.0, -1.0):
-            goal = np.zeros(len(order))
-            goal[col[t]] = sense
-            found = solve(goal)
-            ends.append(sense * found[1] if found is not None else None)
-            if found is not None:
-                certificate.append(found[2])
-        lo, hi = ends
-        if lo is not None and hi is not None and math.floor(hi + 1e-6) - math.ceil(lo - 1e-6) < 1:
+        certificate = _ends(solve, len(order), col[t])
+        if certificate is not None:
             out.add(t)
             if duals is not None:
                 duals[t] = Duals(solve.rows, col, certificate)  # type: ignore[attr-defined]
     return out
+
+
+def _ends(
+    solve: Callable[[Any], tuple[Any, float, tuple[Any, Any]] | None], n: int, j: int
+) -> list[tuple[Any, Any]] | None:
+    """The duals of the least and greatest value of unknown ``j`` (of ``n``, ``_programme``)
+    when no two whole values lie between them (it is pinned), else None."""
+    import numpy as np
+
+    ends, certificate = [], []
+    for sense in (1.0, -1.0):
+        goal = np.zeros(n)
+        goal[j] = sense
+        found = solve(goal)
+        ends.append(sense * found[1] if found is not None else None)
+        if found is not None:
+            certificate.append(found[2])
+    lo, hi = ends
+    if lo is not None and hi is not None and math.floor(hi + 1e-6) - math.ceil(lo - 1e-6) < 1:
+        return certificate
+    return None
 
 
 # How far above its value (or its least) ``_pinned``'s vertex pre-pass lets an unknown go when
@@ -482,9 +493,9 @@ def _programme(
     """The unknowns ``order`` under the exact equations (the other cells at their values) and
     ``bounds`` (default: no negative count), as one HiGHS model: ``solve(goal)`` minimizes
     ``goal @ x`` and gives ``(x, goal @ x, (row duals, reduced costs))``, or None when it
-    has no least value. Only the objective changes between solves, so each starts from the
-    last one's basis (a fresh ``scipy.optimize.linprog`` per objective, the same solver,
-    cost 10x more: most of the time of a plan)."""
+    has no least value; ``solve.within(box)`` gives some unknowns other bounds. Each solve
+    starts from the last one's basis (a fresh ``scipy.optimize.linprog`` per objective, the
+    same solver, cost 10x more: most of the time of a plan)."""
     import highspy
     import numpy as np
 
@@ -509,7 +520,15 @@ def _programme(
         value = h.getInfo().objective_function_value
         return np.array(got.col_value), value, (np.array(got.row_dual), np.array(got.col_dual))
 
+    def within(box: Mapping[str, tuple[int, float | None]]) -> None:
+        # new bounds for some unknowns; the next solve starts from the basis the last left
+        j = np.array([col[c] for c in box], dtype=np.int32)
+        lower = np.array([lo for lo, _ in box.values()], dtype=float)
+        upper = np.array([highspy.kHighsInf if hi is None else hi for _, hi in box.values()])
+        h.changeColsBounds(len(j), j, lower, upper.astype(float))
+
     solve.rows = {id(eq): i for i, eq in enumerate(rows)}  # type: ignore[attr-defined]
+    solve.within = within  # type: ignore[attr-defined]
     return solve
 
 
@@ -624,18 +643,28 @@ def _protect(
             key=lambda c: (c not in nearby, -values[c], c),
         )
         proof = duals.get(target)
+        # one programme for every trial, its labels' bounds changed and put back: each
+        # solve starts from the last one's basis (a new programme per trial starts cold)
+        order, box = sorted(mine), bounds()
+        programme: list[Any] = []
+
+        def free_without(dropped: list[str]) -> bool:  # not pinned once these labels go
+            if proof is not None and proof.steady(held, dropped):
+                return False  # their labels bound nothing the target's values rest on
+            if not programme:
+                programme.append(_programme(cells, order, box))
+            solve = programme[0]
+            solve.within({c: (_least(values[c]), None) for c in dropped})
+            pinned = _ends(solve, len(order), order.index(target)) is not None
+            solve.within({c: box[c] for c in dropped})
+            return not pinned
+
         for c in [c for c in labelled if c in nearby]:
-            if proof is not None and proof.steady(held, [c]):
-                continue  # its label bounds nothing the target's values rest on
-            trial = {**bounds(), c: (_least(values[c]), None)}
-            if target not in _pinned(cells, mine, trial, {target}):
+            if free_without([c]):
                 return [c]
 
         def frees(n: int) -> bool:  # the first n labels dropped together free it
-            if proof is not None and proof.steady(held, labelled[:n]):
-                return False
-            trial = {**bounds(), **{c: (_least(values[c]), None) for c in labelled[:n]}}
-            return target not in _pinned(cells, mine, trial, {target})
+            return free_without(labelled[:n])
 
         # dropping more only widens what a reader allows: the fewest, by bisection
         if len(labelled) < 2 or not frees(len(labelled)):
