@@ -4,6 +4,8 @@
                                                    # 2026-10 plan's protect call, saved
     python bench/ledger_plan.py record N OUT.pkl --inputs-only   # the call alone, not planned
     python bench/ledger_plan.py replay OUT.pkl [--profile]   # protect again: CPU s, counts
+    python bench/ledger_plan.py replay OUT.pkl --save PLANS.json     # and the plans given
+    python bench/ledger_plan.py replay OUT.pkl --against PLANS.json  # the same plans as those?
 
 ``record`` does what ``bench/runs.py --size sample --ledger N`` does before the timed run
 (each earlier month's external outputs planned together, their ledger entries written), then
@@ -104,12 +106,17 @@ def record(months: int, path: Path, *, plan: bool = True) -> None:
     print(f"{len(earlier.entries)} earlier outputs; plan {calls[-1]['cpu']:.1f} CPU s -> {path}")
 
 
-def replay(path: Path, profile: bool) -> int:
+def replay(path: Path, profile: bool, save: Path | None = None, against: Path | None = None) -> int:
+    """Each recorded call protected again; ``save``: the plans given, as JSON (a call recorded
+    with --inputs-only has none to compare with), ``against``: compared with such a file."""
     from iop_metrics.disclosure.model import protect
 
     with path.open("rb") as f:
         calls = pickle.load(f)
-    wrong = 0
+    if against is not None:
+        for c, plan in zip(calls, json.loads(against.read_text()), strict=True):
+            c["reasons"] = plan
+    wrong, plans = 0, []
     for c in calls:
         kw = {key: c[key] for key in ("forced", "fixed") if key in c}
         t = time.process_time()
@@ -123,6 +130,9 @@ def replay(path: Path, profile: bool) -> int:
         else:
             got = protect(c["cells"], c["k"], **kw)
         spent = time.process_time() - t
+        plans.append(got)
+        if save is not None:
+            save.write_text(json.dumps(plans))
         if c["reasons"] is None:  # recorded with --inputs-only: nothing to compare
             print(f"protect {spent:.2f} CPU s; {len(got)} hidden")
             continue
@@ -142,11 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("replay")
     p.add_argument("file", type=Path)
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--save", type=Path, help="write the plans given (JSON)")
+    p.add_argument("--against", type=Path, help="compare with plans written by --save")
     a = ap.parse_args(argv)
     if a.mode == "record":
         record(a.months, a.file, plan=not a.inputs_only)
         return 0
-    return replay(a.file, a.profile)
+    return replay(a.file, a.profile, a.save, a.against)
 
 
 if __name__ == "__main__":
