@@ -854,6 +854,24 @@ def test_each_labels_trial_starts_from_the_labels_as_they_are():
     assert plan == dict.fromkeys(("c0", "c1", "c3", "c5"), "complementary")
 
 
+def test_each_round_protects_the_smallest_pinned_count_first():
+    """t0 = c0 + c1 + c4 = 8 and t1 = t0 + c0 + c6 = 10 at K 5, with c0, c4 and c6 "<5"
+    (1 each): c0 + c4 = t0 - c1 = 2 and c0 + c6 = t1 - t0 = 2 pin all three at 1. Each
+    round protects the smallest count still pinned (by value, then name), and tries only
+    the counts before the smallest one whose proof still holds: hiding c1 and t1 frees
+    them. Tried after it instead, a larger one is protected first and t0 is hidden besides
+    (a search found the case)."""
+    from iop_metrics.disclosure.model import protect
+
+    values = {"c0": 1, "c1": 6, "c2": 8, "c3": 3, "c4": 1, "c5": 4, "c6": 1, "t0": 8, "t1": 10}
+    exact = ({"t0": -1, "c4": 1, "c1": 1, "c0": 1}, {"t1": -1, "c6": 1, "c0": 1, "t0": 1})
+    plan = protect(Cells(values, frozenset(values), exact), 5)
+    assert plan == {
+        **dict.fromkeys(("c0", "c3", "c4", "c5", "c6"), "small"),
+        **dict.fromkeys(("c1", "t1"), "complementary"),
+    }
+
+
 def test_a_hand_made_total_pins_its_small_parts():
     """2 = a + b with a and b each "<11" (1..10): both are 1; 3 = a + b leaves each 1 or 2."""
     from iop_metrics.disclosure.model import _pinned

@@ -285,10 +285,15 @@ def _pinned(
     bounds: dict[str, tuple[int, float | None]],
     targets: set[str],
     duals: dict[str, Duals] | None = None,
+    *,
+    first: Callable[[str], Any] | None = None,
+    free: set[str] | None = None,
 ) -> set[str]:
     """The target cells that the exact equations and the bounds a reader knows (labels, no
     negative count) narrow to one whole number (linear programming over the unknowns).
-    ``duals``: filled with each pinned target's ``Duals`` (what cannot widen it)."""
+    ``duals``: filled with each pinned target's ``Duals`` (what cannot widen it). ``first``:
+    only the first pinned target in this order is wanted (the targets left after the vertex
+    pre-pass are tried in it, up to that one); ``free``: given the targets shown not pinned."""
     order = sorted(unknown)
     col = {c: j for j, c in enumerate(order)}
     solve = _programme(cells, order, bounds)
@@ -299,13 +304,20 @@ def _pinned(
     ordered = sorted(targets)
     if len(ordered) > 4:
         ordered = _spread(cells, order, bounds, solve, ordered)
+    if free is not None:
+        free |= targets - set(ordered)
     out = set()
-    for t in ordered:
+    for t in sorted(ordered, key=first) if first else ordered:
         certificate = _ends(solve, len(order), col[t])
-        if certificate is not None:
-            out.add(t)
-            if duals is not None:
-                duals[t] = Duals(solve.rows, col, certificate)  # type: ignore[attr-defined]
+        if certificate is None:
+            if free is not None:
+                free.add(t)
+            continue
+        out.add(t)
+        if duals is not None:
+            duals[t] = Duals(solve.rows, col, certificate)  # type: ignore[attr-defined]
+        if first:
+            break
     return out
 
 
@@ -775,11 +787,20 @@ def _protect(
                 if t in small - free and proof.steady(held, changed[at:])
             }
             duals.clear()
-            rest = small - free - set(still)
-            found = (_pinned(cells, unknown, bounds(), rest, duals) if rest else set()) | set(still)
+            # only the smallest pinned target is wanted: a target after the smallest one
+            # still pinned needs no programme this round
+            bar = min(still, key=by_value, default=None)
+            rest = {
+                t for t in small - free - set(still) if bar is None or by_value(t) < by_value(bar)
+            }
+            found = (
+                _pinned(cells, unknown, bounds(), rest, duals, first=by_value, free=free)
+                if rest
+                else set()
+            )
             duals.update(still)
-            proven = {t: (duals[t], len(changed)) for t in found}
-            free |= small - found
+            proven = {t: (duals[t], len(changed)) for t in found | set(still)}
+            found = found or ({bar} if bar is not None else set())
         if not found:
             return _reveal(cells, reasons, k, coarse)
         target = min(found, key=by_value)
