@@ -872,6 +872,25 @@ def test_each_round_protects_the_smallest_pinned_count_first():
     }
 
 
+def test_each_shown_cell_tried_to_widen_a_count_is_tried_alone():
+    """t0 = c0 + c1 + c3 = 14, t1 = t0 + c0 + c1 = 22, t2 = t0 + c0 + c2 = 26 at K 5, c0
+    and c1 4 each ("<5"): t1 - t0 pins c0 + c1 = 8, so both at 4. The plan hides c2 and
+    drops c0's label. The shown cells tried for a count share one programme, each held at
+    its value but while it is tried: one left free after its trial, or free from the start,
+    and the cells tried later read it as hidden (the plan then hides c3 and t0 and keeps
+    c0's label; a search found the case)."""
+    from iop_metrics.disclosure.model import protect
+
+    values = {"c0": 4, "c1": 4, "c2": 8, "c3": 6, "t0": 14, "t1": 22, "t2": 26}
+    exact = (
+        {"t0": -1, "c3": 1, "c1": 1, "c0": 1},
+        {"t1": -1, "t0": 1, "c0": 1, "c1": 1},
+        {"t2": -1, "t0": 1, "c0": 1, "c2": 1},
+    )
+    plan = protect(Cells(values, frozenset(values), exact), 5)
+    assert plan == {"c0": "complementary", "c1": "small", "c2": "complementary"}
+
+
 def test_a_hand_made_total_pins_its_small_parts():
     """2 = a + b with a and b each "<11" (1..10): both are 1; 3 = a + b leaves each 1 or 2."""
     from iop_metrics.disclosure.model import _pinned

@@ -714,12 +714,24 @@ def _protect(
         """The first of ``candidates`` (shown cells) whose hiding leaves ``target`` more than
         one whole value under the bounds (a hidden one taken as k or more)."""
         proof = duals.get(target)
-        for c in candidates:
-            if proof is not None and proof.steady(held, [c]):
-                continue  # hidden, it leaves the target's least and greatest value as they are
-            mine = reach(unknown, target, c)
-            if target not in _pinned(cells, mine, {**bounds(), c: (k, None)}, {target}):
+        # hidden, one with a reduced cost of 0 leaves the target's least and greatest value
+        # as they are
+        tried = [c for c in candidates if proof is None or not proof.steady(held, [c])]
+        if not tried:
+            return None
+        # one programme for every candidate: each one's column held at its value but while
+        # it is tried (a held column is a known cell; the unknowns it alone joins to the
+        # target's are then apart from it), each solve from the basis the last one left
+        order = sorted(set().union(*(reach(unknown, target, c) for c in tried)))
+        at = {c: (values[c], values[c]) for c in tried}
+        solve: Any = _programme(cells, order, {**bounds(), **at})
+        for c in tried:
+            if c not in order:
+                continue  # no equation joins it to the target: hidden, it frees nothing
+            solve.within({c: (k, None)})
+            if _ends(solve, len(order), order.index(target)) is None:
                 return c
+            solve.within({c: at[c]})
         return None
 
     def exposed(unk: set[str]) -> set[str]:
