@@ -703,12 +703,11 @@ def _protect(
     def reach(unk: set[str], target: str, more: str | None = None) -> set[str]:
         """The unknowns that equations join to ``target`` through unknowns (the only ones
         its least and greatest value depend on), with ``more`` hidden too (``Joins``, made
-        once per set of unknowns)."""
-        key = frozenset(unk)
-        if key not in joins:
-            joins.clear()  # the unknowns only grow: an older set is not asked again
-            joins[key] = Joins(held, key)
-        return joins[key].reach(target, more)
+        once and grown by the cells hidden since)."""
+        if not joins or not joins[0].unk <= unk:
+            joins[:] = [Joins(held, unk)]
+        joins[0].grow(unk - joins[0].unk)  # the unknowns only grow: the cells hidden since
+        return joins[0].reach(target, more)
 
     def widen(target: str, candidates: list[str]) -> str | None:
         """The first of ``candidates`` (shown cells) whose hiding leaves ``target`` more than
@@ -769,7 +768,7 @@ def _protect(
             growing[0].add(c)
         return growing[0].pivots, growing[0].blocked
 
-    joins: dict[frozenset[str], Joins] = {}
+    joins: list[Joins] = []  # one, grown with the unknowns
     duals: dict[str, Duals] = {}  # what proves each pinned target, this round
     changed: list[str] = []  # the cells hidden or unlabelled, in turn
     proven: dict[str, tuple[Duals, int]] = {}  # a pinned target's proof, and len(changed) then
@@ -1037,8 +1036,9 @@ class Growing:
 
 class Joins:
     """The unknowns that equations join (``held``: cell -> the equations that hold it), as
-    connected components over the unknowns ``unk`` (union-find, made once): ``reach`` gives
-    the target's, and the one it would have with one more cell hidden, without a search.
+    connected components over the unknowns ``unk`` (union-find, grown with the unknowns):
+    ``reach`` gives the target's, and the one it would have with one more cell hidden,
+    without a search.
 
     >>> j = Joins({"a": [{"a": 1, "b": -1}], "b": [{"a": 1, "b": -1}, {"b": 1, "c": -1}],
     ...            "c": [{"b": 1, "c": -1}, {"c": 1, "d": -1}], "d": [{"c": 1, "d": -1}]},
@@ -1047,16 +1047,34 @@ class Joins:
     (['a', 'b'], ['d'], ['a', 'b', 'c', 'd'])
     >>> sorted(j.reach("d", "a")), sorted(j.reach("a", "e"))
     (['d'], ['a', 'b'])
+    >>> j.grow({"c"})  # c hidden too: its equations join a's part and d's
+    >>> sorted(j.reach("d")), len(j.parts)
+    (['a', 'b', 'c', 'd'], 1)
     """
 
-    def __init__(self, held: Mapping[str, list[dict[str, int]]], unk: frozenset[str]) -> None:
-        self.held, self.unk = held, unk
-        # each equation once, however many unknowns it holds
-        eqs = {id(eq): eq for c in unk for eq in held.get(c, ())}
-        self.root: dict[str, str] = _joined(unk, eqs.values())
+    def __init__(self, held: Mapping[str, list[dict[str, int]]], unk: Iterable[str]) -> None:
+        self.held = held
+        self.unk: set[str] = set()
+        self.root: dict[str, str] = {}  # each unknown -> the one that stands for its part
         self.parts: dict[str, set[str]] = {}
-        for c, r in self.root.items():
-            self.parts.setdefault(r, set()).add(c)
+        self.grow(unk)
+
+    def grow(self, unk: Iterable[str]) -> None:
+        """``unk`` are unknowns too: each one's equations join its part to the parts of the
+        unknowns they hold (the smaller part moves into the larger)."""
+        for c in unk:
+            if c in self.unk:
+                continue
+            self.unk.add(c)
+            self.root[c], self.parts[c] = c, {c}
+            for d in {d for eq in self.held.get(c, ()) for d in eq if d in self.unk}:
+                a, b = self.root[c], self.root[d]
+                if a != b:
+                    if len(self.parts[a]) < len(self.parts[b]):
+                        a, b = b, a
+                    for x in self.parts[b]:
+                        self.root[x] = a
+                    self.parts[a] |= self.parts.pop(b)
 
     def reach(self, target: str, more: str | None = None) -> set[str]:
         """The unknowns joined to ``target`` (an unknown), with ``more`` (a known cell)
