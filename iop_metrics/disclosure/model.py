@@ -762,8 +762,8 @@ def _protect(
     def grown(unk: set[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
         # ``_reduce(read, sorted(unk), known=True)``: each cell hidden since is added to the
         # rows made before (the first time, the whole elimination)
-        if not growing:
-            growing.append(Growing(read, unk))
+        if not growing or not growing[0].unknown <= unk:
+            growing[:] = [Growing(read, unk)]
         for c in sorted(unk - growing[0].unknown):
             growing[0].add(c)
         return growing[0].pivots, growing[0].blocked
