@@ -718,12 +718,14 @@ def _protect(
         tried = [c for c in candidates if proof is None or not proof.steady(held, [c])]
         if not tried:
             return None
-        # one programme for every candidate: each one's column held at its value but while
-        # it is tried (a held column is a known cell; the unknowns it alone joins to the
-        # target's are then apart from it), each solve from the basis the last one left
+        # one programme for every candidate: each one's column held at its value (a coarse
+        # cell, an unknown already, within its interval) but while it is tried (a held
+        # column is a known cell; the unknowns it alone joins to the target's are then apart
+        # from it), each solve from the basis the last one left
         order = sorted(set().union(*(reach(unknown, target, c) for c in tried)))
-        at = {c: (values[c], values[c]) for c in tried}
-        solve: Any = _programme(cells, order, {**bounds(), **at})
+        box = bounds()
+        at = {c: box.get(c, (0, None)) if c in unknown else (values[c], values[c]) for c in tried}
+        solve: Any = _programme(cells, order, {**box, **at})
         for c in tried:
             if c not in order:
                 continue  # no equation joins it to the target: hidden, it frees nothing
