@@ -854,6 +854,26 @@ def test_each_labels_trial_starts_from_the_labels_as_they_are():
     assert plan == dict.fromkeys(("c0", "c1", "c3", "c5"), "complementary")
 
 
+def test_a_label_the_targets_proof_does_not_rest_on_is_never_dropped():
+    """p = 10 and q = 10, both "<11", under T = p + q = 20, and m = 10 ("<11") with p and a
+    hidden e under U = p + m + e = 100; T, U and e were published before (settled, never
+    hidden now). The labels pin p and q at 10, and no shown cell is left to hide: labels go.
+    m's comes first (by name) but bounds nothing p's values rest on (p <= 100 - 1 - 11, far
+    from 10: its reduced cost is 0 in p's proof), so it is skipped unsolved, and p's own
+    label goes. Taken as freeing p, m would lose its label in vain, p's going next round."""
+    from iop_metrics.disclosure.model import protect
+
+    values = {"p": 10, "q": 10, "T": 20, "m": 10, "e": 80, "U": 100}
+    exact = ({"T": -1, "p": 1, "q": 1}, {"U": -1, "p": 1, "m": 1, "e": 1})
+    plan = protect(
+        Cells(values, frozenset(values), exact),
+        K,
+        forced={"e": "complementary"},
+        fixed={"T", "U", "e"},
+    )
+    assert plan == {"e": "complementary", "m": "small", "p": "complementary", "q": "small"}
+
+
 def test_each_round_protects_the_smallest_pinned_count_first():
     """t0 = c0 + c1 + c4 = 8 and t1 = t0 + c0 + c6 = 10 at K 5, with c0, c4 and c6 "<5"
     (1 each): c0 + c4 = t0 - c1 = 2 and c0 + c6 = t1 - t0 = 2 pin all three at 1. Each
