@@ -739,7 +739,7 @@ def _protect(
         # the unknowns whose pivot row holds no other unknown (``_determined``), small
         key = frozenset(unk)
         if key not in seen:
-            pivots, _ = unknowns.reduce(unk)
+            pivots = unknowns.reduce(unk)
             seen.clear()
             seen[key] = {p for p, row in pivots.items() if len(row) == 1} & small
         return seen[key]
@@ -753,7 +753,7 @@ def _protect(
         was = exposed(unknown)
         return set(was) if pick in blocked else {u for u in was if not pivots[u].get(pick)}
 
-    unknowns = Elimination(both, known=False)  # what exposed reads: the unknowns alone
+    unknowns = Elimination(both)  # what exposed reads: the unknowns alone
     # what _frees reads: the known cells too, but for the ones an earlier run showed (never
     # hidden now, so never a pick: their columns only ride along, each row operation set by
     # the unknowns' columns alone; a ledger of earlier months holds hundreds of them)
@@ -865,71 +865,51 @@ def _protect(
 
 
 class Elimination:
-    """``_reduce(eqs, sorted(unknown), known=known)`` made one part at a time: the unknowns
-    that the equations join are a part, and no operation of the elimination mixes two
-    parts' rows (a row holds the unknowns of one part, and only those are pivots), so each
-    part's pivot rows are those of the whole, made from its own rows in their order. A part
-    is made once and kept: hiding one more cell changes only the part it joins.
+    """``_reduce(eqs, sorted(unknown), known=False)``'s pivot rows (the unknowns' columns
+    alone) made one part at a time: the unknowns that the equations join are a part, and no
+    operation of the elimination mixes two parts' rows (a row holds the unknowns of one part,
+    and only those are pivots), so each part's pivot rows are those of the whole, made from
+    its own rows in their order. A part is made once and kept: hiding one more cell changes
+    only the part it joins.
 
     >>> eqs = ({"a": 1, "b": 1, "x": -1}, {"a": 1, "y": -1}, {"c": 1, "d": 1, "z": -1},
     ...        {"x": 1, "y": -1, "z": 1}, {"c": 1, "d": -1, "w": -1})
-    >>> def whole(unknown):  # the elimination of every row at once
-    ...     pivots, rest = _reduce(eqs, sorted(unknown), known=True)
-    ...     return pivots, {c for row in rest for c in row}
     >>> e = Elimination(eqs)
     >>> for unknown in ({"a", "b", "c", "d"}, {"a", "b", "y"}, {"a", "b", "y", "c", "d"}):
-    ...     pivots, blocked = e.reduce(unknown)
-    ...     print(sorted(pivots), sorted(blocked), (pivots, blocked) == whole(unknown))
-    ['a', 'b', 'c', 'd'] ['x', 'y', 'z'] True
-    ['a', 'b', 'y'] ['c', 'd', 'w', 'z'] True
-    ['a', 'b', 'c', 'd', 'y'] [] True
-    >>> len(e.done)  # the parts made: {a, b}, {c, d} and {a, b, y}, each once
-    3
-    >>> pivots, _ = Elimination(eqs, known=False).reduce({"a", "b", "y"})
-    >>> pivots == _reduce(eqs, ["a", "b", "y"], known=False)[0], pivots["y"]
-    (True, {'y': 1})
+    ...     pivots = e.reduce(unknown)  # against the elimination of every row at once
+    ...     print(sorted(pivots), pivots == _reduce(eqs, sorted(unknown), known=False)[0])
+    ['a', 'b', 'c', 'd'] True
+    ['a', 'b', 'y'] True
+    ['a', 'b', 'c', 'd', 'y'] True
+    >>> len(e.done), e.reduce({"a", "b", "y"})["y"]  # {a, b}, {c, d}, {a, b, y}, each once
+    (3, {'y': 1})
     """
 
-    def __init__(self, eqs: tuple[dict[str, int], ...], *, known: bool = True) -> None:
-        self.eqs, self.known = eqs, known
+    def __init__(self, eqs: tuple[dict[str, int], ...]) -> None:
+        self.eqs = eqs
         self.held: dict[str, list[int]] = {}  # cell -> the equations that hold it
         for i, eq in enumerate(eqs):
             for c, a in eq.items():
                 if a:
                     self.held.setdefault(c, []).append(i)
-        # a part's unknowns -> its equations, its pivot rows, the cells of its rows left
-        # without an unknown
-        self.done: dict[frozenset[str], tuple[list[int], dict[str, dict[str, Any]], set[str]]]
-        self.done = {}
+        self.done: dict[frozenset[str], dict[str, dict[str, Any]]] = {}  # a part's pivot rows
 
-    def reduce(self, unknown: set[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
-        """The pivot rows, and the cells of the rows left without an unknown (``_reduce``'s
-        two results, the second as the set of their cells)."""
+    def reduce(self, unknown: set[str]) -> dict[str, dict[str, Any]]:
+        """The pivot rows (``_reduce(..., known=False)``'s first result)."""
         held = [c for c in unknown if c in self.held]
         root = _joined(held, (self.eqs[i] for i in {i for c in held for i in self.held[c]}))
         parts: dict[str, set[str]] = {}
         for c in held:
             parts.setdefault(root[c], set()).add(c)
         pivots: dict[str, dict[str, Any]] = {}
-        blocked: set[str] = set()
-        used: set[int] = set()
         for part in parts.values():
             key = frozenset(part)
             if key not in self.done:
                 rows = sorted({i for c in part for i in self.held[c]})
                 mine = tuple(self.eqs[i] for i in rows)
-                made, rest = _reduce(mine, sorted(part), known=self.known)
-                self.done[key] = rows, made, {c for row in rest for c in row}
-            rows, made, cells = self.done[key]
-            used.update(rows)
-            pivots.update(made)
-            blocked |= cells
-        if not self.known:
-            return pivots, set()  # the unknowns' columns alone: no row left without one
-        for i, eq in enumerate(self.eqs):
-            if i not in used:  # no unknown: a row of the known cells as it is
-                blocked.update(c for c, a in eq.items() if a)
-        return pivots, blocked
+                self.done[key] = _reduce(mine, sorted(part), known=False)[0]
+            pivots.update(self.done[key])
+        return pivots
 
 
 class Growing:

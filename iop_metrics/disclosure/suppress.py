@@ -233,11 +233,12 @@ def _hide_frame(
     out = df.copy()
     names = pub.rows(name, df)
     spec = pub.TABLES[name]
-    for col in spec.counts:
-        at = [(i, pub.cell(name, r, col)) for i, r in zip(out.index, names, strict=True)]
-        for i, c in at:
-            if c in (rounded or {}):
-                out.loc[i, col] = rounded[c]  # type: ignore[index]
+    rounded = rounded or {}
+    for i, r in zip(out.index, names, strict=True) if rounded else ():
+        for col in spec.counts:
+            c = pub.cell(name, r, col)
+            if c in rounded:
+                out.loc[i, col] = rounded[c]
     columns = [*spec.counts, *(r for r, _, _ in spec.rates), "day_90", "share"]
     for col in columns:
         if col not in out:

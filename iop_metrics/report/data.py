@@ -17,7 +17,7 @@ from ..compute import metrics as m
 from ..compute.query import Con, Query
 from ..disclosure import published as pub
 from ..disclosure.model import COMPLEMENTARY, ESTIMATE, SMALL
-from ..disclosure.precision import KM_DIGITS, KM_PLACES, coarsened, km_events_pinned, rounded
+from ..disclosure.precision import KM_DIGITS, KM_PLACES, km_events_pinned, rounded
 from ..disclosure.suppress import (
     internal_only,
     mark,
@@ -69,6 +69,12 @@ class ReportData:
         copy rounds them to ``KM_DIGITS`` and prints what is left (``KM_PLACES``: "71%"); an
         internal copy prints them as every rate, to one decimal ("71.4%")."""
         return 1 if self.internal else KM_PLACES
+
+    @property
+    def rounded(self) -> list[str]:
+        """The figures this copy prints to the nearest ten (an external copy's retention
+        cohort, ``suppress.rounded_keys``); none in an internal one."""
+        return [] if self.internal else rounded_keys(self.shown)
 
     @property
     def hidden(self) -> frozenset[str]:
@@ -170,9 +176,9 @@ def _rates(f: _Figures, curve: pd.DataFrame, k: int) -> pd.DataFrame:
     df.loc[km, ["rate", "ci_low", "ci_high"]] = df.loc[km, ["rate", "ci_low", "ci_high"]].round(
         KM_DIGITS
     )
-    # their cohort to the nearest ten, as the retention sentence prints it (``precision.COARSE``)
+    # their cohort as the retention sentence prints it: to the nearest ten (``precision.COARSE``)
     about = km & df["denominator"].notna() & df["denominator"].ne(0)
-    df.loc[about, "denominator"] = df.loc[about, "denominator"].map(lambda n: coarsened(int(n)))
+    df.loc[about, "denominator"] = f.shown["retention"]["cohort_admissions"]
     df["denominator_about"] = about
     return df
 
@@ -356,7 +362,7 @@ def metrics_json(d: ReportData) -> dict[str, str]:
 
 def suppression_json(d: ReportData) -> dict[str, Any]:
     """The ``suppression`` block of the report's external metrics.json."""
-    return suppression_block(d.k, d.reasons, d.behind, rounded_keys(d.shown))
+    return suppression_block(d.k, d.reasons, d.behind, d.rounded)
 
 
 def _references_json(d: ReportData) -> list[dict[str, Any]]:

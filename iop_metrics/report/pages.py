@@ -11,7 +11,7 @@ import pandas as pd
 from ..contract import DISCHARGE_REASONS
 from ..disclosure import published as pub
 from ..disclosure.published import ATTENDANCE
-from ..disclosure.suppress import mark, rounded_keys
+from ..disclosure.suppress import mark
 from . import charts
 from .data import ReportData
 from .labels import REASONS, SERVICE_TYPES, level
@@ -219,7 +219,7 @@ def retention(d: ReportData) -> str:
         s=d.view("discharges"),
         cohort_end=f"{d.query.period.end:%d %B %Y}",
         # an external copy prints the cohort to the nearest ten (``disclosure.precision``)
-        cohort_about=bool(d.k) and "retention.cohort_admissions" in rounded_keys(d.shown),
+        cohort_about="retention.cohort_admissions" in d.rounded,
         curve=None if curve is None else _chart(d.k, curve),
         curve_suppressed=bool(d.k and r["cohort_admissions"] != 0),
         references=d.references,
