@@ -4,8 +4,10 @@ together. Nothing from 1 to K-1 may be pinned, and each finding is checked again
 copy where it prints the figure (the reader reasons soundly). The run is test_run's (shared).
 And the mutation test: with one dimension taken from the atoms, the auditor finds what leaks.
 
-Six monthly runs read together and small generated programs at K = 5 are attacked by
-``bench/audit.py`` (not in the suite: a sequence of runs is not yet protected, issue 30)."""
+Then two monthly runs of one archive read together (a small generated program at K = 5): with
+the publication ledger nothing across the months, and the ledger's mutation test (the next run
+not reading it) giving two counts away. Six months of the sample, and generated programs'
+runs, are attacked by ``bench/audit.py``."""
 
 from __future__ import annotations
 
@@ -113,3 +115,118 @@ def test_atoms_without_the_trends_months_give_small_counts_away(sample_db, tmp_p
         con.close()
     admissions = dict(zip(trend["monthly"]["month"], trend["monthly"]["admissions"], strict=True))
     assert (admissions["2025-09"], admissions["2025-12"]) == (9, 7)
+
+
+# --- a sequence of runs: the ledger and its mutation test ---------------------------------------
+
+MONTHS = ("2026-09", "2026-10")
+SMALL_K = 5
+RUN = f"""[data]
+export = "../export"
+db = "iop.duckdb"
+[reports]
+out = "reports"
+sites = "all"
+levels = ["2.1"]
+audiences = ["external"]
+formats = ["html"]
+suppress = {SMALL_K}
+"""
+LEDGER = pytest.mark.xdist_group("ledger-months")
+
+
+@pytest.fixture(scope="module")
+def months(tmp_path_factory):
+    """A program of 200 clients at two sites (``generate``, seed 11), its external report only,
+    at K = 5: September 2026 run once, its archive copied, then October run in each copy, as
+    scheduled (reading September's ledger) and with ``ledger.read`` finding nothing (the
+    narrowest switch: the run then plans October as if no earlier output existed)."""
+    import datetime as dt
+    import shutil
+
+    from iop_metrics.cli import main
+    from iop_metrics.disclosure import ledger
+    from iop_metrics.ingest.sample import generate
+
+    root = tmp_path_factory.mktemp("months")
+    generate(root / "export", clients=200, sites=2, seed=11,
+             start=dt.date(2025, 1, 1), end=dt.date(2026, 10, 31))  # fmt: skip
+    with_ = root / "ledger"
+    with_.mkdir()
+    (with_ / "run.toml").write_text(RUN)
+    assert main(["run", str(with_ / "run.toml"), "--period", MONTHS[0]]) == 0
+    without = root / "no-ledger"
+    shutil.copytree(with_, without)
+    assert main(["run", str(with_ / "run.toml"), "--period", MONTHS[1]]) == 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ledger, "read", lambda *a, **kw: ledger.Earlier(()))
+        assert main(["run", str(without / "run.toml"), "--period", MONTHS[1]]) == 0
+    return {"ledger": with_, "no-ledger": without}
+
+
+def _pinned(archive, labels=MONTHS) -> dict[str, int]:
+    """What a reader pins to 1..K-1 with the external outputs of the runs of ``labels`` read
+    together (as ``auditor_pages.attacks`` reads them: each run's, merged, a month's figure
+    tied across the runs by its name)."""
+    together = Reading(SMALL_K)
+    for label in labels:
+        r = Reading(SMALL_K)
+        read_run(r, archive / "reports" / label)
+        together = together.merged(r)
+    return solve(together).small(SMALL_K)
+
+
+def _ledger_read(archive) -> list[list[str]]:
+    """The earlier outputs each run of the archive read (runs.jsonl's ``ledger.read``)."""
+    import json
+
+    lines = (archive / "reports" / "runs.jsonl").read_text().splitlines()
+    return [json.loads(x)["ledger"]["read"] for x in lines]
+
+
+@LEDGER
+@pytest.mark.slow
+def test_two_months_of_runs_with_the_ledger_give_no_small_count_away(months):
+    """October's run reads September's ledger entry and protects its report with it: the two
+    reports read together pin nothing of 1..4 (the same runs without the ledger do, below)."""
+    assert _pinned(months["ledger"]) == {}
+    assert _ledger_read(months["ledger"]) == [[], ["2026-09/all"]]
+
+
+@LEDGER
+@pytest.mark.slow
+def test_two_months_of_runs_without_the_ledger_give_small_counts_away(months):
+    """Mutation test (issue 30): the ledger taken away, October's run plans its report alone,
+    and each report, safe by itself, shows what the other hid:
+
+    - July's census: September's report shows July's discharges (5) and hides its active
+      census at the end of the month; October's shows that census (6) and hides the
+      discharges. With June's census (8) printed in both, active = before + admitted -
+      discharged gives July's admissions: 6 = 8 + a - 5, a = 3 (shown "<5" in both).
+    - September's completions: September's report hides its discharges and shows its reasons
+      but completion (5 dropped out, 0 for each other reason; completion "<5"); October's
+      trend shows September's discharges (8): completed = 8 - 5 = 3, read as the by-reason
+      count, the completion rate's numerator and the trend's month alike.
+
+    Each is the internal figure (October's trend holds both counts)."""
+    import duckdb
+
+    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.report.figures import exact
+
+    archive = months["no-ledger"]
+    assert _ledger_read(archive) == [[], []]
+    assert _pinned(archive, MONTHS[1:]) == {}  # September's alone: the test above
+    assert _pinned(archive) == {
+        "all:monthly[2026-07].admissions": 3,
+        "all:monthly[2026-09].completed": 3,
+        "all@2026-09:discharges.by_reason.completed": 3,
+        "all@2026-09:rates[Completion rate].numerator": 3,
+    }
+    con = duckdb.connect(str(archive / "iop.duckdb"), read_only=True)
+    try:
+        october = exact(con, Query.of(MONTHS[1], scope=Scope(("2.1",), None)))
+    finally:
+        con.close()
+    trend = october.frames["monthly"].set_index("month")
+    assert (trend.loc["2026-07", "admissions"], trend.loc["2026-09", "completed"]) == (3, 3)
