@@ -137,7 +137,9 @@ def read_metrics(r: Reading, doc: dict[str, Any], scope: str, *, relations: bool
             # printed to the nearest ``base``, halves up (the metric dictionary): and, shown,
             # no count of 1..K-1
             base = int(rounded[key])
-            r.between(n(key), max(v - base // 2, r.k), v + base - 1 - base // 2)
+            # a count above 0 is never printed below the base (metrics dictionary, ``suppression``)
+            least = 1 if v == base else v - base // 2
+            r.between(n(key), max(least, r.k), v + base - 1 - base // 2)
         elif v is not None:
             r.show(n(key), v)
         # a null the suppression block does not name is a figure the document does not define

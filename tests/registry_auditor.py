@@ -327,7 +327,9 @@ def audit_many(
         elif c in rounded and body.get(c) is not None:
             # printed to the nearest base, halves up; shown, so no count of 1..K-1
             v, base = int(body[c]), rounded[c]
-            lo[c], hi[c] = Fraction(max(v - base // 2, k)), Fraction(v + base - 1 - base // 2)
+            # and a count above 0 never printed below the base
+            least = 1 if v == base else v - base // 2
+            lo[c], hi[c] = Fraction(max(least, k)), Fraction(v + base - 1 - base // 2)
     start = dict(known)
     while True:
         before = (len(known), dict(lo), dict(hi))

@@ -245,6 +245,28 @@ def test_the_next_run_reads_the_ledger_and_says_the_past_changed(two_runs):
     assert "monthly[2026-03].admissions" in two_runs["err"]
 
 
+def test_a_cohort_under_five_is_printed_about_ten_and_named_rounded(two_runs):
+    """At K = 3 the worked example's 12-month cohort (a few admissions) is shown: to the
+    nearest ten it would read 0, a count above 0 told as none; it reads 10 ("about 10"),
+    named in ``suppression.rounded`` (a reader allows 3..14), and the ledger records it so."""
+    import iop_metrics as im
+
+    out = two_runs["out"]
+    doc = json.loads((out / "2026-05" / "all" / "external" / "metrics.json").read_text())
+    con = im.connect(out.parent / "iop.duckdb")
+    try:
+        q = im.Query.of("2026-05", scope=im.Scope(levels="2.1"))
+        exact = int(im.retention_cohort(con, q).shape[0])
+    finally:
+        con.close()
+    assert 3 <= exact < 5  # under five: the case
+    assert doc["retention"]["cohort_admissions"] == 10
+    assert doc["suppression"]["rounded"] == {"retention.cohort_admissions": 10}
+    e = json.loads((out / "2026-05" / ledger.FOLDER / "report-all.json").read_text())
+    assert e["cells"]["retention.cohort_admissions"] == 10
+    assert "retention.cohort_admissions" in e["rounded"]
+
+
 def test_the_earlier_outputs_cells_are_settled_and_their_equations_hold():
     """Every cell an earlier output published is settled (nothing of it is this run's to
     hide), and the cells of a changed past keep the equations true on their values: today's

@@ -84,7 +84,8 @@ ENTRIES: tuple[Entry, ...] = (
         "estimate when none or K or more disengagements fell since the last point shown, or "
         "when, so printed, the two leave that count more than one value to a reader who knows "
         "the counts at risk. It prints the cohort (the 12 months' admissions) to the nearest "
-        "ten, halves up (252 as 'about 250'; the metrics.json's suppression.rounded names it), "
+        "ten, halves up (252 as 'about 250', and 3 at a K of 3 as 'about 10', never 'about 0'; "
+        "the metrics.json's suppression.rounded names it), "
         "and hides it to protect another count only when no other cell will do.",
         standard="NIDA: at least 3 months in treatment",
     ),
@@ -230,8 +231,8 @@ ENTRIES: tuple[Entry, ...] = (
         "complement or denominator is 1..K-1; a second cell is hidden wherever one hidden cell "
         "could be recovered from totals: the smallest that frees it, the hidden cell's "
         "neighbours first, and a headline figure (the retention cohort) only when no other "
-        "will do. The retention cohort is printed to the nearest ten (suppression.rounded), "
-        "and the model takes it as known only within its ten.",
+        "will do. The retention cohort is printed to the nearest ten (suppression.rounded; a "
+        "cohort above 0 never below ten), and the model takes it as known only within its ten.",
         standard="CMS cell size suppression policy (K = 11)",
     ),
 )

@@ -161,12 +161,14 @@ def coarse(cell: str) -> bool:
 
 
 def coarsened(n: int, base: int = COARSE_BASE) -> int:
-    """A count as an external copy prints a ``coarse`` one: to the nearest ``base``, halves up.
+    """A count as an external copy prints a ``coarse`` one: to the nearest ``base``, halves up,
+    and a count above 0 never below ``base`` (a K of 2 to 4 shows counts under 5: "about 0"
+    would tell a reader there were none).
 
-    >>> [coarsened(n) for n in (0, 11, 14, 15, 245, 252, 254, 255)]
-    [0, 10, 10, 20, 250, 250, 250, 260]
+    >>> [coarsened(n) for n in (0, 1, 4, 5, 11, 14, 15, 245, 252, 254, 255)]
+    [0, 10, 10, 10, 10, 10, 20, 250, 250, 250, 260]
     """
-    return base * ((n + base // 2) // base)
+    return max(base * ((n + base // 2) // base), base if n > 0 else 0)
 
 
 def coarse_interval(printed: int, k: int, base: int = COARSE_BASE) -> tuple[int, int]:
@@ -175,8 +177,14 @@ def coarse_interval(printed: int, k: int, base: int = COARSE_BASE) -> tuple[int,
 
     >>> coarse_interval(250, 11), coarse_interval(10, 11), coarse_interval(20, 11)
     ((245, 254), (11, 14), (15, 24))
-    >>> all(coarse_interval(coarsened(n), 11)[0] <= n <= coarse_interval(coarsened(n), 11)[1]
-    ...     for n in range(11, 400))
+    >>> coarse_interval(10, 3), coarse_interval(10, 5), coarse_interval(20, 3)
+    ((3, 14), (5, 14), (15, 24))
+    >>> all(coarse_interval(coarsened(n), k)[0] <= n <= coarse_interval(coarsened(n), k)[1]
+    ...     for k in range(2, 12) for n in range(k, 400))
+    True
+    >>> lo, hi = coarse_interval(10, 3)  # exactly the counts of 3 or more printed "about 10"
+    >>> [n for n in range(3, 40) if lo <= n <= hi] == [n for n in range(3, 40) if coarsened(n) < 20]
     True
     """
-    return max(printed - base // 2, k), printed + (base - 1) - base // 2
+    least = 1 if printed == base else printed - base // 2  # ``base`` stands for 1 to 14 too
+    return max(least, k), printed + (base - 1) - base // 2
