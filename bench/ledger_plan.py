@@ -40,7 +40,23 @@ formats = ["html"]
 """
 
 
-def record(months: int, path: Path, *, plan: bool = True) -> None:
+def record(
+    months: int,
+    path: Path,
+    *,
+    plan: bool = True,
+    export: Path | None = None,
+    seed: str = "joint",
+    workers: int = 1,
+) -> None:
+    """The ledger of ``months`` earlier months written, then the 2026-10 plan's protect call
+    saved. ``export``: a generated export (``bench/runs.py``'s network) instead of the
+    sample. ``seed``: how each earlier month was planned: ``joint`` (its outputs together,
+    without the months before it), ``sequential`` (with the ledger of the months before it,
+    as monthly runs from one archive would: each month's plan as the run's), or ``alone``
+    (each output alone, ``bench/runs.py``'s network seed)."""
+    from concurrent.futures import ProcessPoolExecutor
+
     from iop_metrics.disclosure import ledger, linked
     from iop_metrics.ingest.load import load
     from iop_metrics.periods import parse_period
@@ -51,41 +67,60 @@ def record(months: int, path: Path, *, plan: bool = True) -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="ledger-plan-"))
     toml = tmp / "run.toml"
-    toml.write_text(
-        CONFIG.format(export=ROOT / "data" / "sample", db=tmp / "iop.duckdb", out=tmp / "reports")
-    )
+    data = export or ROOT / "data" / "sample"
+    toml.write_text(CONFIG.format(export=data, db=tmp / "iop.duckdb", out=tmp / "reports"))
     c = read_config(toml)
     load(c.export, c.db)
     snapshot, sites = snapshot_id(c.db), site_codes(c.db)
     scopes = ("all", *sites, linked.SITES)
     k, levels = c.suppress, c.levels
+    lv = None if levels is None else list(levels)
     period = parse_period("2026-10")
+    pool = ProcessPoolExecutor(max_workers=workers)
+
+    def models(p: Any) -> dict[str, Any]:
+        jobs = {s: pool.submit(model_job, c.db, p, s, levels, 0 if s == linked.SITES else k)
+                for s in scopes}  # fmt: skip
+        return {s: j.result() for s, j in jobs.items()}
+
+    def known_before(p: Any) -> Any:
+        earlier = ledger.read(c.out, p, k=k, levels=lv, window_days=14)
+        if not earlier.entries:
+            return None, 0
+        jobs = {
+            ledger.scope_of(e): pool.submit(
+                model_job, c.db, parse_period(e["period"]), e["output"], levels, 0,
+                as_of=e["as_of"],
+            )
+            for e in earlier.entries
+        }  # fmt: skip
+        past = {s: j.result() for s, j in jobs.items()}
+        got = ledger.known(earlier.entries, lambda e: past[ledger.scope_of(e)]["cells"], k,
+                           snapshot)  # fmt: skip
+        return got, len(earlier.entries)
+
+    earlier_months = []
     p = period
     for _ in range(months):
         p = p.previous()
-        got = {s: model_job(c.db, p, s, levels, 0 if s == linked.SITES else k) for s in scopes}
-        shares = linked.plan({s: r["cells"] for s, r in got.items()}, k=k,
-                             alone={s: r["alone"] for s, r in got.items()})  # fmt: skip
-        query = {"period": p.label, "as_of": p.end.isoformat(), "window_days": 14}
-        query["levels"] = None if levels is None else list(levels)
+        earlier_months.append(p)
+    for p in reversed(earlier_months):  # the oldest first: a sequential seed reads the others
+        t = time.process_time()
+        got = models(p)
+        cells = {s: r["cells"] for s, r in got.items()}
+        alone = {s: r["alone"] for s, r in got.items()}
+        if seed == "alone":
+            shares = alone
+        else:
+            known = known_before(p)[0] if seed == "sequential" else None
+            shares = linked.plan(cells, k=k, alone=alone, known=known)
+        query = {"period": p.label, "as_of": p.end.isoformat(), "window_days": 14, "levels": lv}
         for s in scopes:
-            ledger.write(c.out, ledger.entry(s, got[s]["cells"], shares[s], query=query, k=k,
+            ledger.write(c.out, ledger.entry(s, cells[s], shares[s], query=query, k=k,
                                              snapshot=snapshot))  # fmt: skip
-        print(p.label, "written", flush=True)
-    got = {s: model_job(c.db, period, s, levels, 0 if s == linked.SITES else k) for s in scopes}
-    lv = None if levels is None else list(levels)
-    earlier = ledger.read(c.out, period, k=k, levels=lv, window_days=14)
-    past = {
-        ledger.scope_of(e): model_job(
-            c.db, parse_period(e["period"]), e["output"], levels, 0, as_of=e["as_of"]
-        )
-        for e in earlier.entries
-    }
-    known = (
-        ledger.known(earlier.entries, lambda e: past[ledger.scope_of(e)]["cells"], k, snapshot)
-        if earlier.entries
-        else None
-    )
+        print(f"{p.label} written ({seed}, {time.process_time() - t:.1f} CPU s here)", flush=True)
+    got = models(period)
+    known, n = known_before(period)
     calls: list[dict[str, Any]] = []
     base = linked.protect
 
@@ -101,9 +136,10 @@ def record(months: int, path: Path, *, plan: bool = True) -> None:
                     alone={s: r["alone"] for s, r in got.items()}, known=known)  # fmt: skip
     finally:
         linked.protect = base
+        pool.shutdown()
     with path.open("wb") as f:
         pickle.dump(calls, f)
-    print(f"{len(earlier.entries)} earlier outputs; plan {calls[-1]['cpu']:.1f} CPU s -> {path}")
+    print(f"{n} earlier outputs; plan {calls[-1]['cpu']:.1f} CPU s -> {path}")
 
 
 def replay(path: Path, profile: bool, save: Path | None = None, against: Path | None = None) -> int:
@@ -149,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("months", type=int)
     r.add_argument("file", type=Path)
     r.add_argument("--inputs-only", action="store_true", help="save the call, do not plan it")
+    r.add_argument("--export", type=Path, help="a generated export (bench/runs.py generate)")
+    r.add_argument("--seed", choices=("joint", "sequential", "alone"), default="joint")
+    r.add_argument("--workers", type=int, default=1, help="model jobs in parallel (1)")
     p = sub.add_parser("replay")
     p.add_argument("file", type=Path)
     p.add_argument("--profile", action="store_true")
@@ -156,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--against", type=Path, help="compare with plans written by --save")
     a = ap.parse_args(argv)
     if a.mode == "record":
-        record(a.months, a.file, plan=not a.inputs_only)
+        record(a.months, a.file, plan=not a.inputs_only, export=a.export, seed=a.seed,
+               workers=a.workers)  # fmt: skip
         return 0
     return replay(a.file, a.profile, a.save, a.against)
 
