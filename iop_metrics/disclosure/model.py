@@ -106,8 +106,29 @@ def with_atoms(cells: Cells) -> Cells:
         for c in sig:
             eqs[c][names[-1]] = 1
     inner = tuple(eqs.values())
-    _, rest = _reduce(inner, names, known=True)
     mine = set(cells.members)
+    # A cell counting the same records as one before it (one month's count in each report
+    # that prints it: a year of ledger repeats most of them) has that one's row of atoms; its
+    # row left by the elimination is that one's with the cell in its place (the atoms' rows
+    # before it are the same, so what they leave of the same atoms is too), or the two equal
+    # when that one's row is a pivot: so only the first of each is eliminated
+    first: dict[tuple[str, ...], str] = {}
+    same = {c: first.setdefault(tuple(eq)[1:], c) for c, eq in eqs.items()}
+    own = [c for c in eqs if same[c] == c]
+    _, left = _reduce(tuple(eqs[c] for c in own), names, known=True)
+    # a row left holds its own cell and cells of rows before it (their pivots'): the last
+    at = {c: i for i, c in enumerate(own)}
+    of = {max((c for c in row if c in at), key=at.__getitem__): row for row in left}
+    rest: list[dict[str, Any]] = []
+    for c in eqs:
+        one = same[c]
+        if one == c:
+            if c in of:
+                rest.append(of[c])
+        elif one in of:
+            rest.append({(c if x == one else x): a for x, a in of[one].items()})
+        else:
+            rest.append({c: -1, one: 1})
 
     def kept(group: tuple[dict[str, int], ...]) -> tuple[dict[str, int], ...]:
         return tuple(eq for eq in group if not all(c in mine for c in eq))
