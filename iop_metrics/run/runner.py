@@ -3,11 +3,12 @@
 The run loads the export atomically (as ``iop-metrics load`` does), pins the loaded
 database as one snapshot (a hard link, so a later load cannot change what the reports
 read), renders ``reports/<period>/<scope>/<audience>/`` in up to ``os.cpu_count()``
-processes, writes the site comparison pages and the archive index, and appends one line
-to ``reports/runs.jsonl``. A report that fails is named and does not stop the others
-(exit 1); a bad config or export stops the run before anything is written (exit 2).
-One run at a time per reports folder (its lock; another run exits 3 or waits); a run
-killed part way is recorded and swept by the next one, or resumed (``journal``).
+processes (one per four outputs: ``schedule.worker_count``), writes the site comparison
+pages and the archive index, and appends one line to ``reports/runs.jsonl``. A report that
+fails is named and does not stop the others (exit 1); a bad config or export stops the run
+before anything is written (exit 2). One run at a time per reports folder (its lock; another
+run exits 3 or waits); a run killed part way is recorded and swept by the next one, or
+resumed (``journal``).
 """
 
 from __future__ import annotations

@@ -111,9 +111,20 @@ def _rel(path: Path, out: Path) -> str:
     return str(path)
 
 
+# Outputs a worker process is started for. A worker's start (its process, its kernel, its first
+# report's warm-up) costs about two reports' CPU: a run of a few outputs renders them in one.
+PER_WORKER = 4
+
+
 def worker_count(tasks: int) -> int:
-    """Processes for ``tasks`` outputs: one per core at most."""
-    return max(1, min(os.cpu_count() or 1, tasks))
+    """Processes for ``tasks`` outputs: one per ``PER_WORKER`` outputs, one per core at most.
+
+    >>> [worker_count(n) for n in (0, 1, 4)]
+    [1, 1, 1]
+    >>> worker_count(5) == min(2, os.cpu_count() or 1)
+    True
+    """
+    return max(1, min(os.cpu_count() or 1, -(-tasks // PER_WORKER)))
 
 
 def die_with_parent() -> None:
