@@ -169,6 +169,10 @@ def test_alike_sessions_are_one_record_that_counts_its_number():
         protect(_cells({**values, "attendance.attended": 14}, members), K)
 
 
+# The tests that read ``october`` go to one worker (--dist loadgroup), which builds it once
+OCTOBER = pytest.mark.xdist_group("atoms-october")
+
+
 @pytest.fixture(scope="module")
 def october(sample_db):
     """North's and main's October 2026 reports (level 2.1) as read for their external copies
@@ -197,6 +201,7 @@ def _weights(members):
     return {c: (len(r), sum(map(weight, r))) for c, r in members.items()}
 
 
+@OCTOBER
 def test_every_session_count_of_the_sample_is_the_weight_of_its_groups(october):
     """North's October 2026 on the sample (level 2.1): each attendance count of the document,
     its weekday and service tables, its trends and the sites page is the weight of its session
@@ -222,6 +227,7 @@ def test_every_session_count_of_the_sample_is_the_weight_of_its_groups(october):
     assert list(m["attendance.period[all].n"]) == both
 
 
+@OCTOBER
 def test_every_client_week_count_of_the_sample_is_the_weight_of_its_groups(october):
     """North's October 2026 (level 2.1): the dosage counts of the document, its hours table and
     its trends are the weight of their client-week groups (``client_week_groups.sql``: site,
@@ -296,6 +302,7 @@ def test_the_outcome_cohort_is_the_periods_discharges_without_anyone_declaring_i
     assert worked_out(hidden) == {}
 
 
+@OCTOBER
 def test_every_outcome_count_of_the_sample_is_its_courses(october):
     """North's October 2026 (level 2.1): the combined outcome counts of the document and its
     October row are its courses' (``outcome_cells.sql``: 8 ended, 7 courses, 4 paired, 2
@@ -317,6 +324,7 @@ def test_every_outcome_count_of_the_sample_is_its_courses(october):
     assert _weights(m)["reliable_improvement.12m[north].n"] == (75, 75)
 
 
+@OCTOBER
 def test_every_instrument_count_of_the_sample_is_its_courses_on_that_instrument(october):
     """North's October 2026 (level 2.1): each per-instrument count of the document, remission's
     base behind its rate and the PHQ-9 bands are the courses paired on that instrument
@@ -349,6 +357,7 @@ def test_every_instrument_count_of_the_sample_is_its_courses_on_that_instrument(
     assert set(m) <= set(north.cells().members)  # every cell with records is a covered one
 
 
+@OCTOBER
 def test_every_cadence_count_of_the_sample_is_its_episodes(october):
     """North's October 2026 (level 2.1): the measurement-based care counts are episodes
     (``cadence_cells.sql``, keyed as the census keys them): its 6 admissions eligible for an
@@ -519,6 +528,7 @@ def test_the_recovery_identities_follow_from_the_records(values, rows, reader):
     assert pinned(hidden) == {}
 
 
+@OCTOBER
 def test_every_recovery_count_of_the_sample_is_its_records(october):
     """North's October 2026 (level 2.1): the ``noms`` counts of the document and its October
     row are its ended episodes' (``noms_cells.sql``: 8 ended, the very episodes of its
@@ -841,6 +851,7 @@ def test_the_data_quality_checks_are_episodes_and_sessions(tmp_path):
     ]
 
 
+@OCTOBER
 def test_the_samples_checks_are_no_records_and_no_import(october):
     """The sample's October (north, main): no open episode without a session in 30 days and no
     session on a closed day (the generator schedules none), so both checks are 0 with no
@@ -925,6 +936,7 @@ def test_a_client_served_is_its_first_episode_active_in_the_period(tmp_path):
     ]
 
 
+@OCTOBER
 def test_every_clients_served_count_of_the_sample_is_its_clients(october):
     """October 2026 on the sample (level 2.1): no client had two episodes active in the month,
     so each site's clients served are, record for record, its active at the start and its

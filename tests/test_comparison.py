@@ -25,6 +25,10 @@ from iop_metrics.periods import parse_period
 Q = Query.of(parse_period("2026-10"))
 
 
+# The tests that read ``net`` go to one worker (--dist loadgroup), which builds it once
+NET = pytest.mark.xdist_group("comparison-net")
+
+
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
     return load_memory(write_network(tmp_path_factory.mktemp("net") / "data"))
@@ -34,6 +38,7 @@ def _by_site(comp: c.Comparison) -> dict:
     return {r["site"]: r for r in comp.sites.to_dict(orient="records")}
 
 
+@NET
 def test_readings_come_out_as_planted(net):
     adj = c.compare_sites(net, Q, "completion")
     raw = c.compare_sites(net, Q, "completion", adjust=False)
@@ -55,6 +60,7 @@ def test_readings_come_out_as_planted(net):
     assert adj.n == 4215 and adj.rate == pytest.approx(adj.observed / 4215)
 
 
+@NET
 def test_adjusted_rate_ratio_z_and_n_star_follow_the_formulas(net):
     adj = c.compare_sites(net, Q, "completion")
     p = adj.rate
@@ -108,6 +114,7 @@ def _independent_expected(df: pd.DataFrame, model: casemix.CaseMixModel):
     return p.groupby(df["site"]).sum(), res, p
 
 
+@NET
 def test_expected_counts_equal_a_fit_on_one_row_per_episode(net):
     """statsmodels' formula GLM on one row per episode (its own design from the raw tables,
     ages banded in pandas) gives the same expected counts per site to 1e-6."""
@@ -166,6 +173,7 @@ def _outcome_flags(con) -> pd.DataFrame:
     return courses.merge(out, on="episode_id")
 
 
+@NET
 @pytest.mark.parametrize("measure", ["reliable_improvement", "recovery"])
 def test_outcome_expected_counts_equal_a_fit_on_one_row_per_episode(net, measure):
     """The outcome measures' eligible courses and y worked out in pandas from the raw tables,
@@ -188,6 +196,7 @@ def test_outcome_expected_counts_equal_a_fit_on_one_row_per_episode(net, measure
     assert ours["expected"].sum() == pytest.approx(comp.observed, rel=1e-9)
 
 
+@NET
 def test_outcome_readings_come_out_as_planted(net):
     """better improves and recovers more for real; court's high raw rates come from its court
     referrals alone; small has too few; self_pay (5 clients) is merged."""
@@ -399,6 +408,7 @@ def test_same_data_in_any_row_order_gives_the_same_json(tmp_path):
     assert {s["reading"] for s in comp["sites"]} <= set(c.READINGS)
 
 
+@NET
 def test_attendance_is_never_adjusted(net):
     with pytest.raises(ValueError, match="attendance has no case-mix model"):
         c.compare_sites(net, Q, "attendance")
@@ -509,6 +519,7 @@ def test_reliable_improvement_and_recovery_eligibility_by_hand(tmp_path):
         assert comp.sites["expected"].sum() == pytest.approx(o, rel=1e-9)
 
 
+@NET
 def test_the_outcome_measures_from_one_query_equal_each_alone(net):
     """Both outcome measures read the one outcome cohort in one query (SHARED_FILES); their
     patterns equal those of each measure's own query, as do the other measures'."""

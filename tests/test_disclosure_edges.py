@@ -102,6 +102,10 @@ def test_slices_of_the_sample_hide_self_pays_attendance_whole(sample_con):
                 assert not 0 < d - n < K, (row.name, rate)
 
 
+# The tests that read ``october`` go to one worker (--dist loadgroup), which builds it once
+OCTOBER = pytest.mark.xdist_group("edges-october")
+
+
 @pytest.fixture(scope="module")
 def october(sample_db):
     """The October 2026 program report's figures, read once for the module."""
@@ -160,6 +164,7 @@ def _quality_page(october, lines, **quality):
     return out
 
 
+@OCTOBER
 def test_rows_read_are_rows_loaded_and_those_set_aside(october):
     # 21,926 sessions read, 21,923 loaded, 3 set aside: the 3 is "<11", and 21,926 - 21,923
     # would give it back, so the smaller of the two goes; 4 open episodes with no session
@@ -188,6 +193,7 @@ def test_rows_read_are_rows_loaded_and_those_set_aside(october):
     assert "<td>sessions</td><td>not a date</td><td>3</td>" in internal
 
 
+@OCTOBER
 def test_set_aside_rows_counted_twice_are_no_identity(october):
     # 20 rows set aside (500 read, 480 loaded), counted 15 + 8 = 23 under two reasons (3 rows
     # had both problems): a reader who takes 20 - 15 for the 8 is wrong, so the 8 is hidden

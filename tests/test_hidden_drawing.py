@@ -122,6 +122,10 @@ def test_a_heat_maps_hidden_cell_is_grey_and_its_zero_reads_0():
     assert internal["label"].tolist() == ["12", "", "4", "30"]  # internal: as before
 
 
+# The tests that read ``external`` go to one worker (--dist loadgroup), which builds it once
+EXTERNAL = pytest.mark.xdist_group("hidden-drawing-external")
+
+
 @pytest.fixture(scope="module")
 def external(sample_db):
     import duckdb
@@ -136,6 +140,7 @@ def external(sample_db):
         con.close()
 
 
+@EXTERNAL
 def test_a_chart_with_almost_nothing_left_says_so_in_words(external):
     """The sample program's external report, 2026-10: no-shows by weekday keep 1 rate of 6
     and by service type none of 8 (sessions are sums of atoms, issue 30), the PHQ-9 band grid

@@ -162,6 +162,10 @@ def _config(root: Path) -> Path:
     return cfg
 
 
+# The tests that read ``two_runs`` go to one worker (--dist loadgroup), which builds it once
+RUNS = pytest.mark.xdist_group("ledger-runs")
+
+
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
     """Run 2026-04; then client C's admission moves from February to March 2026 in the export
@@ -192,6 +196,7 @@ def two_runs(tmp_path_factory):
     }
 
 
+@RUNS
 def test_each_run_writes_what_its_external_report_published(two_runs):
     """The ledger of each run holds exactly what its external metrics.json shows of the
     document: the same value where it shows one, a mark where it hides it."""
@@ -225,6 +230,7 @@ def test_each_run_writes_what_its_external_report_published(two_runs):
     assert ".ledger" not in (out / "index.html").read_text()  # not a file to send out
 
 
+@RUNS
 def test_the_next_run_reads_the_ledger_and_says_the_past_changed(two_runs):
     """Run 2 reads run 1's entry, recomputes 2026-04 on the reloaded data and names what
     changed: the March admissions it showed (0, now 1) and the February ones it showed "<3"

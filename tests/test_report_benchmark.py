@@ -13,6 +13,9 @@ from test_teds import _write
 
 from iop_metrics.cli import main
 
+# The tests that read ``with_benchmark`` go to one worker (--dist loadgroup), which builds it once
+BENCHMARK = pytest.mark.xdist_group("report-benchmark")
+
 
 @pytest.fixture(scope="module")
 def with_benchmark(sample_db, tmp_path_factory) -> tuple[Path, Path]:
@@ -27,6 +30,7 @@ def with_benchmark(sample_db, tmp_path_factory) -> tuple[Path, Path]:
     return out / "2026-10", bench
 
 
+@BENCHMARK
 def test_report_names_source_year_and_place_and_says_withheld(with_benchmark):
     folder, _ = with_benchmark
     html = (folder / "monthly_report.html").read_text()
@@ -59,6 +63,7 @@ def test_report_names_source_year_and_place_and_says_withheld(with_benchmark):
     ]
 
 
+@BENCHMARK
 def test_program_length_of_stay_is_binned_as_teds_bins_it(with_benchmark, sample_db):
     folder, _ = with_benchmark
     con = duckdb.connect(str(sample_db), read_only=True)

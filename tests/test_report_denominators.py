@@ -20,6 +20,10 @@ def _text(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
+# The tests that read ``october`` go to one worker (--dist loadgroup), which builds it once
+OCTOBER = pytest.mark.xdist_group("denominators-october")
+
+
 @pytest.fixture(scope="module")
 def october(sample_db):
     import duckdb
@@ -31,6 +35,7 @@ def october(sample_db):
         con.close()
 
 
+@OCTOBER
 def test_measurement_based_care_says_its_denominators(october):
     text = _text(pages.outcomes(october))
     assert (
@@ -41,6 +46,7 @@ def test_measurement_based_care_says_its_denominators(october):
     ) in text
 
 
+@OCTOBER
 def test_continuity_names_the_discharges_each_window_counts(october):
     text = _text(pages.continuity(october))
     assert (

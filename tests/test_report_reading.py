@@ -28,6 +28,10 @@ def _data(sample_db, period: str, suppress: int = 0):
     )
 
 
+# The tests that read ``october`` go to one worker (--dist loadgroup), which builds it once
+OCTOBER = pytest.mark.xdist_group("reading-october")
+
+
 @pytest.fixture(scope="module")
 def october(sample_db):
     return _data(sample_db, "2026-10")
@@ -52,12 +56,14 @@ def _svg_texts(page: str) -> list[str]:
     return [htmllib.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", page)]
 
 
+@OCTOBER
 def test_service_table_headings_are_distinct(october):
     heads = _headers(pages.attendance(october), "Service type")
     assert len(heads) == len(set(heads)), heads
     assert {"No-shows", "No-show rate", "Attendance rate"} <= set(heads)
 
 
+@OCTOBER
 def test_discharge_reasons_show_our_own_share_beside_the_reference(october):
     """October 2026: 16 discharges, 8 completed, 2 dropped out: shares 50.0% and 12.5%."""
     page = pages.retention(october)
@@ -72,6 +78,7 @@ def test_discharge_reasons_show_our_own_share_beside_the_reference(october):
     assert shares["Dropped out"] == ["2", "12.5%"]
 
 
+@OCTOBER
 def test_continuity_says_each_rate_is_over_its_own_closed_windows(october):
     """17 discharges: 7 of 13 whose 7 days had passed, 5 of 7 whose 14 days had passed (4 and
     10 still open): the denominators are written out, and why the 14-day figures are smaller."""
@@ -84,11 +91,13 @@ def test_continuity_says_each_rate_is_over_its_own_closed_windows(october):
     assert "Within 14 days 2026-10-01 – 2026-10-17 7 5 71.4% 35.9% – 91.8% 10" in text
 
 
+@OCTOBER
 def test_census_chart_legend_names_the_census_line(october):
     texts = _svg_texts(pages.census_and_flow(october))
     assert {"Admissions", "Discharges", "Active census (end of month)"} <= set(texts)
 
 
+@OCTOBER
 def test_hours_chart_draws_the_asam_lines_on_an_hours_axis_with_no_gaps(october):
     page = pages.attendance(october)
     start = page.index("Hours attended in the week")
@@ -117,6 +126,7 @@ def test_an_external_report_still_marks_hidden_slots_suppressed(sample_db):
 CODES = ("case_management", "peer_support", "dropped_out", "no_next_care", "3.7-WM", "pending")
 
 
+@OCTOBER
 def test_tables_charts_and_sentences_use_names_and_keep_codes_in_tooltips(october):
     """Item 11: a reader sees "Case management", "Dropped out", "No next care" and the level's
     name from levels_of_care; the codes stay in the tooltips (title attributes, chart aria)."""
@@ -141,6 +151,7 @@ def test_tables_charts_and_sentences_use_names_and_keep_codes_in_tooltips(octobe
     assert "Code: case_management" in aria and "Code (TEDS-D): dropped_out" in aria
 
 
+@OCTOBER
 def test_header_names_the_levels_of_care_in_scope(october):
     import datetime as dt
 
