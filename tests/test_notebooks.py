@@ -39,13 +39,19 @@ def test_report_notebook_has_no_business_logic():
 
 
 def test_explore_notebook_runs_top_to_bottom_under_papermill(sample_db, tmp_path):
+    """On this process's warm kernel, made fresh for it, as ``_report_notebook`` runs the
+    report's (a kernel started for the notebook alone gives the same outputs:
+    tests/test_kernel.py)."""
     import papermill as pm
+
+    from iop_metrics.report import kernel
 
     out = tmp_path / "explore.ipynb"
     pm.execute_notebook(
         str(ROOT / "notebooks" / "explore.ipynb"),
         str(out),
         kernel_name="python3",
+        engine_name=kernel.engine(),
         # a relative period resolves in the notebook itself, against its `today` parameter
         parameters={
             "db_path": str(sample_db),
