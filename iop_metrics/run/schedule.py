@@ -14,7 +14,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -127,6 +127,57 @@ def worker_count(tasks: int) -> int:
     return max(1, min(os.cpu_count() or 1, -(-tasks // PER_WORKER)))
 
 
+_kept: dict[str, Any] = {}  # this process's workers, kept for its next run (``workers``)
+
+
+def workers(n: int) -> ProcessPoolExecutor:
+    """``n`` worker processes for a run: the ones this process started for an earlier run when
+    there were ``n``, none has died and this process is still in the folder they started in
+    (they then bring their imports, kernel and Chromium warm), else ``n`` new ones (the earlier
+    ones shut down first). They end with this process, as a run's ended with its run before: a
+    command runs once, so only a process that runs again (the tests) finds them kept; they keep
+    the environment they started with. A run that stops on an exception shuts them down
+    (``discard``), so that nothing it started writes after it.
+
+    >>> first = workers(1)
+    >>> workers(1) is first, workers(2) is first, first._shutdown_thread
+    (True, False, True)
+    """
+    key = (n, os.getcwd())
+    pool = _kept.get("pool")
+    if pool is not None and _kept["key"] == key and not pool._broken:  # type: ignore[attr-defined]
+        return pool
+    discard()
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=die_with_parent)
+    _kept.update(pool=pool, key=key)
+    return pool
+
+
+def discard() -> None:
+    """Shut down the kept workers (``workers``), cancelling what they have not started."""
+    pool = _kept.pop("pool", None)
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _discarded_on_error() -> Iterator[None]:
+    """Within the block, an exception shuts the kept workers down (``discard``).
+
+    >>> pool = workers(1)
+    >>> with contextlib.suppress(KeyError), _discarded_on_error():
+    ...     raise KeyError("a run stopped")
+    >>> "pool" in _kept, pool._shutdown_thread
+    (False, True)
+    """
+    try:
+        yield
+    except BaseException:
+        discard()
+        raise
+
+
 def die_with_parent() -> None:
     """In a worker: be killed when the run is (Linux), so no orphan writes after a SIGKILL."""
     if sys.platform.startswith("linux"):
@@ -205,14 +256,8 @@ def execute(
     scopes = list(dict.fromkeys([*scopes, *joined]))
     held: list[Task] | None = [t for t in todo if _external(t[0])] if joined else None
     waiting: dict[str, list[Task]] = {}
-    workers = worker_count(len(todo))
-    ctx = multiprocessing.get_context("spawn")
-    with (
-        tempfile.TemporaryDirectory(prefix=".exact-", dir=work) as tmp,
-        ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx, initializer=die_with_parent
-        ) as pool,
-    ):
+    pool = workers(worker_count(len(todo)))
+    with tempfile.TemporaryDirectory(prefix=".exact-", dir=work) as tmp, _discarded_on_error():
         pending: dict[Future[dict[str, Any]], tuple[str, Any]] = {}
 
         def start(task: Task, **added: Any) -> None:
