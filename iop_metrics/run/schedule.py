@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -132,18 +133,24 @@ _kept: dict[str, Any] = {}  # this process's workers, kept for its next run (``w
 
 def workers(n: int) -> ProcessPoolExecutor:
     """``n`` worker processes for a run: the ones this process started for an earlier run when
-    there were ``n``, none has died and this process is still in the folder they started in
-    (they then bring their imports, kernel and Chromium warm), else ``n`` new ones (the earlier
-    ones shut down first). They end with this process, as a run's ended with its run before: a
-    command runs once, so only a process that runs again (the tests) finds them kept; they keep
-    the environment they started with. A run that stops on an exception shuts them down
-    (``discard``), so that nothing it started writes after it.
+    there were ``n``, none has died and this process is still in the folder and the thread they
+    started from (a worker dies with that thread: ``die_with_parent``), bringing their imports,
+    kernel and Chromium warm; else ``n`` new ones (the earlier ones shut down first). They end
+    with this process, as a run's ended with its run before: a command runs once, so only a
+    process that runs again (the tests) finds them kept; they keep the environment they
+    started with. A run that stops on an exception shuts them down (``discard``), so that
+    nothing it started writes after it.
 
     >>> first = workers(1)
     >>> workers(1) is first, workers(2) is first, first._shutdown_thread
     (True, False, True)
+    >>> two, elsewhere = workers(2), []
+    >>> thread = threading.Thread(target=lambda: elsewhere.append(workers(2)))
+    >>> thread.start(); thread.join()
+    >>> elsewhere[0] is two, two._shutdown_thread
+    (False, True)
     """
-    key = (n, os.getcwd())
+    key = (n, os.getcwd(), threading.get_ident())
     pool = _kept.get("pool")
     if pool is not None and _kept["key"] == key and not pool._broken:  # type: ignore[attr-defined]
         return pool
