@@ -251,6 +251,7 @@ def test_the_next_run_reads_the_ledger_and_says_the_past_changed(two_runs):
     assert "monthly[2026-03].admissions" in two_runs["err"]
 
 
+@RUNS
 def test_a_cohort_under_five_is_printed_about_ten_and_named_rounded(two_runs):
     """At K = 3 the worked example's 12-month cohort (a few admissions) is shown: to the
     nearest ten it would read 0, a count above 0 told as none; it reads 10 ("about 10"),
