@@ -24,6 +24,7 @@ def _sound(found: dict[str, int], truth: dict[str, int]) -> None:
     assert not wrong, f"the auditor reasons wrongly: {wrong}"
 
 
+@pytest.mark.xdist_group("run")  # on test_run's worker, which builds the runs it reads
 def test_one_runs_external_outputs_read_together_give_no_small_count_away(tmp_path_factory):
     """The sample's run of 2026-10 (test_run's): three reports and the sites page at once."""
     from test_run import _two_runs

@@ -322,6 +322,11 @@ def _two_runs_folder(tmp_path_factory) -> Path:
     return once_per_session(tmp_path_factory, "test_run", _two_runs)["out"] / "2026-10"
 
 
+# The tests that read test_run's runs go to test_run's worker (its group), not to the other
+# worker, which would wait there while they are built
+RUN = pytest.mark.xdist_group("run")
+
+
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory):
     """The sample's run of 2026-10 (every scope, both audiences, the sites pages): the one
@@ -329,6 +334,7 @@ def run_folder(tmp_path_factory):
     return _two_runs_folder(tmp_path_factory)
 
 
+@RUN
 def test_every_relation_the_reader_states_holds_on_the_internal_copies(run_folder):
     """Each relation whose cells the internal copies all print holds on them, one with a
     single cell not printed leaves it whole and non-negative; and many are checked."""
@@ -351,6 +357,7 @@ def test_every_relation_the_reader_states_holds_on_the_internal_copies(run_folde
             assert lo <= Fraction(truth[num], truth[den]) <= hi, (num, den)
 
 
+@RUN
 @pytest.mark.parametrize("scope", ["all", "main", "north"])
 def test_one_external_document_alone_gives_no_small_count_away(run_folder, scope):
     """The sample's external report of 2026-10 (metrics.json and its HTML), read alone."""
