@@ -785,10 +785,10 @@ def test_pinned_cells_are_the_ones_plain_linear_programmes_pin(system):
 def test_the_vertex_pre_pass_screens_counts_with_no_greatest_value():
     """Every count hidden, as when the ledger asks what the earlier outputs give away alone:
     c0 + c1 = 2 with each at least 1 pins both; c2..c5 are tied by nothing, so every objective
-    that raises them has no least value. The pre-pass then solves a capped copy (each unknown
-    at most CAP above its value and its least): c2..c5 move by 2 or more there, so only c0 and
-    c1 need their own programmes, and those two are still pinned (the copy keeps the least
-    bounds: with a least of 0 there c0 would move from 0 to 2 and be screened out)."""
+    that raises them has no least value. The pre-pass sets them apart first (``_rays``: a
+    direction of the region raises each), so only c0 and c1 need their own programmes, and
+    those two are still pinned (the least bounds are kept: with a least of 0 c0 would move
+    from 0 to 2 and be screened out)."""
     from iop_metrics.disclosure.model import _pinned, _programme, _spread
 
     values = {"c0": 1, "c1": 1, "c2": 1, "c3": 0, "c4": 1, "c5": 1, "s": 2}
@@ -799,6 +799,32 @@ def test_the_vertex_pre_pass_screens_counts_with_no_greatest_value():
     solve = _programme(cells, order, bounds)
     assert _spread(cells, order, bounds, solve, order) == ["c0", "c1"]
     assert _pinned(cells, unknown, bounds, unknown) == {"c0", "c1"}
+
+
+def test_the_vertex_pre_pass_moves_counts_apart_and_keeps_every_pinned_one():
+    """More than four bounded targets, so ``_spread`` goes round: c0 + c1 = 2 (each at least
+    1) and c9 boxed at 3 are pinned; c2 + c3 = 12 (each 1..10) move only against each other
+    (pushing both up, or both down, moves neither: the round's split pushes one up and the
+    other down); c4..c7 share a sum of 20; c10 is tied by nothing (no greatest value: set
+    apart first). Exactly the pinned ones are left, and ``_pinned`` keeps them."""
+    from iop_metrics.disclosure.model import _pinned, _programme, _rays, _spread
+
+    values = {"c0": 1, "c1": 1, "c2": 5, "c3": 7, "c4": 5, "c5": 5, "c6": 5, "c7": 5}
+    values |= {"c9": 3, "c10": 4, "s1": 2, "s2": 12, "s3": 20}
+    exact = (
+        {"s1": -1, "c0": 1, "c1": 1},
+        {"s2": -1, "c2": 1, "c3": 1},
+        {"s3": -1, "c4": 1, "c5": 1, "c6": 1, "c7": 1},
+    )
+    cells = Cells(values, frozenset(values), exact)
+    unknown = {c for c in values if c.startswith("c")}
+    bounds = {c: (1, 10) for c in unknown} | {"c0": (1, None), "c1": (1, None), "c9": (3, 3)}
+    bounds["c10"] = (1, None)
+    order = sorted(unknown)
+    assert _rays(cells, order, bounds, order) == {"c10"}
+    solve = _programme(cells, order, bounds)
+    assert _spread(cells, order, bounds, solve, order) == ["c0", "c1", "c9"]
+    assert _pinned(cells, unknown, bounds, unknown) == {"c0", "c1", "c9"}
 
 
 def test_a_cell_an_unbounded_objective_came_before_is_still_pinned():
