@@ -65,7 +65,7 @@ def seed_ledger(work: Path, config: Path, months: int, *, joint: bool = True) ->
     runs would have written: the timed run still recomputes the same earlier outputs and
     joins them to its own, and their counts meet its own in the atoms (months share
     records), so its plan is searched over a year of ledger all the same, with other marks.
-    A network's plan with a year of ledger has not been measured (docs/ledger.md)."""
+    A network's plan with a year of ledger does not finish yet (docs/ledger.md)."""
     from concurrent.futures import ProcessPoolExecutor
 
     from iop_metrics.disclosure import ledger, linked
