@@ -475,6 +475,17 @@ def test_interval_propagation_bounds_each_cell_by_the_others():
     lo, hi = {"a": Fraction(1), "b": Fraction(1)}, {"a": None, "b": None}
     _bound(row, lo, hi)
     assert (lo, hi) == ({"a": 1, "b": 1}, {"a": 29, "b": 29})
+    # a term of another coefficient is rounded inward at both ends: 7 = 2a + b with b in
+    # 1..7/2 gives 2a in 7/2..6, so a in 2..3 (the ceiling of 7/4, not its floor)
+    row = {"": Fraction(-7), "a": Fraction(2), "b": Fraction(1)}
+    lo, hi = {"a": Fraction(1), "b": Fraction(1)}, {"a": None, "b": Fraction(7, 2)}
+    _bound(row, lo, hi)
+    assert (lo, hi) == ({"a": 2, "b": 1}, {"a": 3, "b": Fraction(7, 2)})
+    # a row an elimination left with fractions: a = 1/2 + b/3 with b 1..4 pins a to 1 (5/6..11/6)
+    row = {"": Fraction(-1, 2), "a": Fraction(1), "b": Fraction(-1, 3)}
+    lo, hi = {"a": Fraction(0), "b": Fraction(1)}, {"a": None, "b": Fraction(4)}
+    _bound(row, lo, hi)
+    assert (lo, hi) == ({"a": 1, "b": 1}, {"a": 1, "b": 4})
 
 
 def _september(as_of=None):
