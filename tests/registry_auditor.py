@@ -164,6 +164,19 @@ def _substitute(rows: list[dict[str, Fraction]], known: dict[str, Fraction]) -> 
     return out
 
 
+def _whole(v: Fraction | int) -> Fraction | int:
+    """``v`` as an int when it is whole (int arithmetic is some 30 times Fraction's)."""
+    return v.numerator if v.denominator == 1 else v
+
+
+def _divided(a: Fraction | int, b: Fraction | int) -> Fraction | int:
+    """a / b exactly (``_whole``): never a float."""
+    if type(a) is int and type(b) is int:
+        q, r = divmod(a, b)
+        return Fraction(a, b) if r else q
+    return _whole(Fraction(a) / b)
+
+
 def _eliminate(rows: list[dict[str, Fraction]], known: dict[str, Fraction]) -> list[Row]:
     """Gauss-Jordan elimination of the unknowns (the known cells moved into the constant).
 
@@ -171,23 +184,27 @@ def _eliminate(rows: list[dict[str, Fraction]], known: dict[str, Fraction]) -> l
     others, zeros dropped), so a row meets only the pivots of the columns it holds: ``at``
     indexes them (column -> pivot rows), and each row is reduced by those alone, in pivot
     order, the same operations as a scan of every pivot (one scan a row took most of the
-    auditor's time on a run's four outputs read together)."""
-    pivots: list[tuple[str, Row]] = []
+    auditor's time on a run's four outputs read together). The values are exact throughout:
+    a whole one is held as an int, any other as a Fraction (``_whole``), and every value is a
+    Fraction again in the rows returned."""
+    pivots: list[tuple[str, dict[Any, Fraction | int]]] = []
     at: dict[Any, set[int]] = {}  # column -> the pivot rows holding it
     pivot_of: dict[str, int] = {}  # pivot column -> its row
-    for row in _substitute(rows, known):
+    for given in _substitute(rows, known):
+        row = {c: _whole(a) for c, a in given.items()}
         for i in sorted(pivot_of[c] for c in row if c in pivot_of):
             p, prow = pivots[i]
             if row.get(p):
                 f = row[p]
                 for c, a in prow.items():
-                    row[c] = row.get(c, Fraction(0)) - f * a
+                    row[c] = _whole(row.get(c, 0) - f * a)
         row = {c: a for c, a in row.items() if a or c == 1}
         cells = sorted((c for c in row if c != 1), key=str)
         if not cells:
             continue  # 0 = 0 (or a near-identity that does not hold exactly)
         p = cells[0]
-        row = {c: a / row[p] for c, a in row.items()}
+        head = row[p]
+        row = {c: _divided(a, head) for c, a in row.items()}
         for j in sorted(at.get(p, ())):
             other = pivots[j][1]
             if other.get(p):
@@ -195,7 +212,7 @@ def _eliminate(rows: list[dict[str, Fraction]], known: dict[str, Fraction]) -> l
                 for c, a in row.items():
                     if c not in other:
                         at.setdefault(c, set()).add(j)
-                    other[c] = other.get(c, Fraction(0)) - f * a
+                    other[c] = _whole(other.get(c, 0) - f * a)
                 for c in [c for c, a in other.items() if c != 1 and not a]:
                     del other[c]
                     at[c].discard(j)
@@ -203,7 +220,7 @@ def _eliminate(rows: list[dict[str, Fraction]], known: dict[str, Fraction]) -> l
         for c in row:
             at.setdefault(c, set()).add(len(pivots))
         pivots.append((p, row))
-    return [row for _, row in pivots]
+    return [{c: Fraction(a) for c, a in row.items()} for _, row in pivots]
 
 
 def audit(

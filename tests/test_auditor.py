@@ -488,6 +488,24 @@ def test_interval_propagation_bounds_each_cell_by_the_others():
     assert (lo, hi) == ({"a": 1, "b": 1}, {"a": 1, "b": 4})
 
 
+def test_the_registry_auditors_elimination_is_exact():
+    """3x + y = 9, x - y = -1 and w = x + z with z shown as 5: Gauss-Jordan over the rationals
+    (the first pivot row is x + y/3 - 3, the second -4/3 y + 4 before it is divided) leaves
+    x = 2, y = 3, w = 7, each a Fraction."""
+    from registry_auditor import _eliminate
+
+    known = {"nine": Fraction(9), "one": Fraction(1), "z": Fraction(5)}
+    rows = [
+        {"x": Fraction(3), "y": Fraction(1), "nine": Fraction(-1)},
+        {"x": Fraction(1), "y": Fraction(-1), "one": Fraction(1)},
+        {"x": Fraction(1), "z": Fraction(1), "w": Fraction(-1)},
+    ]
+    out = _eliminate(rows, known)
+    assert all(type(a) is Fraction for row in out for a in row.values())
+    solved = {c: -row[1] / a for row in out for c, a in row.items() if c != 1}
+    assert solved == {"x": 2, "y": 3, "w": 7} and all(len(row) == 2 for row in out)
+
+
 def _september(as_of=None):
     """September's report: 14 discharges, every one still pending as of 2026-09-30 (each
     within 14 days of it), so none determined yet."""
