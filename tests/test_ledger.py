@@ -303,6 +303,18 @@ def test_an_earlier_label_is_never_dropped_nor_hidden_in_vain():
     assert protect(lost, 3, forced={"t": "small"}, fixed={"t", "s"}) == {"t": "small"}
 
 
+def test_a_count_pinned_whatever_this_run_hides_is_lost_not_chased():
+    """An earlier output showed t = 2 = a + b with a "<11"; this run publishes b = 1. Zeros
+    are printed, so b hidden is still 1 or more, and a + b = 2 pins both whatever this run
+    hides: lost, not targets. Chasing them (a reader allowed b = 0 when the losses were
+    reckoned) hid every other count of this run, x and y, in vain; the cells of another
+    table (q = 3 in r = q + z) are protected as before."""
+    v = {"t": 2, "a": 1, "b": 1, "x": 40, "y": 39, "r": 29, "q": 3, "z": 26}
+    eqs = ({"t": -1, "a": 1, "b": 1}, {"x": -1, "b": 1, "y": 1}, {"r": -1, "q": 1, "z": 1})
+    got = protect(Cells(v, frozenset(v), eqs), K, forced={"a": "small"}, fixed={"t", "a"})
+    assert got == {"a": "small", "b": "small", "q": "small", "z": "complementary"}
+
+
 @pytest.mark.parametrize(("period", "site"), [("2026-07", None), ("2026-09", "north")])
 def test_an_earlier_output_is_recomputed_with_the_model_its_report_has(sample_con, period, site):
     """The ledger recomputes an earlier report's model reading only what it holds

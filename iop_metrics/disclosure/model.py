@@ -959,9 +959,17 @@ def _protect(
     if fixed:
         # what the earlier outputs give away by themselves (a changed past, or an output of
         # another version) no choice of this run can protect: not a target, else every cell
-        # this run shows beside it would be hidden in vain
-        settled = {c: b for c, b in bounds().items() if c in fixed}
-        small -= _lost(cells, small, unknown | (cells.published - fixed), settled, exposed)
+        # this run shows beside it would be hidden in vain. The most this run can hide: every
+        # count it publishes but its zeros (printed whatever, known to be 0), each as this
+        # search's reader takes a hidden count with no label (k or more when it is, else 1 or
+        # more); a count pinned so is pinned whatever it hides, and the search would hide
+        # every cell of the group trying to free it
+        most = {c for c in cells.published - fixed if values[c] > 0 or c in unknown}
+        widest: dict[str, tuple[int, float | None]] = {
+            c: (k, None) if values[c] >= k else (_least(values[c]), None) for c in most
+        }
+        widest.update({c: b for c, b in bounds().items() if c in fixed})
+        small -= _lost(cells, small, unknown | most, widest, exposed)
         seen.clear()  # exposed's cells were read against the targets before these left
     # Hiding more, or saying less of a hidden cell, only ever widens what a reader can
     # allow: a small cell once found free stays free, so it is not checked again.
@@ -1300,7 +1308,8 @@ def _lost(
     exposed: Callable[[set[str]], set[str]],
 ) -> set[str]:
     """The small cells worked out even when ``everything`` this run could publish is hidden
-    and unlabelled (only the settled cells and their labels known): lost already.
+    and unlabelled (within ``bounds``: the settled cells with their labels, the others as the
+    search's reader takes them): lost already.
 
     A year of ledger gives thousands of small counts here, too many for a pair of linear
     programmes each (``_pinned``). Most that are pinned are pinned flat: the region holds
