@@ -827,6 +827,39 @@ def test_the_vertex_pre_pass_moves_counts_apart_and_keeps_every_pinned_one():
     assert _pinned(cells, unknown, bounds, unknown) == {"c0", "c1", "c9"}
 
 
+def test_a_solve_stopped_for_stalling_is_solved_again_from_scratch(monkeypatch):
+    """A solve from the last basis that passes ``STALL`` seconds stops and starts again from
+    scratch (a network's programme once stalled 15 minutes so). With no time allowed, the
+    solves HiGHS stops are solved again, and the pre-pass case above keeps exactly its
+    pinned counts."""
+    import highspy
+
+    from iop_metrics.disclosure import model
+
+    values = {"c0": 1, "c1": 1, "c2": 5, "c3": 7, "c4": 5, "c5": 5, "c6": 5, "c7": 5}
+    values |= {"c9": 3, "c10": 4, "s1": 2, "s2": 12, "s3": 20}
+    exact = (
+        {"s1": -1, "c0": 1, "c1": 1},
+        {"s2": -1, "c2": 1, "c3": 1},
+        {"s3": -1, "c4": 1, "c5": 1, "c6": 1, "c7": 1},
+    )
+    cells = Cells(values, frozenset(values), exact)
+    unknown = {c for c in values if c.startswith("c")}
+    bounds = {c: (1, 10) for c in unknown} | {"c0": (1, None), "c1": (1, None), "c9": (3, 3)}
+    bounds["c10"] = (1, None)
+    run, stopped = highspy.Highs.run, []
+
+    def counted(h):
+        status = run(h)
+        stopped.append(h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit)
+        return status
+
+    monkeypatch.setattr(highspy.Highs, "run", counted)
+    monkeypatch.setattr(model, "STALL", 0.0)
+    assert model._pinned(cells, unknown, bounds, unknown) == {"c0", "c1", "c9"}
+    assert any(stopped) and not stopped[-1]
+
+
 def test_a_cell_an_unbounded_objective_came_before_is_still_pinned():
     """c0 = t1, shown as 0, pins c0 at 0; five targets, so the vertex pre-pass runs first, and
     its objectives with no least value (c3 is bounded by nothing) once left the next solves

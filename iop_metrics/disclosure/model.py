@@ -563,6 +563,7 @@ def _reaching(
 # ``_spread`` goes on while a round of its four points frees a fifth of the targets left or this
 # many (a round costs about what two targets' own pairs of programmes cost).
 ROUND = 3
+STALL = 30.0  # seconds a solve from the last basis may take before one from scratch
 NEAR = 5000  # the most unknowns ``_near`` takes (about 1 s): more, and only the whole says
 
 
@@ -693,7 +694,12 @@ def _programme(
 
     def solve(goal: Any) -> tuple[Any, float, tuple[Any, Any]] | None:
         h.changeColsCost(n, every, np.asarray(goal, dtype=float))
+        # from the last basis a solve of a network's programme can stall (one ran 15 minutes
+        # where a solve from scratch takes seconds): past ``STALL`` seconds, from scratch (the
+        # limit is HiGHS's time since the programme was made; the least value is the same)
+        h.setOptionValue("time_limit", h.getRunTime() + STALL)
         h.run()
+        h.setOptionValue("time_limit", highspy.kHighsInf)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             # after an objective with no least value, HiGHS may report the next ones so from
             # the basis it left: only a solve from scratch says so
