@@ -801,14 +801,9 @@ def test_the_vertex_pre_pass_screens_counts_with_no_greatest_value():
     assert _pinned(cells, unknown, bounds, unknown) == {"c0", "c1"}
 
 
-def test_the_vertex_pre_pass_moves_counts_apart_and_keeps_every_pinned_one():
-    """More than four bounded targets, so ``_spread`` goes round: c0 + c1 = 2 (each at least
-    1) and c9 boxed at 3 are pinned; c2 + c3 = 12 (each 1..10) move only against each other
-    (pushing both up, or both down, moves neither: the round's split pushes one up and the
-    other down); c4..c7 share a sum of 20; c10 is tied by nothing (no greatest value: set
-    apart first). Exactly the pinned ones are left, and ``_pinned`` keeps them."""
-    from iop_metrics.disclosure.model import _pinned, _programme, _rays, _spread
-
+def _pre_pass_case() -> tuple[Cells, set[str], dict[str, tuple[int, int | None]]]:
+    """c0 + c1 = 2 (each at least 1) and c9 boxed at 3 pinned; c2 + c3 = 12 (each 1..10);
+    c4..c7 share a sum of 20; c10 tied by nothing: the cells, unknowns and bounds."""
     values = {"c0": 1, "c1": 1, "c2": 5, "c3": 7, "c4": 5, "c5": 5, "c6": 5, "c7": 5}
     values |= {"c9": 3, "c10": 4, "s1": 2, "s2": 12, "s3": 20}
     exact = (
@@ -820,6 +815,18 @@ def test_the_vertex_pre_pass_moves_counts_apart_and_keeps_every_pinned_one():
     unknown = {c for c in values if c.startswith("c")}
     bounds = {c: (1, 10) for c in unknown} | {"c0": (1, None), "c1": (1, None), "c9": (3, 3)}
     bounds["c10"] = (1, None)
+    return cells, unknown, bounds
+
+
+def test_the_vertex_pre_pass_moves_counts_apart_and_keeps_every_pinned_one():
+    """More than four bounded targets, so ``_spread`` goes round: c0 + c1 = 2 (each at least
+    1) and c9 boxed at 3 are pinned; c2 + c3 = 12 (each 1..10) move only against each other
+    (pushing both up, or both down, moves neither: the round's split pushes one up and the
+    other down); c4..c7 share a sum of 20; c10 is tied by nothing (no greatest value: set
+    apart first). Exactly the pinned ones are left, and ``_pinned`` keeps them."""
+    from iop_metrics.disclosure.model import _pinned, _programme, _rays, _spread
+
+    cells, unknown, bounds = _pre_pass_case()
     order = sorted(unknown)
     assert _rays(cells, order, bounds, order) == {"c10"}
     solve = _programme(cells, order, bounds)
@@ -836,17 +843,7 @@ def test_a_solve_stopped_for_stalling_is_solved_again_from_scratch(monkeypatch):
 
     from iop_metrics.disclosure import model
 
-    values = {"c0": 1, "c1": 1, "c2": 5, "c3": 7, "c4": 5, "c5": 5, "c6": 5, "c7": 5}
-    values |= {"c9": 3, "c10": 4, "s1": 2, "s2": 12, "s3": 20}
-    exact = (
-        {"s1": -1, "c0": 1, "c1": 1},
-        {"s2": -1, "c2": 1, "c3": 1},
-        {"s3": -1, "c4": 1, "c5": 1, "c6": 1, "c7": 1},
-    )
-    cells = Cells(values, frozenset(values), exact)
-    unknown = {c for c in values if c.startswith("c")}
-    bounds = {c: (1, 10) for c in unknown} | {"c0": (1, None), "c1": (1, None), "c9": (3, 3)}
-    bounds["c10"] = (1, None)
+    cells, unknown, bounds = _pre_pass_case()
     run, stopped = highspy.Highs.run, []
 
     def counted(h):
