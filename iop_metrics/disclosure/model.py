@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 
@@ -837,18 +837,17 @@ def _protect(
         # one programme for every trial, its labels' bounds changed and put back: each
         # solve starts from the last one's basis (a new programme per trial starts cold)
         order, box = sorted(mine), bounds()
-        programme: list[Any] = []
+        # made when the equations near the target do not settle a trial
+        whole = cache(lambda: _programme(cells, order, box))
 
         def free_without(dropped: list[str]) -> bool:  # not pinned once these labels go
             if proof is not None and proof.steady(held, dropped):
                 return False  # their labels bound nothing the target's values rest on
-            loose = {**box, **{c: (_least(values[c]), None) for c in dropped}}
-            if _near(cells, held, unknown, loose, target) is not None:
+            unlabelled = {c: (_least(values[c]), None) for c in dropped}
+            if _near(cells, held, unknown, {**box, **unlabelled}, target) is not None:
                 return False  # the equations near it pin it without these labels too
-            if not programme:
-                programme.append(_programme(cells, order, box))
-            solve = programme[0]
-            solve.within({c: (_least(values[c]), None) for c in dropped})
+            solve: Any = whole()
+            solve.within(unlabelled)
             pinned = _ends(solve, len(order), order.index(target)) is not None
             solve.within({c: box[c] for c in dropped})
             return not pinned
@@ -907,15 +906,14 @@ def _protect(
         order = sorted(set().union(*(reach(unknown, target, c) for c in tried)))
         box = bounds()
         at = {c: box.get(c, (0, None)) if c in unknown else (values[c], values[c]) for c in tried}
-        programme: list[Any] = []  # made when the equations near the target do not settle one
+        # made when the equations near the target do not settle a trial
+        whole = cache(lambda: _programme(cells, order, {**box, **at}))
         for c in tried:
             if c not in order:
                 continue  # no equation joins it to the target: hidden, it frees nothing
             if _near(cells, held, unknown | {c}, {**box, c: (k, None)}, target) is not None:
                 continue  # hidden, the equations near the target still pin it
-            if not programme:
-                programme.append(_programme(cells, order, {**box, **at}))
-            solve = programme[0]
+            solve: Any = whole()
             solve.within({c: (k, None)})
             if _ends(solve, len(order), order.index(target)) is None:
                 return c
