@@ -151,7 +151,7 @@ def test_alike_sessions_are_one_record_that_counts_its_number():
     weight stops the protection (here 14 attended for records of 12 and 3)."""
     from iop_metrics.disclosure.atoms import atoms
 
-    monday, tuesday = "s:north|2026-10|1|1|Monday|group|attended*12", "s:north||1|1|Tuesday|x|a*3"
+    monday, tuesday = "s:north|2026-10|Monday|group|attended*12", "s:north|2026-09|Tuesday|x|a*3"
     members = {
         "attendance.attended": (monday, tuesday),
         "weekday[Monday].attended": (monday,),
@@ -205,7 +205,8 @@ def _weights(members):
 def test_every_session_count_of_the_sample_is_the_weight_of_its_groups(october):
     """North's October 2026 on the sample (level 2.1): each attendance count of the document,
     its weekday and service tables, its trends and the sites page is the weight of its session
-    groups (``with_atoms`` checks every one), a few groups for hundreds of sessions; the sites
+    groups (``with_atoms`` checks every one), a few groups for hundreds of sessions (the first
+    of a month apart: October 1 and May 1 make two more groups each); the sites
     page counts the very groups the reports count (the same keys: a site's period n is its
     report's client-scheduled sessions, the program's the sites' together), so the atoms
     join the outputs of one run."""
@@ -215,11 +216,11 @@ def test_every_session_count_of_the_sample_is_the_weight_of_its_groups(october):
     for cells in (north.cells(), main.cells(), page):
         with_atoms(cells)  # raises on a count that is not the weight of its records
     got = _weights(north.members)
-    assert north.doc["attendance"]["attended"] == 310 and got["attendance.attended"] == (17, 310)
-    assert got["~client_scheduled"] == (35, 365)
+    assert north.doc["attendance"]["attended"] == 310 and got["attendance.attended"] == (19, 310)
+    assert got["~client_scheduled"] == (39, 365)
     assert got["weekday[Monday].no_show"] == (1, 11)
     assert got["service[group].scheduled"] == (3, 68)
-    assert got["monthly[2026-05].client_scheduled"] == (30, 214)
+    assert got["monthly[2026-05].client_scheduled"] == (32, 214)
     m = page.members
     assert m["attendance.period[north].n"] == north.members["~client_scheduled"]
     assert m["attendance.period[north].observed"] == north.members["attendance.attended"]
@@ -231,8 +232,9 @@ def test_every_session_count_of_the_sample_is_the_weight_of_its_groups(october):
 def test_every_client_week_count_of_the_sample_is_the_weight_of_its_groups(october):
     """North's October 2026 (level 2.1): the dosage counts of the document, its hours table and
     its trends are the weight of their client-week groups (``client_week_groups.sql``: site,
-    month, period, threshold, whole-hour bin, meeting it): 59 client-weeks in 10 groups, 38
-    meeting the threshold in 4; October's row of the trends counts the period's very groups."""
+    calendar month of the Sunday, threshold, whole-hour bin, meeting it): 59 client-weeks in
+    10 groups, 38 meeting the threshold in 4; October's row of the trends counts the period's
+    very groups."""
     north, _, _ = october
     got = _weights(north.members)
     assert north.doc["dosage"]["client_weeks"] == 59 and got["dosage.client_weeks"] == (10, 59)
@@ -243,7 +245,44 @@ def test_every_client_week_count_of_the_sample_is_the_weight_of_its_groups(octob
     assert got["monthly[2026-05].meeting"] == (4, 17)
     period = north.members["dosage.client_weeks"]
     assert north.members["monthly[2026-10].client_weeks"] == period
-    assert all(r.startswith("w:north|2026-10|1|") for r in period)
+    assert all(r.startswith("w:north|2026-10|") for r in period)
+
+
+def test_a_months_sessions_are_the_same_records_in_every_run_that_counts_them(sample_db):
+    """The ledger joins an earlier month's document to a later run's trends by their records
+    (``ledger.known``): north's February 2026 document counts its sessions and client-weeks
+    (its last week ends on the 28th: settled) as the very records March's run counts in its
+    trend row for February. Keyed by the run (in its period, in its 12 months:
+    ``s:north|2026-08|1|1|...`` in August's run, ``|0|1|`` in September's), they were other
+    records: August's hidden cancellations were then its published sessions less September's
+    trend row for August, read through the rate that row prints, and no model saw it (a
+    generated program's runs of 2026-08 and 2026-09 at K = 5, read together)."""
+    import duckdb
+
+    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.periods import month
+    from iop_metrics.report.figures import exact
+
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        february, march = (
+            exact(con, Query.of(month(2026, m), scope=Scope(("2.1",), "north"))).members
+            for m in (2, 3)
+        )
+    finally:
+        con.close()
+    for document, trend in (
+        ("~client_scheduled", "client_scheduled"),
+        ("attendance.attended", "attended"),
+        ("attendance.no_show", "no_show"),
+        ("dosage.client_weeks", "client_weeks"),
+        ("dosage.client_weeks_meeting_threshold", "meeting"),
+    ):
+        assert february[document] == march[f"monthly[2026-02].{trend}"], document
+        assert len(february[document]) > 1
+    # the first of a month is a group of its own: a year's window may begin on the 2nd
+    days = {r.split("|")[1] for r in march["monthly[2025-10].attended"]}
+    assert days == {"2025-10", "2025-10-01"}
 
 
 def test_a_dosage_count_one_off_its_client_weeks_is_never_published():
@@ -850,8 +889,8 @@ def test_the_data_quality_checks_are_episodes_and_sessions(tmp_path):
     assert {stale, closed} <= set(x.cells().members)  # in the model, not only read
     assert m[stale] == ("e:E1", "e:E5", "e:E7")
     assert m[closed] == (
-        "s:main|2026-05|1|1|Monday|group|attended|closed*1",
-        "s:main|2026-05|1|1|Monday|group|no_show|closed*1",
+        "s:main|2026-05|Monday|group|attended|closed*1",
+        "s:main|2026-05|Monday|group|no_show|closed*1",
     )
     end, start = "census.active_at_end", "census.active_at_start"
     assert atoms({c: m[c] for c in (stale, end, start)}) == [

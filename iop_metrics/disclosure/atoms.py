@@ -359,7 +359,7 @@ def weight(record: str) -> int:
     """How many records a record key stands for: a group of alike records (sessions) is keyed
     ``key*n``.
 
-    >>> weight("e:7"), weight("s:north|2026-10|1|1|Monday|group|attended*12")
+    >>> weight("e:7"), weight("s:north|2026-10|Monday|group|attended*12")
     (1, 12)
     """
     head, star, n = record.rpartition("*")

@@ -4,7 +4,10 @@
 -- site, month of `months` its Sunday falls in (label; '' outside them, as series_dosage.sql),
 -- whether its Sunday is in the period [$period_start, $end], threshold, whole-hour bin (as
 -- dosage_hours.sql) and whether it meets the threshold. `record` names the group by those
--- values and its n (`key*n`), the same in every scope of one run. No episode id leaves it.
+-- values and its n (`key*n`): by what is true of its client-weeks whatever the run (site,
+-- calendar month of its Sunday, threshold, hours, meeting), the same in every scope of one run
+-- and in every run (a period is whole months: in the period and the trend month follow from
+-- the calendar month). No episode id leaves it.
 -- reads: months=?, detail=dosage_weeks
 with episodes as (
     select episode_id, site from scoped_episodes($as_of, $levels, $site, $track)
@@ -13,6 +16,7 @@ with episodes as (
 dated as (
     select
         coalesce(e.site, '(none)') as site,
+        strftime(d.sunday, '%Y-%m') as dated_in,
         coalesce(m.label, '') as month,
         case when d.sunday between $period_start and $end then 1 else 0 end as in_period,
         d.threshold_hours,
@@ -24,16 +28,15 @@ dated as (
 ),
 
 grouped as (
-    select site, month, in_period, threshold_hours, hours_bin, meets, count(*) as n
+    select site, dated_in, month, in_period, threshold_hours, hours_bin, meets, count(*) as n
     from dated
-    group by site, month, in_period, threshold_hours, hours_bin, meets
+    group by site, dated_in, month, in_period, threshold_hours, hours_bin, meets
 ),
 
 final as (
     select
-        'w:' || site || '|' || month || '|' || cast(in_period as varchar) || '|'
-        || cast(threshold_hours as varchar) || '|' || cast(hours_bin as varchar) || '|'
-        || cast(meets as varchar) || '*' || cast(n as varchar) as record,
+        'w:' || site || '|' || dated_in || '|' || cast(threshold_hours as varchar) || '|'
+        || cast(hours_bin as varchar) || '|' || cast(meets as varchar) || '*' || cast(n as varchar) as record,
         month,
         in_period,
         threshold_hours,

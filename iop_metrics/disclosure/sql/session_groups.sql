@@ -5,9 +5,15 @@
 -- $end] and in the 12 months ending with it (the sites page's window), weekday
 -- (as attendance.sql), service type, status and whether dated on a day the program is normally
 -- closed (quality.sql: in $closed_days, the federal holidays of the years around them).
--- `record` names the group by those values (`|closed` at the end for a closed day) and its n
--- (`key*n`), so the same sessions make the same record in every scope of one run (a site's
--- report, the program's, the sites page). No session id leaves the query.
+-- `record` names the group by what is true of its sessions whatever the run (site, calendar
+-- month, `-01` when dated on its first day, weekday, service type, status, `|closed` at the end
+-- for a closed day) and its n (`key*n`), so the same sessions make the same record in every
+-- scope of one run (a site's report, the program's, the sites page) and in every run (an
+-- earlier month's document and a later run's trend, read together through the ledger). The
+-- run's own columns (trend month, in the period, in the 12 months) follow from the key: a
+-- period is whole months, and the 12 months ending with a month's last day begin on the first
+-- or second day of a month (`end - 364`), so the first day is the only cut inside a month.
+-- No session id leaves the query.
 -- reads: months=?
 with episodes as (
     select * from scoped_episodes($as_of, $levels, $site, $track)
@@ -16,6 +22,8 @@ with episodes as (
 dated as (
     select
         coalesce(e.site, '(none)') as site,
+        strftime(s.session_date, '%Y-%m')
+        || case when day(s.session_date) = 1 then '-01' else '' end as dated_in,
         coalesce(m.label, '') as month,
         case when s.session_date between $period_start and $end then 1 else 0 end as in_period,
         case
@@ -32,15 +40,16 @@ dated as (
 ),
 
 grouped as (
-    select site, month, in_period, in_year, weekday, service_type, status, closed, count(*) as n
+    select
+        site, dated_in, month, in_period, in_year, weekday, service_type, status, closed,
+        count(*) as n
     from dated
-    group by site, month, in_period, in_year, weekday, service_type, status, closed
+    group by site, dated_in, month, in_period, in_year, weekday, service_type, status, closed
 ),
 
 final as (
     select
-        's:' || site || '|' || month || '|' || cast(in_period as varchar) || '|'
-        || cast(in_year as varchar) || '|' || weekday || '|' || service_type || '|' || status
+        's:' || site || '|' || dated_in || '|' || weekday || '|' || service_type || '|' || status
         || case when closed = 1 then '|closed' else '' end || '*' || cast(n as varchar) as record,
         site,
         month,
