@@ -10,8 +10,9 @@
 ``record`` does what ``bench/runs.py --size sample --ledger N`` does before the timed run
 (each earlier month's external outputs planned together, their ledger entries written), then
 what the run does for 2026-10 (its models, the earlier outputs recomputed as of their own
-date, ``ledger.known``) in this one process, and saves the one ``model.protect`` call of
-``linked.plan`` (its cells, k, forced and fixed, and the reasons it gave).
+date, ``ledger.known``) in this one process, and saves the ``model.protect`` calls of
+``linked.plan`` (with the ledger, then over the run alone: each one's cells, k, forced and
+fixed, and the reasons it gave).
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ def record(
         pool.shutdown()
     with path.open("wb") as f:
         pickle.dump(calls, f)
-    print(f"{n} earlier outputs; plan {calls[-1]['cpu']:.1f} CPU s -> {path}")
+    spent = sum(c["cpu"] for c in calls)  # the plan with the ledger, then over the run alone
+    print(f"{n} earlier outputs; plan {spent:.1f} CPU s ({len(calls)} calls) -> {path}")
 
 
 def replay(path: Path, profile: bool, save: Path | None = None, against: Path | None = None) -> int:

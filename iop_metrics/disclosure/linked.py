@@ -215,7 +215,8 @@ def plan(
     call for (much faster than from nothing), and shows again only a count the other
     reports give away anyway (``model._reveal``). ``known``: what earlier runs of the archive
     published (``ledger.known``), joined as more scopes whose shown cells a reader knows and
-    whose hidden ones stay hidden; the plan holds only ``models``' scopes.
+    whose hidden ones stay hidden; the plan holds only ``models``' scopes, and is protected
+    again over them alone (what the earlier outputs give away stays a target there).
 
     >>> from iop_metrics.disclosure.model import Cells
     >>> def one(n):
@@ -226,11 +227,18 @@ def plan(
     if k <= 1:
         return {s: {} for s in models}
     start = {f"{s}:{c}": why for s, own in (alone or {}).items() for c, why in own.items()}
+    run = joint(models)
     if known is None:
-        reasons = protect(joint(models), k, forced=start)
+        reasons = protect(run, k, forced=start)
     else:
-        cells = merged(joint(models), known.cells)
+        cells = merged(run, known.cells)
         reasons = protect(cells, k, forced={**start, **known.hidden}, fixed=known.fixed)
+        # A count the earlier outputs give away in the joint model (``model._lost``: pinned
+        # whatever this run hides, by identities its records hold, some of which no reader
+        # knows) is no target there, so nothing there keeps this run's outputs from giving it
+        # away by themselves, by a sum any reader knows. Protected again over the run alone,
+        # from that plan: hiding more only widens what either reader allows.
+        reasons = protect(run, k, forced={c: r for c, r in reasons.items() if c in run.published})
     out: dict[str, dict[str, str]] = {s: {} for s in models}
     for key, why in reasons.items():
         scope, _, cell = key.partition(":")
