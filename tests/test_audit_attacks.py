@@ -4,10 +4,11 @@ together. Nothing from 1 to K-1 may be pinned, and each finding is checked again
 copy where it prints the figure (the reader reasons soundly). The run is test_run's (shared).
 And the mutation test: with one dimension taken from the atoms, the auditor finds what leaks.
 
-Then two monthly runs of one archive read together (a small generated program at K = 5): with
-the publication ledger nothing across the months, and the ledger's mutation test (the next run
-not reading it) giving two counts away. Six months of the sample, and generated programs'
-runs, are attacked by ``bench/audit.py``."""
+Then six monthly runs of one archive read together (a small generated program at K = 5, its
+program's report): with the publication ledger nothing, each run alone or the six together;
+and the ledger's mutation test (October's run not reading September's) giving counts away.
+Six months of the sample, and generated programs' runs with their sites, are attacked by
+``bench/audit.py``."""
 
 from __future__ import annotations
 
@@ -121,6 +122,7 @@ def test_atoms_without_the_trends_months_give_small_counts_away(sample_db, tmp_p
 # --- a sequence of runs: the ledger and its mutation test ---------------------------------------
 
 MONTHS = ("2026-09", "2026-10")
+SIX = ("2026-05", "2026-06", "2026-07", "2026-08", *MONTHS)
 SMALL_K = 5
 RUN = f"""[data]
 export = "../export"
@@ -139,11 +141,11 @@ LEDGER = pytest.mark.xdist_group("ledger-months")
 @pytest.fixture(scope="module")
 def months(tmp_path_factory):
     """A program of 200 clients at two sites (``generate``, seed 11), its external report only,
-    at K = 5: September 2026 run once, its archive copied, then October run in each copy, as
-    scheduled (reading September's ledger) and with ``ledger.read`` finding nothing (the
-    narrowest switch: the run then plans October as if no earlier output existed)."""
+    at K = 5: six months run in turn into one archive, May to October 2026, each reading the
+    ledger of the months before it; and, in another archive, September run alone, then
+    October with ``ledger.read`` finding nothing (the narrowest switch: the run then plans
+    October as if no earlier output existed)."""
     import datetime as dt
-    import shutil
 
     from iop_metrics.cli import main
     from iop_metrics.disclosure import ledger
@@ -155,10 +157,12 @@ def months(tmp_path_factory):
     with_ = root / "ledger"
     with_.mkdir()
     (with_ / "run.toml").write_text(RUN)
-    assert main(["run", str(with_ / "run.toml"), "--period", MONTHS[0]]) == 0
+    for label in SIX:
+        assert main(["run", str(with_ / "run.toml"), "--period", label]) == 0
     without = root / "no-ledger"
-    shutil.copytree(with_, without)
-    assert main(["run", str(with_ / "run.toml"), "--period", MONTHS[1]]) == 0
+    without.mkdir()
+    (without / "run.toml").write_text(RUN)
+    assert main(["run", str(without / "run.toml"), "--period", MONTHS[0]]) == 0
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ledger, "read", lambda *a, **kw: ledger.Earlier(()))
         assert main(["run", str(without / "run.toml"), "--period", MONTHS[1]]) == 0
@@ -187,11 +191,16 @@ def _ledger_read(archive) -> list[list[str]]:
 
 @LEDGER
 @pytest.mark.slow
-def test_two_months_of_runs_with_the_ledger_give_no_small_count_away(months):
-    """October's run reads September's ledger entry and protects its report with it: the two
-    reports read together pin nothing of 1..4 (the same runs without the ledger do, below)."""
-    assert _pinned(months["ledger"]) == {}
-    assert _ledger_read(months["ledger"]) == [[], ["2026-09/all"]]
+def test_six_months_of_runs_with_the_ledger_give_no_small_count_away(months):
+    """Six monthly runs of one archive, each reading the ledger of the months before it: each
+    run's report alone, and the six read together (a month's figure tied across the reports
+    by its name), pin nothing of 1..4 (the same runs without the ledger do, below)."""
+    archive = months["ledger"]
+    for label in SIX:
+        assert _pinned(archive, (label,)) == {}, label
+    assert _pinned(archive, SIX) == {}
+    read = _ledger_read(archive)
+    assert read == [[f"{m}/all" for m in SIX[:i]] for i in range(len(SIX))]
 
 
 @LEDGER
@@ -217,7 +226,7 @@ def test_two_months_of_runs_without_the_ledger_give_small_counts_away(months):
 
     archive = months["no-ledger"]
     assert _ledger_read(archive) == [[], []]
-    assert _pinned(archive, MONTHS[1:]) == {}  # September's alone: the test above
+    assert _pinned(archive, MONTHS[1:]) == {}  # October's report alone gives nothing away
     assert _pinned(archive) == {
         "all:monthly[2026-07].admissions": 3,
         "all:monthly[2026-09].completed": 3,
