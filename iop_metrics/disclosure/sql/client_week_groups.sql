@@ -36,7 +36,8 @@ grouped as (
 final as (
     select
         'w:' || site || '|' || dated_in || '|' || cast(threshold_hours as varchar) || '|'
-        || cast(hours_bin as varchar) || '|' || cast(meets as varchar) || '*' || cast(n as varchar) as record,
+        || cast(hours_bin as varchar) || '|' || cast(meets as varchar) || '*'
+        || cast(n as varchar) as record,
         month,
         in_period,
         threshold_hours,
