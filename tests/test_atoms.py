@@ -285,6 +285,25 @@ def test_a_months_sessions_are_the_same_records_in_every_run_that_counts_them(sa
     assert days == {"2025-10", "2025-10-01"}
 
 
+@pytest.mark.parametrize(
+    ("first", "last"), [((2026, 9, 2), (2026, 9, 30)), ((2026, 9, 1), (2026, 9, 29))]
+)
+def test_records_are_not_grouped_over_a_period_of_part_months(sample_con, first, last):
+    """The groups' keys hold a calendar month, not the run's period, which is right only for
+    a period of whole months; another is refused rather than keyed by the run."""
+    import datetime as dt
+
+    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.compute.series import trailing_months
+    from iop_metrics.disclosure.atoms import _grouped
+    from iop_metrics.periods import Period, month
+
+    period = Period("part", dt.date(*first), dt.date(*last), "span")
+    q = Query(period, period.end, Scope(("2.1",)), 14)
+    with pytest.raises(ValueError, match="grouped by whole months"):
+        _grouped(sample_con, q, trailing_months(month(2026, 9)), "session_cells", {})
+
+
 def test_a_dosage_count_one_off_its_client_weeks_is_never_published():
     """A group of 22 client-weeks weighs 22: the 7 of the other bin is hidden with one more
     count, and a total of 30 over the two groups stops the protection (the hours table and the

@@ -185,10 +185,14 @@ def _grouped(
     """The records of the counts that membership SQL ``name`` names, for ``q``: its sessions
     or client-weeks grouped alike (``session_groups.sql``, ``client_week_groups.sql``), read
     over the months of the trends, the period and the 12 months ending with it, so that one
-    run's scopes make the same groups."""
+    run's scopes make the same groups. A group is keyed by its calendar month (the first day
+    apart), the same in every run, which holds only for a period of whole months: another is
+    refused, not keyed by the run."""
     from ..compute.query import Query
     from ..periods import Period, us_federal_holidays
 
+    if q.period.start.day != 1 or (q.period.end + dt.timedelta(days=1)).day != 1:
+        raise ValueError(f"{q.period.label}: records are grouped by whole months")
     first = min(months[0].start, q.period.start, q.period.end - dt.timedelta(days=364))
     span = Query(Period("span", first, q.period.end, "span"), q.as_of, q.scope, q.window_days)
     table = _values(((p.label, p.start, p.end) for p in months), "label, month_start, month_end")

@@ -3,11 +3,11 @@
 -- dosage_weeks.sql (`detail`, run over [$start, $end]: the trends' months and the period), by
 -- site, month of `months` its Sunday falls in (label; '' outside them, as series_dosage.sql),
 -- whether its Sunday is in the period [$period_start, $end], threshold, whole-hour bin (as
--- dosage_hours.sql) and whether it meets the threshold. `record` names the group by those
--- values and its n (`key*n`): by what is true of its client-weeks whatever the run (site,
--- calendar month of its Sunday, threshold, hours, meeting), the same in every scope of one run
--- and in every run (a period is whole months: in the period and the trend month follow from
--- the calendar month). No episode id leaves it.
+-- dosage_hours.sql) and whether it meets the threshold. `record` names the group by what is
+-- true of its client-weeks whatever the run (site, calendar month of its Sunday, threshold,
+-- hours, meeting) and its n (`key*n`), the same in every scope of one run and in every run (a
+-- period is whole months: in the period and the trend month follow from the calendar month).
+-- No episode id leaves it.
 -- reads: months=?, detail=dosage_weeks
 with episodes as (
     select episode_id, site from scoped_episodes($as_of, $levels, $site, $track)
