@@ -215,8 +215,9 @@ def plan(
     call for (much faster than from nothing), and shows again only a count the other
     reports give away anyway (``model._reveal``). ``known``: what earlier runs of the archive
     published (``ledger.known``), joined as more scopes whose shown cells a reader knows and
-    whose hidden ones stay hidden; the plan holds only ``models``' scopes, and is protected
-    again over them alone (what the earlier outputs give away stays a target there).
+    whose hidden ones stay hidden; the plan is protected again over them with a reader who
+    takes "suppressed" as 1 or more, and over the run alone (what the earlier outputs give
+    away stays a target there), and holds only ``models``' scopes.
 
     >>> from iop_metrics.disclosure.model import Cells
     >>> def one(n):
@@ -233,6 +234,14 @@ def plan(
     else:
         cells = merged(run, known.cells)
         reasons = protect(cells, k, forced={**start, **known.hidden}, fixed=known.fixed)
+        # That plan's reader takes a hidden count of k or more as k or more ("suppressed"
+        # says so, but for a small count relabelled): to it a count may be pinned whatever
+        # this run hides (``model._lost``), and it is no target, while a reader who takes
+        # "suppressed" as 1 or more (what the label says) learns it only from what this run
+        # shows. Protected again with that reader, from that plan (the earlier hidden counts
+        # still hidden: the plan may have shown them again, fixed by this run's outputs).
+        forced = {**known.hidden, **reasons}
+        reasons = protect(cells, k, forced=forced, fixed=known.fixed, labels=False)
         # A count the earlier outputs give away in the joint model (``model._lost``: pinned
         # whatever this run hides, by identities its records hold, some of which no reader
         # knows) is no target there, so nothing there keeps this run's outputs from giving it

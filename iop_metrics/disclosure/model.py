@@ -729,6 +729,7 @@ def protect(
     *,
     forced: dict[str, str] | None = None,
     fixed: frozenset[str] | set[str] = frozenset(),
+    labels: bool = True,
 ) -> dict[str, str]:
     """Which published cells to hide, and why (``_protect`` on each group of cells that
     equations join: what is hidden in one group cannot give away a cell of another).
@@ -739,7 +740,9 @@ def protect(
     never chosen to protect another and no count to protect (it is out); one ``forced`` keeps
     its reason and label (no relabelling) and stays a count to protect. A group whose
     published cells are all fixed (earlier outputs that nothing of this run's ties to) is not
-    searched: no choice of this run can change what it gives away.
+    searched: no choice of this run can change what it gives away. ``labels``: the reader
+    takes a hidden count of k or more as k or more ("suppressed" says so, but for a small
+    count relabelled); without, as 1 or more, what the label says (``linked.plan``).
 
     >>> c = Cells({"t": 20, "a": 3, "b": 17}, frozenset("tab"), ({"t": -1, "a": 1, "b": 1},))
     >>> protect(c, 11), protect(c, 11, fixed={"b"})
@@ -759,7 +762,9 @@ def protect(
             reasons.update(mine)  # earlier outputs alone: nothing here this run may hide
             continue
         if any(0 < v < k for c, v in group.values.items() if c[0] != "@") or mine:
-            reasons.update(_protect(group, k, forced=mine, fixed=fixed & group.published))
+            reasons.update(
+                _protect(group, k, forced=mine, fixed=fixed & group.published, labels=labels)
+            )
     return dict(sorted(reasons.items()))
 
 
@@ -769,6 +774,7 @@ def _protect(
     *,
     forced: dict[str, str] | None = None,
     fixed: frozenset[str] = frozenset(),
+    labels: bool = True,
 ) -> dict[str, str]:
     """Which published cells to hide, and why, so that no count of 1..k-1 can be worked out.
 
@@ -799,6 +805,11 @@ def _protect(
     def by_value(c: str) -> tuple[int, str]:
         return values[c], c
 
+    def hid(c: str) -> tuple[int, float | None]:
+        # a hidden count with no size label: k or more when it is, to a reader who takes
+        # "suppressed" so (``labels``), else at least 1 (zeros are printed; 0 for a zero)
+        return (k, None) if labels and values[c] >= k else (_least(values[c]), None)
+
     def bounds() -> dict[str, tuple[int, float | None]]:
         # "<k": 1..k-1; "suppressed": k or more when it is (a reader who guesses so is
         # stronger than the label allows), else a small count that carries no size label
@@ -808,16 +819,7 @@ def _protect(
         out: dict[str, tuple[int, float | None]] = {
             c: b for c, b in coarse.items() if c not in reasons
         }
-        out.update(
-            {
-                c: (1, k - 1)
-                if r == SMALL
-                else (k, None)
-                if values[c] >= k
-                else (_least(values[c]), None)
-                for c, r in reasons.items()
-            }
-        )
+        out.update({c: (1, k - 1) if r == SMALL else hid(c) for c, r in reasons.items()})
         return out
 
     def relabel(target: str) -> list[str]:
@@ -911,10 +913,10 @@ def _protect(
         for c in tried:
             if c not in order:
                 continue  # no equation joins it to the target: hidden, it frees nothing
-            if _near(cells, held, unknown | {c}, {**box, c: (k, None)}, target) is not None:
+            if _near(cells, held, unknown | {c}, {**box, c: hid(c)}, target) is not None:
                 continue  # hidden, the equations near the target still pin it
             solve: Any = whole()
-            solve.within({c: (k, None)})
+            solve.within({c: hid(c)})
             if _ends(solve, len(order), order.index(target)) is None:
                 return c
             solve.within({c: at[c]})
@@ -969,9 +971,7 @@ def _protect(
         # more); a count pinned so is pinned whatever it hides, and the search would hide
         # every cell of the group trying to free it
         most = {c for c in cells.published - fixed if values[c] > 0 or c in unknown}
-        widest: dict[str, tuple[int, float | None]] = {
-            c: (k, None) if values[c] >= k else (_least(values[c]), None) for c in most
-        }
+        widest: dict[str, tuple[int, float | None]] = {c: hid(c) for c in most}
         widest.update({c: b for c, b in bounds().items() if c in fixed})
         small -= _lost(cells, small, unknown | most, widest, exposed)
         seen.clear()  # exposed's cells were read against the targets before these left
