@@ -178,7 +178,7 @@ def _tied_next_episodes(draw, cid: str, taken: list, episodes: list, sessions: l
     _, admit0, dis0 = draw(_pick(*ended))
     day = max(
         admit0 + dt.timedelta(days=1),
-        dis0 + dt.timedelta(days=draw(_pick(0, 1, 5, 14))),
+        dis0 + dt.timedelta(days=draw(_pick(0, 1, 5, 14, 15))),  # 15: just past the window
     )
     low, high = draw(_pick(("1.0", "2.1"), ("2.1", "2.5"), ("2.1", "3.5"), ("2.5", "3.7-WM")))
     for tag, level in (("t0", low), ("t1", high)):
@@ -192,6 +192,7 @@ def _tied_next_episodes(draw, cid: str, taken: list, episodes: list, sessions: l
 
 def _sessions(draw, eid: str, admit: dt.date, span: int) -> list[dict]:
     sessions = []
+    edge = _pick(*sorted({min(13, span), min(14, span)}))
     for j in range(draw(_int(0, 14))):
         status = draw(_pick(*STATUSES))
         minutes = draw(_pick(60, 180, 300))
@@ -199,7 +200,8 @@ def _sessions(draw, eid: str, admit: dt.date, span: int) -> list[dict]:
             {
                 "session_id": f"s{eid}_{j}",
                 "episode_id": eid,
-                "session_date": admit + dt.timedelta(days=draw(_int(0, span))),
+                # often on the 14-day initiation window's last day or the day after it
+                "session_date": admit + dt.timedelta(days=draw(_either(_int(0, span), edge))),
                 "service_type": draw(_pick(*SERVICES)),
                 "scheduled_minutes": minutes,
                 "status": status,
