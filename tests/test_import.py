@@ -32,7 +32,9 @@ from iop_metrics.periods import parse_period
 
 EXAMPLE = ROOT / "data" / "examples" / "ehr"
 TODAY = dt.date(2026, 11, 1)
-IDENTIFIERS = ("0100234", "0100235", "0100236", "Testperson", "Sampleton", "Fakename", "555")
+# The phone numbers as the exports write them ("(555) 012-3456", "555-012-3456"), not a bare
+# "555": a pseudonym is 16 hex digits under a fresh key, and one in 300 or so holds "555"
+IDENTIFIERS = ("0100234", "0100235", "0100236", "Testperson", "Sampleton", "Fakename", "012-3456")
 
 
 def _example(tmp_path: Path) -> tuple[Path, Path]:
