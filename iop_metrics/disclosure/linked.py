@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from ..contract import PROGRAM_FOLDER as ALL
 from .atoms import attach, site_members
-from .model import Cells, protect
+from .model import Cells, protect, with_atoms
 
 
 class Known(Protocol):
@@ -232,7 +232,8 @@ def plan(
     if known is None:
         reasons = protect(run, k, forced=start)
     else:
-        cells = merged(run, known.cells)
+        # the atoms made once for both plans over the ledger (``protect`` takes them as made)
+        cells = with_atoms(merged(run, known.cells))
         reasons = protect(cells, k, forced={**start, **known.hidden}, fixed=known.fixed)
         # That plan's reader takes a hidden count of k or more as k or more ("suppressed"
         # says so, but for a small count relabelled): to it a count may be pinned whatever

@@ -563,7 +563,8 @@ def _reaching(
             h.clearSolver()
             began = h.getRunTime()
             h.run()
-            cold[:] = cold or [h.getRunTime() - began]
+            if not cold:
+                cold.append(h.getRunTime() - began)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         return np.asarray(h.getSolution().col_value)[:n]
@@ -823,11 +824,11 @@ def _protect(
         return (k, None) if labels and values[c] >= k else (_least(values[c]), None)
 
     def bounds() -> dict[str, tuple[int, float | None]]:
-        # "<k": 1..k-1; "suppressed": k or more when it is (a reader who guesses so is
-        # stronger than the label allows), else a small count that carries no size label
-        # (``relabel``), at least 1 all the same: zeros are printed, so a hidden count is
-        # not 0 (a count hidden whatever its value, ``forced``, may be 0: taken as a reader
-        # who knows it is not, stronger again)
+        # "<k": 1..k-1; "suppressed" as ``hid`` takes it: k or more when it is (``labels``:
+        # a reader who guesses so is stronger than the label allows), else at least 1, as a
+        # small count that carries no size label (``relabel``): zeros are printed, so a hidden
+        # count is not 0 (a count hidden whatever its value, ``forced``, may be 0: taken as a
+        # reader who knows it is not, stronger again)
         out: dict[str, tuple[int, float | None]] = {
             c: b for c, b in coarse.items() if c not in reasons
         }
