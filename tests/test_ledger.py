@@ -33,10 +33,19 @@ SEPTEMBER = _doc({"t": 40, "a": 4, "b": 36}, {"t": -1, "a": 1, "b": 1})
 HID = {"a": "small", "b": "complementary"}
 
 
-def _known(now: Cells = SEPTEMBER, *ties: dict[str, int]) -> ledger.Known:
-    e = ledger.entry("all", SEPTEMBER, HID, query=QUERY, k=K, snapshot="s1")
+def _known(
+    now: Cells = SEPTEMBER, *ties: dict[str, int], then: Cells = SEPTEMBER, hid=HID
+) -> ledger.Known:
+    """What a run knows of the earlier output ``then`` (hiding ``hid``) recomputed as ``now``,
+    with ``ties`` to this run's cells (what their records would tie)."""
+    e = ledger.entry("all", then, hid, query=QUERY, k=K, snapshot="s1")
     known = ledger.known([e], lambda _: now, K)
     return replace(known, cells=linked.merged(known.cells, Cells({}, frozenset(), ties)))
+
+
+def _tie(cell: str) -> dict[str, int]:
+    """The earlier output's ``cell`` is this run's (the same records)."""
+    return {f"2026-09/all:{cell}": -1, f"all:{cell}": 1}
 
 
 def test_a_ledger_entry_holds_shown_values_and_marks_only():
@@ -323,10 +332,7 @@ def test_a_count_the_earlier_outputs_give_away_this_runs_outputs_do_not_give_awa
     lost in the model by identities its records hold by chance). The plan is protected again
     over the run alone: y goes too."""
     early = _doc({"t": 2, "a": 1, "b": 1}, {"t": -1, "a": 1, "b": 1})
-    e = ledger.entry("all", early, {"a": "small", "b": "small"}, query=QUERY, k=K, snapshot="s")
-    known = ledger.known([e], lambda _: early, K)
-    tie = Cells({}, frozenset(), ({"2026-09/all:b": -1, "all:b": 1},))
-    known = replace(known, cells=linked.merged(known.cells, tie))
+    known = _known(early, _tie("b"), then=early, hid={"a": "small", "b": "small"})
     october = _doc({"b": 1, "x": 40, "y": 39}, {"x": -1, "b": 1, "y": 1})
     run = linked.joint({"all": october})
     with_ledger = protect(
@@ -352,12 +358,8 @@ def test_a_count_lost_only_to_a_reader_who_takes_suppressed_as_k_or_more_is_prot
     values = {"s": 12, "x": 11, "b": 1, "t": 40, "a": 20, "c": 19}
     eqs = ({"s": -1, "x": 1, "b": 1}, {"t": -1, "a": 1, "b": 1, "c": 1})
     early = Cells(values, frozenset("sbtac"), eqs)
-    e = ledger.entry(
-        "all", early, {"b": "small", "t": "complementary"}, query=QUERY, k=K, snapshot="s"
-    )
-    known = ledger.known([e], lambda _: early, K)
-    tie = Cells({}, frozenset(), tuple({f"2026-09/all:{c}": -1, f"all:{c}": 1} for c in "xt"))
-    known = replace(known, cells=linked.merged(known.cells, tie))
+    hid = {"b": "small", "t": "complementary"}
+    known = _known(early, _tie("x"), _tie("t"), then=early, hid=hid)
     october = _doc({"x": 11, "t": 40})
     cells = linked.merged(linked.joint({"all": october}), known.cells)
     strong = protect(cells, K, forced=dict(known.hidden), fixed=known.fixed)
