@@ -450,3 +450,72 @@ def test_the_programs_30_60_90_day_retention_survives_at_the_whole_percent(sampl
     assert not km_events_pinned(0.71, after, rows)
     assert km_events_pinned(0.71, after, rows, digits=6)
     assert not km_events_pinned(0.71, 0.71, [(150, 0)] * 30)  # none between: no count
+
+
+def _whole_range(cells, hidden: dict[str, str], k: int, about: dict[str, tuple[int, int]], cell):
+    """The least and greatest whole value of ``cell`` to a reader of what the labels say: a
+    "<k" cell 1..k-1, a "suppressed" one 1 or more (zeros are printed), a count printed
+    "about" within its interval, every other cell at its value (a MILP of scipy's, apart from
+    the model's programmes)."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    order = sorted(cells.values)
+    a = np.array([[eq.get(c, 0) for c in order] for eq in cells.exact], dtype=float)
+
+    def box(c: str) -> tuple[float, float]:
+        if c in hidden:
+            return (1, k - 1) if hidden[c] == "small" else (1, np.inf)
+        return about.get(c, (cells.values[c], cells.values[c]))
+
+    lo, hi = zip(*(box(c) for c in order), strict=True)
+    ends = []
+    for sign in (1, -1):
+        goal = np.zeros(len(order))
+        goal[order.index(cell)] = sign
+        got = milp(
+            goal,
+            constraints=LinearConstraint(a, 0, 0),
+            bounds=Bounds(lo, hi),
+            integrality=np.ones(len(order)),
+        )
+        assert got.success, (cell, got.message)
+        ends.append(round(sign * got.fun))
+    return tuple(ends)
+
+
+def test_a_count_no_cell_frees_from_the_stronger_reader_leaves_the_others_protected():
+    """#30 B: the search protects from a reader stronger than the labels (a hidden count of K
+    or more taken as K or more). When that reader pins a count whatever is hidden, the search
+    must not stop there: the other counts are then protected from the reader the labels
+    allow. Here (K = 5) the cohort, printed "about 30" twice (25..34), is ``a`` (1), five 5s,
+    ``P`` (4, the sum of four 1s) and four more 1s: with the 5s taken as 5 or more, ``a`` is 1
+    whatever is hidden. Stopping there left ``P`` "<5" over four parts each at least 1: every
+    part is 1 to any reader. Going on, ``P`` loses its label, and no small count is pinned."""
+    from iop_metrics.disclosure.model import Cells, protect
+
+    k = 5
+    parts = [f"p{i}" for i in range(1, 5)]
+    fives, ones = [f"x{i}" for i in range(1, 6)], [f"s{i}" for i in range(1, 5)]
+    cohort, month = "retention.cohort_admissions", "monthly[2026-10].cohort"
+    values = {"a": 1, "P": 4, cohort: 34, month: 34}
+    values |= dict.fromkeys(parts + ones, 1) | dict.fromkeys(fives, 5)
+    exact = (
+        {cohort: -1, "a": 1, "P": 1} | dict.fromkeys(fives + ones, 1),
+        {month: -1, cohort: 1},
+        {"P": -1} | dict.fromkeys(parts, 1),
+    )
+    cells = Cells(values, frozenset(values), exact)
+    hidden = protect(cells, k)
+    about = dict.fromkeys([cohort, month], (25, 34))
+    ranges = {c: _whole_range(cells, hidden, k, about, c) for c in ["a", "P", *parts, *ones]}
+    assert {c: r for c, r in ranges.items() if r[0] == r[1]} == {}
+    assert ranges["P"] == (4, 16) and ranges["p1"] == ranges["a"] == (1, 4)
+    assert hidden == {
+        "P": "complementary",
+        **dict.fromkeys(["a", *parts, *ones], "small"),
+        **dict.fromkeys(fives, "complementary"),
+    }
+    # the search's stronger reader: the 5s 5 or more pin ``a`` whatever is hidden
+    strong = {c: r for c, r in hidden.items() if c not in fives}
+    assert _whole_range(cells, strong, k, about | dict.fromkeys(fives, (5, 99)), "a") == (1, 1)

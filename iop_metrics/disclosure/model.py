@@ -1069,6 +1069,17 @@ def _protect(
             options = near_target or shown
             pick = options[0] if options else None
         if pick is None:
+            if labels:
+                # every nonzero count is hidden, and a reader who takes "suppressed" as k or
+                # more still pins the target: no cell protects it from that guess. Protect
+                # every count left from the reader the labels allow (a hidden count 1 or
+                # more, ``hid``), who may still be kept from it by labels dropped
+                # (``relabel``); a count found free stays free to that weaker reader, and the
+                # proofs made with the other bounds are dropped
+                labels = False
+                proven.clear()
+                duals.clear()
+                continue
             # nothing left: all that could protect is hidden
             return _reveal(cells, reasons, k, coarse)
         if reduced is not None:  # the next round's exposed cells follow from this one's
