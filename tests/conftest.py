@@ -7,6 +7,12 @@ import duckdb
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+# The test modules as pytest rewrites their asserts (and the helpers they import), compiled once
+# into tests/__pycache__ (ignored by git) even where PYTHONDONTWRITEBYTECODE is set, as `make
+# install` compiles the package: each xdist worker otherwise rewrites and compiles every test
+# module again when it collects them (~3 s of the ~6 s CPU a collection takes). pytest checks
+# each cached file against its source's size and mtime, as Python does.
+sys.dont_write_bytecode = False
 
 from helpers import once_per_session  # noqa: E402
 
