@@ -62,6 +62,33 @@ def sample_con(sample_db):
     con.close()
 
 
+def gathered_october(sample_db: Path, tmp_path_factory):
+    """``gather`` of the sample's October 2026 program report (level 2.1) at K = 11, as its
+    external copy reads it: computed once per session for the tests of seven modules that read
+    it (``once_per_session``, ~1.1 s CPU each time), a copy of its own for each caller."""
+
+    def build(_: Path):
+        from iop_metrics.compute.query import Query
+        from iop_metrics.periods import month
+        from iop_metrics.report.data import gather
+
+        con = duckdb.connect(str(sample_db), read_only=True)
+        try:
+            return gather(con, Query.of(month(2026, 10)), suppress=11)
+        finally:
+            con.close()
+
+    return once_per_session(tmp_path_factory, "october-gathered", build)
+
+
+@pytest.fixture()
+def october_gathered(sample_db, tmp_path_factory):
+    """``gathered_october``: the same figures as ``gather(sample_con,
+    Query.of(parse_period("2026-10")), suppress=11)``, read once per session, this test's own
+    copy."""
+    return gathered_october(sample_db, tmp_path_factory)
+
+
 def _october(sample_db: Path, root: Path, *extra: str) -> Path:
     from iop_metrics.cli import main
 

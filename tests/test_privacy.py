@@ -51,19 +51,25 @@ OCTOBER = pytest.mark.xdist_group("privacy-october")
 
 
 @pytest.fixture(scope="module")
-def october(sample_db):
+def october(sample_db, tmp_path_factory):
     """``gather`` of the sample's October 2026 (levels 2.1) for a site (``None``: the program)
     and a K, computed once per worker and read by every test that asks: each gets its own
-    deep copy, so what one test does to it reaches no other."""
+    deep copy, so what one test does to it reaches no other. The program's at K = 11 is read
+    once per session (``conftest.gathered_october``: six other modules read it)."""
     import copy
 
     import duckdb
+    from conftest import gathered_october
 
     from iop_metrics.report.data import gather
 
     got: dict = {}
 
     def read(site, suppress=K):
+        if (site, suppress) == (None, 11) and (site, suppress) not in got:
+            got[site, suppress] = gathered_october(sample_db, tmp_path_factory)
+            q = Query.of(month(2026, 10), scope=Scope(("2.1",), site))
+            assert (got[site, suppress].query, got[site, suppress].k) == (q, suppress)
         if (site, suppress) not in got:
             con = duckdb.connect(str(sample_db), read_only=True)
             try:
