@@ -81,6 +81,34 @@ def gathered_october(sample_db: Path, tmp_path_factory):
     return once_per_session(tmp_path_factory, "october-gathered", build)
 
 
+def read_july(sample_db: Path, tmp_path_factory):
+    """The sample's July 2026 (level 2.1) as a run's model jobs read it for its external
+    outputs: each scope's exact figures (``report.figures.exact``, with their records; the
+    program's, main's and north's) and the sites page's comparisons
+    (``comparison.page_comparisons``), read once per session for the two tests that attack that
+    run (test_privacy, test_audit_attacks: ~5 s CPU each time). Neither depends on the atoms'
+    rules (``atoms.covered``, which one of those tests changes): each test makes its models from
+    them. A copy of its own for each caller."""
+
+    def build(_: Path):
+        from iop_metrics.compute.comparison import page_comparisons
+        from iop_metrics.compute.query import Query, Scope
+        from iop_metrics.periods import month
+        from iop_metrics.report.figures import exact
+
+        con = duckdb.connect(str(sample_db), read_only=True)
+        try:
+            xs = {
+                s: exact(con, Query.of(month(2026, 7), scope=Scope(("2.1",), site)))
+                for s, site in (("all", None), ("main", "main"), ("north", "north"))
+            }
+            return xs, page_comparisons(con, xs["all"].query)
+        finally:
+            con.close()
+
+    return once_per_session(tmp_path_factory, "july-figures", build)
+
+
 @pytest.fixture()
 def october_gathered(sample_db, tmp_path_factory):
     """``gathered_october``: the same figures as ``gather(sample_con,
