@@ -7,6 +7,12 @@ import duckdb
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+# The test modules as pytest rewrites their asserts (and the helpers they import), compiled once
+# into tests/__pycache__ (ignored by git) even where PYTHONDONTWRITEBYTECODE is set, as `make
+# install` compiles the package: each xdist worker otherwise rewrites and compiles every test
+# module again when it collects them (~3 s of the ~6 s CPU a collection takes). pytest checks
+# each cached file against its source's size and mtime, as Python does.
+sys.dont_write_bytecode = False
 
 from helpers import once_per_session  # noqa: E402
 
@@ -54,6 +60,61 @@ def sample_con(sample_db):
     con.execute("set threads = 1")
     yield con
     con.close()
+
+
+def gathered_october(sample_db: Path, tmp_path_factory):
+    """``gather`` of the sample's October 2026 program report (level 2.1) at K = 11, as its
+    external copy reads it: computed once per session for the tests of seven modules that read
+    it (``once_per_session``, ~1.1 s CPU each time), a copy of its own for each caller."""
+
+    def build(_: Path):
+        from iop_metrics.compute.query import Query
+        from iop_metrics.periods import month
+        from iop_metrics.report.data import gather
+
+        con = duckdb.connect(str(sample_db), read_only=True)
+        try:
+            return gather(con, Query.of(month(2026, 10)), suppress=11)
+        finally:
+            con.close()
+
+    return once_per_session(tmp_path_factory, "october-gathered", build)
+
+
+def read_july(sample_db: Path, tmp_path_factory):
+    """The sample's July 2026 (level 2.1) as a run's model jobs read it for its external
+    outputs: each scope's exact figures (``report.figures.exact``, with their records; the
+    program's, main's and north's) and the sites page's comparisons
+    (``comparison.page_comparisons``), read once per session for the two tests that attack that
+    run (test_privacy, test_audit_attacks: ~5 s CPU each time). Neither depends on the atoms'
+    rules (``atoms.covered``, which one of those tests changes): each test makes its models from
+    them. A copy of its own for each caller."""
+
+    def build(_: Path):
+        from iop_metrics.compute.comparison import page_comparisons
+        from iop_metrics.compute.query import Query, Scope
+        from iop_metrics.periods import month
+        from iop_metrics.report.figures import exact
+
+        con = duckdb.connect(str(sample_db), read_only=True)
+        try:
+            xs = {
+                s: exact(con, Query.of(month(2026, 7), scope=Scope(("2.1",), site)))
+                for s, site in (("all", None), ("main", "main"), ("north", "north"))
+            }
+            return xs, page_comparisons(con, xs["all"].query)
+        finally:
+            con.close()
+
+    return once_per_session(tmp_path_factory, "july-figures", build)
+
+
+@pytest.fixture()
+def october_gathered(sample_db, tmp_path_factory):
+    """``gathered_october``: the same figures as ``gather(sample_con,
+    Query.of(parse_period("2026-10")), suppress=11)``, read once per session, this test's own
+    copy."""
+    return gathered_october(sample_db, tmp_path_factory)
 
 
 def _october(sample_db: Path, root: Path, *extra: str) -> Path:

@@ -38,34 +38,34 @@ def test_one_runs_external_outputs_read_together_give_no_small_count_away(tmp_pa
     assert not found, found
 
 
-def _july_outputs(db, folder) -> None:
+def _july_outputs(db, folder, figures) -> None:
     """The external outputs of the sample's July 2026 run, as a run plans them (each scope's
     figures and model, what each hides alone, the joint plan with the sites page's model, the
     page's comparisons computed once for its model and the page, as a run's model job does):
     the three reports (metrics.json and HTML, rendered on this process's warm kernel) and
-    the external sites page, into ``folder``."""
+    the external sites page, into ``folder``. ``figures``: each scope's exact figures and the
+    page's comparisons (``conftest.read_july``, read once per session)."""
     import duckdb
 
-    from iop_metrics.compute.comparison import page_comparisons
     from iop_metrics.compute.query import Query, Scope
     from iop_metrics.disclosure import linked
     from iop_metrics.disclosure.model import protect
     from iop_metrics.disclosure.suppress import internal_only
     from iop_metrics.periods import month
     from iop_metrics.report.build import render
-    from iop_metrics.report.figures import exact, save_exact
+    from iop_metrics.report.figures import save_exact
     from iop_metrics.report.request import Request
     from iop_metrics.report.sites import save_comparisons, write_sites_page
 
     p = month(2026, 7)
     scopes = {"all": None, "main": "main", "north": "north"}
     queries = {s: Query.of(p, scope=Scope(("2.1",), site)) for s, site in scopes.items()}
+    xs, compared = figures  # the page's comparisons: once, for the model and the page
+    assert {s: x.query for s, x in xs.items()} == queries
     con = duckdb.connect(str(db), read_only=True)
     try:
-        xs = {s: exact(con, q) for s, q in queries.items()}
         models = {s: x.cells() for s, x in xs.items()}
         alone = {s: protect(models[s], K, forced=internal_only(xs[s].doc)) for s in queries}
-        compared = page_comparisons(con, queries["all"])  # once, for the model and the page
         models["sites"] = linked.sites_cells(con, queries["all"], compared)
     finally:
         con.close()
@@ -82,7 +82,9 @@ def _july_outputs(db, folder) -> None:
 
 
 @pytest.mark.slow
-def test_atoms_without_the_trends_months_give_small_counts_away(sample_db, tmp_path, monkeypatch):
+def test_atoms_without_the_trends_months_give_small_counts_away(
+    sample_db, tmp_path, monkeypatch, tmp_path_factory
+):
     """Mutation test (issue 30): one dimension taken from the atoms, the trends' months (the
     monthly cells' records left out: ``atoms.covered`` says no for them, so the model knows
     only the identities declared among them). The sample's July 2026 run, read as a payer
@@ -92,29 +94,28 @@ def test_atoms_without_the_trends_months_give_small_counts_away(sample_db, tmp_p
     (The 12-month flow taken out gave its row from IOP away here until the retention cohort
     was printed to the ten: the plan then hides another month's discharges, which cuts that
     way by chance, so the flow is no longer a dimension whose loss this run shows.)"""
+    from conftest import read_july
+
     from iop_metrics.disclosure import atoms
 
+    figures = read_july(sample_db, tmp_path_factory)  # read before the atoms lose a dimension
     whole = atoms.covered
     monkeypatch.setattr(atoms, "covered", lambda c: "monthly[" not in c and whole(c))
-    _july_outputs(sample_db, tmp_path)
+    _july_outputs(sample_db, tmp_path, figures)
     r = Reading(K)
     read_run(r, tmp_path / "2026-07")
     assert solve(r).small(K) == {
         "north:monthly[2025-09].admissions": 9,
         "north:monthly[2025-12].admissions": 7,
     }
-    # as north's trend has them (the run wrote no internal copy to read them from)
-    import duckdb
-
+    # as north's trend has them (the run wrote no internal copy to read them from): its exact
+    # figures, ``exact(con, Query.of(month(2026, 7), scope=Scope(("2.1",), "north")))``
     from iop_metrics.compute.query import Query, Scope
     from iop_metrics.periods import month
-    from iop_metrics.report.figures import exact
 
-    con = duckdb.connect(str(sample_db), read_only=True)
-    try:
-        trend = exact(con, Query.of(month(2026, 7), scope=Scope(("2.1",), "north"))).frames
-    finally:
-        con.close()
+    north = read_july(sample_db, tmp_path_factory)[0]["north"]  # a copy the run did not touch
+    assert north.query == Query.of(month(2026, 7), scope=Scope(("2.1",), "north"))
+    trend = north.frames
     admissions = dict(zip(trend["monthly"]["month"], trend["monthly"]["admissions"], strict=True))
     assert (admissions["2025-09"], admissions["2025-12"]) == (9, 7)
 

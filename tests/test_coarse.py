@@ -103,7 +103,7 @@ def test_an_earlier_cohort_whose_ten_changed_is_named_and_left_unknown():
     assert same.changes == () and f"2026-09/all:{COHORT}" in same.fixed
 
 
-def test_the_rates_table_says_about_only_beside_a_cohort_it_prints(sample_con):
+def test_the_rates_table_says_about_only_beside_a_cohort_it_prints(sample_con, october_gathered):
     """The sample's October, external: the 30/60/90-day rows print their cohort "about 250"
     (252); with the cohort hidden (forced here as internal-only: hidden only to protect
     another, it would be shown again, since the 12 months' admissions shown give it), they
@@ -113,7 +113,8 @@ def test_the_rates_table_says_about_only_beside_a_cohort_it_prints(sample_con):
     from iop_metrics.report.sections import rate_rows, rates_table
 
     q = im.Query.of(im.parse_period("2026-10"))
-    shown = gather(sample_con, q, suppress=K)
+    shown = october_gathered  # = gather(sample_con, q, suppress=K), read once per session
+    assert (shown.query, shown.k) == (q, K)
     hidden = gather(sample_con, q, suppress=K, hide={COHORT: "internal"})
     for d, about, n in ((shown, True, 250), (hidden, False, None)):
         km = [

@@ -428,14 +428,14 @@ def test_the_retention_cohort_is_hidden_to_protect_another_count_only_when_nothi
     assert cohort == {"t": "small", "y": "complementary"}
 
 
-def test_the_programs_30_60_90_day_retention_survives_at_the_whole_percent(sample_con):
+def test_the_programs_30_60_90_day_retention_survives_at_the_whole_percent(october_gathered):
     # 252 admissions; 71 disengagements by day 30, 9 more by day 60, 2 more by day 90 (160,
     # 132 and 121 at risk): 9 and 2 are each under K, but printed to the whole percent the
     # estimates leave each of them more than one value, so all three are shown
     from iop_metrics.disclosure.precision import km_events_pinned
-    from iop_metrics.report.data import gather
 
-    d = gather(sample_con, im.Query.of(im.parse_period("2026-10")), suppress=K)
+    d = october_gathered  # = gather(sample_con, <the query below>, suppress=K), read once
+    assert (d.query, d.k) == (im.Query.of(im.parse_period("2026-10")), K)
     r = d.shown["retention"]
     assert (r["cohort_admissions"], r["day_30"], r["day_60"], r["day_90"]) == (
         250,  # 252, printed to the nearest ten

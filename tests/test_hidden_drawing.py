@@ -127,17 +127,16 @@ EXTERNAL = pytest.mark.xdist_group("hidden-drawing-external")
 
 
 @pytest.fixture(scope="module")
-def external(sample_db):
-    import duckdb
+def external(sample_db, tmp_path_factory):
+    """``gather`` of the program's October 2026 at K, read once per session
+    (``conftest.gathered_october``)."""
+    from conftest import gathered_october
 
     from iop_metrics.periods import month
-    from iop_metrics.report.data import gather
 
-    con = duckdb.connect(str(sample_db), read_only=True)
-    try:
-        return gather(con, Query.of(month(2026, 10), scope=Scope(("2.1",), None)), suppress=K)
-    finally:
-        con.close()
+    d = gathered_october(sample_db, tmp_path_factory)
+    assert (d.query, d.k) == (Query.of(month(2026, 10), scope=Scope(("2.1",), None)), K)
+    return d
 
 
 @EXTERNAL

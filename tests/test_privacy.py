@@ -51,19 +51,25 @@ OCTOBER = pytest.mark.xdist_group("privacy-october")
 
 
 @pytest.fixture(scope="module")
-def october(sample_db):
+def october(sample_db, tmp_path_factory):
     """``gather`` of the sample's October 2026 (levels 2.1) for a site (``None``: the program)
     and a K, computed once per worker and read by every test that asks: each gets its own
-    deep copy, so what one test does to it reaches no other."""
+    deep copy, so what one test does to it reaches no other. The program's at K = 11 is read
+    once per session (``conftest.gathered_october``: six other modules read it)."""
     import copy
 
     import duckdb
+    from conftest import gathered_october
 
     from iop_metrics.report.data import gather
 
     got: dict = {}
 
     def read(site, suppress=K):
+        if (site, suppress) == (None, 11) and (site, suppress) not in got:
+            got[site, suppress] = gathered_october(sample_db, tmp_path_factory)
+            q = Query.of(month(2026, 10), scope=Scope(("2.1",), site))
+            assert (got[site, suppress].query, got[site, suppress].k) == (q, suppress)
         if (site, suppress) not in got:
             con = duckdb.connect(str(sample_db), read_only=True)
             try:
@@ -425,21 +431,18 @@ def _read_together(con, queries, k, read, *, joint):
     return audit_many(sources, k, extra=tuple(extra)).small(k, truth), plan
 
 
-def _read_models(con, queries, k, *, page):
-    """Each scope's exact figures, the models of the run's plan (with the sites page's when
-    ``page``), what each report hides alone, and the page's comparisons (``None`` without
-    ``page``), as the run's model jobs read them: computed once, for every reading."""
-    from iop_metrics.compute.comparison import page_comparisons
+def _read_models(con, queries, k, figures):
+    """Each scope's exact figures, the models of the run's plan (the sites page's among them),
+    what each report hides alone, and the page's comparisons, as the run's model jobs read them:
+    read once, for every reading. ``figures``: the exact figures and the page's comparisons of
+    these queries (``conftest.read_july``, read once per session)."""
     from iop_metrics.disclosure import linked
     from iop_metrics.disclosure.model import protect
-    from iop_metrics.report.figures import exact
 
-    xs = {s: exact(con, q) for s, q in queries.items()}
+    xs, compared = figures
+    assert {s: x.query for s, x in xs.items()} == queries
     models = {s: x.cells() for s, x in xs.items()}
-    compared = None
-    if page:  # the page's comparisons computed once, as a run's model job does
-        compared = page_comparisons(con, queries["all"])
-        models["sites"] = linked.sites_cells(con, queries["all"], compared)
+    models["sites"] = linked.sites_cells(con, queries["all"], compared)
     alone = {s: protect(models[s], k) for s in queries}
     return xs, models, alone, compared
 
@@ -522,7 +525,7 @@ def _worked_out(values, hidden, sums, k):
     return found
 
 
-def test_the_program_and_its_sites_read_together_leak_nothing(sample_db):
+def test_the_program_and_its_sites_read_together_leak_nothing(sample_db, tmp_path_factory):
     """Each external output protected alone leaks through the sums of the sites (north's
     monthly admissions follow from the program's and main's; a month's discharges from a
     site's 12 months on the sites page); protected as one model (``disclosure.linked.plan``), the
@@ -531,6 +534,7 @@ def test_the_program_and_its_sites_read_together_leak_nothing(sample_db):
     stepped from IOP to 3.5 in 12 months and the sites' pending discharges (8, 5); with the
     counts as sums of atoms, nothing."""
     import duckdb
+    from conftest import read_july
 
     from iop_metrics.disclosure import linked
 
@@ -540,7 +544,7 @@ def test_the_program_and_its_sites_read_together_leak_nothing(sample_db):
             s: Query.of(month(2026, 7), scope=Scope(("2.1",), None if s == "all" else s))
             for s in ("all", "main", "north")
         }
-        read = _read_models(con, queries, K, page=True)
+        read = _read_models(con, queries, K, read_july(sample_db, tmp_path_factory))
         alone, _ = _read_together(con, queries, K, read, joint=False)
         together, plan = _read_together(con, queries, K, read, joint=True)
     finally:

@@ -534,17 +534,17 @@ def test_suppressed_outcome_section_shows_no_count_of_1_to_10(small_site):
     assert "The 12-month trend of reliable improvement and recovery is not drawn" in section
 
 
-def test_suppressed_outcome_trend_hides_small_months_and_marks_them(sample_con):
+def test_suppressed_outcome_trend_hides_small_months_and_marks_them(october_gathered):
     """The whole sample at K = 11: every monthly point of 24 rests somewhere on 1 to 10 records
     (its courses, those who improved or recovered, or those who did not; 2026-07: 11 of 17
     improved, 6 did not), so nothing is left to draw a trend:
     the section says so and no figure in it carries a count of 1 to 10. Drawn, a trend's hidden
     months are grey slots (tests/test_hidden_drawing.py)."""
     from iop_metrics.periods import parse_period
-    from iop_metrics.report.data import gather
     from iop_metrics.report.pages import outcomes
 
-    d = gather(sample_con, Query.of(parse_period("2026-10")), suppress=11)
+    d = october_gathered  # = gather(sample_con, <the query below>, suppress=11), read once
+    assert (d.query, d.k) == (Query.of(parse_period("2026-10")), 11)
     section = outcomes(d)
     assert TREND_CAPTION not in section
     assert (

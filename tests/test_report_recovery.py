@@ -159,7 +159,9 @@ def test_the_first_page_tiles_lead_with_the_outcomes(reports):
     )
 
 
-def test_the_external_copy_shows_no_death_and_the_auditor_recovers_nothing(reports, sample_con):
+def test_the_external_copy_shows_no_death_and_the_auditor_recovers_nothing(
+    reports, october_gathered
+):
     """External: no deaths (each window's deceased and not_reached hidden, their sum shown), no
     count of 1 to 10; the auditor, with recovery.md's identities read from the spec, pins no
     hidden small count and no death from the metrics.json, nor from it with the frames the
@@ -178,7 +180,8 @@ def test_the_external_copy_shows_no_death_and_the_auditor_recovers_nothing(repor
     truth = leaves(json.loads((reports["internal"] / "metrics.json").read_text()))
     found = audit(doc)
     assert not found.small(11, truth) and not found.deaths(truth)
-    d = gather(sample_con, Query.of(OCTOBER, scope=Scope(("2.1",))), suppress=11)
+    d = october_gathered  # = gather(sample_con, <the query below>, suppress=11), read once
+    assert (d.query, d.k) == (Query.of(OCTOBER, scope=Scope(("2.1",))), 11)
     labels = {c: r for c, r in d.reasons.items() if "[" in c}
     found = audit(doc, tables=d.published(), context=d.context(), labels=labels)
     assert not found.small(11) and not found.deaths()
@@ -299,8 +302,9 @@ def test_sites_compare_abstinent_at_discharge_and_the_3_month_response_raw(sampl
         cmp.compare_sites(sample_con, q, "response_3m")
 
 
-def test_each_section_renders_alone_for_the_sample(sample_con):
-    d = gather(sample_con, Query.of(OCTOBER, scope=Scope(("2.1",))), suppress=11)
+def test_each_section_renders_alone_for_the_sample(october_gathered):
+    d = october_gathered  # = gather(sample_con, <the query below>, suppress=11), read once
+    assert (d.query, d.k) == (Query.of(OCTOBER, scope=Scope(("2.1",))), 11)
     text = _text(recovery(d) + after_discharge(d))
     assert "suppressed" in text and "Internal only" not in text
 
