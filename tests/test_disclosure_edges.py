@@ -519,3 +519,29 @@ def test_a_count_no_cell_frees_from_the_stronger_reader_leaves_the_others_protec
     # the search's stronger reader: the 5s 5 or more pin ``a`` whatever is hidden
     strong = {c: r for c, r in hidden.items() if c not in fives}
     assert _whole_range(cells, strong, k, about | dict.fromkeys(fives, (5, 99)), "a") == (1, 1)
+
+
+def test_a_count_the_labels_pin_with_everything_hidden_is_freed_by_the_counts_printed_to_the_ten():
+    """#30: when every nonzero count is hidden and even the reader the labels allow (a hidden
+    count 1 or more) pins a count, the counts printed to the nearest ten near it are hidden,
+    one a round, though none frees it alone. Here (K = 5) the cohort, 14, printed "about 10"
+    (5..14) as the retention cohort and as the month's, is fourteen counts of 1: each at least
+    1 and the fourteen at most 14, every one is 1 whatever else is hidden. Hiding one cohort
+    leaves the other; hiding both frees every count."""
+    from iop_metrics.disclosure.model import Cells, protect
+
+    k = 5
+    parts = [f"x{i:02d}" for i in range(1, 15)]
+    cohort, month = "retention.cohort_admissions", "monthly[2026-10].cohort"
+    values = {cohort: 14, month: 14} | dict.fromkeys(parts, 1)
+    exact = ({cohort: -1} | dict.fromkeys(parts, 1), {month: -1, cohort: 1})
+    cells = Cells(values, frozenset(values), exact)
+    about = dict.fromkeys([cohort, month], (5, 14))
+    labelled = dict.fromkeys(parts, "small")
+    assert _whole_range(cells, labelled, k, about, "x01") == (1, 1)
+    assert _whole_range(cells, labelled | {cohort: "complementary"}, k, about, "x01") == (1, 1)
+    hidden = protect(cells, k)
+    assert {c: _whole_range(cells, hidden, k, about, c) for c in parts} == dict.fromkeys(
+        parts, (1, 4)
+    )
+    assert hidden == labelled | {cohort: "complementary", month: "complementary"}

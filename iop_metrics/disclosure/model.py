@@ -1080,8 +1080,20 @@ def _protect(
                 proven.clear()
                 duals.clear()
                 continue
-            # nothing left: all that could protect is hidden
-            return _reveal(cells, reasons, k, coarse)
+            # the reader the labels allow pins it too: the counts printed to the ten that the
+            # equations join to it through unknowns (each an interval to a reader, none of
+            # which freed it alone) are hidden, one a round, the smallest first: together
+            # they may free it (a cohort printed twice)
+            joined = reach(unknown, target)
+            rounded = sorted(
+                (c for c in coarse if c in joined and c not in reasons and c not in fixed),
+                key=by_value,
+            )
+            if linear or not rounded:
+                # nothing left: all that could protect is hidden (the equations alone, or the
+                # zeros printed, pin it)
+                return _reveal(cells, reasons, k, coarse)
+            pick = rounded[0]
         if reduced is not None:  # the next round's exposed cells follow from this one's
             after = hidden_too(pick, reduced)
             seen.clear()
