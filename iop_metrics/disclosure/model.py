@@ -800,7 +800,10 @@ def _protect(
     When only the labels pin it (a small total over parts that are each at least 1) and no
     shown cell frees it, small cells lose their "<k" label for "suppressed" (they are then
     known only to be counts of 1 or more, zeros being printed): one when one will do, else as
-    few as free it together.
+    few as free it together. When no shown cell is left and the stronger reader (``labels``)
+    still pins a count, the search goes on against the reader the labels allow; when that one
+    pins it too, the counts printed to the ten that the equations join to it are hidden, one a
+    round; only then does it stop, with the count still pinned.
     """
     values = cells.values
     # a count printed to the nearest ten (``precision.COARSE``, the retention cohort): known to
