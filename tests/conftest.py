@@ -65,20 +65,25 @@ def sample_con(sample_db):
 def gathered_october(sample_db: Path, tmp_path_factory):
     """``gather`` of the sample's October 2026 program report (level 2.1) at K = 11, as its
     external copy reads it: computed once per session for the tests of seven modules that read
-    it (``once_per_session``, ~1.1 s CPU each time), a copy of its own for each caller."""
+    it (``once_per_session``, ~1.1 s CPU each time), a copy of its own for each caller, which
+    is checked to be that query's at that K (what each caller computed before it shared one)."""
+    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.periods import month
+
+    query = Query.of(month(2026, 10), scope=Scope(("2.1",), None))
 
     def build(_: Path):
-        from iop_metrics.compute.query import Query
-        from iop_metrics.periods import month
         from iop_metrics.report.data import gather
 
         con = duckdb.connect(str(sample_db), read_only=True)
         try:
-            return gather(con, Query.of(month(2026, 10)), suppress=11)
+            return gather(con, query, suppress=11)
         finally:
             con.close()
 
-    return once_per_session(tmp_path_factory, "october-gathered", build)
+    got = once_per_session(tmp_path_factory, "october-gathered", build)
+    assert (got.query, got.k) == (query, 11)
+    return got
 
 
 def read_july(sample_db: Path, tmp_path_factory):
@@ -111,9 +116,8 @@ def read_july(sample_db: Path, tmp_path_factory):
 
 @pytest.fixture()
 def october_gathered(sample_db, tmp_path_factory):
-    """``gathered_october``: the same figures as ``gather(sample_con,
-    Query.of(parse_period("2026-10")), suppress=11)``, read once per session, this test's own
-    copy."""
+    """``gathered_october``: ``gather(sample_con, Query.of(parse_period("2026-10")),
+    suppress=11)``, read once per session, this test's own copy."""
     return gathered_october(sample_db, tmp_path_factory)
 
 
