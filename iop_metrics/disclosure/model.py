@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import Any
@@ -395,6 +395,22 @@ def _near(
     >>> proof is not None, proof.steady(held, ["f"]), proof.steady(held, ["e"])
     (True, True, False)
     """
+    for order, rows in _rings(held, unknown, target):
+        if len(order) > NEAR:
+            return None
+        solve = _programme(cells, order, bounds, rows)
+        certificate = _ends(solve, len(order), order.index(target))
+        if certificate is not None:
+            col = {c: j for j, c in enumerate(order)}
+            return Duals(solve.rows, col, certificate)  # type: ignore[attr-defined]
+    return None
+
+
+def _rings(
+    held: Mapping[str, list[dict[str, int]]], unknown: set[str], target: str
+) -> Iterator[tuple[list[str], list[dict[str, int]]]]:
+    """``_near``'s regions, each with its unknowns (sorted) and equations: the equations that
+    hold ``target``, then those too that hold one of their unknowns."""
     rows: dict[int, dict[str, int]] = {}
     reached, last = {target}, [target]
     for _ in range(2):
@@ -403,15 +419,45 @@ def _near(
                 rows.setdefault(id(eq), eq)
         last = sorted({c for eq in rows.values() for c in eq if c in unknown} - reached)
         reached.update(last)
-        if len(reached) > NEAR:
-            return None
-        order = sorted(reached)
-        solve = _programme(cells, order, bounds, list(rows.values()))
-        certificate = _ends(solve, len(order), order.index(target))
-        if certificate is not None:
-            col = {c: j for j, c in enumerate(order)}
-            return Duals(solve.rows, col, certificate)  # type: ignore[attr-defined]
-    return None
+        yield sorted(reached), list(rows.values())
+
+
+def _near_trials(
+    cells: Cells,
+    held: Mapping[str, list[dict[str, int]]],
+    unknown: set[str],
+    bounds: Mapping[str, tuple[int, float | None]],
+    target: str,
+) -> Callable[[Mapping[str, tuple[int, float | None]]], bool] | None:
+    """``_near`` for many trials that each change some unknowns' bounds: its wider region (the
+    equations that hold ``target``, then those too that hold one of their unknowns) made once
+    as one programme; ``pinned(box)`` says whether the target is pinned there with the bounds
+    of ``box`` (then put back), each solve from the last one's basis. A pin in the narrower
+    region is one in the wider (more equations only narrow it), so each trial says what
+    ``_near`` says. None past ``NEAR`` unknowns: ask ``_near`` then.
+
+    >>> c = Cells({"t": 1, "a": 1, "b": 2, "d": 2}, frozenset("tabd"),
+    ...           ({"t": 1, "a": 1, "b": -1}, {"b": 1, "d": -1}))
+    >>> held = {x: [eq for eq in c.exact if x in eq] for x in "tabd"}
+    >>> pinned = _near_trials(c, held, set("tab"), dict.fromkeys("tab", (1, None)), "t")
+    >>> pinned({}), pinned({"a": (0, None)}), pinned({})  # b = d = 2: t + a = 2
+    (True, False, True)
+    """
+    *_, (order, rows) = _rings(held, unknown, target)
+    if len(order) > NEAR:
+        return None
+    solve: Any = _both_ends(cells, order, bounds, rows)
+    j = order.index(target)
+
+    def pinned(box: Mapping[str, tuple[int, float | None]]) -> bool:
+        inside = {c: b for c, b in box.items() if c in solve.col}
+        solve.within(inside)
+        try:
+            return _ends(solve, len(order), j) is not None
+        finally:
+            solve.within({c: bounds.get(c, (0, None)) for c in inside})
+
+    return pinned
 
 
 def _spread(
@@ -732,6 +778,35 @@ def _programme(
         h.changeColsBounds(len(j), j, lower, upper.astype(float))
 
     solve.rows = {id(eq): i for i, eq in enumerate(rows)}  # type: ignore[attr-defined]
+    solve.col = col  # type: ignore[attr-defined]
+    solve.within = within  # type: ignore[attr-defined]
+    return solve
+
+
+def _both_ends(
+    cells: Cells,
+    order: list[str],
+    bounds: Mapping[str, tuple[int, float | None]],
+    rows: list[dict[str, int]] | None = None,
+) -> Callable[[Any], tuple[Any, float, tuple[Any, Any]] | None]:
+    """``_programme`` for ``_ends`` over many trials: the least values (a goal with a positive
+    coefficient first) and the greatest each in a programme of its own, so that each solve
+    starts from the basis of the same end's last one (a few steps away when a trial changes a
+    few bounds, where the other end's is far); ``within`` sets bounds in both."""
+    import numpy as np
+
+    least, most = (_programme(cells, order, bounds, rows) for _ in range(2))
+
+    def solve(goal: Any) -> tuple[Any, float, tuple[Any, Any]] | None:
+        first = np.flatnonzero(goal)
+        return (least if first.size and goal[first[0]] > 0 else most)(goal)
+
+    def within(box: Mapping[str, tuple[int, float | None]]) -> None:
+        least.within(box)  # type: ignore[attr-defined]
+        most.within(box)  # type: ignore[attr-defined]
+
+    solve.rows = least.rows  # type: ignore[attr-defined]
+    solve.col = least.col  # type: ignore[attr-defined]
     solve.within = within  # type: ignore[attr-defined]
     return solve
 
@@ -856,13 +931,20 @@ def _protect(
         # solve starts from the last one's basis (a new programme per trial starts cold)
         order, box = sorted(mine), bounds()
         # made when the equations near the target do not settle a trial
-        whole = cache(lambda: _programme(cells, order, box))
+        whole = cache(lambda: _both_ends(cells, order, box))
+        # the equations near the target, one programme for every trial (made when first asked)
+        near = cache(lambda: _near_trials(cells, held, unknown, box, target))
 
         def free_without(dropped: list[str]) -> bool:  # not pinned once these labels go
             if proof is not None and proof.steady(held, dropped):
                 return False  # their labels bound nothing the target's values rest on
             unlabelled = {c: (_least(values[c]), None) for c in dropped}
-            if _near(cells, held, unknown, {**box, **unlabelled}, target) is not None:
+            trials = near()
+            if (
+                trials(unlabelled)
+                if trials is not None
+                else _near(cells, held, unknown, {**box, **unlabelled}, target) is not None
+            ):
                 return False  # the equations near it pin it without these labels too
             solve: Any = whole()
             solve.within(unlabelled)
@@ -925,11 +1007,21 @@ def _protect(
         box = bounds()
         at = {c: box.get(c, (0, None)) if c in unknown else (values[c], values[c]) for c in tried}
         # made when the equations near the target do not settle a trial
-        whole = cache(lambda: _programme(cells, order, {**box, **at}))
+        whole = cache(lambda: _both_ends(cells, order, {**box, **at}))
+        # the equations near the target with every candidate an unknown held as ``at`` holds
+        # it but while it is tried, one programme for every trial (made when first asked):
+        # more equations than ``_near`` reads for one candidate hidden, so it pins no less,
+        # and still fewer than the whole's, so no more (a pin there is one in the whole)
+        near = cache(lambda: _near_trials(cells, held, unknown | set(tried), {**box, **at}, target))
         for c in tried:
             if c not in order:
                 continue  # no equation joins it to the target: hidden, it frees nothing
-            if _near(cells, held, unknown | {c}, {**box, c: hid(c)}, target) is not None:
+            trials = near()
+            if (
+                trials({c: hid(c)})
+                if trials is not None
+                else _near(cells, held, unknown | {c}, {**box, c: hid(c)}, target) is not None
+            ):
                 continue  # hidden, the equations near the target still pin it
             solve: Any = whole()
             solve.within({c: hid(c)})
