@@ -432,9 +432,11 @@ def _near_trials(
     """``_near`` for many trials that each change some unknowns' bounds: its wider region (the
     equations that hold ``target``, then those too that hold one of their unknowns) made once
     as one programme; ``pinned(box)`` says whether the target is pinned there with the bounds
-    of ``box`` (then put back), each solve from the last one's basis. A pin in the narrower
-    region is one in the wider (more equations only narrow it), so each trial says what
-    ``_near`` says. None past ``NEAR`` unknowns: ask ``_near`` then.
+    of ``box`` (bounds no narrower than ``bounds``; then put back), each solve from the last
+    one's basis. A pin in the narrower region is one in the wider (more equations only narrow
+    it), so each trial says what ``_near`` says. The region as it is is solved first: a target
+    it does not pin no trial pins, and a trial that frees only columns whose reduced costs are
+    0 at both ends leaves it pinned, unsolved. None past ``NEAR`` unknowns: ask ``_near`` then.
 
     >>> c = Cells({"t": 1, "a": 1, "b": 2, "d": 2}, frozenset("tabd"),
     ...           ({"t": 1, "a": 1, "b": -1}, {"b": 1, "d": -1}))
@@ -442,15 +444,28 @@ def _near_trials(
     >>> pinned = _near_trials(c, held, set("tab"), dict.fromkeys("tab", (1, None)), "t")
     >>> pinned({}), pinned({"a": (0, None)}), pinned({})  # b = d = 2: t + a = 2
     (True, False, True)
+    >>> c = Cells({"t": 1, "a": 1, "b": 2, "d": 1, "e": 3, "f": 1, "g": 4}, frozenset("tabdefg"),
+    ...           ({"t": 1, "a": 1, "b": -1}, {"b": 1, "d": 1, "e": -1}, {"e": 1, "f": 1, "g": -1}))
+    >>> held = {x: [eq for eq in c.exact if x in eq] for x in "tabdefg"}
+    >>> pinned = _near_trials(c, held, set("tabde"), dict.fromkeys("tabde", (1, None)), "t")
+    >>> pinned({}), pinned({"a": (0, None)})  # pinned three equations away only (as ``_near``)
+    (False, False)
     """
     *_, (order, rows) = _rings(held, unknown, target)
     if len(order) > NEAR:
         return None
     solve: Any = _both_ends(cells, order, bounds, rows)
     j = order.index(target)
+    base: list[list[tuple[Any, Any]] | None] = []  # the ends with no bound changed, once
 
     def pinned(box: Mapping[str, tuple[int, float | None]]) -> bool:
         inside = {c: b for c, b in box.items() if c in solve.col}
+        if not base:
+            base.append(_ends(solve, len(order), j))
+        if base[0] is None:
+            return False  # not pinned here as it is: a trial only widens the region
+        if all(abs(reduced[solve.col[c]]) <= 1e-9 for _, reduced in base[0] for c in inside):
+            return True  # each column freed has a reduced cost of 0 at both ends (``Duals``)
         solve.within(inside)
         try:
             return _ends(solve, len(order), j) is not None
