@@ -692,7 +692,7 @@ def _rows(
     import numpy as np
 
     if rows is None:
-        rows = [eq for eq in cells.exact + cells.inner if any(c in col for c in eq)]
+        rows = [eq for eq in cells.exact + cells.inner if not col.keys().isdisjoint(eq)]
     rhs = np.zeros(len(rows))
     start, index, value = [0], [], []
     for i, eq in enumerate(rows):
@@ -1371,9 +1371,8 @@ class Joins:
     ``reach`` gives the target's, and the one it would have with one more cell hidden,
     without a search.
 
-    >>> j = Joins({"a": [{"a": 1, "b": -1}], "b": [{"a": 1, "b": -1}, {"b": 1, "c": -1}],
-    ...            "c": [{"b": 1, "c": -1}, {"c": 1, "d": -1}], "d": [{"c": 1, "d": -1}]},
-    ...           frozenset("abd"))
+    >>> ab, bc, cd = {"a": 1, "b": -1}, {"b": 1, "c": -1}, {"c": 1, "d": -1}
+    >>> j = Joins({"a": [ab], "b": [ab, bc], "c": [bc, cd], "d": [cd]}, frozenset("abd"))
     >>> sorted(j.reach("a")), sorted(j.reach("d")), sorted(j.reach("a", "c"))
     (['a', 'b'], ['d'], ['a', 'b', 'c', 'd'])
     >>> sorted(j.reach("d", "a")), sorted(j.reach("a", "e"))
@@ -1388,6 +1387,9 @@ class Joins:
         self.unk: set[str] = set()
         self.root: dict[str, str] = {}  # each unknown -> the one that stands for its part
         self.parts: dict[str, set[str]] = {}
+        # an equation's first unknown: its unknowns are one part, so joining this one joins
+        # them all (an atom's equations are the totals over thousands of atoms: not read)
+        self.first: dict[int, str] = {}
         self.grow(unk)
 
     def grow(self, unk: Iterable[str]) -> None:
@@ -1398,7 +1400,8 @@ class Joins:
                 continue
             self.unk.add(c)
             self.root[c], self.parts[c] = c, {c}
-            for d in {d for eq in self.held.get(c, ()) for d in eq if d in self.unk}:
+            for eq in self.held.get(c, ()):
+                d = self.first.setdefault(id(eq), c)
                 a, b = self.root[c], self.root[d]
                 if a != b:
                     if len(self.parts[a]) < len(self.parts[b]):
@@ -1413,7 +1416,8 @@ class Joins:
         mine = self.parts[self.root[target]]
         if more is None or more in self.unk:
             return set(mine)
-        touched = {self.root[d] for eq in self.held.get(more, ()) for d in eq if d in self.root}
+        first = (self.first.get(id(eq)) for eq in self.held.get(more, ()))
+        touched = {self.root[d] for d in first if d is not None}
         if self.root[target] not in touched:
             return set(mine)
         return {more}.union(*(self.parts[r] for r in touched))
