@@ -156,7 +156,7 @@ def replay(path: Path, profile: bool, save: Path | None = None, against: Path | 
             c["reasons"] = plan
     wrong, plans = 0, []
     for c in calls:
-        kw = {key: c[key] for key in ("forced", "fixed") if key in c}
+        kw = {key: c[key] for key in ("forced", "fixed", "labels") if key in c}
         t = time.process_time()
         if profile:
             import cProfile

@@ -16,7 +16,10 @@ and its children). Rows:
   ``report`` for one month against the same report on the sample (what the data adds);
   ``load`` against DuckDB's native Parquet readers (what validation adds).
 - ``run`` (``--run-size``, default 10M): ``iop-metrics run`` over ten sites, internal and
-  external, HTML and PDF (bench/runs.py), with its load, rendering and mean report.
+  external, HTML and PDF (bench/runs.py), with its load, rendering and mean report, and its
+  joint suppression plan, with no ledger (a network's plan over a year of ledger does not
+  finish: docs/ledger.md); then the joint plan alone at ~1M for 10, 20 and 50 sites
+  (bench/plan_sites.py, CPU seconds).
 - ``fresh clone`` (skip with ``--no-fresh``): ``make report`` and ``make test`` in a fresh
   clone, against creating a venv and installing the lock with uv.
 
@@ -241,9 +244,11 @@ def sample_report(sample_db: Path, period: str, runs: int) -> dict:
 
 
 def network_run(label: str) -> dict:
-    """``bench/runs.py --size <label>``: the network run, its split and peak memory."""
+    """``bench/runs.py --size <label> --ledger 0``: the network run, its split and peak memory,
+    with no earlier month in its ledger: a network's plan with a year of ledger does not finish
+    (docs/ledger.md, "Limits"), so the row says so instead of waiting for it."""
     print(f"[{label}] network run (bench/runs.py) ...", flush=True)
-    timed([sys.executable, str(ROOT / "bench" / "runs.py"), "--size", label])
+    timed([sys.executable, str(ROOT / "bench" / "runs.py"), "--size", label, "--ledger", "0"])
     got = json.loads((OUT / f"runs-{label}.json").read_text())
     wall = {"seconds": got["run_wall_s"], "peak_mb": got.get("peak_mb")}
     what = f"run: {got['reports']} reports + {len(got['sites_pages_s'])} site pages"
@@ -253,10 +258,25 @@ def network_run(label: str) -> dict:
     each = {"seconds": got["report_mean_s"]}
     print(row("  each report (mean, warm worker)", each, None, "", GOALS["report_warm"]))
     led = got.get("ledger") or {}
+    if led.get("plan_s") is not None:
+        print(row("  the joint suppression plan", {"seconds": led["plan_s"]}, None, "no ledger"))
+    print("  with a year of ledger: not run (the plan does not finish; docs/ledger.md, Limits)")
     if led.get("earlier_outputs_read"):
         what = f"  ledger: {led['earlier_outputs_read']} earlier outputs recomputed (workers)"
         print(row(what, {"seconds": led["recompute_worker_s"]}, None, f"{led['months']} months"))
         print(row("  the joint plan, with them", {"seconds": led["plan_s"]}, None, ""))
+    return got
+
+
+def plan_sites(label: str) -> dict:
+    """``bench/plan_sites.py --size <label>``: the network's joint plan (no ledger) at 10, 20
+    and 50 sites, in CPU seconds."""
+    print(f"[{label}] the joint plan by sites (bench/plan_sites.py) ...", flush=True)
+    timed([sys.executable, str(ROOT / "bench" / "plan_sites.py"), "--size", label])
+    got = json.loads((OUT / f"plan-sites-{label}.json").read_text())
+    for r in got["by_sites"]:
+        what = f"  plan, {r['sites']} sites ({r['cells']:,} cells)"
+        print(row(what, {"seconds": r["plan_cpu_s"]}, None, f"CPU s, {r['hidden']:,} hidden"))
     return got
 
 
@@ -398,6 +418,7 @@ def main() -> int:
         results[label] = size(label, SIZES[label], a.period, a.runs, sample_db)
     if a.run_size != "none":
         results[f"run-{a.run_size}"] = network_run(a.run_size)
+        results["plan-sites"] = plan_sites("1M")
     if not a.no_fresh:
         results["fresh"] = fresh()
     results["load_average_after"] = {"1min": os.getloadavg()[0]}

@@ -38,22 +38,30 @@ SIZES = {"sample": 0, "100k": 3_200, "1M": 32_000, "10M": 320_000}  # clients; ~
 SITES = 10
 
 
-def generate(folder: Path, clients: int) -> int:
-    import duckdb
-
+def generate(folder: Path, clients: int, sites: int = SITES) -> int:
+    """The sample generator's export (Parquet) of ``clients`` clients spread over ``sites``
+    sites; returns its sessions."""
     from iop_metrics.ingest.sample import generate as gen
 
     s = gen(folder, clients=clients, sites=1, fmt="parquet")
+    spread(folder, sites)
+    return s.sessions
+
+
+def spread(folder: Path, sites: int) -> None:
+    """Each client of a generated export at one of ``sites`` sites (``s00``, ``s01`` ...), by
+    a hash of its id: the episodes' site column rewritten in place."""
+    import duckdb
+
     episodes = folder / "episodes.parquet"
     tmp = folder / "episodes.tmp.parquet"
     con = duckdb.connect()
     con.execute(
-        f"copy (select * replace ('s' || lpad(cast(hash(client_id) % {SITES} as varchar), 2, '0')"
+        f"copy (select * replace ('s' || lpad(cast(hash(client_id) % {sites} as varchar), 2, '0')"
         f" as site) from read_parquet('{episodes}')) to '{tmp}' (format parquet)"
     )
     con.close()
     os.replace(tmp, episodes)
-    return s.sessions
 
 
 def seed_ledger(work: Path, config: Path, months: int, *, joint: bool = True) -> int:
@@ -129,8 +137,10 @@ def main() -> int:
     ap.add_argument("--size", choices=tuple(SIZES), default="1M")
     ap.add_argument("--keep", action="store_true", help="keep the generated data and reports")
     ap.add_argument("--ledger", type=int, default=12, help="earlier months in the ledger (12)")
+    ap.add_argument("--sites", type=int, default=SITES, help=f"sites of the network ({SITES})")
     a = ap.parse_args()
-    work = OUT / f"runs-{a.size}"
+    name = a.size if a.sites == SITES else f"{a.size}-{a.sites}sites"
+    work = OUT / f"runs-{name}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     t = time.perf_counter()
@@ -138,7 +148,7 @@ def main() -> int:
         sessions = sum(1 for _ in (ROOT / "data" / "sample" / "sessions.csv").open()) - 1
         config = CONFIG.replace('export = "data"', f'export = "{ROOT / "data" / "sample"}"')
     else:
-        sessions, config = generate(work / "data", SIZES[a.size]), CONFIG
+        sessions, config = generate(work / "data", SIZES[a.size], a.sites), CONFIG
     gen_s = time.perf_counter() - t
     (work / "run.toml").write_text(config)
     t = time.perf_counter()
@@ -166,7 +176,7 @@ def main() -> int:
     result = {
         "size": a.size,
         "sessions": sessions,
-        "sites": SITES,
+        "sites": a.sites,
         "reports": len(reports),
         "cores": os.cpu_count(),
         "workers": entry["workers"],
@@ -190,8 +200,8 @@ def main() -> int:
             "plan_s": (entry.get("ledger") or {}).get("plan_seconds"),
         },
     }
-    (OUT / f"runs-{a.size}.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"network run, {sessions:,} sessions, {SITES} sites x 2 audiences, HTML + PDF")
+    (OUT / f"runs-{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"network run, {sessions:,} sessions, {a.sites} sites x 2 audiences, HTML + PDF")
     print(f"  {len(reports)} reports + {len(pages)} site pages on {entry['workers']} workers")
     print(f"  wall {wall:8.1f} s  (generate {gen_s:.1f} s before it, not included)")
     print(f"  peak {result['peak_mb']:8} MB  (the largest process of the run)")
