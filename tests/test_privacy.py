@@ -55,13 +55,14 @@ def october(sample_db, tmp_path_factory):
     """``gather`` of the sample's October 2026 (levels 2.1) for a site (``None``: the program)
     and a K, computed once per worker and read by every test that asks: each gets its own
     deep copy, so what one test does to it reaches no other. The program's at K = 11 is read
-    once per session (``conftest.gathered_october``: six other modules read it)."""
+    once per session (``conftest.gathered_october``: six other modules read it); the others
+    are ``assemble``d here (``gather`` is ``assemble`` of ``exact``) from each scope's figures,
+    read once per session (``conftest.exact_october``: four other modules read them)."""
     import copy
 
-    import duckdb
-    from conftest import gathered_october
+    from conftest import exact_october, gathered_october
 
-    from iop_metrics.report.data import gather
+    from iop_metrics.report.data import assemble
 
     got: dict = {}
 
@@ -69,12 +70,9 @@ def october(sample_db, tmp_path_factory):
         if (site, suppress) == (None, 11) and (site, suppress) not in got:
             got[site, suppress] = gathered_october(sample_db, tmp_path_factory)
         if (site, suppress) not in got:
-            con = duckdb.connect(str(sample_db), read_only=True)
-            try:
-                q = Query.of(month(2026, 10), scope=Scope(("2.1",), site))
-                got[site, suppress] = gather(con, q, suppress=suppress)
-            finally:
-                con.close()
+            x = exact_october(sample_db, tmp_path_factory, site)
+            assert x.query == Query.of(month(2026, 10), scope=Scope(("2.1",), site))
+            got[site, suppress] = assemble(x, suppress=suppress)
         return copy.deepcopy(got[site, suppress])
 
     return read
