@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 
 import pytest
+from helpers import once_per_session
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from registry_auditor import audit, leaves
@@ -35,14 +36,29 @@ def _doc(con, period, site=None, levels=("2.1",)):
 
 
 @pytest.fixture(scope="module")
-def sample_docs(sample_db):
-    import duckdb
+def sample_docs(sample_db, tmp_path_factory):
+    """Each month's and scope's document (``_doc``), computed once per session
+    (``once_per_session``: the module's four tests that read them land on both xdist workers,
+    which each computed them, ~1.5 s CPU); checked to be the documents of those months and
+    scopes. The tests only read them."""
 
-    con = duckdb.connect(str(sample_db), read_only=True)
-    try:
-        return {(p.label, s): _doc(con, p, s) for p in MONTHS for s in SITES}
-    finally:
-        con.close()
+    def build(_):
+        import duckdb
+
+        con = duckdb.connect(str(sample_db), read_only=True)
+        try:
+            return {(p.label, s): _doc(con, p, s) for p in MONTHS for s in SITES}
+        finally:
+            con.close()
+
+    got = once_per_session(tmp_path_factory, "privacy-sample-docs", build)
+    assert list(got) == [(p.label, s) for p in MONTHS for s in SITES]
+    for (label, site), (doc, _) in got.items():
+        assert (doc["period"]["label"], doc["scope"]) == (
+            label,
+            {"levels_of_care": ["2.1"], "site": site, "track": None},
+        )
+    return got
 
 
 # The tests of the sample's October reports (2.1, the program and each site) read the same
