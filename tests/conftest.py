@@ -62,24 +62,48 @@ def sample_con(sample_db):
     con.close()
 
 
+def exact_october(sample_db: Path, tmp_path_factory, site: str | None):
+    """``report.figures.exact`` of the sample's October 2026 report (level 2.1) of ``site``
+    (``None``: the program's), with the records of its counts (``members``): what ``gather``
+    reads from the database before it suppresses anything (``gather(con, q, suppress=k)`` is
+    ``assemble(exact(con, q, members=k > 1), suppress=k)``; at K 0 ``assemble`` reads no
+    records). Read once per session (``once_per_session``, ~0.8 s CPU each time) for the
+    tests of six modules that each read it again (the program's 5 times, north's 7, main's 3);
+    a copy of its own for each caller, checked to be that query's with its records."""
+    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.periods import month
+
+    query = Query.of(month(2026, 10), scope=Scope(("2.1",), site))
+
+    def build(_: Path):
+        from iop_metrics.report.figures import exact
+
+        con = duckdb.connect(str(sample_db), read_only=True)
+        try:
+            return exact(con, query)
+        finally:
+            con.close()
+
+    got = once_per_session(tmp_path_factory, f"october-exact-{site or 'program'}", build)
+    assert got.query == query and got.members is not None
+    return got
+
+
 def gathered_october(sample_db: Path, tmp_path_factory):
     """``gather`` of the sample's October 2026 program report (level 2.1) at K = 11, as its
     external copy reads it: computed once per session for the tests of seven modules that read
-    it (``once_per_session``, ~1.1 s CPU each time), a copy of its own for each caller, which
-    is checked to be that query's at that K (what each caller computed before it shared one)."""
+    it (``once_per_session``, ~1.1 s CPU each time; from the program's ``exact_october``), a
+    copy of its own for each caller, which is checked to be that query's at that K (what each
+    caller computed before it shared one)."""
     from iop_metrics.compute.query import Query, Scope
     from iop_metrics.periods import month
 
     query = Query.of(month(2026, 10), scope=Scope(("2.1",), None))
 
     def build(_: Path):
-        from iop_metrics.report.data import gather
+        from iop_metrics.report.data import assemble
 
-        con = duckdb.connect(str(sample_db), read_only=True)
-        try:
-            return gather(con, query, suppress=11)
-        finally:
-            con.close()
+        return assemble(exact_october(sample_db, tmp_path_factory, None), suppress=11)
 
     got = once_per_session(tmp_path_factory, "october-gathered", build)
     assert (got.query, got.k) == (query, 11)

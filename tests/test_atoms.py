@@ -174,22 +174,20 @@ OCTOBER = pytest.mark.xdist_group("atoms-october")
 
 
 @pytest.fixture(scope="module")
-def october(sample_db):
+def october(sample_db, tmp_path_factory):
     """North's and main's October 2026 reports (level 2.1) as read for their external copies
-    (with their records), and the sites page's model."""
+    (with their records: ``conftest.exact_october``, read once per session), and the sites
+    page's model."""
     import duckdb
+    from conftest import exact_october
 
-    from iop_metrics.compute.query import Query, Scope
+    from iop_metrics.compute.query import Query
     from iop_metrics.disclosure import linked
     from iop_metrics.periods import month
-    from iop_metrics.report.figures import exact
 
+    north, main = (exact_october(sample_db, tmp_path_factory, s) for s in ("north", "main"))
     con = duckdb.connect(str(sample_db), read_only=True)
     try:
-        north, main = (
-            exact(con, Query.of(month(2026, 10), scope=Scope(("2.1",), s)))
-            for s in ("north", "main")
-        )
         return north, main, linked.sites_cells(con, Query.of(month(2026, 10)))
     finally:
         con.close()

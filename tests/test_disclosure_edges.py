@@ -107,17 +107,14 @@ OCTOBER = pytest.mark.xdist_group("edges-october")
 
 
 @pytest.fixture(scope="module")
-def october(sample_db):
-    """The October 2026 program report's figures, read once for the module."""
-    import duckdb
+def october(sample_db, tmp_path_factory):
+    """The October 2026 program report's figures, ``exact(con, Query.of("2026-10"))``, with
+    their records (``conftest.exact_october``: read once per session), the module's copy."""
+    from conftest import exact_october
 
-    from iop_metrics.report.figures import exact
-
-    con = duckdb.connect(str(sample_db), read_only=True)
-    try:
-        return exact(con, im.Query.of(im.parse_period("2026-10")))
-    finally:
-        con.close()
+    x = exact_october(sample_db, tmp_path_factory, None)
+    assert x.query == im.Query.of(im.parse_period("2026-10"))
+    return x
 
 
 def _load_records(loaded, lines):

@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 
 import pytest
+from helpers import once_per_session
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from registry_auditor import audit, leaves
@@ -35,14 +36,29 @@ def _doc(con, period, site=None, levels=("2.1",)):
 
 
 @pytest.fixture(scope="module")
-def sample_docs(sample_db):
-    import duckdb
+def sample_docs(sample_db, tmp_path_factory):
+    """Each month's and scope's document (``_doc``), computed once per session
+    (``once_per_session``: the module's four tests that read them land on both xdist workers,
+    which each computed them, ~1.5 s CPU); checked to be the documents of those months and
+    scopes. The tests only read them."""
 
-    con = duckdb.connect(str(sample_db), read_only=True)
-    try:
-        return {(p.label, s): _doc(con, p, s) for p in MONTHS for s in SITES}
-    finally:
-        con.close()
+    def build(_):
+        import duckdb
+
+        con = duckdb.connect(str(sample_db), read_only=True)
+        try:
+            return {(p.label, s): _doc(con, p, s) for p in MONTHS for s in SITES}
+        finally:
+            con.close()
+
+    got = once_per_session(tmp_path_factory, "privacy-sample-docs", build)
+    assert list(got) == [(p.label, s) for p in MONTHS for s in SITES]
+    for (label, site), (doc, _) in got.items():
+        assert (doc["period"]["label"], doc["scope"]) == (
+            label,
+            {"levels_of_care": ["2.1"], "site": site, "track": None},
+        )
+    return got
 
 
 # The tests of the sample's October reports (2.1, the program and each site) read the same
@@ -55,13 +71,14 @@ def october(sample_db, tmp_path_factory):
     """``gather`` of the sample's October 2026 (levels 2.1) for a site (``None``: the program)
     and a K, computed once per worker and read by every test that asks: each gets its own
     deep copy, so what one test does to it reaches no other. The program's at K = 11 is read
-    once per session (``conftest.gathered_october``: six other modules read it)."""
+    once per session (``conftest.gathered_october``: six other modules read it); the others
+    are ``assemble``d here (``gather`` is ``assemble`` of ``exact``) from each scope's figures,
+    read once per session (``conftest.exact_october``: four other modules read them)."""
     import copy
 
-    import duckdb
-    from conftest import gathered_october
+    from conftest import exact_october, gathered_october
 
-    from iop_metrics.report.data import gather
+    from iop_metrics.report.data import assemble
 
     got: dict = {}
 
@@ -69,12 +86,9 @@ def october(sample_db, tmp_path_factory):
         if (site, suppress) == (None, 11) and (site, suppress) not in got:
             got[site, suppress] = gathered_october(sample_db, tmp_path_factory)
         if (site, suppress) not in got:
-            con = duckdb.connect(str(sample_db), read_only=True)
-            try:
-                q = Query.of(month(2026, 10), scope=Scope(("2.1",), site))
-                got[site, suppress] = gather(con, q, suppress=suppress)
-            finally:
-                con.close()
+            x = exact_october(sample_db, tmp_path_factory, site)
+            assert x.query == Query.of(month(2026, 10), scope=Scope(("2.1",), site))
+            got[site, suppress] = assemble(x, suppress=suppress)
         return copy.deepcopy(got[site, suppress])
 
     return read

@@ -554,23 +554,28 @@ def test_suppressed_outcome_trend_hides_small_months_and_marks_them(october_gath
 
 
 @pytest.mark.parametrize("k", [0, 11])
-def test_a_report_from_figures_read_once_equals_one_read_itself(sample_db, tmp_path, k):
+def test_a_report_from_figures_read_once_equals_one_read_itself(
+    sample_db, tmp_path, tmp_path_factory, k
+):
     """A run reads each scope's figures once and renders its internal and external report
-    from them (``exact``): what those give is what reading the database gives."""
+    from them (``exact``): what those give is what reading the database gives. The figures
+    read once are north's ``exact(con, q)`` (``conftest.exact_october``, read once per
+    session); ``gather`` reads the database itself."""
     import duckdb
     import pandas as pd
+    from conftest import exact_october
 
     from iop_metrics.periods import month
     from iop_metrics.report.data import assemble, gather, metrics_json, report_data
-    from iop_metrics.report.figures import exact, load_exact, save_exact
+    from iop_metrics.report.figures import load_exact, save_exact
 
     q = Query.of(month(2026, 10), scope=Scope(("2.1",), "north"))
     con = duckdb.connect(str(sample_db), read_only=True)
     try:
         direct = gather(con, q, suppress=k)
-        save_exact(exact(con, q), tmp_path / "x.pkl")
     finally:
         con.close()
+    save_exact(exact_october(sample_db, tmp_path_factory, "north"), tmp_path / "x.pkl")
     kept = assemble(load_exact(tmp_path / "x.pkl", q), suppress=k)
     params = dict(period="2026-10", as_of="", db_path=str(tmp_path / "absent.duckdb"),
                   levels="2.1", site="north", track="", suppress=k, window_days=14)  # fmt: skip

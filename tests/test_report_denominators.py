@@ -13,7 +13,7 @@ import pytest
 from iop_metrics.compute.query import Query
 from iop_metrics.periods import parse_period
 from iop_metrics.report import pages
-from iop_metrics.report.data import gather
+from iop_metrics.report.data import assemble, gather
 
 
 def _text(html: str) -> str:
@@ -25,14 +25,14 @@ OCTOBER = pytest.mark.xdist_group("denominators-october")
 
 
 @pytest.fixture(scope="module")
-def october(sample_db):
-    import duckdb
+def october(sample_db, tmp_path_factory):
+    """``gather(con, Query.of(parse_period("2026-10")))``: the program's figures read once per
+    session (``conftest.exact_october``; ``gather`` is ``assemble`` of them), assembled here."""
+    from conftest import exact_october
 
-    con = duckdb.connect(str(sample_db), read_only=True)
-    try:
-        yield gather(con, Query.of(parse_period("2026-10")))
-    finally:
-        con.close()
+    d = assemble(exact_october(sample_db, tmp_path_factory, None))
+    assert (d.query, d.k) == (Query.of(parse_period("2026-10")), 0)
+    return d
 
 
 @OCTOBER

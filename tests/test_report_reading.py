@@ -33,8 +33,18 @@ OCTOBER = pytest.mark.xdist_group("reading-october")
 
 
 @pytest.fixture(scope="module")
-def october(sample_db):
-    return _data(sample_db, "2026-10")
+def october(sample_db, tmp_path_factory):
+    """``_data(sample_db, "2026-10")``: the program's figures read once per session
+    (``conftest.exact_october``; ``report_data`` gathers them and ``gather`` is ``assemble`` of
+    them), assembled here at K 0."""
+    from conftest import exact_october
+
+    from iop_metrics.compute.query import Query
+    from iop_metrics.report.data import assemble
+
+    d = assemble(exact_october(sample_db, tmp_path_factory, None))
+    assert (d.query, d.k) == (Query.of("2026-10", scope=None), 0)
+    return d
 
 
 def _text(page: str) -> str:
