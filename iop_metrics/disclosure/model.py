@@ -401,8 +401,7 @@ def _near(
         solve = _programme(cells, order, bounds, rows)
         certificate = _ends(solve, len(order), order.index(target))
         if certificate is not None:
-            col = {c: j for j, c in enumerate(order)}
-            return Duals(solve.rows, col, certificate)  # type: ignore[attr-defined]
+            return Duals(solve.rows, solve.col, certificate)  # type: ignore[attr-defined]
     return None
 
 
@@ -454,7 +453,7 @@ def _near_trials(
     *_, (order, rows) = _rings(held, unknown, target)
     if len(order) > NEAR:
         return None
-    solve: Any = _both_ends(cells, order, bounds, rows)
+    solve: Any = _programme(cells, order, bounds, rows, ends=True)
     j = order.index(target)
     base: list[list[tuple[Any, Any]] | None] = []  # the ends with no bound changed, once
 
@@ -748,6 +747,8 @@ def _programme(
     order: list[str],
     bounds: Mapping[str, tuple[int, float | None]],
     rows: list[dict[str, int]] | None = None,
+    *,
+    ends: bool = False,
 ) -> Callable[[Any], tuple[Any, float, tuple[Any, Any]] | None]:
     """The unknowns ``order`` under the exact equations (the other cells at their values; or
     only ``rows``, ``_near``) and ``bounds`` (default: no negative count), as one HiGHS
@@ -755,7 +756,11 @@ def _programme(
     ``goal @ x`` and gives ``(x, goal @ x, (row duals, reduced costs))``, or None when it
     has no least value; ``solve.within(box)`` gives some unknowns other bounds. Each solve
     starts from the last one's basis (a fresh ``scipy.optimize.linprog`` per objective, the
-    same solver, cost 10x more: most of the time of a plan)."""
+    same solver, cost 10x more: most of the time of a plan). ``ends``: for ``_ends`` over
+    many trials, the least values (a goal whose first coefficient is positive) and the
+    greatest each in a HiGHS model of its own, so that each solve starts from the basis of
+    the same end's last one (a few steps away when a trial changes a few bounds, where the
+    other end's is far); ``within`` sets bounds in both."""
     import highspy
     import numpy as np
 
@@ -763,11 +768,15 @@ def _programme(
     rows, rhs, matrix = _rows(cells, col, rows)
     n = len(order)
     box = [bounds.get(c, (0, None)) for c in order]
-    h = _highs([lo for lo, _ in box], [hi for _, hi in box], rhs, rhs, matrix)
+    lower, upper = [lo for lo, _ in box], [hi for _, hi in box]
+    models = [_highs(lower, upper, rhs, rhs, matrix) for _ in range(2 if ends else 1)]
     every = np.arange(n, dtype=np.int32)
 
     def solve(goal: Any) -> tuple[Any, float, tuple[Any, Any]] | None:
-        h.changeColsCost(n, every, np.asarray(goal, dtype=float))
+        goal = np.asarray(goal, dtype=float)
+        first = np.flatnonzero(goal)
+        h = models[-1] if first.size and goal[first[0]] < 0 else models[0]
+        h.changeColsCost(n, every, goal)
         # from the last basis a solve of a network's programme can stall (one ran 15 minutes
         # where a solve from scratch takes seconds): past ``STALL`` seconds, from scratch (the
         # limit is HiGHS's time since the programme was made; the least value is the same)
@@ -790,38 +799,11 @@ def _programme(
         j = np.array([col[c] for c in box], dtype=np.int32)
         lower = np.array([lo for lo, _ in box.values()], dtype=float)
         upper = np.array([highspy.kHighsInf if hi is None else hi for _, hi in box.values()])
-        h.changeColsBounds(len(j), j, lower, upper.astype(float))
+        for h in models:
+            h.changeColsBounds(len(j), j, lower, upper.astype(float))
 
     solve.rows = {id(eq): i for i, eq in enumerate(rows)}  # type: ignore[attr-defined]
     solve.col = col  # type: ignore[attr-defined]
-    solve.within = within  # type: ignore[attr-defined]
-    return solve
-
-
-def _both_ends(
-    cells: Cells,
-    order: list[str],
-    bounds: Mapping[str, tuple[int, float | None]],
-    rows: list[dict[str, int]] | None = None,
-) -> Callable[[Any], tuple[Any, float, tuple[Any, Any]] | None]:
-    """``_programme`` for ``_ends`` over many trials: the least values (a goal with a positive
-    coefficient first) and the greatest each in a programme of its own, so that each solve
-    starts from the basis of the same end's last one (a few steps away when a trial changes a
-    few bounds, where the other end's is far); ``within`` sets bounds in both."""
-    import numpy as np
-
-    least, most = (_programme(cells, order, bounds, rows) for _ in range(2))
-
-    def solve(goal: Any) -> tuple[Any, float, tuple[Any, Any]] | None:
-        first = np.flatnonzero(goal)
-        return (least if first.size and goal[first[0]] > 0 else most)(goal)
-
-    def within(box: Mapping[str, tuple[int, float | None]]) -> None:
-        least.within(box)  # type: ignore[attr-defined]
-        most.within(box)  # type: ignore[attr-defined]
-
-    solve.rows = least.rows  # type: ignore[attr-defined]
-    solve.col = least.col  # type: ignore[attr-defined]
     solve.within = within  # type: ignore[attr-defined]
     return solve
 
@@ -946,7 +928,7 @@ def _protect(
         # solve starts from the last one's basis (a new programme per trial starts cold)
         order, box = sorted(mine), bounds()
         # made when the equations near the target do not settle a trial
-        whole = cache(lambda: _both_ends(cells, order, box))
+        whole = cache(lambda: _programme(cells, order, box, ends=True))
         # the equations near the target, one programme for every trial (made when first asked)
         near = cache(lambda: _near_trials(cells, held, unknown, box, target))
 
@@ -1022,7 +1004,7 @@ def _protect(
         box = bounds()
         at = {c: box.get(c, (0, None)) if c in unknown else (values[c], values[c]) for c in tried}
         # made when the equations near the target do not settle a trial
-        whole = cache(lambda: _both_ends(cells, order, {**box, **at}))
+        whole = cache(lambda: _programme(cells, order, {**box, **at}, ends=True))
         # the equations near the target with every candidate an unknown held as ``at`` holds
         # it but while it is tried, one programme for every trial (made when first asked):
         # more equations than ``_near`` reads for one candidate hidden, so it pins no less,
