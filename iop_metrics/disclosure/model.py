@@ -481,7 +481,6 @@ def _cycle(
     hidden: Mapping[str, tuple[int, float | None]],
     target: str,
     weight: Mapping[str, float],
-    loose: Mapping[str, float] | None = None,
 ) -> list[str] | None:
     """The shown cells to hide together so that ``target`` (an unknown) can be one whole value
     above or below its own: a point of the region, once they are hidden, with the target one
@@ -489,11 +488,8 @@ def _cycle(
     HiGHS). The target then has two whole values between its least and its greatest (its own
     and that one), so it is not pinned. ``hidden``: the candidates (shown cells), each with
     the bounds a reader takes it within once hidden; the other unknowns within ``bounds``
-    (default: no negative count). ``loose``: unknowns whose greatest value is a label's
-    ("<k") and may go, each at its price a unit above it (``relabel`` for several labels
-    together, and with cells hidden). Those that move (or pass their label) are the answer,
-    the cheaper way's (upward when both cost the same); None when no way is open, even with
-    every candidate hidden and every label gone.
+    (default: no negative count). Those that move are the answer, the cheaper way's (upward
+    when both cost the same); None when no way is open, even with every candidate hidden.
 
     Where no one cell frees a target (``widen``), its equations pin it along each line of
     the tables (a table with margins needs a rectangle hidden: the cell, one beside it in
@@ -510,14 +506,6 @@ def _cycle(
     ['b', 'c', 'd']
     >>> _cycle(c, {"a"}, {"a": (1, 10)}, dict.fromkeys(["r1", "s1"], (11, None)), "a", v)
     >>> _cycle(c, {"a"}, {"a": (1, 1)}, shown, "a", v)  # 1..1: no whole value beside it
-
-    Four counts of 1 under a total of 4, each shown "<5": the labels pin them (each is 1 or
-    more, and together 4 at most); the total's label gone, they are free:
-
-    >>> v = {"t": 4, "a": 1, "b": 1, "c": 1, "d": 1}
-    >>> c = Cells(v, frozenset(v), ({"t": 1, "a": -1, "b": -1, "c": -1, "d": -1},))
-    >>> _cycle(c, set(v), dict.fromkeys(v, (1, 4)), {}, "a", {}, dict.fromkeys(v, 1.0))
-    ['t']
     """
     import highspy
     import numpy as np
@@ -532,28 +520,13 @@ def _cycle(
         value += [1.0, -1.0, 1.0]
         start.append(len(index))
     box = [bounds.get(c, (0, None)) for c in order] + [hidden[c] for c in cand]
-    # a label that may go: its unknown above its greatest value by e (0 or more), at a price
-    loose = loose or {}
-    free = sorted(loose)
-    e = n + 3 * m
-    for i, c in enumerate(free):
-        index += [col[c], e + i]
-        value += [1.0, -1.0]
-        start.append(len(index))
-    lower = [lo for lo, _ in box] + [0.0] * (2 * m + len(free))
-    upper = [hi for _, hi in box] + [None] * (2 * m + len(free))
-    for c in free:
-        upper[col[c]] = None
-    most = [box[col[c]][1] for c in free]
+    lower = [lo for lo, _ in box] + [0.0] * (2 * m)
+    upper = [hi for _, hi in box] + [None] * (2 * m)
     at = np.r_[rhs, [cells.values[c] for c in cand]]
-    h = _highs(
-        lower, upper, np.r_[at, np.full(len(free), -np.inf)], np.r_[at, most], (start, index, value)
-    )
+    h = _highs(lower, upper, at, at, (start, index, value))
     price = [float(weight[c]) for c in cand]
-    every = np.arange(e + len(free), dtype=np.int32)
-    h.changeColsCost(
-        e + len(free), every, np.r_[np.zeros(n + m), price, price, [loose[c] for c in free]]
-    )
+    every = np.arange(n + 3 * m, dtype=np.int32)
+    h.changeColsCost(n + 3 * m, every, np.r_[np.zeros(n + m), price, price])
     j, own = col[target], cells.values[target]
     lo, hi = box[j]
     best: tuple[float, list[str]] | None = None
@@ -567,8 +540,8 @@ def _cycle(
         x = np.asarray(h.getSolution().col_value)
         cost = h.getInfo().objective_function_value
         if best is None or cost < best[0] - 1e-9:
-            moved = np.r_[x[n + m : n + 2 * m] + x[n + 2 * m : e], x[e:]]
-            best = (cost, [c for c, d in zip(cand + free, moved, strict=True) if d > 1e-7])
+            moved = x[n + m : n + 2 * m] + x[n + 2 * m :]
+            best = (cost, [c for c, d in zip(cand, moved, strict=True) if d > 1e-7])
     return None if best is None else best[1]
 
 
@@ -944,17 +917,6 @@ def protect(
     >>> eqs += [{"t": 1, "r0": -1, "r1": -1, "r2": -1}, {"t": 1, "s0": -1, "s1": -1, "s2": -1}]
     >>> sorted(protect(Cells(v, frozenset(v), tuple(eqs)), 11))  # x10 is the 1
     ['x00', 'x01', 'x10', 'x11', 'x20', 'x21']
-
-    Four counts of 1 under two totals of 4 (two tables of the same records), all "<5": the
-    labels pin each part, and no one label dropped frees it; both totals' labels go, and
-    ``e``'s stays (dropping it frees nothing: ``a + e`` is shown):
-
-    >>> v = {"a": 1, "b": 1, "c": 1, "d": 1, "t": 4, "u": 4, "e": 4, "f": 5}
-    >>> parts = {"a": -1, "b": -1, "c": -1, "d": -1}
-    >>> eqs = ({"t": 1, **parts}, {"u": 1, **parts}, {"f": 1, "a": -1, "e": -1})
-    >>> protect(Cells(v, frozenset(v), eqs), 5)  # doctest: +NORMALIZE_WHITESPACE
-    {'a': 'small', 'b': 'small', 'c': 'small', 'd': 'small', 'e': 'small',
-     't': 'complementary', 'u': 'complementary'}
     """
     forced = {c: r for c, r in (forced or {}).items() if c in cells.published}
     fixed = frozenset(fixed)  # once, not once per group (a ledger gives thousands)
@@ -994,12 +956,11 @@ def _protect(
     the target's neighbours first, and a headline figure, ``HEADLINE``, after every other).
     When only the labels pin it (a small total over parts that are each at least 1) and no
     shown cell frees it, small cells lose their "<k" label for "suppressed" (they are then
-    known only to be counts of 1 or more, zeros being printed), when one will do. When
-    neither frees it, the shown cells to hide and the labels to drop together come from one
-    point of the region with the target one whole value away (``_cycle``: the least total of
-    the values hidden, a headline figure after every other, and of how far past its label
-    each dropped label's count goes); when none does (not even all hidden), its smallest
-    neighbour is hidden, one a round. When no shown cell is left and
+    known only to be counts of 1 or more, zeros being printed): one when one will do, else as
+    few as free it together. When neither frees it, the shown cells to hide together come from
+    one point of the region with the target one whole value away (``_cycle``: the least total
+    of their values, a headline figure after every other); when none does (not even all
+    hidden), its smallest neighbour is hidden, one a round. When no shown cell is left and
     the stronger reader (``labels``) still pins a count, the search goes on against the reader
     the labels allow; when that one pins it too, the counts printed to the ten that the
     equations join to it are hidden, one a round; only then does it stop, with the count
@@ -1039,10 +1000,10 @@ def _protect(
         return out
 
     def relabel(target: str) -> list[str]:
-        """The small hidden cell whose "<k" label, dropped for "suppressed", frees ``target``
-        when the labels' bounds pin it, the largest first (ties by name), among the cells in
-        an equation with it; none when no one label does (several together, and with cells
-        hidden, are ``_cycle``'s)."""
+        """The small hidden cells whose "<k" labels, dropped for "suppressed", free ``target``
+        when the labels' bounds pin it: one cell when one will do (the largest first, ties by
+        name), else the fewest of that order that together do (several small parts under a
+        small total each pin the rest); none when even every label dropped does not."""
         # the labels of the cells in an equation with it, or with one of its atoms, first
         # (a label further away bounds it only through these; trying each costs a programme)
         mine = reach(unknown, target)
@@ -1080,7 +1041,18 @@ def _protect(
         for c in [c for c in labelled if c in nearby]:
             if free_without([c]):
                 return [c]
-        return []
+
+        def frees(n: int) -> bool:  # the first n labels dropped together free it
+            return free_without(labelled[:n])
+
+        # dropping more only widens what a reader allows: the fewest, by bisection
+        if len(labelled) < 2 or not frees(len(labelled)):
+            return []
+        lo, hi = 2, len(labelled)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if frees(mid) else (mid + 1, hi)
+        return labelled[:lo]
 
     held: dict[str, list[dict[str, int]]] = {}
     for eq in cells.exact + cells.inner:
@@ -1272,12 +1244,10 @@ def _protect(
                     reasons.update(dict.fromkeys(dropped, COMPLEMENTARY))
                     changed.extend(dropped)
                     continue
-                # no one cell frees it, nor one label dropped: the cells to hide and the labels
-                # to drop together, from one point of the region with the target one away
-                # (``_cycle``): the least total of the values hidden (a headline figure after
-                # every other) and of how far past its label each dropped label's count goes
+                # no one cell frees it, nor labels dropped: the cells to hide together, from
+                # one point of the region with the target one away (``_cycle``), the smallest
+                # first by their values (a headline figure after every other)
                 heavy = 1 + sum(values[c] for c in shown)
-                labelled = {c: 1.0 for c, r in reasons.items() if r == SMALL and c not in fixed}
                 cut = _cycle(
                     cells,
                     unknown,
@@ -1285,10 +1255,9 @@ def _protect(
                     {c: hid(c) for c in shown},
                     target,
                     {c: values[c] + (heavy if headline(c) else 0) for c in shown},
-                    labelled,
                 )
                 if cut:
-                    unknown.update(c for c in cut if c not in labelled)
+                    unknown.update(cut)
                     changed.extend(cut)
                     reasons.update(dict.fromkeys(cut, COMPLEMENTARY))
                     continue
