@@ -39,9 +39,7 @@ def main() -> int:
     work = OUT / f"plan-sites-{a.size}"
     shutil.rmtree(work, ignore_errors=True)
     base = work / "base"
-    from iop_metrics.ingest.sample import generate
-
-    sessions = generate(base, clients=runs.SIZES[a.size], sites=1, fmt="parquet").sessions
+    sessions = runs.generate(base, runs.SIZES[a.size], sites=1)
     rows = []
     for n in a.sites:
         export = work / f"sites-{n}"

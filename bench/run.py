@@ -261,10 +261,6 @@ def network_run(label: str) -> dict:
     if led.get("plan_s") is not None:
         print(row("  the joint suppression plan", {"seconds": led["plan_s"]}, None, "no ledger"))
     print("  with a year of ledger: not run (the plan does not finish; docs/ledger.md, Limits)")
-    if led.get("earlier_outputs_read"):
-        what = f"  ledger: {led['earlier_outputs_read']} earlier outputs recomputed (workers)"
-        print(row(what, {"seconds": led["recompute_worker_s"]}, None, f"{led['months']} months"))
-        print(row("  the joint plan, with them", {"seconds": led["plan_s"]}, None, ""))
     return got
 
 
