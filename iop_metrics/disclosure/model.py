@@ -474,6 +474,77 @@ def _near_trials(
     return pinned
 
 
+def _cycle(
+    cells: Cells,
+    unknown: set[str],
+    bounds: Mapping[str, tuple[int, float | None]],
+    hidden: Mapping[str, tuple[int, float | None]],
+    target: str,
+    weight: Mapping[str, float],
+) -> list[str] | None:
+    """The shown cells to hide together so that ``target`` (an unknown) can be one whole value
+    above or below its own: a point of the region, once they are hidden, with the target one
+    away, where the hidden cells moved least, by ``weight`` (one linear programme a way,
+    HiGHS). The target then has two whole values between its least and its greatest (its own
+    and that one), so it is not pinned. ``hidden``: the candidates (shown cells), each with
+    the bounds a reader takes it within once hidden; the other unknowns within ``bounds``
+    (default: no negative count). Those that move are the answer, the cheaper way's (upward
+    when both cost the same); None when no way is open, even with every candidate hidden.
+
+    Where no one cell frees a target (``widen``), its equations pin it along each line of
+    the tables (a table with margins needs a rectangle hidden: the cell, one beside it in
+    its row, one in its column and the one where they meet), and the cells to hide follow
+    from that one point, not from one more cell hidden a round:
+
+    >>> v = {"a": 1, "b": 20, "c": 30, "d": 40, "r1": 21, "r2": 70, "s1": 31, "s2": 60, "t": 91}
+    >>> eqs = ({"r1": 1, "a": -1, "b": -1}, {"r2": 1, "c": -1, "d": -1},
+    ...        {"s1": 1, "a": -1, "c": -1}, {"s2": 1, "b": -1, "d": -1},
+    ...        {"t": 1, "r1": -1, "r2": -1}, {"t": 1, "s1": -1, "s2": -1})
+    >>> c = Cells(v, frozenset(v), eqs)
+    >>> shown = {x: (11, None) for x in v if x != "a"}
+    >>> _cycle(c, {"a"}, {"a": (1, 10)}, shown, "a", v)  # 20 + 30 + 40 < 21 + 31 + 91
+    ['b', 'c', 'd']
+    >>> _cycle(c, {"a"}, {"a": (1, 10)}, dict.fromkeys(["r1", "s1"], (11, None)), "a", v)
+    >>> _cycle(c, {"a"}, {"a": (1, 1)}, shown, "a", v)  # 1..1: no whole value beside it
+    """
+    import highspy
+    import numpy as np
+
+    order, cand = sorted(unknown), sorted(hidden)
+    n, m = len(order), len(cand)
+    col = {c: j for j, c in enumerate(order + cand)}
+    _, rhs, (start, index, value) = _rows(cells, col)
+    # each candidate its value moved by p - q: two more columns, each 0 or more, and a row
+    for i in range(m):
+        index += [n + i, n + m + i, n + 2 * m + i]
+        value += [1.0, -1.0, 1.0]
+        start.append(len(index))
+    box = [bounds.get(c, (0, None)) for c in order] + [hidden[c] for c in cand]
+    lower = [lo for lo, _ in box] + [0.0] * (2 * m)
+    upper = [hi for _, hi in box] + [None] * (2 * m)
+    at = np.r_[rhs, [cells.values[c] for c in cand]]
+    h = _highs(lower, upper, at, at, (start, index, value))
+    price = [float(weight[c]) for c in cand]
+    every = np.arange(n + 3 * m, dtype=np.int32)
+    h.changeColsCost(n + 3 * m, every, np.r_[np.zeros(n + m), price, price])
+    j, own = col[target], cells.values[target]
+    lo, hi = box[j]
+    best: tuple[float, list[str]] | None = None
+    for step in (1, -1):
+        if own + step < lo or (hi is not None and own + step > hi):
+            continue
+        h.changeColBounds(j, own + step, own + step)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            continue
+        x = np.asarray(h.getSolution().col_value)
+        cost = h.getInfo().objective_function_value
+        if best is None or cost < best[0] - 1e-9:
+            moved = x[n + m : n + 2 * m] + x[n + 2 * m :]
+            best = (cost, [c for c, d in zip(cand, moved, strict=True) if d > 1e-7])
+    return None if best is None else best[1]
+
+
 def _spread(
     cells: Cells,
     order: list[str],
@@ -637,6 +708,12 @@ def _reaching(
 ROUND = 3
 STALL = 30.0  # seconds a solve from the last basis may take before one from scratch
 WARM = 0.5  # ``_reaching``'s least such time
+# Rounds of a target's smallest neighbour hidden, one a round, before the cells to hide with
+# it come from one programme (``_cycle``). From the first round, a small program's six months
+# gave 106 counts away across them where 55 without; after 4 rounds 59, after 10 the 55 again
+# (docs/ledger.md, "The cells to hide together"). A 50-site network's count that took some 70
+# rounds of one neighbour takes 10 and one programme.
+CYCLE = 10
 NEAR = 5000  # the most unknowns ``_near`` takes (about 1 s): more, and only the whole says
 
 
@@ -832,6 +909,20 @@ def protect(
     >>> c = Cells({"t": 20, "a": 3, "b": 17}, frozenset("tab"), ({"t": -1, "a": 1, "b": 1},))
     >>> protect(c, 11), protect(c, 11, fixed={"b"})
     ({'a': 'small', 'b': 'complementary'}, {'a': 'small', 't': 'complementary'})
+
+    A table with its margins and one count of 1: no one cell frees it, so its smallest
+    neighbour is hidden, one a round, until it is free (here six rounds); after ``CYCLE``
+    rounds the cells hidden with it would come from one programme (``_cycle``):
+
+    >>> grid = [[11, 79, 48], [1, 16, 72], [46, 56, 21]]
+    >>> v = {f"x{i}{j}": n for i, row in enumerate(grid) for j, n in enumerate(row)}
+    >>> v |= {f"r{i}": sum(row) for i, row in enumerate(grid)}
+    >>> v |= {f"s{j}": sum(row[j] for row in grid) for j in range(3)} | {"t": 350}
+    >>> eqs = [{f"r{i}": 1, **{f"x{i}{j}": -1 for j in range(3)}} for i in range(3)]
+    >>> eqs += [{f"s{j}": 1, **{f"x{i}{j}": -1 for i in range(3)}} for j in range(3)]
+    >>> eqs += [{"t": 1, "r0": -1, "r1": -1, "r2": -1}, {"t": 1, "s0": -1, "s1": -1, "s2": -1}]
+    >>> sorted(protect(Cells(v, frozenset(v), tuple(eqs)), 11))  # x10 is the 1
+    ['x00', 'x01', 'x10', 'x11', 'x12', 'x20', 'x22']
     """
     forced = {c: r for c, r in (forced or {}).items() if c in cells.published}
     fixed = frozenset(fixed)  # once, not once per group (a ledger gives thousands)
@@ -872,10 +963,15 @@ def _protect(
     When only the labels pin it (a small total over parts that are each at least 1) and no
     shown cell frees it, small cells lose their "<k" label for "suppressed" (they are then
     known only to be counts of 1 or more, zeros being printed): one when one will do, else as
-    few as free it together. When no shown cell is left and the stronger reader (``labels``)
-    still pins a count, the search goes on against the reader the labels allow; when that one
-    pins it too, the counts printed to the ten that the equations join to it are hidden, one a
-    round; only then does it stop, with the count still pinned.
+    few as free it together. When neither frees it, its smallest neighbour is hidden, one a
+    round; after ``CYCLE`` such rounds for one count, the shown cells to hide together come
+    from one point of the region with the target one whole value away (``_cycle``: the least
+    total of their values, a headline figure after every other), and when no point is (not
+    even with all hidden), one neighbour a round again. When no shown cell is left and
+    the stronger reader (``labels``) still pins a count, the search goes on against the reader
+    the labels allow; when that one pins it too, the counts printed to the ten that the
+    equations join to it are hidden, one a round; only then does it stop, with the count
+    still pinned.
     """
     values = cells.values
     # a count printed to the nearest ten (``precision.COARSE``, the retention cohort): known to
@@ -1065,6 +1161,7 @@ def _protect(
     joins: list[Joins] = []  # one, grown with the unknowns
     duals: dict[str, Duals] = {}  # what proves each pinned target, this round
     changed: list[str] = []  # the cells hidden or unlabelled, in turn
+    strays: dict[str, int] = {}  # a target's smallest neighbours hidden, one a round, so far
     proven: dict[str, tuple[Duals, int]] = {}  # a pinned target's proof, and len(changed) then
 
     if fixed:
@@ -1155,11 +1252,31 @@ def _protect(
                     reasons.update(dict.fromkeys(dropped, COMPLEMENTARY))
                     changed.extend(dropped)
                     continue
+                # no one cell frees it, nor labels dropped, and its smallest neighbour has
+                # been hidden ``CYCLE`` rounds already: the cells to hide together, from one
+                # point of the region with the target one away (``_cycle``), the smallest
+                # first by their values (a headline figure after every other)
+                heavy = 1 + sum(values[c] for c in shown)
+                cut = strays.get(target, 0) >= CYCLE and _cycle(
+                    cells,
+                    unknown,
+                    bounds(),
+                    {c: hid(c) for c in shown},
+                    target,
+                    {c: values[c] + (heavy if headline(c) else 0) for c in shown},
+                )
+                if cut:
+                    unknown.update(cut)
+                    changed.extend(cut)
+                    reasons.update(dict.fromkeys(cut, COMPLEMENTARY))
+                    continue
         if pick is None:
             # a shown cell is never small, so hiding it never exposes itself: the cells of
             # the equations that hold the target first, as they come
             options = near_target or shown
             pick = options[0] if options else None
+            if pick is not None and not linear:
+                strays[target] = strays.get(target, 0) + 1
         if pick is None:
             if labels:
                 # every nonzero count is hidden, and a reader who takes "suppressed" as k or
