@@ -316,30 +316,54 @@ def _pinned(
     negative count) narrow to one whole number (linear programming over the unknowns).
     ``duals``: filled with each pinned target's ``Duals`` (what cannot widen it). ``first``:
     only the first pinned target in this order is wanted (the targets left after the vertex
-    pre-pass are tried in it, up to that one); ``free``: given the targets shown not pinned;
+    pre-pass are tried in it, up to that one; the first of them not yet free is tried before
+    the pre-pass and after each of its rounds, which stops once that one is pinned); ``free``:
+    given the targets shown not pinned;
     ``near``: a target's proof from the equations near it (``_near``), asked first."""
     order = sorted(unknown)
     col = {c: j for j, c in enumerate(order)}
     solve = _programme(cells, order, bounds)
+    decided: dict[str, Duals | None] = {}  # a target's proof, None when it is free
+
+    def prove(t: str) -> Duals | None:
+        if t not in decided:
+            proof = near(t) if near is not None else None
+            if proof is None:
+                certificate = _ends(solve, len(order), col[t])
+                if certificate is not None:
+                    proof = Duals(solve.rows, col, certificate)  # type: ignore[attr-defined]
+            decided[t] = proof
+        return decided[t]
+
+    def settled(left: list[str]) -> bool:
+        # the first target left in ``first``'s order that is not free yet, proved: when it is
+        # pinned, it is the one wanted (every target before it is free), and the pre-pass
+        # stops there (or is not made: a search's later rounds mostly find their first target
+        # pinned). One target before the pre-pass and after each of its rounds: its pair of
+        # programmes costs about a fifth of what the pre-pass's first round does. The targets
+        # are then tried in that order as without it, each proved once: the same one found
+        for t in sorted(left, key=first):
+            if t not in decided:
+                return prove(t) is not None
+            if decided[t] is not None:
+                return True
+        return False
 
     # A few vertices first (objectives over every target, deterministic): a target that
     # takes values 2 or more apart at two feasible points has two whole values, so it is
     # not pinned, and only the rest need their own least and greatest value.
     ordered = sorted(targets)
-    if len(ordered) > 4:
-        ordered = _spread(cells, order, bounds, solve, ordered)
+    if len(ordered) > 4 and not (first and settled(ordered)):
+        ordered = _spread(cells, order, bounds, solve, ordered, settled if first else None)
     if free is not None:
         free |= targets - set(ordered)
     out = set()
     for t in sorted(ordered, key=first) if first else ordered:
-        proof = near(t) if near is not None else None
+        proof = prove(t)
         if proof is None:
-            certificate = _ends(solve, len(order), col[t])
-            if certificate is None:
-                if free is not None:
-                    free.add(t)
-                continue
-            proof = Duals(solve.rows, col, certificate)  # type: ignore[attr-defined]
+            if free is not None:
+                free.add(t)
+            continue
         out.add(t)
         if duals is not None:
             duals[t] = proof
@@ -551,10 +575,12 @@ def _spread(
     bounds: dict[str, tuple[int, float | None]],
     solve: Callable[[Any], tuple[Any, float, tuple[Any, Any]] | None],
     targets: list[str],
+    settled: Callable[[list[str]], bool] | None = None,
 ) -> list[str]:
     """The ``targets`` (unknowns of ``order``) that a few feasible points do not show at two
     whole values: the others have two whole values between their least and greatest, so they
-    are not pinned.
+    are not pinned. ``settled``: asked with the targets left after each round; when it says
+    so (the one target wanted of them is found), no round more.
 
     First the targets with no greatest value (``_rays``: one programme) are set apart. Then,
     from the least sum of the rest, each round finds four points (``_reaching``): each target
@@ -596,6 +622,8 @@ def _spread(
             # two whole values between the least and the greatest seen (``_pinned``'s test)
             on &= np.floor(hi + 1e-6) - np.ceil(lo - 1e-6) < 1
         if before - on.sum() < min(0.2 * before, ROUND):
+            break
+        if settled is not None and settled([t for t, keep in zip(left, on, strict=True) if keep]):
             break
     return [t for t, keep in zip(left, on, strict=True) if keep]
 
