@@ -938,19 +938,8 @@ def protect(
     >>> protect(c, 11), protect(c, 11, fixed={"b"})
     ({'a': 'small', 'b': 'complementary'}, {'a': 'small', 't': 'complementary'})
 
-    A table with its margins and one count of 1: no one cell frees it, so its smallest
-    neighbour is hidden, one a round, until it is free (here six rounds); after ``CYCLE``
-    rounds the cells hidden with it would come from one programme (``_cycle``):
-
-    >>> grid = [[11, 79, 48], [1, 16, 72], [46, 56, 21]]
-    >>> v = {f"x{i}{j}": n for i, row in enumerate(grid) for j, n in enumerate(row)}
-    >>> v |= {f"r{i}": sum(row) for i, row in enumerate(grid)}
-    >>> v |= {f"s{j}": sum(row[j] for row in grid) for j in range(3)} | {"t": 350}
-    >>> eqs = [{f"r{i}": 1, **{f"x{i}{j}": -1 for j in range(3)}} for i in range(3)]
-    >>> eqs += [{f"s{j}": 1, **{f"x{i}{j}": -1 for i in range(3)}} for j in range(3)]
-    >>> eqs += [{"t": 1, "r0": -1, "r1": -1, "r2": -1}, {"t": 1, "s0": -1, "s1": -1, "s2": -1}]
-    >>> sorted(protect(Cells(v, frozenset(v), tuple(eqs)), 11))  # x10 is the 1
-    ['x00', 'x01', 'x10', 'x11', 'x12', 'x20', 'x22']
+    A table with its totals and one count of 1, at several ``CYCLE``s:
+    tests/test_disclosure_edges.py (``test_after_cycle_rounds_of_one_neighbour_...``).
     """
     forced = {c: r for c, r in (forced or {}).items() if c in cells.published}
     fixed = frozenset(fixed)  # once, not once per group (a ledger gives thousands)
@@ -1284,20 +1273,21 @@ def _protect(
                 # been hidden ``CYCLE`` rounds already: the cells to hide together, from one
                 # point of the region with the target one away (``_cycle``), the smallest
                 # first by their values (a headline figure after every other)
-                heavy = 1 + sum(values[c] for c in shown)
-                cut = strays.get(target, 0) >= CYCLE and _cycle(
-                    cells,
-                    unknown,
-                    bounds(),
-                    {c: hid(c) for c in shown},
-                    target,
-                    {c: values[c] + (heavy if headline(c) else 0) for c in shown},
-                )
-                if cut:
-                    unknown.update(cut)
-                    changed.extend(cut)
-                    reasons.update(dict.fromkeys(cut, COMPLEMENTARY))
-                    continue
+                if strays.get(target, 0) >= CYCLE:
+                    heavy = 1 + sum(values[c] for c in shown)
+                    cut = _cycle(
+                        cells,
+                        unknown,
+                        bounds(),
+                        {c: hid(c) for c in shown},
+                        target,
+                        {c: values[c] + (heavy if headline(c) else 0) for c in shown},
+                    )
+                    if cut:
+                        unknown.update(cut)
+                        changed.extend(cut)
+                        reasons.update(dict.fromkeys(cut, COMPLEMENTARY))
+                        continue
         if pick is None:
             # a shown cell is never small, so hiding it never exposes itself: the cells of
             # the equations that hold the target first, as they come
