@@ -20,6 +20,17 @@ from fractions import Fraction
 SMALL, SUPPRESSED = "small", "suppressed"
 
 
+def strongest(mark: str, other: str | None) -> str:
+    """What a reader takes a count hidden under two marks to be: the narrower ("<K" over
+    "suppressed", 1 or more, over any other, which may be 0).
+
+    >>> strongest("any", "suppressed"), strongest("suppressed", "small"), strongest("any", None)
+    ('suppressed', 'small', 'any')
+    """
+    rank = {SMALL: 2, SUPPRESSED: 1}
+    return mark if other is None or rank.get(mark, 0) >= rank.get(other, 0) else other
+
+
 @dataclass
 class Reading:
     """Everything one reader holds. Cell names are free text; a cell in a relation that is
@@ -36,7 +47,7 @@ class Reading:
     def show(self, cell: str, value: int | None, mark: str | None = None) -> None:
         """A printed count, or a hidden one (``value`` None) with its mark."""
         if value is None:
-            self.hidden[cell] = mark or self.hidden.get(cell) or SUPPRESSED
+            self.hidden[cell] = strongest(mark or SUPPRESSED, self.hidden.get(cell))
             return
         if cell in self.shown and self.shown[cell] != value:
             raise AssertionError(f"{cell} printed as {self.shown[cell]} and as {value}")
@@ -97,7 +108,7 @@ class Reading:
             out.show(c, v)
         for c, mark in other.hidden.items():
             if c not in out.shown:
-                out.hidden[c] = SMALL if SMALL in (mark, out.hidden.get(c)) else mark
+                out.hidden[c] = strongest(mark, out.hidden.get(c))
         out.eqs += other.eqs
         out.rates += other.rates
         return out

@@ -116,7 +116,7 @@ def read_metrics(r: Reading, doc: dict[str, Any], scope: str, *, relations: bool
     window = (doc.get("transitions") or {}).get("window_days") or 14
     n = Names(scope, period, doc["period"].get("as_of"), window)
     sup = doc.get("suppression") or {}
-    marks = {"small": SMALL, "complementary": SUPPRESSED, "internal": ANY}
+    marks = {"small": SMALL, "complementary": SUPPRESSED, "internal": ANY, "withheld": ANY}
     for key, why in (sup.get("hidden") or {}).items():
         if why in marks:
             # those not reached are hidden beside the deaths whatever their number (the

@@ -88,13 +88,15 @@ def parse(path: Path | str) -> Page:
 
 
 def count(text: str, k: int) -> tuple[int | None, str | None] | None:
-    """A printed count: (value, None), or (None, mark) for "<K" / "suppressed"; None if the
-    text is no count."""
+    """A printed count: (value, None), or (None, mark) for "<K" / "suppressed" / "withheld";
+    None if the text is no count."""
     t = text.strip().replace(",", "")
     if t == f"<{k}":
         return None, SMALL
     if t == "suppressed":
         return None, SUPPRESSED
+    if t == "withheld":  # may be 0
+        return None, ANY
     return (int(t), None) if t.isdigit() else None
 
 

@@ -135,6 +135,31 @@ def test_a_suppressed_cell_where_zeros_are_printed_is_at_least_one():
     assert "all@2026-10:los[8–14 days].n" not in solve(r).small(5)
 
 
+def test_a_withheld_cell_may_be_zero_even_where_zeros_are_printed():
+    """As above with two of the bins "withheld" (0 or more): the "<5" bins are 1 or 2 now, and
+    no bin is pinned (the census gives the 4 as before); a withheld bin read again as
+    "suppressed" elsewhere is at least 1 (the narrower mark holds)."""
+    doc = _doc(
+        k=5,
+        census={"active_at_start": 10, "admissions": 5, "discharges": None, "active_at_end": 11},
+        discharges={"total": None},
+        hidden={"census.discharges": "small", "discharges.total": "small"},
+    )
+    marks = ("&lt;5", "withheld", "&lt;5", "withheld", "0")
+    bins = ("1–7 days", "8–14 days", "15–30 days", "31–45 days", "46–60 days")
+    rows = "".join(
+        f"<tr><td>{b}</td><td>{v}</td><td>x</td></tr>" for b, v in zip(bins, marks, strict=True)
+    )
+    html = f"<table><tr><th>Length of stay</th><th>Discharges</th><th>Share</th></tr>{rows}</table>"
+    r = _read(doc, html)
+    census = {"all@2026-10:census.discharges", "all@2026-10:discharges.total"}  # 10 + 5 - 11
+    assert set(solve(r).small(5)) == census
+    r.show("all@2026-10:los[8–14 days].n", None, SUPPRESSED)
+    r.show("all@2026-10:los[31–45 days].n", None, SUPPRESSED)
+    assert r.hidden["all@2026-10:los[8–14 days].n"] == SUPPRESSED
+    assert solve(r).small(5)["all@2026-10:los[8–14 days].n"] == 1
+
+
 def _instrument(**figures):
     keys = (
         "paired",

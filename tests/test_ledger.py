@@ -109,6 +109,142 @@ def test_an_earlier_shown_count_is_never_hidden_as_new():
     assert plan == {"all": {"y": "small", "z": "complementary"}}
 
 
+# Run 1 (2026-09) published t = 2a + r = 8 (a counted twice: in both halves of a split) and
+# q = r + h = 2, hiding a = 3 ("<11"); r and h it never printed. A reader allows r 0..2, so a
+# is 3 or 4 (8 - r over 2): protected.
+TWICE = Cells(
+    {"t": 8, "a": 3, "r": 2, "q": 2, "h": 0},
+    frozenset("taq"),
+    ({"t": -1, "a": 2, "r": 1}, {"q": -1, "r": 1, "h": 1}),
+)
+
+
+def _range(known: ledger.Known, run: Cells, marks: dict[str, str], cell: str) -> tuple[int, int]:
+    """The least and greatest whole value of ``cell`` to a reader of the earlier output and of
+    ``run`` with ``marks`` ("<K" 1..K-1, "withheld" 0 or more, "suppressed" 1 or more: zeros
+    are printed), every other published cell at its value, no count negative: scipy's MILP,
+    apart from the model's programmes."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    both = linked.merged(known.cells, linked.renamed(run, "all:{}".format))
+    order = sorted(both.values)
+    hidden = {**known.hidden, **{f"all:{c}": m for c, m in marks.items()}}
+    shown = known.fixed | {f"all:{c}" for c in run.published}
+
+    def box(c: str) -> tuple[float, float]:
+        if c in hidden:
+            return {"small": (1, K - 1), "withheld": (0, np.inf)}.get(hidden[c], (1, np.inf))
+        v = both.values.get(c, 0)
+        return (v, v) if c in shown else (0, np.inf)
+
+    a = np.array([[eq.get(c, 0) for c in order] for eq in both.exact], dtype=float)
+    lo, hi = zip(*(box(c) for c in order), strict=True)
+    ends = []
+    for sign in (1, -1):
+        goal = np.zeros(len(order))
+        goal[order.index(cell)] = sign
+        got = milp(goal, constraints=LinearConstraint(a, 0, 0), bounds=Bounds(lo, hi),
+                   integrality=np.ones(len(order)))  # fmt: skip
+        assert got.success, got.message
+        ends.append(round(sign * got.fun))
+    return ends[0], ends[1]
+
+
+def test_a_later_count_that_would_pin_an_earlier_one_through_its_mark_is_withheld():
+    """Run 2 prints c = 2, the records of run 1's r, hidden: "<11" says 1..10, so r is 1 or 2
+    and a (8 - r over 2) is 3, pinned, while c itself is free (1 or 2). A reader knows zeros
+    are printed, so no label of a hidden count allows the 0 that kept a free: c is withheld
+    (0 or more) instead, and a is 3 or 4 again. Without the ledger c is "<11" (and p hidden
+    beside it)."""
+    october = _doc({"c": 2, "p": 40, "n": 42}, {"n": -1, "c": 1, "p": 1})
+    alone = {"all": {"c": "small", "p": "complementary"}}
+    assert linked.plan({"all": october}, k=K, alone={"all": {}}) == alone
+    known = _known(TWICE, {"2026-09/all:r": -1, "all:c": 1}, then=TWICE, hid={"a": "small"})
+    assert _range(known, october, alone["all"], "2026-09/all:a") == (3, 3)
+    plan = linked.plan({"all": october}, k=K, alone={"all": {}}, known=known)
+    assert plan == {"all": {"c": "withheld", "p": "complementary"}}
+    assert _range(known, october, plan["all"], "2026-09/all:a") == (3, 4)
+    assert _range(known, october, plan["all"], "all:c") == (0, 2)
+
+
+def test_a_withheld_count_may_be_0_to_the_search():
+    """t = a + w = 12 shown, a = 1 "<11" and w = 11 withheld (forced): w may be 0, so a is
+    1..10 and nothing more is hidden; "suppressed", w is 11 or more to the search's reader,
+    which pins a, and t goes too."""
+    from iop_metrics.disclosure.model import WITHHELD
+
+    c = _doc({"t": 12, "a": 1, "w": 11}, {"t": -1, "a": 1, "w": 1})
+    assert protect(c, K, forced={"w": WITHHELD}) == {"a": "small", "w": WITHHELD}
+    assert protect(c, K, forced={"w": "complementary"}) == {
+        "a": "small", "t": "complementary", "w": "complementary"
+    }  # fmt: skip
+
+
+def test_a_figure_is_withheld_for_every_scope_zeros_too():
+    """As above with two sites, x holding run 1's r: the figure c is withheld in the program's
+    report and both sites', y's 0 among them (printed as 0 it would say that a withheld count
+    is 1 or more, zeros being printed); the rest of the plan is as it would be without."""
+    x = _doc({"c": 2, "p": 40, "n": 42}, {"n": -1, "c": 1, "p": 1})
+    y = _doc({"c": 0, "p": 12, "n": 12}, {"n": -1, "c": 1, "p": 1})
+    program = _doc({"c": 2, "p": 52, "n": 54}, {"n": -1, "c": 1, "p": 1})
+    models = {"all": program, "x": x, "y": y}
+    alone = linked.plan(models, k=K)
+    known = _known(TWICE, {"2026-09/all:r": -1, "x:c": 1}, then=TWICE, hid={"a": "small"})
+    plan = linked.plan(models, k=K, known=known)
+    assert {s: share.get("c") for s, share in plan.items()} == dict.fromkeys(models, "withheld")
+    rest = {s: {c: r for c, r in share.items() if c != "c"} for s, share in plan.items()}
+    assert rest == {s: {c: r for c, r in share.items() if c != "c"} for s, share in alone.items()}
+
+
+def test_a_withheld_count_is_written_so_and_stays_withheld_where_it_is_printed_again():
+    """The ledger writes run 2's withheld c as "withheld" and reads it back so; run 3's d
+    counts the same records (c's, tied), and is withheld too: its "<11" would say c is 1 or
+    more, which c's mark does not."""
+    from iop_metrics.disclosure.model import WITHHELD
+
+    october = _doc({"c": 2, "p": 40, "n": 42}, {"n": -1, "c": 1, "p": 1})
+    hid = {"c": WITHHELD, "p": "complementary"}
+    assert ledger.entry("all", october, hid, query=QUERY, k=K, snapshot="s1")["cells"] == {
+        "c": "withheld", "n": 42, "p": "suppressed"
+    }  # fmt: skip
+    known = _known(october, {"2026-09/all:c": -1, "all:d": 1}, then=october, hid=hid)
+    assert known.hidden == {"2026-09/all:c": WITHHELD, "2026-09/all:p": "complementary"}
+    november = _doc({"d": 2, "e": 30, "f": 32}, {"f": -1, "d": 1, "e": 1})
+    plan = linked.plan({"all": november}, k=K, alone={"all": {}}, known=known)
+    assert plan["all"]["d"] == WITHHELD
+
+
+def test_a_withheld_figure_reads_withheld_in_the_report_and_its_metrics(sample_con):
+    """The sample's October, external, with the census at the start and at the end withheld
+    (as a run's plan would force them): the census sentence prints "withheld" in their place
+    (not "<11" nor a number), the header says what the mark means, and metrics.json names
+    their reason; without, the header says nothing of it."""
+    import datetime as dt
+
+    import iop_metrics as im
+    from iop_metrics.disclosure.model import WITHHELD
+    from iop_metrics.report.data import gather, metrics_json
+    from iop_metrics.report.pages import census_and_flow
+    from iop_metrics.report.sections import header
+
+    q = im.Query.of(im.parse_period("2026-10"))
+    cells = ("census.active_at_start", "census.active_at_end")
+    d = gather(sample_con, q, suppress=K, hide=dict.fromkeys(cells, WITHHELD))
+    text = census_and_flow(d)
+    lead = text.split("were in care at the end", 1)
+    assert lead[0].endswith('<span class="n sup">withheld</span> ')
+    assert lead[1].startswith(' of the period (<span class="n sup">withheld</span> at the start)')
+    now = dt.datetime(2026, 11, 2)
+    assert "A figure marked “withheld” is left out for the program and every site" in header(
+        d, title="t", generated_at=now
+    )
+    hidden = json.loads(metrics_json(d)["metrics_json"])["suppression"]["hidden"]
+    assert {c: hidden[c] for c in cells} == dict.fromkeys(cells, "withheld")
+    plain = gather(sample_con, q, suppress=K)
+    assert "withheld" not in header(plain, title="t", generated_at=now)
+
+
 @pytest.mark.parametrize(("t", "hidden"), [(41, {"u", "v"}), (60, set())])
 def test_a_changed_past_is_named_and_the_difference_protected(t, hidden):
     """Today's data gives run 1's t as 41 (the ledger says 40): the change is named; readers

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from .linked import SITES, joint, merged, renamed
-from .model import COMPLEMENTARY, SMALL, Cells
+from .model import COMPLEMENTARY, SMALL, WITHHELD, Cells
 from .precision import coarse, coarsened
 
 FORMAT = 1
@@ -350,7 +350,13 @@ def _settle(
             labelled = was == f"<{k}"
             if labelled and not 0 < now < k:
                 small.append(cell)
-            hidden[n] = SMALL if labelled and 0 < now < k else COMPLEMENTARY
+            hidden[n] = (
+                WITHHELD
+                if was == WITHHELD
+                else SMALL
+                if labelled and 0 < now < k
+                else COMPLEMENTARY
+            )
         elif cell in rounded:
             if int(was) != printed(cell, now):
                 # printed to the ten: a reader's interval is the earlier figure's, not today's

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from ..contract import PROGRAM_FOLDER as ALL
 from .atoms import attach, site_members
-from .model import Cells, protect, with_atoms
+from .model import WITHHELD, Cells, _joined, protect, with_atoms, withhold
 
 
 class Known(Protocol):
@@ -217,7 +217,10 @@ def plan(
     published (``ledger.known``), joined as more scopes whose shown cells a reader knows and
     whose hidden ones stay hidden; the plan is protected again over them with a reader who
     takes "suppressed" as 1 or more, and over the run alone (what the earlier outputs give
-    away stays a target there), and holds only ``models``' scopes.
+    away stays a target there); last, a figure whose "<K" or "suppressed" (1 or more) would
+    give an earlier hidden count away is withheld ("withheld", 0 or more: for every scope,
+    zeros too, wherever the run prints it, and in every later run that prints it again;
+    ``model.withhold``). It holds only ``models``' scopes.
 
     >>> from iop_metrics.disclosure.model import Cells
     >>> def one(n):
@@ -233,7 +236,12 @@ def plan(
         reasons = protect(run, k, forced=start)
     else:
         # the atoms made once for both plans over the ledger (``protect`` takes them as made)
-        cells = with_atoms(merged(run, known.cells))
+        whole = merged(run, known.cells)
+        same = _same(whole)
+        # a figure an earlier output withheld stays withheld wherever this run prints it
+        was = {same(c) for c, why in known.hidden.items() if why == WITHHELD}
+        start |= {c: WITHHELD for c in sorted(run.published) if same(c) in was}
+        cells = with_atoms(whole)
         reasons = protect(cells, k, forced={**start, **known.hidden}, fixed=known.fixed)
         # That plan's reader takes a hidden count of k or more as k or more ("suppressed"
         # says so, but for a small count relabelled): to it a count may be pinned whatever
@@ -249,11 +257,78 @@ def plan(
         # away by themselves, by a sum any reader knows. Protected again over the run alone,
         # from that plan: hiding more only widens what either reader allows.
         reasons = protect(run, k, forced={c: r for c, r in reasons.items() if c in run.published})
+        # What this run hides, "<K" or "suppressed", is 1 or more where zeros are printed: an
+        # earlier hidden count that was free only while such a count might be 0 is pinned by
+        # the mark. Those marks are withheld instead (0 or more), for every scope of the figure
+        # and wherever it is printed (``model.withhold``)
+        shown = known.fixed - set(known.hidden)
+        targets = {
+            c
+            for c, v in cells.values.items()
+            if 0 < v < k and c[0] != "@" and c not in run.values and c not in shown
+        }
+        kept = withhold(
+            cells,
+            k,
+            {**known.hidden, **reasons},
+            targets=targets,
+            candidates=set(reasons),
+            closure=lambda seed: _closure(seed, run, same, set(models)),
+        )
+        reasons |= dict.fromkeys(sorted(kept), WITHHELD)
     out: dict[str, dict[str, str]] = {s: {} for s in models}
     for key, why in reasons.items():
         scope, _, cell = key.partition(":")
         if scope in out:
             out[scope][cell] = why
+    return out
+
+
+def _figure(cell: str, scopes: set[str]) -> str:
+    """A cell's figure, whatever its scope: the report's cell without its scope, a sites-page
+    cell with its site (or the program) in brackets as ``*``.
+
+    >>> _figure("north:census.active_at_end", {"all", "north"})
+    'census.active_at_end'
+    >>> _figure("sites:completion.12m[north].n", {"all", "north"})
+    'sites:completion.12m[*].n'
+    """
+    scope, _, rest = cell.partition(":")
+    if scope != SITES:
+        return rest
+    head, _, tail = rest.partition("[")
+    site, _, after = tail.partition("]")
+    return f"{SITES}:{head}[*]{after}" if site in scopes or site == ALL else cell
+
+
+def _same(cells: Cells) -> Callable[[str], str]:
+    """Each cell -> the one that stands for its quantity: cells counting the same records
+    (``members``) or declared equal (an equation of two cells), in this run or an earlier one."""
+    by: dict[tuple[str, ...], str] = {}
+    pairs = [
+        {c: 1, by.setdefault(tuple(sorted(m)), c): -1}
+        for c, m in sorted(cells.members.items())
+        if m  # a count of no record is 0: no quantity of its own
+    ]
+    pairs += [eq for eq in cells.exact if len(eq) == 2 and sum(eq.values()) == 0]
+    root = _joined(cells.values, pairs)
+    return lambda c: root.get(c, c)
+
+
+def _closure(seed: set[str], run: Cells, same: Callable[[str], str], scopes: set[str]) -> set[str]:
+    """The cells of this run that print what ``seed`` prints: the same figure in every scope
+    (so that a withheld mark stands for zeros too) and the same quantity wherever it is."""
+    key: dict[str, set[str]] = {}
+    for c in run.published:
+        key.setdefault(f"f:{_figure(c, scopes)}", set()).add(c)
+        key.setdefault(f"q:{same(c)}", set()).add(c)
+    out, todo = set(seed), list(seed)
+    while todo:
+        c = todo.pop()
+        for d in key.get(f"f:{_figure(c, scopes)}", set()) | key.get(f"q:{same(c)}", set()):
+            if d not in out:
+                out.add(d)
+                todo.append(d)
     return out
 
 

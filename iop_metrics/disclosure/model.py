@@ -31,6 +31,9 @@ COMPLEMENTARY = "complementary"  # hidden only so that a small one cannot be wor
 RATE = "rate"  # a rate whose numerator or denominator is hidden
 ESTIMATE = "estimate"  # a median or estimate over a hidden group
 INTERNAL = "internal"  # shown only in internal reports: the deaths follow-up found
+# hidden and may be 0: a figure a later run withholds for every scope, zeros too, where
+# its "<K" or "suppressed" (1 or more) would give an earlier hidden count away (``withhold``)
+WITHHELD = "withheld"
 
 # What a director reads first: the retention cohort, the group the 30/60/90-day estimates
 # describe (hiding it hides them), in the document and as the trends' 90-day n; and the sites
@@ -531,7 +534,6 @@ def _cycle(
     >>> _cycle(c, {"a"}, {"a": (1, 10)}, dict.fromkeys(["r1", "s1"], (11, None)), "a", v)
     >>> _cycle(c, {"a"}, {"a": (1, 1)}, shown, "a", v)  # 1..1: no whole value beside it
     """
-    import highspy
     import numpy as np
 
     order, cand = sorted(unknown), sorted(hidden)
@@ -551,8 +553,26 @@ def _cycle(
     price = [float(weight[c]) for c in cand]
     every = np.arange(n + 3 * m, dtype=np.int32)
     h.changeColsCost(n + 3 * m, every, np.r_[np.zeros(n + m), price, price])
-    j, own = col[target], cells.values[target]
-    lo, hi = box[j]
+    j = col[target]
+    return _cheapest_step(h, j, cells.values[target], box[j], cand, lambda x: x[n + m :])
+
+
+def _cheapest_step(
+    h: Any,
+    j: int,
+    own: int,
+    box: tuple[int, float | None],
+    cand: list[str],
+    moves: Callable[[Any], Any],
+) -> list[str] | None:
+    """``h``'s least cost with column ``j`` (a target of value ``own``, within ``box``) one
+    whole value above or below its own: the candidates whose entries of ``moves(x)`` (paired
+    with ``cand``, the first half then the second) are above 0 at the cheaper way's point
+    (upward when both cost the same); None when neither way is open (``_cycle``, ``_lift``)."""
+    import highspy
+    import numpy as np
+
+    lo, hi = box
     best: tuple[float, list[str]] | None = None
     for step in (1, -1):
         if own + step < lo or (hi is not None and own + step > hi):
@@ -564,8 +584,9 @@ def _cycle(
         x = np.asarray(h.getSolution().col_value)
         cost = h.getInfo().objective_function_value
         if best is None or cost < best[0] - 1e-9:
-            moved = x[n + m : n + 2 * m] + x[n + 2 * m :]
-            best = (cost, [c for c, d in zip(cand, moved, strict=True) if d > 1e-7])
+            off = moves(x)
+            off = off[: len(cand)] + off[len(cand) :]
+            best = (cost, [c for c, d in zip(cand, off, strict=True) if d > 1e-7])
     return None if best is None else best[1]
 
 
@@ -1007,9 +1028,9 @@ def _protect(
         return values[c], c
 
     def hid(c: str) -> tuple[int, float | None]:
-        # a hidden count with no size label: k or more when it is, to a reader who takes
-        # "suppressed" so (``labels``), else at least 1 (zeros are printed; 0 for a zero)
-        return (k, None) if labels and values[c] >= k else (_least(values[c]), None)
+        # a hidden count with no size label (``_bound``)
+        why = reasons.get(c)
+        return _bound(values[c], None if why == SMALL else why, k, labels)
 
     def bounds() -> dict[str, tuple[int, float | None]]:
         # "<k": 1..k-1; "suppressed" as ``hid`` takes it: k or more when it is (``labels``:
@@ -1020,7 +1041,7 @@ def _protect(
         out: dict[str, tuple[int, float | None]] = {
             c: b for c, b in coarse.items() if c not in reasons
         }
-        out.update({c: (1, k - 1) if r == SMALL else hid(c) for c, r in reasons.items()})
+        out.update({c: _bound(values[c], r, k, labels) for c, r in reasons.items()})
         return out
 
     def relabel(target: str) -> list[str]:
@@ -1565,6 +1586,23 @@ def _coarse(cells: Cells, k: int, forced: Mapping[str, str]) -> dict[str, tuple[
     }
 
 
+def _bound(value: int, why: str | None, k: int, labels: bool = False) -> tuple[int, float | None]:
+    """What a reader takes a count hidden for ``why`` to be: "<k" 1..k-1; "withheld" 0 or
+    more (its mark says no more); any other k or more when it is, to a reader who takes
+    "suppressed" so (``labels``), else at least 1 (zeros are printed; 0 for a zero).
+
+    >>> _bound(3, SMALL, 11), _bound(3, WITHHELD, 11), _bound(30, COMPLEMENTARY, 11)
+    ((1, 10), (0, None), (1, None))
+    >>> _bound(30, COMPLEMENTARY, 11, labels=True), _bound(0, INTERNAL, 11)
+    ((11, None), (0, None))
+    """
+    if why == SMALL:
+        return 1, k - 1
+    if why == WITHHELD:
+        return 0, None
+    return (k, None) if labels and value >= k else (_least(value), None)
+
+
 def _least(value: int) -> int:
     """The least a reader takes a hidden count to be: 1 (zeros are printed), 0 for a zero
     (hidden whatever its value, as the deaths of a follow-up window)."""
@@ -1667,3 +1705,131 @@ def _reveal(
             return reasons
         for c in back:
             del reasons[c]
+
+
+def withhold(
+    cells: Cells,
+    k: int,
+    reasons: Mapping[str, str],
+    *,
+    targets: set[str],
+    candidates: set[str],
+    closure: Callable[[set[str]], set[str]],
+) -> set[str]:
+    """The hidden cells to mark "withheld" (0 or more) so that no count of ``targets`` (the
+    counts earlier outputs hid) is pinned through this run's marks: "<K" and "suppressed"
+    say 1 or more where zeros are printed, so a run's hidden count can give away an earlier
+    one whose protection rested on it being possibly 0 (a site with no episode open at the
+    end of a later month). The reader is the one the labels allow (``reasons``, ``_bound``:
+    "<K" is 1..K-1, every other hidden count 1 or more, 0 for a zero, a withheld one 0 or
+    more); every published cell not in ``reasons`` is known at its value.
+
+    The targets pinned so that every candidate (this run's hidden cells) withheld would
+    free, smallest first: one linear programme a way (``_lift``) finds a point of the region
+    with the target one whole value away where the fewest candidates leave their bounds;
+    those cells, with what ``closure`` adds (the same figure for every scope and wherever it
+    is printed, so that the mark is said of zeros too), are withheld, once the target is
+    proved free so. A target pinned even with every candidate withheld is left: the earlier
+    outputs and what this run shows give it away, not these marks (tests/test_ledger.py,
+    ``test_a_later_count_that_would_pin_an_earlier_one_through_its_mark_is_withheld``).
+    """
+    values = cells.values
+    coarse = _coarse(cells, k, reasons)
+    unknown = set(reasons) | (set(values) - cells.published) | set(coarse)
+    bounds: dict[str, tuple[int, float | None]] = {
+        c: b for c, b in coarse.items() if c not in reasons
+    }
+    bounds.update({c: _bound(values[c], r, k) for c, r in reasons.items()})
+
+    def by_value(c: str) -> tuple[int, str]:
+        return values[c], c
+
+    out: set[str] = set()
+    left = _pinned(cells, unknown, bounds, targets & unknown) if targets & unknown else set()
+    # those pinned even with every candidate withheld: no choice of marks frees them
+    wide = dict(bounds) | dict.fromkeys(candidates & unknown, (0, None))
+    left -= _pinned(cells, unknown, wide, left) if left else set()
+    while left:
+        # the smallest still pinned (each withholding may free others with it)
+        found = _pinned(cells, unknown, bounds, left, first=by_value)
+        if not found:
+            break
+        t = found.pop()
+        left.discard(t)
+        moved = _lift(cells, unknown, bounds, t, sorted(candidates & unknown - out))
+        if not moved:
+            continue
+        more = closure(set(moved)) | set(moved)
+        trial = dict(bounds) | dict.fromkeys(more, (0, None))
+        if _pinned(cells, unknown | more, trial, {t}):
+            continue  # the programme's point was not enough (a relaxation): left
+        out |= more
+        unknown |= more
+        bounds = trial
+    return out
+
+
+def _lift(
+    cells: Cells,
+    unknown: set[str],
+    bounds: Mapping[str, tuple[int, float | None]],
+    target: str,
+    candidates: list[str],
+) -> list[str] | None:
+    """The fewest of ``candidates`` (unknowns) that must leave their bounds for ``target`` to
+    be one whole value above or below its own: each candidate may go below its least value
+    by a slack of up to that least value (``x + least * s >= least``, ``s`` in 0..1) and
+    above its greatest freely; the sum of the slacks (and of a candidate's moves above its
+    greatest, per unit) is least. Those with a slack above 0 or past their greatest are the
+    answer (the cheaper way's): [] when the target is free already, None when no way is open
+    even with all of them at 0 or more.
+
+    An earlier count ``e`` (1..4) and this run's ``a``, hidden "<5", add up to a shown 2:
+    with ``a`` 1 or more, ``e`` is 1; with ``a`` withheld, ``e`` is 1 or 2.
+
+    >>> c = Cells({"s": 2, "e": 1, "a": 1}, frozenset("sea"), ({"s": -1, "e": 1, "a": 1},))
+    >>> box = {"e": (1, 4), "a": (1, 4)}
+    >>> _lift(c, {"e", "a"}, box, "e", ["a"]), _lift(c, {"e", "a"}, box, "e", [])
+    (['a'], None)
+    >>> c = Cells({"s": 4, "e": 2, "a": 2}, frozenset("sea"), c.exact)
+    >>> _lift(c, {"e", "a"}, box, "e", ["a"])  # 1..3 already
+    []
+    """
+    import highspy
+    import numpy as np
+
+    order = sorted(unknown)
+    n, m = len(order), len(candidates)
+    col = {c: j for j, c in enumerate(order)}
+    _, rhs, (start, index, value) = _rows(cells, col)
+    box = [bounds.get(c, (0, None)) for c in order]
+    lower = [float(lo) for lo, _ in box]
+    upper: list[float | None] = [hi for _, hi in box]
+    rows_lo, rows_hi = list(rhs), list(rhs)
+    # each candidate: s (its slack below, 0..1) and u (past its greatest, 0 or more)
+    for i, c in enumerate(candidates):
+        j = col[c]
+        least, most = box[j]
+        lower[j], upper[j] = 0.0, None
+        index += [j, n + i]  # x + least * s >= least
+        value += [1.0, float(least)]
+        start.append(len(index))
+        rows_lo.append(float(least))
+        rows_hi.append(highspy.kHighsInf)
+        if most is not None:
+            index += [j, n + m + i]  # x - u <= most
+            value += [1.0, -1.0]
+            start.append(len(index))
+            rows_lo.append(-highspy.kHighsInf)
+            rows_hi.append(float(most))
+    h = _highs(
+        lower + [0.0] * (2 * m),
+        upper + [1.0] * m + [None] * m,
+        np.array(rows_lo),
+        np.array(rows_hi),
+        (start, index, value),
+    )
+    every = np.arange(n + 2 * m, dtype=np.int32)
+    h.changeColsCost(n + 2 * m, every, np.r_[np.zeros(n), np.ones(2 * m)])
+    j = col[target]
+    return _cheapest_step(h, j, cells.values[target], box[j], candidates, lambda x: x[n:])

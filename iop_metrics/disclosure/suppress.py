@@ -14,7 +14,7 @@ from ..compute.formats import figure_at, flatten, set_figure
 from . import published as pub
 from . import relations as ids
 from .atoms import attach
-from .model import COMPLEMENTARY, ESTIMATE, INTERNAL, RATE, SMALL, Cells, protect
+from .model import COMPLEMENTARY, ESTIMATE, INTERNAL, RATE, SMALL, WITHHELD, Cells, protect
 from .precision import COARSE_BASE, coarse, coarsened
 
 if TYPE_CHECKING:  # pandas is imported where a frame is suppressed, not at load
@@ -41,13 +41,15 @@ def internal_only(doc: dict[str, Any]) -> dict[str, str]:
 
 
 def mark(reason: str, k: int) -> str:
-    """What a reader sees in place of a hidden figure: "<K" for a small count, "suppressed"
-    for every other (hidden to protect a small one, or a rate or estimate built on one).
+    """What a reader sees in place of a hidden figure: "<K" for a small count, "withheld" for
+    a figure withheld for every scope, zeros too (``model.withhold``: it may be 0),
+    "suppressed" for every other (hidden to protect a small one, or a rate or estimate built
+    on one; 1 or more where zeros are printed).
 
-    >>> mark(SMALL, 11), mark(COMPLEMENTARY, 11)
-    ('<11', 'suppressed')
+    >>> mark(SMALL, 11), mark(COMPLEMENTARY, 11), mark(WITHHELD, 11)
+    ('<11', 'suppressed', 'withheld')
     """
-    return f"<{k}" if reason == SMALL else "suppressed"
+    return f"<{k}" if reason == SMALL else WITHHELD if reason == WITHHELD else "suppressed"
 
 
 def _equation(total: str, parts: tuple[str, ...]) -> dict[str, int]:
@@ -273,8 +275,9 @@ def suppression_block(
 
 
 def hidden_by_reason(reasons: dict[str, str]) -> dict[str, int]:
-    """How many figures are hidden, per reason (every reason, 0 where none): what an output
-    gives up to protection, for a run's record and an external metrics.json (#30 item 5).
+    """How many figures are hidden, per reason (each of ``REASONS``, 0 where none, and
+    "withheld" where a figure is): what an output gives up to protection, for a run's record
+    and an external metrics.json (#30 item 5).
 
     >>> hidden_by_reason({"a": "small", "b": "rate", "c": "small"})
     {'small': 2, 'complementary': 0, 'rate': 1, 'estimate': 0, 'internal': 0}

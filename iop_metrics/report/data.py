@@ -16,7 +16,7 @@ import pandas as pd
 from ..compute import metrics as m
 from ..compute.query import Con, Query
 from ..disclosure import published as pub
-from ..disclosure.model import COMPLEMENTARY, ESTIMATE, SMALL
+from ..disclosure.model import COMPLEMENTARY, ESTIMATE, SMALL, WITHHELD
 from ..disclosure.precision import KM_DIGITS, KM_PLACES, km_events_pinned, rounded
 from ..disclosure.suppress import (
     internal_only,
@@ -136,7 +136,7 @@ def _marked(node: Any, prefix: str, reasons: dict[str, str], k: int) -> Any:
             out[key] = _marked(v, f"{path}.", reasons, k)
         else:
             why = reasons.get(path, "")
-            count = why in (SMALL, COMPLEMENTARY)  # a hidden rate or estimate stays None
+            count = why in (SMALL, COMPLEMENTARY, WITHHELD)  # a hidden rate or estimate: None
             out[key] = Hidden(mark(why, k)) if count and v is None else v
     return out
 

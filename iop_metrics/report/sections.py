@@ -16,6 +16,7 @@ from .. import __version__
 from ..compute.formats import figure_at
 from ..compute.transitions import DETERMINED, step_down_rate
 from ..dictionary import ENTRIES, RECOVERY
+from ..disclosure.model import WITHHELD
 from ..periods import Period
 from . import charts, glossary
 from .data import ReportData
@@ -74,6 +75,7 @@ def header(d: ReportData, *, title: str, generated_at: dt.datetime, program: str
         loaded_at=prov.get("loaded_at"),
         generated=f"{generated_at:%Y-%m-%d %H:%M}",
         version=__version__,
+        withheld=WITHHELD in d.reasons.values(),
     )
 
 

@@ -30,7 +30,7 @@ from ..compute import comparison as cmp
 from ..compute.casemix import FACTOR_WORDS
 from ..compute.engine import engine_of
 from ..contract import PROGRAM_FOLDER as ALL
-from ..disclosure.model import is_small
+from ..disclosure.model import WITHHELD, is_small
 from ..periods import Period
 from ..scratch import write_atomically
 
@@ -194,10 +194,11 @@ def measure_section(
     """Everything the page shows for one measure, suppressed for ``k`` > 1; ``share``: the
     page's cells a run's plan hides besides, with why (``linked.plan``; a row is hidden whole
     when any of its counts is). A hidden count reads "<K" when it is 1..K-1 (and the plan
-    did not take that label away), else "suppressed". ``comparisons`` gets the measure's
-    exact comparison of the 12 months (adjusted but for attendance), as sites.json has it:
-    kept out of the section, which holds only what the page may show. ``given``: the
-    measure's ``comparison.measure_comparisons``, when a run has them at hand."""
+    did not take that label away), "withheld" when the plan withholds it, else "suppressed".
+    ``comparisons`` gets the measure's exact comparison of the 12 months (adjusted but for
+    attendance), as sites.json has it: kept out of the section, which holds only what the
+    page may show. ``given``: the measure's ``comparison.measure_comparisons``, when a run
+    has them at hand."""
     from markupsafe import Markup
 
     from ..disclosure.linked import page_rows
@@ -210,6 +211,8 @@ def measure_section(
 
     def mark(window: str, site: str, part: str, value: Any) -> Hidden:
         why = share.get(f"{meas.key}.{window}[{site}].{part}")
+        if why == WITHHELD:  # withheld for every site, zeros too (``model.withhold``)
+            return Hidden(WITHHELD)
         small = why == "small" or (why is None and is_small(int(value), k))
         return Hidden(f"<{k}" if small else "suppressed")
 

@@ -268,6 +268,18 @@ def _attempt(
     return _finish(config, record, prior, plan, db, summary, records, kept, seconds, log)
 
 
+def hidden_in_all(records: list[dict[str, Any]]) -> dict[str, int]:
+    """The figures a run's outputs hide, per reason, summed over its records (a reason only
+    some name, as "withheld", counted too); empty when none says.
+
+    >>> hidden_in_all([{"hidden": {"small": 2}}, {}, {"hidden": {"small": 1, "withheld": 3}}])
+    {'small': 3, 'withheld': 3}
+    """
+    hidden = [r["hidden"] for r in records if "hidden" in r]
+    reasons = dict.fromkeys(why for h in hidden for why in h)
+    return {why: sum(h.get(why, 0) for h in hidden) for why in reasons}
+
+
 def _finish(
     config: RunConfig,
     record: dict[str, Any],
@@ -297,9 +309,9 @@ def _finish(
         "workers": worker_count(len(records) - len(kept)),
         "reports": records,
     }
-    hidden = [r["hidden"] for r in records if "hidden" in r]
+    hidden = hidden_in_all(records)
     if hidden:  # what the run's external outputs hide, per reason (#30 item 5)
-        line["hidden"] = {why: sum(h.get(why, 0) for h in hidden) for why in hidden[0]}
+        line["hidden"] = hidden
     if prior:
         line["resumed"] = {"start": prior.get("start"), "kept": len(kept)}
     try:
