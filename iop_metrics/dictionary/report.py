@@ -232,7 +232,10 @@ ENTRIES: tuple[Entry, ...] = (
         "could be recovered from totals: the smallest that frees it, the hidden cell's "
         "neighbours first, and a headline figure (the retention cohort) only when no other "
         "will do. The retention cohort is printed to the nearest ten (suppression.rounded; a "
-        "cohort above 0 never below ten), and the model takes it as known only within its ten.",
+        "cohort above 0 never below ten), and the model takes it as known only within its ten. "
+        "A hidden count reads '<K', else 'suppressed' (1 or more: zeros are printed); over a "
+        "run's ledger, a figure whose mark would let a count an earlier month hid be worked "
+        "out reads 'withheld' (0 or more) instead, for the program and every site, zeros too.",
         standard="CMS cell size suppression policy (K = 11)",
     ),
 )
