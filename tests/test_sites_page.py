@@ -195,3 +195,23 @@ def test_the_comparisons_a_run_makes_once_are_those_its_sites_model_would_make(p
     assert load_comparisons(path, q).keys() == given.keys()
     with pytest.raises(ValueError, match="not the comparisons of"):
         load_comparisons(path, Query.of(month(2026, 9), scope=Scope(("2.1",), None)))
+
+
+def test_a_count_a_run_withholds_reads_withheld_and_the_header_says_what_it_means(pages, tmp_path):
+    """A run's plan withholding s02's 12-month completion counts (``model.withhold``): its row
+    is hidden, its n and completed read "withheld" (not "suppressed", which says 1 or more),
+    and the header says the mark may stand for 0; the page without says nothing of it."""
+    from iop_metrics.disclosure.model import WITHHELD
+
+    path = tmp_path / "sites-external.html"
+    hide = dict.fromkeys(("completion.12m[s02].n", "completion.12m[s02].observed"), WITHHELD)
+    write_sites_page(
+        pages["db"], parse_period("2026-10"), path, sites=(), levels=("2.1",), suppress=11,
+        hide=hide,
+    )  # fmt: skip
+    html = path.read_text()
+    assert "A count marked “withheld” is left out for the program and every site" in html
+    completion = html.split("<h2>Completion rate</h2>")[1].split("The period alone")[0]
+    row = re.search(r"<tr><td>s02</td>(.*?)</tr>", completion, flags=re.S)
+    assert row is not None and row.group(1).count(">withheld<") == 2, row
+    assert "withheld" not in (pages["out"] / "sites-external.html").read_text()

@@ -401,6 +401,7 @@ def write_sites_page(
         min_sites=cmp.MIN_SITES,
         measures=measures,
         lead=lead(measures),
+        withheld=bool(k) and WITHHELD in (hide or {}).values(),
     )
     _write(path, page)
     if doc is not None:
