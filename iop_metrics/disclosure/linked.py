@@ -273,7 +273,7 @@ def plan(
             {**known.hidden, **reasons},
             targets=targets,
             candidates=set(reasons),
-            closure=lambda seed: _closure(seed, run, same, set(models)),
+            closure=_closures(run, same, set(models)),
         )
         reasons |= dict.fromkeys(sorted(kept), WITHHELD)
     out: dict[str, dict[str, str]] = {s: {} for s in models}
@@ -304,32 +304,27 @@ def _figure(cell: str, scopes: set[str]) -> str:
 def _same(cells: Cells) -> Callable[[str], str]:
     """Each cell -> the one that stands for its quantity: cells counting the same records
     (``members``) or declared equal (an equation of two cells), in this run or an earlier one."""
-    by: dict[tuple[str, ...], str] = {}
-    pairs = [
-        {c: 1, by.setdefault(tuple(sorted(m)), c): -1}
-        for c, m in sorted(cells.members.items())
-        if m  # a count of no record is 0: no quantity of its own
-    ]
-    pairs += [eq for eq in cells.exact if len(eq) == 2 and sum(eq.values()) == 0]
-    root = _joined(cells.values, pairs)
+    by: dict[frozenset[str], list[str]] = {}
+    for c, m in cells.members.items():
+        if m:  # a count of no record is 0: no quantity of its own
+            by.setdefault(frozenset(m), []).append(c)
+    pairs = [eq for eq in cells.exact if len(eq) == 2 and sum(eq.values()) == 0]
+    root = _joined(cells.values, [*by.values(), *pairs])
     return lambda c: root.get(c, c)
 
 
-def _closure(seed: set[str], run: Cells, same: Callable[[str], str], scopes: set[str]) -> set[str]:
-    """The cells of this run that print what ``seed`` prints: the same figure in every scope
-    (so that a withheld mark stands for zeros too) and the same quantity wherever it is."""
-    key: dict[str, set[str]] = {}
+def _closures(
+    run: Cells, same: Callable[[str], str], scopes: set[str]
+) -> Callable[[set[str]], set[str]]:
+    """The cells of this run that print what a seed of cells prints: the same figure in every
+    scope (so that a withheld mark stands for zeros too) and the same quantity wherever it
+    is (the parts of the cells that either joins, made once)."""
+    groups: dict[str, list[str]] = {}
     for c in run.published:
-        key.setdefault(f"f:{_figure(c, scopes)}", set()).add(c)
-        key.setdefault(f"q:{same(c)}", set()).add(c)
-    out, todo = set(seed), list(seed)
-    while todo:
-        c = todo.pop()
-        for d in key.get(f"f:{_figure(c, scopes)}", set()) | key.get(f"q:{same(c)}", set()):
-            if d not in out:
-                out.add(d)
-                todo.append(d)
-    return out
+        groups.setdefault(f"f:{_figure(c, scopes)}", []).append(c)
+        groups.setdefault(f"q:{same(c)}", []).append(c)
+    root = _joined(run.published, groups.values())
+    return lambda seed: {c for c in run.published if root[c] in {root[s] for s in seed}}
 
 
 def page_rows(share: dict[str, str]) -> dict[str, set[str]]:

@@ -1038,11 +1038,7 @@ def _protect(
         # small count that carries no size label (``relabel``): zeros are printed, so a hidden
         # count is not 0 (a count hidden whatever its value, ``forced``, may be 0: taken as a
         # reader who knows it is not, stronger again)
-        out: dict[str, tuple[int, float | None]] = {
-            c: b for c, b in coarse.items() if c not in reasons
-        }
-        out.update({c: _bound(values[c], r, k, labels) for c, r in reasons.items()})
-        return out
+        return _bounds(values, k, reasons, coarse, labels)
 
     def relabel(target: str) -> list[str]:
         """The small hidden cells whose "<k" labels, dropped for "suppressed", free ``target``
@@ -1603,6 +1599,20 @@ def _bound(value: int, why: str | None, k: int, labels: bool = False) -> tuple[i
     return (k, None) if labels and value >= k else (_least(value), None)
 
 
+def _bounds(
+    values: Mapping[str, int],
+    k: int,
+    reasons: Mapping[str, str],
+    coarse: Mapping[str, tuple[int, int]],
+    labels: bool = False,
+) -> dict[str, tuple[int, float | None]]:
+    """What a reader allows for each hidden cell (``_bound``) and each count printed to the
+    ten that nothing hides (its interval, ``_coarse``)."""
+    out: dict[str, tuple[int, float | None]] = {c: b for c, b in coarse.items() if c not in reasons}
+    out.update({c: _bound(values[c], r, k, labels) for c, r in reasons.items()})
+    return out
+
+
 def _least(value: int) -> int:
     """The least a reader takes a hidden count to be: 1 (zeros are printed), 0 for a zero
     (hidden whatever its value, as the deaths of a follow-up window)."""
@@ -1736,10 +1746,7 @@ def withhold(
     values = cells.values
     coarse = _coarse(cells, k, reasons)
     unknown = set(reasons) | (set(values) - cells.published) | set(coarse)
-    bounds: dict[str, tuple[int, float | None]] = {
-        c: b for c, b in coarse.items() if c not in reasons
-    }
-    bounds.update({c: _bound(values[c], r, k) for c, r in reasons.items()})
+    bounds = _bounds(values, k, reasons, coarse)
 
     def by_value(c: str) -> tuple[int, str]:
         return values[c], c

@@ -30,7 +30,8 @@ from ..compute import comparison as cmp
 from ..compute.casemix import FACTOR_WORDS
 from ..compute.engine import engine_of
 from ..contract import PROGRAM_FOLDER as ALL
-from ..disclosure.model import WITHHELD, is_small
+from ..disclosure.model import COMPLEMENTARY, SMALL, WITHHELD, is_small
+from ..disclosure.suppress import mark as suppress_mark
 from ..periods import Period
 from ..scratch import write_atomically
 
@@ -211,10 +212,9 @@ def measure_section(
 
     def mark(window: str, site: str, part: str, value: Any) -> Hidden:
         why = share.get(f"{meas.key}.{window}[{site}].{part}")
-        if why == WITHHELD:  # withheld for every site, zeros too (``model.withhold``)
-            return Hidden(WITHHELD)
-        small = why == "small" or (why is None and is_small(int(value), k))
-        return Hidden(f"<{k}" if small else "suppressed")
+        if why is None:  # hidden with its row
+            why = SMALL if is_small(int(value), k) else COMPLEMENTARY
+        return Hidden(suppress_mark(why, k))
 
     def marked(records: list[dict[str, Any]], exact: pd.DataFrame, window: str) -> list[Any]:
         truth = {str(r["site"]): r for r in exact.to_dict("records")}
